@@ -1,0 +1,92 @@
+"""Benchmark the import time of every Lambda handler module of infra/template.yaml.
+
+A Lambda cold start pays for importing its handler module before the first request is served, so
+this script measures that import against a baseline that only imports boto3 and Powertools, which
+every handler needs anyway: the ratio shows what our own modules add. Each run is a fresh
+interpreter whose import is timed inside the child with ``time.perf_counter``, so interpreter start
+is excluded. Bytecode is cached in a temporary directory (``PYTHONPYCACHEPREFIX``, written by one
+unmeasured warm-up run per module) so that the runs time imports, not compilation, and nothing is
+written into the repository. Prints the medians as one JSON object on its last line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from local.template import TEMPLATE, resources
+
+ROOT = TEMPLATE.parent.parent
+RUNS = 5
+BASELINE = "boto3, aws_lambda_powertools"
+HANDLER_ENVIRONMENT = {
+    "POWERTOOLS_METRICS_NAMESPACE": "Watchtower",
+    "POWERTOOLS_SERVICE_NAME": "watchtower",
+    "POWERTOOLS_TRACE_DISABLED": "1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "TRACING_ENABLED": "false",
+}
+CHILD = "\n".join(
+    [
+        "import time",
+        "start = time.perf_counter()",
+        "import {modules}",
+        "print((time.perf_counter() - start) * 1000)",
+    ]
+)
+
+
+def handler_modules() -> list[str]:
+    """The module of each function's ``Handler`` (``functions.x.app.handler`` → ``functions.x.app``)."""
+    handlers = {props["Handler"] for props in resources("AWS::Serverless::Function").values()}
+    return sorted(handler.rsplit(".", 1)[0] for handler in handlers)
+
+
+def import_ms(modules: str, environment: dict[str, str]) -> float:
+    """Milliseconds a fresh interpreter spends on ``import <modules>``."""
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD.format(modules=modules)],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    targets = [BASELINE, *handler_modules()]
+    with tempfile.TemporaryDirectory(prefix="cold-start-pycache-") as cache:
+        environment = {**os.environ, **HANDLER_ENVIRONMENT, "PYTHONPYCACHEPREFIX": cache}
+        environment.pop("PYTHONDONTWRITEBYTECODE", None)
+        for target in targets:
+            import_ms(target, environment)
+        # Round-robin, so that a slow moment of the machine does not land on one module's runs only.
+        timings: dict[str, list[float]] = {target: [] for target in targets}
+        for _ in range(RUNS):
+            for target in targets:
+                timings[target].append(import_ms(target, environment))
+    medians = {target: statistics.median(runs) for target, runs in timings.items()}
+    baseline = medians.pop(BASELINE)
+    print(f"baseline (import {BASELINE}): {baseline:.1f} ms, runs {[round(t, 1) for t in timings[BASELINE]]}")
+    figures: dict[str, float] = {"baseline_ms": round(baseline, 1)}
+    for module, median in medians.items():
+        print(
+            f"{module}: {median:.1f} ms = {median / baseline:.2f}x baseline, runs "
+            f"{[round(t, 1) for t in timings[module]]}"
+        )
+        figures[f"{module}_ms"] = round(median, 1)
+        figures[f"{module}_ratio"] = round(median / baseline, 2)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""``watchtower admin …``: operator commands against the configured tables (AWS or local).
+
+Every command calls the same domain services the API uses; team and project creation act as the
+named member, with everything that member's role allows."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from shared.errors import ApiError
+
+
+def _create_org(args: argparse.Namespace) -> dict[str, Any]:
+    from shared.accounts.organizations import add_member, create_organization
+    from shared.accounts.users import find_user_by_name_or_email
+
+    org = create_organization(args.name or args.slug, args.slug, open_membership=args.open_membership)
+    if args.owner:
+        owner = find_user_by_name_or_email(args.owner)
+        if owner is None:
+            raise SystemExit(f"unknown user {args.owner}")
+        add_member(org, int(owner.id), "owner")
+    return {"id": str(org.id), "slug": org.slug}
+
+
+def _create_user(args: argparse.Namespace) -> dict[str, Any]:
+    from shared.accounts.users import create_user
+
+    user = create_user(args.username, args.email, args.name or "")
+    return {"id": str(user.id), "username": user.username, "email": user.email}
+
+
+def _add_member(args: argparse.Namespace) -> dict[str, Any]:
+    from shared.accounts.organizations import add_member, find_organization
+    from shared.accounts.users import find_user_by_name_or_email
+
+    org, user = find_organization(args.org), find_user_by_name_or_email(args.user)
+    if org is None or user is None:
+        raise SystemExit("unknown organization or user")
+    member = add_member(org, int(user.id), args.role)
+    return {"org": org.slug, "user": str(user.id), "role": member.role}
+
+
+def _acting(org: str, user: str):
+    from shared.accounts.users import find_user_by_name_or_email
+    from shared.auth.access import Principal, organization_access
+
+    member = find_user_by_name_or_email(user)
+    if member is None:
+        raise SystemExit(f"unknown user {user}")
+    return organization_access(Principal.acting_user(int(member.id)), org)
+
+
+def _create_team(args: argparse.Namespace) -> dict[str, Any]:
+    from shared.accounts.teams import create_team
+
+    team = create_team(_acting(args.org, args.user), args.name, args.slug)
+    return {"id": str(team.id), "slug": team.slug}
+
+
+def _create_project(args: argparse.Namespace) -> dict[str, Any]:
+    from shared.projects.service import create_project
+
+    project = create_project(_acting(args.org, args.user), args.team, args.name, args.slug, args.platform)
+    return {"id": str(project.id), "slug": project.slug}
+
+
+def _create_token(args: argparse.Namespace) -> dict[str, Any]:
+    from shared.accounts.organizations import find_organization
+    from shared.accounts.users import find_user_by_name_or_email
+    from shared.auth.tokens import create_org_token, create_user_token
+
+    if args.org:
+        org = find_organization(args.org)
+        if org is None:
+            raise SystemExit(f"unknown organization {args.org}")
+        return {"token": create_org_token(int(org.id), org.slug, args.label)}
+    user = find_user_by_name_or_email(args.user)
+    if user is None:
+        raise SystemExit(f"unknown user {args.user}")
+    return {"token": create_user_token(int(user.id), set(args.scopes.split(",")), args.label)}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="watchtower")
+    admin = parser.add_subparsers(dest="area", required=True).add_parser("admin", help="operator commands")
+    commands = admin.add_subparsers(dest="command", required=True)
+
+    org = commands.add_parser("create-org")
+    org.add_argument("--slug", required=True)
+    org.add_argument("--name")
+    org.add_argument("--owner", help="username or email of an existing user")
+    org.add_argument("--open-membership", action="store_true")
+    org.set_defaults(run=_create_org)
+
+    user = commands.add_parser("create-user")
+    user.add_argument("--username", required=True)
+    user.add_argument("--email", required=True)
+    user.add_argument("--name")
+    user.set_defaults(run=_create_user)
+
+    member = commands.add_parser("add-member")
+    member.add_argument("--org", required=True)
+    member.add_argument("--user", required=True)
+    member.add_argument("--role", default="member")
+    member.set_defaults(run=_add_member)
+
+    team = commands.add_parser("create-team")
+    team.add_argument("--org", required=True)
+    team.add_argument("--user", required=True, help="the member creating it")
+    team.add_argument("--name", required=True)
+    team.add_argument("--slug")
+    team.set_defaults(run=_create_team)
+
+    project = commands.add_parser("create-project")
+    project.add_argument("--org", required=True)
+    project.add_argument("--user", required=True, help="the member creating it")
+    project.add_argument("--team", required=True)
+    project.add_argument("--name", required=True)
+    project.add_argument("--slug")
+    project.add_argument("--platform")
+    project.set_defaults(run=_create_project)
+
+    token = commands.add_parser("create-token")
+    owner = token.add_mutually_exclusive_group(required=True)
+    owner.add_argument("--user", help="user token for this username or email")
+    owner.add_argument("--org", help="organization token (org:ci) for this slug")
+    token.add_argument("--scopes", default="org:read,project:read,project:releases,event:read,event:write")
+    token.add_argument("--label", default="")
+    token.set_defaults(run=_create_token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        print(json.dumps(args.run(args)))
+    except ApiError as error:
+        print(json.dumps({"status": error.status_code, "error": error.body()}), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""One OpenAPI document for all functions (merged from their resolvers) and its Swagger UI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+
+from shared.http.handler import lambda_handler
+
+FUNCTIONS = Path(__file__).resolve().parent.parent
+TITLE = "Watchtower API"
+
+app = APIGatewayRestResolver()
+app.configure_openapi_merge(
+    path=str(FUNCTIONS),
+    pattern="app.py",
+    recursive=True,
+    exclude=["**/openapi/**", "**/__pycache__/**"],
+    title=TITLE,
+    version="0",
+)
+app.enable_swagger(path="/api/0/docs", title=TITLE)
+
+
+@app.get("/api/0/openapi.json", include_in_schema=False)
+def openapi_document() -> Any:
+    return Response(200, content_types.APPLICATION_JSON, app.get_openapi_merge_json_schema())
+
+
+handler = lambda_handler(app)

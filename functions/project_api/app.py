@@ -1,0 +1,56 @@
+"""Teams and projects: create, read and list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+from shared.accounts.teams import create_team, list_teams
+from shared.errors import ValidationFailed
+from shared.http.errors import json_response
+from shared.http.handler import lambda_handler
+from shared.http.models.projects import ProjectCreate, TeamCreate
+from shared.http.request import org_access
+from shared.projects.service import create_project, get_project, list_projects
+from shared.serializers.accounts import serialize_team
+from shared.serializers.projects import serialize_project
+
+app = APIGatewayRestResolver(enable_validation=True)
+
+
+@app.post("/api/0/teams/<org>/<team>/projects")
+def post_project(org: str, team: str, body: ProjectCreate) -> Any:
+    access = org_access(app, org)
+    project = create_project(access, team, body.name, body.slug, body.platform)
+    return json_response(201, serialize_project(project, access, detailed=True))
+
+
+@app.get("/api/0/projects/<org>/<project>")
+def get_project_details(org: str, project: str) -> Any:
+    access = org_access(app, org)
+    return serialize_project(get_project(access, project), access, detailed=True)
+
+
+@app.get("/api/0/organizations/<org>/projects")
+def get_org_projects(org: str) -> Any:
+    access = org_access(app, org)
+    return [serialize_project(p, access) for p in list_projects(access)]
+
+
+@app.get("/api/0/organizations/<org>/teams")
+def get_org_teams(org: str) -> Any:
+    access = org_access(app, org)
+    return [serialize_team(t, int(t.id) in access.team_ids) for t in list_teams(access)]
+
+
+@app.post("/api/0/organizations/<org>/teams")
+def post_team(org: str, body: TeamCreate) -> Any:
+    if not (body.name or body.slug):
+        raise ValidationFailed({"name": ["This field is required."]})
+    access = org_access(app, org)
+    team = create_team(access, body.name, body.slug)
+    return json_response(201, serialize_team(team, is_member=access.member is not None))
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,39 @@
+"""Count AWS requests made by this process (boto3 and PynamoDB both go through botocore's
+``BaseClient._make_api_call``), for tests and benchmarks that measure round-trips per operation."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.client import BaseClient
+
+_original = BaseClient._make_api_call
+_lock = threading.Lock()
+_active: list[Counter[str]] = []
+
+
+def _counting(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+    with _lock:
+        for counter in _active:
+            counter[operation_name] += 1
+    return _original(self, operation_name, api_params)
+
+
+@contextmanager
+def count_requests() -> Iterator[Counter[str]]:
+    """Yield a Counter of operation name → calls made while the block runs (all threads)."""
+    counter: Counter[str] = Counter()
+    with _lock:
+        _active.append(counter)
+        BaseClient._make_api_call = _counting  # type: ignore[method-assign]
+    try:
+        yield counter
+    finally:
+        with _lock:
+            _active.remove(counter)
+            if not _active:
+                BaseClient._make_api_call = _original  # type: ignore[method-assign]

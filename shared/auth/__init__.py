@@ -1,0 +1,1 @@
+"""Tokens, scopes, membership and project access: who may do what."""

@@ -1,0 +1,90 @@
+"""Error → response, in Sentry's shapes. Validation errors become 400 ``{"field": ["message"]}``
+(powertools' default is 422 without messages); domain errors carry their own status and body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from shared.errors import ApiError
+
+logger = Logger(child=True)
+
+# pydantic error types → the wording Django REST framework (and so Sentry) uses.
+_MESSAGES = {
+    "missing": "This field is required.",
+    "string_too_long": "Ensure this field has no more than {max_length} characters.",
+    "string_too_short": "This field may not be blank.",
+    "string_type": "Not a valid string.",
+    "int_parsing": "A valid integer is required.",
+    "int_type": "A valid integer is required.",
+    "bool_parsing": "Must be a valid boolean.",
+    "list_type": 'Expected a list of items but got type "{input_type}".',
+    "datetime_parsing": "Datetime has wrong format. Use one of these formats instead: "
+    "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
+    "datetime_from_date_parsing": "Datetime has wrong format. Use one of these formats instead: "
+    "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
+    "none_required": "This field may not be null.",
+}
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind in _MESSAGES:
+        context = dict(error.get("ctx") or {})
+        context["input_type"] = type(error.get("input")).__name__
+        return _MESSAGES[kind].format(**context)
+    message = str(error.get("msg", "Invalid value."))
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def field_errors(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """Nest pydantic errors by field name, as DRF does: ``("body", "commits", 0, "id")`` becomes
+    ``{"commits": {"id": [...]}}`` (list positions are dropped, as in Sentry's own answers)."""
+    result: dict[str, Any] = {}
+    for error in errors:
+        loc = [part for part in error.get("loc", ()) if isinstance(part, str)]
+        if loc and loc[0] in {"body", "query", "path", "header"}:
+            loc = loc[1:]
+        loc = loc or ["non_field_errors"]
+        node = result
+        for part in loc[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node.setdefault(loc[-1], [])
+        if isinstance(node[loc[-1]], list):
+            node[loc[-1]].append(_message(error))
+    return result
+
+
+def json_response(status: int, body: Any) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def install_error_handlers(app: APIGatewayRestResolver) -> None:
+    """Register the Sentry-shaped error responses on a resolver."""
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(error: RequestValidationError) -> Response:
+        errors = list(error.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return json_response(400, {"detail": "JSON parse error - the request body is not valid JSON."})
+        return json_response(400, field_errors(errors))
+
+    @app.exception_handler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        return json_response(error.status_code, error.body())
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response:
+        return json_response(404, {"detail": "The requested resource does not exist"})
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        logger.exception("unhandled error")
+        return json_response(500, {"detail": "Internal Error"})

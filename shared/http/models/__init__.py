@@ -1,0 +1,1 @@
+"""Request bodies as pydantic models: validated by powertools, documented in the OpenAPI schema."""

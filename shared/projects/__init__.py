@@ -1,0 +1,1 @@
+"""Projects: creation with Sentry's slug rules and a snowflake id, lookup and listing."""

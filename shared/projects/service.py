@@ -1,0 +1,78 @@
+"""Project.save as Sentry does it, made race-safe: the slug and the id are claimed by conditional
+writes in one transaction, so concurrent creates with the same name all succeed with distinct slugs."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist
+
+from shared.accounts.creation import create_slugged
+from shared.accounts.teams import get_team
+from shared.auth.access import OrgAccess
+from shared.auth.scopes import PROJECT_CREATE, PROJECT_READ
+from shared.errors import NotFound, ValidationFailed
+from shared.slugs import RESERVED_PROJECT_SLUGS, base_slug, slug_candidates
+from shared.storage.accounts import Pointer, Project, TeamRef
+
+PROJECT_SLUG_MAX = 50
+
+
+def create_project(
+    access: OrgAccess, team_slug: str, name: str, slug: str | None = None, platform: str | None = None
+) -> Project:
+    """Create a project owned by ``team_slug``; an explicit slug must be free and not reserved."""
+    access.require(PROJECT_CREATE)
+    team = get_team(access, team_slug)
+    if not access.has_team_access(int(team.id)):
+        raise NotFound()
+    if slug is not None and slug in RESERVED_PROJECT_SLUGS:
+        raise ValidationFailed({"slug": [f'The slug "{slug}" is reserved and not allowed.']})
+    org_id = int(access.organization.id)
+
+    def candidates():
+        if slug is not None:
+            return iter([slug])
+        base = base_slug(name, PROJECT_SLUG_MAX, RESERVED_PROJECT_SLUGS)
+        return slug_candidates(base, PROJECT_SLUG_MAX)
+
+    def build(project_id: int, candidate: str) -> Project:
+        pk, sk = Project.key(org_id, candidate)
+        return Project(
+            pk=pk,
+            sk=sk,
+            id=project_id,
+            org_id=org_id,
+            slug=candidate,
+            name=name,
+            platform=platform,
+            teams=[TeamRef(id=int(team.id), slug=team.slug, name=team.name)],
+        )
+
+    return create_slugged(build, Project.id_key, candidates, "A project with this slug already exists.")
+
+
+def get_project(access: OrgAccess, slug: str, scopes: frozenset[str] = PROJECT_READ) -> Project:
+    """A project the caller may see, by slug; 404 when absent or outside the caller's teams."""
+    access.require(scopes)
+    try:
+        project = Project.get(*Project.key(int(access.organization.id), slug))
+    except DoesNotExist:
+        raise NotFound() from None
+    if not access.has_project_access(project):
+        raise NotFound()
+    return project
+
+
+def get_project_by_id(project_id: int) -> Project | None:
+    """A project by id, whatever its organization (ingestion and group lookups)."""
+    try:
+        pointer = Pointer.get(*Project.id_key(project_id))
+        return Project.get(pointer.target_pk, pointer.target_sk)
+    except DoesNotExist:
+        return None
+
+
+def list_projects(access: OrgAccess) -> list[Project]:
+    """The organization's projects the caller may see, by slug (one Query)."""
+    access.require(PROJECT_READ | {"org:read"})
+    pk, prefix = Project.key(int(access.organization.id), "")
+    return access.visible(Project.query(pk, Project.sk.startswith(prefix)))

@@ -1,0 +1,1 @@
+"""Sentry's response shapes, one module per resource."""

@@ -1,0 +1,41 @@
+"""Users, organizations and teams as Sentry serializes them (ids are strings)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.serializers.dates import format_datetime
+from shared.storage.accounts import Organization, Team, User
+
+
+def serialize_user(user: User) -> dict[str, Any]:
+    return {
+        "id": str(user.id),
+        "name": user.name or user.username,
+        "username": user.username,
+        "email": user.email,
+        "isActive": bool(user.is_active),
+        "dateJoined": format_datetime(user.date_joined),
+    }
+
+
+def serialize_organization(org: Organization) -> dict[str, Any]:
+    return {
+        "id": str(org.id),
+        "slug": org.slug,
+        "name": org.name,
+        "dateCreated": format_datetime(org.date_created),
+        "features": sorted(org.features or []),
+        "openMembership": bool(org.open_membership),
+    }
+
+
+def serialize_team(team: Team, is_member: bool = False) -> dict[str, Any]:
+    return {
+        "id": str(team.id),
+        "slug": team.slug,
+        "name": team.name,
+        "dateCreated": format_datetime(team.date_created),
+        "isMember": is_member,
+        "hasAccess": True,
+    }

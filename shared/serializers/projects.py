@@ -1,0 +1,30 @@
+"""Projects as Sentry serializes them; a project lists its teams."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.auth.access import OrgAccess
+from shared.serializers.accounts import serialize_organization
+from shared.serializers.dates import format_datetime
+from shared.storage.accounts import Project
+
+
+def serialize_project(project: Project, access: OrgAccess, detailed: bool = False) -> dict[str, Any]:
+    teams = [{"id": str(t.id), "slug": t.slug, "name": t.name} for t in project.teams]
+    body: dict[str, Any] = {
+        "id": str(project.id),
+        "slug": project.slug,
+        "name": project.name,
+        "platform": project.platform,
+        "dateCreated": format_datetime(project.date_created),
+        "status": project.status,
+        "isMember": bool(project.team_ids & access.team_ids),
+        "hasAccess": access.has_project_access(project),
+        "isBookmarked": False,
+        "teams": teams,
+        "team": teams[0] if teams else None,
+    }
+    if detailed:
+        body["organization"] = serialize_organization(access.organization)
+    return body

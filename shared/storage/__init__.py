@@ -1,0 +1,1 @@
+"""PynamoDB models, one module per aggregate, plus the few batch helpers the services need."""

@@ -1,0 +1,157 @@
+"""The accounts table: organizations, users, members, teams, projects, tokens.
+
+One table, polymorphic by ``kind``. Entities are stored under the key they are looked up by
+(an organization by slug, a project by ``(org, slug)``, a token by its hash) and every other
+unique key they have gets a ``Pointer`` item. Creating an entity writes the entity and its
+pointers in one transaction with ``attribute_not_exists`` conditions, so uniqueness of slugs,
+usernames and snowflake ids is enforced by DynamoDB, never by read-then-write.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.models import Model
+
+from shared.config import settings
+from shared.storage.base import table_meta, utcnow
+
+
+class AccountItem(Model):
+    """Base of every item in the accounts table; ``kind`` picks the subclass on reads."""
+
+    Meta = table_meta(settings().accounts_table)
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+
+
+class Pointer(AccountItem, discriminator="pointer"):
+    """A secondary unique key (id, username, email) pointing at the entity's primary key."""
+
+    target_pk = UnicodeAttribute()
+    target_sk = UnicodeAttribute()
+
+
+class Organization(AccountItem, discriminator="org"):
+    id = NumberAttribute()
+    slug = UnicodeAttribute()
+    name = UnicodeAttribute()
+    open_membership = BooleanAttribute(default=False)
+    features = UnicodeSetAttribute(null=True)
+    date_created = UTCDateTimeAttribute(default=utcnow)
+
+    @staticmethod
+    def key(slug: str) -> tuple[str, str]:
+        return f"ORGSLUG#{slug}", "ORG"
+
+    @staticmethod
+    def id_key(org_id: int) -> tuple[str, str]:
+        return f"ORG#{org_id}", "ORG"
+
+
+class User(AccountItem, discriminator="user"):
+    id = NumberAttribute()
+    username = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute(default="")
+    is_active = BooleanAttribute(default=True)
+    date_joined = UTCDateTimeAttribute(default=utcnow)
+
+    @staticmethod
+    def key(user_id: int) -> tuple[str, str]:
+        return f"USER#{user_id}", "USER"
+
+    @staticmethod
+    def username_key(username: str) -> tuple[str, str]:
+        return f"USERNAME#{username.lower()}", "USERNAME"
+
+    @staticmethod
+    def email_key(email: str) -> tuple[str, str]:
+        return f"USEREMAIL#{email.lower()}", "USEREMAIL"
+
+
+class OrganizationMember(AccountItem, discriminator="member"):
+    """A user's membership: role and the teams (by id) that give access to projects."""
+
+    org_id = NumberAttribute()
+    user_id = NumberAttribute()
+    role = UnicodeAttribute(default="member")
+    team_ids = ListAttribute(of=NumberAttribute, default=list)
+    date_added = UTCDateTimeAttribute(default=utcnow)
+
+    @staticmethod
+    def key(org_id: int, user_id: int) -> tuple[str, str]:
+        return f"ORG#{org_id}", f"MEMBER#{user_id}"
+
+
+class Team(AccountItem, discriminator="team"):
+    id = NumberAttribute()
+    org_id = NumberAttribute()
+    slug = UnicodeAttribute()
+    name = UnicodeAttribute()
+    date_created = UTCDateTimeAttribute(default=utcnow)
+
+    @staticmethod
+    def key(org_id: int, slug: str) -> tuple[str, str]:
+        return f"ORG#{org_id}", f"TEAM#{slug}"
+
+    @staticmethod
+    def id_key(team_id: int) -> tuple[str, str]:
+        return f"TEAM#{team_id}", "TEAM"
+
+
+class TeamRef(MapAttribute):
+    """A team as a project shows it; copied into the project so reading it is one request."""
+
+    id = NumberAttribute()
+    slug = UnicodeAttribute()
+    name = UnicodeAttribute()
+
+
+class Project(AccountItem, discriminator="project"):
+    id = NumberAttribute()
+    org_id = NumberAttribute()
+    slug = UnicodeAttribute()
+    name = UnicodeAttribute()
+    platform = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="active")
+    teams = ListAttribute(of=TeamRef, default=list)
+    date_created = UTCDateTimeAttribute(default=utcnow)
+
+    @staticmethod
+    def key(org_id: int, slug: str) -> tuple[str, str]:
+        return f"ORG#{org_id}", f"PROJECT#{slug}"
+
+    @staticmethod
+    def id_key(project_id: int) -> tuple[str, str]:
+        return f"PROJECT#{project_id}", "PROJECT"
+
+    @property
+    def team_ids(self) -> set[int]:
+        return {int(team.id) for team in self.teams}
+
+
+class ApiToken(AccountItem, discriminator="token"):
+    """An API token, stored under the SHA-256 of its text: the clear value is never kept."""
+
+    token_kind = UnicodeAttribute()  # "user" or "org"
+    user_id = NumberAttribute(null=True)
+    org_id = NumberAttribute(null=True)
+    scopes = UnicodeSetAttribute()
+    name = UnicodeAttribute(default="")
+    token_last_characters = UnicodeAttribute(default="")
+    date_created = UTCDateTimeAttribute(default=utcnow)
+
+    @staticmethod
+    def key(token_hash: str) -> tuple[str, str]:
+        return f"TOKEN#{token_hash}", "TOKEN"

@@ -1,0 +1,95 @@
+"""One locked moto server per test process, provisioned from the template, and the local API on it.
+
+The server is started in ``pytest_configure`` — before any test module imports ``shared`` — because
+PynamoDB models read their table names from the environment when first imported."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import requests
+
+_moto: subprocess.Popen[bytes] | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _moto
+    from local.moto_server import start_process
+    from local.resources import provision
+
+    _moto, endpoint = start_process()
+    provision(endpoint, public_url="http://127.0.0.1:1")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _moto is not None:
+        _moto.terminate()
+        _moto.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def base_url() -> Iterator[str]:
+    """The local API (same handlers and routes as the template) on a free port."""
+    from local.api import start_api_server
+
+    server = start_api_server("127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class World:
+    """An organization with an owner (``token``), a team and a project, all uniquely named."""
+
+    org: str
+    team: str
+    project: str
+    owner_id: int
+    token: str
+
+    def headers(self, token: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token or self.token}"}
+
+
+def make_user(scopes: set[str] | None = None) -> tuple[int, str]:
+    """A user and a token for it (all of the owner role's scopes unless told otherwise)."""
+    from shared.accounts.users import create_user
+    from shared.auth.scopes import ROLE_SCOPES
+    from shared.auth.tokens import create_user_token
+
+    name = unique("user")
+    user = create_user(name, f"{name}@example.com")
+    token = create_user_token(int(user.id), scopes or set(ROLE_SCOPES["owner"]))
+    return int(user.id), token
+
+
+@pytest.fixture
+def world() -> World:
+    from shared.accounts.organizations import add_member, create_organization
+    from shared.accounts.teams import create_team
+    from shared.auth.access import Principal, organization_access
+    from shared.projects.service import create_project
+
+    owner_id, token = make_user()
+    org = create_organization("Test Org", unique("org"))
+    add_member(org, owner_id, "owner")
+    access = organization_access(Principal.acting_user(owner_id), org.slug)
+    team = create_team(access, "Backend", None)
+    project = create_project(access, team.slug, "Web App")
+    return World(org.slug, team.slug, project.slug, owner_id, token)
+
+
+@pytest.fixture
+def http() -> requests.Session:
+    return requests.Session()

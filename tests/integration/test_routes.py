@@ -1,0 +1,46 @@
+"""The template, the handlers and the OpenAPI document describe the same API."""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+from local.template import routes
+
+SWAGGER = {"/api/0/openapi.json", "/api/0/docs"}
+
+
+def _operations(schema: dict) -> set[tuple[str, str]]:
+    return {(path, method.upper()) for path, ops in schema["paths"].items() for method in ops}
+
+
+def test_every_template_route_is_served_by_the_handler_it_names(http, base_url) -> None:
+    documented = _operations(http.get(f"{base_url}/api/0/openapi.json").json())
+    for route in routes():
+        if route.path in SWAGGER:
+            continue
+        module = importlib.import_module(route.handler.rpartition(".")[0])
+        assert (route.path, route.method) in _operations(json.loads(module.app.get_openapi_json_schema())), (
+            route
+        )
+        assert (route.path, route.method) in documented, route
+
+
+def test_documented_operations_all_have_a_template_route(http, base_url) -> None:
+    document = http.get(f"{base_url}/api/0/openapi.json").json()
+    declared = {(r.path, r.method) for r in routes()}
+    for path, operations in document["paths"].items():
+        for method in operations:
+            assert (path, method.upper()) in declared, (path, method)
+
+
+def test_unknown_route_and_wrong_method(http, base_url) -> None:
+    missing = http.get(f"{base_url}/api/0/nothing-here/")
+    assert missing.status_code == 404 and missing.json()["detail"]
+    wrong = http.delete(f"{base_url}/api/0/")
+    assert wrong.status_code == 405
+
+
+def test_swagger_ui_is_served(http, base_url) -> None:
+    page = http.get(f"{base_url}/api/0/docs")
+    assert page.status_code == 200 and "swagger" in page.text.lower()
