@@ -2,11 +2,12 @@
 
 A Lambda cold start pays for importing its handler module before the first request is served, so
 this script measures that import against a baseline that only imports boto3 and Powertools, which
-every handler needs anyway: the ratio shows what our own modules add. Each run is a fresh
+every handler needs anyway: the ratio shows what a handler adds on top. Each run is a fresh
 interpreter whose import is timed inside the child with ``time.perf_counter``, so interpreter start
 is excluded. Bytecode is cached in a temporary directory (``PYTHONPYCACHEPREFIX``, written by one
 unmeasured warm-up run per module) so that the runs time imports, not compilation, and nothing is
-written into the repository. Prints the medians as one JSON object on its last line.
+written into the repository. Prints the medians as one JSON object on its last line; a handler
+that cannot be imported is listed under ``failed_imports`` and makes the exit status 1.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ def handler_modules() -> list[str]:
     return sorted(handler.rsplit(".", 1)[0] for handler in handlers)
 
 
+class ImportFailed(Exception):
+    """The child interpreter could not import the module; the message is its last line of stderr."""
+
+
 def import_ms(modules: str, environment: dict[str, str]) -> float:
     """Milliseconds a fresh interpreter spends on ``import <modules>``."""
     result = subprocess.run(
@@ -57,18 +62,29 @@ def import_ms(modules: str, environment: dict[str, str]) -> float:
         env=environment,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
+    if result.returncode:
+        raise ImportFailed(result.stderr.strip().splitlines()[-1])
     return float(result.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    targets = [BASELINE, *handler_modules()]
+def main() -> int:
+    """Print the figures; exit status 1 if a handler of the template cannot be imported."""
+    targets = [BASELINE]
+    failed: list[str] = []
     with tempfile.TemporaryDirectory(prefix="cold-start-pycache-") as cache:
         environment = {**os.environ, **HANDLER_ENVIRONMENT, "PYTHONPYCACHEPREFIX": cache}
         environment.pop("PYTHONDONTWRITEBYTECODE", None)
-        for target in targets:
-            import_ms(target, environment)
+        import_ms(BASELINE, environment)
+        for module in handler_modules():
+            try:
+                import_ms(module, environment)
+            except ImportFailed as error:
+                print(f"{module}: import failed, not measured: {error}")
+                failed.append(module)
+            else:
+                targets.append(module)
         # Round-robin, so that a slow moment of the machine does not land on one module's runs only.
         timings: dict[str, list[float]] = {target: [] for target in targets}
         for _ in range(RUNS):
@@ -77,7 +93,7 @@ def main() -> None:
     medians = {target: statistics.median(runs) for target, runs in timings.items()}
     baseline = medians.pop(BASELINE)
     print(f"baseline (import {BASELINE}): {baseline:.1f} ms, runs {[round(t, 1) for t in timings[BASELINE]]}")
-    figures: dict[str, float] = {"baseline_ms": round(baseline, 1)}
+    figures: dict[str, float | list[str]] = {"baseline_ms": round(baseline, 1)}
     for module, median in medians.items():
         print(
             f"{module}: {median:.1f} ms = {median / baseline:.2f}x baseline, runs "
@@ -85,8 +101,10 @@ def main() -> None:
         )
         figures[f"{module}_ms"] = round(median, 1)
         figures[f"{module}_ratio"] = round(median / baseline, 2)
+    figures["failed_imports"] = failed
     print(json.dumps(figures))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

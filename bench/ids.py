@@ -42,7 +42,6 @@ LOOKBACK = 300
 class Run:
     """The ids one measurement produced, the seconds it took and the AWS requests it made."""
 
-    name: str
     ids: list[int]
     seconds: float
     requests: dict[str, int]
@@ -71,7 +70,7 @@ def measure(name: str, take: Callable[[], list[int]], threads: int) -> Run:
         batches = [pool.submit(take) for _ in range(threads)]
         ids = [i for batch in batches for i in batch.result()]
         seconds = time.perf_counter() - start
-    run = Run(name, ids, seconds, dict(calls))
+    run = Run(ids, seconds, dict(calls))
     print(
         f"{name}: {len(ids)} ids in {seconds:.2f} s = {run.ids_per_s} ids/s, "
         f"{requests_per_id(run):.3f} requests/id {run.requests}, {run.duplicates} duplicates"
@@ -92,6 +91,7 @@ def paced_clock(start: float, slots_per_second: int) -> Callable[[], float]:
 
 
 def snowflake_runs(times: Iterator[float]) -> list[Run]:
+    # shared.* is imported only once provision() has set the table names PynamoDB reads at import.
     from shared.snowflake import SLOTS_PER_SECOND, generate_snowflake_id
 
     def real(count: int) -> Callable[[], list[int]]:

@@ -34,6 +34,44 @@ class Serialised:
             return list(self.app(environ, start_response))
 
 
+class _TableCopiedOnce:
+    """Stands in for the ``copy`` module inside moto's ``transact_write_items``.
+
+    For rollback, moto deep-copies the whole table once per *item* of a transaction, so a
+    transaction of 100 puts copies the table 100 times and commit-heavy tests slow to seconds per
+    call. Within one transaction every copy is of the same unchanged table, so one copy serves
+    them all; the semantics (all-or-nothing, with rollback) are moto's own."""
+
+    def __init__(self, real: Any, table_type: type) -> None:
+        self.real, self.table_type = real, table_type
+        self.copies: dict[int, Any] = {}
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        if isinstance(value, self.table_type):
+            if id(value) not in self.copies:
+                self.copies[id(value)] = self.real.deepcopy(value)
+            return self.copies[id(value)]
+        return self.real.deepcopy(value, memo)
+
+
+def _copy_each_table_once_per_transaction() -> None:
+    import copy
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    original = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        models.copy = _TableCopiedOnce(copy, Table)  # requests are serialised: no other caller
+        try:
+            return original(self, transact_items)
+        finally:
+            models.copy = copy
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
 def serve(host: str, port: int) -> None:
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
@@ -43,6 +81,7 @@ def serve(host: str, port: int) -> None:
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    _copy_each_table_once_per_transaction()
     app = Serialised(DomainDispatcherApplication(create_backend_app))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     print(f"moto server on http://{host}:{port}", flush=True)

@@ -15,15 +15,17 @@ import pytest
 import requests
 
 _moto: subprocess.Popen[bytes] | None = None
+_api_port = 0
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global _moto
-    from local.moto_server import start_process
+    global _moto, _api_port
+    from local.moto_server import free_port, start_process
     from local.resources import provision
 
     _moto, endpoint = start_process()
-    provision(endpoint, public_url="http://127.0.0.1:1")
+    _api_port = free_port()
+    provision(endpoint, public_url=f"http://127.0.0.1:{_api_port}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -37,7 +39,7 @@ def base_url() -> Iterator[str]:
     """The local API (same handlers and routes as the template) on a free port."""
     from local.api import start_api_server
 
-    server = start_api_server("127.0.0.1", 0)
+    server = start_api_server("127.0.0.1", _api_port)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

@@ -6,20 +6,19 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-from shared.auth.scopes import RELEASE_WRITE
-from shared.errors import NotFound
 from shared.http.handler import lambda_handler
+from shared.http.models.releases import ReleaseUpdate
 from shared.http.request import org_access
+from shared.releases.service import update_release
+from shared.serializers.releases import serialize_release
 
 app = APIGatewayRestResolver(enable_validation=True)
 
 
 @app.put("/api/0/organizations/<org>/releases/<version>")
-def put_release(org: str, version: str) -> Any:
-    """No release can exist yet, so every authorised update is for a missing release: 404."""
+def put_release(org: str, version: str, body: ReleaseUpdate) -> Any:
     access = org_access(app, org)
-    access.require(RELEASE_WRITE)
-    raise NotFound()
+    return serialize_release(update_release(access, version, body.to_changes()))
 
 
 handler = lambda_handler(app)

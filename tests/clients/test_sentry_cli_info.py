@@ -14,15 +14,20 @@ from tests.conftest import World
 SENTRY_CLI = shutil.which("sentry-cli") or str(Path(sys.executable).parent / "sentry-cli")
 
 
-def sentry_cli(base_url: str, token: str, org: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
+def sentry_cli(
+    base_url: str, token: str, org: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run sentry-cli configured as its users do, through environment variables."""
+    environment = {
         **os.environ,
         "SENTRY_URL": base_url,
         "SENTRY_AUTH_TOKEN": token,
         "SENTRY_ORG": org,
         "SENTRY_DISABLE_UPDATE_CHECK": "true",
+        "SENTRY_HTTP_MAX_RETRIES": "0",
+        **(env or {}),
     }
-    return subprocess.run([SENTRY_CLI, *args], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run([SENTRY_CLI, *args], env=environment, capture_output=True, text=True, timeout=60)
 
 
 def test_info_reports_user_and_scopes(base_url, world: World) -> None:

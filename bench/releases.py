@@ -1,0 +1,113 @@
+"""Benchmark the release flows through the local API: DynamoDB requests and latency per call.
+
+The release PUT is the seed flow; its cost is dominated by set_commits, whose batching (repositories,
+authors and commits read 100 at a time, new commits created in conditional transactions of 100,
+release-commit rows written 25 at a time) is what this script keeps honest. It starts its own moto
+server and local API, and prints the figures as one JSON object on its last line.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from local.metering import count_requests
+from local.moto_server import free_port, start_process
+from local.resources import provision
+
+COMMITS = 1000
+REPEATS = 5
+
+
+def _measure(call: Any) -> tuple[int, float, Any]:
+    """Requests made and milliseconds spent by one call (API server runs in this process)."""
+    with count_requests() as calls:
+        start = time.perf_counter()
+        response = call()
+        elapsed = (time.perf_counter() - start) * 1000
+    return sum(calls.values()), elapsed, response
+
+
+def main() -> None:
+    moto, endpoint = start_process()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        provision(endpoint, public_url=base)
+        from local.api import start_api_server
+        from local.seed import seed_demo
+
+        demo = seed_demo()
+        server = start_api_server("127.0.0.1", port)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        http = requests.Session()
+        http.headers["Authorization"] = f"Bearer {demo.token}"
+        releases = f"{base}/api/0/organizations/{demo.org}/releases/"
+        figures: dict[str, Any] = {}
+
+        def create(i: int) -> requests.Response:
+            return http.post(releases, json={"version": f"b{i}", "projects": [demo.project]})
+
+        creates = [_measure(lambda i=i: create(i)) for i in range(REPEATS)]
+        figures["create_requests"] = creates[-1][0]
+        figures["create_p50_ms"] = round(statistics.median(c[1] for c in creates), 1)
+
+        puts = [
+            _measure(lambda i=i: http.put(f"{releases}b{i}/", json={"ref": f"r{i}"})) for i in range(REPEATS)
+        ]
+        figures["put_metadata_requests"] = puts[-1][0]
+        figures["put_metadata_p50_ms"] = round(statistics.median(p[1] for p in puts), 1)
+
+        gets = [_measure(lambda i=i: http.get(f"{releases}b{i}/")) for i in range(REPEATS)]
+        figures["get_requests"] = gets[-1][0]
+        figures["get_p50_ms"] = round(statistics.median(g[1] for g in gets), 1)
+
+        commits = [
+            {
+                "id": f"{i:040x}",
+                "repository": f"acme/repo{i % 3}",
+                "message": f"change {i}",
+                "author_email": f"dev{i % 20}@example.com",
+                "author_name": f"Dev {i % 20}",
+                "timestamp": f"2026-01-01T00:{i // 60 % 60:02d}:{i % 60:02d}Z",
+            }
+            for i in range(COMMITS)
+        ]
+        requests_new, ms_new, response = _measure(
+            lambda: http.put(f"{releases}b0/", json={"commits": commits})
+        )
+        assert response.status_code == 200 and response.json()["commitCount"] == COMMITS, response.text
+        figures[f"put_{COMMITS}_new_commits_requests"] = requests_new
+        figures[f"put_{COMMITS}_new_commits_ms"] = round(ms_new, 1)
+        requests_known, ms_known, _ = _measure(lambda: http.put(f"{releases}b1/", json={"commits": commits}))
+        figures[f"put_{COMMITS}_known_commits_requests"] = requests_known
+        figures[f"put_{COMMITS}_known_commits_ms"] = round(ms_known, 1)
+
+        http.post(f"{base}/api/0/organizations/{demo.org}/repos/", json={"name": "acme/repo0"})
+        refs = [{"repository": "acme/repo0", "commit": f"{999:040x}", "previousCommit": f"{0:040x}"}]
+        requests_refs, ms_refs, response = _measure(lambda: http.put(f"{releases}b2/", json={"refs": refs}))
+        figures["put_refs_range_requests"] = requests_refs
+        figures["put_refs_range_commits"] = response.json()["commitCount"]
+        figures["put_refs_range_ms"] = round(ms_refs, 1)
+
+        requests_clear, ms_clear, _ = _measure(lambda: http.put(f"{releases}b0/", json={"refs": []}))
+        figures[f"clear_{COMMITS}_commits_requests"] = requests_clear
+        figures[f"clear_{COMMITS}_commits_ms"] = round(ms_clear, 1)
+        server.shutdown()
+    finally:
+        moto.terminate()
+        moto.wait(timeout=10)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

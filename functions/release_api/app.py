@@ -1,0 +1,93 @@
+"""Releases: create (idempotent upsert), list, read, delete, commits, previous-with-commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+from shared.errors import BadRequest
+from shared.http.errors import json_response
+from shared.http.handler import lambda_handler
+from shared.http.models.releases import ReleaseCreate
+from shared.http.offset_pagination import paginate_offset
+from shared.http.request import org_access
+from shared.projects.service import get_project
+from shared.releases.service import (
+    STATUS_VALUES,
+    ReleaseListing,
+    create_release,
+    delete_release,
+    get_release,
+    list_releases,
+    previous_with_commits,
+    release_commits,
+)
+from shared.serializers.releases import serialize_release, serialize_release_commit
+
+app = APIGatewayRestResolver(enable_validation=True)
+
+
+def _query(name: str) -> str | None:
+    return (app.current_event.query_string_parameters or {}).get(name)
+
+
+def _status_filter(default: str | None) -> str | None:
+    status = _query("status") or default
+    if status is not None and status not in STATUS_VALUES:
+        raise BadRequest("invalid value for status")
+    return status
+
+
+def _page(listing: ReleaseListing) -> Response:
+    return paginate_offset(app, listing.releases, lambda r: serialize_release(listing.view(r)))
+
+
+@app.post("/api/0/organizations/<org>/releases")
+def post_release(org: str, body: ReleaseCreate) -> Any:
+    access = org_access(app, org)
+    user_agent = app.current_event.headers.get("user-agent")
+    view, created = create_release(access, body.version, body.to_changes(), user_agent)
+    return json_response(201 if created else 208, serialize_release(view))
+
+
+@app.get("/api/0/organizations/<org>/releases")
+def list_org_releases(org: str) -> Any:
+    access = org_access(app, org)
+    return _page(list_releases(access, None, _status_filter("open"), _query("query")))
+
+
+@app.get("/api/0/projects/<org>/<project>/releases")
+def list_project_releases(org: str, project: str) -> Any:
+    access = org_access(app, org)
+    scope = get_project(access, project)
+    return _page(list_releases(access, scope, _status_filter(None), _query("query")))
+
+
+@app.get("/api/0/organizations/<org>/releases/<version>")
+def get_release_details(org: str, version: str) -> Any:
+    return serialize_release(get_release(org_access(app, org), version))
+
+
+@app.delete("/api/0/organizations/<org>/releases/<version>")
+def delete_release_details(org: str, version: str) -> Any:
+    delete_release(org_access(app, org), version)
+    return Response(status_code=204, body="")
+
+
+@app.get("/api/0/organizations/<org>/releases/<version>/commits")
+def list_release_commits(org: str, version: str) -> Any:
+    _, rows = release_commits(org_access(app, org), version)
+    return [serialize_release_commit(row) for row in rows]
+
+
+@app.get("/api/0/organizations/<org>/releases/<version>/previous-with-commits")
+def get_previous_with_commits(org: str, version: str) -> Any:
+    access = org_access(app, org)
+    previous = previous_with_commits(access, version)
+    if previous is None:
+        return {}
+    return serialize_release(get_release(access, previous.version))
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,1 @@
+"""Issues (Sentry "groups"): creation, short ids, inbox, activity, history, commit links, resolution."""

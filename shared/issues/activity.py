@@ -1,0 +1,47 @@
+"""A group's activity feed (Sentry's Activity): one row per event in the group's partition."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from shared.issues.enums import ActivityType
+from shared.storage.base import utcnow
+from shared.storage.issues import Activity, Group
+
+
+def new_activity(
+    group: Group,
+    type: ActivityType,
+    user_id: int | None = None,
+    ident: str | None = None,
+    data: dict[str, Any] | None = None,
+    when: datetime | None = None,
+) -> Activity:
+    """An unsaved activity row, for callers that write it inside a transaction with other rows."""
+    when = when or utcnow()
+    pk, sk = Activity.new_key(int(group.id), when)
+    return Activity(
+        pk=pk,
+        sk=sk,
+        type=int(type),
+        project_id=int(group.project_id),
+        group_id=int(group.id),
+        user_id=user_id,
+        ident=ident,
+        data=data or {},
+        datetime=when,
+    )
+
+
+def create_activity(
+    group: Group,
+    type: ActivityType,
+    user_id: int | None = None,
+    ident: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> Activity:
+    """Write one activity row (PutItem; its key is unique, so no condition is needed)."""
+    activity = new_activity(group, type, user_id, ident, data)
+    activity.save()
+    return activity

@@ -1,0 +1,68 @@
+"""Resolving groups in a release: what set_commits does for every group linked to one of the
+release's commits (decision 5, Sentry's update_group_resolutions)."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import TransactWriteError
+
+from shared.issues.enums import (
+    GroupHistoryStatus,
+    GroupResolutionStatus,
+    GroupResolutionType,
+    GroupStatus,
+)
+from shared.issues.history import new_group_history
+from shared.issues.transaction import transaction
+from shared.storage.base import cancelled_by_condition, utcnow
+from shared.storage.issues import Group, GroupInbox, GroupResolution, status_index_pk
+
+# Only live groups get resolved: resolving one that is pending deletion or merge would pull it back
+# into the issue lists. Anything already resolved is skipped, as the newest Sentry does.
+RESOLVABLE_STATUSES = (GroupStatus.UNRESOLVED, GroupStatus.IGNORED)
+# Operation order in the transaction: deletes, then puts, then the update (see transaction()).
+_GROUP_UPDATE = 3
+
+
+def resolve_groups_in_release(
+    groups: list[Group], release_version: str, release_id: int | None, actor_id: int | None = None
+) -> list[Group]:
+    """Resolve each resolvable group in the release; returns those resolved (updated in place).
+
+    One TransactWriteItems per group: the resolution (replacing any earlier one), the status change
+    (conditional on the group still being resolvable, so a concurrent resolver wins cleanly), the
+    inbox removal (action RESOLVED writes nothing else) and the RESOLVED history row. A group is
+    never half-resolved."""
+    resolvable = [g for g in groups if int(g.status) in RESOLVABLE_STATUSES]
+    return [g for g in resolvable if _resolve(g, release_version, release_id, actor_id)]
+
+
+def _resolve(group: Group, release_version: str, release_id: int | None, actor_id: int | None) -> bool:
+    now = utcnow()
+    pk, sk = GroupResolution.key(int(group.id))
+    resolution = GroupResolution(
+        pk=pk,
+        sk=sk,
+        type=int(GroupResolutionType.IN_RELEASE),
+        status=int(GroupResolutionStatus.RESOLVED),
+        release_version=release_version,
+        release_id=release_id,
+        actor_id=actor_id,
+        datetime=now,
+    )
+    actions = [*group.status_actions(GroupStatus.RESOLVED, None), Group.resolved_at.set(now)]
+    try:
+        with transaction() as write:
+            write.delete(GroupInbox(*GroupInbox.key(int(group.id))))
+            write.save(resolution)
+            write.save(new_group_history(group, GroupHistoryStatus.RESOLVED, user_id=actor_id, when=now))
+            write.update(group, actions, condition=Group.status.is_in(*map(int, RESOLVABLE_STATUSES)))
+    except TransactWriteError as error:
+        cancelled = cancelled_by_condition(error)
+        if len(cancelled) > _GROUP_UPDATE and cancelled[_GROUP_UPDATE]:
+            return False
+        raise
+    group.status = int(GroupStatus.RESOLVED)
+    group.substatus = None
+    group.resolved_at = now
+    group.gsi1pk = status_index_pk(int(group.project_id), GroupStatus.RESOLVED)
+    return True

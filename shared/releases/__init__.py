@@ -1,0 +1,1 @@
+"""Releases: create, update, commits, refs and the issues their commits resolve."""

@@ -1,0 +1,194 @@
+"""A release's commit log: set_commits, clear_commits and the issues its commits resolve.
+
+set_commits follows Sentry's order: newest first, skip-marked commits dropped, repositories,
+authors and commits got-or-created, the release's commit rows replaced, one head commit per
+repository filled in where missing, then every group a commit of the release references is
+resolved in this release. A lease on the release item (conditional write) keeps two set_commits
+of the same release from interleaving; the loser answers 409."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pynamodb.exceptions import UpdateError
+
+from shared.errors import Conflict
+from shared.issues.commit_links import link_commit_to_groups
+from shared.issues.groups import find_groups_by_short_ids
+from shared.issues.resolution import resolve_groups_in_release
+from shared.releases.authors import author_email, get_or_create_authors
+from shared.releases.commit_store import CommitData, get_or_create_commits
+from shared.releases.references import is_skipped, referenced_short_ids
+from shared.releases.repositories import get_or_create_repositories
+from shared.storage.base import BATCH_WRITE_LIMIT, batch_get, chunked, condition_failed
+from shared.storage.issues import Group, group_pk
+from shared.storage.releases import (
+    AuthorRef,
+    Commit,
+    Release,
+    ReleaseCommit,
+    ReleaseHeadCommit,
+    ReleaseItem,
+)
+
+LOCK_SECONDS = 600
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class CommitInput:
+    """One commit as a client sends it (``commits`` of a release PUT/POST)."""
+
+    id: str
+    repository: str | None = None
+    message: str | None = None
+    author_name: str | None = None
+    author_email: str | None = None
+    timestamp: datetime | None = None
+    patch_set: list[dict[str, str]] = field(default_factory=list)
+
+
+def _acquire(release: Release) -> None:
+    now = int(time.time())
+    try:
+        release.update(
+            actions=[Release.commits_locked_until.set(now + LOCK_SECONDS)],
+            condition=Release.commits_locked_until.does_not_exist() | (Release.commits_locked_until < now),
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            raise Conflict("Release commits are currently being processed") from error
+        raise
+
+
+def _release_rows(release: Release, prefix: str) -> list[ReleaseItem]:
+    return list(ReleaseItem.query(release.pk, ReleaseItem.sk.startswith(prefix)))
+
+
+def _write(rows: list[ReleaseItem], deletes: list[ReleaseItem]) -> None:
+    for chunk in chunked([(r, False) for r in rows] + [(d, True) for d in deletes], BATCH_WRITE_LIMIT):
+        with ReleaseItem.batch_write() as batch:
+            for row, delete in chunk:
+                if delete:
+                    batch.delete(row)
+                else:
+                    batch.save(row)
+
+
+def _link_references(org_id: int, commits: list[Commit], user_id: int | None) -> None:
+    """Record which groups each commit's message says it fixes (GroupLink + activity)."""
+    wanted = {c.key: referenced_short_ids(c.message) for c in commits}
+    groups = find_groups_by_short_ids(org_id, sorted({s for ids in wanted.values() for s in ids}))
+    for commit in commits:
+        linked = [groups[s] for s in wanted[commit.key] if s in groups]
+        resolves = {int(g.id) for g in linked}
+        if resolves != set(commit.resolves or ()):
+            commit.update(actions=[Commit.resolves.set(resolves or None)])
+        if linked:
+            link_commit_to_groups(int(commit.id), commit.key, linked, user_id)
+
+
+def set_commits(release: Release, commit_list: list[CommitInput], user_id: int | None = None) -> list[Group]:
+    """Replace the release's commits with ``commit_list``; returns the groups it resolved."""
+    org_id = int(release.org_id)
+    ordered = sorted(commit_list, key=lambda c: c.timestamp or _OLDEST, reverse=True)
+    ordered = [c for c in ordered if not is_skipped(c.message)]
+    _acquire(release)
+    try:
+        repositories = get_or_create_repositories(
+            org_id, sorted({c.repository or f"organization-{org_id}" for c in ordered})
+        )
+        names_by_email: dict[str, str | None] = {}
+        for c in ordered:
+            email = author_email(c.author_email, c.author_name)
+            if email:
+                names_by_email.setdefault(email, c.author_name)
+        authors = get_or_create_authors(org_id, names_by_email)
+        data = []
+        for c in ordered:
+            email = author_email(c.author_email, c.author_name)
+            repository = repositories[c.repository or f"organization-{org_id}"]
+            data.append(
+                CommitData(
+                    repository_id=int(repository.id),
+                    key=c.id,
+                    message=c.message,
+                    author_id=int(authors[email].id) if email else None,
+                    author_email=email,
+                    author_name=c.author_name,
+                    timestamp=c.timestamp,
+                )
+            )
+        commits = get_or_create_commits(org_id, data)
+        in_order = list(dict.fromkeys((d.repository_id, d.key) for d in data))
+        _link_references(org_id, [commits[k] for k in in_order], user_id)
+
+        existing = _release_rows(release, "COMMIT#")
+        names = {int(r.id): name for name, r in repositories.items()}
+        rows: list[ReleaseItem] = []
+        heads: dict[int, Commit] = {}
+        for order, k in enumerate(in_order):
+            commit = commits[k]
+            pk, sk = ReleaseCommit.key(org_id, release.version, order)
+            rows.append(
+                ReleaseCommit(pk=pk, sk=sk, order=order, commit=commit.as_ref(), repository_name=names[k[0]])
+            )
+            heads.setdefault(k[0], commit)
+        stale = [r for r in existing if int(r.order) >= len(in_order)]
+        present = {int(h.repository_id) for h in _release_rows(release, "HEAD#")}
+        for repository_id, commit in heads.items():
+            if repository_id not in present:
+                pk, sk = ReleaseHeadCommit.key(org_id, release.version, repository_id)
+                rows.append(
+                    ReleaseHeadCommit(
+                        pk=pk,
+                        sk=sk,
+                        repository_id=repository_id,
+                        repository_name=names[repository_id],
+                        commit_id=commit.id,
+                        commit_key=commit.key,
+                    )
+                )
+        _write(rows, stale)
+
+        distinct_authors = list(
+            {int(c.author_id): c for c in (commits[k] for k in in_order) if c.author_id is not None}.values()
+        )
+        release.update(
+            actions=[
+                Release.commit_count.set(len(in_order)),
+                Release.authors.set(
+                    [
+                        AuthorRef(id=c.author_id, email=c.author_email, name=c.author_name)
+                        for c in distinct_authors
+                    ]
+                ),
+                Release.last_commit.set(commits[in_order[0]].as_ref())
+                if in_order
+                else Release.last_commit.remove(),
+                Release.commits_locked_until.remove(),
+            ]
+        )
+    except BaseException:
+        release.update(actions=[Release.commits_locked_until.remove()])
+        raise
+    return _resolve_linked_groups(release, [commits[k] for k in in_order], user_id)
+
+
+def _resolve_linked_groups(release: Release, commits: list[Commit], user_id: int | None) -> list[Group]:
+    """Decision 5: every group linked to one of the release's commits is resolved in the release."""
+    group_ids = sorted({int(g) for c in commits for g in (c.resolves or ())})
+    if not group_ids:
+        return []
+    groups = batch_get(Group, [(group_pk(g), "GROUP") for g in group_ids], consistent_read=True)
+    return resolve_groups_in_release(groups, release.version, int(release.id), user_id)
+
+
+def clear_commits(release: Release) -> None:
+    """Remove the release's commit rows and every head commit; shared Commit rows stay."""
+    _write([], _release_rows(release, "COMMIT#") + _release_rows(release, "HEAD#"))
+    release.update(
+        actions=[Release.commit_count.set(0), Release.authors.set([]), Release.last_commit.remove()]
+    )

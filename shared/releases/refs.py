@@ -1,0 +1,118 @@
+"""``refs`` (what sentry-cli's ``set-commits --commit REPO@[FROM..]TO`` sends): head commits per
+repository, and the release's commits filled from the commits already stored for the repository.
+
+There is no VCS integration: the range ``previousCommit..commit`` is read from the repository's
+stored commits in date order (GSI ``by_date``); without a known start, the head commit alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.errors import ValidationFailed
+from shared.releases.commit_store import CommitData, get_or_create_commits
+from shared.releases.commits import CommitInput, set_commits
+from shared.releases.versions import split_commit_range
+from shared.storage.base import BATCH_WRITE_LIMIT, batch_get, chunked
+from shared.storage.releases import Commit, Release, ReleaseHeadCommit, ReleaseItem, Repository
+
+RANGE_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Ref:
+    repository: str
+    commit: str
+    previous_commit: str | None = None
+
+    def bounds(self) -> tuple[str | None, str]:
+        start, end = split_commit_range(self.commit)
+        return start or self.previous_commit or None, end
+
+
+def ref_repositories(org_id: int, refs: list[Ref]) -> dict[str, Repository]:
+    """The repositories refs name (keyed by the name as sent); 400 ``Invalid repository names``
+    before anything is written. sentry-cli checks names case-insensitively before sending them as
+    typed, so a name without an exact match falls back to a case-insensitive one."""
+    names = sorted({r.repository for r in refs})
+    found = {r.name: r for r in batch_get(Repository, [Repository.key(org_id, n) for n in names])}
+    missing = [n for n in names if n not in found]
+    if missing:
+        pk, prefix = Repository.key(org_id, "")
+        by_lower = {r.name.lower(): r for r in Repository.query(pk, Repository.sk.startswith(prefix))}
+        found.update({n: by_lower[n.lower()] for n in missing if n.lower() in by_lower})
+        missing = [n for n in missing if n not in found]
+    if missing:
+        raise ValidationFailed({"refs": [f"Invalid repository names: {','.join(missing)}"]})
+    return found
+
+
+def _range(repository_id: int, start: Commit | None, head: Commit) -> list[Commit]:
+    """Stored commits after ``start`` up to ``head``, newest first."""
+    if start is None or start.gsi1sk is None or head.gsi1sk is None or start.gsi1sk >= head.gsi1sk:
+        return [head]
+    found = Commit.by_date.query(
+        f"REPO#{repository_id}",
+        Commit.gsi1sk.between(start.gsi1sk, head.gsi1sk),
+        scan_index_forward=False,
+        limit=RANGE_LIMIT + 1,
+    )
+    return [c for c in found if c.key != start.key][:RANGE_LIMIT]
+
+
+def set_refs(
+    release: Release,
+    refs: list[Ref],
+    repositories: dict[str, Repository],
+    user_id: int | None,
+    fetch: bool,
+) -> None:
+    """Store each repository's head commit; with ``fetch``, fill the release's commits from the range."""
+    org_id = int(release.org_id)
+    bounds = [(repositories[r.repository], *r.bounds()) for r in refs]
+    wanted = [CommitData(repository_id=int(repo.id), key=end) for repo, _, end in bounds]
+    starts = [CommitData(repository_id=int(repo.id), key=s) for repo, s, _ in bounds if s]
+    commits = get_or_create_commits(org_id, wanted)
+    known_starts = {
+        (int(c.repository_id), c.key): c
+        for c in batch_get(Commit, [Commit.item_key(d.repository_id, d.key) for d in starts])
+    }
+    heads = []
+    for repo, _, end in bounds:
+        head = commits[(int(repo.id), end)]
+        pk, sk = ReleaseHeadCommit.key(org_id, release.version, int(repo.id))
+        heads.append(
+            ReleaseHeadCommit(
+                pk=pk,
+                sk=sk,
+                repository_id=repo.id,
+                repository_name=repo.name,
+                commit_id=head.id,
+                commit_key=end,
+            )
+        )
+    for chunk in chunked(heads, BATCH_WRITE_LIMIT):
+        with ReleaseItem.batch_write() as batch:
+            for head in chunk:
+                batch.save(head)
+    if not fetch:
+        return
+    log: list[Commit] = []
+    for repo, start, end in bounds:
+        start_commit = known_starts.get((int(repo.id), start)) if start else None
+        log.extend(_range(int(repo.id), start_commit, commits[(int(repo.id), end)]))
+    names = {int(r.id): r.name for r in repositories.values()}
+    set_commits(
+        release,
+        [
+            CommitInput(
+                id=c.key,
+                repository=names[int(c.repository_id)],
+                message=c.message,
+                author_name=c.author_name,
+                author_email=c.author_email,
+                timestamp=c.date_added,
+            )
+            for c in log
+        ],
+        user_id,
+    )

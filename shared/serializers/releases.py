@@ -1,0 +1,73 @@
+"""Releases and their commits as Sentry serializes them (what sentry-cli parses: ``version``,
+``dateCreated``, ``newGroups`` never null, ``projects[{slug, name}]``, ``lastCommit.id``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.releases.service import STATUS_ARCHIVED, ReleaseView
+from shared.serializers.dates import format_datetime
+from shared.storage.releases import CommitRef, ReleaseCommit
+
+
+def serialize_commit(commit: CommitRef, repository_name: str | None = None) -> dict[str, Any]:
+    author = None
+    if commit.author_email:
+        author = {"name": commit.author_name, "email": commit.author_email}
+    body: dict[str, Any] = {
+        "id": commit.key,
+        "message": commit.message,
+        "dateCreated": format_datetime(commit.date_added),
+        "author": author,
+    }
+    if repository_name is not None:
+        body["repository"] = {"id": str(commit.repository_id), "name": repository_name}
+    return body
+
+
+def serialize_release_commit(row: ReleaseCommit) -> dict[str, Any]:
+    return serialize_commit(row.commit, row.repository_name)
+
+
+def serialize_release(view: ReleaseView) -> dict[str, Any]:
+    release = view.release
+    linked = {int(p) for p in release.project_ids or ()}
+    new_groups = {int(link.project_id): int(link.new_groups or 0) for link in view.links}
+    projects = [
+        {
+            "id": int(p.id),
+            "slug": p.slug,
+            "name": p.name,
+            "newGroups": new_groups.get(int(p.id), 0),
+            "platform": p.platform,
+            "platforms": [p.platform] if p.platform else [],
+            "hasHealthData": False,
+        }
+        for p in sorted(view.projects, key=lambda p: p.slug)
+        if int(p.id) in linked
+    ]
+    return {
+        "id": int(release.id),
+        "version": release.version,
+        "shortVersion": release.version,
+        "versionInfo": None,
+        "status": "archived" if release.status == STATUS_ARCHIVED else "open",
+        "ref": release.ref,
+        "url": release.url,
+        "dateReleased": format_datetime(release.date_released),
+        "dateCreated": format_datetime(release.date_added),
+        "dateStarted": format_datetime(release.date_started),
+        "data": {},
+        "newGroups": sum(new_groups.values()),
+        "owner": None,
+        "commitCount": int(release.commit_count or 0),
+        "lastCommit": serialize_commit(release.last_commit) if release.last_commit else None,
+        "authors": [{"name": a.name, "email": a.email} for a in release.authors or []],
+        "deployCount": 0,
+        "lastDeploy": None,
+        "firstEvent": None,
+        "lastEvent": None,
+        "currentProjectMeta": {},
+        "userAgent": release.user_agent,
+        "projects": projects,
+    }

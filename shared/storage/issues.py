@@ -1,0 +1,205 @@
+"""The issues table: a group and all its children under ``pk = GROUP#<id>``.
+
+Serializing a group is one Query of its partition; deleting it is one paginated Query plus
+BatchWriteItem deletes of 25. GSI ``by_project_status`` (gsi1pk ``PROJECT#<id>#STATUS#<status>``,
+gsi1sk last seen) serves issue lists; sparse GSI ``pending_deletion`` (gsi2pk/gsi2sk) serves the
+deletion sweeper. Hourly counts expire by TTL (``expires_at``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from pynamodb.attributes import (
+    DiscriminatorAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.expressions.update import Action
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from shared.config import settings
+from shared.storage.base import table_meta, utcnow
+
+
+class ByProjectStatus(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_project_status"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class PendingDeletion(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "pending_deletion"
+        projection = KeysOnlyProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class IssueItem(Model):
+    """Base of every item in the issues table; ``kind`` picks the subclass on reads."""
+
+    Meta = table_meta(settings().issues_table)
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+    by_project_status = ByProjectStatus()
+    pending_deletion = PendingDeletion()
+
+
+def group_pk(group_id: int) -> str:
+    return f"GROUP#{group_id}"
+
+
+def sortable_time(value: datetime) -> str:
+    """Fixed-width UTC time (always with microseconds), so keys that embed it sort chronologically."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _timed_sk(prefix: str, when: datetime) -> str:
+    """A child row's sort key: time first (rows list in order), a random suffix keeps it unique."""
+    return f"{prefix}#{sortable_time(when)}#{uuid.uuid4().hex[:8]}"
+
+
+def status_index_pk(project_id: int, status: int) -> str:
+    """``by_project_status`` partition: a project's groups of one status (the issue lists)."""
+    return f"PROJECT#{project_id}#STATUS#{int(status)}"
+
+
+def status_index_sk(last_seen: datetime, group_id: int) -> str:
+    """``by_project_status`` sort key: last seen, then the zero-padded id to break ties."""
+    return f"{sortable_time(last_seen)}#{int(group_id):020d}"
+
+
+class Group(IssueItem, discriminator="group"):
+    """A Sentry issue. ``gsi1pk``/``gsi1sk`` place it in ``by_project_status``; every write that
+    changes ``status`` or ``last_seen`` must set them too (``status_actions``, ``status_index_sk``)."""
+
+    id = NumberAttribute()
+    project_id = NumberAttribute()
+    org_id = NumberAttribute()
+    short_id = NumberAttribute()
+    status = NumberAttribute()  # GroupStatus
+    substatus = NumberAttribute(null=True)  # GroupSubStatus
+    level = UnicodeAttribute()
+    title = UnicodeAttribute()  # Sentry's Group.message
+    culprit = UnicodeAttribute(null=True)
+    first_seen = UTCDateTimeAttribute()
+    last_seen = UTCDateTimeAttribute()
+    times_seen = NumberAttribute()
+    priority = NumberAttribute(null=True)  # PriorityLevel
+    resolved_at = UTCDateTimeAttribute(null=True)
+    first_release_version = UnicodeAttribute(null=True)
+    data = MapAttribute(null=True)
+
+    @staticmethod
+    def key(group_id: int) -> tuple[str, str]:
+        return group_pk(group_id), "GROUP"
+
+    def status_actions(self, status: int, substatus: int | None) -> list[Action]:
+        """Update actions for a status change, index partition included. ``gsi1sk`` is left alone:
+        it does not depend on the status, and rewriting it from this copy's ``last_seen`` could undo
+        a concurrent "seen again" update."""
+        return [
+            Group.status.set(int(status)),
+            Group.substatus.set(None if substatus is None else int(substatus)),
+            Group.gsi1pk.set(status_index_pk(int(self.project_id), status)),
+        ]
+
+
+class ShortIdPointer(IssueItem, discriminator="short_id"):
+    """Resolves a qualified short id ("WEB-12") to its group: project id + number are unique."""
+
+    group_id = NumberAttribute()
+
+    @staticmethod
+    def key(project_id: int, short_id: int) -> tuple[str, str]:
+        return f"SHORTID#{project_id}#{short_id}", "SHORTID"
+
+
+class GroupInbox(IssueItem, discriminator="inbox"):
+    """The group is "for review"; at most one row per group."""
+
+    reason = NumberAttribute()  # GroupInboxReason
+    reason_details = MapAttribute(null=True)
+    date_added = UTCDateTimeAttribute(default=utcnow)
+
+    @staticmethod
+    def key(group_id: int) -> tuple[str, str]:
+        return group_pk(group_id), "INBOX"
+
+
+class GroupResolution(IssueItem, discriminator="resolution"):
+    """The release a group is resolved in (or pending for); at most one row per group."""
+
+    type = NumberAttribute()  # GroupResolutionType
+    status = NumberAttribute()  # GroupResolutionStatus
+    release_version = UnicodeAttribute()
+    release_id = NumberAttribute(null=True)
+    actor_id = NumberAttribute(null=True)
+    datetime = UTCDateTimeAttribute(default=utcnow)
+
+    @staticmethod
+    def key(group_id: int) -> tuple[str, str]:
+        return group_pk(group_id), "RESOLUTION"
+
+
+class Activity(IssueItem, discriminator="activity"):
+    """One entry of a group's activity feed, in time order within the group's partition."""
+
+    type = NumberAttribute()  # ActivityType
+    project_id = NumberAttribute()
+    group_id = NumberAttribute()
+    user_id = NumberAttribute(null=True)
+    ident = UnicodeAttribute(null=True)
+    data = MapAttribute(default=dict)
+    datetime = UTCDateTimeAttribute()
+
+    @staticmethod
+    def new_key(group_id: int, when: datetime) -> tuple[str, str]:
+        return group_pk(group_id), _timed_sk("ACTIVITY", when)
+
+
+class GroupHistory(IssueItem, discriminator="history"):
+    """One status transition of a group (Sentry's GroupHistory), in time order."""
+
+    status = NumberAttribute()  # GroupHistoryStatus
+    project_id = NumberAttribute()
+    group_id = NumberAttribute()
+    user_id = NumberAttribute(null=True)
+    release_version = UnicodeAttribute(null=True)
+    date_added = UTCDateTimeAttribute()
+
+    @staticmethod
+    def new_key(group_id: int, when: datetime) -> tuple[str, str]:
+        return group_pk(group_id), _timed_sk("HISTORY", when)
+
+
+class GroupLink(IssueItem, discriminator="link"):
+    """A commit that says it fixes the group; keyed by commit so linking twice is one row."""
+
+    linked_type = UnicodeAttribute(default="commit")
+    linked_id = NumberAttribute()
+    relationship = UnicodeAttribute(default="resolves")
+    project_id = NumberAttribute()
+    group_id = NumberAttribute()
+    date_added = UTCDateTimeAttribute(default=utcnow)
+
+    @staticmethod
+    def commit_key(group_id: int, commit_id: int) -> tuple[str, str]:
+        return group_pk(group_id), f"LINK#commit#{commit_id}"

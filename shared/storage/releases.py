@@ -1,0 +1,206 @@
+"""The releases table: releases with their project links, release-commits and head commits, and the
+rows releases share (repositories, commit authors, commits).
+
+A release and its children live in ``pk = RELEASE#<org_id>#<version>``, so reading or clearing a
+release's commits is one Query. Shared rows are keyed by their natural keys (repository name,
+author email, repository + sha) so get-or-create is a conditional put and many are found with one
+BatchGetItem. GSI ``by_date`` lists an organization's (or a project's) releases newest first.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    NumberSetAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from shared.config import settings
+from shared.storage.base import table_meta, utcnow
+
+
+class ByDate(GlobalSecondaryIndex):
+    """``gsi1pk`` = ``ORG#<id>`` (releases) or ``PROJECT#<id>`` (release-project links) or
+    ``REPO#<id>`` (commits); ``gsi1sk`` = ISO date + ``#`` + natural key: newest first on reverse."""
+
+    class Meta:
+        index_name = "by_date"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class ReleaseItem(Model):
+    """Base of every item in the releases table; ``kind`` picks the subclass on reads."""
+
+    Meta = table_meta(settings().releases_table)
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_date = ByDate()
+
+
+def release_pk(org_id: int, version: str) -> str:
+    return f"RELEASE#{org_id}#{version}"
+
+
+class CommitRef(MapAttribute):
+    """A commit as a release shows it (``lastCommit``): enough to serialize without another read."""
+
+    id = NumberAttribute()
+    key = UnicodeAttribute()
+    repository_id = NumberAttribute()
+    message = UnicodeAttribute(null=True)
+    author_email = UnicodeAttribute(null=True)
+    author_name = UnicodeAttribute(null=True)
+    date_added = UTCDateTimeAttribute(null=True)
+
+
+class AuthorRef(MapAttribute):
+    id = NumberAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+
+
+class Release(ReleaseItem, discriminator="release"):
+    id = NumberAttribute()
+    org_id = NumberAttribute()
+    version = UnicodeAttribute()
+    version_lower = UnicodeAttribute()  # for the case-insensitive ``query`` filter
+    ref = UnicodeAttribute(null=True)
+    url = UnicodeAttribute(null=True)
+    status = NumberAttribute(default=0)  # ReleaseStatus: OPEN 0, ARCHIVED 1
+    owner_id = NumberAttribute(null=True)
+    user_agent = UnicodeAttribute(null=True)
+    project_ids = NumberSetAttribute(default=set)
+    date_added = UTCDateTimeAttribute(default=utcnow)
+    date_started = UTCDateTimeAttribute(null=True)
+    date_released = UTCDateTimeAttribute(null=True)
+    commit_count = NumberAttribute(default=0)
+    last_commit = CommitRef(null=True)
+    authors = ListAttribute(of=AuthorRef, default=list)
+    commits_locked_until = NumberAttribute(null=True)  # lease of set_commits (epoch seconds)
+
+    @staticmethod
+    def key(org_id: int, version: str) -> tuple[str, str]:
+        return release_pk(org_id, version), "RELEASE"
+
+
+class ReleaseProject(ReleaseItem, discriminator="release_project"):
+    """Links a release to a project; indexed by project so a project's releases list by date."""
+
+    release_id = NumberAttribute()
+    project_id = NumberAttribute()
+    new_groups = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(org_id: int, version: str, project_id: int) -> tuple[str, str]:
+        return release_pk(org_id, version), f"PROJECT#{project_id}"
+
+
+class ReleaseActivity(ReleaseItem, discriminator="release_activity"):
+    """Activity RELEASE of one project, written when the release is first released (decision 9)."""
+
+    type = NumberAttribute()
+    project_id = NumberAttribute()
+    ident = UnicodeAttribute()
+    data = MapAttribute(default=dict)
+    datetime = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(org_id: int, version: str, project_id: int) -> tuple[str, str]:
+        return release_pk(org_id, version), f"ACTIVITY#{project_id}"
+
+
+class ReleaseCommit(ReleaseItem, discriminator="release_commit"):
+    """One commit of a release's log, in order (0 = newest), with the commit copied in."""
+
+    order = NumberAttribute()
+    commit = CommitRef()
+    repository_name = UnicodeAttribute()
+
+    @staticmethod
+    def key(org_id: int, version: str, order: int) -> tuple[str, str]:
+        return release_pk(org_id, version), f"COMMIT#{order:08d}"
+
+
+class ReleaseHeadCommit(ReleaseItem, discriminator="release_head_commit"):
+    """The newest commit of a release in one repository."""
+
+    repository_id = NumberAttribute()
+    repository_name = UnicodeAttribute()
+    commit_id = NumberAttribute()
+    commit_key = UnicodeAttribute()
+
+    @staticmethod
+    def key(org_id: int, version: str, repository_id: int) -> tuple[str, str]:
+        return release_pk(org_id, version), f"HEAD#{repository_id}"
+
+
+class Repository(ReleaseItem, discriminator="repository"):
+    """A repository of an organization, unique by name."""
+
+    id = NumberAttribute()
+    org_id = NumberAttribute()
+    name = UnicodeAttribute()
+    url = UnicodeAttribute(null=True)
+    provider = UnicodeAttribute(null=True)
+    external_slug = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="active")
+    date_created = UTCDateTimeAttribute(default=utcnow)
+
+    @staticmethod
+    def key(org_id: int, name: str) -> tuple[str, str]:
+        return f"ORG#{org_id}", f"REPO#{name}"
+
+
+class CommitAuthor(ReleaseItem, discriminator="commit_author"):
+    id = NumberAttribute()
+    org_id = NumberAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key(org_id: int, email: str) -> tuple[str, str]:
+        return f"ORG#{org_id}", f"AUTHOR#{email}"
+
+
+class Commit(ReleaseItem, discriminator="commit"):
+    """A commit, shared by every release that contains it; ``resolves`` are the groups its message
+    references ("Fixes PROJ-12"), so resolving a release's groups needs no extra lookup."""
+
+    id = NumberAttribute()
+    org_id = NumberAttribute()
+    repository_id = NumberAttribute()
+    key = UnicodeAttribute(attr_name="commit_key")
+    message = UnicodeAttribute(null=True)
+    author_id = NumberAttribute(null=True)
+    author_email = UnicodeAttribute(null=True)
+    author_name = UnicodeAttribute(null=True)
+    date_added = UTCDateTimeAttribute(default=utcnow)
+    resolves = NumberSetAttribute(null=True)
+
+    @staticmethod
+    def item_key(repository_id: int, key: str) -> tuple[str, str]:
+        return f"REPO#{repository_id}", f"COMMIT#{key}"
+
+    def as_ref(self) -> CommitRef:
+        return CommitRef(
+            id=self.id,
+            key=self.key,
+            repository_id=self.repository_id,
+            message=self.message,
+            author_email=self.author_email,
+            author_name=self.author_name,
+            date_added=self.date_added,
+        )
