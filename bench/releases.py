@@ -24,8 +24,23 @@ from local.metering import count_requests
 from local.moto_server import free_port, start_process
 from local.resources import provision
 
-COMMITS = 1000
+SIZES = (10, 100, 1000)
 REPEATS = 5
+
+
+def _commits(size: int) -> list[dict[str, str]]:
+    """``size`` distinct commits over three repositories and twenty authors."""
+    return [
+        {
+            "id": f"{size:04d}{i:036x}",
+            "repository": f"acme/repo{i % 3}",
+            "message": f"change {i}",
+            "author_email": f"dev{i % 20}@example.com",
+            "author_name": f"Dev {i % 20}",
+            "timestamp": f"2026-01-01T{i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z",
+        }
+        for i in range(size)
+    ]
 
 
 def _measure(call: Any) -> tuple[int, float, Any]:
@@ -71,37 +86,35 @@ def main() -> None:
         figures["get_requests"] = gets[-1][0]
         figures["get_p50_ms"] = round(statistics.median(g[1] for g in gets), 1)
 
-        commits = [
-            {
-                "id": f"{i:040x}",
-                "repository": f"acme/repo{i % 3}",
-                "message": f"change {i}",
-                "author_email": f"dev{i % 20}@example.com",
-                "author_name": f"Dev {i % 20}",
-                "timestamp": f"2026-01-01T00:{i // 60 % 60:02d}:{i % 60:02d}Z",
-            }
-            for i in range(COMMITS)
-        ]
-        requests_new, ms_new, response = _measure(
-            lambda: http.put(f"{releases}b0/", json={"commits": commits})
-        )
-        assert response.status_code == 200 and response.json()["commitCount"] == COMMITS, response.text
-        figures[f"put_{COMMITS}_new_commits_requests"] = requests_new
-        figures[f"put_{COMMITS}_new_commits_ms"] = round(ms_new, 1)
-        requests_known, ms_known, _ = _measure(lambda: http.put(f"{releases}b1/", json={"commits": commits}))
-        figures[f"put_{COMMITS}_known_commits_requests"] = requests_known
-        figures[f"put_{COMMITS}_known_commits_ms"] = round(ms_known, 1)
+        for size in SIZES:
+            commits = _commits(size)
+            new = [
+                _measure(lambda v=v, c=commits: http.put(f"{releases}b{v}/", json={"commits": c}))
+                for v in (0, 1)
+            ]
+            assert all(r[2].status_code == 200 and r[2].json()["commitCount"] == size for r in new)
+            # b0 created the commits; b1 set the same ones again (all known): the two costs differ
+            figures[f"put_{size}_new_commits_requests"] = new[0][0]
+            figures[f"put_{size}_new_commits_ms"] = round(new[0][1], 1)
+            known = [
+                _measure(lambda v=v, c=commits: http.put(f"{releases}b{v}/", json={"commits": c}))
+                for v in (1, 2, 3)
+            ]
+            figures[f"put_{size}_known_commits_requests"] = known[-1][0]
+            figures[f"put_{size}_known_commits_p50_ms"] = round(statistics.median(k[1] for k in known), 1)
 
         http.post(f"{base}/api/0/organizations/{demo.org}/repos/", json={"name": "acme/repo0"})
-        refs = [{"repository": "acme/repo0", "commit": f"{999:040x}", "previousCommit": f"{0:040x}"}]
-        requests_refs, ms_refs, response = _measure(lambda: http.put(f"{releases}b2/", json={"refs": refs}))
+        log = [c for c in _commits(1000) if c["repository"] == "acme/repo0"]
+        refs = [{"repository": "acme/repo0", "commit": log[200]["id"], "previousCommit": log[0]["id"]}]
+        http.post(releases, json={"version": "refs", "projects": [demo.project]})
+        requests_refs, ms_refs, response = _measure(lambda: http.put(f"{releases}refs/", json={"refs": refs}))
         figures["put_refs_range_requests"] = requests_refs
         figures["put_refs_range_commits"] = response.json()["commitCount"]
         figures["put_refs_range_ms"] = round(ms_refs, 1)
 
         requests_clear, ms_clear, _ = _measure(lambda: http.put(f"{releases}b0/", json={"refs": []}))
-        figures[f"clear_{COMMITS}_commits_requests"] = requests_clear
-        figures[f"clear_{COMMITS}_commits_ms"] = round(ms_clear, 1)
+        figures["clear_1000_commits_requests"] = requests_clear
+        figures["clear_1000_commits_ms"] = round(ms_clear, 1)
         server.shutdown()
     finally:
         moto.terminate()

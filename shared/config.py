@@ -21,6 +21,7 @@ class Settings:
     releases_table: str
     issues_table: str
     deletion_queue_url: str
+    release_commits_queue_url: str
     public_url: str
     snowflake_region_id: int
     tracing_enabled: bool
@@ -42,6 +43,7 @@ def settings() -> Settings:
         releases_table=env.get("RELEASES_TABLE", "watchtower-releases"),
         issues_table=env.get("ISSUES_TABLE", "watchtower-issues"),
         deletion_queue_url=env.get("DELETION_QUEUE_URL", ""),
+        release_commits_queue_url=env.get("RELEASE_COMMITS_QUEUE_URL", ""),
         public_url=env.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         snowflake_region_id=int(env.get("SNOWFLAKE_REGION_ID", "0")),
         tracing_enabled=_flag(env.get("TRACING_ENABLED")),

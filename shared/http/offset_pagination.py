@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from shared.errors import BadRequest
-from shared.http.pagination import INVALID_CURSOR, Page, paginated_response, requested_page
+from shared.http.pagination import paginated_response, requested_page
+from shared.storage.paging import INVALID_CURSOR, Page
 
 T = TypeVar("T")
 

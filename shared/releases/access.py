@@ -1,8 +1,9 @@
-"""Who may see a release: Sentry's ``has_release_permission``.
+"""Who may see a release: Sentry's ``has_release_permission``, made strict.
 
-A release is visible when it is linked to any project the caller can access (organization tokens,
-owners, managers and open-membership organizations see every project). Hidden releases answer 404,
-like missing ones."""
+A release is visible when the caller can access every project it is linked to (organization
+tokens, owners, managers and open-membership organizations access every project). Sentry settles
+for any one project; we do not let a member of one team act on another team's release. Hidden
+releases answer 404, like missing ones."""
 
 from __future__ import annotations
 
@@ -22,11 +23,14 @@ def visible_project_ids(access: OrgAccess, projects: list[Project]) -> set[int]:
     return {int(p.id) for p in access.visible(projects)}
 
 
-def require_release_access(access: OrgAccess, release: Release | None, projects: list[Project]) -> Release:
-    """The release if the caller may see it; 404 when it is missing or linked to no visible project."""
-    if release is None:
-        raise NotFound()
+def release_visible(release: Release, visible_ids: set[int]) -> bool:
+    """The one rule: linked to at least one project, and every linked project visible."""
     linked = {int(p) for p in release.project_ids or ()}
-    if not linked & visible_project_ids(access, projects):
+    return bool(linked) and linked <= visible_ids
+
+
+def require_release_access(access: OrgAccess, release: Release | None, projects: list[Project]) -> Release:
+    """The release if the caller may see it; 404 when it is missing or any of its projects is hidden."""
+    if release is None or not release_visible(release, visible_project_ids(access, projects)):
         raise NotFound()
     return release

@@ -7,15 +7,22 @@ stored commits in date order (GSI ``by_date``); without a known start, the head 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from pynamodb.exceptions import DoesNotExist
+
+from shared.config import settings
 from shared.errors import ValidationFailed
+from shared.queues import send_job
 from shared.releases.commit_store import CommitData, get_or_create_commits
 from shared.releases.commits import CommitInput, set_commits
 from shared.releases.versions import split_commit_range
 from shared.storage.base import BATCH_WRITE_LIMIT, batch_get, chunked
 from shared.storage.releases import Commit, Release, ReleaseHeadCommit, ReleaseItem, Repository
 
-RANGE_LIMIT = 1000
+RANGE_LIMIT = 10_000
+# Longer ranges are filled by the release-commits worker, off the request.
+INLINE_COMMITS = 250
 
 
 @dataclass(frozen=True)
@@ -66,21 +73,17 @@ def set_refs(
     user_id: int | None,
     fetch: bool,
 ) -> None:
-    """Store each repository's head commit; with ``fetch``, fill the release's commits from the range."""
+    """Store each repository's head commit; with ``fetch``, fill the release's commits from the
+    ranges: at once when they are short, else through the release-commits queue."""
     org_id = int(release.org_id)
     bounds = [(repositories[r.repository], *r.bounds()) for r in refs]
     wanted = [CommitData(repository_id=int(repo.id), key=end) for repo, _, end in bounds]
-    starts = [CommitData(repository_id=int(repo.id), key=s) for repo, s, _ in bounds if s]
-    commits = get_or_create_commits(org_id, wanted)
-    known_starts = {
-        (int(c.repository_id), c.key): c
-        for c in batch_get(Commit, [Commit.item_key(d.repository_id, d.key) for d in starts])
-    }
-    heads = []
+    heads = get_or_create_commits(org_id, wanted)
+    rows = []
     for repo, _, end in bounds:
-        head = commits[(int(repo.id), end)]
+        head = heads[(int(repo.id), end)]
         pk, sk = ReleaseHeadCommit.key(org_id, release.version, int(repo.id))
-        heads.append(
+        rows.append(
             ReleaseHeadCommit(
                 pk=pk,
                 sk=sk,
@@ -90,16 +93,46 @@ def set_refs(
                 commit_key=end,
             )
         )
-    for chunk in chunked(heads, BATCH_WRITE_LIMIT):
+    for chunk in chunked(rows, BATCH_WRITE_LIMIT):
         with ReleaseItem.batch_write() as batch:
-            for head in chunk:
-                batch.save(head)
+            for row in chunk:
+                batch.save(row)
     if not fetch:
         return
+    log = commits_in_ranges(bounds, heads)
+    if len(log) > INLINE_COMMITS:
+        send_job(
+            settings().release_commits_queue_url,
+            {
+                "org_id": org_id,
+                "version": release.version,
+                "user_id": user_id,
+                "refs": [
+                    {"repository": r.repository, "commit": r.commit, "previousCommit": r.previous_commit}
+                    for r in refs
+                ],
+            },
+        )
+        return
+    _set_log(release, log, repositories, user_id)
+
+
+def commits_in_ranges(
+    bounds: list[tuple[Repository, str | None, str]], heads: dict[tuple[int, str], Commit]
+) -> list[Commit]:
+    """The stored commits of every ref's range, newest first per repository."""
+    starts = [Commit.item_key(int(repo.id), start) for repo, start, _ in bounds if start]
+    known = {(int(c.repository_id), c.key): c for c in batch_get(Commit, starts)}
     log: list[Commit] = []
     for repo, start, end in bounds:
-        start_commit = known_starts.get((int(repo.id), start)) if start else None
-        log.extend(_range(int(repo.id), start_commit, commits[(int(repo.id), end)]))
+        start_commit = known.get((int(repo.id), start)) if start else None
+        log.extend(_range(int(repo.id), start_commit, heads[(int(repo.id), end)]))
+    return log
+
+
+def _set_log(
+    release: Release, log: list[Commit], repositories: dict[str, Repository], user_id: int | None
+) -> None:
     names = {int(r.id): r.name for r in repositories.values()}
     set_commits(
         release,
@@ -116,3 +149,21 @@ def set_refs(
         ],
         user_id,
     )
+
+
+def fill_commits_from_refs(job: dict[str, Any]) -> int:
+    """Run a queued range fill (the release-commits worker); returns the number of commits set.
+
+    Replaying a job sets the same commits again, so a redelivered message changes nothing."""
+    org_id, version = int(job["org_id"]), str(job["version"])
+    try:
+        release = Release.get(*Release.key(org_id, version), consistent_read=True)
+    except DoesNotExist:
+        return 0  # deleted since: nothing to fill
+    refs = [Ref(r["repository"], r["commit"], r.get("previousCommit")) for r in job["refs"]]
+    repositories = ref_repositories(org_id, refs)
+    bounds = [(repositories[r.repository], *r.bounds()) for r in refs]
+    heads = get_or_create_commits(org_id, [CommitData(int(repo.id), end) for repo, _, end in bounds])
+    log = commits_in_ranges(bounds, heads)
+    _set_log(release, log, repositories, job.get("user_id"))
+    return len(log)

@@ -11,9 +11,9 @@ from pynamodb.exceptions import PutError
 
 from shared.auth.access import OrgAccess
 from shared.errors import Conflict
-from shared.http.pagination import Page, query_page
 from shared.sequences import allocate
 from shared.storage.base import batch_get, condition_failed
+from shared.storage.paging import Page, query_page
 from shared.storage.releases import Repository
 
 # Sentry's OrganizationIntegrationsLoosePermission for GET: every member has org:read and an

@@ -15,7 +15,12 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from shared.auth.access import OrgAccess
 from shared.auth.scopes import RELEASE_DELETE, RELEASE_READ, RELEASE_WRITE
 from shared.errors import BadRequest, ValidationFailed
-from shared.releases.access import organization_projects, require_release_access, visible_project_ids
+from shared.releases.access import (
+    organization_projects,
+    release_visible,
+    require_release_access,
+    visible_project_ids,
+)
 from shared.releases.commits import CommitInput, clear_commits, set_commits
 from shared.releases.refs import Ref, ref_repositories, set_refs
 from shared.sequences import allocate
@@ -308,7 +313,7 @@ def _visible_releases(
             continue
         if query and query.lower() not in release.version_lower:
             continue
-        if {int(p) for p in release.project_ids or ()} & visible:
+        if release_visible(release, visible):
             yield release
 
 

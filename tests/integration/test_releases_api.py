@@ -341,3 +341,113 @@ def test_delete_refused_while_a_group_was_first_seen_in_the_release(api: Api) ->
     response = api.http.delete(api.release_url(version), headers=api.world.headers())
     assert response.status_code == 400
     assert api.get(version).json()["newGroups"] == 1
+
+
+WRITES = {"BatchWriteItem", "TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem"}
+
+
+def test_set_commits_writes_are_batched(api: Api) -> None:
+    version = unique("batched")
+    api.create(version)
+    commits = [{"id": f"{i:040x}", "repository": "acme/batch", "author_email": f"d{i % 5}@example.com"}
+               for i in range(100)]  # fmt: skip
+    with count_requests() as calls:
+        assert api.put(version, {"commits": commits}).json()["commitCount"] == 100
+    writes = sum(n for op, n in calls.items() if op in WRITES)
+    # 100 release-commit rows = 4 batches; 100 new commits = 1 transaction; the rest is per call
+    assert writes <= 100 // 25 + 15, calls
+    assert calls["BatchWriteItem"] <= 5 and calls["TransactWriteItems"] <= 1
+
+
+def test_concurrent_set_commits_never_mix(base_url, world: World) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    api = Api(requests.Session(), base_url, world)
+    version = unique("race")
+    api.create(version)
+    lists = [[{"id": f"{tag}{i:039x}", "repository": "acme/race"} for i in range(60)] for tag in "ab"]
+
+    def put(commits: list[dict]) -> int:
+        return requests.put(
+            api.release_url(version), json={"commits": commits}, headers=world.headers()
+        ).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = list(pool.map(put, lists))
+    assert sorted(statuses) in ([200, 200], [200, 409])
+    final = [c["id"] for c in api.commits(version)]
+    assert final in ([c["id"] for c in lists[0]], [c["id"] for c in lists[1]])
+
+
+def test_head_commits_are_converted_to_refs(api: Api) -> None:
+    api.repo("acme/heads")
+    version = unique("heads")
+    api.create(version)
+    body = {"headCommits": [{"currentId": "c" * 40, "repository": "acme/heads", "previousId": None}]}
+    response = api.put(version, body)
+    assert response.status_code == 200 and response.json()["commitCount"] == 1
+    repo = Repository.get(*Repository.key(_org_id(api.world), "acme/heads"))
+    assert (
+        ReleaseHeadCommit.get(*ReleaseHeadCommit.key(_org_id(api.world), version, int(repo.id))).commit_key
+        == "c" * 40
+    )
+
+
+def test_release_of_another_teams_project_is_404(api: Api, http, base_url) -> None:
+    from shared.accounts.organizations import join_team
+    from shared.storage.accounts import OrganizationMember, Team
+
+    other_team = http.post(
+        f"{api.org_url}/teams/", json={"name": unique("team")}, headers=api.world.headers()
+    ).json()
+    other_project = http.post(
+        f"{base_url}/api/0/teams/{api.world.org}/{other_team['slug']}/projects/",
+        json={"name": unique("p")},
+        headers=api.world.headers(),
+    ).json()
+    version = unique("two")
+    api.create(version, projects=[api.world.project, other_project["slug"]])
+    member_id, token = make_user()
+    org = find_organization(api.world.org)
+    member = add_member(org, member_id, "member")
+    team = Team.get(*Team.key(int(org.id), api.world.team))
+    join_team(member, int(team.id))
+    assert OrganizationMember.get(*OrganizationMember.key(int(org.id), member_id)).team_ids == [int(team.id)]
+    assert api.get(version, token=token).status_code == 404
+    single = unique("one")
+    api.create(single)
+    assert api.get(single, token=token).status_code == 200
+
+
+def test_previous_with_commits(api: Api) -> None:
+    older, newer = unique("prev"), unique("next")
+    api.create(older)
+    api.create(newer)
+    url = api.release_url(newer) + "previous-with-commits/"
+    assert api.http.get(url, headers=api.world.headers()).json() == {}
+    api.put(older, {"commits": [{"id": "9" * 40, "repository": "acme/prev"}]})
+    found = api.http.get(url, headers=api.world.headers()).json()
+    assert found["version"] == older and found["lastCommit"]["id"] == "9" * 40
+
+
+def test_long_ref_ranges_are_filled_through_the_queue(api: Api) -> None:
+    from local.background import drain_once
+    from local.template import queue_consumers
+
+    api.repo("acme/long")
+    history = unique("hist")
+    api.create(history)
+    log = [
+        {"id": f"{i:040x}", "repository": "acme/long", "timestamp": f"2026-03-01T00:{i // 60:02}:{i % 60:02}"}
+        for i in range(300)
+    ]
+    api.put(history, {"commits": log})
+    version = unique("queued")
+    api.create(version)
+    refs = [{"repository": "acme/long", "commit": f"{299:040x}", "previousCommit": f"{10:040x}"}]
+    assert api.put(version, {"refs": refs}).json()["commitCount"] == 0  # queued, not done inline
+    assert api.commits(version) == []
+    consumer = next(c for c in queue_consumers() if c.queue == "ReleaseCommitsQueue")
+    assert sum(drain_once(consumer, wait_seconds=1) for _ in range(3)) == 1
+    body = api.get(version).json()
+    assert body["commitCount"] == 289 and body["lastCommit"]["id"] == f"{299:040x}"

@@ -11,8 +11,8 @@ from local.metering import count_requests
 from shared.accounts.organizations import add_member, create_organization, find_organization
 from shared.auth.tokens import create_org_token
 from shared.config import settings
-from shared.http.pagination import encode_cursor
 from shared.releases.repositories import get_or_create_repositories
+from shared.storage.paging import encode_cursor
 from shared.storage.releases import Repository
 from tests.conftest import World, make_user, unique
 
@@ -33,6 +33,18 @@ def _links(response: requests.Response) -> dict[str, dict[str, str]]:
 def _names(http: requests.Session, base_url: str, world: World) -> list[str]:
     response = http.get(_url(base_url, world), headers=world.headers())
     assert response.status_code == 200, response.text
+    return [r["name"] for r in response.json()]
+
+
+def _page(http: requests.Session, base_url: str, world: World, cursor: str) -> requests.Response:
+    response = http.get(
+        _url(base_url, world), params={"per_page": 2, "cursor": cursor}, headers=world.headers()
+    )
+    assert response.status_code == 200, response.text
+    return response
+
+
+def _page_names(response: requests.Response) -> list[str]:
     return [r["name"] for r in response.json()]
 
 
@@ -80,7 +92,7 @@ def test_bad_body_is_400_and_writes_nothing(http, base_url, world: World) -> Non
         ({"name": "x" * 201}, {"name": ["Ensure this field has no more than 200 characters."]}),
         ({"name": 5}, {"name": ["Not a valid string."]}),
         ({"name": "ok", "url": "not a url"}, {"url": ["Enter a valid URL."]}),
-        ({"name": "ok", "url": "ftp://example.com/repo"}, {"url": ["Enter a valid URL."]}),
+        ({"name": "ok", "url": "example.com/repo"}, {"url": ["Enter a valid URL."]}),
         (
             {"name": "ok", "url": "https://x.org/" + "a" * 200},
             {"url": ["Ensure this field has no more than 200 characters."]},
@@ -103,87 +115,52 @@ def test_bad_body_is_400_and_writes_nothing(http, base_url, world: World) -> Non
 
 def test_pages_follow_the_link_header_both_ways(http, base_url, world: World) -> None:
     names = ["repo-c", "repo-a", "repo-e", "repo-b", "repo-d"]
-    for name in names:
-        assert (
-            http.post(_url(base_url, world), json={"name": name}, headers=world.headers()).status_code == 201
-        )
+    url = _url(base_url, world)
+    assert all(http.post(url, json={"name": n}, headers=world.headers()).status_code == 201 for n in names)
 
-    pages: list[list[str]] = []
-    responses = []
-    cursor = ""
-    while True:  # what sentry-cli does: follow rel="next" until results="false"
-        response = http.get(
-            _url(base_url, world), params={"per_page": 2, "cursor": cursor}, headers=world.headers()
-        )
-        assert response.status_code == 200, response.text
-        pages.append([r["name"] for r in response.json()])
-        responses.append(response)
-        following = _links(response)["next"]
-        if following["results"] == "false":
-            break
-        cursor = following["cursor"]
-    assert pages == [["repo-a", "repo-b"], ["repo-c", "repo-d"], ["repo-e"]]
+    responses = [_page(http, base_url, world, "")]
+    while _links(responses[-1])["next"]["results"] == "true":  # what sentry-cli does
+        responses.append(_page(http, base_url, world, _links(responses[-1])["next"]["cursor"]))
+    assert [_page_names(r) for r in responses] == [["repo-a", "repo-b"], ["repo-c", "repo-d"], ["repo-e"]]
 
     first, middle, last = (_links(r) for r in responses)
     assert first["previous"]["results"] == "false"
     assert middle["previous"]["results"] == "true" and last["previous"]["results"] == "true"
     path = f"/api/0/organizations/{world.org}/repos/"
-    assert (
-        middle["next"]["url"] == f"{settings().public_url}{path}?per_page=2&cursor={middle['next']['cursor']}"
-    )
+    cursor = middle["next"]["cursor"]
+    assert middle["next"]["url"] == f"{settings().public_url}{path}?per_page=2&cursor={cursor}"
+    assert _page_names(http.get(middle["next"]["url"], headers=world.headers())) == ["repo-e"]
 
     # Walking back from the last page gives the same pages, and the first one has no previous.
-    back = http.get(
-        _url(base_url, world),
-        params={"per_page": 2, "cursor": last["previous"]["cursor"]},
-        headers=world.headers(),
-    )
-    assert [r["name"] for r in back.json()] == ["repo-c", "repo-d"]
-    start = http.get(
-        _url(base_url, world),
-        params={"per_page": 2, "cursor": _links(back)["previous"]["cursor"]},
-        headers=world.headers(),
-    )
-    assert [r["name"] for r in start.json()] == ["repo-a", "repo-b"]
-    assert _links(start)["previous"]["results"] == "false"
-    assert _links(start)["next"]["results"] == "true"
-    again = http.get(
-        _url(base_url, world),
-        params={"per_page": 2, "cursor": _links(start)["next"]["cursor"]},
-        headers=world.headers(),
-    )
-    assert [r["name"] for r in again.json()] == ["repo-c", "repo-d"]
+    back = _page(http, base_url, world, last["previous"]["cursor"])
+    assert _page_names(back) == ["repo-c", "repo-d"]
+    start = _page(http, base_url, world, _links(back)["previous"]["cursor"])
+    assert _page_names(start) == ["repo-a", "repo-b"]
+    assert _links(start)["previous"]["results"] == "false" and _links(start)["next"]["results"] == "true"
+    assert _page_names(_page(http, base_url, world, _links(start)["next"]["cursor"])) == ["repo-c", "repo-d"]
 
     # A page that ends exactly at the last item says there is nothing more.
     exact = http.get(_url(base_url, world), params={"per_page": 5}, headers=world.headers())
     assert len(exact.json()) == 5 and _links(exact)["next"]["results"] == "false"
     default = http.get(_url(base_url, world), headers=world.headers())
-    assert [r["name"] for r in default.json()] == sorted(names)
+    assert _page_names(default) == sorted(names)
 
 
 def test_list_costs_one_query_per_page(http, base_url, world: World) -> None:
     for name in ("one", "two", "three"):
         http.post(_url(base_url, world), json={"name": name}, headers=world.headers())
     with count_requests() as first:
-        response = http.get(
-            _url(base_url, world), params={"per_page": 2, "cursor": ""}, headers=world.headers()
-        )
+        response = _page(http, base_url, world, "")
     assert first == {"GetItem": 3, "Query": 1}  # token, organization, member; one page
     with count_requests() as second:
-        http.get(
-            _url(base_url, world),
-            params={"per_page": 2, "cursor": _links(response)["next"]["cursor"]},
-            headers=world.headers(),
-        )
+        _page(http, base_url, world, _links(response)["next"]["cursor"])
     assert second == {"GetItem": 3, "Query": 1}
 
 
 def test_create_cost_in_requests(http, base_url, world: World) -> None:
     with count_requests() as calls:
-        assert (
-            http.post(_url(base_url, world), json={"name": "counted"}, headers=world.headers()).status_code
-            == 201
-        )
+        created = http.post(_url(base_url, world), json={"name": "counted"}, headers=world.headers())
+    assert created.status_code == 201
     # token, organization, member; one id from the sequence; one conditional put
     assert calls == {"GetItem": 3, "UpdateItem": 1, "PutItem": 1}
 
@@ -219,10 +196,8 @@ def test_authentication_visibility_and_scopes(http, base_url, world: World) -> N
     other = create_organization("Other Org", unique("other"))
     other_token = create_org_token(int(other.id), other.slug)
     assert http.get(url, headers=world.headers(other_token)).status_code == 404
-    assert (
-        http.get(f"{base_url}/api/0/organizations/{other.slug}/repos/", headers=world.headers()).status_code
-        == 404
-    )
+    other_url = f"{base_url}/api/0/organizations/{other.slug}/repos/"
+    assert http.get(other_url, headers=world.headers()).status_code == 404
 
     # The organization's own token (org:ci) and a plain member (org:read) may list, not add.
     http.post(url, json={"name": "acme/app"}, headers=world.headers())

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from shared.errors import BadRequest
-from shared.http.pagination import Page, encode_cursor, link_header, parse_per_page, query_page
+from shared.http.pagination import link_header, parse_per_page
+from shared.storage.paging import Page, encode_cursor, query_page
 from shared.storage.releases import Release, Repository
 
 URL = "https://sentry.example.com/api/0/organizations/acme/repos/"

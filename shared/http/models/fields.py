@@ -6,9 +6,10 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 _URL = re.compile(r"^(?:https?|ftps?)://[^\s/?#]+[^\s]*$", re.IGNORECASE)
+URL_MAX = 200
 
 
 def _reject_null(value: Any) -> Any:
@@ -42,4 +43,6 @@ def _url(value: str | None) -> str | None:
 NotNull = BeforeValidator(_reject_null)
 # RFC 3339 / ISO 8601 text, nanoseconds accepted (truncated to microseconds), naive read as UTC.
 DateTimeText = Annotated[datetime, BeforeValidator(_datetime_text), AfterValidator(_as_utc)]
-UrlText = Annotated[str, AfterValidator(_url)]
+# DRF's URLField (Sentry's url columns hold 200 characters); the length is checked on the text
+# itself, before the URL check, so the error is DRF's wording.
+UrlText = Annotated[str, StringConstraints(max_length=URL_MAX), AfterValidator(_url)]

@@ -82,7 +82,7 @@ class ReleaseUpdate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     ref: str | None = Field(default=None, max_length=MAX_VERSION_LENGTH)
-    url: UrlText | None = Field(default=None, max_length=200)
+    url: UrlText | None = None
     dateReleased: DateTimeText | None = None
     status: str | None = None
     commits: Annotated[list[CommitIn] | None, NotNull] = None

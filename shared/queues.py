@@ -1,0 +1,23 @@
+"""Jobs sent to SQS: JSON bodies, one client per process (created on first use, off the cold path)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+
+@lru_cache(maxsize=1)
+def _client() -> Any:
+    import boto3
+
+    from shared.config import settings
+
+    return boto3.client("sqs", region_name=settings().region)
+
+
+def send_job(queue_url: str, body: dict[str, Any], delay_seconds: int = 0) -> None:
+    """Queue ``body`` (JSON) on ``queue_url``; SQS caps the delay at 900 s."""
+    _client().send_message(
+        QueueUrl=queue_url, MessageBody=json.dumps(body), DelaySeconds=min(delay_seconds, 900)
+    )
