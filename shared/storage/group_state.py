@@ -1,0 +1,105 @@
+"""Rows of the issues table that hold a group's conditions and its event history: snooze,
+hourly event counts, escalation forecast, and the hash → group map with its tombstones.
+
+Snooze, counts and forecast live in the group's partition (``GROUP#<id>``), so they are read with the
+group and deleted with it. Hashes are keyed by ``(project, hash)`` because ingestion looks them up
+before it knows the group; tombstones by their own id because they outlive the group."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+
+from shared.storage.base import utcnow
+from shared.storage.issues import IssueItem, group_pk
+
+HOURLY_COUNT_RETENTION_DAYS = 7
+
+
+def hour_bucket(when: datetime) -> str:
+    """The hour an event falls in, as sortable text (``2026-11-23T08``)."""
+    return when.strftime("%Y-%m-%dT%H")
+
+
+class GroupSnooze(IssueItem, discriminator="snooze"):
+    """The condition that ends an ``ignored`` state (Sentry's GroupSnooze); one per group at most.
+    ``state`` keeps ``times_seen`` / ``users_seen`` at snooze time for counts without a window."""
+
+    until = UTCDateTimeAttribute(null=True)
+    count = NumberAttribute(null=True)
+    window = NumberAttribute(null=True)  # minutes
+    user_count = NumberAttribute(null=True)
+    user_window = NumberAttribute(null=True)  # minutes
+    state = MapAttribute(null=True)
+    actor_id = NumberAttribute(null=True)
+    date_added = UTCDateTimeAttribute(default=utcnow)
+
+    @staticmethod
+    def key(group_id: int) -> tuple[str, str]:
+        return group_pk(group_id), "SNOOZE"
+
+
+class GroupHourlyCount(IssueItem, discriminator="hourly_count"):
+    """Events (and distinct user hashes) of one group in one hour; expires by TTL after seven days.
+    Written with ``UpdateItem ADD`` only, so concurrent events never lose a count."""
+
+    hour = UnicodeAttribute()  # hour_bucket()
+    count = NumberAttribute(default=0)
+    users = UnicodeSetAttribute(null=True)
+
+    @staticmethod
+    def key(group_id: int, hour: str) -> tuple[str, str]:
+        return group_pk(group_id), f"HOUR#{hour}"
+
+
+class GroupForecast(IssueItem, discriminator="forecast"):
+    """Sentry's EscalatingGroupForecast: the daily event ceilings of the next 14 days, from the
+    day it was computed; an archived-until-escalating group escalates when a day exceeds its value."""
+
+    forecast = ListAttribute(of=NumberAttribute)
+    date_added = UTCDateTimeAttribute(default=utcnow)
+
+    @staticmethod
+    def key(group_id: int) -> tuple[str, str]:
+        return group_pk(group_id), "FORECAST"
+
+
+class GroupHash(IssueItem, discriminator="group_hash"):
+    """A grouping hash of a project: the group its events go to, or the tombstone that drops them."""
+
+    project_id = NumberAttribute()
+    hash = UnicodeAttribute()
+    group_id = NumberAttribute(null=True)
+    tombstone_id = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(project_id: int, hash_value: str) -> tuple[str, str]:
+        return f"HASH#{project_id}#{hash_value}", "HASH"
+
+
+class GroupTombstone(IssueItem, discriminator="tombstone"):
+    """What remains of a discarded group (Sentry's TOMBSTONE_FIELDS_FROM_GROUP), keyed by its own id;
+    unique per previous group so a group is never tombstoned twice."""
+
+    id = NumberAttribute()
+    previous_group_id = NumberAttribute()
+    project_id = NumberAttribute()
+    level = UnicodeAttribute()
+    message = UnicodeAttribute()
+    culprit = UnicodeAttribute(null=True)
+    data = MapAttribute(null=True)
+    actor_id = NumberAttribute(null=True)
+    times_discarded = NumberAttribute(default=0)
+    date_added = UTCDateTimeAttribute(default=utcnow)
+
+    @staticmethod
+    def key(previous_group_id: int) -> tuple[str, str]:
+        return f"TOMBSTONE#{previous_group_id}", "TOMBSTONE"
