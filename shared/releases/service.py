@@ -6,7 +6,7 @@ of refs and permissions are checked first, so a 400 leaves everything as it was.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -202,7 +202,7 @@ def create_release(
         if not created:
             _check_existing_projects(access, release, projects)
     linked_before = len(release.project_ids or ())
-    _apply(access, release, ReleaseChanges(**{**changes.__dict__, "clear_commits": False}), wanted, repos)
+    _apply(access, release, replace(changes, clear_commits=False), wanted, repos)
     return ReleaseView(release, projects, _links(release)), created or len(
         release.project_ids or ()
     ) > linked_before
@@ -293,6 +293,8 @@ def list_releases(
     """Releases newest first: an organization's (``gsi1pk ORG#``) or one project's (via its links),
     filtered by status (``None`` = any) and a case-insensitive ``query``, hidden ones left out."""
     access.require(RELEASE_READ)
+    if status is not None and status not in STATUS_VALUES:
+        raise BadRequest("invalid value for status")
     projects = organization_projects(access)
     return ReleaseListing(projects, _visible_releases(access, projects, project, status, query))
 
