@@ -7,7 +7,7 @@ before it knows the group; tombstones by their own id because they outlive the g
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pynamodb.attributes import (
     ListAttribute,
@@ -25,8 +25,8 @@ HOURLY_COUNT_RETENTION_DAYS = 7
 
 
 def hour_bucket(when: datetime) -> str:
-    """The hour an event falls in, as sortable text (``2026-11-23T08``)."""
-    return when.strftime("%Y-%m-%dT%H")
+    """The UTC hour an event falls in, as sortable text (``2026-11-23T08``)."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H")
 
 
 class GroupSnooze(IssueItem, discriminator="snooze"):
@@ -83,6 +83,18 @@ class GroupHash(IssueItem, discriminator="group_hash"):
     @staticmethod
     def key(project_id: int, hash_value: str) -> tuple[str, str]:
         return f"HASH#{project_id}#{hash_value}", "HASH"
+
+
+class GroupHashRef(IssueItem, discriminator="group_hash_ref"):
+    """The reverse of a GroupHash, in the group's partition: a group's hashes are then found by the
+    same Query that reads (or deletes) the group, which merge, discard and deletion all need."""
+
+    project_id = NumberAttribute()
+    hash = UnicodeAttribute()
+
+    @staticmethod
+    def key(group_id: int, hash_value: str) -> tuple[str, str]:
+        return group_pk(group_id), f"HASH#{hash_value}"
 
 
 class GroupTombstone(IssueItem, discriminator="tombstone"):
