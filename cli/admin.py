@@ -84,6 +84,30 @@ def _create_token(args: argparse.Namespace) -> dict[str, Any]:
     return {"token": create_user_token(int(user.id), set(args.scopes.split(",")), args.label)}
 
 
+def _set_project_feature(args: argparse.Namespace) -> dict[str, Any]:
+    from pynamodb.exceptions import DoesNotExist
+
+    from shared.accounts.organizations import find_organization
+    from shared.projects.features import SETTABLE_FEATURES, set_project_features
+    from shared.projects.service import PENDING_DELETION
+    from shared.storage.accounts import Project
+
+    if args.feature not in SETTABLE_FEATURES:
+        raise SystemExit(f"unknown feature {args.feature} (known: {', '.join(sorted(SETTABLE_FEATURES))})")
+    org = find_organization(args.org)
+    try:
+        project = Project.get(*Project.key(int(org.id), args.project)) if org is not None else None
+    except DoesNotExist:
+        project = None
+    if project is None or project.status == PENDING_DELETION:
+        raise SystemExit(f"unknown project {args.org}/{args.project}")
+    features = set(project.features or ()) - {args.feature}
+    if not args.off:
+        features.add(args.feature)
+    set_project_features(project, features)
+    return {"project": project.slug, "features": sorted(features)}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="watchtower")
     admin = parser.add_subparsers(dest="area", required=True).add_parser("admin", help="operator commands")
@@ -123,6 +147,13 @@ def _parser() -> argparse.ArgumentParser:
     project.add_argument("--slug")
     project.add_argument("--platform")
     project.set_defaults(run=_create_project)
+
+    feature = commands.add_parser("set-project-feature", help="turn a per-project feature on (or --off)")
+    feature.add_argument("--org", required=True)
+    feature.add_argument("--project", required=True)
+    feature.add_argument("--feature", required=True, help="e.g. discard-groups")
+    feature.add_argument("--off", action="store_true")
+    feature.set_defaults(run=_set_project_feature)
 
     token = commands.add_parser("create-token")
     owner = token.add_mutually_exclusive_group(required=True)

@@ -47,6 +47,9 @@ For sentry-cli:
   export SENTRY_ORG={demo.org}
   export SENTRY_PROJECT={demo.project}
 
+For sentry-sdk (errors and messages become issues):
+  export SENTRY_DSN={demo.dsn}
+
 Press Ctrl-C to stop.
 """,
             flush=True,

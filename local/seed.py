@@ -10,6 +10,8 @@ from shared.accounts.users import create_user
 from shared.auth.access import Principal, organization_access
 from shared.auth.scopes import ROLE_SCOPES
 from shared.auth.tokens import create_user_token
+from shared.projects.features import DISCARD_GROUPS, set_project_features
+from shared.projects.keys import dsn, list_project_keys
 from shared.projects.service import create_project
 
 DEMO_ORG = "demo"
@@ -24,6 +26,7 @@ class Demo:
     project: str
     user_email: str
     token: str
+    dsn: str = ""  # the project's DSN, for sentry-sdk
 
 
 def seed_demo() -> Demo:
@@ -34,5 +37,6 @@ def seed_demo() -> Demo:
     team = create_team(access, "Demo", DEMO_TEAM)
     access = organization_access(Principal.acting_user(int(user.id)), DEMO_ORG)
     project = create_project(access, team.slug, "Web", DEMO_PROJECT)
+    set_project_features(project, {DISCARD_GROUPS})  # so "delete and discard" works in the demo
     token = create_user_token(int(user.id), set(ROLE_SCOPES["owner"]), name="demo")
-    return Demo(org.slug, team.slug, project.slug, user.email, token)
+    return Demo(org.slug, team.slug, project.slug, user.email, token, dsn(list_project_keys(project)[0]))

@@ -1,36 +1,71 @@
-"""``PUT /api/0/issues/{id}/`` and the bulk issue updates."""
+"""``PUT /api/0/issues/{id}/`` and the bulk issue updates (organization and project)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from shared.auth.scopes import EVENT_WRITE
-from shared.errors import NotFound
+from shared.http.errors import json_response
 from shared.http.handler import lambda_handler
+from shared.http.models.issues import IssueUpdateIn
 from shared.http.request import org_access, principal
+from shared.issues.groups import get_group
+from shared.issues.lookup import find_issue
+from shared.issues.selection import bulk_groups, request_scope
+from shared.issues.update import UpdateOutcome, update_groups
+from shared.issues.update_input import IssueUpdate
+from shared.issues.views import group_views
+from shared.serializers.groups import serialize_group
 
 app = APIGatewayRestResolver(enable_validation=True)
 
 
+def _values(name: str) -> list[str]:
+    return (app.current_event.multi_value_query_string_parameters or {}).get(name) or []
+
+
+def _query(name: str) -> str | None:
+    return (app.current_event.query_string_parameters or {}).get(name)
+
+
+def _update(body: IssueUpdateIn | None) -> IssueUpdate:
+    """An empty body is an empty update (Sentry reads it as ``{}``)."""
+    return (body or IssueUpdateIn()).to_update()
+
+
+def _answer(outcome: UpdateOutcome) -> Response:
+    if outcome.status_code == 204:
+        return Response(status_code=204, body="")
+    return json_response(outcome.status_code, outcome.body)
+
+
 @app.put("/api/0/issues/<issue_id>")
-def put_issue(issue_id: str) -> Any:
-    """No issue can exist yet: every authenticated update is for a missing issue, 404."""
-    principal(app)
-    raise NotFound()
+def put_issue(issue_id: str, body: Annotated[IssueUpdateIn | None, Body()] = None) -> Any:
+    """Sentry's GroupDetailsEndpoint.put: the updated group, serialized (204 after a discard)."""
+    scope, group = find_issue(principal(app), issue_id, None, EVENT_WRITE)
+    outcome = update_groups(scope, [group], _update(body))
+    if outcome.status_code != 200:
+        return _answer(outcome)
+    fresh = get_group(int(group.id)) or group
+    view = group_views(scope.access.organization, scope.projects, [fresh], scope.access.principal.user_id)[0]
+    return serialize_group(view)
 
 
 @app.put("/api/0/organizations/<org>/issues")
-def put_org_issues(org: str) -> Any:
-    org_access(app, org).require(EVENT_WRITE)
-    raise NotFound()
+def put_org_issues(org: str, body: Annotated[IssueUpdateIn | None, Body()] = None) -> Any:
+    scope = request_scope(org_access(app, org), EVENT_WRITE, None, _values("project"))
+    groups = bulk_groups(scope, _values("id"), _query("query"), _query("status"))
+    return _answer(update_groups(scope, groups, _update(body)))
 
 
 @app.put("/api/0/projects/<org>/<project>/issues")
-def put_project_issues(org: str, project: str) -> Any:
-    org_access(app, org).require(EVENT_WRITE)
-    raise NotFound()
+def put_project_issues(org: str, project: str, body: Annotated[IssueUpdateIn | None, Body()] = None) -> Any:
+    scope = request_scope(org_access(app, org), EVENT_WRITE, project, [])
+    groups = bulk_groups(scope, _values("id"), _query("query"), _query("status"))
+    return _answer(update_groups(scope, groups, _update(body)))
 
 
 handler = lambda_handler(app)

@@ -1,19 +1,23 @@
-"""Teams and projects: create, read and list."""
+"""Teams and projects: create, read, update (feature flags), delete and list."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from shared.accounts.teams import create_team, list_teams
 from shared.errors import ValidationFailed
 from shared.http.errors import json_response
 from shared.http.handler import lambda_handler
+from shared.http.models.project_update import ProjectUpdate
 from shared.http.models.projects import ProjectCreate, TeamCreate
 from shared.http.request import org_access
-from shared.projects.service import create_project, get_project, list_projects
+from shared.projects.deletion import delete_project
+from shared.projects.keys import list_project_keys
+from shared.projects.service import create_project, get_project, list_projects, update_project
 from shared.serializers.accounts import serialize_team
+from shared.serializers.project_keys import serialize_project_key
 from shared.serializers.projects import serialize_project
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -30,6 +34,24 @@ def post_project(org: str, team: str, body: ProjectCreate) -> Any:
 def get_project_details(org: str, project: str) -> Any:
     access = org_access(app, org)
     return serialize_project(get_project(access, project), access, detailed=True)
+
+
+@app.get("/api/0/projects/<org>/<project>/keys")
+def get_project_keys(org: str, project: str) -> Any:
+    access = org_access(app, org)
+    return [serialize_project_key(k) for k in list_project_keys(get_project(access, project))]
+
+
+@app.put("/api/0/projects/<org>/<project>")
+def put_project_details(org: str, project: str, body: ProjectUpdate) -> Any:
+    access = org_access(app, org)
+    return serialize_project(update_project(access, project, body.features), access, detailed=True)
+
+
+@app.delete("/api/0/projects/<org>/<project>")
+def delete_project_details(org: str, project: str) -> Any:
+    delete_project(org_access(app, org), project)
+    return Response(status_code=204, body="")
 
 
 @app.get("/api/0/organizations/<org>/projects")

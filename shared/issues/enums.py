@@ -129,3 +129,30 @@ class GroupResolutionType(IntEnum):
 class GroupResolutionStatus(IntEnum):
     PENDING = 0
     RESOLVED = 1
+
+
+class GroupSubscriptionReason(IntEnum):
+    """Why a user follows a group; the API shows the lower-case name (``{"reason": "unknown"}``)."""
+
+    IMPLICIT = -1
+    UNKNOWN = 0
+    COMMENT = 1
+    ASSIGNED = 2
+    BOOKMARK = 3
+    STATUS_CHANGE = 4
+    DEPLOY_SETTING = 5
+    MENTIONED = 6
+    TEAM_MENTIONED = 7
+
+
+# The API's names for the statuses an update may set (Sentry's STATUS_UPDATE_CHOICES): "muted" is the
+# legacy name of "ignored", and "resolvedInNextRelease" is a resolve whose release is the next one.
+STATUS_UPDATE_CHOICES: dict[str, GroupStatus] = {
+    "resolved": GroupStatus.RESOLVED,
+    "unresolved": GroupStatus.UNRESOLVED,
+    "ignored": GroupStatus.IGNORED,
+    "resolvedInNextRelease": GroupStatus.UNRESOLVED,
+    "muted": GroupStatus.IGNORED,
+}
+
+STR_TO_SUBSTATUS: dict[str, GroupSubStatus] = {text: value for value, text in SUBSTATUS_TO_STR.items()}

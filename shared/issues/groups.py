@@ -1,18 +1,24 @@
 """Groups (Sentry issues): creation with a per-project short id, and lookups by id or short id.
 
 A group, the pointer that makes its short id resolvable and its NEW inbox row are written in one
-conditional transaction, so no reader ever sees a group without its short id or inbox entry."""
+conditional transaction, so no reader ever sees a group without its short id or inbox entry. A group
+created by an event also claims the event's grouping hash (GroupHash + GroupHashRef) in that same
+transaction: two concurrent first events of one hash can never make two groups."""
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist
+from datetime import datetime
+from typing import Any, Protocol
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from shared.issues.enums import GONE_STATUSES, GroupInboxReason, GroupStatus, GroupSubStatus, PriorityLevel
 from shared.issues.short_ids import parse_short_id
 from shared.issues.transaction import transaction
-from shared.sequences import allocate
+from shared.sequences import BlockSequence, allocate
 from shared.storage.accounts import Project
-from shared.storage.base import batch_get, utcnow
+from shared.storage.base import batch_get, cancelled_by_condition, utcnow
+from shared.storage.group_state import GroupHash, GroupHashRef
 from shared.storage.issues import (
     Group,
     GroupInbox,
@@ -33,20 +39,51 @@ _PRIORITY_BY_LEVEL = {
 }
 
 
+class ProjectRef(Protocol):
+    """What a group needs of its project: a Project, or the ids a DSN key carries (ingestion)."""
+
+    @property
+    def id(self) -> Any: ...
+
+    @property
+    def org_id(self) -> Any: ...
+
+
+class HashTaken(Exception):
+    """The grouping hash was claimed (by a concurrent event's group, or a tombstone) meanwhile."""
+
+
+# Position of the GroupHash put in create_group's transaction (puts in the order written).
+_HASH_PUT = 3
+
+# Group ids come from a per-process block (decision 19): a burst of new issues costs one counter
+# request per 20 groups. Short ids stay one request each, so a project's numbers have no gaps.
+_GROUP_IDS = BlockSequence("group", 20)
+
+
 def create_group(
-    project: Project,
+    project: ProjectRef,
     title: str,
     culprit: str | None = None,
     level: str = "error",
     first_release_version: str | None = None,
+    *,
+    first_seen: datetime | None = None,
+    data: dict[str, Any] | None = None,
+    hash_value: str | None = None,
+    stale_group_id: int | None = None,
 ) -> Group:
     """Create an UNRESOLVED/NEW group in ``project`` with the project's next short id.
 
     With ``first_release_version``, the release's ``new_groups`` for this project goes up by one,
-    which is what keeps that release from being deleted (decision 7)."""
-    group_id = allocate("group")[0]
+    which is what keeps that release from being deleted (decision 7).
+
+    With ``hash_value``, the GroupHash is pointed at the new group (with its GroupHashRef) in the same
+    transaction, on condition that the hash is unclaimed: absent, unlinked and not tombstoned, or
+    still linked to ``stale_group_id`` (a group on its way out). Otherwise ``HashTaken``."""
+    group_id = _GROUP_IDS.next()
     short_id = allocate(f"shortid:{project.id}")[0]
-    now = utcnow()
+    now = first_seen or utcnow()
     pk, sk = Group.key(group_id)
     group = Group(
         pk=pk,
@@ -67,20 +104,45 @@ def create_group(
         first_release_version=first_release_version,
         gsi1pk=status_index_pk(int(project.id), GroupStatus.UNRESOLVED),
         gsi1sk=status_index_sk(now, group_id),
+        data=data,
     )
     pointer_pk, pointer_sk = ShortIdPointer.key(int(project.id), short_id)
     pointer = ShortIdPointer(pk=pointer_pk, sk=pointer_sk, group_id=group_id)
     inbox_pk, inbox_sk = GroupInbox.key(group_id)
     inbox = GroupInbox(pk=inbox_pk, sk=inbox_sk, reason=int(GroupInboxReason.NEW), date_added=now)
-    with transaction() as write:
-        for item in (group, pointer, inbox):
-            write.save(item, condition=IssueItem.pk.does_not_exist())
+    try:
+        with transaction() as write:
+            for item in (group, pointer, inbox):
+                write.save(item, condition=IssueItem.pk.does_not_exist())
+            if hash_value is not None:
+                _claim_hash(write, group, hash_value, stale_group_id)
+    except TransactWriteError as error:
+        cancelled = cancelled_by_condition(error)
+        if hash_value is not None and len(cancelled) > _HASH_PUT and cancelled[_HASH_PUT]:
+            raise HashTaken(hash_value) from error
+        raise
     if first_release_version is not None:
         _count_new_group(project, first_release_version)
     return group
 
 
-def _count_new_group(project: Project, version: str) -> None:
+def _claim_hash(write: Any, group: Group, hash_value: str, stale_group_id: int | None) -> None:
+    project_id = int(group.project_id)
+    hash_row = GroupHash(
+        *GroupHash.key(project_id, hash_value), project_id=project_id, hash=hash_value, group_id=int(group.id)
+    )
+    unclaimed = GroupHash.group_id.does_not_exist()
+    if stale_group_id is not None:
+        unclaimed = unclaimed | (GroupHash.group_id == stale_group_id)
+    write.save(
+        hash_row,
+        condition=GroupHash.pk.does_not_exist() | (GroupHash.tombstone_id.does_not_exist() & unclaimed),
+    )
+    ref = GroupHashRef(*GroupHashRef.key(int(group.id), hash_value), project_id=project_id, hash=hash_value)
+    write.save(ref)
+
+
+def _count_new_group(project: ProjectRef, version: str) -> None:
     """ADD 1 to the release-project link's ``new_groups``. Outside the group's transaction on
     purpose: a burst of new groups in one release would otherwise conflict on this one item.
 

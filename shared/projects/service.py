@@ -10,10 +10,15 @@ from shared.accounts.teams import get_team
 from shared.auth.access import OrgAccess
 from shared.auth.scopes import PROJECT_CREATE, PROJECT_READ
 from shared.errors import NotFound, ValidationFailed
+from shared.projects.features import SETTABLE_FEATURES, set_project_features
+from shared.projects.keys import create_project_key
 from shared.slugs import RESERVED_PROJECT_SLUGS, base_slug, slug_candidates
 from shared.storage.accounts import Pointer, Project, TeamRef
 
 PROJECT_SLUG_MAX = 50
+PROJECT_ADMIN = frozenset({"project:admin"})
+# A project being deleted is gone for every reader: all lookups below answer 404 for it.
+PENDING_DELETION = "pending_deletion"
 
 
 def create_project(
@@ -47,7 +52,9 @@ def create_project(
             teams=[TeamRef(id=int(team.id), slug=team.slug, name=team.name)],
         )
 
-    return create_slugged(build, Project.id_key, candidates, "A project with this slug already exists.")
+    project = create_slugged(build, Project.id_key, candidates, "A project with this slug already exists.")
+    create_project_key(project)  # Sentry gives every new project a default DSN key
+    return project
 
 
 def get_project(access: OrgAccess, slug: str, scopes: frozenset[str] = PROJECT_READ) -> Project:
@@ -57,7 +64,7 @@ def get_project(access: OrgAccess, slug: str, scopes: frozenset[str] = PROJECT_R
         project = Project.get(*Project.key(int(access.organization.id), slug))
     except DoesNotExist:
         raise NotFound() from None
-    if not access.has_project_access(project):
+    if project.status == PENDING_DELETION or not access.has_project_access(project):
         raise NotFound()
     return project
 
@@ -66,13 +73,28 @@ def get_project_by_id(project_id: int) -> Project | None:
     """A project by id, whatever its organization (ingestion and group lookups)."""
     try:
         pointer = Pointer.get(*Project.id_key(project_id))
-        return Project.get(pointer.target_pk, pointer.target_sk)
+        project = Project.get(pointer.target_pk, pointer.target_sk)
     except DoesNotExist:
         return None
+    return None if project.status == PENDING_DELETION else project
 
 
 def list_projects(access: OrgAccess) -> list[Project]:
     """The organization's projects the caller may see, by slug (one Query)."""
     access.require(PROJECT_READ | {"org:read"})
     pk, prefix = Project.key(int(access.organization.id), "")
-    return access.visible(Project.query(pk, Project.sk.startswith(prefix)))
+    return access.visible(
+        Project.query(pk, Project.sk.startswith(prefix), filter_condition=Project.status != PENDING_DELETION)
+    )
+
+
+def update_project(access: OrgAccess, slug: str, features: list[str] | None) -> Project:
+    """Project details PUT: writers may send nothing to change; setting feature flags takes an admin
+    and names this server does not know are a 400."""
+    if features is None:
+        return get_project(access, slug, scopes=PROJECT_CREATE)
+    project = get_project(access, slug, scopes=PROJECT_ADMIN)
+    unknown = sorted(set(features) - SETTABLE_FEATURES)
+    if unknown:
+        raise ValidationFailed({"features": [f"Unknown feature: {name}" for name in unknown]})
+    return set_project_features(project, set(features))

@@ -22,6 +22,7 @@ def serialize_project(project: Project, access: OrgAccess, detailed: bool = Fals
         "isMember": bool(project.team_ids & access.team_ids),
         "hasAccess": access.has_project_access(project),
         "isBookmarked": False,
+        "features": sorted(project.features or ()),
         "teams": teams,
         "team": teams[0] if teams else None,
     }

@@ -124,8 +124,9 @@ class Project(AccountItem, discriminator="project"):
     slug = UnicodeAttribute()
     name = UnicodeAttribute()
     platform = UnicodeAttribute(null=True)
-    status = UnicodeAttribute(default="active")
+    status = UnicodeAttribute(default="active")  # or "pending_deletion": answers 404 from then on
     teams = ListAttribute(of=TeamRef, default=list)
+    features = UnicodeSetAttribute(null=True)  # per-project flags, e.g. "discard-groups"
     date_created = UTCDateTimeAttribute(default=utcnow)
 
     @staticmethod
@@ -155,3 +156,25 @@ class ApiToken(AccountItem, discriminator="token"):
     @staticmethod
     def key(token_hash: str) -> tuple[str, str]:
         return f"TOKEN#{token_hash}", "TOKEN"
+
+
+class ProjectKey(AccountItem, discriminator="project_key"):
+    """A DSN key of a project (Sentry's ProjectKey), stored under its public key: every ingested
+    event authenticates with one GetItem. A ``Pointer`` at ``list_key`` lists a project's keys."""
+
+    id = NumberAttribute()
+    project_id = NumberAttribute()
+    org_id = NumberAttribute()
+    public_key = UnicodeAttribute()
+    secret_key = UnicodeAttribute()
+    label = UnicodeAttribute(default="Default")
+    is_active = BooleanAttribute(default=True)
+    date_created = UTCDateTimeAttribute(default=utcnow)
+
+    @staticmethod
+    def key(public_key: str) -> tuple[str, str]:
+        return f"PROJECTKEY#{public_key}", "PROJECTKEY"
+
+    @staticmethod
+    def list_key(project_id: int, public_key: str) -> tuple[str, str]:
+        return f"PROJECT#{project_id}", f"KEY#{public_key}"

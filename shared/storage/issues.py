@@ -103,9 +103,15 @@ class Group(IssueItem, discriminator="group"):
     last_seen = UTCDateTimeAttribute()
     times_seen = NumberAttribute()
     priority = NumberAttribute(null=True)  # PriorityLevel
+    priority_locked_at = UTCDateTimeAttribute(null=True)  # set by a manual priority change
     resolved_at = UTCDateTimeAttribute(null=True)
     first_release_version = UnicodeAttribute(null=True)
     data = MapAttribute(null=True)
+    category = NumberAttribute(null=True)  # Sentry's GroupCategory; absent means ERROR (1)
+    # Deletion pipeline: the time before which a queued deletion must not run (SQS delays stop at
+    # 900 s), and the parent a PENDING_MERGE group is being merged into (for the sweeper's retries).
+    delete_after = UTCDateTimeAttribute(null=True)
+    merged_into = NumberAttribute(null=True)
 
     @staticmethod
     def key(group_id: int) -> tuple[str, str]:

@@ -9,6 +9,7 @@ import pytest
 
 from local.metering import count_requests
 from shared.accounts.organizations import find_organization
+from shared.issues import groups
 from shared.issues.commit_links import link_commit_to_groups
 from shared.issues.enums import (
     ActivityType,
@@ -25,6 +26,7 @@ from shared.issues.groups import create_group, find_groups_by_short_ids, get_gro
 from shared.issues.inbox import add_group_to_inbox, remove_group_from_inbox
 from shared.issues.resolution import resolve_groups_in_release
 from shared.issues.short_ids import format_short_id
+from shared.sequences import BlockSequence
 from shared.storage.accounts import Project
 from shared.storage.issues import (
     Activity,
@@ -90,10 +92,11 @@ def test_create_group_writes_group_pointer_and_new_inbox(project: Project) -> No
     assert get_group(10**15) is None
 
 
-def test_create_group_cost_and_release_new_groups(project: Project) -> None:
+def test_create_group_cost_and_release_new_groups(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(groups, "_GROUP_IDS", BlockSequence("group", 20))
     with count_requests() as calls:
         create_group(project, "without a release")
-    # group id and short id counters, one transaction (group + short id pointer + inbox)
+    # a block of group ids, the short id counter, one transaction (group + short id pointer + inbox)
     assert calls == {"UpdateItem": 2, "TransactWriteItems": 1}
 
     org_id, version, other_project = int(project.org_id), "1.0.0", int(project.id) + 1
@@ -102,7 +105,8 @@ def test_create_group_cost_and_release_new_groups(project: Project) -> None:
         ReleaseProject(pk=pk, sk=sk, release_id=7, project_id=project_id, new_groups=0).save()
     with count_requests() as calls:
         group = create_group(project, "first seen in 1.0.0", first_release_version=version)
-    assert calls == {"UpdateItem": 3, "TransactWriteItems": 1}  # + the new_groups ADD
+    # the group id comes from the block: short id counter + the new_groups ADD
+    assert calls == {"UpdateItem": 2, "TransactWriteItems": 1}
     create_group(project, "also first seen in 1.0.0", first_release_version=version)
     assert group.first_release_version == version
 

@@ -40,8 +40,9 @@ def test_project_creation_cost_in_requests(http, base_url, world: World) -> None
     url = f"{base_url}/api/0/teams/{world.org}/{world.team}/projects/"
     with count_requests() as calls:
         assert http.post(url, json={"name": "Counted"}, headers=world.headers()).status_code == 201
-    # token, org, member, team, snowflake counter, one transaction (project + id pointer)
-    assert calls == {"GetItem": 4, "UpdateItem": 1, "TransactWriteItems": 1}
+    # token, org, member, team, snowflake counter, one transaction (project + id pointer), then the
+    # default DSN key: its id counter and one transaction (key + listing pointer)
+    assert calls == {"GetItem": 4, "UpdateItem": 2, "TransactWriteItems": 2}
 
 
 def test_same_name_gets_a_suffixed_slug_and_explicit_slug_conflict_is_409(http, base_url, world) -> None:

@@ -1,0 +1,110 @@
+"""Benchmark the deletion pipeline: queuing a group with 10,000 child rows for deletion, then the
+deletion worker's job for it — DynamoDB requests (keys-only paginated Query, BatchWriteItem of 25)
+and wall time. Starts its own moto server; prints the figures as one JSON object on its last line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from local.metering import count_requests
+from local.moto_server import start_process
+from local.resources import provision
+
+CHILDREN = 10_000
+HASHES = 3
+
+
+def _setup() -> Any:
+    """An organization, a project and a group with ``CHILDREN`` activity rows and a few hashes."""
+    from shared.accounts.organizations import add_member, create_organization
+    from shared.accounts.teams import create_team
+    from shared.accounts.users import create_user
+    from shared.auth.access import Principal, organization_access
+    from shared.issues.activity import new_activity
+    from shared.issues.enums import ActivityType
+    from shared.issues.groups import create_group
+    from shared.projects.service import create_project
+    from shared.storage.group_state import GroupHash, GroupHashRef
+    from shared.storage.issues import Activity
+
+    user = create_user("bench", "bench@example.com")
+    org = create_organization("Bench", "bench")
+    add_member(org, int(user.id), "owner")
+    access = organization_access(Principal.acting_user(int(user.id)), org.slug)
+    team = create_team(access, "Bench", None)
+    project = create_project(
+        organization_access(Principal.acting_user(int(user.id)), org.slug), team.slug, "Web"
+    )
+    group = create_group(project, "ZeroDivisionError: division by zero")
+    with Activity.batch_write() as batch:
+        for _ in range(CHILDREN - 1 - HASHES):  # the inbox row is a child too
+            batch.save(new_activity(group, ActivityType.NOTE, user_id=int(user.id), data={"text": "x"}))
+    for i in range(HASHES):
+        hash_value = f"{i:032x}"
+        GroupHash(
+            *GroupHash.key(int(project.id), hash_value),
+            project_id=int(project.id),
+            hash=hash_value,
+            group_id=int(group.id),
+        ).save()
+        GroupHashRef(
+            *GroupHashRef.key(int(group.id), hash_value), project_id=int(project.id), hash=hash_value
+        ).save()
+    return group
+
+
+def _measure(call: Any) -> tuple[dict[str, int], float]:
+    with count_requests() as calls:
+        start = time.perf_counter()
+        call()
+        elapsed = time.perf_counter() - start
+    return dict(calls), elapsed
+
+
+def main() -> None:
+    moto, endpoint = start_process()
+    try:
+        provision(endpoint, public_url="http://127.0.0.1:1")
+        from shared.issues.deletion import delete_group_list
+        from shared.issues.group_deletion import delete_groups
+        from shared.issues.row_keys import partition_keys
+        from shared.storage.issues import Group, group_pk
+
+        group = _setup()
+        children = sum(1 for key in partition_keys(group_pk(int(group.id))) if key[1] != "GROUP")
+        queue_calls, queue_seconds = _measure(lambda: delete_group_list([group]))
+        stored = Group.get(*Group.key(int(group.id)), consistent_read=True)
+        due = stored.delete_after + timedelta(seconds=1)
+        worker_calls, worker_seconds = _measure(lambda: delete_groups([int(group.id)], "bench", now=due))
+        left = sum(1 for _ in partition_keys(group_pk(int(group.id))))
+        figures = {
+            "children": children,
+            "queue": {
+                "requests": sum(queue_calls.values()),
+                "by_operation": queue_calls,
+                "ms": round(queue_seconds * 1000),
+            },
+            "worker": {
+                "requests": sum(worker_calls.values()),
+                "by_operation": worker_calls,
+                "seconds": round(worker_seconds, 2),
+                "rows_per_second": round(children / worker_seconds),
+            },
+            "rows_left": left,
+        }
+    finally:
+        moto.terminate()
+        moto.wait(timeout=10)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

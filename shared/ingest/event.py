@@ -1,0 +1,248 @@
+"""Event normalisation: the few fields of a Sentry event that grouping and issues need, read the way
+Relay and Sentry read them (title, culprit and metadata as Sentry's ErrorEvent / DefaultEvent).
+
+Lenient like Relay: an optional field of the wrong shape is ignored, not fatal. Only what makes the
+event unusable is a 400: a payload that is not an object, or an ``event_id`` that is not a UUID."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shared.errors import BadRequest, ValidationFailed
+
+LEVELS = {"debug", "info", "warning", "error", "fatal"}
+_LEVEL_ALIASES = {"warn": "warning", "critical": "fatal", "log": "info", "trace": "debug"}
+# Relay's defaults: clocks up to a minute ahead are trusted, events older than 30 days are not.
+MAX_FUTURE = timedelta(minutes=1)
+MAX_PAST = timedelta(days=30)
+TITLE_LENGTH = 100
+CULPRIT_LENGTH = 200
+VALUE_LENGTH = 1024
+UNLABELED = "<unlabeled event>"
+
+
+@dataclass(frozen=True)
+class Frame:
+    module: str | None
+    filename: str | None
+    function: str | None
+    in_app: bool
+
+
+@dataclass(frozen=True)
+class ExceptionInfo:
+    type: str | None
+    value: str | None
+    frames: tuple[Frame, ...]  # oldest first, as in the payload
+
+
+@dataclass(frozen=True)
+class Event:
+    event_id: str
+    timestamp: datetime
+    level: str
+    release: str | None
+    transaction: str | None
+    message: str | None
+    exceptions: tuple[ExceptionInfo, ...]
+    fingerprint: tuple[str, ...] | None
+    user_hash: str | None
+
+    @property
+    def type(self) -> str:
+        """Sentry's event type: ``error`` with an exception, else ``default``."""
+        return "error" if self.exceptions else "default"
+
+    @property
+    def main_exception(self) -> ExceptionInfo | None:
+        """The exception Sentry titles the event by: the last one (the one raised last)."""
+        return self.exceptions[-1] if self.exceptions else None
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        exception = self.main_exception
+        if exception is None:
+            return {"title": self.title}
+        frame = _culprit_frame(exception.frames)
+        metadata: dict[str, Any] = {"type": exception.type, "value": exception.value or ""}
+        if frame is not None:
+            metadata["filename"] = frame.filename
+            metadata["function"] = frame.function
+        return {k: v for k, v in metadata.items() if v is not None}
+
+    @property
+    def title(self) -> str:
+        exception = self.main_exception
+        if exception is None:
+            first_line = (self.message or "").strip().splitlines()[:1]
+            return _truncate(first_line[0], TITLE_LENGTH) if first_line else UNLABELED
+        if not exception.type:
+            frame = _culprit_frame(exception.frames)
+            return (frame.function if frame else None) or "<unknown>"
+        first_line = (exception.value or "").strip().splitlines()[:1]
+        if not first_line:
+            return exception.type
+        return f"{exception.type}: {_truncate(first_line[0], TITLE_LENGTH)}"
+
+    @property
+    def culprit(self) -> str | None:
+        """The transaction when the SDK names one, else ``<module> in <function>`` of the most recent
+        in-app frame (any frame when none is in-app), as Sentry's get_culprit."""
+        if self.transaction:
+            return _truncate(self.transaction, CULPRIT_LENGTH)
+        exception = self.main_exception
+        frame = _culprit_frame(exception.frames) if exception else None
+        if frame is None:
+            return None
+        location = frame.module or frame.filename
+        if not location:
+            return None
+        return _truncate(
+            f"{_truncate(location, 100)} in {_truncate(frame.function or '?', 100)}", CULPRIT_LENGTH
+        )
+
+
+def _truncate(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 3] + "..."
+
+
+def _culprit_frame(frames: tuple[Frame, ...]) -> Frame | None:
+    in_app = [f for f in frames if f.in_app]
+    candidates = in_app or list(frames)
+    return candidates[-1] if candidates else None
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _event_id(value: Any) -> str:
+    if value is None:
+        return uuid.uuid4().hex
+    try:
+        return uuid.UUID(str(value)).hex
+    except ValueError:
+        raise ValidationFailed({"event_id": ["Invalid event_id: expected a UUID."]}) from None
+
+
+def _timestamp(value: Any, received: datetime) -> datetime:
+    """The event's time; missing, unreadable or implausible times become the time received."""
+    when: datetime | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            when = datetime.fromtimestamp(float(value), UTC)
+        except (OverflowError, OSError, ValueError):
+            when = None
+    elif isinstance(value, str):
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            when = None
+        if when is not None and when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+    if when is None or when > received + MAX_FUTURE or when < received - MAX_PAST:
+        return received
+    return when.astimezone(UTC)
+
+
+def _level(value: Any) -> str:
+    text = (_text(value) or "error").strip().lower()
+    text = _LEVEL_ALIASES.get(text, text)
+    return text if text in LEVELS else "error"
+
+
+def _message(event: dict[str, Any]) -> str | None:
+    """``logentry.formatted`` (else its ``message``), else the legacy ``message`` field."""
+    for container in (event.get("logentry"), event.get("message")):
+        if isinstance(container, dict):
+            text = _text(container.get("formatted")) or _text(container.get("message"))
+            if text:
+                return text
+        elif _text(container):
+            return _text(container)
+    return None
+
+
+def _frames(stacktrace: Any) -> tuple[Frame, ...]:
+    if not isinstance(stacktrace, dict) or not isinstance(stacktrace.get("frames"), list):
+        return ()
+    frames = []
+    for raw in stacktrace["frames"]:
+        if not isinstance(raw, dict):
+            continue
+        frames.append(
+            Frame(
+                module=_text(raw.get("module")),
+                filename=_text(raw.get("filename")) or _text(raw.get("abs_path")),
+                function=_text(raw.get("function")),
+                in_app=raw.get("in_app") is True,
+            )
+        )
+    return tuple(frames)
+
+
+def _exceptions(event: dict[str, Any]) -> tuple[ExceptionInfo, ...]:
+    container = event.get("exception")
+    values = container.get("values") if isinstance(container, dict) else container
+    if not isinstance(values, list):
+        return ()
+    exceptions = []
+    for raw in values:
+        if not isinstance(raw, dict):
+            continue
+        exception_type, value = _text(raw.get("type")), _text(raw.get("value"))
+        if exception_type is None and value is None:
+            continue
+        exceptions.append(
+            ExceptionInfo(
+                type=exception_type,
+                value=value[:VALUE_LENGTH] if value else value,
+                frames=_frames(raw.get("stacktrace")),
+            )
+        )
+    return tuple(exceptions)
+
+
+def _fingerprint(value: Any) -> tuple[str, ...] | None:
+    if not isinstance(value, list) or not value:
+        return None
+    parts = [_text(part) if not isinstance(part, bool) else str(part).lower() for part in value]
+    return tuple(p for p in parts if p is not None) or None
+
+
+def _user_hash(user: Any) -> str | None:
+    """Sentry's ``sentry:user`` tag (``id:…``, ``username:…``, ``email:…``, ``ip:…``), hashed: the
+    counts need distinct users, not who they are."""
+    if not isinstance(user, dict):
+        return None
+    for field, prefix in (("id", "id"), ("username", "username"), ("email", "email"), ("ip_address", "ip")):
+        value = _text(user.get(field))
+        if value and value != "{{auto}}":
+            return hashlib.md5(f"{prefix}:{value}".encode(), usedforsecurity=False).hexdigest()
+    return None
+
+
+def normalize_event(payload: Any, received: datetime) -> Event:
+    """The event the pipeline works with; 400 when the payload cannot be an event at all."""
+    if not isinstance(payload, dict):
+        raise BadRequest("Invalid event: not a JSON object")
+    release = _text(payload.get("release"))
+    return Event(
+        event_id=_event_id(payload.get("event_id")),
+        timestamp=_timestamp(payload.get("timestamp"), received),
+        level=_level(payload.get("level")),
+        release=release.strip() or None if release else None,
+        transaction=_text(payload.get("transaction")) or None,
+        message=_message(payload),
+        exceptions=_exceptions(payload),
+        fingerprint=_fingerprint(payload.get("fingerprint")),
+        user_hash=_user_hash(payload.get("user")),
+    )

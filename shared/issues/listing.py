@@ -1,0 +1,144 @@
+"""Issue lists and the search that selects groups for a bulk update without ids.
+
+The query language is the part of Sentry's search these flows need: ``is:`` statuses
+(``unresolved``, ``resolved``, ``ignored``/``archived``/``muted``), ``is:for_review``,
+``is:assigned``/``is:unassigned``, ``assigned:me``, ``bookmarks:me`` and free text matched against the
+title and culprit. Anything else is refused with Sentry's 400 rather than silently ignored.
+
+Groups come from the ``by_project_status`` index, one Query stream per (project, status), newest last
+seen first, merged lazily; filters that need a child row (inbox, assignee, bookmark) read those rows
+100 at a time for the candidates in hand. Only what a page (or the bulk limit) needs is read."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+from shared.errors import BadRequest
+from shared.issues.enums import GroupStatus
+from shared.issues.lookup import IssueScope
+from shared.storage.base import BATCH_GET_LIMIT, batch_get, chunked
+from shared.storage.group_people import GroupAssignee, GroupBookmark
+from shared.storage.issues import Group, GroupInbox, IssueItem, status_index_pk
+
+DEFAULT_QUERY = "is:unresolved"
+BULK_MUTATION_LIMIT = 1000
+INVALID_QUERY = "Invalid query. Error getting group ids and group list"
+
+_STATUS_WORDS = {
+    "unresolved": GroupStatus.UNRESOLVED,
+    "resolved": GroupStatus.RESOLVED,
+    "ignored": GroupStatus.IGNORED,
+    "archived": GroupStatus.IGNORED,
+    "muted": GroupStatus.IGNORED,
+}
+_LISTED_STATUSES = (GroupStatus.UNRESOLVED, GroupStatus.RESOLVED, GroupStatus.IGNORED)
+
+
+@dataclass
+class IssueQuery:
+    statuses: set[GroupStatus] = field(default_factory=set)
+    for_review: bool = False
+    assigned: bool | None = None  # is:assigned / is:unassigned
+    assigned_to_me: bool = False
+    bookmarked_by_me: bool = False
+    text: list[str] = field(default_factory=list)
+
+
+def parse_query(query: str | None) -> IssueQuery:
+    """``None`` means Sentry's default ``is:unresolved``; ``""`` lists every live status."""
+    parsed = IssueQuery()
+    for token in (DEFAULT_QUERY if query is None else query).split():
+        key, sep, value = token.partition(":")
+        if not sep:
+            parsed.text.append(token.lower())
+        elif key == "is" and value in _STATUS_WORDS:
+            parsed.statuses.add(_STATUS_WORDS[value])
+        elif key == "is" and value == "for_review":
+            parsed.for_review = True
+        elif key == "is" and value in {"assigned", "unassigned"}:
+            parsed.assigned = value == "assigned"
+        elif key == "assigned" and value == "me":
+            parsed.assigned_to_me = True
+        elif key == "bookmarks" and value == "me":
+            parsed.bookmarked_by_me = True
+        else:
+            raise BadRequest(INVALID_QUERY)
+    return parsed
+
+
+def status_query(status: str) -> str:
+    """``?status=`` of the bulk endpoints (sentry-cli's ``--status``) as the query it stands for."""
+    if status not in _STATUS_WORDS:
+        raise BadRequest(INVALID_QUERY)
+    return f"is:{status}"
+
+
+def search_groups(scope: IssueScope, query: IssueQuery, user_id: int | None) -> Iterator[Group]:
+    """The matching groups of the scope's projects, newest last seen first (ties by id)."""
+    statuses = query.statuses or set(_LISTED_STATUSES)
+    streams = [
+        Group.by_project_status.query(status_index_pk(int(p.id), s), scan_index_forward=False)
+        for p in scope.projects
+        for s in sorted(statuses)
+    ]
+    merged = heapq.merge(*streams, key=lambda g: g.gsi1sk, reverse=True)
+    candidates = (g for g in merged if isinstance(g, Group) and _text_matches(g, query.text))
+    for chunk in _chunks(candidates, BATCH_GET_LIMIT // 3):
+        yield from _filter_by_rows(chunk, query, user_id)
+
+
+def _chunks(groups: Iterator[Group], size: int) -> Iterator[list[Group]]:
+    while chunk := list(islice(groups, size)):
+        yield chunk
+
+
+def _text_matches(group: Group, words: list[str]) -> bool:
+    haystack = f"{group.title} {group.culprit or ''}".lower()
+    return all(word in haystack for word in words)
+
+
+def _filter_by_rows(groups: list[Group], query: IssueQuery, user_id: int | None) -> list[Group]:
+    """Apply the filters that depend on a group's inbox, assignee or bookmark row."""
+    needs_assignee = query.assigned is not None or query.assigned_to_me
+    keys: list[tuple[str, str]] = []
+    for g in groups:
+        if query.for_review:
+            keys.append(GroupInbox.key(int(g.id)))
+        if needs_assignee:
+            keys.append(GroupAssignee.key(int(g.id)))
+        if query.bookmarked_by_me:
+            keys.append(GroupBookmark.key(int(g.id), user_id or 0))
+    if not keys:
+        return groups
+    present = {
+        (row.pk, row.sk): row
+        for chunk in chunked(keys, BATCH_GET_LIMIT)
+        for row in batch_get(IssueItem, chunk)
+    }
+    kept = []
+    for g in groups:
+        gid = int(g.id)
+        assignee = present.get(GroupAssignee.key(gid))
+        if query.for_review and GroupInbox.key(gid) not in present:
+            continue
+        if query.assigned is not None and (assignee is not None) != query.assigned:
+            continue
+        if query.assigned_to_me and not _assigned_to(assignee, user_id):
+            continue
+        if query.bookmarked_by_me and GroupBookmark.key(gid, user_id or 0) not in present:
+            continue
+        kept.append(g)
+    return kept
+
+
+def _assigned_to(assignee: IssueItem | None, user_id: int | None) -> bool:
+    """``assigned:me``: assigned to the user directly (teams are not expanded)."""
+    return isinstance(assignee, GroupAssignee) and user_id is not None and assignee.user_id == user_id
+
+
+def bulk_candidates(scope: IssueScope, query: str | None, user_id: int | None) -> list[Group]:
+    """What a bulk update without ids applies to: the search's first ``BULK_MUTATION_LIMIT`` groups."""
+    return list(islice(search_groups(scope, parse_query(query), user_id), BULK_MUTATION_LIMIT))

@@ -1,0 +1,223 @@
+"""Merging groups of one project into the one with the most events (Sentry's handle_merge and its
+merge_groups task, decision 15).
+
+The request only marks the children PENDING_MERGE (they leave every list at once), logs MERGE on
+the parent and queues a merge job on the deletion queue. The job moves what must survive into the
+parent (hashes, so later events land there; hourly counts and times_seen, summed; activities and
+links), then deletes the children through the deletion pipeline. Each move is written so that a
+redelivered or resumed job never counts anything twice."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from shared.errors import ApiError, BadRequest
+from shared.issues.activity import new_activity
+from shared.issues.deletion import (
+    DELETION_INDEX_PK,
+    MERGE_GROUPS,
+    delete_group_list,
+    deletion_index_sk,
+    hash_values,
+    load_group,
+    send_deletion_job,
+    update_groups_where,
+)
+from shared.issues.enums import GONE_STATUSES, ActivityType, GroupStatus
+from shared.issues.transaction import transaction
+from shared.storage.base import cancelled_by_condition, condition_failed, utcnow
+from shared.storage.group_state import GroupHash, GroupHashRef, GroupHourlyCount
+from shared.storage.issues import Activity, Group, GroupLink, IssueItem, group_pk, status_index_sk
+
+logger = Logger(child=True)
+
+ERROR_CATEGORY = 1
+
+
+class OnlyErrorIssues(ApiError):
+    """Sentry raises a bare DRF ValidationError here, so the body is a list, not ``{"detail": …}``."""
+
+    status_code = 400
+
+    def body(self) -> Any:
+        return [self.detail]
+
+
+def is_error_issue(group: Group) -> bool:
+    return group.category is None or int(group.category) == ERROR_CATEGORY
+
+
+def merge_groups(groups: list[Group], actor_id: int | None) -> dict:
+    """Merge ``groups`` into the one with the most events (ties: the highest id, as Sentry sorts).
+
+    Answers ``{"parent": "<id>", "children": ["<id>", ...]}``; with fewer than two distinct groups
+    nothing happens and the answer is ``{}``. Children already on their way out are left out."""
+    distinct = list({int(g.id): g for g in groups}.values())
+    if len(distinct) < 2:
+        return {}
+    if len({int(g.project_id) for g in distinct}) > 1:
+        raise BadRequest("Merging across multiple projects is not supported")
+    if not all(is_error_issue(g) for g in distinct):
+        raise OnlyErrorIssues("Only error issues can be merged.")
+    ordered = sorted(distinct, key=lambda g: (int(g.times_seen), int(g.id)), reverse=True)
+    parent, candidates = ordered[0], ordered[1:]
+    # PENDING_MERGE only while live, and in the sweeper's index from now on, in case the job is lost.
+    now = utcnow()
+    children = update_groups_where(
+        candidates,
+        lambda group: [
+            *group.status_actions(GroupStatus.PENDING_MERGE, None),
+            Group.merged_into.set(int(parent.id)),
+            Group.gsi2pk.set(DELETION_INDEX_PK),
+            Group.gsi2sk.set(deletion_index_sk(now, int(group.id))),
+        ],
+        ~Group.status.is_in(*[int(s) for s in GONE_STATUSES]),
+    )
+    if not children:
+        return {"parent": str(parent.id), "children": []}
+    transaction_id = uuid.uuid4().hex
+    child_ids = [int(c.id) for c in children]
+    new_activity(
+        parent, ActivityType.MERGE, user_id=actor_id, data={"issues": [{"id": i} for i in child_ids]}
+    ).save()
+    queue_merge(int(parent.id), child_ids, transaction_id)
+    logger.info(
+        "groups queued for merge",
+        extra={"transaction_id": transaction_id, "parent": int(parent.id), "children": child_ids},
+    )
+    return {"parent": str(parent.id), "children": [str(i) for i in child_ids]}
+
+
+def queue_merge(parent_id: int, child_ids: list[int], transaction_id: str) -> None:
+    send_deletion_job(
+        {
+            "type": MERGE_GROUPS,
+            "parent_id": parent_id,
+            "child_ids": child_ids,
+            "transaction_id": transaction_id,
+        }
+    )
+
+
+def run_merge(parent_id: int, child_ids: list[int], transaction_id: str) -> None:
+    """The merge job: move each PENDING_MERGE child into the parent, then queue the children's
+    deletion. With the parent gone meanwhile, nothing is moved and the children are deleted."""
+    parent = load_group(parent_id)
+    children = [c for c in (load_group(i) for i in child_ids) if c is not None]
+    children = [c for c in children if int(c.status) == GroupStatus.PENDING_MERGE]
+    if parent is not None and int(parent.status) not in GONE_STATUSES:
+        for child in children:
+            _move_into(child, parent)
+    delete_group_list(children, delete_type="merge")
+    logger.info(
+        "merge job done",
+        extra={
+            "transaction_id": transaction_id,
+            "parent": parent_id,
+            "children": [int(c.id) for c in children],
+        },
+    )
+
+
+def _move_into(child: Group, parent: Group) -> None:
+    _move_hashes(child, parent)
+    _move_hourly_counts(child, parent)
+    _move_times_seen(child, parent)
+    _copy_rows(child, parent, Activity, "ACTIVITY#")
+    _copy_rows(child, parent, GroupLink, "LINK#")
+
+
+def _move_hashes(child: Group, parent: Group) -> None:
+    """Each hash now points at the parent and is referenced from its partition; the child's reference
+    goes in the same transaction. A hash no longer pointing at the child (tombstoned, moved) keeps
+    its target; only the stale reference is dropped."""
+    project_id = int(child.project_id)
+    for hash_value in hash_values(int(child.id)):
+        row = GroupHash(*GroupHash.key(project_id, hash_value))
+        ref_pk, ref_sk = GroupHashRef.key(int(parent.id), hash_value)
+        child_ref = GroupHashRef(*GroupHashRef.key(int(child.id), hash_value))
+        try:
+            with transaction() as write:
+                write.delete(child_ref)
+                write.save(GroupHashRef(pk=ref_pk, sk=ref_sk, project_id=project_id, hash=hash_value))
+                write.update(
+                    row,
+                    actions=[GroupHash.group_id.set(int(parent.id))],
+                    condition=GroupHash.group_id == int(child.id),
+                )
+        except TransactWriteError as error:
+            if not any(cancelled_by_condition(error)):
+                raise
+            child_ref.delete()
+
+
+def _move_hourly_counts(child: Group, parent: Group) -> None:
+    """ADD each hour's count (and users) into the parent's row, deleting the child's row in the same
+    transaction on condition it still exists: a second run finds nothing left to add."""
+    rows = GroupHourlyCount.query(
+        group_pk(int(child.id)), GroupHourlyCount.sk.startswith("HOUR#"), consistent_read=True
+    )
+    for row in rows:
+        target = GroupHourlyCount(*GroupHourlyCount.key(int(parent.id), row.hour))
+        actions = [
+            GroupHourlyCount.count.add(int(row.count or 0)),
+            GroupHourlyCount.kind.set(GroupHourlyCount),
+            GroupHourlyCount.hour.set(row.hour),
+        ]
+        if row.expires_at is not None:
+            actions.append(GroupHourlyCount.expires_at.set(row.expires_at))
+        if row.users:
+            actions.append(GroupHourlyCount.users.add(set(row.users)))
+        try:
+            with transaction() as write:
+                write.delete(row, condition=IssueItem.pk.exists())
+                write.update(target, actions=actions)
+        except TransactWriteError as error:
+            if not any(cancelled_by_condition(error)):
+                raise
+
+
+def _move_times_seen(child: Group, parent: Group) -> None:
+    """Add the child's times_seen to the parent and zero the child's in one transaction, conditional
+    on the child's count being the one added; widen the parent's first/last seen if needed."""
+    seen = int(child.times_seen or 0)
+    if seen:
+        try:
+            with transaction() as write:
+                write.update(child, actions=[Group.times_seen.set(0)], condition=Group.times_seen == seen)
+                write.update(parent, actions=[Group.times_seen.add(seen)], condition=Group.pk.exists())
+        except TransactWriteError as error:
+            if not any(cancelled_by_condition(error)):
+                raise
+    _widen(parent, [Group.first_seen.set(child.first_seen)], Group.first_seen > child.first_seen)
+    _widen(
+        parent,
+        [
+            Group.last_seen.set(child.last_seen),
+            Group.gsi1sk.set(status_index_sk(child.last_seen, int(parent.id))),
+        ],
+        Group.last_seen < child.last_seen,
+    )
+
+
+def _widen(parent: Group, actions: list, condition: Any) -> None:
+    try:
+        Group(*Group.key(int(parent.id))).update(actions=actions, condition=Group.pk.exists() & condition)
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
+
+
+def _copy_rows(child: Group, parent: Group, model: type[Activity] | type[GroupLink], prefix: str) -> None:
+    """Copy the child's rows under the same sort key into the parent's partition: a rerun rewrites
+    the same rows. The child's originals go with the child's deletion."""
+    rows = model.query(group_pk(int(child.id)), model.sk.startswith(prefix), consistent_read=True)
+    with model.batch_write() as batch:
+        for row in rows:
+            row.pk = group_pk(int(parent.id))
+            row.group_id = int(parent.id)
+            batch.save(row)

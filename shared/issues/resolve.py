@@ -1,0 +1,217 @@
+"""Resolving groups from an issue update (Sentry's handle_resolve_in_release): now, in the next
+release, in a given release, or in a commit.
+
+The release or commit is looked up before anything is written; each group's resolution is then
+part of its one transaction (status, resolution row, inbox removal, activity, history), conditional
+on the status the decision was made from. Groups already resolved are skipped, as the newest Sentry
+does. The "next release" of a project is its most recently added release (Sentry's date ordering;
+projects are not treated as semver, see docs/decisions.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from shared.errors import BadRequest, ValidationFailed
+from shared.issues.activity import new_activity
+from shared.issues.changes import GroupChange
+from shared.issues.enums import (
+    ActivityType,
+    GroupHistoryStatus,
+    GroupResolutionStatus,
+    GroupResolutionType,
+    GroupStatus,
+)
+from shared.issues.history import new_group_history
+from shared.issues.state import GroupState
+from shared.issues.update_input import IssueUpdate
+from shared.serializers.dates import format_datetime
+from shared.storage.accounts import Project
+from shared.storage.base import utcnow
+from shared.storage.issues import Group, GroupInbox, GroupLink, GroupResolution
+from shared.storage.releases import Commit, Release, ReleaseProject, Repository
+
+NO_RELEASE = "No release data present in the system to form a basis for 'Next Release'"
+UNKNOWN_RELEASE = "Unable to find a release with the given version."
+
+
+@dataclass(frozen=True)
+class ResolveTarget:
+    """How the groups are resolved: ``kind`` is next_release, release, commit or now."""
+
+    kind: str
+    release: Release | None = None
+    commit: Commit | None = None
+    repository: Repository | None = None
+
+
+def latest_release(project: Project) -> Release | None:
+    """The project's most recently added release (one Query of the project's links, one GetItem)."""
+    for link in ReleaseProject.by_date.query(f"PROJECT#{project.id}", scan_index_forward=False, limit=1):
+        try:
+            return Release.get(link.pk, "RELEASE")
+        except DoesNotExist:
+            return None
+    return None
+
+
+def _release_in_project(org_id: int, version: str, project: Project) -> Release | None:
+    try:
+        release = Release.get(*Release.key(org_id, version))
+    except DoesNotExist:
+        return None
+    return release if int(project.id) in {int(p) for p in release.project_ids or ()} else None
+
+
+def validate_status_details(update: IssueUpdate, org_id: int, projects: list[Project]) -> dict[str, Any]:
+    """StatusDetailsValidator's database checks, per project: what the validator resolved to."""
+    details = update.status_details
+    found: dict[str, Any] = {}
+    for project in projects:
+        if details.in_next_release is not None:
+            found["next"] = latest_release(project)
+            if found["next"] is None:
+                raise ValidationFailed({"statusDetails": {"inNextRelease": [NO_RELEASE]}})
+        if details.in_release is not None:
+            if details.in_release == "latest":
+                release = latest_release(project)
+                if release is None:
+                    raise ValidationFailed({"statusDetails": {"inRelease": [NO_RELEASE]}})
+            else:
+                release = _release_in_project(org_id, details.in_release, project)
+                if release is None:
+                    raise ValidationFailed({"statusDetails": {"inRelease": [UNKNOWN_RELEASE]}})
+            found["release"] = release
+    if details.in_commit is not None:
+        found["commit"] = _find_commit(org_id, details.in_commit.repository, details.in_commit.commit)
+    return found
+
+
+def _find_commit(org_id: int, repository_name: str, commit_key: str) -> tuple[Repository, Commit]:
+    try:
+        repository = Repository.get(*Repository.key(org_id, repository_name))
+    except DoesNotExist:
+        raise ValidationFailed(
+            {"statusDetails": {"inCommit": {"repository": ["Unable to find the given repository."]}}}
+        ) from None
+    try:
+        commit = Commit.get(*Commit.item_key(int(repository.id), commit_key))
+    except DoesNotExist:
+        raise ValidationFailed(
+            {"statusDetails": {"inCommit": {"commit": ["Unable to find the given commit."]}}}
+        ) from None
+    return repository, commit
+
+
+def resolve_target(update: IssueUpdate, org_id: int, projects: list[Project]) -> ResolveTarget:
+    """The branch of Sentry's table for this update (precedence: next release, release, commit, now)."""
+    found = validate_status_details(update, org_id, projects)
+    details = update.status_details
+    kind = "now"
+    if update.status == "resolvedInNextRelease" or details.in_next_release:
+        kind = "next_release"
+    elif details.in_release is not None:
+        kind = "release"
+    elif details.in_commit is not None:
+        kind = "commit"
+    if kind == "now":
+        return ResolveTarget("now")
+    if len(projects) > 1:
+        raise BadRequest("Cannot set resolved for multiple projects.")
+    if kind == "next_release":
+        release = found.get("next") or latest_release(projects[0])
+        if release is None:
+            raise ValidationFailed({"statusDetails": {"inNextRelease": [NO_RELEASE]}})
+        return ResolveTarget(kind, release=release)
+    if kind == "release":
+        return ResolveTarget(kind, release=found["release"])
+    repository, commit = found["commit"]
+    return ResolveTarget(kind, commit=commit, repository=repository)
+
+
+def serialize_commit(commit: Commit, repository: Repository) -> dict[str, Any]:
+    return {
+        "id": commit.key,
+        "message": commit.message,
+        "dateCreated": format_datetime(commit.date_added),
+        "repository": {"id": str(repository.id), "name": repository.name},
+    }
+
+
+def status_details(target: ResolveTarget, actor: dict[str, Any] | None) -> dict[str, Any]:
+    if target.kind == "next_release":
+        return {"inNextRelease": True, "actor": actor}
+    if target.kind == "release" and target.release is not None:
+        return {"inRelease": target.release.version, "actor": actor}
+    if target.kind == "commit" and target.commit is not None and target.repository is not None:
+        return {"inCommit": serialize_commit(target.commit, target.repository), "actor": actor}
+    return {}
+
+
+def plan_resolve(state: GroupState, change: GroupChange, target: ResolveTarget, actor_id: int | None) -> bool:
+    """Add the group's resolution to ``change``; False when it is already resolved (skipped)."""
+    group = state.group
+    if int(group.status) == GroupStatus.RESOLVED:
+        return False
+    now = utcnow()
+    change.update(
+        [*group.status_actions(GroupStatus.RESOLVED, None), Group.resolved_at.set(now)],
+        condition=Group.status == int(group.status),
+    )
+    change.delete(GroupInbox(*GroupInbox.key(int(group.id))))
+    activity_type, history, data, ident = ActivityType.SET_RESOLVED, GroupHistoryStatus.RESOLVED, {}, None
+    release = target.release
+    if release is not None:
+        pending = target.kind == "next_release"
+        pk, sk = GroupResolution.key(int(group.id))
+        change.put(
+            GroupResolution(
+                pk=pk,
+                sk=sk,
+                type=int(GroupResolutionType.IN_NEXT_RELEASE if pending else GroupResolutionType.IN_RELEASE),
+                status=int(GroupResolutionStatus.PENDING if pending else GroupResolutionStatus.RESOLVED),
+                release_version=release.version,
+                release_id=int(release.id),
+                actor_id=actor_id,
+                datetime=now,
+            )
+        )
+        activity_type, history = (
+            ActivityType.SET_RESOLVED_IN_RELEASE,
+            GroupHistoryStatus.SET_RESOLVED_IN_RELEASE,
+        )
+        data = {"version": "" if pending else release.version}
+        ident = str(release.id)
+    elif target.commit is not None:
+        pk, sk = GroupLink.commit_key(int(group.id), int(target.commit.id))
+        change.put(
+            GroupLink(
+                pk=pk,
+                sk=sk,
+                linked_id=int(target.commit.id),
+                project_id=int(group.project_id),
+                group_id=int(group.id),
+            )
+        )
+        activity_type, history = (
+            ActivityType.SET_RESOLVED_IN_COMMIT,
+            GroupHistoryStatus.SET_RESOLVED_IN_COMMIT,
+        )
+        data = {"commit": int(target.commit.id)}
+    elif state.resolution is not None:
+        change.delete(state.resolution)
+    change.put(
+        new_activity(group, activity_type, user_id=actor_id, ident=ident, data=data, when=change.tick())
+    )
+    change.put(
+        new_group_history(
+            group,
+            history,
+            user_id=actor_id,
+            release_version=release.version if release else None,
+            when=change.tick(),
+        )
+    )
+    return True

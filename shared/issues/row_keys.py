@@ -1,0 +1,57 @@
+"""Keys of issue-table rows read without PynamoDB's model layer.
+
+A model Query filters on the ``kind`` values of the subclasses imported in the process, so a row of a
+kind the deletion worker never imported would be skipped, and keys-only index entries (no ``kind``)
+would be dropped. Deletion must see every row, so it reads bare keys here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+from shared.config import settings
+
+Key = tuple[str, str]
+
+
+@lru_cache(maxsize=1)
+def _client() -> Any:
+    import boto3
+
+    return boto3.client("dynamodb", region_name=settings().region)
+
+
+def _keys(**query: Any) -> Iterator[Key]:
+    paginator = _client().get_paginator("query")
+    for page in paginator.paginate(TableName=settings().issues_table, **query):
+        for item in page.get("Items", []):
+            yield item["pk"]["S"], item["sk"]["S"]
+
+
+def partition_keys(pk: str, sk_prefix: str | None = None) -> Iterator[Key]:
+    """Every row key of partition ``pk`` (optionally only sort keys starting with ``sk_prefix``),
+    in sort order, one strongly consistent Query page (1 MB) at a time."""
+    condition = "pk = :pk"
+    values: dict[str, Any] = {":pk": {"S": pk}}
+    if sk_prefix is not None:
+        condition += " AND begins_with(sk, :prefix)"
+        values[":prefix"] = {"S": sk_prefix}
+    return _keys(
+        KeyConditionExpression=condition,
+        ExpressionAttributeValues=values,
+        ProjectionExpression="pk, sk",
+        ConsistentRead=True,
+    )
+
+
+def index_keys(
+    index_name: str, hash_attr: str, hash_value: str, range_attr: str, below: str
+) -> Iterator[Key]:
+    """Table keys of the entries of a keys-only index partition whose sort key is below ``below``."""
+    return _keys(
+        IndexName=index_name,
+        KeyConditionExpression="#h = :h AND #r < :below",
+        ExpressionAttributeNames={"#h": hash_attr, "#r": range_attr},
+        ExpressionAttributeValues={":h": {"S": hash_value}, ":below": {"S": below}},
+    )

@@ -1,0 +1,91 @@
+"""Deleting a project (Sentry's Project.delete via the deletion queue).
+
+The request marks the project pending deletion, after which every lookup answers 404, disables its
+DSN keys (events are refused from then on) and queues a job. The job sends every group of the
+project through delete_group_list (the same pipeline as an issue deletion), removes the project's
+DSN keys, and finally the project row and its id pointer, which frees the slug. Each step is
+idempotent, so a redelivered or retried job completes the work."""
+
+from __future__ import annotations
+
+import uuid
+
+from aws_lambda_powertools import Logger
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from shared.auth.access import OrgAccess
+from shared.errors import NotFound
+from shared.issues.deletion import DELETE_PROJECT, delete_group_list, send_deletion_job
+from shared.issues.enums import GroupStatus
+from shared.projects.keys import list_project_keys
+from shared.projects.service import PENDING_DELETION, PROJECT_ADMIN, get_project
+from shared.storage.accounts import AccountItem, Pointer, Project, ProjectKey
+from shared.storage.base import chunked, condition_failed
+from shared.storage.issues import Group, status_index_pk
+
+logger = Logger(child=True)
+
+# Statuses whose groups the project job must queue; the others are on their way out already.
+_LIVE_STATUSES = (
+    GroupStatus.UNRESOLVED,
+    GroupStatus.RESOLVED,
+    GroupStatus.IGNORED,
+    GroupStatus.PENDING_MERGE,
+    GroupStatus.REPROCESSING,
+)
+_GROUPS_PER_CALL = 100
+
+
+def delete_project(access: OrgAccess, slug: str) -> None:
+    """Mark the project pending deletion and queue its deletion (the caller answers 204)."""
+    project = get_project(access, slug, scopes=PROJECT_ADMIN)
+    try:
+        project.update(
+            actions=[Project.status.set(PENDING_DELETION)], condition=Project.status != PENDING_DELETION
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            raise NotFound() from None
+        raise
+    # Events stop at once: ingestion refuses inactive keys, and it never reads the project itself.
+    for key in list_project_keys(project):
+        key.update(actions=[ProjectKey.is_active.set(False)])
+    transaction_id = uuid.uuid4().hex
+    send_deletion_job(
+        {"type": DELETE_PROJECT, "project_id": int(project.id), "transaction_id": transaction_id}
+    )
+    logger.info(
+        "project queued for deletion", extra={"project_id": int(project.id), "transaction_id": transaction_id}
+    )
+
+
+def _pending_project(project_id: int) -> Project | None:
+    try:
+        pointer = Pointer.get(*Project.id_key(project_id), consistent_read=True)
+        project = Project.get(pointer.target_pk, pointer.target_sk, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return project if project.status == PENDING_DELETION else None
+
+
+def run_project_deletion(project_id: int, transaction_id: str) -> None:
+    """The project job; a project already deleted (or not pending deletion) is left alone."""
+    project = _pending_project(project_id)
+    if project is None:
+        return
+    queued = 0
+    for status in _LIVE_STATUSES:
+        groups = Group.by_project_status.query(status_index_pk(project_id, status))
+        for chunk in chunked(groups, _GROUPS_PER_CALL):
+            delete_group_list(chunk, delete_type="delete")
+            queued += len(chunk)
+    with AccountItem.batch_write() as batch:
+        for row in AccountItem.query(Project.id_key(project_id)[0]):
+            if isinstance(row, Pointer) and row.sk.startswith("KEY#"):
+                batch.delete(AccountItem(row.target_pk, row.target_sk))
+            batch.delete(AccountItem(row.pk, row.sk))
+        batch.delete(AccountItem(project.pk, project.sk))
+    logger.info(
+        "project deleted",
+        extra={"project_id": project_id, "transaction_id": transaction_id, "groups_queued": queued},
+    )

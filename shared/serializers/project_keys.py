@@ -1,0 +1,26 @@
+"""Project DSN keys as Sentry's ProjectKeySerializer shows them (the ``id`` is the public key)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.projects.keys import dsn
+from shared.serializers.dates import format_datetime
+from shared.storage.accounts import ProjectKey
+
+
+def serialize_project_key(key: ProjectKey) -> dict[str, Any]:
+    """Only the DSN forms this server accepts are listed (``public`` and ``secret``): Sentry's CSP,
+    minidump, Unreal, crons and loader URLs would name endpoints that do not exist here."""
+    return {
+        "id": key.public_key,
+        "name": key.label,
+        "label": key.label,
+        "public": key.public_key,
+        "secret": key.secret_key,
+        "projectId": int(key.project_id),
+        "isActive": bool(key.is_active),
+        "rateLimit": None,
+        "dsn": {"public": dsn(key), "secret": dsn(key, with_secret=True)},
+        "dateCreated": format_datetime(key.date_created),
+    }

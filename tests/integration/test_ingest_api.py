@@ -1,0 +1,286 @@
+"""Ingestion over HTTP with hand-built requests: DSN keys and auth, envelope and store bodies,
+compression, malformed input, ignored item types, and the DynamoDB requests an event costs."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+import uuid
+import zlib
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import requests
+
+from local.metering import count_requests
+from shared.issues import groups
+from shared.issues.enums import GroupStatus
+from shared.projects.keys import get_project_key
+from shared.sequences import BlockSequence
+from shared.storage.issues import Group, IssueItem, group_pk, status_index_pk
+from tests.conftest import World
+
+
+def project_dsn(base_url: str, world: World) -> tuple[str, int]:
+    """The project's DSN as the keys endpoint shows it, and the project id."""
+    response = requests.get(
+        f"{base_url}/api/0/projects/{world.org}/{world.project}/keys/", headers=world.headers()
+    )
+    assert response.status_code == 200, response.text
+    [key] = response.json()
+    return key["dsn"]["public"], int(key["projectId"])
+
+
+def project_groups(project_id: int) -> list[Group]:
+    """Every group of the project, whatever its status (the issue-list index, one Query per status)."""
+    return [
+        group
+        for status in GroupStatus
+        for group in Group.by_project_status.query(status_index_pk(project_id, status))
+    ]
+
+
+def clear_of_hour_end(margin: float = 20.0) -> None:
+    """Sleep into the next hour when this one ends within ``margin`` seconds: a test that counts the
+    events of one hour bucket must not straddle two."""
+    now = datetime.now(UTC)
+    left = 3600 - (now.minute * 60 + now.second + now.microsecond / 1e6)
+    if left < margin:
+        time.sleep(left + 0.5)
+
+
+def stored_group(group: Group) -> Group:
+    return Group.get(*Group.key(int(group.id)), consistent_read=True)
+
+
+def group_rows(group: Group) -> dict[type, list[Any]]:
+    """The rows of the group's partition by model (missing models map to an empty list)."""
+    rows: dict[type, list[Any]] = defaultdict(list)
+    for row in IssueItem.query(group_pk(int(group.id)), consistent_read=True):
+        rows[type(row)].append(row)
+    return rows
+
+
+def _public_key(dsn: str) -> str:
+    return dsn.split("//", 1)[1].split("@", 1)[0]
+
+
+def _auth(public_key: str) -> dict[str, str]:
+    return {"X-Sentry-Auth": f"Sentry sentry_key={public_key}, sentry_version=7, sentry_client=test/1.0"}
+
+
+def _event(**fields: Any) -> dict[str, Any]:
+    event = {
+        "event_id": uuid.uuid4().hex,
+        "level": "error",
+        "platform": "python",
+        "exception": {
+            "values": [
+                {
+                    "type": "KeyError",
+                    "value": "'user'",
+                    "stacktrace": {
+                        "frames": [
+                            {"module": "django.core.handlers", "function": "get_response", "in_app": False},
+                            {"module": "shop.views", "function": "checkout", "in_app": True, "lineno": 10},
+                        ]
+                    },
+                }
+            ]
+        },
+    }
+    event.update(fields)
+    return event
+
+
+def _envelope(*items: tuple[dict[str, Any], bytes], header: dict[str, Any] | None = None) -> bytes:
+    lines = [json.dumps(header or {}).encode()]
+    for item_header, payload in items:
+        lines += [json.dumps({**item_header, "length": len(payload)}).encode(), payload]
+    return b"\n".join(lines) + b"\n"
+
+
+def _event_item(event: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    return {"type": "event", "content_type": "application/json"}, json.dumps(event).encode()
+
+
+@pytest.fixture
+def target(base_url: str, world: World) -> tuple[str, str, int]:
+    """(envelope URL, public key, project id) of the world's project."""
+    dsn, project_id = project_dsn(base_url, world)
+    return f"{base_url}/api/{project_id}/envelope/", _public_key(dsn), project_id
+
+
+def test_the_keys_endpoint_shows_the_project_dsn(base_url, world: World) -> None:
+    response = requests.get(
+        f"{base_url}/api/0/projects/{world.org}/{world.project}/keys/", headers=world.headers()
+    )
+    assert response.status_code == 200
+    [key] = response.json()
+    assert key["id"] == key["public"] and len(key["public"]) == 32 and len(key["secret"]) == 32
+    assert (key["name"], key["label"], key["isActive"]) == ("Default", "Default", True)
+    host = base_url.split("//", 1)[1]
+    assert key["dsn"]["public"] == f"http://{key['public']}@{host}/{key['projectId']}"
+    assert key["dsn"]["secret"] == f"http://{key['public']}:{key['secret']}@{host}/{key['projectId']}"
+    assert key["dateCreated"].endswith("Z")
+    other = requests.get(f"{base_url}/api/0/projects/{world.org}/nope/keys/", headers=world.headers())
+    assert other.status_code == 404
+
+
+def test_an_envelope_event_creates_a_group_and_answers_its_id(target) -> None:
+    url, public_key, project_id = target
+    event = _event()
+    response = requests.post(url, data=_envelope(_event_item(event)), headers=_auth(public_key))
+    assert response.status_code == 200, response.text
+    assert response.json() == {"id": event["event_id"]}
+    [group] = project_groups(project_id)
+    assert (group.title, group.culprit) == ("KeyError: 'user'", "shop.views in checkout")
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br"])
+def test_compressed_bodies_are_accepted(target, encoding: str) -> None:
+    import brotli
+
+    url, public_key, project_id = target
+    body = _envelope(_event_item(_event()))
+    compressed = {"gzip": gzip.compress, "deflate": zlib.compress, "br": brotli.compress}[encoding](body)
+    headers = {
+        **_auth(public_key),
+        "Content-Encoding": encoding,
+        "Content-Type": "application/x-sentry-envelope",
+    }
+    assert requests.post(url, data=compressed, headers=headers).status_code == 200
+    assert [g.times_seen for g in project_groups(project_id)] == [1]
+
+
+def test_the_key_may_come_from_the_query_or_the_envelope_header(target) -> None:
+    url, public_key, project_id = target
+    by_query = requests.post(
+        f"{url}?sentry_key={public_key}&sentry_version=7", data=_envelope(_event_item(_event()))
+    )
+    assert by_query.status_code == 200, by_query.text
+    dsn = f"http://{public_key}@example.com/{project_id}"
+    by_header = requests.post(url, data=_envelope(_event_item(_event()), header={"dsn": dsn}))
+    assert by_header.status_code == 200, by_header.text
+    assert [g.times_seen for g in project_groups(project_id)] == [2]
+
+
+def test_bad_keys_are_refused_and_store_nothing(base_url, target, world: World) -> None:
+    url, public_key, project_id = target
+    body = _envelope(_event_item(_event()))
+    assert requests.post(url, data=body).status_code == 401
+    assert requests.post(url, data=body, headers=_auth("f" * 32)).status_code == 401
+    # A real key of another project is not a key of this one.
+    other = requests.post(
+        f"{base_url}/api/0/teams/{world.org}/{world.team}/projects/",
+        json={"name": "Other"},
+        headers=world.headers(),
+    ).json()
+    other_url = f"{base_url}/api/{other['id']}/envelope/"
+    assert requests.post(other_url, data=body, headers=_auth(public_key)).status_code == 401
+    key = get_project_key(public_key)
+    key.update(actions=[type(key).is_active.set(False)])
+    disabled = requests.post(url, data=body, headers=_auth(public_key))
+    assert disabled.status_code == 403 and disabled.json() == {"detail": "This DSN key is disabled"}
+    assert project_groups(project_id) == []
+    assert (
+        requests.post(f"{base_url}/api/web/envelope/", data=body, headers=_auth(public_key)).status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not json\n",
+        b'{}\n{"type": "event", "length": 500}\n{}\n',
+        b'{}\n{"length": 2}\n{}\n',
+        b'{}\n{"type": "event"}\n{not json}\n',
+        b'{}\n{"type": "event"}\n[1, 2]\n',
+        b'{}\n{"type": "event"}\n{"event_id": "not-a-uuid"}\n',
+        # A valid event first: nothing of the envelope is stored when a later item is malformed.
+        b'{}\n{"type": "event"}\n{"message": "fine"}\n{"type": "event"}\n{"broken"\n',
+    ],
+)
+def test_malformed_envelopes_are_400_and_store_nothing(target, body: bytes) -> None:
+    url, public_key, project_id = target
+    response = requests.post(url, data=body, headers=_auth(public_key))
+    assert response.status_code == 400, response.text
+    assert set(response.json()) in ({"detail"}, {"event_id"})
+    assert project_groups(project_id) == []
+
+
+def test_bad_compression_is_refused(target) -> None:
+    url, public_key, _ = target
+    headers = {**_auth(public_key), "Content-Encoding": "gzip"}
+    assert requests.post(url, data=b"plainly not gzip", headers=headers).status_code == 400
+    headers["Content-Encoding"] = "compress"
+    assert requests.post(url, data=b"whatever", headers=headers).status_code == 415
+
+
+def test_other_item_types_are_accepted_and_ignored(target) -> None:
+    url, public_key, project_id = target
+    event_id = uuid.uuid4().hex
+    body = _envelope(
+        ({"type": "session"}, json.dumps({"sid": uuid.uuid4().hex, "status": "ok"}).encode()),
+        ({"type": "transaction"}, json.dumps({"type": "transaction", "transaction": "/checkout"}).encode()),
+        ({"type": "client_report"}, b'{"discarded_events": []}'),
+        ({"type": "attachment", "filename": "log.txt"}, b"\x00\x01binary"),
+        header={"event_id": event_id},
+    )
+    response = requests.post(url, data=body, headers=_auth(public_key))
+    assert response.status_code == 200 and response.json() == {"id": event_id}
+    assert project_groups(project_id) == []
+
+
+def test_the_legacy_store_endpoint(base_url, target) -> None:
+    _, public_key, project_id = target
+    url = f"{base_url}/api/{project_id}/store/"
+    event = _event(message="ignored: the exception names the event")
+    response = requests.post(
+        url,
+        data=gzip.compress(json.dumps(event).encode()),
+        headers={**_auth(public_key), "Content-Encoding": "gzip", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200 and response.json() == {"id": event["event_id"]}
+    transaction = requests.post(
+        url, json={"type": "transaction", "transaction": "/"}, headers=_auth(public_key)
+    )
+    assert transaction.status_code == 200
+    assert requests.post(url, data=b"[]", headers=_auth(public_key)).status_code == 400
+    assert [g.times_seen for g in project_groups(project_id)] == [1]
+
+
+def test_requests_per_event_for_a_new_and_an_existing_group(target, monkeypatch: pytest.MonkeyPatch) -> None:
+    url, public_key, _ = target
+    group_ids = BlockSequence("group", 20)
+    group_ids.next()  # a block is reserved: the next group id costs no request
+    monkeypatch.setattr(groups, "_GROUP_IDS", group_ids)
+    with count_requests() as new:
+        assert requests.post(url, data=_envelope(_event_item(_event())), headers=_auth(public_key)).ok
+    # key, hash (miss), the short id counter, one transaction, the hourly count
+    assert new == {"GetItem": 2, "UpdateItem": 2, "TransactWriteItems": 1}
+    with count_requests() as existing:
+        assert requests.post(url, data=_envelope(_event_item(_event())), headers=_auth(public_key)).ok
+    # key, hash, the group (ADD times_seen, returning it), the hourly count
+    assert existing == {"GetItem": 2, "UpdateItem": 2}
+
+
+def test_concurrent_first_events_of_one_error_make_one_group(target) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    url, public_key, project_id = target
+
+    def send(_: int) -> int:
+        return requests.post(
+            url, data=_envelope(_event_item(_event())), headers=_auth(public_key)
+        ).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(send, range(16))) == {200}
+    [group] = project_groups(project_id)
+    assert group.times_seen == 16

@@ -1,0 +1,136 @@
+"""Project details PUT (the discard feature flag) and DELETE through the local API; the project's
+deletion job on real SQS messages sends its groups through the same pipeline as issue deletions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from cli.admin import main
+from shared.accounts.organizations import add_member, find_organization
+from shared.issues import deletion
+from shared.projects.features import DISCARD_GROUPS
+from shared.projects.keys import get_project_key, list_project_keys
+from shared.storage.accounts import Project
+from tests.conftest import World, make_user
+from tests.integration.deletion_support import (
+    partition,
+    populated_group,
+    project_of,
+    run_worker_until_idle,
+    short_id_pointer_exists,
+)
+
+
+@pytest.fixture(autouse=True)
+def no_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(deletion, "deletion_delay", lambda: 0)
+    run_worker_until_idle()
+
+
+def _member_token(world: World) -> str:
+    """A plain member of the organization: may read projects, may not administer them."""
+    org = find_organization(world.org)
+    assert org is not None
+    user_id, token = make_user()
+    add_member(org, user_id, "member")
+    return token
+
+
+def _stored(project: Project) -> Project:
+    return Project.get(project.pk, project.sk, consistent_read=True)
+
+
+def test_an_admin_turns_the_discard_feature_on_and_off(
+    world: World, base_url: str, http: requests.Session
+) -> None:
+    project = project_of(world)
+    url = f"{base_url}/api/0/projects/{world.org}/{world.project}/"
+
+    on = http.put(url, json={"features": [DISCARD_GROUPS]}, headers=world.headers())
+
+    assert on.status_code == 200, on.text
+    assert on.json()["slug"] == world.project
+    assert on.json()["features"] == [DISCARD_GROUPS]
+    assert _stored(project).features == {DISCARD_GROUPS}
+    group = populated_group(project, "discardable", world.owner_id)
+    discard = http.put(
+        f"{base_url}/api/0/issues/{group.id}/", json={"discard": True}, headers=world.headers()
+    )
+    assert discard.status_code == 204
+
+    off = http.put(url, json={"features": []}, headers=world.headers())
+    assert off.status_code == 200
+    assert off.json()["features"] == []
+    assert _stored(project).features is None
+
+
+def test_project_put_refuses_non_admins_and_unknown_features(
+    world: World, base_url: str, http: requests.Session
+) -> None:
+    project = project_of(world)
+    url = f"{base_url}/api/0/projects/{world.org}/{world.project}/"
+
+    member = http.put(url, json={"features": [DISCARD_GROUPS]}, headers=world.headers(_member_token(world)))
+    unknown = http.put(url, json={"features": ["teleport"]}, headers=world.headers())
+    wrong_type = http.put(url, json={"features": "discard-groups"}, headers=world.headers())
+
+    assert member.status_code == 403
+    assert unknown.status_code == 400
+    assert unknown.json() == {"features": ["Unknown feature: teleport"]}
+    assert wrong_type.status_code == 400
+    assert "features" in wrong_type.json()
+    assert _stored(project).features is None
+
+
+def test_deleting_a_project_hides_it_and_deletes_its_groups(
+    world: World, base_url: str, http: requests.Session
+) -> None:
+    project = project_of(world)
+    groups = [populated_group(project, f"issue {i}", world.owner_id) for i in range(3)]
+    key = list_project_keys(project)[0]
+    url = f"{base_url}/api/0/projects/{world.org}/{world.project}/"
+
+    response = http.delete(url, headers=world.headers())
+
+    assert response.status_code == 204, response.text
+    assert http.get(url, headers=world.headers()).status_code == 404
+    listed = http.get(f"{base_url}/api/0/organizations/{world.org}/projects/", headers=world.headers())
+    assert world.project not in [p["slug"] for p in listed.json()]
+    assert http.delete(url, headers=world.headers()).status_code == 404
+    disabled = get_project_key(key.public_key)
+    assert disabled is not None and disabled.is_active is False
+
+    run_worker_until_idle()
+
+    for group in groups:
+        assert partition(int(group.id)) == []
+        assert not short_id_pointer_exists(group)
+    assert get_project_key(key.public_key) is None
+    assert Project.count(project.pk, Project.sk == project.sk) == 0
+
+
+def test_only_admins_delete_projects(world: World, base_url: str, http: requests.Session) -> None:
+    project = project_of(world)
+    url = f"{base_url}/api/0/projects/{world.org}/{world.project}/"
+
+    response = http.delete(url, headers=world.headers(_member_token(world)))
+
+    assert response.status_code == 403
+    assert _stored(project).status == "active"
+
+
+def test_the_admin_cli_sets_the_discard_feature(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    project = project_of(world)
+    argv = ["admin", "set-project-feature", "--org", world.org, "--project", world.project]
+
+    assert main([*argv, "--feature", DISCARD_GROUPS]) == 0
+    assert json.loads(capsys.readouterr().out) == {"project": world.project, "features": [DISCARD_GROUPS]}
+    assert _stored(project).features == {DISCARD_GROUPS}
+
+    assert main([*argv, "--feature", DISCARD_GROUPS, "--off"]) == 0
+    assert _stored(project).features is None
+    with pytest.raises(SystemExit):
+        main([*argv, "--feature", "teleport"])
