@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from local.metering import count_requests
-from local.moto_server import start_process
-from local.resources import provision
+from local.metering import measure
+from local.system import local_system
 
 CHILDREN = 10_000
 HASHES = 3
@@ -61,18 +59,8 @@ def _setup() -> Any:
     return group
 
 
-def _measure(call: Any) -> tuple[dict[str, int], float]:
-    with count_requests() as calls:
-        start = time.perf_counter()
-        call()
-        elapsed = time.perf_counter() - start
-    return dict(calls), elapsed
-
-
 def main() -> None:
-    moto, endpoint = start_process()
-    try:
-        provision(endpoint, public_url="http://127.0.0.1:1")
+    with local_system(serve_api=False):
         from shared.issues.deletion import delete_group_list
         from shared.issues.group_deletion import delete_groups
         from shared.issues.row_keys import partition_keys
@@ -80,29 +68,26 @@ def main() -> None:
 
         group = _setup()
         children = sum(1 for key in partition_keys(group_pk(int(group.id))) if key[1] != "GROUP")
-        queue_calls, queue_seconds = _measure(lambda: delete_group_list([group]))
+        queued = measure(lambda: delete_group_list([group]))
         stored = Group.get(*Group.key(int(group.id)), consistent_read=True)
         due = stored.delete_after + timedelta(seconds=1)
-        worker_calls, worker_seconds = _measure(lambda: delete_groups([int(group.id)], "bench", now=due))
+        worker = measure(lambda: delete_groups([int(group.id)], "bench", now=due))
         left = sum(1 for _ in partition_keys(group_pk(int(group.id))))
         figures = {
             "children": children,
             "queue": {
-                "requests": sum(queue_calls.values()),
-                "by_operation": queue_calls,
-                "ms": round(queue_seconds * 1000),
+                "requests": queued.requests,
+                "by_operation": dict(queued.calls),
+                "ms": round(queued.ms),
             },
             "worker": {
-                "requests": sum(worker_calls.values()),
-                "by_operation": worker_calls,
-                "seconds": round(worker_seconds, 2),
-                "rows_per_second": round(children / worker_seconds),
+                "requests": worker.requests,
+                "by_operation": dict(worker.calls),
+                "seconds": round(worker.ms / 1000, 2),
+                "rows_per_second": round(children / (worker.ms / 1000)),
             },
             "rows_left": left,
         }
-    finally:
-        moto.terminate()
-        moto.wait(timeout=10)
     print(json.dumps(figures))
 
 

@@ -22,9 +22,8 @@ from sentry_sdk.envelope import Envelope
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from local.metering import count_requests
-from local.moto_server import free_port, start_process
-from local.resources import provision
+from local.metering import measure
+from local.system import local_system
 
 EVENTS_PER_SENDER = {1: 150, 8: 40}
 
@@ -55,17 +54,8 @@ def _body(function: str) -> bytes:
 
 
 def main() -> None:
-    moto, endpoint = start_process()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        provision(endpoint, public_url=base)
-        from local.api import start_api_server
-        from local.seed import seed_demo
-
-        demo = seed_demo()
-        server = start_api_server("127.0.0.1", port)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+    with local_system() as system:
+        base, demo = system.base_url, system.demo
         public_key, project_id = demo.dsn.split("//", 1)[1].split("@", 1)[0], demo.dsn.rsplit("/", 1)[1]
         url = f"{base}/api/{project_id}/envelope/"
         headers = {
@@ -82,14 +72,12 @@ def main() -> None:
             assert response.status_code == 200, response.text
 
         figures: dict[str, Any] = {}
-        with count_requests() as calls:
-            send("new_group")
-        figures["new_group_requests"] = sum(calls.values())
-        figures["new_group_request_kinds"] = dict(calls)
-        with count_requests() as calls:
-            send("new_group")
-        figures["existing_group_requests"] = sum(calls.values())
-        figures["existing_group_request_kinds"] = dict(calls)
+        new = measure(lambda: send("new_group"))
+        figures["new_group_requests"] = new.requests
+        figures["new_group_request_kinds"] = dict(new.calls)
+        existing = measure(lambda: send("new_group"))
+        figures["existing_group_requests"] = existing.requests
+        figures["existing_group_request_kinds"] = dict(existing.calls)
 
         for senders, per_sender in EVENTS_PER_SENDER.items():
             total = senders * per_sender
@@ -104,10 +92,6 @@ def main() -> None:
                 list(pool.map(lambda i, s=senders: send(f"new_{s}_{i}"), range(total // 2)))
             elapsed = time.perf_counter() - start
             figures[f"new_group_events_per_s_{senders}_senders"] = round((total // 2) / elapsed, 1)
-        server.shutdown()
-    finally:
-        moto.terminate()
-        moto.wait(timeout=10)
     print(json.dumps(figures))
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import statistics
 import sys
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -22,9 +20,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from local.metering import count_requests
-from local.moto_server import free_port, start_process
-from local.resources import provision
+from local.metering import measure
+from local.system import local_system
 
 SIZES = (10, 100, 1000)
 REPEATS = 3
@@ -40,15 +37,6 @@ SINGLE_BODIES: dict[str, dict[str, Any]] = {
     "flags": {"hasSeen": True, "isBookmarked": True, "isSubscribed": True, "isPublic": True},
     "priority": {"priority": "low"},
 }
-
-
-def _measure(call: Any) -> tuple[int, float, Any]:
-    """Requests made and milliseconds spent by one call (the API server runs in this process)."""
-    with count_requests() as calls:
-        start = time.perf_counter()
-        response = call()
-        elapsed = (time.perf_counter() - start) * 1000
-    return sum(calls.values()), elapsed, response
 
 
 def _groups(project: Any, count: int) -> list[int]:
@@ -89,62 +77,48 @@ def _cloned_groups(project: Any, count: int) -> list[int]:
 
 
 def main() -> None:
-    moto, endpoint = start_process()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        provision(endpoint, public_url=base)
-        from local.api import start_api_server
-        from local.seed import seed_demo
+    with local_system() as system:
         from shared.accounts.organizations import find_organization
         from shared.storage.accounts import Project
 
-        demo = seed_demo()
+        base, demo = system.base_url, system.demo
         org = find_organization(demo.org)
         project = Project.get(*Project.key(int(org.id), demo.project))
-        server = start_api_server("127.0.0.1", port)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
         http = requests.Session()
         http.headers["Authorization"] = f"Bearer {demo.token}"
         figures: dict[str, Any] = {}
 
         for name, body in SINGLE_BODIES.items():
             ids = _groups(project, REPEATS)
-            runs = [_measure(lambda i=i, b=body: http.put(f"{base}/api/0/issues/{i}/", json=b)) for i in ids]
-            assert all(r[2].status_code == 200 for r in runs), [r[2].text for r in runs]
-            figures[f"put_{name}_requests"] = runs[-1][0]
-            figures[f"put_{name}_p50_ms"] = round(statistics.median(r[1] for r in runs), 1)
+            runs = [measure(lambda i=i, b=body: http.put(f"{base}/api/0/issues/{i}/", json=b)) for i in ids]
+            assert all(r.result.status_code == 200 for r in runs), [r.result.text for r in runs]
+            figures[f"put_{name}_requests"] = runs[-1].requests
+            figures[f"put_{name}_p50_ms"] = round(statistics.median(r.ms for r in runs), 1)
 
         ids = _groups(project, REPEATS)
-        gets = [_measure(lambda i=i: http.get(f"{base}/api/0/issues/{i}/")) for i in ids]
-        figures["get_requests"] = gets[-1][0]
-        figures["get_p50_ms"] = round(statistics.median(g[1] for g in gets), 1)
+        gets = [measure(lambda i=i: http.get(f"{base}/api/0/issues/{i}/")) for i in ids]
+        figures["get_requests"] = gets[-1].requests
+        figures["get_p50_ms"] = round(statistics.median(g.ms for g in gets), 1)
         list_url = f"{base}/api/0/projects/{demo.org}/{demo.project}/issues/"
-        lists = [_measure(lambda: http.get(list_url, params={"per_page": "25"})) for _ in range(REPEATS)]
-        figures["list_25_requests"] = lists[-1][0]
-        figures["list_25_p50_ms"] = round(statistics.median(g[1] for g in lists), 1)
+        lists = [measure(lambda: http.get(list_url, params={"per_page": "25"})) for _ in range(REPEATS)]
+        figures["list_25_requests"] = lists[-1].requests
+        figures["list_25_p50_ms"] = round(statistics.median(g.ms for g in lists), 1)
 
         bulk_url = f"{base}/api/0/organizations/{demo.org}/issues/"
         for size in SIZES:
             ids = _cloned_groups(project, size)
             params = [("id", str(i)) for i in ids]
-            count, ms, response = _measure(
-                lambda p=params: http.put(bulk_url, params=p, json={"status": "resolved"})
-            )
-            assert response.status_code == 200, response.text
-            figures[f"bulk_resolve_{size}_requests"] = count
-            figures[f"bulk_resolve_{size}_ms"] = round(ms, 1)
+            resolved = measure(lambda p=params: http.put(bulk_url, params=p, json={"status": "resolved"}))
+            assert resolved.result.status_code == 200, resolved.result.text
+            figures[f"bulk_resolve_{size}_requests"] = resolved.requests
+            figures[f"bulk_resolve_{size}_ms"] = round(resolved.ms, 1)
             if size > IGNORE_MAX:
                 continue
             body = {"status": "ignored", "ignoreDuration": 60, "isBookmarked": True}
-            count, ms, response = _measure(lambda p=params, b=body: http.put(bulk_url, params=p, json=b))
-            assert response.status_code == 200, response.text
-            figures[f"bulk_ignore_bookmark_{size}_requests"] = count
-            figures[f"bulk_ignore_bookmark_{size}_ms"] = round(ms, 1)
-        server.shutdown()
-    finally:
-        moto.terminate()
-        moto.wait(timeout=10)
+            ignored = measure(lambda p=params, b=body: http.put(bulk_url, params=p, json=b))
+            assert ignored.result.status_code == 200, ignored.result.text
+            figures[f"bulk_ignore_bookmark_{size}_requests"] = ignored.requests
+            figures[f"bulk_ignore_bookmark_{size}_ms"] = round(ignored.ms, 1)
     print(json.dumps(figures))
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import statistics
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +18,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from local.metering import count_requests
-from local.moto_server import free_port, start_process
-from local.resources import provision
+from local.metering import measure
+from local.system import local_system
 
 SIZES = (10, 100, 1000)
 REPEATS = 5
@@ -43,27 +40,9 @@ def _commits(size: int) -> list[dict[str, str]]:
     ]
 
 
-def _measure(call: Any) -> tuple[int, float, Any]:
-    """Requests made and milliseconds spent by one call (API server runs in this process)."""
-    with count_requests() as calls:
-        start = time.perf_counter()
-        response = call()
-        elapsed = (time.perf_counter() - start) * 1000
-    return sum(calls.values()), elapsed, response
-
-
 def main() -> None:
-    moto, endpoint = start_process()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        provision(endpoint, public_url=base)
-        from local.api import start_api_server
-        from local.seed import seed_demo
-
-        demo = seed_demo()
-        server = start_api_server("127.0.0.1", port)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+    with local_system() as system:
+        base, demo = system.base_url, system.demo
         http = requests.Session()
         http.headers["Authorization"] = f"Bearer {demo.token}"
         releases = f"{base}/api/0/organizations/{demo.org}/releases/"
@@ -72,53 +51,49 @@ def main() -> None:
         def create(i: int) -> requests.Response:
             return http.post(releases, json={"version": f"b{i}", "projects": [demo.project]})
 
-        creates = [_measure(lambda i=i: create(i)) for i in range(REPEATS)]
-        figures["create_requests"] = creates[-1][0]
-        figures["create_p50_ms"] = round(statistics.median(c[1] for c in creates), 1)
+        creates = [measure(lambda i=i: create(i)) for i in range(REPEATS)]
+        figures["create_requests"] = creates[-1].requests
+        figures["create_p50_ms"] = round(statistics.median(c.ms for c in creates), 1)
 
         puts = [
-            _measure(lambda i=i: http.put(f"{releases}b{i}/", json={"ref": f"r{i}"})) for i in range(REPEATS)
+            measure(lambda i=i: http.put(f"{releases}b{i}/", json={"ref": f"r{i}"})) for i in range(REPEATS)
         ]
-        figures["put_metadata_requests"] = puts[-1][0]
-        figures["put_metadata_p50_ms"] = round(statistics.median(p[1] for p in puts), 1)
+        figures["put_metadata_requests"] = puts[-1].requests
+        figures["put_metadata_p50_ms"] = round(statistics.median(p.ms for p in puts), 1)
 
-        gets = [_measure(lambda i=i: http.get(f"{releases}b{i}/")) for i in range(REPEATS)]
-        figures["get_requests"] = gets[-1][0]
-        figures["get_p50_ms"] = round(statistics.median(g[1] for g in gets), 1)
+        gets = [measure(lambda i=i: http.get(f"{releases}b{i}/")) for i in range(REPEATS)]
+        figures["get_requests"] = gets[-1].requests
+        figures["get_p50_ms"] = round(statistics.median(g.ms for g in gets), 1)
 
         for size in SIZES:
             commits = _commits(size)
             new = [
-                _measure(lambda v=v, c=commits: http.put(f"{releases}b{v}/", json={"commits": c}))
+                measure(lambda v=v, c=commits: http.put(f"{releases}b{v}/", json={"commits": c}))
                 for v in (0, 1)
             ]
-            assert all(r[2].status_code == 200 and r[2].json()["commitCount"] == size for r in new)
+            assert all(r.result.status_code == 200 and r.result.json()["commitCount"] == size for r in new)
             # b0 created the commits; b1 set the same ones again (all known): the two costs differ
-            figures[f"put_{size}_new_commits_requests"] = new[0][0]
-            figures[f"put_{size}_new_commits_ms"] = round(new[0][1], 1)
+            figures[f"put_{size}_new_commits_requests"] = new[0].requests
+            figures[f"put_{size}_new_commits_ms"] = round(new[0].ms, 1)
             known = [
-                _measure(lambda v=v, c=commits: http.put(f"{releases}b{v}/", json={"commits": c}))
+                measure(lambda v=v, c=commits: http.put(f"{releases}b{v}/", json={"commits": c}))
                 for v in (1, 2, 3)
             ]
-            figures[f"put_{size}_known_commits_requests"] = known[-1][0]
-            figures[f"put_{size}_known_commits_p50_ms"] = round(statistics.median(k[1] for k in known), 1)
+            figures[f"put_{size}_known_commits_requests"] = known[-1].requests
+            figures[f"put_{size}_known_commits_p50_ms"] = round(statistics.median(k.ms for k in known), 1)
 
         http.post(f"{base}/api/0/organizations/{demo.org}/repos/", json={"name": "acme/repo0"})
         log = [c for c in _commits(1000) if c["repository"] == "acme/repo0"]
         refs = [{"repository": "acme/repo0", "commit": log[200]["id"], "previousCommit": log[0]["id"]}]
         http.post(releases, json={"version": "refs", "projects": [demo.project]})
-        requests_refs, ms_refs, response = _measure(lambda: http.put(f"{releases}refs/", json={"refs": refs}))
-        figures["put_refs_range_requests"] = requests_refs
-        figures["put_refs_range_commits"] = response.json()["commitCount"]
-        figures["put_refs_range_ms"] = round(ms_refs, 1)
+        ranged = measure(lambda: http.put(f"{releases}refs/", json={"refs": refs}))
+        figures["put_refs_range_requests"] = ranged.requests
+        figures["put_refs_range_commits"] = ranged.result.json()["commitCount"]
+        figures["put_refs_range_ms"] = round(ranged.ms, 1)
 
-        requests_clear, ms_clear, _ = _measure(lambda: http.put(f"{releases}b0/", json={"refs": []}))
-        figures["clear_1000_commits_requests"] = requests_clear
-        figures["clear_1000_commits_ms"] = round(ms_clear, 1)
-        server.shutdown()
-    finally:
-        moto.terminate()
-        moto.wait(timeout=10)
+        cleared = measure(lambda: http.put(f"{releases}b0/", json={"refs": []}))
+        figures["clear_1000_commits_requests"] = cleared.requests
+        figures["clear_1000_commits_ms"] = round(cleared.ms, 1)
     print(json.dumps(figures))
 
 

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.client import BaseClient
@@ -37,3 +39,25 @@ def count_requests() -> Iterator[Counter[str]]:
             _active.remove(counter)
             if not _active:
                 BaseClient._make_api_call = _original  # type: ignore[method-assign]
+
+
+@dataclass
+class Measured:
+    """What one call cost: requests by operation, wall time, and what it returned."""
+
+    calls: Counter[str]
+    ms: float
+    result: Any
+
+    @property
+    def requests(self) -> int:
+        return sum(self.calls.values())
+
+
+def measure(call: Callable[[], Any]) -> Measured:
+    """Run ``call`` once, counting its AWS requests (all threads of this process) and its time."""
+    with count_requests() as calls:
+        start = time.perf_counter()
+        result = call()
+        elapsed = (time.perf_counter() - start) * 1000
+    return Measured(calls, elapsed, result)

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from itertools import islice
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from shared.auth.scopes import EVENT_READ
 from shared.http.handler import lambda_handler
-from shared.http.offset_pagination import parse_offset
-from shared.http.pagination import paginated_response, requested_page
+from shared.http.offset_pagination import paginate_offset
 from shared.http.request import org_access, principal
 from shared.issues.listing import parse_query, search_groups
 from shared.issues.lookup import IssueScope, find_issue
 from shared.issues.selection import request_scope
 from shared.issues.views import group_views
 from shared.serializers.groups import serialize_group
-from shared.storage.paging import Page
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -30,17 +27,8 @@ def _serialized(scope: IssueScope, groups: list) -> list[dict[str, Any]]:
 def _list(scope: IssueScope) -> Response:
     """One page of the search, newest last seen first, with Sentry's offset cursors and Link header."""
     params = app.current_event.query_string_parameters or {}
-    query = parse_query(params.get("query"))
-    cursor, per_page = requested_page(app)
-    offset = parse_offset(cursor)
-    found = search_groups(scope, query, scope.access.principal.user_id)
-    window = list(islice(found, offset, offset + per_page + 1))
-    page = Page(
-        window[:per_page],
-        next_cursor=f"0:{offset + per_page}:0" if len(window) > per_page else None,
-        prev_cursor=f"0:{max(offset - per_page, 0)}:1" if offset > 0 else None,
-    )
-    return paginated_response(app, page, _serialized(scope, page.items))
+    found = search_groups(scope, parse_query(params.get("query")), scope.access.principal.user_id)
+    return paginate_offset(app, found, lambda groups: _serialized(scope, groups))
 
 
 @app.get("/api/0/issues/<issue_id>")

@@ -31,7 +31,9 @@ def _query(name: str) -> str | None:
 
 
 def _page(listing: ReleaseListing) -> Response:
-    return paginate_offset(app, listing.releases, lambda r: serialize_release(listing.view(r)))
+    return paginate_offset(
+        app, listing.releases, lambda releases: [serialize_release(listing.view(r)) for r in releases]
+    )
 
 
 @app.post("/api/0/organizations/<org>/releases")

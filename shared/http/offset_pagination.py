@@ -28,9 +28,11 @@ def parse_offset(cursor: str | None) -> int:
 
 
 def paginate_offset(
-    app: APIGatewayRestResolver, items: Iterator[T], serialize: Callable[[T], Any]
+    app: APIGatewayRestResolver, items: Iterator[T], serialize_page: Callable[[list[T]], list[Any]]
 ) -> Response:
-    """Serve the page of ``items`` the request's ``cursor``/``per_page`` ask for, with Sentry's Link."""
+    """Serve the page of ``items`` the request's ``cursor``/``per_page`` ask for, with Sentry's Link.
+
+    ``serialize_page`` gets the whole page, so serializers can read related rows in one batch."""
     cursor, per_page = requested_page(app)
     offset = parse_offset(cursor)
     window = list(islice(items, offset, offset + per_page + 1))
@@ -39,4 +41,4 @@ def paginate_offset(
         next_cursor=f"0:{offset + per_page}:0" if len(window) > per_page else None,
         prev_cursor=f"0:{max(offset - per_page, 0)}:1" if offset > 0 else None,
     )
-    return paginated_response(app, page, [serialize(item) for item in page.items])
+    return paginated_response(app, page, serialize_page(page.items))

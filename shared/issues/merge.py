@@ -51,6 +51,15 @@ def is_error_issue(group: Group) -> bool:
     return group.category is None or int(group.category) == ERROR_CATEGORY
 
 
+def check_mergeable(groups: list[Group]) -> None:
+    """The 400s of a merge; the update flow calls this before its first write, so a refused merge
+    leaves the other attributes of the request unapplied too."""
+    if len({int(g.project_id) for g in groups}) > 1:
+        raise BadRequest("Merging across multiple projects is not supported")
+    if not all(is_error_issue(g) for g in groups):
+        raise OnlyErrorIssues("Only error issues can be merged.")
+
+
 def merge_groups(groups: list[Group], actor_id: int | None) -> dict:
     """Merge ``groups`` into the one with the most events (ties: the highest id, as Sentry sorts).
 
@@ -59,10 +68,7 @@ def merge_groups(groups: list[Group], actor_id: int | None) -> dict:
     distinct = list({int(g.id): g for g in groups}.values())
     if len(distinct) < 2:
         return {}
-    if len({int(g.project_id) for g in distinct}) > 1:
-        raise BadRequest("Merging across multiple projects is not supported")
-    if not all(is_error_issue(g) for g in distinct):
-        raise OnlyErrorIssues("Only error issues can be merged.")
+    check_mergeable(distinct)
     ordered = sorted(distinct, key=lambda g: (int(g.times_seen), int(g.id)), reverse=True)
     parent, candidates = ordered[0], ordered[1:]
     # PENDING_MERGE only while live, and in the sweeper's index from now on, in case the job is lost.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.auth.scopes import EVENT_ADMIN
-from shared.errors import BadRequest, Conflict, ValidationFailed
+from shared.errors import Conflict, ValidationFailed
 from shared.issues.assignment import Assignee, plan_assignment, resolve_assignee
 from shared.issues.changes import GroupChange, commit_changes
 from shared.issues.discard import discard_groups
@@ -26,7 +26,7 @@ from shared.issues.enums import (
 from shared.issues.forecast import save_forecast
 from shared.issues.lookup import IssueScope
 from shared.issues.marks import plan_bookmark, plan_seen, plan_subscription, subscribe_if_absent
-from shared.issues.merge import merge_groups
+from shared.issues.merge import check_mergeable, merge_groups
 from shared.issues.priority import plan_priority
 from shared.issues.resolve import (
     ResolveTarget,
@@ -91,8 +91,8 @@ def _validate(scope: IssueScope, groups: list[Group], update: IssueUpdate) -> _P
         plan.assign = True
         if update.assigned_to:
             plan.assignee = resolve_assignee(access, update.assigned_to, projects)
-    if update.merge and len(groups) > 1 and len(projects) > 1:
-        raise BadRequest("Merging across multiple projects is not supported")
+    if update.merge and len(groups) > 1:
+        check_mergeable(groups)
     plan.member_project_ids = frozenset(
         int(p.id) for p in projects if access.member is not None and p.team_ids & access.team_ids
     )

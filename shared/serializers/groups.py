@@ -129,7 +129,8 @@ def serialize_group(view: GroupView) -> dict[str, Any]:
             "slug": project.slug,
             "platform": project.platform,
         },
-        "type": "error",
+        # Sentry's event type: "error" for exceptions, "default" for messages.
+        "type": data.get("type") or "error",
         "issueType": "error",
         "issueCategory": "error",
         "metadata": data.get("metadata") or {"title": group.title},

@@ -94,7 +94,7 @@ def test_an_error_creates_an_issue_and_the_same_error_counts_on_it(base_url, wor
     assert hourly.count == 2 and len(hourly.users) == 1
 
 
-def test_messages_group_by_message_and_fingerprints_override(base_url, world: World) -> None:
+def test_messages_group_by_message_and_fingerprints_override(base_url, http, world: World) -> None:
     dsn, project_id = project_dsn(base_url, world)
     with sdk(dsn, _experiments={"transport_compression_algo": "gzip"}):
         sentry_sdk.capture_message("cache warm-up took too long", level="warning")
@@ -112,6 +112,8 @@ def test_messages_group_by_message_and_fingerprints_override(base_url, world: Wo
     assert groups[0].title == "cache warm-up took too long" and groups[0].data.as_dict()["type"] == "default"
     # The newest event names the issue, as in Sentry.
     assert groups[1].title == "a different text, same custom fingerprint"
+    shown = http.get(f"{base_url}/api/0/issues/{groups[0].id}/", headers=world.headers()).json()
+    assert (shown["type"], shown["count"], shown["level"]) == ("default", "3", "warning")
 
 
 def test_a_resolved_issue_regresses_only_for_a_newer_release(base_url, http, world: World) -> None:

@@ -1,0 +1,51 @@
+"""The local system inside this process, for scripts that measure it: a locked moto server with the
+template's tables and queues, the demo organization, and (optionally) the local API on a free port.
+``python -m local`` is the long-running form of the same steps."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from local.moto_server import free_port, start_process
+from local.resources import provision
+
+if TYPE_CHECKING:
+    from local.seed import Demo
+
+
+@dataclass
+class LocalSystem:
+    base_url: str
+    endpoint: str
+    demo: Demo
+
+
+@contextmanager
+def local_system(serve_api: bool = True) -> Iterator[LocalSystem]:
+    """Start everything, yield it, and stop it all on exit (also on errors)."""
+    moto, endpoint = start_process()
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        provision(endpoint, public_url=base_url)
+        # Imported only now: the domain reads table names from the environment just provisioned.
+        from local.api import start_api_server
+        from local.seed import seed_demo
+
+        system = LocalSystem(base_url, endpoint, seed_demo())
+        if not serve_api:
+            yield system
+            return
+        server = start_api_server("127.0.0.1", port)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield system
+        finally:
+            server.shutdown()
+    finally:
+        moto.terminate()
+        moto.wait(timeout=10)
