@@ -27,6 +27,7 @@ from shared.issues.enums import (
 from shared.issues.history import new_group_history
 from shared.issues.state import GroupState
 from shared.issues.update_input import IssueUpdate
+from shared.releases.commit_releases import latest_release_with_commit
 from shared.serializers.dates import format_datetime
 from shared.storage.accounts import Project
 from shared.storage.base import utcnow
@@ -39,7 +40,8 @@ UNKNOWN_RELEASE = "Unable to find a release with the given version."
 
 @dataclass(frozen=True)
 class ResolveTarget:
-    """How the groups are resolved: ``kind`` is next_release, release, commit or now."""
+    """How the groups are resolved: ``kind`` is next_release, release, commit or now. A commit
+    target carries the newest release of the project that contains the commit, if any."""
 
     kind: str
     release: Release | None = None
@@ -128,7 +130,8 @@ def resolve_target(update: IssueUpdate, org_id: int, projects: list[Project]) ->
     if kind == "release":
         return ResolveTarget(kind, release=found["release"])
     repository, commit = found["commit"]
-    return ResolveTarget(kind, commit=commit, repository=repository)
+    release = latest_release_with_commit(int(commit.id), int(projects[0].id))
+    return ResolveTarget(kind, release=release, commit=commit, repository=repository)
 
 
 def serialize_commit(commit: Commit, repository: Repository) -> dict[str, Any]:
@@ -184,7 +187,10 @@ def plan_resolve(state: GroupState, change: GroupChange, target: ResolveTarget, 
         )
         data = {"version": "" if pending else release.version}
         ident = str(release.id)
-    elif target.commit is not None:
+    elif state.resolution is not None:
+        change.delete(state.resolution)
+    if target.commit is not None:
+        # In a commit: resolved in the newest release holding it (written above) when there is one.
         pk, sk = GroupLink.commit_key(int(group.id), int(target.commit.id))
         change.put(
             GroupLink(
@@ -200,8 +206,6 @@ def plan_resolve(state: GroupState, change: GroupChange, target: ResolveTarget, 
             GroupHistoryStatus.SET_RESOLVED_IN_COMMIT,
         )
         data = {"commit": int(target.commit.id)}
-    elif state.resolution is not None:
-        change.delete(state.resolution)
     change.put(
         new_activity(group, activity_type, user_id=actor_id, ident=ident, data=data, when=change.tick())
     )

@@ -133,7 +133,15 @@ def set_commits(release: Release, commit_list: list[CommitInput], user_id: int |
             commit = commits[k]
             pk, sk = ReleaseCommit.key(org_id, release.version, order)
             rows.append(
-                ReleaseCommit(pk=pk, sk=sk, order=order, commit=commit.as_ref(), repository_name=names[k[0]])
+                ReleaseCommit(
+                    pk=pk,
+                    sk=sk,
+                    order=order,
+                    commit=commit.as_ref(),
+                    repository_name=names[k[0]],
+                    gsi1pk=ReleaseCommit.commit_index_pk(int(commit.id)),
+                    gsi1sk=release.gsi1sk,
+                )
             )
             heads.setdefault(k[0], commit)
         stale = [r for r in existing if int(r.order) >= len(in_order)]

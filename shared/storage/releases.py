@@ -27,7 +27,8 @@ from shared.storage.base import table_meta, utcnow
 
 class ByDate(GlobalSecondaryIndex):
     """``gsi1pk`` = ``ORG#<id>`` (releases) or ``PROJECT#<id>`` (release-project links) or
-    ``REPO#<id>`` (commits); ``gsi1sk`` = ISO date + ``#`` + natural key: newest first on reverse."""
+    ``REPO#<id>`` (commits) or ``COMMIT#<id>`` (the release-commit rows of one commit, i.e. the
+    releases containing it); ``gsi1sk`` = ISO date + ``#`` + natural key: newest first on reverse."""
 
     class Meta:
         index_name = "by_date"
@@ -132,6 +133,11 @@ class ReleaseCommit(ReleaseItem, discriminator="release_commit"):
     @staticmethod
     def key(org_id: int, version: str, order: int) -> tuple[str, str]:
         return release_pk(org_id, version), f"COMMIT#{order:08d}"
+
+    @staticmethod
+    def commit_index_pk(commit_id: int) -> str:
+        """``by_date`` partition of a commit's release rows; their sort key is the release's."""
+        return f"COMMIT#{commit_id}"
 
 
 class ReleaseHeadCommit(ReleaseItem, discriminator="release_head_commit"):

@@ -237,7 +237,7 @@ def test_resolved_in_next_release_and_in_release(api: IssuesApi) -> None:
 
 def test_resolved_in_commit(api: IssuesApi) -> None:
     repo = unique("acme/repo")
-    sha = "a" * 40
+    shipped, dropped = "a" * 40, "d" * 40
     headers = api.world.headers()
     org_url = f"{api.base_url}/api/0/organizations/{api.world.org}"
     assert api.http.post(f"{org_url}/repos/", json={"name": repo}, headers=headers).status_code == 201
@@ -247,24 +247,48 @@ def test_resolved_in_commit(api: IssuesApi) -> None:
         json={
             "version": version,
             "projects": [api.world.project],
-            "commits": [{"id": sha, "repository": repo}],
+            "commits": [{"id": dropped, "repository": repo}, {"id": shipped, "repository": repo}],
         },
         headers=headers,
     )
     assert response.status_code == 201, response.text
+    # The release's log is replaced: ``dropped`` stays a stored commit but is in no release any more.
+    replaced = api.http.put(
+        f"{org_url}/releases/{version}/",
+        json={"commits": [{"id": shipped, "repository": repo}]},
+        headers=headers,
+    )
+    assert replaced.status_code == 200 and replaced.json()["commitCount"] == 1
     group = api.group()
     bad = api.put(
         group, {"status": "resolved", "statusDetails": {"inCommit": {"commit": "b" * 40, "repository": repo}}}
     )
     assert bad.json() == {"statusDetails": {"inCommit": {"commit": ["Unable to find the given commit."]}}}
+
     body = api.ok(
-        group, {"status": "resolved", "statusDetails": {"inCommit": {"commit": sha, "repository": repo}}}
+        group, {"status": "resolved", "statusDetails": {"inCommit": {"commit": dropped, "repository": repo}}}
     )
-    assert body["status"] == "resolved" and body["statusDetails"] == {}
+    assert body["status"] == "resolved"
     (link,) = rows(group, GroupLink)
     assert link.relationship == "resolves" and rows(group, GroupResolution) == []
     assert activity_types(group) == [ActivityType.SET_RESOLVED_IN_COMMIT]
     assert history_statuses(group) == [GroupHistoryStatus.SET_RESOLVED_IN_COMMIT]
+
+    # A commit that shipped in a release of the project resolves the group in that release.
+    shipped_group = api.group()
+    body = api.ok(
+        shipped_group,
+        {"status": "resolved", "statusDetails": {"inCommit": {"commit": shipped, "repository": repo}}},
+    )
+    assert body["status"] == "resolved" and body["statusDetails"]["inRelease"] == version
+    (resolution,) = rows(shipped_group, GroupResolution)
+    assert (resolution.type, resolution.status, resolution.release_version) == (
+        GroupResolutionType.IN_RELEASE,
+        GroupResolutionStatus.RESOLVED,
+        version,
+    )
+    assert activity_types(shipped_group) == [ActivityType.SET_RESOLVED_IN_COMMIT]
+    assert history_statuses(shipped_group) == [GroupHistoryStatus.SET_RESOLVED_IN_COMMIT]
 
 
 def test_snooze_duration_replaces_snooze_and_leaves_inbox(api: IssuesApi) -> None:
