@@ -32,7 +32,7 @@ def _query(name: str) -> str | None:
 
 def _page(listing: ReleaseListing) -> Response:
     return paginate_offset(
-        app, listing.releases, lambda releases: [serialize_release(listing.view(r)) for r in releases]
+        app, listing.releases, lambda releases: [serialize_release(v) for v in listing.views(releases)]
     )
 
 

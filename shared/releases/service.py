@@ -25,7 +25,7 @@ from shared.releases.commits import CommitInput, clear_commits, set_commits
 from shared.releases.refs import Ref, ref_repositories, set_refs
 from shared.sequences import allocate
 from shared.storage.accounts import Project
-from shared.storage.base import BATCH_WRITE_LIMIT, chunked, condition_failed, utcnow
+from shared.storage.base import BATCH_WRITE_LIMIT, batch_get, chunked, condition_failed, utcnow
 from shared.storage.releases import Release, ReleaseActivity, ReleaseItem, ReleaseProject
 
 STATUS_OPEN, STATUS_ARCHIVED = 0, 1
@@ -283,8 +283,18 @@ class ReleaseListing:
     projects: list[Project]
     releases: Iterator[Release]
 
-    def view(self, release: Release) -> ReleaseView:
-        return ReleaseView(release, self.projects, [])
+    def views(self, page: list[Release]) -> list[ReleaseView]:
+        """Views of one page of releases, with their project links (``newGroups``) read in one
+        BatchGetItem per 100 links."""
+        keys = [
+            ReleaseProject.key(int(r.org_id), r.version, int(project_id))
+            for r in page
+            for project_id in sorted(r.project_ids or ())
+        ]
+        links: dict[str, list[ReleaseProject]] = {}
+        for link in batch_get(ReleaseProject, keys):
+            links.setdefault(link.pk, []).append(link)
+        return [ReleaseView(r, self.projects, links.get(r.pk, [])) for r in page]
 
 
 def list_releases(

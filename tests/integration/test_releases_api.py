@@ -281,6 +281,21 @@ def test_lists_newest_first_with_filters_and_pages(api: Api) -> None:
     assert 'rel="next"; results="false"' in second.headers["Link"]
 
 
+def test_lists_show_the_new_issues_of_each_release(api: Api) -> None:
+    from shared.issues.groups import create_group
+
+    quiet, noisy = unique("quiet"), unique("noisy")
+    api.create(quiet)
+    api.create(noisy)
+    for title in ("first", "second"):
+        create_group(_project(api.world), title, first_release_version=noisy)
+    with count_requests() as calls:
+        listed = api.http.get(f"{api.org_url}/releases/", headers=api.world.headers()).json()
+    shown = {r["version"]: (r["newGroups"], [p["newGroups"] for p in r["projects"]]) for r in listed}
+    assert shown == {noisy: (2, [2]), quiet: (0, [0])}
+    assert calls["BatchGetItem"] == 1  # every link of the page in one read
+
+
 def test_put_request_count_for_metadata(api: Api) -> None:
     version = unique("count")
     api.create(version)
