@@ -5,9 +5,10 @@ and inbox reason REGRESSION, unless its resolution covers the event's release (S
 ``GroupResolution.has_resolution``): an event without a release, or from a release not newer than
 the one it was resolved in, is an old build still running and changes nothing.
 
-Releases are ordered by ``date_added`` (then id), as Sentry orders projects that do not follow
-semver. A release the releases table does not know is newer than every known one: Sentry creates
-the release row when such an event arrives, which makes it the newest."""
+Releases are ordered as the project orders them (``shared.releases.ordering``: semantic versions
+when the project follows semver, else date added). A date-ordered release the releases table does
+not know is newer than every known one: Sentry creates the release row when such an event arrives,
+which makes it the newest."""
 
 from __future__ import annotations
 
@@ -22,18 +23,13 @@ from shared.issues.enums import (
     GroupSubStatus,
 )
 from shared.issues.event_transitions import Transition, apply_transition
-from shared.storage.base import batch_get
+from shared.releases.ordering import follows_semver, is_newer
 from shared.storage.issues import Group, GroupResolution
-from shared.storage.releases import Release
 
 
-def _release_order(org_id: int, versions: list[str]) -> dict[str, tuple[datetime, int]]:
-    """``date_added`` and id of the known releases among ``versions`` (one BatchGetItem)."""
-    keys = sorted({Release.key(org_id, v) for v in versions})
-    return {r.version: (r.date_added, int(r.id)) for r in batch_get(Release, keys)}
-
-
-def resolution_covers(resolution: GroupResolution | None, org_id: int, release_version: str | None) -> bool:
+def resolution_covers(
+    resolution: GroupResolution | None, group: Group, release_version: str | None, semver_order: bool
+) -> bool:
     """Sentry's ``has_resolution``: whether an event of ``release_version`` is explained by the
     resolution, so no regression."""
     if resolution is None:
@@ -41,34 +37,31 @@ def resolution_covers(resolution: GroupResolution | None, org_id: int, release_v
     if not release_version:
         return True  # from "no release" to "some release": the event must be from an older build
     resolved_in = resolution.release_version
-    order = _release_order(org_id, [resolved_in, release_version])
-    if release_version not in order:
-        return False  # unknown release: newest of all
-    event_order = order[release_version]
-    resolved_order = order.get(resolved_in)
-    if int(resolution.type) == GroupResolutionType.IN_RELEASE:
-        if release_version == resolved_in:
-            return False
-        return not (resolved_order is None or resolved_order < event_order)
-    # in the next (or an upcoming) release: that release and everything before it are covered
-    return release_version == resolved_in or (resolved_order is not None and resolved_order > event_order)
+    if release_version == resolved_in:
+        # resolved *in* this release yet seen in it: the fix did not hold; *next* release: old build
+        return int(resolution.type) != GroupResolutionType.IN_RELEASE
+    newer = is_newer(int(group.org_id), release_version, resolved_in, semver_order)
+    # Unknown order (a release not stored): Sentry would have just created it, making it the newest.
+    return newer is False
 
 
 def regress_group(group: Group, event_id: str, release_version: str | None, when: datetime) -> bool:
     """Reopen the resolved ``group`` for this event unless its resolution covers the event's release;
-    returns whether it regressed. Reads the resolution (one GetItem, plus one BatchGetItem of the
-    two releases when both have one), then one transition."""
+    returns whether it regressed. Reads the resolution (one GetItem; when both it and the event have
+    a release, one Query for the project's versioning scheme and, date-ordered, one BatchGetItem of
+    the two releases), then one transition."""
     try:
         resolution = GroupResolution.get(*GroupResolution.key(int(group.id)), consistent_read=True)
     except GroupResolution.DoesNotExist:
         resolution = None
-    if resolution_covers(resolution, int(group.org_id), release_version):
+    semver_order = bool(resolution and release_version) and follows_semver(int(group.project_id))
+    if resolution_covers(resolution, group, release_version, semver_order):
         return False
     data: dict[str, object] = {"event_id": event_id, "version": release_version or ""}
     ends = ()
     if resolution is not None and release_version:
         # A resolution is valid for one release only: the regression ends it (Sentry deletes it too).
-        data.update({"follows_semver": False, "resolved_in_version": resolution.release_version})
+        data.update({"follows_semver": semver_order, "resolved_in_version": resolution.release_version})
         ends = (resolution,)
     transition = Transition(
         from_status=GroupStatus.RESOLVED,

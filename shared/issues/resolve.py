@@ -4,8 +4,9 @@ release, in a given release, or in a commit.
 The release or commit is looked up before anything is written; each group's resolution is then
 part of its one transaction (status, resolution row, inbox removal, activity, history), conditional
 on the status the decision was made from. Groups already resolved are skipped, as the newest Sentry
-does. The "next release" of a project is its most recently added release (Sentry's date ordering;
-projects are not treated as semver, see docs/decisions.md)."""
+does. ``resolvedInNextRelease`` picks the project's greatest semantic version when it follows
+semver, else its most recently added release; ``inNextRelease``/``inRelease: latest`` take the most
+recently added one, as Sentry's validator does."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from shared.issues.history import new_group_history
 from shared.issues.state import GroupState
 from shared.issues.update_input import IssueUpdate
 from shared.releases.commit_releases import latest_release_with_commit
+from shared.releases.ordering import follows_semver, greatest_semver_version
 from shared.serializers.dates import format_datetime
 from shared.storage.accounts import Project
 from shared.storage.base import utcnow
@@ -57,6 +59,16 @@ def latest_release(project: Project) -> Release | None:
         except DoesNotExist:
             return None
     return None
+
+
+def release_to_resolve_by(project: Project) -> Release | None:
+    """Sentry's ``get_release_to_resolve_by`` for ``resolvedInNextRelease``: the greatest semantic
+    version when the project follows semver, else the most recently added release."""
+    if follows_semver(int(project.id)):
+        version = greatest_semver_version(int(project.id))
+        if version is not None:
+            return _release_in_project(int(project.org_id), version, project)
+    return latest_release(project)
 
 
 def _release_in_project(org_id: int, version: str, project: Project) -> Release | None:
@@ -123,7 +135,7 @@ def resolve_target(update: IssueUpdate, org_id: int, projects: list[Project]) ->
     if len(projects) > 1:
         raise BadRequest("Cannot set resolved for multiple projects.")
     if kind == "next_release":
-        release = found.get("next") or latest_release(projects[0])
+        release = found.get("next") or release_to_resolve_by(projects[0])
         if release is None:
             raise ValidationFailed({"statusDetails": {"inNextRelease": [NO_RELEASE]}})
         return ResolveTarget(kind, release=release)

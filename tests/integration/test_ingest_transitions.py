@@ -124,6 +124,19 @@ def test_in_release_regresses_for_that_release_and_newer(base_url, world: World,
     assert _send(key, release="a2")[0].transition == "regressed"
 
 
+def test_semver_projects_compare_versions_not_dates(base_url, world: World, key: ProjectKey) -> None:
+    # 1.5.0 is added last (newest by date) but is the oldest version; the project follows semver.
+    _releases(base_url, world, "app@2.0.0", "app@1.5.0")
+    [first] = _send(key, release="app@2.0.0")
+    group = _group(first.group_id)
+    _resolve(group, "app@2.0.0", GroupResolutionType.IN_RELEASE)
+
+    assert _send(key, release="app@1.5.0")[0].transition is None
+    assert _send(key, release="app@2.0.1-rc.1")[0].transition == "regressed"  # not stored, still comparable
+    [activity] = group_rows(group)[Activity]
+    assert activity.data.as_dict()["follows_semver"] is True
+
+
 def test_concurrent_events_regress_a_group_once(project: Project, key: ProjectKey) -> None:
     [first] = _send(key)
     group = _group(first.group_id)

@@ -235,6 +235,22 @@ def test_resolved_in_next_release_and_in_release(api: IssuesApi) -> None:
     assert activity_types(other)[-1] == ActivityType.SET_UNRESOLVED
 
 
+def test_resolved_in_next_release_of_a_semver_project_takes_the_greatest_version(api: IssuesApi) -> None:
+    package = unique("pkg")
+    for version in ("1.10.0", "1.9.0", "1.10.0-rc.1"):  # added last ≠ greatest
+        api.release(f"{package}@{version}")
+    group = api.group()
+    api.ok(group, {"status": "resolvedInNextRelease"})
+    (resolution,) = rows(group, GroupResolution)
+    assert resolution.release_version == f"{package}@1.10.0"
+
+    # statusDetails.inNextRelease is the validator's pick: the most recently added release
+    other = api.group("KeyError")
+    api.ok(other, {"status": "resolved", "statusDetails": {"inNextRelease": True}})
+    (resolution,) = rows(other, GroupResolution)
+    assert resolution.release_version == f"{package}@1.10.0-rc.1"
+
+
 def test_resolved_in_commit(api: IssuesApi) -> None:
     repo = unique("acme/repo")
     shipped, dropped = "a" * 40, "d" * 40
