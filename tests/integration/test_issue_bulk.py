@@ -64,6 +64,10 @@ def test_bulk_bad_ids_and_bodies_are_400(api: IssuesApi) -> None:
     assert response.status_code == 400
     response = api.bulk("query=is:whatever", {"status": "resolved"}, project=True)
     assert response.json() == {"detail": "Invalid query. Error getting group ids and group list"}
+    too_many = [("id", str(group.id))] + [("id", str(10**12 + n)) for n in range(1000)]
+    response = api.bulk(too_many, {"status": "resolved"})
+    assert response.status_code == 400
+    assert response.json() == {"id": ["Ensure this field has no more than 1000 elements."]}
     assert stored(group).status == GroupStatus.UNRESOLVED
 
 
