@@ -1,4 +1,5 @@
-"""``PUT /api/0/issues/{id}/`` and the bulk issue updates (organization and project)."""
+"""``PUT /api/0/issues/{id}/`` and the bulk issue updates (organization and project), and the
+matching DELETEs, which queue the issues for deletion."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from shared.auth.scopes import EVENT_WRITE
+from shared.auth.scopes import EVENT_ADMIN, EVENT_WRITE
 from shared.http.errors import json_response
 from shared.http.handler import lambda_handler
 from shared.http.models.issues import IssueUpdateIn
 from shared.http.request import org_access, principal
 from shared.issues.groups import get_group
 from shared.issues.lookup import find_issue
+from shared.issues.removal import delete_issues
 from shared.issues.selection import bulk_groups, request_scope
 from shared.issues.update import UpdateOutcome, update_groups
 from shared.issues.update_input import IssueUpdate
@@ -66,6 +68,28 @@ def put_project_issues(org: str, project: str, body: Annotated[IssueUpdateIn | N
     scope = request_scope(org_access(app, org), EVENT_WRITE, project, [])
     groups = bulk_groups(scope, _values("id"), _query("query"), _query("status"))
     return _answer(update_groups(scope, groups, _update(body)))
+
+
+@app.delete("/api/0/issues/<issue_id>")
+def delete_issue(issue_id: str) -> Any:
+    """202: the issue is gone from every read at once and deleted by the worker after the delay."""
+    _, group = find_issue(principal(app), issue_id, None, EVENT_ADMIN)
+    delete_issues([group])
+    return Response(status_code=202, body="")
+
+
+@app.delete("/api/0/organizations/<org>/issues")
+def delete_org_issues(org: str) -> Any:
+    scope = request_scope(org_access(app, org), EVENT_ADMIN, None, _values("project"))
+    delete_issues(bulk_groups(scope, _values("id"), _query("query"), _query("status")))
+    return Response(status_code=204, body="")
+
+
+@app.delete("/api/0/projects/<org>/<project>/issues")
+def delete_project_issues(org: str, project: str) -> Any:
+    scope = request_scope(org_access(app, org), EVENT_ADMIN, project, [])
+    delete_issues(bulk_groups(scope, _values("id"), _query("query"), _query("status")))
+    return Response(status_code=204, body="")
 
 
 handler = lambda_handler(app)

@@ -12,9 +12,9 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from shared.auth.access import OrgAccess
 from shared.errors import BadRequest, NotFound
+from shared.issues.categories import require_error_issues
 from shared.issues.deletion import delete_group_list, hash_values
 from shared.issues.enums import GONE_STATUSES
-from shared.issues.merge import OnlyErrorIssues, is_error_issue
 from shared.projects.features import DISCARD_GROUPS, has_project_feature
 from shared.projects.service import get_project_by_id
 from shared.storage.base import condition_failed, utcnow
@@ -32,8 +32,7 @@ def discard_groups(access: OrgAccess, groups: list[Group], actor_id: int | None)
             raise NotFound()
         if not has_project_feature(project, DISCARD_GROUPS):
             raise BadRequest(["You do not have that feature enabled"])
-    if not all(is_error_issue(g) for g in distinct):
-        raise OnlyErrorIssues("Only error issues can be discarded.")
+    require_error_issues(distinct, "discarded")
     live = [g for g in distinct if int(g.status) not in GONE_STATUSES]
     if not live:
         return

@@ -15,8 +15,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from shared.errors import ApiError, BadRequest
+from shared.errors import BadRequest
 from shared.issues.activity import new_activity
+from shared.issues.categories import require_error_issues
 from shared.issues.deletion import (
     DELETION_INDEX_PK,
     MERGE_GROUPS,
@@ -35,29 +36,13 @@ from shared.storage.issues import Activity, Group, GroupLink, IssueItem, group_p
 
 logger = Logger(child=True)
 
-ERROR_CATEGORY = 1
-
-
-class OnlyErrorIssues(ApiError):
-    """Sentry raises a bare DRF ValidationError here, so the body is a list, not ``{"detail": …}``."""
-
-    status_code = 400
-
-    def body(self) -> Any:
-        return [self.detail]
-
-
-def is_error_issue(group: Group) -> bool:
-    return group.category is None or int(group.category) == ERROR_CATEGORY
-
 
 def check_mergeable(groups: list[Group]) -> None:
     """The 400s of a merge; the update flow calls this before its first write, so a refused merge
     leaves the other attributes of the request unapplied too."""
     if len({int(g.project_id) for g in groups}) > 1:
         raise BadRequest("Merging across multiple projects is not supported")
-    if not all(is_error_issue(g) for g in groups):
-        raise OnlyErrorIssues("Only error issues can be merged.")
+    require_error_issues(groups, "merged")
 
 
 def merge_groups(groups: list[Group], actor_id: int | None) -> dict:
