@@ -2,9 +2,9 @@
 
 The request marks the project pending deletion, after which every lookup answers 404, disables its
 DSN keys (events are refused from then on) and queues a job. The job sends every group of the
-project through delete_group_list (the same pipeline as an issue deletion), removes the project's
-DSN keys, and finally the project row and its id pointer, which frees the slug. Each step is
-idempotent, so a redelivered or retried job completes the work."""
+project through delete_group_list (the same pipeline as an issue deletion), unlinks it from its
+releases, removes its DSN keys, and finally the project row and its id pointer, which frees the
+slug. Each step is idempotent, so a redelivered or retried job completes the work."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from shared.issues.deletion import DELETE_PROJECT, delete_group_list, send_delet
 from shared.issues.enums import GroupStatus
 from shared.projects.keys import list_project_keys
 from shared.projects.service import PENDING_DELETION, PROJECT_ADMIN, get_project
+from shared.releases.project_removal import remove_project_from_releases
 from shared.storage.accounts import AccountItem, Pointer, Project, ProjectKey
 from shared.storage.base import chunked, condition_failed
 from shared.storage.issues import Group, status_index_pk
@@ -79,6 +80,7 @@ def run_project_deletion(project_id: int, transaction_id: str) -> None:
         for chunk in chunked(groups, _GROUPS_PER_CALL):
             delete_group_list(chunk, delete_type="delete")
             queued += len(chunk)
+    remove_project_from_releases(project_id)
     with AccountItem.batch_write() as batch:
         for row in AccountItem.query(Project.id_key(project_id)[0]):
             if isinstance(row, Pointer) and row.sk.startswith("KEY#"):

@@ -112,6 +112,27 @@ def test_deleting_a_project_hides_it_and_deletes_its_groups(
     assert Project.count(project.pk, Project.sk == project.sk) == 0
 
 
+def test_a_deleted_project_leaves_its_releases(world: World, base_url: str, http: requests.Session) -> None:
+    other = http.post(
+        f"{base_url}/api/0/teams/{world.org}/{world.team}/projects/",
+        json={"name": "Other"},
+        headers=world.headers(),
+    ).json()["slug"]
+    releases = f"{base_url}/api/0/organizations/{world.org}/releases/"
+    for version, projects in (("shared-1", [world.project, other]), ("only-1", [world.project])):
+        body = {"version": version, "projects": projects}
+        assert http.post(releases, json=body, headers=world.headers()).status_code == 201
+
+    project_url = f"{base_url}/api/0/projects/{world.org}/{world.project}/"
+    assert http.delete(project_url, headers=world.headers()).status_code == 204
+    run_worker_until_idle()
+
+    shared = http.get(f"{releases}shared-1/", headers=world.headers())
+    assert shared.status_code == 200, shared.text
+    assert [p["slug"] for p in shared.json()["projects"]] == [other]
+    assert [r["version"] for r in http.get(releases, headers=world.headers()).json()] == ["shared-1"]
+
+
 def test_only_admins_delete_projects(world: World, base_url: str, http: requests.Session) -> None:
     project = project_of(world)
     url = f"{base_url}/api/0/projects/{world.org}/{world.project}/"
