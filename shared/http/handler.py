@@ -13,10 +13,12 @@ from typing import Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.config import settings
+from shared.errors import NotFound
 from shared.http.errors import install_error_handlers
 
 logger = Logger()
@@ -28,6 +30,9 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
 _ENCODED_SLASH = re.compile("%2f", re.IGNORECASE)
+# Nothing is named by a longer segment (versions ≤ 200 characters, slugs ≤ 50, ids shorter), and
+# keys built from one stay within DynamoDB's key-size limits instead of failing as a 500.
+MAX_SEGMENT_LENGTH = 200
 
 
 def decode_segment(segment: str) -> str:
@@ -39,9 +44,17 @@ def decode_path(path: str) -> str:
     return "/".join(decode_segment(segment) for segment in path.split("/"))
 
 
+def _refuse_overlong_segments(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    """404 for a path segment longer than anything this API names."""
+    if any(len(segment) > MAX_SEGMENT_LENGTH for segment in app.current_event.path.split("/")):
+        raise NotFound()
+    return next_middleware(app)
+
+
 def lambda_handler(app: APIGatewayRestResolver) -> Handler:
     """Wrap a resolver as a Lambda handler with Sentry-style errors, logging and metrics."""
     install_error_handlers(app)
+    app.use(middlewares=[_refuse_overlong_segments])
     if settings().tracing_enabled:  # aws-xray-sdk costs ~0.5 s of cold start: only when asked for
         from aws_lambda_powertools import Tracer
 

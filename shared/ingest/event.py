@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.errors import BadRequest, ValidationFailed
+from shared.releases.versions import MAX_VERSION_LENGTH, is_valid_version
 
 LEVELS = {"debug", "info", "warning", "error", "fatal"}
 _LEVEL_ALIASES = {"warn": "warning", "critical": "fatal", "log": "info", "trace": "debug"}
@@ -22,6 +23,9 @@ MAX_PAST = timedelta(days=30)
 TITLE_LENGTH = 100
 CULPRIT_LENGTH = 200
 VALUE_LENGTH = 1024
+# Relay's limits for symbols (exception types, functions, modules) and paths: whatever an SDK
+# sends, a group row stays far below DynamoDB's 400 KB item limit.
+SYMBOL_LENGTH = 256
 UNLABELED = "<unlabeled event>"
 
 
@@ -171,6 +175,21 @@ def _message(event: dict[str, Any]) -> str | None:
     return None
 
 
+def _release(value: str | None) -> str | None:
+    """The event's release; one that no release could have (Sentry's version rules) counts as none,
+    as Relay drops an invalid release from the event."""
+    version = value.strip() if value else None
+    if not version or len(version) > MAX_VERSION_LENGTH or not is_valid_version(version):
+        return None
+    return version
+
+
+def _bounded(value: Any) -> str | None:
+    """A symbol or path as text, cut to ``SYMBOL_LENGTH``."""
+    text = _text(value)
+    return text[:SYMBOL_LENGTH] if text else text
+
+
 def _frames(stacktrace: Any) -> tuple[Frame, ...]:
     if not isinstance(stacktrace, dict) or not isinstance(stacktrace.get("frames"), list):
         return ()
@@ -180,9 +199,9 @@ def _frames(stacktrace: Any) -> tuple[Frame, ...]:
             continue
         frames.append(
             Frame(
-                module=_text(raw.get("module")),
-                filename=_text(raw.get("filename")) or _text(raw.get("abs_path")),
-                function=_text(raw.get("function")),
+                module=_bounded(raw.get("module")),
+                filename=_bounded(raw.get("filename")) or _bounded(raw.get("abs_path")),
+                function=_bounded(raw.get("function")),
                 in_app=raw.get("in_app") is True,
             )
         )
@@ -198,7 +217,7 @@ def _exceptions(event: dict[str, Any]) -> tuple[ExceptionInfo, ...]:
     for raw in values:
         if not isinstance(raw, dict):
             continue
-        exception_type, value = _text(raw.get("type")), _text(raw.get("value"))
+        exception_type, value = _bounded(raw.get("type")), _text(raw.get("value"))
         if exception_type is None and value is None:
             continue
         exceptions.append(
@@ -239,7 +258,7 @@ def normalize_event(payload: Any, received: datetime) -> Event:
         event_id=_event_id(payload.get("event_id")),
         timestamp=_timestamp(payload.get("timestamp"), received),
         level=_level(payload.get("level")),
-        release=release.strip() or None if release else None,
+        release=_release(release),
         transaction=_text(payload.get("transaction")) or None,
         message=_message(payload),
         exceptions=_exceptions(payload),

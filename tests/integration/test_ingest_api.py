@@ -255,6 +255,20 @@ def test_the_legacy_store_endpoint(base_url, target) -> None:
     assert [g.times_seen for g in project_groups(project_id)] == [1]
 
 
+def test_oversized_and_invalid_fields_are_bounded_not_fatal(target) -> None:
+    url, public_key, project_id = target
+    huge = _event(release="latest")
+    huge["exception"]["values"][0].update(type="E" * 300_000, value="v" * 300_000)
+    response = requests.post(url, data=_envelope(_event_item(huge)), headers=_auth(public_key))
+    assert response.status_code == 200, response.text
+    again = _event(release="r" * 201)  # no release could have this version: the event has none
+    again["exception"]["values"][0].update(type="E" * 200_000, value="v" * 1000)
+    assert requests.post(url, data=_envelope(_event_item(again)), headers=_auth(public_key)).ok
+    # both types are cut to the same 256 characters, so both events land on one group
+    [group] = project_groups(project_id)
+    assert group.times_seen == 2 and len(group.title) < 400 and group.first_release_version is None
+
+
 def test_requests_per_event_for_a_new_and_an_existing_group(target, monkeypatch: pytest.MonkeyPatch) -> None:
     url, public_key, _ = target
     group_ids = BlockSequence("group", 20)

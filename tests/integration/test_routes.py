@@ -41,6 +41,15 @@ def test_unknown_route_and_wrong_method(http, base_url) -> None:
     assert wrong.status_code == 405
 
 
+def test_overlong_path_segments_are_404(http, base_url) -> None:
+    world_free = f"{base_url}/api/0/organizations/{'o' * 201}/releases/"
+    assert http.get(world_free).status_code in (401, 404)
+    response = http.post(f"{base_url}/api/{'1' * 201}/envelope/", data=b"{}\n")
+    assert response.status_code == 404 and response.json() == {
+        "detail": "The requested resource does not exist"
+    }
+
+
 def test_swagger_ui_is_served(http, base_url) -> None:
     page = http.get(f"{base_url}/api/0/docs")
     assert page.status_code == 200 and "swagger" in page.text.lower()
