@@ -19,6 +19,14 @@ from shared.storage.base import BATCH_WRITE_LIMIT, batch_get, cancelled_by_condi
 from shared.storage.releases import Commit
 
 TRANSACTION_LIMIT = 100
+# A commit is copied into every release log row that lists it, so its stored message is bounded to
+# keep those items far below DynamoDB's 400 KB (references are read from the whole message first).
+STORED_MESSAGE_LENGTH = 10_000
+
+
+def stored_message(message: str | None) -> str | None:
+    """The part of a commit message that is stored."""
+    return message[:STORED_MESSAGE_LENGTH] if message else message
 
 
 @dataclass(frozen=True)

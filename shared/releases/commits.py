@@ -19,7 +19,7 @@ from shared.issues.commit_links import link_commit_to_groups
 from shared.issues.groups import find_groups_by_short_ids
 from shared.issues.resolution import resolve_groups_in_release
 from shared.releases.authors import author_email, get_or_create_authors
-from shared.releases.commit_store import CommitData, get_or_create_commits
+from shared.releases.commit_store import CommitData, get_or_create_commits, stored_message
 from shared.releases.references import is_skipped, referenced_short_ids
 from shared.releases.repositories import get_or_create_repositories
 from shared.storage.base import BATCH_WRITE_LIMIT, batch_get, chunked, condition_failed
@@ -77,9 +77,14 @@ def _write(rows: list[ReleaseItem], deletes: list[ReleaseItem]) -> None:
                     batch.save(row)
 
 
-def _link_references(org_id: int, commits: list[Commit], user_id: int | None) -> None:
-    """Record which groups each commit's message says it fixes (GroupLink + activity)."""
-    wanted = {c.key: referenced_short_ids(c.message) for c in commits}
+def _link_references(
+    org_id: int, commits: list[Commit], messages: dict[tuple[int, str], str | None], user_id: int | None
+) -> None:
+    """Record which groups each commit's message says it fixes (GroupLink + activity). The message
+    as sent is read whole (the stored one may be cut); without one, the stored message counts."""
+    wanted = {
+        c.key: referenced_short_ids(messages.get((int(c.repository_id), c.key)) or c.message) for c in commits
+    }
     groups = find_groups_by_short_ids(org_id, sorted({s for ids in wanted.values() for s in ids}))
     for commit in commits:
         linked = [groups[s] for s in wanted[commit.key] if s in groups]
@@ -114,7 +119,7 @@ def set_commits(release: Release, commit_list: list[CommitInput], user_id: int |
                 CommitData(
                     repository_id=int(repository.id),
                     key=c.id,
-                    message=c.message,
+                    message=stored_message(c.message),
                     author_id=int(authors[email].id) if email else None,
                     author_email=email,
                     author_name=c.author_name,
@@ -123,7 +128,8 @@ def set_commits(release: Release, commit_list: list[CommitInput], user_id: int |
             )
         commits = get_or_create_commits(org_id, data)
         in_order = list(dict.fromkeys((d.repository_id, d.key) for d in data))
-        _link_references(org_id, [commits[k] for k in in_order], user_id)
+        sent = {(d.repository_id, d.key): c.message for c, d in zip(ordered, data, strict=True)}
+        _link_references(org_id, [commits[k] for k in in_order], sent, user_id)
 
         existing = _release_rows(release, "COMMIT#")
         names = {int(r.id): name for name, r in repositories.items()}

@@ -311,6 +311,27 @@ def _project(world: World):
     return Project.get(*Project.key(_org_id(world), world.project))
 
 
+def test_a_huge_commit_message_is_stored_cut_but_read_whole(api: Api) -> None:
+    from shared.issues.enums import GroupStatus
+    from shared.issues.groups import create_group, get_group
+    from shared.issues.short_ids import format_short_id
+
+    project = _project(api.world)
+    group = create_group(project, "MemoryError")
+    repo, sha = unique("acme/huge"), "e" * 40
+    message = "x" * 500_000 + f"\n\nFixes {format_short_id(project.slug, group.short_id)}"
+    version = unique("huge")
+    api.create(version)
+
+    response = api.put(version, {"commits": [{"id": sha, "repository": repo, "message": message}]})
+
+    assert response.status_code == 200, response.text
+    repository = Repository.get(*Repository.key(_org_id(api.world), repo))
+    stored = Commit.get(*Commit.item_key(int(repository.id), sha))
+    assert len(stored.message) == 10_000
+    assert get_group(int(group.id)).status == GroupStatus.RESOLVED
+
+
 def test_commit_messages_resolve_referenced_issues_in_the_release(api: Api) -> None:
     from shared.issues.enums import ActivityType, GroupHistoryStatus, GroupStatus
     from shared.issues.groups import create_group
