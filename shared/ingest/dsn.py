@@ -6,12 +6,15 @@ may also carry its DSN in its header. The first one present is used."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from shared.errors import NotAuthenticated, PermissionDenied
 from shared.projects.keys import get_project_key
 from shared.storage.accounts import ProjectKey
+
+_PUBLIC_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 def _auth_fields(value: str) -> dict[str, str]:
@@ -50,7 +53,8 @@ def authenticate(project_id: int, public_key: str | None) -> ProjectKey:
     403 when the key is disabled (Relay's answers for the same cases)."""
     if not public_key:
         raise NotAuthenticated("Missing DSN public key (X-Sentry-Auth header or sentry_key parameter)")
-    key = get_project_key(public_key)
+    # Keys are 32 hex digits; anything else cannot name one and is never looked up.
+    key = get_project_key(public_key) if _PUBLIC_KEY.fullmatch(public_key) else None
     if key is None or int(key.project_id) != project_id:
         raise NotAuthenticated("Unknown DSN key for this project")
     if not key.is_active:

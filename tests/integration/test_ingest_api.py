@@ -173,6 +173,9 @@ def test_bad_keys_are_refused_and_store_nothing(base_url, target, world: World) 
     body = _envelope(_event_item(_event()))
     assert requests.post(url, data=body).status_code == 401
     assert requests.post(url, data=body, headers=_auth("f" * 32)).status_code == 401
+    with count_requests() as calls:
+        assert requests.post(url, data=body, headers=_auth("k" * 5000)).status_code == 401
+    assert "GetItem" not in calls  # no key could be this: never looked up
     # A real key of another project is not a key of this one.
     other = requests.post(
         f"{base_url}/api/0/teams/{world.org}/{world.team}/projects/",
