@@ -1,5 +1,5 @@
-"""The safety net of the deletion pipeline: groups whose job was lost (or failed for good) are
-queued again. It reads only the sparse ``pending_deletion`` index, never the table."""
+"""The safety net of the deletion pipeline: groups and projects whose job was lost (or failed for
+good) are queued again. It reads only the sparse ``pending_deletion`` index, never the table."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from shared.issues.deletion import (
 from shared.issues.enums import GroupStatus
 from shared.issues.merge import queue_merge
 from shared.issues.row_keys import index_keys
+from shared.projects.deletion import send_project_job
 from shared.storage.base import batch_get, condition_failed, utcnow
+from shared.storage.group_state import ProjectDeletion
 from shared.storage.issues import Group, sortable_time
 
 logger = Logger(child=True)
@@ -35,7 +37,8 @@ def sweep(now: datetime | None = None) -> list[int]:
     leaves it alone while that job runs."""
     now = now or utcnow()
     cutoff = sortable_time(now - STUCK_AFTER)
-    keys = index_keys("pending_deletion", "gsi2pk", DELETION_INDEX_PK, "gsi2sk", cutoff)
+    keys = list(index_keys("pending_deletion", "gsi2pk", DELETION_INDEX_PK, "gsi2sk", cutoff))
+    _resend_projects(batch_get(ProjectDeletion, [k for k in keys if k[1] == "PROJECTDELETION"]), now)
     stuck = batch_get(Group, [key for key in keys if key[1] == "GROUP"], consistent_read=True)
     to_delete: list[int] = []
     to_merge: dict[int, list[int]] = {}
@@ -57,6 +60,27 @@ def sweep(now: datetime | None = None) -> list[int]:
             "stuck groups queued again", extra={"transaction_id": transaction_id, "group_ids": swept}
         )
     return swept
+
+
+def _resend_projects(markers: list[ProjectDeletion], now: datetime) -> None:
+    """Send again the job of each project still pending deletion past the cutoff (its marker is
+    removed when the job finishes); the marker moves to ``now`` first, like a group's entry."""
+    for marker in markers:
+        try:
+            marker.update(
+                actions=[ProjectDeletion.gsi2sk.set(deletion_index_sk(now, int(marker.project_id)))],
+                condition=ProjectDeletion.pk.exists(),
+            )
+        except UpdateError as error:
+            if condition_failed(error):
+                continue
+            raise
+        transaction_id = uuid.uuid4().hex
+        send_project_job(int(marker.project_id), transaction_id)
+        logger.warning(
+            "stuck project deletion queued again",
+            extra={"transaction_id": transaction_id, "project_id": int(marker.project_id)},
+        )
 
 
 def _push_back(group: Group, now: datetime) -> bool:

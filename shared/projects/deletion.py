@@ -9,19 +9,27 @@ slug. Each step is idempotent, so a redelivered or retried job completes the wor
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from shared.auth.access import OrgAccess
 from shared.errors import NotFound
-from shared.issues.deletion import DELETE_PROJECT, delete_group_list, send_deletion_job
+from shared.issues.deletion import (
+    DELETE_PROJECT,
+    DELETION_INDEX_PK,
+    delete_group_list,
+    deletion_index_sk,
+    send_deletion_job,
+)
 from shared.issues.enums import GroupStatus
 from shared.projects.keys import list_project_keys
 from shared.projects.service import PENDING_DELETION, PROJECT_ADMIN, get_project
 from shared.releases.project_removal import remove_project_from_releases
 from shared.storage.accounts import AccountItem, Pointer, Project, ProjectKey
-from shared.storage.base import chunked, condition_failed
+from shared.storage.base import chunked, condition_failed, utcnow
+from shared.storage.group_state import ProjectDeletion
 from shared.storage.issues import Group, status_index_pk
 
 logger = Logger(child=True)
@@ -51,13 +59,27 @@ def delete_project(access: OrgAccess, slug: str) -> None:
     # Events stop at once: ingestion refuses inactive keys, and it never reads the project itself.
     for key in list_project_keys(project):
         key.update(actions=[ProjectKey.is_active.set(False)])
+    _mark_for_sweeper(int(project.id), utcnow())
     transaction_id = uuid.uuid4().hex
-    send_deletion_job(
-        {"type": DELETE_PROJECT, "project_id": int(project.id), "transaction_id": transaction_id}
-    )
+    send_project_job(int(project.id), transaction_id)
     logger.info(
         "project queued for deletion", extra={"project_id": int(project.id), "transaction_id": transaction_id}
     )
+
+
+def send_project_job(project_id: int, transaction_id: str) -> None:
+    send_deletion_job({"type": DELETE_PROJECT, "project_id": project_id, "transaction_id": transaction_id})
+
+
+def _mark_for_sweeper(project_id: int, due: datetime) -> None:
+    pk, sk = ProjectDeletion.key(project_id)
+    ProjectDeletion(
+        pk=pk,
+        sk=sk,
+        project_id=project_id,
+        gsi2pk=DELETION_INDEX_PK,
+        gsi2sk=deletion_index_sk(due, project_id),
+    ).save()
 
 
 def _pending_project(project_id: int) -> Project | None:
@@ -73,6 +95,7 @@ def run_project_deletion(project_id: int, transaction_id: str) -> None:
     """The project job; a project already deleted (or not pending deletion) is left alone."""
     project = _pending_project(project_id)
     if project is None:
+        ProjectDeletion(*ProjectDeletion.key(project_id)).delete()
         return
     queued = 0
     for status in _LIVE_STATUSES:
@@ -87,6 +110,7 @@ def run_project_deletion(project_id: int, transaction_id: str) -> None:
                 batch.delete(AccountItem(row.target_pk, row.target_sk))
             batch.delete(AccountItem(row.pk, row.sk))
         batch.delete(AccountItem(project.pk, project.sk))
+    ProjectDeletion(*ProjectDeletion.key(project_id)).delete()
     logger.info(
         "project deleted",
         extra={"project_id": project_id, "transaction_id": transaction_id, "groups_queued": queued},

@@ -115,3 +115,16 @@ class GroupTombstone(IssueItem, discriminator="tombstone"):
     @staticmethod
     def key(previous_group_id: int) -> tuple[str, str]:
         return f"TOMBSTONE#{previous_group_id}", "TOMBSTONE"
+
+
+class ProjectDeletion(IssueItem, discriminator="project_deletion"):
+    """A project on its way out, in the sparse ``pending_deletion`` index (gsi2pk/gsi2sk) beside the
+    groups, so the deletion sweeper re-sends a project job that was lost, as it does for groups.
+    Removed when the project's job has finished."""
+
+    project_id = NumberAttribute()
+    date_added = UTCDateTimeAttribute(default=utcnow)
+
+    @staticmethod
+    def key(project_id: int) -> tuple[str, str]:
+        return f"PROJECTDELETION#{project_id}", "PROJECTDELETION"

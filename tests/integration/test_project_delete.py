@@ -4,6 +4,7 @@ deletion job on real SQS messages sends its groups through the same pipeline as 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 import requests
@@ -11,14 +12,20 @@ import requests
 from cli.admin import main
 from shared.accounts.organizations import add_member, find_organization
 from shared.issues import deletion
+from shared.issues.deletion_sweeper import STUCK_AFTER, sweep
 from shared.projects.features import DISCARD_GROUPS
 from shared.projects.keys import get_project_key, list_project_keys
 from shared.storage.accounts import Project
+from shared.storage.base import utcnow
+from shared.storage.group_state import ProjectDeletion
 from tests.conftest import World, make_user
 from tests.integration.deletion_support import (
+    acknowledge,
     partition,
     populated_group,
     project_of,
+    receive,
+    row_exists,
     run_worker_until_idle,
     short_id_pointer_exists,
 )
@@ -131,6 +138,27 @@ def test_a_deleted_project_leaves_its_releases(world: World, base_url: str, http
     assert shared.status_code == 200, shared.text
     assert [p["slug"] for p in shared.json()["projects"]] == [other]
     assert [r["version"] for r in http.get(releases, headers=world.headers()).json()] == ["shared-1"]
+
+
+def test_the_sweeper_resends_a_lost_project_job(world: World, base_url: str, http: requests.Session) -> None:
+    project = project_of(world)
+    group = populated_group(project, "left behind", world.owner_id)
+    url = f"{base_url}/api/0/projects/{world.org}/{world.project}/"
+    assert http.delete(url, headers=world.headers()).status_code == 204
+    marker = ProjectDeletion.key(int(project.id))
+    assert row_exists(marker)
+    lost = [m for m in receive(wait_seconds=2) if "delete_project" in m["Body"]]
+    assert len(lost) == 1
+    acknowledge(lost)  # the job is lost
+
+    sweep()  # not stuck yet: nothing is sent
+    assert not any("delete_project" in m["Body"] for m in receive(wait_seconds=1, visibility=0))
+    sweep(now=utcnow() + STUCK_AFTER + timedelta(minutes=1))
+    run_worker_until_idle()
+
+    assert Project.count(project.pk, Project.sk == project.sk) == 0
+    assert partition(int(group.id)) == []
+    assert not row_exists(marker)
 
 
 def test_only_admins_delete_projects(world: World, base_url: str, http: requests.Session) -> None:
