@@ -29,12 +29,12 @@ from shared.issues.history import new_group_history
 from shared.issues.state import GroupState
 from shared.issues.update_input import IssueUpdate
 from shared.releases.commit_releases import latest_release_with_commit
-from shared.releases.ordering import follows_semver, greatest_semver_version
+from shared.releases.ordering import follows_semver, greatest_semver_version, project_versions
 from shared.serializers.dates import format_datetime
 from shared.storage.accounts import Project
 from shared.storage.base import utcnow
 from shared.storage.issues import Group, GroupInbox, GroupLink, GroupResolution
-from shared.storage.releases import Commit, Release, ReleaseProject, Repository
+from shared.storage.releases import Commit, Release, Repository
 
 NO_RELEASE = "No release data present in the system to form a basis for 'Next Release'"
 UNKNOWN_RELEASE = "Unable to find a release with the given version."
@@ -53,12 +53,13 @@ class ResolveTarget:
 
 def latest_release(project: Project) -> Release | None:
     """The project's most recently added release (one Query of the project's links, one GetItem)."""
-    for link in ReleaseProject.by_date.query(f"PROJECT#{project.id}", scan_index_forward=False, limit=1):
-        try:
-            return Release.get(link.pk, "RELEASE")
-        except DoesNotExist:
-            return None
-    return None
+    version = next(project_versions(int(project.id), limit=1), None)
+    if version is None:
+        return None
+    try:
+        return Release.get(*Release.key(int(project.org_id), version))
+    except DoesNotExist:
+        return None
 
 
 def release_to_resolve_by(project: Project) -> Release | None:
@@ -76,7 +77,7 @@ def _release_in_project(org_id: int, version: str, project: Project) -> Release 
         release = Release.get(*Release.key(org_id, version))
     except DoesNotExist:
         return None
-    return release if int(project.id) in {int(p) for p in release.project_ids or ()} else None
+    return release if release.links_project(int(project.id)) else None
 
 
 def validate_status_details(update: IssueUpdate, org_id: int, projects: list[Project]) -> dict[str, Any]:

@@ -19,6 +19,6 @@ def latest_release_with_commit(commit_id: int, project_id: int) -> Release | Non
             release = Release.get(row.pk, "RELEASE")
         except DoesNotExist:
             continue
-        if project_id in {int(p) for p in release.project_ids or ()}:
+        if release.links_project(project_id):
             return release
     return None

@@ -8,13 +8,14 @@ the build part breaks ties, as Sentry's release columns do."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import total_ordering
 
 import semver
 
 from shared.storage.base import batch_get
-from shared.storage.releases import Release, ReleaseItem, ReleaseProject
+from shared.storage.releases import Release, ReleaseProject, version_of
 
 SEMVER_SAMPLE = 10
 
@@ -47,19 +48,18 @@ def semver_key(version: str) -> SemverKey | None:
     return SemverKey(parsed, parsed.build or "")
 
 
-def _link_version(link: ReleaseItem) -> str:
-    return link.pk.split("#", 2)[2]  # RELEASE#<org>#<version>
-
-
-def project_versions(project_id: int, limit: int | None = SEMVER_SAMPLE) -> list[str]:
-    """The project's release versions, most recently added first (one Query per page of links)."""
-    links = ReleaseProject.by_date.query(f"PROJECT#{project_id}", scan_index_forward=False, limit=limit)
-    return [_link_version(link) for link in links]
+def project_versions(project_id: int, limit: int | None = SEMVER_SAMPLE) -> Iterator[str]:
+    """The project's release versions, most recently added first, read lazily (one Query per page
+    of links)."""
+    links = ReleaseProject.by_date.query(
+        ReleaseProject.project_index_pk(project_id), scan_index_forward=False, limit=limit
+    )
+    return (version_of(link.pk) for link in links)
 
 
 def follows_semver(project_id: int) -> bool:
     """Whether the project's ten newest releases (at least one) all carry a semantic version."""
-    versions = project_versions(project_id)
+    versions = list(project_versions(project_id))
     return bool(versions) and all(semver_key(v) is not None for v in versions)
 
 

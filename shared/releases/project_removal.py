@@ -14,7 +14,7 @@ def remove_project_from_releases(project_id: int) -> int:
     """Unlink the project from every release; returns the links removed. Idempotent: the release is
     updated before its link is deleted, so a rerun after a crash finds the link and finishes."""
     removed = 0
-    for link in ReleaseItem.by_date.query(f"PROJECT#{project_id}"):
+    for link in ReleaseItem.by_date.query(ReleaseProject.project_index_pk(project_id)):
         if not isinstance(link, ReleaseProject):
             continue
         try:

@@ -22,6 +22,7 @@ from shared.releases.access import (
     visible_project_ids,
 )
 from shared.releases.commits import CommitInput, clear_commits, set_commits
+from shared.releases.ordering import project_versions
 from shared.releases.refs import Ref, ref_repositories, set_refs
 from shared.sequences import allocate
 from shared.storage.accounts import Project
@@ -114,7 +115,7 @@ def _link_projects(release: Release, projects: list[Project]) -> list[Project]:
                 ReleaseProject.kind.set(ReleaseProject),
                 ReleaseProject.release_id.set(int(release.id)),
                 ReleaseProject.project_id.set(int(project.id)),
-                ReleaseProject.gsi1pk.set(f"PROJECT#{project.id}"),
+                ReleaseProject.gsi1pk.set(ReleaseProject.project_index_pk(int(project.id))),
                 ReleaseProject.gsi1sk.set(release.gsi1sk),
                 ReleaseProject.new_groups.add(0),
             ]
@@ -315,8 +316,7 @@ def _visible_releases(
     visible = visible_project_ids(access, projects)
     org_id = int(access.organization.id)
     if project is not None:
-        links = ReleaseProject.by_date.query(f"PROJECT#{project.id}", scan_index_forward=False)
-        versions = (link.pk.split("#", 2)[2] for link in links)
+        versions = project_versions(int(project.id), limit=None)
         candidates: Iterator[Release] = (r for v in versions if (r := _find(org_id, v)) is not None)
     else:
         candidates = Release.by_date.query(f"ORG#{org_id}", scan_index_forward=False)

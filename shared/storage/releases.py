@@ -55,6 +55,11 @@ def release_pk(org_id: int, version: str) -> str:
     return f"RELEASE#{org_id}#{version}"
 
 
+def version_of(pk: str) -> str:
+    """The version in a release partition key (``RELEASE#<org>#<version>``; a version may hold ``#``)."""
+    return pk.split("#", 2)[2]
+
+
 class CommitRef(MapAttribute):
     """A commit as a release shows it (``lastCommit``): enough to serialize without another read."""
 
@@ -96,6 +101,9 @@ class Release(ReleaseItem, discriminator="release"):
     def key(org_id: int, version: str) -> tuple[str, str]:
         return release_pk(org_id, version), "RELEASE"
 
+    def links_project(self, project_id: int) -> bool:
+        return int(project_id) in {int(p) for p in self.project_ids or ()}
+
 
 class ReleaseProject(ReleaseItem, discriminator="release_project"):
     """Links a release to a project; indexed by project so a project's releases list by date."""
@@ -107,6 +115,11 @@ class ReleaseProject(ReleaseItem, discriminator="release_project"):
     @staticmethod
     def key(org_id: int, version: str, project_id: int) -> tuple[str, str]:
         return release_pk(org_id, version), f"PROJECT#{project_id}"
+
+    @staticmethod
+    def project_index_pk(project_id: int) -> str:
+        """``by_date`` partition of a project's links: the project's releases by date added."""
+        return f"PROJECT#{project_id}"
 
 
 class ReleaseActivity(ReleaseItem, discriminator="release_activity"):
