@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from shared.auth.scopes import EVENT_READ
 from shared.http.handler import lambda_handler
 from shared.http.offset_pagination import paginate_offset
-from shared.http.request import org_access, principal
+from shared.http.request import org_access, principal, query_value, query_values
 from shared.issues.listing import parse_query, search_groups
 from shared.issues.lookup import IssueScope, find_issue
 from shared.issues.selection import request_scope
@@ -26,8 +26,7 @@ def _serialized(scope: IssueScope, groups: list) -> list[dict[str, Any]]:
 
 def _list(scope: IssueScope) -> Response:
     """One page of the search, newest last seen first, with Sentry's offset cursors and Link header."""
-    params = app.current_event.query_string_parameters or {}
-    found = search_groups(scope, parse_query(params.get("query")), scope.access.principal.user_id)
+    found = search_groups(scope, parse_query(query_value(app, "query")), scope.access.principal.user_id)
     return paginate_offset(app, found, lambda groups: _serialized(scope, groups))
 
 
@@ -45,8 +44,7 @@ def get_org_issue(org: str, issue_id: str) -> Any:
 
 @app.get("/api/0/organizations/<org>/issues")
 def list_org_issues(org: str) -> Any:
-    projects = (app.current_event.multi_value_query_string_parameters or {}).get("project") or []
-    return _list(request_scope(org_access(app, org), EVENT_READ, None, projects))
+    return _list(request_scope(org_access(app, org), EVENT_READ, None, query_values(app, "project")))
 
 
 @app.get("/api/0/projects/<org>/<project>/issues")

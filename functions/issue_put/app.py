@@ -12,30 +12,28 @@ from shared.auth.scopes import EVENT_ADMIN, EVENT_WRITE
 from shared.http.errors import json_response
 from shared.http.handler import lambda_handler
 from shared.http.models.issues import IssueUpdateIn
-from shared.http.request import org_access, principal
+from shared.http.request import org_access, principal, query_value, query_values
 from shared.issues.groups import get_group
-from shared.issues.lookup import find_issue
+from shared.issues.lookup import IssueScope, find_issue
 from shared.issues.removal import delete_issues
 from shared.issues.selection import bulk_groups, request_scope
 from shared.issues.update import UpdateOutcome, update_groups
 from shared.issues.update_input import IssueUpdate
 from shared.issues.views import group_views
 from shared.serializers.groups import serialize_group
+from shared.storage.issues import Group
 
 app = APIGatewayRestResolver(enable_validation=True)
-
-
-def _values(name: str) -> list[str]:
-    return (app.current_event.multi_value_query_string_parameters or {}).get(name) or []
-
-
-def _query(name: str) -> str | None:
-    return (app.current_event.query_string_parameters or {}).get(name)
 
 
 def _update(body: IssueUpdateIn | None) -> IssueUpdate:
     """An empty body is an empty update (Sentry reads it as ``{}``)."""
     return (body or IssueUpdateIn()).to_update()
+
+
+def _selected(scope: IssueScope) -> list[Group]:
+    """The groups a bulk request names: ``?id=``, else ``?query=``/``?status=``."""
+    return bulk_groups(scope, query_values(app, "id"), query_value(app, "query"), query_value(app, "status"))
 
 
 def _answer(outcome: UpdateOutcome) -> Response:
@@ -58,15 +56,15 @@ def put_issue(issue_id: str, body: Annotated[IssueUpdateIn | None, Body()] = Non
 
 @app.put("/api/0/organizations/<org>/issues")
 def put_org_issues(org: str, body: Annotated[IssueUpdateIn | None, Body()] = None) -> Any:
-    scope = request_scope(org_access(app, org), EVENT_WRITE, None, _values("project"))
-    groups = bulk_groups(scope, _values("id"), _query("query"), _query("status"))
+    scope = request_scope(org_access(app, org), EVENT_WRITE, None, query_values(app, "project"))
+    groups = _selected(scope)
     return _answer(update_groups(scope, groups, _update(body)))
 
 
 @app.put("/api/0/projects/<org>/<project>/issues")
 def put_project_issues(org: str, project: str, body: Annotated[IssueUpdateIn | None, Body()] = None) -> Any:
     scope = request_scope(org_access(app, org), EVENT_WRITE, project, [])
-    groups = bulk_groups(scope, _values("id"), _query("query"), _query("status"))
+    groups = _selected(scope)
     return _answer(update_groups(scope, groups, _update(body)))
 
 
@@ -80,15 +78,15 @@ def delete_issue(issue_id: str) -> Any:
 
 @app.delete("/api/0/organizations/<org>/issues")
 def delete_org_issues(org: str) -> Any:
-    scope = request_scope(org_access(app, org), EVENT_ADMIN, None, _values("project"))
-    delete_issues(bulk_groups(scope, _values("id"), _query("query"), _query("status")))
+    scope = request_scope(org_access(app, org), EVENT_ADMIN, None, query_values(app, "project"))
+    delete_issues(_selected(scope))
     return Response(status_code=204, body="")
 
 
 @app.delete("/api/0/projects/<org>/<project>/issues")
 def delete_project_issues(org: str, project: str) -> Any:
     scope = request_scope(org_access(app, org), EVENT_ADMIN, project, [])
-    delete_issues(bulk_groups(scope, _values("id"), _query("query"), _query("status")))
+    delete_issues(_selected(scope))
     return Response(status_code=204, body="")
 
 

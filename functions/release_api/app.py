@@ -10,7 +10,7 @@ from shared.http.errors import json_response
 from shared.http.handler import lambda_handler
 from shared.http.models.releases import ReleaseCreate
 from shared.http.offset_pagination import paginate_offset
-from shared.http.request import org_access
+from shared.http.request import org_access, query_value
 from shared.projects.service import get_project
 from shared.releases.service import (
     ReleaseListing,
@@ -24,10 +24,6 @@ from shared.releases.service import (
 from shared.serializers.releases import serialize_release, serialize_release_commit
 
 app = APIGatewayRestResolver(enable_validation=True)
-
-
-def _query(name: str) -> str | None:
-    return (app.current_event.query_string_parameters or {}).get(name)
 
 
 def _page(listing: ReleaseListing) -> Response:
@@ -47,14 +43,14 @@ def post_release(org: str, body: ReleaseCreate) -> Any:
 @app.get("/api/0/organizations/<org>/releases")
 def list_org_releases(org: str) -> Any:
     access = org_access(app, org)
-    return _page(list_releases(access, None, _query("status") or "open", _query("query")))
+    return _page(list_releases(access, None, query_value(app, "status") or "open", query_value(app, "query")))
 
 
 @app.get("/api/0/projects/<org>/<project>/releases")
 def list_project_releases(org: str, project: str) -> Any:
     access = org_access(app, org)
     scope = get_project(access, project)
-    return _page(list_releases(access, scope, _query("status"), _query("query")))
+    return _page(list_releases(access, scope, query_value(app, "status"), query_value(app, "query")))
 
 
 @app.get("/api/0/organizations/<org>/releases/<version>")

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from shared.config import settings
 from shared.errors import BadRequest
+from shared.http.request import query_value
 from shared.storage.paging import Page
 
 DEFAULT_PER_PAGE = 100
@@ -49,8 +50,7 @@ def _link(base: str, rel: str, cursor: str | None) -> str:
 
 def requested_page(app: APIGatewayRestResolver) -> tuple[str | None, int]:
     """``cursor`` and ``per_page`` from the request's query string (400 for a bad ``per_page``)."""
-    params = app.current_event.query_string_parameters or {}
-    return params.get("cursor"), parse_per_page(params.get("per_page"))
+    return query_value(app, "cursor"), parse_per_page(query_value(app, "per_page"))
 
 
 def paginated_response(app: APIGatewayRestResolver, page: Page[Any], body: list[Any]) -> Response:

@@ -1,4 +1,5 @@
-"""The caller of the current request and the organization it names, resolved once per request."""
+"""What handlers read from the current request: its caller, the organization it names, and its
+query-string parameters."""
 
 from __future__ import annotations
 
@@ -12,6 +13,16 @@ def principal(app: APIGatewayRestResolver) -> Principal:
     headers = app.current_event.headers or {}
     authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
     return authenticate(authorization)
+
+
+def query_value(app: APIGatewayRestResolver, name: str) -> str | None:
+    """One query-string parameter (the last one when repeated, as API Gateway gives it)."""
+    return (app.current_event.query_string_parameters or {}).get(name)
+
+
+def query_values(app: APIGatewayRestResolver, name: str) -> list[str]:
+    """Every value of a repeatable query-string parameter (``?id=1&id=2``)."""
+    return (app.current_event.multi_value_query_string_parameters or {}).get(name) or []
 
 
 def org_access(app: APIGatewayRestResolver, org: str) -> OrgAccess:
