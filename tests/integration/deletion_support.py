@@ -84,6 +84,11 @@ def partition(group_id: int) -> list[tuple[str, str]]:
     return list(partition_keys(group_pk(group_id)))
 
 
+def group_hashes(group: Group) -> list[str]:
+    """The hashes listed in the group's partition (its GroupHashRef rows)."""
+    return [sk.removeprefix("HASH#") for _, sk in partition(int(group.id)) if sk.startswith("HASH#")]
+
+
 def rows(group_id: int) -> list[IssueItem]:
     return list(IssueItem.query(group_pk(group_id), consistent_read=True))
 

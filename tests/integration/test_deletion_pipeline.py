@@ -12,7 +12,6 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from pynamodb.models import BatchWrite
 
 from local.metering import count_requests
-from shared.issues import deletion
 from shared.issues.deletion import delete_group_list
 from shared.issues.deletion_sweeper import STUCK_AFTER, sweep
 from shared.issues.enums import GroupStatus
@@ -35,16 +34,7 @@ from tests.integration.deletion_support import (
     snapshot,
 )
 
-
-@pytest.fixture
-def no_delay(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(deletion, "deletion_delay", lambda: 0)
-
-
-@pytest.fixture(autouse=True)
-def empty_queue() -> None:
-    """Start from an empty deletion queue: jobs left by earlier tests run (they are idempotent)."""
-    run_worker_until_idle()
+pytestmark = pytest.mark.usefixtures("empty_deletion_queue")
 
 
 def _job_messages(group_id: int) -> list[dict]:
@@ -81,7 +71,9 @@ def test_delete_group_list_marks_pending_unlinks_hashes_and_queues_one_job(world
     assert [json.loads(m["Body"])["group_ids"] for m in messages] == [[int(group.id)]]
 
 
-def test_worker_deletes_every_child_row_and_leaves_the_neighbour(world: World, no_delay: None) -> None:
+def test_worker_deletes_every_child_row_and_leaves_the_neighbour(
+    world: World, no_deletion_delay: None
+) -> None:
     project = project_of(world)
     group = populated_group(project, "gone", world.owner_id)
     neighbour = populated_group(project, "stays", world.owner_id)
@@ -100,7 +92,7 @@ def test_worker_deletes_every_child_row_and_leaves_the_neighbour(world: World, n
     assert short_id_pointer_exists(neighbour)
 
 
-def test_duplicate_delivery_ends_in_the_same_state(world: World, no_delay: None) -> None:
+def test_duplicate_delivery_ends_in_the_same_state(world: World, no_deletion_delay: None) -> None:
     project = project_of(world)
     group = populated_group(project, "twice", world.owner_id)
     neighbour = populated_group(project, "neighbour", world.owner_id)
@@ -119,7 +111,7 @@ def test_duplicate_delivery_ends_in_the_same_state(world: World, no_delay: None)
 
 
 def test_a_worker_that_dies_half_way_is_resumed_by_the_retry(
-    world: World, no_delay: None, monkeypatch: pytest.MonkeyPatch
+    world: World, no_deletion_delay: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = project_of(world)
     group = populated_group(project, "crash", world.owner_id, extra_activities=60)
@@ -174,7 +166,7 @@ def test_a_job_received_before_delete_after_is_queued_again(world: World) -> Non
     assert partition(int(group.id)) == []
 
 
-def test_the_sweeper_requeues_a_group_whose_message_was_lost(world: World, no_delay: None) -> None:
+def test_the_sweeper_requeues_a_group_whose_message_was_lost(world: World, no_deletion_delay: None) -> None:
     project = project_of(world)
     group = populated_group(project, "lost", world.owner_id)
     delete_group_list([group])
@@ -189,7 +181,7 @@ def test_the_sweeper_requeues_a_group_whose_message_was_lost(world: World, no_de
     assert partition(int(group.id)) == []
 
 
-def test_a_poison_message_fails_alone_and_goes_back_to_sqs(world: World, no_delay: None) -> None:
+def test_a_poison_message_fails_alone_and_goes_back_to_sqs(world: World, no_deletion_delay: None) -> None:
     project = project_of(world)
     group = populated_group(project, "fine", world.owner_id)
     delete_group_list([group])

@@ -8,7 +8,6 @@ import requests
 
 from shared.ingest.event import normalize_event
 from shared.ingest.pipeline import Outcome, process_event
-from shared.issues import deletion
 from shared.issues.discard import discard_groups
 from shared.issues.enums import GroupStatus
 from shared.projects.keys import list_project_keys
@@ -18,6 +17,7 @@ from shared.storage.issues import Group
 from tests.conftest import World
 from tests.integration.deletion_support import (
     get_hash,
+    group_hashes,
     owner_access,
     partition,
     populated_group,
@@ -29,16 +29,7 @@ from tests.integration.deletion_support import (
     snapshot,
 )
 
-
-@pytest.fixture(autouse=True)
-def no_delay(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Deletions run as soon as their job arrives (the local API runs in this process)."""
-    monkeypatch.setattr(deletion, "deletion_delay", lambda: 0)
-    run_worker_until_idle()
-
-
-def _hashes(group: Group) -> list[str]:
-    return [sk.removeprefix("HASH#") for _, sk in partition(int(group.id)) if sk.startswith("HASH#")]
+pytestmark = pytest.mark.usefixtures("no_deletion_delay", "empty_deletion_queue")
 
 
 def test_discard_tombstones_the_group_and_the_worker_deletes_the_rest(
@@ -48,7 +39,7 @@ def test_discard_tombstones_the_group_and_the_worker_deletes_the_rest(
     group = populated_group(project, "TypeError: x is undefined", world.owner_id)
     neighbour = populated_group(project, "KeyError: 'id'", world.owner_id)
     before = snapshot(int(neighbour.id))
-    hashes = _hashes(group)
+    hashes = group_hashes(group)
 
     response = http.put(
         f"{base_url}/api/0/issues/{group.id}/", json={"discard": True}, headers=world.headers()
@@ -121,7 +112,7 @@ def test_refused_discards_write_nothing(
     if category is not None:
         group.update(actions=[Group.category.set(category)])
     before = snapshot(int(group.id))
-    hashes = _hashes(group)
+    hashes = group_hashes(group)
 
     response = http.put(f"{base_url}/api/0/issues/{group.id}/", json=body, headers=world.headers())
 

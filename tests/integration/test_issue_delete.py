@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 import requests
 
-from shared.issues import deletion
 from shared.issues.enums import GroupStatus
 from shared.storage.issues import Group
 from tests.conftest import World, make_user
 from tests.integration.deletion_support import (
     get_hash,
+    group_hashes,
     partition,
     populated_group,
     project_of,
@@ -19,20 +19,11 @@ from tests.integration.deletion_support import (
     snapshot,
 )
 
-
-@pytest.fixture(autouse=True)
-def no_delay(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Deletions run as soon as their job arrives (the local API runs in this process)."""
-    monkeypatch.setattr(deletion, "deletion_delay", lambda: 0)
-    run_worker_until_idle()
+pytestmark = pytest.mark.usefixtures("no_deletion_delay", "empty_deletion_queue")
 
 
 def _stored(group: Group) -> Group:
     return Group.get(*Group.key(int(group.id)), consistent_read=True)
-
-
-def _hashes(group: Group) -> list[str]:
-    return [sk.removeprefix("HASH#") for _, sk in partition(int(group.id)) if sk.startswith("HASH#")]
 
 
 def test_deleting_an_issue(world: World, base_url: str, http: requests.Session) -> None:
@@ -40,7 +31,7 @@ def test_deleting_an_issue(world: World, base_url: str, http: requests.Session) 
     group = populated_group(project, "TypeError: x", world.owner_id)
     neighbour = populated_group(project, "KeyError: y", world.owner_id)
     before = snapshot(int(neighbour.id))
-    hashes = _hashes(group)
+    hashes = group_hashes(group)
     url = f"{base_url}/api/0/issues/{group.id}/"
 
     response = http.delete(url, headers=world.headers())

@@ -32,11 +32,7 @@ from tests.integration.deletion_support import (
     run_worker_until_idle,
 )
 
-
-@pytest.fixture(autouse=True)
-def no_delay(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(deletion, "deletion_delay", lambda: 0)
-    run_worker_until_idle()
+pytestmark = pytest.mark.usefixtures("no_deletion_delay", "empty_deletion_queue")
 
 
 def _send(project: Project, fingerprint: str, user: str) -> int:

@@ -11,7 +11,6 @@ import requests
 
 from cli.admin import main
 from shared.accounts.organizations import add_member, find_organization
-from shared.issues import deletion
 from shared.issues.deletion_sweeper import STUCK_AFTER, sweep
 from shared.projects.features import DISCARD_GROUPS
 from shared.projects.keys import get_project_key, list_project_keys
@@ -30,11 +29,7 @@ from tests.integration.deletion_support import (
     short_id_pointer_exists,
 )
 
-
-@pytest.fixture(autouse=True)
-def no_delay(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(deletion, "deletion_delay", lambda: 0)
-    run_worker_until_idle()
+pytestmark = pytest.mark.usefixtures("no_deletion_delay", "empty_deletion_queue")
 
 
 def _member_token(world: World) -> str:
