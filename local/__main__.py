@@ -9,28 +9,24 @@ import os
 import signal
 import sys
 
-from local.moto_server import start_process
-from local.resources import provision
+from local.system import local_system
 
 
 def main() -> None:
     port = int(os.environ.get("PORT", "8000"))
-    base_url = f"http://127.0.0.1:{port}"
-    moto, endpoint = start_process(int(os.environ["MOTO_PORT"]) if os.environ.get("MOTO_PORT") else None)
-    try:
-        provision(endpoint, public_url=base_url)
+    moto_port = int(os.environ["MOTO_PORT"]) if os.environ.get("MOTO_PORT") else None
+    with local_system(serve_api=False, port=port, moto_port=moto_port) as system:
         # Imported only now: the domain reads table names from the environment just provisioned.
         from local.api import start_api_server
         from local.background import Background
-        from local.seed import seed_demo
 
-        demo = seed_demo()
+        base_url, demo = system.base_url, system.demo
         background = Background(schedule_seconds=float(os.environ.get("LOCAL_SCHEDULE_SECONDS", "10")))
         background.start()
         server = start_api_server("127.0.0.1", port)
         print(
             f"""
-Watchtower is running (DynamoDB/SQS: moto server at {endpoint})
+Watchtower is running (DynamoDB/SQS: moto server at {system.endpoint})
 
   Base URL:  {base_url}
   Token:     {demo.token}
@@ -62,10 +58,7 @@ Press Ctrl-C to stop.
         finally:
             server.server_close()
             background.stop()
-    finally:
-        moto.terminate()
-        moto.wait(timeout=10)
-        print("stopped", flush=True)
+    print("stopped", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""The local system inside this process, for scripts that measure it: a locked moto server with the
-template's tables and queues, the demo organization, and (optionally) the local API on a free port.
-``python -m local`` is the long-running form of the same steps."""
+"""The local system inside this process: a locked moto server with the template's tables and queues,
+the demo organization, and (optionally) the local API in a thread. Benchmarks use it as it is;
+``python -m local`` adds the background workers and serves the API in the foreground."""
 
 from __future__ import annotations
 
@@ -25,10 +25,13 @@ class LocalSystem:
 
 
 @contextmanager
-def local_system(serve_api: bool = True) -> Iterator[LocalSystem]:
-    """Start everything, yield it, and stop it all on exit (also on errors)."""
-    moto, endpoint = start_process()
-    port = free_port()
+def local_system(
+    serve_api: bool = True, port: int | None = None, moto_port: int | None = None
+) -> Iterator[LocalSystem]:
+    """Start everything (on free ports unless told), yield it, and stop it all on exit (also on
+    errors). Without ``serve_api`` the caller serves the API on ``port`` itself."""
+    moto, endpoint = start_process(moto_port)
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     try:
         provision(endpoint, public_url=base_url)
