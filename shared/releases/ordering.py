@@ -9,8 +9,6 @@ the build part breaks ties, as Sentry's release columns do."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import total_ordering
 
 import semver
 
@@ -20,22 +18,9 @@ from shared.storage.releases import Release, ReleaseProject, version_of
 SEMVER_SAMPLE = 10
 
 
-@total_ordering
-@dataclass(frozen=True)
-class SemverKey:
-    """A comparable semantic version: the version itself, then its build part as text."""
-
-    version: semver.Version
-    build: str
-
-    def __lt__(self, other: object) -> bool:
-        if not isinstance(other, SemverKey):
-            return NotImplemented
-        if self.version.finalize_version() != other.version.finalize_version():
-            return self.version < other.version
-        if self.version.prerelease != other.version.prerelease:
-            return self.version < other.version
-        return self.build < other.build
+# A comparable semantic version: the version (whose ordering ignores build metadata, pre-releases
+# first), then the build part as text to break ties.
+SemverKey = tuple[semver.Version, str]
 
 
 def semver_key(version: str) -> SemverKey | None:
@@ -45,7 +30,7 @@ def semver_key(version: str) -> SemverKey | None:
         parsed = semver.Version.parse(text, optional_minor_and_patch=True)
     except (ValueError, TypeError):
         return None
-    return SemverKey(parsed, parsed.build or "")
+    return parsed, parsed.build or ""
 
 
 def project_versions(project_id: int, limit: int | None = SEMVER_SAMPLE) -> Iterator[str]:
