@@ -38,7 +38,8 @@ class BlockSequence:
 
     def next(self) -> int:
         with self._lock:
-            for value in self._ids:
+            value = next(self._ids, None)
+            if value is not None:
                 return value
             block = allocate(self.name, self.block_size)
             self._ids = iter(block[1:])
