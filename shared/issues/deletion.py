@@ -152,12 +152,16 @@ def hash_values(group_id: int) -> list[str]:
     return [sk.removeprefix(HASH_REF_PREFIX) for _, sk in partition_keys(group_pk(group_id), HASH_REF_PREFIX)]
 
 
-def unlink_hash(project_id: int, hash_value: str, group_id: int) -> None:
-    """Stop the hash from routing events to the group. Conditional on it still pointing there: a
-    hash already moved to a merge parent or a tombstone is left as it is."""
+def unlink_hash(project_id: int, hash_value: str, group_id: int, tombstone_id: int | None = None) -> None:
+    """Stop the hash from routing events to the group (with ``tombstone_id``: drop them from now on).
+    Conditional on it still pointing there: a hash already moved to a merge parent or a tombstone is
+    left as it is."""
     row = GroupHash(*GroupHash.key(project_id, hash_value))
+    actions = [GroupHash.group_id.remove()]
+    if tombstone_id is not None:
+        actions.append(GroupHash.tombstone_id.set(tombstone_id))
     try:
-        row.update(actions=[GroupHash.group_id.remove()], condition=GroupHash.group_id == group_id)
+        row.update(actions=actions, condition=GroupHash.group_id == group_id)
     except UpdateError as error:
         if not condition_failed(error):
             raise

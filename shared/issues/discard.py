@@ -8,17 +8,17 @@ live (an earlier discard died half-way) is finished rather than skipped, so a re
 
 from __future__ import annotations
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import PutError
 
 from shared.auth.access import OrgAccess
 from shared.errors import BadRequest, NotFound
 from shared.issues.categories import require_error_issues
-from shared.issues.deletion import delete_group_list, hash_values
+from shared.issues.deletion import delete_group_list, hash_values, unlink_hash
 from shared.issues.enums import GONE_STATUSES
 from shared.projects.features import DISCARD_GROUPS, has_project_feature
 from shared.projects.service import get_project_by_id
 from shared.storage.base import condition_failed, utcnow
-from shared.storage.group_state import GroupHash, GroupTombstone
+from shared.storage.group_state import GroupTombstone
 from shared.storage.issues import Group, IssueItem
 
 
@@ -39,7 +39,7 @@ def discard_groups(access: OrgAccess, groups: list[Group], actor_id: int | None)
     for group in live:
         _tombstone(group, actor_id)
         for hash_value in hash_values(int(group.id)):
-            _point_at_tombstone(int(group.project_id), hash_value, int(group.id))
+            unlink_hash(int(group.project_id), hash_value, int(group.id), tombstone_id=int(group.id))
     delete_group_list(live, delete_type="discard")
 
 
@@ -64,19 +64,5 @@ def _tombstone(group: Group, actor_id: int | None) -> None:
     try:
         tombstone.save(condition=IssueItem.pk.does_not_exist())
     except PutError as error:
-        if not condition_failed(error):
-            raise
-
-
-def _point_at_tombstone(project_id: int, hash_value: str, group_id: int) -> None:
-    """The hash drops events from now on; only if it still routes to this group (a hash already
-    moved elsewhere belongs to that group now)."""
-    row = GroupHash(*GroupHash.key(project_id, hash_value))
-    try:
-        row.update(
-            actions=[GroupHash.group_id.remove(), GroupHash.tombstone_id.set(group_id)],
-            condition=GroupHash.group_id == group_id,
-        )
-    except UpdateError as error:
         if not condition_failed(error):
             raise
