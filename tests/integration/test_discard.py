@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from local.metering import count_requests
 from shared.ingest.event import normalize_event
 from shared.ingest.pipeline import Outcome, process_event
 from shared.issues.discard import discard_groups
@@ -41,11 +42,25 @@ def test_discard_tombstones_the_group_and_the_worker_deletes_the_rest(
     before = snapshot(int(neighbour.id))
     hashes = group_hashes(group)
 
-    response = http.put(
-        f"{base_url}/api/0/issues/{group.id}/", json={"discard": True}, headers=world.headers()
-    )
+    with count_requests() as calls:
+        response = http.put(
+            f"{base_url}/api/0/issues/{group.id}/", json={"discard": True}, headers=world.headers()
+        )
 
     assert response.status_code == 204, response.text
+    # reads: token, group, organization (pointer + row), member, project (pointer + row) | projects,
+    # then the hash references twice (discard, then delete_group_list) | writes: the tombstone, two
+    # hashes pointed at it (the pipeline's second, conditional pass changes nothing), the pending
+    # mark, the inbox row, one job
+    assert calls == {
+        "GetItem": 7,
+        "Query": 3,
+        "PutItem": 1,
+        "UpdateItem": 4,
+        "TransactWriteItems": 1,
+        "BatchWriteItem": 1,
+        "SendMessage": 1,
+    }
     tombstone = GroupTombstone.get(*GroupTombstone.key(int(group.id)), consistent_read=True)
     assert (tombstone.message, tombstone.culprit, tombstone.level) == (
         "TypeError: x is undefined",

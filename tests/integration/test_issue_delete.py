@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from local.metering import count_requests
 from shared.issues.enums import GroupStatus
 from shared.storage.issues import Group
 from tests.conftest import World, make_user
@@ -34,9 +35,20 @@ def test_deleting_an_issue(world: World, base_url: str, http: requests.Session) 
     hashes = group_hashes(group)
     url = f"{base_url}/api/0/issues/{group.id}/"
 
-    response = http.delete(url, headers=world.headers())
+    with count_requests() as calls:
+        response = http.delete(url, headers=world.headers())
 
     assert response.status_code == 202, response.text
+    # token, group, organization (pointer + row), member | projects, the group's hash references |
+    # one transaction marks it pending, one batch removes its inbox row, one update per hash, one job
+    assert calls == {
+        "GetItem": 5,
+        "Query": 2,
+        "TransactWriteItems": 1,
+        "BatchWriteItem": 1,
+        "UpdateItem": 2,
+        "SendMessage": 1,
+    }
     assert _stored(group).status == GroupStatus.PENDING_DELETION
     assert http.get(url, headers=world.headers()).status_code == 404
     assert http.delete(url, headers=world.headers()).status_code == 404

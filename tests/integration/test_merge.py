@@ -7,6 +7,7 @@ import pytest
 import requests
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
+from local.metering import count_requests
 from shared.errors import BadRequest
 from shared.ingest.event import normalize_event
 from shared.ingest.pipeline import process_event
@@ -62,13 +63,24 @@ def test_merge_of_three_groups(world: World, base_url: str, http: requests.Sessi
     }
     assert len(child_hashes) == 2
 
-    response = http.put(
-        f"{base_url}/api/0/organizations/{world.org}/issues/?id={second_child}&id={parent}&id={first_child}",
-        json={"merge": True},
-        headers=world.headers(),
-    )
+    with count_requests() as calls:
+        response = http.put(
+            f"{base_url}/api/0/organizations/{world.org}/issues/?id={second_child}&id={parent}&id={first_child}",
+            json={"merge": True},
+            headers=world.headers(),
+        )
 
     assert response.status_code == 200, response.text
+    # the rest moves later, in the job: here the children become PENDING_MERGE in one transaction,
+    # the parent gets its MERGE activity and one job is sent
+    assert calls == {
+        "GetItem": 4,
+        "Query": 1,
+        "BatchGetItem": 2,
+        "TransactWriteItems": 1,
+        "PutItem": 1,
+        "SendMessage": 1,
+    }
     assert response.json()["merge"] == {
         "parent": str(parent),
         "children": [str(first_child), str(second_child)],

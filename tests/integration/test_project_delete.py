@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from cli.admin import main
+from local.metering import count_requests
 from shared.accounts.organizations import add_member, find_organization
 from shared.issues.deletion_sweeper import STUCK_AFTER, sweep
 from shared.projects.features import DISCARD_GROUPS
@@ -95,9 +96,20 @@ def test_deleting_a_project_hides_it_and_deletes_its_groups(
     key = list_project_keys(project)[0]
     url = f"{base_url}/api/0/projects/{world.org}/{world.project}/"
 
-    response = http.delete(url, headers=world.headers())
+    with count_requests() as calls:
+        response = http.delete(url, headers=world.headers())
 
     assert response.status_code == 204, response.text
+    # token, organization, member, project | the pending mark and the key disabled (its listing:
+    # one Query, one BatchGetItem) | the sweeper's marker, one job
+    assert calls == {
+        "GetItem": 4,
+        "UpdateItem": 2,
+        "Query": 1,
+        "BatchGetItem": 1,
+        "PutItem": 1,
+        "SendMessage": 1,
+    }
     assert http.get(url, headers=world.headers()).status_code == 404
     listed = http.get(f"{base_url}/api/0/organizations/{world.org}/projects/", headers=world.headers())
     assert world.project not in [p["slug"] for p in listed.json()]
