@@ -1,29 +1,42 @@
 """``python -m local``: the whole system on this machine, until Ctrl-C.
 
-Starts the locked moto server, creates the template's tables and queues, seeds the demo
-organization, starts the SQS workers and schedules, and serves the API on 127.0.0.1:$PORT."""
+Starts the locked moto server (keeping its tables in ``.local/data`` of the checkout, or
+``$LOCAL_DATA_DIR``; ``FRESH=1`` starts empty), creates the template's tables and queues, seeds the
+demo organization (or finds the kept one), starts the SQS workers and schedules, and serves the API
+on 127.0.0.1:$PORT. Every function runs in its own Lambda-like worker processes."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
+import threading
+from pathlib import Path
 
 from local.system import local_system
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / ".local" / "data"
+
+
+def _data_dir() -> Path:
+    data_dir = Path(os.environ.get("LOCAL_DATA_DIR") or DEFAULT_DATA_DIR)
+    if os.environ.get("FRESH", "").strip() not in ("", "0"):
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return data_dir
 
 
 def main() -> None:
     port = int(os.environ.get("PORT", "8000"))
     moto_port = int(os.environ["MOTO_PORT"]) if os.environ.get("MOTO_PORT") else None
-    with local_system(serve_api=False, port=port, moto_port=moto_port) as system:
-        # Imported only now: the domain reads table names from the environment just provisioned.
-        from local.api import start_api_server
-        from local.background import Background
-
+    data_dir = _data_dir()
+    schedule_seconds = float(os.environ.get("LOCAL_SCHEDULE_SECONDS", "10"))
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    with local_system(port, moto_port, True, schedule_seconds, data_dir) as system:
         base_url, demo = system.base_url, system.demo
-        background = Background(schedule_seconds=float(os.environ.get("LOCAL_SCHEDULE_SECONDS", "10")))
-        background.start()
-        server = start_api_server("127.0.0.1", port)
+        kept = "kept from the last run" if system.restored else "new; FRESH=1 starts empty again"
         print(
             f"""
 Watchtower is running (DynamoDB/SQS: moto server at {system.endpoint})
@@ -31,6 +44,7 @@ Watchtower is running (DynamoDB/SQS: moto server at {system.endpoint})
   Base URL:  {base_url}
   Token:     {demo.token}
   OpenAPI:   {base_url}/api/0/docs
+  Data:      {data_dir} ({kept})
 
 Try it:
   curl -s -X POST -H 'Authorization: Bearer {demo.token}' -H 'Content-Type: application/json' \\
@@ -50,15 +64,9 @@ Press Ctrl-C to stop.
 """,
             flush=True,
         )
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        try:
-            server.serve_forever()
-        except (KeyboardInterrupt, SystemExit):
-            pass
-        finally:
-            server.server_close()
-            background.stop()
+        stopping.wait()
     print("stopped", flush=True)
+    sys.exit(0)
 
 
 if __name__ == "__main__":

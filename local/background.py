@@ -1,8 +1,11 @@
 """What AWS runs without a request: SQS-triggered functions and scheduled functions.
 
 moto cannot invoke Lambda from SQS or a schedule (that needs Docker), so these threads poll each
-queue the template wires to a function and call the same handler with the same SQS batch event
-(deleting what it does not report as failed), and fire scheduled functions on their rate."""
+queue the template wires to a function and invoke it (through the same Lambda pools as the API)
+with the SQS batch event, deleting what it does not report as failed, and fire scheduled functions
+on their rate. Polls are short (``WaitTimeSeconds=0``) and the wait between empty polls happens
+here, outside the moto server: its lock, which makes DynamoDB requests atomic, is held for the
+duration of one receive, never for a long poll."""
 
 from __future__ import annotations
 
@@ -10,13 +13,16 @@ import json
 import os
 import threading
 import time
+from functools import lru_cache
 from typing import Any
 
 import boto3
 
-from local.api import load_handler
-from local.lambda_context import LocalContext
+from local.gateway import Invoke
+from local.lambda_pool import InvocationFailed
 from local.template import QueueConsumer, Schedule, queue_consumers, schedules
+
+IDLE_POLL_SECONDS = 0.25
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
@@ -50,15 +56,20 @@ def scheduled_event(rule: str) -> dict[str, Any]:
     }
 
 
-def _queue_url_for(logical_id: str) -> str:
-    client = boto3.client("sqs")
-    return client.get_queue_url(QueueName=logical_id)["QueueUrl"]
+@lru_cache(maxsize=64)
+def _queue(client: Any, name: str) -> tuple[str, str]:
+    """URL and ARN of queue ``name`` (asked once per client)."""
+    url = client.get_queue_url(QueueName=name)["QueueUrl"]
+    return url, client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
 
 
-def drain_once(consumer: QueueConsumer, wait_seconds: int = 1) -> int:
-    """Receive one batch for ``consumer`` and run its handler; returns the number of messages."""
-    client = boto3.client("sqs")
-    url = _queue_url_for(consumer.queue)
+def drain_once(consumer: QueueConsumer, invoke: Invoke, wait_seconds: int = 0, client: Any = None) -> int:
+    """Receive one batch for ``consumer`` and invoke its function; returns the number of messages.
+    A failed invocation deletes nothing: SQS delivers the batch again after its visibility timeout."""
+    client = client or boto3.client("sqs")
+    url, arn = _queue(client, consumer.queue)
     received = client.receive_message(
         QueueUrl=url,
         MaxNumberOfMessages=min(consumer.batch_size, 10),
@@ -67,8 +78,10 @@ def drain_once(consumer: QueueConsumer, wait_seconds: int = 1) -> int:
     ).get("Messages", [])
     if not received:
         return 0
-    arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    result = load_handler(consumer.handler)(sqs_event(received, arn), LocalContext(consumer.function)) or {}
+    try:
+        result = invoke(consumer.function, sqs_event(received, arn)) or {}
+    except InvocationFailed:
+        return len(received)
     failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
     done = [m for m in received if m["MessageId"] not in failed]
     if done:
@@ -79,31 +92,30 @@ def drain_once(consumer: QueueConsumer, wait_seconds: int = 1) -> int:
     return len(received)
 
 
-def run_schedule_once(schedule: Schedule) -> None:
-    load_handler(schedule.handler)(scheduled_event(schedule.function), LocalContext(schedule.function))
-
-
 class Background:
     """Threads for every queue consumer and schedule of the template, stopped together."""
 
-    def __init__(self, schedule_seconds: float | None = None) -> None:
+    def __init__(self, invoke: Invoke, schedule_seconds: float | None = None) -> None:
+        self.invoke = invoke
         self.stop_event = threading.Event()
         self.schedule_seconds = schedule_seconds
         self.threads: list[threading.Thread] = []
 
     def _poll(self, consumer: QueueConsumer) -> None:
+        client = boto3.client("sqs")  # one per thread: creating a client costs more than a poll
         while not self.stop_event.is_set():
             try:
-                drain_once(consumer)
+                if drain_once(consumer, self.invoke, client=client):
+                    continue
             except Exception as error:  # keep polling: a failing batch is retried by SQS
                 print(f"[worker {consumer.function}] {json.dumps(str(error))}", flush=True)
-                self.stop_event.wait(1)
+            self.stop_event.wait(IDLE_POLL_SECONDS)
 
     def _tick(self, schedule: Schedule) -> None:
         interval = self.schedule_seconds or schedule.rate_seconds
         while not self.stop_event.wait(interval):
             try:
-                run_schedule_once(schedule)
+                self.invoke(schedule.function, scheduled_event(schedule.function))
             except Exception as error:
                 print(f"[schedule {schedule.function}] {json.dumps(str(error))}", flush=True)
 

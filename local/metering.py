@@ -1,12 +1,13 @@
 """Count AWS requests made by this process (boto3 and PynamoDB both go through botocore's
-``BaseClient._make_api_call``), for tests and benchmarks that measure round-trips per operation."""
+``BaseClient._make_api_call``) and by the Lambda environments it invoked (each reports its own
+invocation's requests), for tests and benchmarks that measure round-trips per operation."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,13 @@ def count_requests() -> Iterator[Counter[str]]:
             _active.remove(counter)
             if not _active:
                 BaseClient._make_api_call = _original  # type: ignore[method-assign]
+
+
+def record(calls: Mapping[str, int]) -> None:
+    """Add requests made on this process's behalf elsewhere (a Lambda environment's invocation)."""
+    with _lock:
+        for counter in _active:
+            counter.update(calls)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""moto's DynamoDB/SQS server, serialised behind one lock.
+"""moto's DynamoDB/SQS server, serialised behind one lock, optionally keeping its tables on disk.
 
 moto's own threaded server is not atomic: concurrent ``UpdateItem ADD`` calls can return the same
 counter value. Serving its WSGI app behind a global lock makes every request atomic, as DynamoDB
@@ -9,29 +9,39 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import requests
+
+from local.moto_snapshot import Snapshots, is_dynamodb_write
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class Serialised:
-    """WSGI middleware running one request at a time, body included."""
+    """WSGI middleware running one request at a time, body included; ``on_write`` is called after
+    each DynamoDB write (outside the lock)."""
 
-    def __init__(self, app: WsgiApp) -> None:
+    def __init__(self, app: WsgiApp, on_write: Callable[[], None] | None = None) -> None:
         self.app = app
         self.lock = threading.Lock()
+        self.on_write = on_write
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with self.lock:
-            return list(self.app(environ, start_response))
+            body = list(self.app(environ, start_response))
+        if self.on_write is not None and is_dynamodb_write(environ):
+            self.on_write()
+        return body
 
 
 class _TableCopiedOnce:
@@ -72,7 +82,14 @@ def _copy_each_table_once_per_transaction() -> None:
     models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
-def serve(host: str, port: int) -> None:
+def _exit_with_parent(parent: int) -> None:
+    """Stop (saving, if keeping data) when the process that started this one is gone."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def serve(host: str, port: int, data_dir: Path | None = None, snapshot_seconds: float = 2.0) -> None:
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -83,7 +100,22 @@ def serve(host: str, port: int) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     _copy_each_table_once_per_transaction()
     app = Serialised(DomainDispatcherApplication(create_backend_app))
+    snapshots = None
+    if data_dir is not None:
+        snapshots = Snapshots(data_dir, app.lock, snapshot_seconds)
+        snapshots.load()
+        app.on_write = snapshots.dirty.set
+        threading.Thread(target=snapshots.run, daemon=True).start()
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+
+    def stop(*_: object) -> None:
+        if snapshots is not None:
+            snapshots.stop()
+        os._exit(0)  # serve_forever's threads are daemons: nothing else to wait for
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     print(f"moto server on http://{host}:{port}", flush=True)
     server.serve_forever()
 
@@ -105,12 +137,18 @@ def wait_until_up(url: str, timeout: float = 30.0) -> None:
     raise RuntimeError(f"moto server at {url} did not start")
 
 
-def start_process(port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    """Start the locked server in its own process (its own core); returns it and its URL."""
+def start_process(
+    port: int | None = None, data_dir: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the locked server in its own process (its own core); returns it and its URL. With
+    ``data_dir`` its tables are loaded from and saved to that folder. It runs in its own session:
+    a Ctrl-C reaches only the caller, which stops it (and so saves) in order."""
     port = port or free_port()
+    keep = ["--data-dir", str(data_dir)] if data_dir is not None else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.moto_server", "--port", str(port)],
+        [sys.executable, "-m", "local.moto_server", "--port", str(port), *keep],
         stdout=subprocess.DEVNULL,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     wait_until_up(url)
@@ -121,8 +159,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--data-dir", type=Path, help="keep the tables in this folder across restarts")
     args = parser.parse_args()
-    serve(args.host, args.port)
+    serve(args.host, args.port, args.data_dir, float(os.environ.get("LOCAL_SNAPSHOT_SECONDS", "2")))
 
 
 if __name__ == "__main__":

@@ -1,20 +1,26 @@
 """The local system inside this process: a locked moto server with the template's tables and queues,
-the demo organization, and (optionally) the local API in a thread. Benchmarks use it as it is;
-``python -m local`` adds the background workers and serves the API in the foreground."""
+the demo organization, the Lambda pools, the local API in a thread and, if asked, the queue
+consumers and schedules. ``python -m local`` and the benchmarks use it."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from local.lambda_pool import LocalLambda
 from local.moto_server import free_port, start_process
+from local.moto_snapshot import SNAPSHOT_NAME
 from local.resources import provision
 
 if TYPE_CHECKING:
     from local.seed import Demo
+
+DEMO_FILE = "demo.json"
 
 
 @dataclass
@@ -22,33 +28,62 @@ class LocalSystem:
     base_url: str
     endpoint: str
     demo: Demo
+    service: LocalLambda
+    restored: bool = False  # data (and the demo organization) came back from ``data_dir``
+
+
+def _demo(data_dir: Path | None) -> tuple[Demo, bool]:
+    """The demo organization: the kept one (its token is stored only hashed, so the printed one is
+    kept beside the data), or a new one."""
+    from local.seed import Demo, seed_demo
+    from shared.accounts.organizations import find_organization
+    from shared.projects.keys import dsn, list_project_keys
+    from shared.storage.accounts import Project
+
+    kept = data_dir / DEMO_FILE if data_dir is not None else None
+    if kept is not None and kept.exists() and (data_dir / SNAPSHOT_NAME).exists():
+        demo = Demo(**json.loads(kept.read_text(encoding="utf-8")))
+        org = find_organization(demo.org)
+        if org is not None:
+            project = Project.get(*Project.key(int(org.id), demo.project))
+            return Demo(**{**asdict(demo), "dsn": dsn(list_project_keys(project)[0])}), True
+    demo = seed_demo()
+    if kept is not None:
+        kept.write_text(json.dumps(asdict(demo)), encoding="utf-8")
+    return demo, False
 
 
 @contextmanager
 def local_system(
-    serve_api: bool = True, port: int | None = None, moto_port: int | None = None
+    port: int | None = None,
+    moto_port: int | None = None,
+    background: bool = False,
+    schedule_seconds: float | None = None,
+    data_dir: Path | None = None,
 ) -> Iterator[LocalSystem]:
     """Start everything (on free ports unless told), yield it, and stop it all on exit (also on
-    errors). Without ``serve_api`` the caller serves the API on ``port`` itself."""
-    moto, endpoint = start_process(moto_port)
+    errors), the moto server last so that it saves what the workers wrote. With ``data_dir`` the
+    tables and the demo organization are kept there across restarts."""
+    moto, endpoint = start_process(moto_port, data_dir)
     port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
-    try:
+    with ExitStack() as stack:
+        stack.callback(moto.wait, timeout=10)
+        stack.callback(moto.terminate)
         provision(endpoint, public_url=base_url)
         # Imported only now: the domain reads table names from the environment just provisioned.
         from local.api import start_api_server
-        from local.seed import seed_demo
+        from local.background import Background
 
-        system = LocalSystem(base_url, endpoint, seed_demo())
-        if not serve_api:
-            yield system
-            return
-        server = start_api_server("127.0.0.1", port)
+        demo, restored = _demo(data_dir)
+        service = LocalLambda()
+        stack.callback(service.close)
+        server = start_api_server("127.0.0.1", port, service)
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            yield system
-        finally:
-            server.shutdown()
-    finally:
-        moto.terminate()
-        moto.wait(timeout=10)
+        stack.callback(server.server_close)
+        stack.callback(server.shutdown)
+        if background:
+            workers = Background(service.invoke, schedule_seconds)
+            workers.start()
+            stack.callback(workers.stop)
+        yield LocalSystem(base_url, endpoint, demo, service, restored)

@@ -1,7 +1,10 @@
 """One locked moto server per test process, provisioned from the template, and the local API on it.
 
 The server is started in ``pytest_configure`` — before any test module imports ``shared`` — because
-PynamoDB models read their table names from the environment when first imported."""
+PynamoDB models read their table names from the environment when first imported. The API's handlers
+run in Lambda-like worker processes (``local.lambda_pool``): patching Python code in this process
+does not reach them; their behaviour is configured through environment variables (a changed value
+starts new environments, as a configuration change does on Lambda)."""
 
 from __future__ import annotations
 
@@ -10,9 +13,13 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
+
+if TYPE_CHECKING:
+    from local.lambda_pool import LocalLambda
 
 _moto: subprocess.Popen[bytes] | None = None
 _api_port = 0
@@ -35,15 +42,26 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def base_url() -> Iterator[str]:
+def local_lambda() -> Iterator[LocalLambda]:
+    """The Lambda pools behind the local API (environments start on first use)."""
+    from local.lambda_pool import LocalLambda
+
+    service = LocalLambda()
+    yield service
+    service.close()
+
+
+@pytest.fixture(scope="session")
+def base_url(local_lambda: LocalLambda) -> Iterator[str]:
     """The local API (same handlers and routes as the template) on a free port."""
     from local.api import start_api_server
 
-    server = start_api_server("127.0.0.1", _api_port)
+    server = start_api_server("127.0.0.1", _api_port, local_lambda)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    server.server_close()
 
 
 def unique(prefix: str) -> str:
@@ -78,6 +96,11 @@ def make_user(scopes: set[str] | None = None) -> tuple[int, str]:
 
 @pytest.fixture
 def world() -> World:
+    return make_world()
+
+
+def make_world() -> World:
+    """A new organization with an owner, a team and a project."""
     from shared.accounts.organizations import add_member, create_organization
     from shared.accounts.teams import create_team
     from shared.auth.access import Principal, organization_access

@@ -3,15 +3,22 @@ level: this file may load before the root conftest has started the moto server."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 
 @pytest.fixture
-def no_deletion_delay(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Deletions run as soon as their job arrives (the local API runs in this process)."""
-    from shared.issues import deletion
+def no_deletion_delay(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Deletions run as soon as their job arrives: the API's functions get the setting in their
+    environment (new environments start with it), this process re-reads its settings."""
+    from shared.config import settings
 
-    monkeypatch.setattr(deletion, "deletion_delay", lambda: 0)
+    monkeypatch.setenv("DELETION_DELAY_SECONDS", "0")
+    settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    settings.cache_clear()
 
 
 @pytest.fixture

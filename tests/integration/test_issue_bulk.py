@@ -10,8 +10,13 @@ import pytest
 
 from local.metering import count_requests
 from shared.auth.access import Principal, organization_access
+from shared.auth.scopes import EVENT_WRITE
+from shared.http.models.issues import IssueUpdateIn
 from shared.issues import listing
 from shared.issues.enums import ActivityType, GroupStatus, GroupSubStatus, PriorityLevel
+from shared.issues.lookup import find_issue
+from shared.issues.selection import bulk_groups, request_scope
+from shared.issues.update import update_groups
 from shared.projects.service import create_project
 from shared.storage.group_people import GroupAssignee, GroupBookmark, GroupSeen, GroupShare, GroupSubscription
 from shared.storage.issues import Activity, GroupInbox
@@ -87,9 +92,15 @@ def test_project_bulk_by_status_and_without_filter(api: IssuesApi) -> None:
 
 
 def test_bulk_search_is_capped(api: IssuesApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The handler's own steps, run here (the cap is patched in this process, not in the API's)."""
     groups = [api.group(f"G{i}") for i in range(3)]
     monkeypatch.setattr(listing, "BULK_MUTATION_LIMIT", 2)
-    assert api.bulk("", {"priority": "low"}, project=True).status_code == 200
+    access = organization_access(Principal.acting_user(api.world.owner_id), api.world.org)
+    scope = request_scope(access, EVENT_WRITE, api.world.project, [])
+    outcome = update_groups(
+        scope, bulk_groups(scope, [], None, None), IssueUpdateIn(priority="low").to_update()
+    )
+    assert outcome.status_code == 200
     priorities = sorted(int(stored(g).priority) for g in groups)
     assert priorities == [PriorityLevel.LOW, PriorityLevel.LOW, PriorityLevel.HIGH]
     assert int(stored(groups[0]).priority) == PriorityLevel.HIGH  # oldest last seen is left out
@@ -189,8 +200,11 @@ def test_a_decision_made_on_a_stale_read_is_taken_again(
         return states
 
     monkeypatch.setattr(update_module, "load_states", load_then_race)
-    body = api.ok(group, {"status": "unresolved"})
+    # the handler's own steps, run here: the patch reaches this process, not the API's
+    scope, found = find_issue(Principal.acting_user(api.world.owner_id), str(group.id), None, EVENT_WRITE)
+    assert update_groups(scope, [found], IssueUpdateIn(status="unresolved").to_update()).status_code == 200
     assert calls["n"] == 2
+    body = api.get(group).json()
     # decided again from IGNORED: Sentry's unignore inference (recent group → NEW), logged once
     assert (body["status"], body["substatus"]) == ("unresolved", "new")
     assert activity_types(group) == [ActivityType.SET_UNRESOLVED]

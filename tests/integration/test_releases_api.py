@@ -466,7 +466,7 @@ def test_previous_with_commits(api: Api) -> None:
     assert found["version"] == older and found["lastCommit"]["id"] == "9" * 40
 
 
-def test_long_ref_ranges_are_filled_through_the_queue(api: Api) -> None:
+def test_long_ref_ranges_are_filled_through_the_queue(api: Api, local_lambda) -> None:
     from local.background import drain_once
     from local.template import queue_consumers
 
@@ -484,6 +484,6 @@ def test_long_ref_ranges_are_filled_through_the_queue(api: Api) -> None:
     assert api.put(version, {"refs": refs}).json()["commitCount"] == 0  # queued, not done inline
     assert api.commits(version) == []
     consumer = next(c for c in queue_consumers() if c.queue == "ReleaseCommitsQueue")
-    assert sum(drain_once(consumer, wait_seconds=1) for _ in range(3)) == 1
+    assert sum(drain_once(consumer, local_lambda.invoke, wait_seconds=1) for _ in range(3)) == 1
     body = api.get(version).json()
     assert body["commitCount"] == 289 and body["lastCommit"]["id"] == f"{299:040x}"

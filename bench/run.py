@@ -1,0 +1,261 @@
+"""Benchmark the local system as users run it: the API with every queue consumer and schedule
+running, as ``make run`` starts it.
+
+Latency (p50/p95) of the calls a user makes most (GET project, issue list, single issue PUT,
+release PUT of metadata, envelope POST), events/s from 1 and 4 concurrent senders (one group, and a
+new group per event), and the number of mixed-up answers when 16 clients, each with its own token
+in one of two organizations, list, bulk-update and send events at once (must be 0). Each section
+stops at its repeat count or its time budget, whichever comes first, so a slow system still finishes
+in under two minutes. Prints the figures as one JSON object on its last line.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import statistics
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from sentry_sdk.envelope import Envelope
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from local.system import local_system
+
+LATENCY_REPEATS, LATENCY_BUDGET_S = 40, 10.0
+THROUGHPUT_WINDOW_S = 5.0
+CLIENTS, CLIENT_ROUNDS, MIXED_BUDGET_S = 16, 6, 20.0
+
+
+def _envelope(function: str) -> tuple[str, bytes]:
+    """A gzip'd envelope as sentry-sdk sends it, and its event id."""
+    event_id = uuid.uuid4().hex
+    envelope = Envelope(headers={"event_id": event_id})
+    envelope.add_event(
+        {
+            "event_id": event_id,
+            "level": "error",
+            "platform": "python",
+            "exception": {
+                "values": [
+                    {
+                        "type": "ValueError",
+                        "value": "bad input",
+                        "stacktrace": {
+                            "frames": [{"module": "bench.run", "function": function, "in_app": True}]
+                        },
+                    }
+                ]
+            },
+        }
+    )
+    return event_id, gzip.compress(envelope.serialize())
+
+
+@dataclass
+class Project:
+    """A project reachable over HTTP: its org, slug, owner token and ingest endpoint."""
+
+    base: str
+    org: str
+    slug: str
+    token: str
+    dsn: str
+
+    @property
+    def envelope_url(self) -> str:
+        return f"{self.base}/api/{self.dsn.rsplit('/', 1)[1]}/envelope/"
+
+    @property
+    def ingest_headers(self) -> dict[str, str]:
+        key = self.dsn.split("//", 1)[1].split("@", 1)[0]
+        return {
+            "X-Sentry-Auth": f"Sentry sentry_key={key}, sentry_version=7, sentry_client=bench/1.0",
+            "Content-Encoding": "gzip",
+            "Content-Type": "application/x-sentry-envelope",
+        }
+
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def send(self, session: requests.Session, function: str) -> requests.Response:
+        event_id, body = _envelope(function)
+        response = session.post(self.envelope_url, data=body, headers=self.ingest_headers)
+        assert response.status_code == 200 and response.json() == {"id": event_id}, response.text
+        return response
+
+
+def _new_project(base: str, name: str) -> Project:
+    """An organization with an owner token and one project (domain calls, as the seed makes them)."""
+    from shared.accounts.organizations import add_member, create_organization
+    from shared.accounts.teams import create_team
+    from shared.accounts.users import create_user
+    from shared.auth.access import Principal, organization_access
+    from shared.auth.scopes import ROLE_SCOPES
+    from shared.auth.tokens import create_user_token
+    from shared.projects.keys import dsn, list_project_keys
+    from shared.projects.service import create_project
+
+    suffix = uuid.uuid4().hex[:8]
+    user = create_user(f"{name}-{suffix}", f"{name}-{suffix}@example.com")
+    org = create_organization(name, f"{name}-{suffix}")
+    add_member(org, int(user.id), "owner")
+    access = organization_access(Principal.acting_user(int(user.id)), org.slug)
+    team = create_team(access, "Team", None)
+    project = create_project(access, team.slug, "App")
+    token = create_user_token(int(user.id), set(ROLE_SCOPES["owner"]))
+    return Project(base, org.slug, project.slug, token, dsn(list_project_keys(project)[0]))
+
+
+def _timed(call: Callable[[int], requests.Response]) -> dict[str, float]:
+    """p50/p95 in ms of ``call(i)`` repeated up to the repeat count or the time budget."""
+    times: list[float] = []
+    deadline = time.monotonic() + LATENCY_BUDGET_S
+    for i in range(LATENCY_REPEATS):
+        start = time.perf_counter()
+        response = call(i)
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, response.text
+        if time.monotonic() > deadline:
+            break
+    ordered = sorted(times)
+    return {
+        "p50_ms": round(statistics.median(ordered), 1),
+        "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 1),
+        "n": len(ordered),
+    }
+
+
+def _events_per_second(project: Project, senders: int, new_group: bool) -> float:
+    """Events accepted per second by ``senders`` concurrent senders during the window."""
+    deadline = time.monotonic() + THROUGHPUT_WINDOW_S
+    start = time.perf_counter()
+
+    def sender(index: int) -> int:
+        session, sent = requests.Session(), 0
+        while time.monotonic() < deadline:
+            project.send(session, f"new_{index}_{sent}_{uuid.uuid4().hex}" if new_group else "one_group")
+            sent += 1
+        return sent
+
+    with ThreadPoolExecutor(senders) as pool:
+        total = sum(pool.map(sender, range(senders)))
+    return round(total / (time.perf_counter() - start), 1)
+
+
+def _issue_ids(project: Project, session: requests.Session) -> dict[str, list[int]]:
+    """Two issues of ``project``, one left unresolved and one resolved: status → [id]."""
+    ids = []
+    for name in ("kept", "fixed"):
+        project.send(session, f"{name}_{project.org}")
+    listed = session.get(
+        f"{project.base}/api/0/projects/{project.org}/{project.slug}/issues/", headers=project.auth()
+    )
+    ids = sorted(int(issue["id"]) for issue in listed.json())
+    assert len(ids) == 2, listed.text
+    resolved = session.put(
+        f"{project.base}/api/0/issues/{ids[1]}/", json={"status": "resolved"}, headers=project.auth()
+    )
+    assert resolved.status_code == 200, resolved.text
+    return {"unresolved": [ids[0]], "resolved": [ids[1]]}
+
+
+def _mixed_up_answers(projects: list[Project], issues: list[dict[str, list[int]]]) -> dict[str, int]:
+    """16 clients at once, each with its own token, query and body; counts answers not their own."""
+    wrong = {"list": 0, "bulk_put": 0, "envelope": 0, "bad_token": 0}
+    answers = {"count": 0}
+    lock = threading.Lock()
+    deadline = time.monotonic() + MIXED_BUDGET_S
+
+    def client(index: int) -> None:
+        project, own = projects[index % 2], issues[index % 2]
+        status = ("resolved", "unresolved")[(index // 2) % 2]
+        session = requests.Session()
+        list_url = f"{project.base}/api/0/projects/{project.org}/{project.slug}/issues/"
+        bulk_url = f"{project.base}/api/0/organizations/{project.org}/issues/"
+        for round_ in range(CLIENT_ROUNDS):
+            if time.monotonic() > deadline:
+                return
+            mistakes = {}
+            listed = session.get(list_url, params={"query": f"is:{status}"}, headers=project.auth())
+            mistakes["list"] = (
+                listed.status_code != 200 or [int(i["id"]) for i in listed.json()] != own[status]
+            )
+            flag = (index + round_) % 2 == 0
+            bulk = session.put(
+                bulk_url, params={"id": own[status][0]}, json={"isBookmarked": flag}, headers=project.auth()
+            )
+            mistakes["bulk_put"] = bulk.status_code != 200 or bulk.json().get("isBookmarked") is not flag
+            event_id, body = _envelope(f"kept_{project.org}")  # counts on the unresolved issue
+            sent = session.post(project.envelope_url, data=body, headers=project.ingest_headers)
+            mistakes["envelope"] = sent.status_code != 200 or sent.json() != {"id": event_id}
+            refused = session.get(list_url, headers={"Authorization": f"Bearer {uuid.uuid4().hex}"})
+            mistakes["bad_token"] = refused.status_code != 401
+            with lock:
+                answers["count"] += 4
+                for kind, mistaken in mistakes.items():
+                    wrong[kind] += int(mistaken)
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        list(pool.map(client, range(CLIENTS)))
+    return {
+        "answers": answers["count"],
+        "mixed_up": sum(wrong.values()),
+        **{f"mixed_up_{k}": v for k, v in wrong.items()},
+    }
+
+
+def main() -> None:
+    with local_system() as system:
+        from local.background import Background
+
+        background = Background(schedule_seconds=10)
+        background.start()
+        try:
+            figures = measure_all(system.base_url)
+        finally:
+            background.stop()
+    print(json.dumps(figures))
+
+
+def measure_all(base: str) -> dict[str, Any]:
+    session = requests.Session()
+    first, second = _new_project(base, "bench-a"), _new_project(base, "bench-b")
+    issues = [_issue_ids(first, session), _issue_ids(second, session)]
+    project_url = f"{base}/api/0/projects/{first.org}/{first.slug}/"
+    list_url = f"{project_url}issues/"
+    issue_url = f"{base}/api/0/issues/{issues[0]['unresolved'][0]}/"
+    releases = f"{base}/api/0/organizations/{first.org}/releases/"
+    created = session.post(
+        releases, json={"version": "bench@1.0", "projects": [first.slug]}, headers=first.auth()
+    )
+    assert created.status_code == 201, created.text
+    auth = first.auth()
+    statuses = ("resolved", "unresolved")
+    figures: dict[str, Any] = {
+        "get_project": _timed(lambda i: session.get(project_url, headers=auth)),
+        "issue_list": _timed(lambda i: session.get(list_url, headers=auth)),
+        "issue_put": _timed(lambda i: session.put(issue_url, json={"status": statuses[i % 2]}, headers=auth)),
+        "release_put": _timed(
+            lambda i: session.put(f"{releases}bench@1.0/", json={"ref": f"r{i}"}, headers=auth)
+        ),
+        "envelope_post": _timed(lambda i: first.send(session, "latency")),
+    }
+    for senders in (1, 4):
+        figures[f"events_per_s_one_group_{senders}_senders"] = _events_per_second(first, senders, False)
+        figures[f"events_per_s_new_group_{senders}_senders"] = _events_per_second(first, senders, True)
+    figures.update(_mixed_up_answers([first, second], issues))
+    return figures
+
+
+if __name__ == "__main__":
+    main()

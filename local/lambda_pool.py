@@ -1,0 +1,192 @@
+"""Lambda's concurrency model on this machine: per function, a pool of execution environments.
+
+An environment is a worker process that imports its function's handler once and then runs one
+event at a time, start to finish (``local.lambda_runtime``). An invocation takes an idle environment
+of its function or, when all are busy, starts a new one (a real cold start), up to a cap per
+function; beyond it, invocations wait for one to be free. The HTTP server, the queue pollers and the
+schedules all invoke through here, so there is one way an event reaches a handler.
+
+An environment keeps the configuration (the function's environment variables) it started with, as
+on Lambda: when the configuration changes, idle environments are retired and new ones start."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import IO, Any
+
+from local import metering
+from local.resources import LOCAL_ENVIRONMENT
+from local.template import load_template, resources
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MAX_ENVIRONMENTS = 4
+
+
+def _configuration_keys() -> tuple[str, ...]:
+    """The variables that make up a function's configuration: the template's and the local ones."""
+    template = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    return tuple(sorted({*template, *LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL"}))
+
+
+def configuration() -> tuple[str | None, ...]:
+    """The current values of the configuration variables (what a new environment would see)."""
+    return tuple(os.environ.get(key) for key in _configuration_keys())
+
+
+class InvocationFailed(Exception):
+    """The handler raised or its environment died (API Gateway answers 502, SQS redelivers)."""
+
+
+class Environment:
+    """One worker process serving one function, one event at a time."""
+
+    def __init__(self, function: str, handler: str, output: IO[str] | None = None) -> None:
+        self.function = function
+        self.configuration = configuration()
+        ours, theirs = socket.socketpair()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "local.lambda_runtime", str(theirs.fileno()), handler, function],
+            pass_fds=(theirs.fileno(),),
+            cwd=ROOT,
+            stdout=output,
+            stderr=output,
+            start_new_session=True,  # a Ctrl-C stops the system, which then closes its environments
+        )
+        theirs.close()
+        self.connection = Connection(ours.detach())
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        """Run ``event`` to completion; the requests it made are added to this process's meters."""
+        try:
+            self.connection.send((event, str(uuid.uuid4())))
+            status, value, calls = self.connection.recv()
+        except (EOFError, OSError) as error:
+            raise EnvironmentDied(f"{self.function}: environment exited ({self.process.poll()})") from error
+        metering.record(calls)
+        if status != "ok":
+            raise InvocationFailed(f"{self.function}: {value}")
+        return value
+
+    def close(self) -> None:
+        self.connection.close()  # the runtime's recv() ends: it exits
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class EnvironmentDied(InvocationFailed):
+    """The worker process exited mid-invocation (a crash); it is not reused."""
+
+
+class FunctionPool:
+    """The environments of one function: idle ones are reused, more start when all are busy."""
+
+    def __init__(self, function: str, handler: str, limit: int, output: IO[str] | None = None) -> None:
+        self.function, self.handler, self.output = function, handler, output
+        self.slots = threading.BoundedSemaphore(limit)
+        self.lock = threading.Lock()
+        self.idle: list[Environment] = []
+        self.started = 0
+
+    def _take(self) -> Environment:
+        current = configuration()
+        stale: list[Environment] = []
+        with self.lock:
+            while self.idle:
+                environment = self.idle.pop()
+                if environment.configuration == current:
+                    break
+                stale.append(environment)
+            else:
+                environment = None
+            if environment is None:
+                self.started += 1
+        for old in stale:
+            old.close()
+        return environment or Environment(self.function, self.handler, self.output)
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        with self.slots:
+            environment = self._take()
+            try:
+                result = environment.invoke(event)
+            except EnvironmentDied:
+                environment.close()
+                raise
+            except BaseException:
+                self._release(environment)
+                raise
+            self._release(environment)
+            return result
+
+    def _release(self, environment: Environment) -> None:
+        with self.lock:
+            self.idle.append(environment)
+
+    def close(self) -> None:
+        with self.lock:
+            environments, self.idle = self.idle, []
+        for environment in environments:
+            environment.close()
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    handler: str
+
+
+def template_functions() -> dict[str, FunctionSpec]:
+    return {
+        name: FunctionSpec(name, props["Handler"])
+        for name, props in resources("AWS::Serverless::Function").items()
+    }
+
+
+class LocalLambda:
+    """The Lambda service for every function of the template (pools created on first use)."""
+
+    def __init__(
+        self,
+        functions: Mapping[str, FunctionSpec] | None = None,
+        limit: int | None = None,
+        output: IO[str] | None = None,
+    ) -> None:
+        self.functions = dict(functions or template_functions())
+        self.limit = limit or int(os.environ.get("LOCAL_MAX_ENVIRONMENTS", DEFAULT_MAX_ENVIRONMENTS))
+        self.output = output
+        self.pools: dict[str, FunctionPool] = {}
+        self.lock = threading.Lock()
+
+    def pool(self, function: str) -> FunctionPool:
+        with self.lock:
+            if function not in self.pools:
+                spec = self.functions[function]
+                self.pools[function] = FunctionPool(spec.name, spec.handler, self.limit, self.output)
+            return self.pools[function]
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        """Run ``event`` on an environment of ``function`` and return the handler's result; raises
+        ``InvocationFailed`` when the handler raised or its environment died."""
+        return self.pool(function).invoke(event)
+
+    def close(self) -> None:
+        with self.lock:
+            pools = list(self.pools.values())
+        for pool in pools:
+            pool.close()
