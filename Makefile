@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Data is kept in .local/data between runs; `make run FRESH=1` starts empty.
 run: install
-	$(PY) -m local
+	FRESH=$(FRESH) $(PY) -m local
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -25,6 +25,8 @@ LOCAL_ENVIRONMENT = {
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "DELETION_DELAY_SECONDS": "5",
 }
+# Knobs a caller may set for the local system (e.g. ``DELETION_DELAY_SECONDS=0 make run``).
+_OVERRIDABLE = ("DELETION_DELAY_SECONDS", "POWERTOOLS_LOG_LEVEL")
 _TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
 
 
@@ -64,6 +66,7 @@ def _create_queues(client: Any) -> dict[str, str]:
 def provision(endpoint_url: str, public_url: str) -> dict[str, str]:
     """Point this process at ``endpoint_url``, create everything there; returns the environment set."""
     environment = dict(LOCAL_ENVIRONMENT, AWS_ENDPOINT_URL=endpoint_url, PUBLIC_URL=public_url)
+    environment.update({key: os.environ[key] for key in _OVERRIDABLE if os.environ.get(key)})
     os.environ.update(environment)
     _create_tables(boto3.client("dynamodb", endpoint_url=endpoint_url))
     queue_urls = _create_queues(boto3.client("sqs", endpoint_url=endpoint_url))

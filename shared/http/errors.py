@@ -76,6 +76,12 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
             return json_response(400, {"detail": "JSON parse error - the request body is not valid JSON."})
         return json_response(400, field_errors(errors))
 
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(_: UnicodeDecodeError) -> Response:
+        # API Gateway hands every body over base64-encoded (BinaryMediaTypes */*); powertools
+        # decodes it as UTF-8 before parsing JSON, so bytes that are not UTF-8 end up here
+        return json_response(400, {"detail": "JSON parse error - the request body is not valid JSON."})
+
     @app.exception_handler(ApiError)
     def _api_error(error: ApiError) -> Response:
         return json_response(error.status_code, error.body())

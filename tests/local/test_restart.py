@@ -1,0 +1,70 @@
+"""``make run`` keeps its data across restarts: organizations, tokens, DSNs, issues and releases
+are there after a Ctrl-C and a new start, and a later event counts on the same issue."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+from pathlib import Path
+
+import requests
+
+from tests.local.running_system import RunningSystem, running_system
+
+
+def _send(system: RunningSystem, fingerprint: str) -> str:
+    url, key = system.ingest
+    event_id = uuid.uuid4().hex
+    header = json.dumps({"event_id": event_id}).encode()
+    payload = json.dumps({"event_id": event_id, "message": "kept", "fingerprint": [fingerprint]}).encode()
+    item = json.dumps({"type": "event", "length": len(payload)}).encode()
+    response = requests.post(
+        url,
+        data=gzip.compress(b"\n".join([header, item, payload])),
+        headers={
+            "Content-Type": "application/x-sentry-envelope",
+            "Content-Encoding": "gzip",
+            "X-Sentry-Auth": f"Sentry sentry_key={key}, sentry_version=7",
+        },
+    )
+    assert response.status_code == 200, response.text
+    return event_id
+
+
+def _issues(system: RunningSystem) -> list[dict]:
+    url = f"{system.base_url}/api/0/projects/{system.org}/{system.project}/issues/"
+    response = requests.get(url, headers=system.headers())
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_data_is_kept_across_a_restart_and_fresh_starts_empty(tmp_path: Path) -> None:
+    with running_system(tmp_path) as first:
+        assert not first.restored
+        _send(first, "kept-issue")
+        release = requests.post(
+            f"{first.base_url}/api/0/organizations/{first.org}/releases/",
+            json={"version": "kept@1.0", "projects": [first.project]},
+            headers=first.headers(),
+        )
+        assert release.status_code == 201, release.text
+        [issue] = _issues(first)
+        assert issue["count"] == "1"
+
+    with running_system(tmp_path) as second:
+        assert second.restored
+        assert (second.token, second.dsn.split("@")[0]) == (first.token, first.dsn.split("@")[0])
+        kept = requests.get(
+            f"{second.base_url}/api/0/organizations/{second.org}/releases/kept@1.0/", headers=second.headers()
+        )
+        assert kept.status_code == 200 and kept.json()["version"] == "kept@1.0"
+        _send(second, "kept-issue")
+        [again] = _issues(second)
+        assert (again["id"], again["count"]) == (issue["id"], "2")
+
+    with running_system(tmp_path, FRESH="1") as fresh:
+        assert not fresh.restored and fresh.token != first.token
+        assert _issues(fresh) == []
+        refused = requests.get(f"{fresh.base_url}/api/0/", headers=first.headers())
+        assert refused.status_code == 401
