@@ -82,6 +82,8 @@ class Environment:
 
     def close(self) -> None:
         self.connection.close()  # the runtime's recv() ends: it exits
+
+    def wait(self) -> None:
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -117,7 +119,7 @@ class FunctionPool:
             if environment is None:
                 self.started += 1
         for old in stale:
-            old.close()
+            old.close()  # it exits on its own: nobody waits for it
         return environment or Environment(self.function, self.handler, self.output)
 
     def invoke(self, event: dict[str, Any]) -> Any:
@@ -127,6 +129,7 @@ class FunctionPool:
                 result = environment.invoke(event)
             except EnvironmentDied:
                 environment.close()
+                environment.wait()
                 raise
             except BaseException:
                 self._release(environment)
@@ -138,11 +141,13 @@ class FunctionPool:
         with self.lock:
             self.idle.append(environment)
 
-    def close(self) -> None:
+    def close(self) -> list[Environment]:
+        """Tell the idle environments to exit; returns them, to be waited for."""
         with self.lock:
             environments, self.idle = self.idle, []
         for environment in environments:
             environment.close()
+        return environments
 
 
 @dataclass(frozen=True)
@@ -188,5 +193,6 @@ class LocalLambda:
     def close(self) -> None:
         with self.lock:
             pools = list(self.pools.values())
-        for pool in pools:
-            pool.close()
+        closing = [environment for pool in pools for environment in pool.close()]
+        for environment in closing:  # all exit at once
+            environment.wait()

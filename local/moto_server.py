@@ -22,25 +22,25 @@ from typing import Any
 
 import requests
 
-from local.moto_snapshot import Snapshots, is_dynamodb_write
+from local.moto_snapshot import Snapshots
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class Serialised:
-    """WSGI middleware running one request at a time, body included; ``on_write`` is called after
-    each DynamoDB write (outside the lock)."""
+    """WSGI middleware running one request at a time, body included; ``observer`` (if any) is told
+    of each request after it ran, outside the lock."""
 
-    def __init__(self, app: WsgiApp, on_write: Callable[[], None] | None = None) -> None:
+    def __init__(self, app: WsgiApp, observer: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.app = app
         self.lock = threading.Lock()
-        self.on_write = on_write
+        self.observer = observer
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with self.lock:
             body = list(self.app(environ, start_response))
-        if self.on_write is not None and is_dynamodb_write(environ):
-            self.on_write()
+        if self.observer is not None:
+            self.observer(environ)
         return body
 
 
@@ -89,7 +89,7 @@ def _exit_with_parent(parent: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def serve(host: str, port: int, data_dir: Path | None = None, snapshot_seconds: float = 2.0) -> None:
+def serve(host: str, port: int, data_dir: Path | None = None, snapshot_idle_seconds: float = 3.0) -> None:
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -102,9 +102,9 @@ def serve(host: str, port: int, data_dir: Path | None = None, snapshot_seconds: 
     app = Serialised(DomainDispatcherApplication(create_backend_app))
     snapshots = None
     if data_dir is not None:
-        snapshots = Snapshots(data_dir, app.lock, snapshot_seconds)
+        snapshots = Snapshots(data_dir, app.lock, snapshot_idle_seconds)
         snapshots.load()
-        app.on_write = snapshots.dirty.set
+        app.observer = snapshots.seen
         threading.Thread(target=snapshots.run, daemon=True).start()
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
 
@@ -161,7 +161,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--data-dir", type=Path, help="keep the tables in this folder across restarts")
     args = parser.parse_args()
-    serve(args.host, args.port, args.data_dir, float(os.environ.get("LOCAL_SNAPSHOT_SECONDS", "2")))
+    serve(args.host, args.port, args.data_dir, float(os.environ.get("LOCAL_SNAPSHOT_IDLE_SECONDS", "3")))
 
 
 if __name__ == "__main__":
