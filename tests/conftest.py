@@ -15,20 +15,26 @@ import pytest
 import requests
 
 _moto: subprocess.Popen[bytes] | None = None
+_dynamodb: subprocess.Popen[bytes] | None = None
 _api_port = 0
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global _moto, _api_port
+    global _moto, _dynamodb, _api_port
+    from local.dynamodb_local import start_selected
     from local.moto_server import free_port, start_process
     from local.resources import provision
 
     _moto, endpoint = start_process()
+    _dynamodb, dynamodb_url = start_selected()
     _api_port = free_port()
-    provision(endpoint, public_url=f"http://127.0.0.1:{_api_port}")
+    provision(endpoint, public_url=f"http://127.0.0.1:{_api_port}", dynamodb_url=dynamodb_url)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    from local.dynamodb_local import stop
+
+    stop(_dynamodb)
     if _moto is not None:
         _moto.terminate()
         _moto.wait(timeout=10)

@@ -11,15 +11,14 @@ from functools import lru_cache
 from typing import Any
 
 from shared.config import settings
+from shared.storage.dynamodb import client
 
 Key = tuple[str, str]
 
 
 @lru_cache(maxsize=1)
 def _client() -> Any:
-    import boto3
-
-    return boto3.client("dynamodb", region_name=settings().region)
+    return client()
 
 
 def _keys(**query: Any) -> Iterator[Key]:
