@@ -14,10 +14,9 @@ from pynamodb.transactions import TransactWrite
 
 from shared.sequences import allocate
 from shared.storage.base import BATCH_WRITE_LIMIT, batch_get, cancelled_by_condition, chunked, utcnow
-from shared.storage.dynamodb import connection
+from shared.storage.dynamodb import connection, max_transaction_items
 from shared.storage.releases import Commit
 
-TRANSACTION_LIMIT = 100
 # A commit is copied into every release log row that lists it, so its stored message is bounded to
 # keep those items far below DynamoDB's 400 KB (references are read from the whole message first).
 STORED_MESSAGE_LENGTH = 10_000
@@ -88,7 +87,7 @@ def _create(org_id: int, missing: list[CommitData]) -> dict[tuple[int, str], Com
     """Create ``missing`` commits; rows another writer created first are read back instead."""
     created: dict[tuple[int, str], Commit] = {}
     ids = iter(allocate("commit", len(missing)))
-    for chunk in chunked(missing, TRANSACTION_LIMIT):
+    for chunk in chunked(missing, max_transaction_items()):
         rows = [_new_commit(org_id, next(ids), data) for data in chunk]
         try:
             with TransactWrite(connection=connection()) as transaction:
