@@ -82,7 +82,9 @@ def serve(host: str, port: int) -> None:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     _copy_each_table_once_per_transaction()
-    app = Serialised(DomainDispatcherApplication(create_backend_app))
+    from local.faults import FaultInjector
+
+    app = Serialised(FaultInjector(DomainDispatcherApplication(create_backend_app)))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     print(f"moto server on http://{host}:{port}", flush=True)
     server.serve_forever()
