@@ -50,15 +50,27 @@ RATE = 0.2
 REFUSALS = {429, 503}
 
 
+class Faults:
+    """The seeded faults of one test: armed when it starts, stopped where the test says."""
+
+    def start(self) -> None:
+        arm(conftest.faults_url, SEED, RATE)
+
+    def stop(self) -> dict[str, int]:
+        """Disarm; the faults were really injected (a test without them would prove nothing)."""
+        injected = disarm(conftest.faults_url)
+        assert sum(injected.values()) > 0, injected
+        return injected
+
+
 @pytest.fixture
-def faults() -> Iterator[dict[str, int]]:
-    """Arm the seeded faults for the test; yields the counts of faults injected (filled at the end)."""
-    injected: dict[str, int] = {}
-    arm(conftest.faults_url, SEED, RATE)
+def faults() -> Iterator[Faults]:
+    armed = Faults()
+    armed.start()
     try:
-        yield injected
+        yield armed
     finally:
-        injected.update(disarm(conftest.faults_url))
+        disarm(conftest.faults_url)
 
 
 def until_done(send: Callable[[], requests.Response], refused: set[int] = REFUSALS) -> requests.Response:
@@ -98,7 +110,7 @@ def test_a_spent_budget_is_503_on_the_api_and_429_on_ingestion_and_writes_nothin
 
 
 def test_set_commits_of_300_commits_with_fixes_references(
-    http: requests.Session, base_url: str, world: World, faults: dict[str, int]
+    http: requests.Session, base_url: str, world: World, faults: Faults
 ) -> None:
     api = IssuesApi(http, base_url, world)
     groups = [api.group(f"Fixable {i}") for i in range(5)]
@@ -123,7 +135,7 @@ def test_set_commits_of_300_commits_with_fixes_references(
     until_done(
         lambda: http.put(f"{release_url}{version}/", json={"commits": commits}, headers=world.headers())
     )
-    disarm(conftest.faults_url)
+    faults.stop()
 
     answer = http.get(f"{release_url}{version}/commits/?per_page=100", headers=world.headers())
     assert answer.status_code == 200
@@ -136,15 +148,15 @@ def test_set_commits_of_300_commits_with_fixes_references(
 
 
 def test_bulk_resolve_of_100_issues(
-    http: requests.Session, base_url: str, world: World, faults: dict[str, int]
+    http: requests.Session, base_url: str, world: World, faults: Faults
 ) -> None:
     api = IssuesApi(http, base_url, world)
     disarm(conftest.faults_url)
     groups = [api.group(f"Bulk {i}") for i in range(100)]
-    arm(conftest.faults_url, SEED, RATE)
+    faults.start()
     params = [("id", str(g.id)) for g in groups]
     until_done(lambda: api.bulk(params, {"status": "resolved"}))
-    disarm(conftest.faults_url)
+    faults.stop()
     for group in groups:
         assert get_group(int(group.id)).status == GroupStatus.RESOLVED
         resolved = [a for a in rows(group, Activity) if int(a.type) == ActivityType.SET_RESOLVED]
@@ -152,7 +164,7 @@ def test_bulk_resolve_of_100_issues(
         assert rows(group, GroupInbox) == []
 
 
-def test_50_events_across_5_new_groups(base_url: str, world: World, faults: dict[str, int]) -> None:
+def test_50_events_across_5_new_groups(base_url: str, world: World, faults: Faults) -> None:
     dsn, project_id = project_dsn(base_url, world)
     url = f"{base_url}/api/{project_id}/envelope/"
     headers = _auth(dsn.split("//", 1)[1].split("@", 1)[0])
@@ -163,7 +175,7 @@ def test_50_events_across_5_new_groups(base_url: str, world: World, faults: dict
 
     with ThreadPoolExecutor(5) as pool:
         list(pool.map(send, range(50)))
-    disarm(conftest.faults_url)
+    faults.stop()
     groups = project_groups(project_id)
     assert sorted(int(g.times_seen) for g in groups) == [10] * 5
     assert sorted(int(g.short_id) for g in groups) == [1, 2, 3, 4, 5]
@@ -173,7 +185,7 @@ def test_discard_then_the_deletion_worker(
     http: requests.Session,
     base_url: str,
     world: World,
-    faults: dict[str, int],
+    faults: Faults,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from shared.issues import deletion
@@ -182,7 +194,7 @@ def test_discard_then_the_deletion_worker(
     disarm(conftest.faults_url)
     project = project_of(world, discard=True)
     group = populated_group(project, "TypeError: x is undefined", world.owner_id)
-    arm(conftest.faults_url, SEED, RATE)
+    faults.start()
     until_done(
         lambda: http.put(
             f"{base_url}/api/0/issues/{group.id}/", json={"discard": True}, headers=world.headers()
@@ -203,12 +215,12 @@ def test_discard_then_the_deletion_worker(
                 sqs.delete_message(QueueUrl=queue_url(), ReceiptHandle=message["ReceiptHandle"])
     else:
         raise AssertionError("the deletion queue never became empty")
-    disarm(conftest.faults_url)
+    faults.stop()
     assert partition(int(group.id)) == []
     assert not short_id_pointer_exists(group)
 
 
-def test_ten_project_creates_with_one_name(base_url: str, world: World, faults: dict[str, int]) -> None:
+def test_ten_project_creates_with_one_name(base_url: str, world: World, faults: Faults) -> None:
     url = f"{base_url}/api/0/teams/{world.org}/{world.team}/projects/"
 
     def create(_: int) -> dict[str, Any]:
@@ -218,7 +230,7 @@ def test_ten_project_creates_with_one_name(base_url: str, world: World, faults: 
 
     with ThreadPoolExecutor(10) as pool:
         created = list(pool.map(create, range(10)))
-    disarm(conftest.faults_url)
+    faults.stop()
     assert len({p["slug"] for p in created}) == len({p["id"] for p in created}) == 10
     listed = requests.get(f"{base_url}/api/0/organizations/{world.org}/projects/", headers=world.headers())
     assert sorted(p["slug"] for p in listed.json() if p["name"] == "Same Name") == sorted(
@@ -226,7 +238,7 @@ def test_ten_project_creates_with_one_name(base_url: str, world: World, faults: 
     )
 
 
-def test_snowflake_and_sequence_allocation(faults: dict[str, int]) -> None:
+def test_snowflake_and_sequence_allocation(faults: Faults) -> None:
     name = unique("faulty-seq")
 
     def take(_: int) -> tuple[list[int], list[int]]:
@@ -236,7 +248,7 @@ def test_snowflake_and_sequence_allocation(faults: dict[str, int]) -> None:
 
     with ThreadPoolExecutor(5) as pool:
         results = list(pool.map(take, range(5)))
-    disarm(conftest.faults_url)
+    faults.stop()
     snowflakes = [i for s, _ in results for i in s]
     sequence = [i for _, q in results for i in q]
     assert len(set(snowflakes)) == len(snowflakes) == 100

@@ -297,7 +297,7 @@ def test_concurrent_first_events_of_one_error_make_one_group(target) -> None:
             url, data=_envelope(_event_item(_event())), headers=_auth(public_key)
         ).status_code
 
-    with ThreadPoolExecutor(8) as pool:
-        assert set(pool.map(send, range(16))) == {200}
+    with ThreadPoolExecutor(20) as pool:
+        assert set(pool.map(send, range(20))) == {200}
     [group] = project_groups(project_id)
-    assert group.times_seen == 16
+    assert group.times_seen == 20
