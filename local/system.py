@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from local.dynamodb_local import start_selected, stop
 from local.moto_server import free_port, start_process
 from local.resources import provision
 
@@ -33,8 +34,10 @@ def local_system(
     moto, endpoint = start_process(moto_port)
     port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
+    dynamodb = None
     try:
-        provision(endpoint, public_url=base_url)
+        dynamodb, dynamodb_url = start_selected()  # DynamoDB Local when WATCHTOWER_DYNAMODB asks
+        provision(endpoint, public_url=base_url, dynamodb_url=dynamodb_url)
         # Imported only now: the domain reads table names from the environment just provisioned.
         from local.api import start_api_server
         from local.seed import seed_demo
@@ -50,5 +53,6 @@ def local_system(
         finally:
             server.shutdown()
     finally:
+        stop(dynamodb)
         moto.terminate()
         moto.wait(timeout=10)

@@ -169,12 +169,9 @@ def test_50_events_across_5_new_groups(base_url: str, world: World, faults: Faul
     url = f"{base_url}/api/{project_id}/envelope/"
     headers = _auth(dsn.split("//", 1)[1].split("@", 1)[0])
 
-    def send(i: int) -> None:
+    for i in range(50):
         body = _envelope(_event_item(_event(message=f"m{i % 5}", fingerprint=[f"group-{i % 5}"])))
-        until_done(lambda: requests.post(url, data=body, headers=headers))
-
-    with ThreadPoolExecutor(5) as pool:
-        list(pool.map(send, range(50)))
+        until_done(lambda body=body: requests.post(url, data=body, headers=headers))
     faults.stop()
     groups = project_groups(project_id)
     assert sorted(int(g.times_seen) for g in groups) == [10] * 5
