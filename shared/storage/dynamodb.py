@@ -245,11 +245,12 @@ def connection() -> Connection:
     return Connection(region=settings().region, retry_configuration=retry_configuration())
 
 
+@lru_cache(maxsize=1)
 def client() -> Any:
-    """A boto3 DynamoDB client with the same retry policy, for calls PynamoDB's models cannot make."""
+    """A boto3 DynamoDB client with the same rules, for calls PynamoDB's models cannot make. Its own
+    session: boto3's default one may predate ``install`` and lack the handlers."""
     import boto3
     from botocore.config import Config
 
-    return boto3.client(
-        "dynamodb", region_name=settings().region, config=Config(retries=retry_configuration())
-    )
+    config = Config(retries=retry_configuration())
+    return boto3.session.Session().client("dynamodb", region_name=settings().region, config=config)
