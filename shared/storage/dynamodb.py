@@ -81,10 +81,9 @@ def backoff(attempt: int) -> float:
     return random.uniform(0, min(MAX_DELAY, BASE_DELAY * 2**attempt))
 
 
-def cancellation_codes(error: TransactWriteError | ClientError) -> list[str]:
-    if isinstance(error, TransactWriteError):
-        return [reason.code if reason else "None" for reason in error.cancellation_reasons or []]
-    return [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+def _reason_codes(response: dict[str, Any]) -> list[str]:
+    """The cancellation reason of each operation of a cancelled transaction (``None`` when fine)."""
+    return [reason.get("Code", "None") for reason in response.get("CancellationReasons", [])]
 
 
 def _only_conflicts(codes: list[str]) -> bool:
@@ -96,13 +95,15 @@ def is_fault(error: BaseException) -> bool:
     not a lost race)."""
     if isinstance(error, StorageBusy):
         return True
-    cause = error.cause if isinstance(error, PynamoDBException) else error
     if isinstance(error, TransactWriteError) and error.cause_response_code == TRANSACTION_CANCELED:
-        return _only_conflicts(cancellation_codes(error))
+        # PynamoDB keeps the reasons on the error, not on the ClientError it wraps.
+        codes = [reason.code if reason else "None" for reason in error.cancellation_reasons or []]
+        return _only_conflicts(codes)
+    cause = error.cause if isinstance(error, PynamoDBException) else error
     if isinstance(cause, ClientError):
         code = cause.response.get("Error", {}).get("Code", "")
         if code == TRANSACTION_CANCELED:
-            return _only_conflicts(cancellation_codes(cause))
+            return _only_conflicts(_reason_codes(cause.response))
         return code in FAULTS
     return False
 
@@ -114,8 +115,7 @@ def _retry_transaction_conflict(response: Any, attempts: int, **_: Any) -> float
     parsed = response[1]
     if parsed.get("Error", {}).get("Code") != TRANSACTION_CANCELED:
         return None
-    codes = [reason.get("Code", "None") for reason in parsed.get("CancellationReasons", [])]
-    return backoff(attempts) if _only_conflicts(codes) else None
+    return backoff(attempts) if _only_conflicts(_reason_codes(parsed)) else None
 
 
 _partial_answers = threading.local()
