@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: run test lint bench install clean
+.PHONY: run test test-dynamodb-local lint bench install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ lint: install
 
 test: lint
 	$(VENV)/bin/pytest -n 2 --dist loadfile
+
+# The integration and client suites on Amazon's DynamoDB Local (SQS stays on moto); each test
+# process starts and stops its own engine. Java 17 is needed; the engine is fetched once into
+# ~/.cache/watchtower.
+test-dynamodb-local: install
+	WATCHTOWER_DYNAMODB=dynamodb-local $(VENV)/bin/pytest -n 2 --dist loadfile tests/integration tests/clients
 
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

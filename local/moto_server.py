@@ -99,7 +99,9 @@ def serve(host: str, port: int, data_dir: Path | None = None, snapshot_idle_seco
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     _copy_each_table_once_per_transaction()
-    app = Serialised(DomainDispatcherApplication(create_backend_app))
+    from local.faults import FaultInjector
+
+    app = Serialised(FaultInjector(DomainDispatcherApplication(create_backend_app)))
     snapshots = None
     if data_dir is not None:
         snapshots = Snapshots(data_dir, app.lock, snapshot_idle_seconds)

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 
+from local.dynamodb_local import ENGINE_LIMITS
 from local.template import environment_refs, resources
 
 LOCAL_ENVIRONMENT = {
@@ -63,12 +64,17 @@ def _create_queues(client: Any) -> dict[str, str]:
     return urls
 
 
-def provision(endpoint_url: str, public_url: str) -> dict[str, str]:
-    """Point this process at ``endpoint_url``, create everything there; returns the environment set."""
+def provision(endpoint_url: str, public_url: str, dynamodb_url: str | None = None) -> dict[str, str]:
+    """Point this process at ``endpoint_url``, create everything there; returns the environment set.
+
+    With ``dynamodb_url``, DynamoDB is served from there instead (``AWS_ENDPOINT_URL_DYNAMODB``,
+    which boto3 and PynamoDB prefer over ``AWS_ENDPOINT_URL``) under that engine's limits."""
     environment = dict(LOCAL_ENVIRONMENT, AWS_ENDPOINT_URL=endpoint_url, PUBLIC_URL=public_url)
     environment.update({key: os.environ[key] for key in _OVERRIDABLE if os.environ.get(key)})
+    if dynamodb_url:
+        environment.update(ENGINE_LIMITS, AWS_ENDPOINT_URL_DYNAMODB=dynamodb_url)
     os.environ.update(environment)
-    _create_tables(boto3.client("dynamodb", endpoint_url=endpoint_url))
+    _create_tables(boto3.client("dynamodb", endpoint_url=dynamodb_url or endpoint_url))
     queue_urls = _create_queues(boto3.client("sqs", endpoint_url=endpoint_url))
     tables = set(resources("AWS::DynamoDB::Table"))
     for variable, logical_id in environment_refs().items():

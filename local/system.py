@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from local.dynamodb_local import start_selected, stop
 from local.lambda_pool import LocalLambda
 from local.moto_server import free_port, start_process
 from local.moto_snapshot import SNAPSHOT_NAME
@@ -70,7 +71,9 @@ def local_system(
     with ExitStack() as stack:
         stack.callback(moto.wait, timeout=10)
         stack.callback(moto.terminate)
-        provision(endpoint, public_url=base_url)
+        dynamodb, dynamodb_url = start_selected()  # DynamoDB Local when WATCHTOWER_DYNAMODB asks
+        stack.callback(stop, dynamodb)
+        provision(endpoint, public_url=base_url, dynamodb_url=dynamodb_url)
         # Imported only now: the domain reads table names from the environment just provisioned.
         from local.api import start_api_server
         from local.background import Background

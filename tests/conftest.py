@@ -22,20 +22,34 @@ if TYPE_CHECKING:
     from local.lambda_pool import LocalLambda
 
 _moto: subprocess.Popen[bytes] | None = None
+_dynamodb: subprocess.Popen[bytes] | None = None
+_proxy: subprocess.Popen[bytes] | None = None
 _api_port = 0
+# Where tests arm DynamoDB faults (local.faults): the moto server, or a proxy before DynamoDB Local.
+faults_url = ""
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global _moto, _api_port
+    global _moto, _dynamodb, _proxy, _api_port, faults_url
+    from local.dynamodb_local import start_selected
+    from local.faults import start_proxy
     from local.moto_server import free_port, start_process
     from local.resources import provision
 
     _moto, endpoint = start_process()
+    _dynamodb, dynamodb_url = start_selected()
+    if dynamodb_url:
+        _proxy, dynamodb_url = start_proxy(dynamodb_url)
+    faults_url = dynamodb_url or endpoint
     _api_port = free_port()
-    provision(endpoint, public_url=f"http://127.0.0.1:{_api_port}")
+    provision(endpoint, public_url=f"http://127.0.0.1:{_api_port}", dynamodb_url=dynamodb_url)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    from local.dynamodb_local import stop
+
+    stop(_proxy)
+    stop(_dynamodb)
     if _moto is not None:
         _moto.terminate()
         _moto.wait(timeout=10)

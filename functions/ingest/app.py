@@ -47,4 +47,4 @@ def post_store(project_id: str) -> Any:
     return answer
 
 
-handler = lambda_handler(app)
+handler = lambda_handler(app, busy_status=429)  # SDKs back off on 429 + Retry-After

@@ -10,8 +10,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from shared.errors import ApiError
+from shared.storage.dynamodb import RETRY_AFTER_SECONDS, is_fault
 
 logger = Logger(child=True)
+BUSY_DETAIL = "The service is busy. Please try again shortly."
 
 # pydantic error types → the wording Django REST framework (and so Sentry) uses.
 _MESSAGES = {
@@ -62,12 +64,16 @@ def field_errors(errors: list[dict[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def json_response(status: int, body: Any) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers
+    )
 
 
-def install_error_handlers(app: APIGatewayRestResolver) -> None:
-    """Register the Sentry-shaped error responses on a resolver."""
+def install_error_handlers(app: APIGatewayRestResolver, busy_status: int = 503) -> None:
+    """Register the Sentry-shaped error responses on a resolver. DynamoDB faults that outlasted
+    every retry answer ``busy_status`` with ``Retry-After`` (503 for the management API; ingestion
+    uses 429, which SDKs honour by holding back events), never a 500."""
 
     @app.exception_handler(RequestValidationError)
     def _validation(error: RequestValidationError) -> Response:
@@ -92,5 +98,9 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
+        if is_fault(error):
+            logger.warning("storage busy after retries", exc_info=error)
+            retry_after = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+            return json_response(busy_status, {"detail": BUSY_DETAIL}, retry_after)
         logger.exception("unhandled error")
         return json_response(500, {"detail": "Internal Error"})

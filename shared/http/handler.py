@@ -51,9 +51,10 @@ def _refuse_overlong_segments(app: APIGatewayRestResolver, next_middleware: Next
     return next_middleware(app)
 
 
-def lambda_handler(app: APIGatewayRestResolver) -> Handler:
-    """Wrap a resolver as a Lambda handler with Sentry-style errors, logging and metrics."""
-    install_error_handlers(app)
+def lambda_handler(app: APIGatewayRestResolver, busy_status: int = 503) -> Handler:
+    """Wrap a resolver as a Lambda handler with Sentry-style errors, logging and metrics;
+    ``busy_status`` answers storage faults that outlasted their retries."""
+    install_error_handlers(app, busy_status)
     app.use(middlewares=[_refuse_overlong_segments])
     if settings().tracing_enabled:  # aws-xray-sdk costs ~0.5 s of cold start: only when asked for
         from aws_lambda_powertools import Tracer

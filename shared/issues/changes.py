@@ -13,7 +13,6 @@ with BatchWriteItem, 25 at a time."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,11 +23,8 @@ from pynamodb.expressions.update import Action
 
 from shared.issues.transaction import transaction
 from shared.storage.base import BATCH_WRITE_LIMIT, cancelled_by_condition, chunked, utcnow
+from shared.storage.dynamodb import max_transaction_items
 from shared.storage.issues import Group, IssueItem
-
-MAX_TRANSACTION_ITEMS = 100
-_CONFLICT_RETRIES = 5
-_CONFLICT = "TransactionConflict"
 
 
 @dataclass
@@ -90,10 +86,11 @@ def commit_changes(changes: list[GroupChange]) -> list[GroupChange]:
     refused: list[GroupChange] = []
     batch: list[GroupChange] = []
     size = 0
+    limit = max_transaction_items()
     for change in changes:
-        if change.size > MAX_TRANSACTION_ITEMS:
+        if change.size > limit:
             raise ValueError("one group's change exceeds a transaction")
-        if batch and size + change.size > MAX_TRANSACTION_ITEMS:
+        if batch and size + change.size > limit:
             refused.extend(_commit(batch))
             batch, size = [], 0
         if change.size:
@@ -107,9 +104,10 @@ def commit_changes(changes: list[GroupChange]) -> list[GroupChange]:
 
 
 def _commit(batch: list[GroupChange]) -> list[GroupChange]:
-    """One TransactWriteItems; conflicts with concurrent transactions are retried with backoff."""
+    """One TransactWriteItems (conflicts with concurrent transactions are retried where every
+    DynamoDB call is, in ``shared.storage.dynamodb``); changes refused by a condition are taken
+    out and the rest is written again."""
     refused: list[GroupChange] = []
-    attempt = 0
     while batch:
         try:
             with transaction() as write:
@@ -127,11 +125,7 @@ def _commit(batch: list[GroupChange]) -> list[GroupChange]:
                 refused.extend(c for c in batch if id(c) in failed)
                 batch = [c for c in batch if id(c) not in failed]
                 continue
-            if attempt >= _CONFLICT_RETRIES or not _conflicted(error):
-                raise
-            attempt += 1
-            time.sleep(0.02 * 2**attempt)
-            continue
+            raise
         return refused
     return refused
 
@@ -143,10 +137,6 @@ def _owners(batch: list[GroupChange]) -> list[GroupChange]:
     owners += [c for c in batch for _ in c.puts]
     owners += [c for c in batch if c.actions]
     return owners
-
-
-def _conflicted(error: TransactWriteError) -> bool:
-    return any(reason and reason.code == _CONFLICT for reason in error.cancellation_reasons or [])
 
 
 def _write_marks(changes: list[GroupChange]) -> None:

@@ -10,10 +10,11 @@ from shared.issues.activity import new_activity
 from shared.issues.enums import ActivityType
 from shared.issues.transaction import transaction
 from shared.storage.base import cancelled_by_condition, chunked, utcnow
+from shared.storage.dynamodb import max_transaction_items
 from shared.storage.issues import Group, GroupLink, IssueItem
 
-# Two writes per group (link, activity); TransactWriteItems takes at most 100.
-_GROUPS_PER_TRANSACTION = 50
+# Two writes per group (link, activity) in one transaction.
+_WRITES_PER_GROUP = 2
 
 
 def link_commit_to_groups(
@@ -23,11 +24,11 @@ def link_commit_to_groups(
 
     Each link is put only if absent, in the same transaction as its activity, so relinking (a
     commit stored again, two releases sharing it, a concurrent writer) never logs twice. Usually
-    one TransactWriteItems per 50 groups: a cancelled one is retried without the groups whose link
-    already existed."""
+    one TransactWriteItems per 50 groups (half the largest transaction): a cancelled one is retried
+    without the groups whose link already existed."""
     distinct = list({int(g.id): g for g in groups}.values())
     linked: list[Group] = []
-    for chunk in chunked(distinct, _GROUPS_PER_TRANSACTION):
+    for chunk in chunked(distinct, max_transaction_items() // _WRITES_PER_GROUP):
         linked.extend(_link(commit_id, commit_key, chunk, user_id))
     return linked
 

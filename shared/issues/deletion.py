@@ -23,6 +23,7 @@ from shared.issues.row_keys import partition_keys
 from shared.issues.transaction import transaction
 from shared.queues import send_job
 from shared.storage.base import cancelled_by_condition, chunked, condition_failed, utcnow
+from shared.storage.dynamodb import max_transaction_items
 from shared.storage.group_state import GroupHash
 from shared.storage.issues import (
     Group,
@@ -37,8 +38,6 @@ logger = Logger(child=True)
 DELETION_INDEX_PK = "DELETION"
 HASH_REF_PREFIX = "HASH#"
 DELETING_STATUSES = frozenset({GroupStatus.PENDING_DELETION, GroupStatus.DELETION_IN_PROGRESS})
-# One TransactWriteItems takes at most 100 operations; one per group.
-_GROUPS_PER_TRANSACTION = 100
 # Groups named by one deletion job: small enough for one worker invocation to finish in its timeout.
 GROUPS_PER_JOB = 20
 SQS_MAX_DELAY = 900
@@ -119,11 +118,12 @@ def delete_group_list(groups: list[Group], delete_type: str = "delete") -> str:
 def update_groups_where(
     groups: list[Group], actions: Callable[[Group], list[Action]], condition: Condition
 ) -> list[Group]:
-    """Update each group on ``condition``, one TransactWriteItems per 100 groups; returns the groups
-    updated. A transaction cancelled by some conditions is retried without those groups, so racing
-    requests never both take a group."""
+    """Update each group on ``condition``, one TransactWriteItems per 100 groups (one operation
+    per group, as many as the largest transaction holds); returns the groups updated. A transaction
+    cancelled by some conditions is retried without those groups, so racing requests never both
+    take a group."""
     updated: list[Group] = []
-    for chunk in chunked(groups, _GROUPS_PER_TRANSACTION):
+    for chunk in chunked(groups, max_transaction_items()):
         pending = chunk
         while pending:
             try:

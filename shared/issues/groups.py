@@ -7,17 +7,20 @@ transaction: two concurrent first events of one hash can never make two groups."
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any, Protocol
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
+from shared.errors import Conflict
 from shared.issues.enums import GONE_STATUSES, GroupInboxReason, GroupStatus, GroupSubStatus, PriorityLevel
 from shared.issues.short_ids import parse_short_id
 from shared.issues.transaction import transaction
-from shared.sequences import BlockSequence, allocate
+from shared.sequences import BlockSequence, claim_next
 from shared.storage.accounts import Project
 from shared.storage.base import batch_get, cancelled_by_condition, utcnow
+from shared.storage.dynamodb import backoff
 from shared.storage.group_state import GroupHash, GroupHashRef
 from shared.storage.issues import (
     Group,
@@ -57,8 +60,10 @@ class HashTaken(Exception):
 _HASH_PUT = 3
 
 # Group ids come from a per-process block (decision 19): a burst of new issues costs one counter
-# request per 20 groups. Short ids stay one request each, so a project's numbers have no gaps.
+# request per 20 groups. Short ids are taken in the group's own transaction: no gaps.
 _GROUP_IDS = BlockSequence("group", 20)
+# Each attempt loses the project's next short id to a concurrent new group; progress is certain.
+_SHORT_ID_ATTEMPTS = 50
 
 
 def create_group(
@@ -82,36 +87,78 @@ def create_group(
     transaction, on condition that the hash is unclaimed: absent, unlinked and not tombstoned, or
     still linked to ``stale_group_id`` (a group on its way out). Otherwise ``HashTaken``."""
     group_id = _GROUP_IDS.next()
-    short_id = allocate(f"shortid:{project.id}")[0]
-    now = first_seen or utcnow()
-    pk, sk = Group.key(group_id)
-    group = Group(
-        pk=pk,
-        sk=sk,
-        id=group_id,
-        project_id=int(project.id),
-        org_id=int(project.org_id),
-        short_id=short_id,
-        status=int(GroupStatus.UNRESOLVED),
-        substatus=int(GroupSubStatus.NEW),
-        level=level,
-        title=title,
-        culprit=culprit,
-        first_seen=now,
-        last_seen=now,
-        times_seen=1,
-        priority=int(_PRIORITY_BY_LEVEL.get(level, PriorityLevel.MEDIUM)),
-        first_release_version=first_release_version,
-        gsi1pk=status_index_pk(int(project.id), GroupStatus.UNRESOLVED),
-        gsi1sk=status_index_sk(now, group_id),
-        data=data,
-    )
-    pointer_pk, pointer_sk = ShortIdPointer.key(int(project.id), short_id)
-    pointer = ShortIdPointer(pk=pointer_pk, sk=pointer_sk, group_id=group_id)
-    inbox_pk, inbox_sk = GroupInbox.key(group_id)
-    inbox = GroupInbox(pk=inbox_pk, sk=inbox_sk, reason=int(GroupInboxReason.NEW), date_added=now)
+    for _ in range(_SHORT_ID_ATTEMPTS):
+        try:
+            group = _write_group(
+                project,
+                group_id,
+                title,
+                culprit,
+                level,
+                first_release_version,
+                first_seen,
+                data,
+                hash_value,
+                stale_group_id,
+            )
+            break
+        except _ShortIdTaken:
+            time.sleep(backoff(1))  # a concurrent group of the project took the number: read again
+    else:
+        raise Conflict("Too many issues are being created in this project at once; retry")
+    if first_release_version is not None:
+        _count_new_group(project, first_release_version)
+    return group
+
+
+class _ShortIdTaken(Exception):
+    """A concurrent group of the project was given the short id read for this one."""
+
+
+def _write_group(
+    project: ProjectRef,
+    group_id: int,
+    title: str,
+    culprit: str | None,
+    level: str,
+    first_release_version: str | None,
+    first_seen: datetime | None,
+    data: dict[str, Any] | None,
+    hash_value: str | None,
+    stale_group_id: int | None,
+) -> Group:
+    """One attempt: the group, its short-id pointer, inbox row, hash claim and the project's short-id
+    counter, in one transaction."""
     try:
         with transaction() as write:
+            short_id = claim_next(write, f"shortid:{project.id}")
+            now = first_seen or utcnow()
+            pk, sk = Group.key(group_id)
+            group = Group(
+                pk=pk,
+                sk=sk,
+                id=group_id,
+                project_id=int(project.id),
+                org_id=int(project.org_id),
+                short_id=short_id,
+                status=int(GroupStatus.UNRESOLVED),
+                substatus=int(GroupSubStatus.NEW),
+                level=level,
+                title=title,
+                culprit=culprit,
+                first_seen=now,
+                last_seen=now,
+                times_seen=1,
+                priority=int(_PRIORITY_BY_LEVEL.get(level, PriorityLevel.MEDIUM)),
+                first_release_version=first_release_version,
+                gsi1pk=status_index_pk(int(project.id), GroupStatus.UNRESOLVED),
+                gsi1sk=status_index_sk(now, group_id),
+                data=data,
+            )
+            pointer_pk, pointer_sk = ShortIdPointer.key(int(project.id), short_id)
+            pointer = ShortIdPointer(pk=pointer_pk, sk=pointer_sk, group_id=group_id)
+            inbox_pk, inbox_sk = GroupInbox.key(group_id)
+            inbox = GroupInbox(pk=inbox_pk, sk=inbox_sk, reason=int(GroupInboxReason.NEW), date_added=now)
             for item in (group, pointer, inbox):
                 write.save(item, condition=IssueItem.pk.does_not_exist())
             if hash_value is not None:
@@ -120,9 +167,9 @@ def create_group(
         cancelled = cancelled_by_condition(error)
         if hash_value is not None and len(cancelled) > _HASH_PUT and cancelled[_HASH_PUT]:
             raise HashTaken(hash_value) from error
+        if cancelled and cancelled[-1]:  # the counter update comes after the puts
+            raise _ShortIdTaken() from error
         raise
-    if first_release_version is not None:
-        _count_new_group(project, first_release_version)
     return group
 
 

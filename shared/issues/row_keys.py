@@ -7,23 +7,16 @@ would be dropped. Deletion must see every row, so it reads bare keys here."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 from shared.config import settings
+from shared.storage.dynamodb import client
 
 Key = tuple[str, str]
 
 
-@lru_cache(maxsize=1)
-def _client() -> Any:
-    import boto3
-
-    return boto3.client("dynamodb", region_name=settings().region)
-
-
 def _keys(**query: Any) -> Iterator[Key]:
-    paginator = _client().get_paginator("query")
+    paginator = client().get_paginator("query")
     for page in paginator.paginate(TableName=settings().issues_table, **query):
         for item in page.get("Items", []):
             yield item["pk"]["S"], item["sk"]["S"]

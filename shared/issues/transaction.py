@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
-from shared.config import settings
-
-
-@lru_cache(maxsize=1)
-def _connection() -> Connection:
-    # One per process: a Connection owns a botocore client, which is costly to build per request.
-    return Connection(region=settings().region)
+from shared.storage.dynamodb import connection
 
 
 def transaction() -> TransactWrite:
@@ -21,4 +12,4 @@ def transaction() -> TransactWrite:
 
     DynamoDB reports a cancellation per operation in the order deletes, puts, updates (PynamoDB
     groups them so), which is how callers map ``cancelled_by_condition`` back to their rows."""
-    return TransactWrite(connection=_connection())
+    return TransactWrite(connection=connection())

@@ -9,16 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from shared.config import settings
 from shared.sequences import allocate
 from shared.storage.base import BATCH_WRITE_LIMIT, batch_get, cancelled_by_condition, chunked, utcnow
+from shared.storage.dynamodb import connection, max_transaction_items
 from shared.storage.releases import Commit
 
-TRANSACTION_LIMIT = 100
 # A commit is copied into every release log row that lists it, so its stored message is bounded to
 # keep those items far below DynamoDB's 400 KB (references are read from the whole message first).
 STORED_MESSAGE_LENGTH = 10_000
@@ -89,11 +87,10 @@ def _create(org_id: int, missing: list[CommitData]) -> dict[tuple[int, str], Com
     """Create ``missing`` commits; rows another writer created first are read back instead."""
     created: dict[tuple[int, str], Commit] = {}
     ids = iter(allocate("commit", len(missing)))
-    connection = Connection(region=settings().region)
-    for chunk in chunked(missing, TRANSACTION_LIMIT):
+    for chunk in chunked(missing, max_transaction_items()):
         rows = [_new_commit(org_id, next(ids), data) for data in chunk]
         try:
-            with TransactWrite(connection=connection) as transaction:
+            with TransactWrite(connection=connection()) as transaction:
                 for row in rows:
                     transaction.save(row, condition=Commit.pk.does_not_exist())
         except TransactWriteError as error:

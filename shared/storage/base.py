@@ -10,6 +10,7 @@ from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.models import Model
 
 from shared.config import settings
+from shared.storage.dynamodb import max_attempts, retry_configuration
 
 CONDITIONAL_FAILED = "ConditionalCheckFailed"
 BATCH_WRITE_LIMIT = 25
@@ -26,6 +27,8 @@ def table_meta(table_name: str) -> type:
 
     Meta.table_name = table_name
     Meta.region = settings().region
+    Meta.retry_configuration = retry_configuration()
+    Meta.max_retry_attempts = max_attempts()  # PynamoDB's resends of unprocessed batch items
     return Meta
 
 

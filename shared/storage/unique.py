@@ -6,13 +6,12 @@ slug, a username or an id: DynamoDB decides, and the cancellation reasons say wh
 
 from __future__ import annotations
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from shared.config import settings
 from shared.storage.accounts import AccountItem, Pointer
 from shared.storage.base import cancelled_by_condition
+from shared.storage.dynamodb import connection
 
 
 class KeyTaken(Exception):
@@ -36,9 +35,8 @@ def pointer_to(entity: AccountItem, key: tuple[str, str]) -> Pointer:
 
 def create_unique(entity: AccountItem, pointer_keys: list[tuple[str, str]]) -> None:
     """Write ``entity`` and a pointer per key, all or nothing; raise ``KeyTaken`` on any conflict."""
-    connection = Connection(region=settings().region)
     try:
-        with TransactWrite(connection=connection) as transaction:
+        with TransactWrite(connection=connection()) as transaction:
             transaction.save(entity, condition=AccountItem.pk.does_not_exist())
             for key in pointer_keys:
                 transaction.save(pointer_to(entity, key), condition=AccountItem.pk.does_not_exist())
