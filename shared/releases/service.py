@@ -59,7 +59,7 @@ class ReleaseView:
     links: list[ReleaseProject]
 
 
-def _find(org_id: int, version: str, consistent: bool = False) -> Release | None:
+def find_release(org_id: int, version: str, consistent: bool = False) -> Release | None:
     try:
         return Release.get(*Release.key(org_id, version), consistent_read=consistent)
     except DoesNotExist:
@@ -70,7 +70,7 @@ def _links(release: Release) -> list[ReleaseProject]:
     return list(ReleaseProject.query(release.pk, ReleaseProject.sk.startswith("PROJECT#")))
 
 
-def _resolve_projects(access: OrgAccess, projects: list[Project], entries: list[str | int]) -> list[Project]:
+def resolve_projects(access: OrgAccess, projects: list[Project], entries: list[str | int]) -> list[Project]:
     """Each entry a slug or an id of a project the caller can see; else 400."""
     visible = access.visible(projects)
     by_slug = {p.slug: p for p in visible}
@@ -177,8 +177,8 @@ def update_release(access: OrgAccess, version: str, changes: ReleaseChanges) -> 
     """Sentry's PUT: 404 for a missing or hidden release, 400 before any write, only submitted fields."""
     access.require(RELEASE_WRITE)
     projects = organization_projects(access)
-    release = require_release_access(access, _find(int(access.organization.id), version), projects)
-    new_projects = _resolve_projects(access, projects, changes.projects) if changes.projects else []
+    release = require_release_access(access, find_release(int(access.organization.id), version), projects)
+    new_projects = resolve_projects(access, projects, changes.projects) if changes.projects else []
     repos = ref_repositories(int(release.org_id), changes.refs) if changes.refs else {}
     _apply(access, release, changes, new_projects, repos)
     return ReleaseView(release, projects, _links(release))
@@ -192,9 +192,9 @@ def create_release(
     access.require(RELEASE_WRITE)
     org_id = int(access.organization.id)
     projects = organization_projects(access)
-    wanted = _resolve_projects(access, projects, changes.projects or [])
+    wanted = resolve_projects(access, projects, changes.projects or [])
     repos = ref_repositories(org_id, changes.refs) if changes.refs else {}
-    release = _find(org_id, version, consistent=True)
+    release = find_release(org_id, version, consistent=True)
     if release is not None:
         _check_existing_projects(access, release, projects)
     created = False
@@ -243,7 +243,7 @@ def _create(
     except PutError as error:
         if not condition_failed(error):
             raise
-        existing = _find(org_id, version, consistent=True)
+        existing = find_release(org_id, version, consistent=True)
         if existing is None:
             raise
         return existing, False
@@ -253,7 +253,7 @@ def _create(
 def get_release(access: OrgAccess, version: str) -> ReleaseView:
     access.require(RELEASE_READ)
     projects = organization_projects(access)
-    release = require_release_access(access, _find(int(access.organization.id), version), projects)
+    release = require_release_access(access, find_release(int(access.organization.id), version), projects)
     return ReleaseView(release, projects, _links(release))
 
 
@@ -261,7 +261,7 @@ def delete_release(access: OrgAccess, version: str) -> None:
     """Delete a release and its rows; 400 while it is some group's first release (decision 7)."""
     access.require(RELEASE_DELETE)
     projects = organization_projects(access)
-    release = require_release_access(access, _find(int(access.organization.id), version), projects)
+    release = require_release_access(access, find_release(int(access.organization.id), version), projects)
     rows = list(ReleaseItem.query(release.pk))
     if any(isinstance(r, ReleaseProject) and (r.new_groups or 0) > 0 for r in rows):
         raise BadRequest("This release is referenced by active issues and cannot be removed.")
@@ -317,7 +317,7 @@ def _visible_releases(
     org_id = int(access.organization.id)
     if project is not None:
         versions = project_versions(int(project.id), limit=None)
-        candidates: Iterator[Release] = (r for v in versions if (r := _find(org_id, v)) is not None)
+        candidates: Iterator[Release] = (r for v in versions if (r := find_release(org_id, v)) is not None)
     else:
         candidates = Release.by_date.query(f"ORG#{org_id}", scan_index_forward=False)
     for release in candidates:

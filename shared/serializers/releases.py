@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.releases.service import STATUS_ARCHIVED, ReleaseView
 from shared.serializers.dates import format_datetime
-from shared.storage.releases import CommitRef, ReleaseCommit
+from shared.storage.releases import CommitRef, Deploy, DeployRef, ReleaseCommit
 
 
 def serialize_commit(commit: CommitRef, repository_name: str | None = None) -> dict[str, Any]:
@@ -23,6 +23,18 @@ def serialize_commit(commit: CommitRef, repository_name: str | None = None) -> d
     if repository_name is not None:
         body["repository"] = {"id": str(commit.repository_id), "name": repository_name}
     return body
+
+
+def serialize_deploy(deploy: Deploy | DeployRef) -> dict[str, Any]:
+    """Sentry's Deploy serializer (``id`` as a string, the environment by name)."""
+    return {
+        "id": str(int(deploy.id)),
+        "environment": deploy.environment,
+        "dateStarted": format_datetime(deploy.date_started),
+        "dateFinished": format_datetime(deploy.date_finished),
+        "name": deploy.name,
+        "url": deploy.url,
+    }
 
 
 def serialize_release_commit(row: ReleaseCommit) -> dict[str, Any]:
@@ -63,8 +75,8 @@ def serialize_release(view: ReleaseView) -> dict[str, Any]:
         "commitCount": int(release.commit_count or 0),
         "lastCommit": serialize_commit(release.last_commit) if release.last_commit else None,
         "authors": [{"name": a.name, "email": a.email} for a in release.authors or []],
-        "deployCount": 0,
-        "lastDeploy": None,
+        "deployCount": int(release.total_deploys or 0),
+        "lastDeploy": serialize_deploy(release.last_deploy) if release.last_deploy else None,
         "firstEvent": None,
         "lastEvent": None,
         "currentProjectMeta": {},

@@ -78,6 +78,17 @@ class AuthorRef(MapAttribute):
     name = UnicodeAttribute(null=True)
 
 
+class DeployRef(MapAttribute):
+    """A deploy as a release shows it (``lastDeploy``), copied in so the release reads in one GetItem."""
+
+    id = NumberAttribute()
+    environment = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    url = UnicodeAttribute(null=True)
+    date_started = UTCDateTimeAttribute(null=True)
+    date_finished = UTCDateTimeAttribute()
+
+
 class Release(ReleaseItem, discriminator="release"):
     id = NumberAttribute()
     org_id = NumberAttribute()
@@ -96,6 +107,8 @@ class Release(ReleaseItem, discriminator="release"):
     last_commit = CommitRef(null=True)
     authors = ListAttribute(of=AuthorRef, default=list)
     commits_locked_until = NumberAttribute(null=True)  # lease of set_commits (epoch seconds)
+    total_deploys = NumberAttribute(default=0)
+    last_deploy = DeployRef(null=True)
 
     @staticmethod
     def key(org_id: int, version: str) -> tuple[str, str]:
@@ -134,6 +147,45 @@ class ReleaseActivity(ReleaseItem, discriminator="release_activity"):
     @staticmethod
     def key(org_id: int, version: str, project_id: int) -> tuple[str, str]:
         return release_pk(org_id, version), f"ACTIVITY#{project_id}"
+
+
+class Deploy(ReleaseItem, discriminator="deploy"):
+    """One deploy of a release to an environment (``sentry-cli deploys new``)."""
+
+    id = NumberAttribute()
+    environment = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    url = UnicodeAttribute(null=True)
+    date_started = UTCDateTimeAttribute(null=True)
+    date_finished = UTCDateTimeAttribute()
+    project_ids = NumberSetAttribute(null=True)
+
+    @staticmethod
+    def key(org_id: int, version: str, deploy_id: int) -> tuple[str, str]:
+        return release_pk(org_id, version), f"DEPLOY#{deploy_id:012d}"
+
+    def as_ref(self) -> DeployRef:
+        return DeployRef(
+            id=self.id,
+            environment=self.environment,
+            name=self.name,
+            url=self.url,
+            date_started=self.date_started,
+            date_finished=self.date_finished,
+        )
+
+
+class ReleaseProjectEnvironment(ReleaseItem, discriminator="release_project_environment"):
+    """A release seen in one environment of one project, with that pair's newest deploy (Sentry's
+    ReleaseProjectEnvironment): the deploys list and the ``environment`` filters read these."""
+
+    project_id = NumberAttribute()
+    environment = UnicodeAttribute()
+    last_deploy_id = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(org_id: int, version: str, project_id: int, environment: str) -> tuple[str, str]:
+        return release_pk(org_id, version), f"ENV#{project_id}#{environment}"
 
 
 class ReleaseCommit(ReleaseItem, discriminator="release_commit"):
