@@ -1,4 +1,5 @@
-"""Releases: create (idempotent upsert), list, read, delete, commits, previous-with-commits, deploys."""
+"""Releases: create (idempotent upsert), list, read, delete, commits, changed files,
+previous-with-commits, deploys."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from shared.http.offset_pagination import paginate_offset
 from shared.http.request import org_access, query_value, query_values
 from shared.issues.lookup import parse_ids
 from shared.projects.service import get_project
+from shared.releases.commit_files import release_file_changes
 from shared.releases.deploys import create_deploy, list_deploys
 from shared.releases.service import (
     ReleaseListing,
@@ -24,7 +26,12 @@ from shared.releases.service import (
     previous_with_commits,
     release_commits,
 )
-from shared.serializers.releases import serialize_deploy, serialize_release, serialize_release_commit
+from shared.serializers.releases import (
+    serialize_commit_file,
+    serialize_deploy,
+    serialize_release,
+    serialize_release_commit,
+)
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -71,6 +78,13 @@ def delete_release_details(org: str, version: str) -> Any:
 def list_release_commits(org: str, version: str) -> Any:
     _, rows = release_commits(org_access(app, org), version)
     return [serialize_release_commit(row) for row in rows]
+
+
+@app.get("/api/0/organizations/<org>/releases/<version>/commitfiles")
+def list_release_commit_files(org: str, version: str) -> Any:
+    _, rows = release_commits(org_access(app, org), version)
+    changes = release_file_changes(rows)
+    return paginate_offset(app, iter(changes), lambda page: [serialize_commit_file(c, r) for c, r in page])
 
 
 @app.get("/api/0/organizations/<org>/releases/<version>/previous-with-commits")

@@ -19,6 +19,7 @@ from shared.issues.commit_links import link_commit_to_groups
 from shared.issues.groups import find_groups_by_short_ids
 from shared.issues.resolution import resolve_groups_in_release
 from shared.releases.authors import author_email, get_or_create_authors
+from shared.releases.commit_files import merged_patch_set, store_file_changes
 from shared.releases.commit_store import CommitData, get_or_create_commits, stored_message
 from shared.releases.references import is_skipped, referenced_short_ids
 from shared.releases.repositories import get_or_create_repositories
@@ -111,10 +112,16 @@ def set_commits(release: Release, commit_list: list[CommitInput], user_id: int |
             if email:
                 names_by_email.setdefault(email, c.author_name)
         authors = get_or_create_authors(org_id, names_by_email)
+        files: dict[tuple[int, str], dict[str, str]] = {}
+        for c in ordered:
+            if c.patch_set:
+                repository_id = int(repositories[c.repository or f"organization-{org_id}"].id)
+                files.setdefault((repository_id, c.id), {}).update(merged_patch_set(c.patch_set))
         data = []
         for c in ordered:
             email = author_email(c.author_email, c.author_name)
             repository = repositories[c.repository or f"organization-{org_id}"]
+            changed_files = files.get((int(repository.id), c.id))
             data.append(
                 CommitData(
                     repository_id=int(repository.id),
@@ -124,9 +131,11 @@ def set_commits(release: Release, commit_list: list[CommitInput], user_id: int |
                     author_email=email,
                     author_name=c.author_name,
                     timestamp=c.timestamp,
+                    file_count=len(changed_files) if changed_files else None,
                 )
             )
         commits = get_or_create_commits(org_id, data)
+        store_file_changes(org_id, [(commits[k], changes) for k, changes in files.items()])
         in_order = list(dict.fromkeys((d.repository_id, d.key) for d in data))
         sent = {(d.repository_id, d.key): c.message for c, d in zip(ordered, data, strict=True)}
         _link_references(org_id, [commits[k] for k in in_order], sent, user_id)
@@ -172,7 +181,7 @@ def set_commits(release: Release, commit_list: list[CommitInput], user_id: int |
         )
         release.update(
             actions=[
-                Release.commit_count.set(len(in_order)),
+                Release.commit_count.set(len(ordered)),  # as sent, duplicates included (Sentry)
                 Release.authors.set(
                     [
                         AuthorRef(id=c.author_id, email=c.author_email, name=c.author_name)

@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.releases.service import STATUS_ARCHIVED, ReleaseView
 from shared.serializers.dates import format_datetime
-from shared.storage.releases import CommitRef, Deploy, DeployRef, ReleaseCommit
+from shared.storage.releases import CommitFileChange, CommitRef, Deploy, DeployRef, ReleaseCommit
 
 
 def serialize_commit(commit: CommitRef, repository_name: str | None = None) -> dict[str, Any]:
@@ -34,6 +34,21 @@ def serialize_deploy(deploy: Deploy | DeployRef) -> dict[str, Any]:
         "dateFinished": format_datetime(deploy.date_finished),
         "name": deploy.name,
         "url": deploy.url,
+    }
+
+
+def serialize_commit_file(change: CommitFileChange, row: ReleaseCommit) -> dict[str, Any]:
+    """Sentry's CommitFileChange serializer: the file, its change type and the commit it is in."""
+    commit = row.commit
+    author = {"name": commit.author_name, "email": commit.author_email} if commit.author_email else {}
+    return {
+        "id": str(int(change.id)),
+        "orgId": int(change.org_id),
+        "author": author,
+        "commitMessage": commit.message,
+        "filename": change.filename,
+        "type": change.type,
+        "repoName": row.repository_name,
     }
 
 

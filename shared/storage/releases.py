@@ -9,6 +9,8 @@ BatchGetItem. GSI ``by_date`` lists an organization's (or a project's) releases 
 
 from __future__ import annotations
 
+import hashlib
+
 from pynamodb.attributes import (
     DiscriminatorAttribute,
     ListAttribute,
@@ -70,6 +72,7 @@ class CommitRef(MapAttribute):
     author_email = UnicodeAttribute(null=True)
     author_name = UnicodeAttribute(null=True)
     date_added = UTCDateTimeAttribute(null=True)
+    file_count = NumberAttribute(null=True)  # file changes stored for the commit (its patch_set)
 
 
 class AuthorRef(MapAttribute):
@@ -260,6 +263,7 @@ class Commit(ReleaseItem, discriminator="commit"):
     author_name = UnicodeAttribute(null=True)
     date_added = UTCDateTimeAttribute(default=utcnow)
     resolves = NumberSetAttribute(null=True)
+    file_count = NumberAttribute(null=True)
 
     @staticmethod
     def item_key(repository_id: int, key: str) -> tuple[str, str]:
@@ -274,4 +278,25 @@ class Commit(ReleaseItem, discriminator="commit"):
             author_email=self.author_email,
             author_name=self.author_name,
             date_added=self.date_added,
+            file_count=self.file_count,
         )
+
+
+class CommitFileChange(ReleaseItem, discriminator="commit_file_change"):
+    """One file a commit added, modified or deleted (its ``patch_set``), beside the commit. The path
+    (up to 510 characters) is hashed into the key so any path fits DynamoDB's key size."""
+
+    id = NumberAttribute()
+    org_id = NumberAttribute()
+    commit_id = NumberAttribute()
+    filename = UnicodeAttribute()
+    type = UnicodeAttribute()  # A, M or D
+
+    @staticmethod
+    def key(repository_id: int, commit_key: str, filename: str) -> tuple[str, str]:
+        digest = hashlib.sha256(filename.encode()).hexdigest()[:32]
+        return f"REPO#{repository_id}", f"{CommitFileChange.prefix(commit_key)}{digest}"
+
+    @staticmethod
+    def prefix(commit_key: str) -> str:
+        return f"FILE#{commit_key}#"
