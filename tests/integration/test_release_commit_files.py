@@ -64,15 +64,15 @@ def test_patch_sets_are_stored_and_listed(api: Api) -> None:
 def test_bad_patch_sets_write_nothing(api: Api) -> None:
     version = unique("badfiles")
     api.create(version)
+    too_long = {"path": ["Ensure this field has no more than 510 characters."]}
     for patch_set, error in (
-        ([{"path": "p" * 511, "type": "A"}], {"commits": {"patch_set": {"path": ["Ensure this field has no more than 510 characters."]}}}),
-        ([{"path": "p", "type": "X"}], {"commits": {"patch_set": {"type": ["Commit patch_set type X is not supported."]}}}),
-        ([{"type": "A"}], {"commits": {"patch_set": {"path": ["This field is required."]}}}),
-    ):  # fmt: skip
-        response = api.put(
-            version, {"commits": [{"id": "f" * 40, "repository": "acme/bad", "patch_set": patch_set}]}
-        )
-        assert response.status_code == 400 and response.json() == error
+        ([{"path": "p" * 511, "type": "A"}], too_long),
+        ([{"path": "p", "type": "X"}], {"type": ["Commit patch_set type X is not supported."]}),
+        ([{"type": "A"}], {"path": ["This field is required."]}),
+    ):
+        commit = {"id": "f" * 40, "repository": "acme/bad", "patch_set": patch_set}
+        response = api.put(version, {"commits": [commit]})
+        assert response.status_code == 400 and response.json() == {"commits": {"patch_set": error}}
     org_id = int(find_organization(api.world.org).id)
     assert [r.sk for r in ReleaseItem.query(f"ORG#{org_id}")] == []
     assert _files(api, version) == [] and api.get(version).json()["commitCount"] == 0
