@@ -32,7 +32,7 @@ def test_patch_sets_are_stored_and_listed(api: Api) -> None:
          "patch_set": [{"path": "a.py", "type": "A"}, {"path": long_path, "type": "A"}]},
         {"id": "b" * 40, "repository": "acme/files", "message": "change", "timestamp": "2026-01-02T00:00:00Z",
          "patch_set": [{"path": "a.py", "type": "M"}, {"path": "gone.py", "type": "D"}]},
-        {"id": "c" * 40, "repository": "acme/files", "message": "no files", "timestamp": "2026-01-03T00:00:00Z"},
+        {"id": "c" * 40, "repository": "acme/files", "message": "none", "timestamp": "2026-01-03T00:00:00Z"},
     ]  # fmt: skip
     with count_requests() as calls:
         response = api.put(version, {"commits": commits})
