@@ -17,6 +17,7 @@ from shared.issues.lookup import parse_ids
 from shared.projects.service import get_project
 from shared.releases.commit_files import release_file_changes
 from shared.releases.deploys import create_deploy, list_deploys
+from shared.releases.details import release_details
 from shared.releases.service import (
     ReleaseListing,
     create_release,
@@ -65,7 +66,8 @@ def list_project_releases(org: str, project: str) -> Any:
 
 @app.get("/api/0/organizations/<org>/releases/<version>")
 def get_release_details(org: str, version: str) -> Any:
-    return serialize_release(get_release(org_access(app, org), version))
+    params = app.current_event.multi_value_query_string_parameters or {}
+    return serialize_release(release_details(org_access(app, org), version, params))
 
 
 @app.delete("/api/0/organizations/<org>/releases/<version>")

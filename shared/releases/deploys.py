@@ -100,6 +100,10 @@ def _mark_environment(t: TransactWrite, release: Release, project_id: int, deplo
             ReleaseProjectEnvironment.project_id.set(project_id),
             ReleaseProjectEnvironment.environment.set(deploy.environment),
             ReleaseProjectEnvironment.last_deploy_id.set(int(deploy.id)),
+            ReleaseProjectEnvironment.gsi1pk.set(
+                ReleaseProjectEnvironment.index_pk(project_id, deploy.environment)
+            ),
+            ReleaseProjectEnvironment.gsi1sk.set(release.gsi1sk),
         ],
     )
 

@@ -6,7 +6,7 @@ of refs and permissions are checked first, so a 400 leaves everything as it was.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from shared.releases.commits import CommitInput, clear_commits, set_commits
 from shared.releases.ordering import project_versions
 from shared.releases.refs import Ref, ref_repositories, set_refs
 from shared.sequences import allocate
-from shared.storage.accounts import Project
+from shared.storage.accounts import Project, User
 from shared.storage.base import BATCH_WRITE_LIMIT, batch_get, chunked, condition_failed, utcnow
 from shared.storage.releases import Release, ReleaseActivity, ReleaseItem, ReleaseProject
 
@@ -52,11 +52,26 @@ class ReleaseChanges:
 
 @dataclass
 class ReleaseView:
-    """A release with what its serializer needs: the organization's projects and its links."""
+    """A release with what its serializer needs: the organization's projects, its links, its owner,
+    and what only the details GET adds (``currentProjectMeta``, ``adoptionStages``)."""
 
     release: Release
     projects: list[Project]
     links: list[ReleaseProject]
+    owner: User | None = None
+    current_project_meta: dict[str, Any] = field(default_factory=dict)
+    adoption_stages: dict[str, Any] | None = None
+
+
+def _owners(releases: list[Release]) -> dict[int, User]:
+    """The users who created ``releases`` (one BatchGetItem per 100; none without owners)."""
+    ids = sorted({int(r.owner_id) for r in releases if r.owner_id is not None})
+    return {int(u.id): u for u in batch_get(User, [User.key(i) for i in ids])}
+
+
+def _view(release: Release, projects: list[Project]) -> ReleaseView:
+    owner = _owners([release]).get(int(release.owner_id)) if release.owner_id is not None else None
+    return ReleaseView(release, projects, _links(release), owner)
 
 
 def find_release(org_id: int, version: str, consistent: bool = False) -> Release | None:
@@ -181,7 +196,7 @@ def update_release(access: OrgAccess, version: str, changes: ReleaseChanges) -> 
     new_projects = resolve_projects(access, projects, changes.projects) if changes.projects else []
     repos = ref_repositories(int(release.org_id), changes.refs) if changes.refs else {}
     _apply(access, release, changes, new_projects, repos)
-    return ReleaseView(release, projects, _links(release))
+    return _view(release, projects)
 
 
 def create_release(
@@ -204,9 +219,7 @@ def create_release(
             _check_existing_projects(access, release, projects)
     linked_before = len(release.project_ids or ())
     _apply(access, release, replace(changes, clear_commits=False), wanted, repos)
-    return ReleaseView(release, projects, _links(release)), created or len(
-        release.project_ids or ()
-    ) > linked_before
+    return _view(release, projects), created or len(release.project_ids or ()) > linked_before
 
 
 def _check_existing_projects(access: OrgAccess, release: Release, projects: list[Project]) -> None:
@@ -254,7 +267,7 @@ def get_release(access: OrgAccess, version: str) -> ReleaseView:
     access.require(RELEASE_READ)
     projects = organization_projects(access)
     release = require_release_access(access, find_release(int(access.organization.id), version), projects)
-    return ReleaseView(release, projects, _links(release))
+    return _view(release, projects)
 
 
 def delete_release(access: OrgAccess, version: str) -> None:
@@ -295,7 +308,10 @@ class ReleaseListing:
         links: dict[str, list[ReleaseProject]] = {}
         for link in batch_get(ReleaseProject, keys):
             links.setdefault(link.pk, []).append(link)
-        return [ReleaseView(r, self.projects, links.get(r.pk, [])) for r in page]
+        owners = _owners(page)
+        return [
+            ReleaseView(r, self.projects, links.get(r.pk, []), owners.get(int(r.owner_id or 0))) for r in page
+        ]
 
 
 def list_releases(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.releases.service import STATUS_ARCHIVED, ReleaseView
+from shared.serializers.accounts import serialize_user
 from shared.serializers.dates import format_datetime
 from shared.storage.releases import CommitFileChange, CommitRef, Deploy, DeployRef, ReleaseCommit
 
@@ -73,7 +74,7 @@ def serialize_release(view: ReleaseView) -> dict[str, Any]:
         for p in sorted(view.projects, key=lambda p: p.slug)
         if int(p.id) in linked
     ]
-    return {
+    body: dict[str, Any] = {
         "id": int(release.id),
         "version": release.version,
         "shortVersion": release.version,
@@ -86,15 +87,18 @@ def serialize_release(view: ReleaseView) -> dict[str, Any]:
         "dateStarted": format_datetime(release.date_started),
         "data": {},
         "newGroups": sum(new_groups.values()),
-        "owner": None,
+        "owner": serialize_user(view.owner) if view.owner is not None else None,
         "commitCount": int(release.commit_count or 0),
         "lastCommit": serialize_commit(release.last_commit) if release.last_commit else None,
         "authors": [{"name": a.name, "email": a.email} for a in release.authors or []],
         "deployCount": int(release.total_deploys or 0),
         "lastDeploy": serialize_deploy(release.last_deploy) if release.last_deploy else None,
-        "firstEvent": None,
-        "lastEvent": None,
-        "currentProjectMeta": {},
+        "firstEvent": format_datetime(release.first_event),
+        "lastEvent": format_datetime(release.last_event),
+        "currentProjectMeta": view.current_project_meta,
         "userAgent": release.user_agent,
         "projects": projects,
     }
+    if view.adoption_stages is not None:
+        body["adoptionStages"] = view.adoption_stages
+    return body

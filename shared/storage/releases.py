@@ -111,6 +111,8 @@ class Release(ReleaseItem, discriminator="release"):
     authors = ListAttribute(of=AuthorRef, default=list)
     commits_locked_until = NumberAttribute(null=True)  # lease of set_commits (epoch seconds)
     total_deploys = NumberAttribute(default=0)
+    first_event = UTCDateTimeAttribute(null=True)  # the oldest and newest events that carried it
+    last_event = UTCDateTimeAttribute(null=True)
     last_deploy = DeployRef(null=True)
 
     @staticmethod
@@ -189,6 +191,11 @@ class ReleaseProjectEnvironment(ReleaseItem, discriminator="release_project_envi
     @staticmethod
     def key(org_id: int, version: str, project_id: int, environment: str) -> tuple[str, str]:
         return release_pk(org_id, version), f"ENV#{project_id}#{environment}"
+
+    @staticmethod
+    def index_pk(project_id: int, environment: str) -> str:
+        """``by_date`` partition of the releases seen in one environment of a project."""
+        return f"PROJECTENV#{project_id}#{environment}"
 
 
 class ReleaseCommit(ReleaseItem, discriminator="release_commit"):
