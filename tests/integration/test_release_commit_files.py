@@ -85,3 +85,44 @@ def test_commit_count_counts_the_list_as_sent(api: Api) -> None:
     body = api.put(version, {"commits": [same, same, {"id": "e" * 40, "repository": "acme/dupes"}]}).json()
     assert body["commitCount"] == 3
     assert sorted(c["id"] for c in api.commits(version)) == ["d" * 40, "e" * 40]
+
+
+def test_a_ref_without_start_begins_at_the_previous_releases_head(api: Api) -> None:
+    api.repo("acme/ranges")
+    sha = [f"{i:040x}" for i in range(7)]
+    history = unique("hist")
+    api.create(history)
+    log = [
+        {
+            "id": sha[i],
+            "repository": "acme/ranges",
+            "message": f"c{i}",
+            "timestamp": f"2026-03-0{i}T00:00:00Z",
+        }
+        for i in range(1, 7)
+    ]
+    assert api.put(history, {"commits": log}).status_code == 200
+    previous = unique("prev")
+    api.create(previous)
+    first = api.put(
+        previous, {"refs": [{"repository": "acme/ranges", "commit": sha[3], "previousCommit": sha[1]}]}
+    )
+    assert [c["id"] for c in api.commits(previous)] == [sha[3], sha[2]]
+
+    current = unique("cur")
+    api.create(current)
+    with count_requests() as calls:
+        body = api.put(
+            current, {"refs": [{"repository": "acme/ranges", "commit": sha[6], "previousCommit": None}]}
+        )
+    assert body.status_code == 200, body.text
+    assert [c["id"] for c in api.commits(current)] == [sha[6], sha[5], sha[4]]
+    assert first.json()["commitCount"] == 2 and body.json()["commitCount"] == 3
+    # projects, release links, the previous release (one Query of the project's links), the range,
+    # the release's commit and head rows; its head commit is one of the BatchGetItems
+    assert calls["Query"] == 6 and calls["BatchGetItem"] == 7, calls
+
+    # a repository the previous release has no head commit in: the head commit alone
+    api.repo("acme/other")
+    alone = api.put(current, {"refs": [{"repository": "acme/other", "commit": "e" * 40}]}).json()
+    assert alone["commitCount"] == 1
