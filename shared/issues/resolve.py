@@ -26,6 +26,7 @@ from shared.issues.enums import (
     GroupStatus,
 )
 from shared.issues.history import new_group_history
+from shared.issues.pending_resolutions import pending_index_pk, pending_index_sk
 from shared.issues.state import GroupState
 from shared.issues.update_input import IssueUpdate
 from shared.releases.commit_releases import latest_release_with_commit
@@ -192,6 +193,8 @@ def plan_resolve(state: GroupState, change: GroupChange, target: ResolveTarget, 
                 release_id=int(release.id),
                 actor_id=actor_id,
                 datetime=now,
+                gsi2pk=pending_index_pk(int(group.project_id)) if pending else None,
+                gsi2sk=pending_index_sk(release, int(group.id)) if pending else None,
             )
         )
         activity_type, history = (

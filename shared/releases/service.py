@@ -15,6 +15,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from shared.auth.access import OrgAccess
 from shared.auth.scopes import RELEASE_DELETE, RELEASE_READ, RELEASE_WRITE
 from shared.errors import BadRequest, ValidationFailed
+from shared.issues.pending_resolutions import settle_pending_resolutions
 from shared.releases.access import (
     organization_projects,
     release_visible,
@@ -174,6 +175,8 @@ def _apply(
     if actions:
         release.update(actions=actions)
     newly_linked = _link_projects(release, new_projects)
+    if newly_linked:
+        settle_pending_resolutions(release, [int(p.id) for p in newly_linked])
     if changes.commits:
         set_commits(release, changes.commits, user_id)
     if changes.refs:
