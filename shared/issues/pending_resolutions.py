@@ -85,4 +85,3 @@ def _settle(resolution: GroupResolution, release: Release) -> int:
             return 0  # resolved otherwise, reopened or settled by another release meanwhile
         raise
     return 1
-

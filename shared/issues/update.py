@@ -43,6 +43,7 @@ from shared.issues.update_input import IssueUpdate
 from shared.serializers.accounts import serialize_user
 from shared.storage.base import utcnow
 from shared.storage.issues import Group
+from shared.storage.releases import Commit
 
 MAX_ATTEMPTS = 5
 _RESOLVE_STATUSES = {"resolved", "resolvedInNextRelease"}
@@ -178,7 +179,11 @@ def update_groups(scope: IssueScope, groups: list[Group], update: IssueUpdate) -
 
 
 def _after_write(plan: _Plan, written: list[GroupChange]) -> None:
-    """Archived until escalating: the forecast is stored once the group is archived."""
+    """Resolved in a commit: the commit remembers the groups, so the release that ships it resolves
+    them. Archived until escalating: the forecast is stored once the group is archived."""
+    target = plan.resolve
+    if target is not None and target.commit is not None and written:
+        target.commit.update(actions=[Commit.fixed_groups.add({int(c.group.id) for c in written})])
     status = plan.status
     if (
         status is None

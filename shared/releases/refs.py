@@ -79,7 +79,6 @@ def set_refs(
     release: Release,
     refs: list[Ref],
     repositories: dict[str, Repository],
-    user_id: int | None,
     fetch: bool,
 ) -> None:
     """Store each repository's head commit; with ``fetch``, fill the release's commits from the
@@ -116,7 +115,6 @@ def set_refs(
             {
                 "org_id": org_id,
                 "version": release.version,
-                "user_id": user_id,
                 "refs": [
                     {"repository": r.repository, "commit": r.commit, "previousCommit": r.previous_commit}
                     for r in refs
@@ -124,7 +122,7 @@ def set_refs(
             },
         )
         return
-    _set_log(release, log, repositories, user_id)
+    _set_log(release, log, repositories)
 
 
 def previous_release(release: Release) -> str | None:
@@ -177,9 +175,7 @@ def commits_in_ranges(
     return log
 
 
-def _set_log(
-    release: Release, log: list[Commit], repositories: dict[str, Repository], user_id: int | None
-) -> None:
+def _set_log(release: Release, log: list[Commit], repositories: dict[str, Repository]) -> None:
     names = {int(r.id): r.name for r in repositories.values()}
     set_commits(
         release,
@@ -194,7 +190,6 @@ def _set_log(
             )
             for c in log
         ],
-        user_id,
     )
 
 
@@ -212,5 +207,5 @@ def fill_commits_from_refs(job: dict[str, Any]) -> int:
     bounds = [(repositories[r.repository], *r.bounds()) for r in refs]
     heads = get_or_create_commits(org_id, [CommitData(int(repo.id), end) for repo, _, end in bounds])
     log = commits_in_ranges(bounds, heads)
-    _set_log(release, log, repositories, job.get("user_id"))
+    _set_log(release, log, repositories)
     return len(log)

@@ -169,7 +169,6 @@ def _apply(
     access: OrgAccess, release: Release, changes: ReleaseChanges, new_projects: list[Project], refs_repos: Any
 ) -> None:
     """The writes of an update, in Sentry's order, after everything has been validated."""
-    user_id = access.principal.user_id
     was_released = release.date_released is not None
     actions = _metadata_actions(release, changes)
     if actions:
@@ -178,9 +177,9 @@ def _apply(
     if newly_linked:
         settle_pending_resolutions(release, [int(p.id) for p in newly_linked])
     if changes.commits:
-        set_commits(release, changes.commits, user_id)
+        set_commits(release, changes.commits)
     if changes.refs:
-        set_refs(release, changes.refs, refs_repos, user_id, fetch=not changes.commits)
+        set_refs(release, changes.refs, refs_repos, fetch=not changes.commits)
     elif changes.clear_commits:
         clear_commits(release)
     if release.date_released is not None:

@@ -258,7 +258,8 @@ class CommitAuthor(ReleaseItem, discriminator="commit_author"):
 
 class Commit(ReleaseItem, discriminator="commit"):
     """A commit, shared by every release that contains it; ``resolves`` are the groups its message
-    references ("Fixes PROJ-12"), so resolving a release's groups needs no extra lookup."""
+    references ("Fixes PROJ-12") and ``fixed_groups`` those resolved in it by an issue update, so
+    resolving a release's groups needs no extra lookup."""
 
     id = NumberAttribute()
     org_id = NumberAttribute()
@@ -270,6 +271,7 @@ class Commit(ReleaseItem, discriminator="commit"):
     author_name = UnicodeAttribute(null=True)
     date_added = UTCDateTimeAttribute(default=utcnow)
     resolves = NumberSetAttribute(null=True)
+    fixed_groups = NumberSetAttribute(null=True)  # groups an issue update resolved "in this commit"
     file_count = NumberAttribute(null=True)
 
     @staticmethod
