@@ -120,3 +120,103 @@ def test_an_older_release_linked_later_settles_nothing(flow: Flow) -> None:
     flow.release(first)
     pending = resolution(group_id)
     assert pending is not None and int(pending.status) == GroupResolutionStatus.PENDING
+
+
+def _repo(flow: Flow, name: str) -> None:
+    response = flow.http.post(f"{flow.org_url}/repos/", json={"name": name}, headers=flow.world.headers())
+    assert response.status_code == 201, response.text
+
+
+def test_resolved_in_a_commit_that_a_later_release_ships(flow: Flow) -> None:
+    _repo(flow, "acme/ship")
+    sha = "5" * 40
+    seed = unique("seed")
+    flow.release(seed)
+    flow.put_release(seed, {"commits": [{"id": "4" * 40, "repository": "acme/ship"}]})
+    # the commit exists (a release that does not hold it yet records it as a head commit)
+    holder = unique("holder")
+    flow.release(holder)
+    flow.put_release(
+        holder, {"refs": [{"repository": "acme/ship", "commit": sha, "previousCommit": "4" * 40}]}
+    )
+    open_id = flow.event(unique("ShipError"))
+    resolved_id = flow.event(unique("StaysResolvedError"))
+    in_commit = {
+        "status": "resolved",
+        "statusDetails": {"inCommit": {"commit": sha, "repository": "acme/ship"}},
+    }
+    for group_id in (open_id, resolved_id):
+        response = flow.update(group_id, in_commit)
+        assert response.status_code == 200 and response.json()["status"] == "resolved", response.text
+    # the release already holding the commit (its range) is the one they are resolved in
+    assert resolution(resolved_id).release_version == holder  # type: ignore[union-attr]
+    flow.update(open_id, {"status": "unresolved"})  # reopened before the fix ships again
+    assert status(open_id) == GroupStatus.UNRESOLVED and resolution(open_id) is None
+
+    shipped = unique("shipped")
+    flow.release(shipped)
+    flow.put_release(shipped, {"commits": [{"id": sha, "repository": "acme/ship", "message": "the fix"}]})
+    for group_id in (open_id, resolved_id):
+        fixed = resolution(group_id)
+        assert status(group_id) == GroupStatus.RESOLVED and fixed is not None
+        assert (fixed.release_version, int(fixed.type)) == (shipped, GroupResolutionType.IN_RELEASE)
+    # an older build's event changes nothing; the shipped release's event is a regression
+    title = flow.issue(open_id)["title"].split(":")[0]
+    flow.event(title, release=seed)
+    assert status(open_id) == GroupStatus.RESOLVED
+    flow.event(title, release=shipped)
+    assert status(open_id) == GroupStatus.UNRESOLVED
+
+
+def test_commit_resolutions_are_by_the_commit_author_and_links_follow_the_message(
+    flow: Flow, base_url: str
+) -> None:
+    from shared.accounts.users import create_user
+    from shared.storage.group_people import GroupSubscription
+    from shared.storage.issues import GroupHistory, GroupLink
+
+    author = create_user(unique("dev"), f"{unique('dev')}@example.com")
+    by_short = flow.event(unique("ShortIdError"))
+    by_url = flow.event(unique("UrlError"))
+    short_id = flow.issue(by_short)["shortId"]
+    url = f"{base_url}/organizations/{flow.world.org}/issues/{by_url}/"
+    version = unique("authored")
+    flow.release(version)
+    commit = {
+        "id": "a" * 40,
+        "repository": "acme/authored",
+        "author_email": author.email.upper(),
+        "author_name": "Dev",
+        "message": f"Fixes {short_id}\n\nSee {url}",
+    }
+    flow.put_release(version, {"commits": [commit]})
+    for group_id in (by_short, by_url):
+        assert status(group_id) == GroupStatus.RESOLVED
+        stored = resolution(group_id)
+        assert stored is not None and stored.actor_id == int(author.id)
+        [referenced] = activities(group_id, ActivityType.REFERENCED_IN_COMMIT)
+        assert referenced.user_id == int(author.id) and isinstance(referenced.data["commit"], int)
+        subscription = GroupSubscription.get(*GroupSubscription.key(group_id, int(author.id)))
+        assert subscription.is_active
+        history = [h for h in GroupHistory.query(f"GROUP#{group_id}", GroupHistory.sk.startswith("HISTORY#"))]
+        assert any(h.user_id == int(author.id) for h in history)
+
+    # the message edited to drop the short id: that link goes, the URL's stays
+    edited = {**commit, "message": f"See {url}"}
+    flow.put_release(version, {"commits": [edited]})
+    links = {
+        g: list(GroupLink.query(f"GROUP#{g}", GroupLink.sk.startswith("LINK#"))) for g in (by_short, by_url)
+    }
+    assert links[by_short] == [] and len(links[by_url]) == 1
+
+    # an author no user has: no actor
+    stranger = flow.event(unique("StrangerError"))
+    other = unique("stranger")
+    flow.release(other)
+    flow.put_release(
+        other,
+        {"commits": [{"id": "b" * 40, "repository": "acme/authored", "author_email": "nobody@example.org",
+                      "message": f"Fixes {flow.issue(stranger)['shortId']}"}]},
+    )  # fmt: skip
+    stored = resolution(stranger)
+    assert stored is not None and stored.actor_id is None
