@@ -82,10 +82,11 @@ def _validate(scope: IssueScope, groups: list[Group], update: IssueUpdate) -> _P
     plan = _Plan(update, access.principal.user_id, serialize_user(user) if user is not None else None)
     projects = _projects(scope, groups)
     org_id = int(access.organization.id)
+    features = frozenset(access.organization.features or ())
     if update.status in _RESOLVE_STATUSES:
-        plan.resolve = resolve_target(update, org_id, projects)
+        plan.resolve = resolve_target(update, org_id, projects, features)
     else:
-        validate_status_details(update, org_id, projects)
+        validate_status_details(update, org_id, projects, features)
         if update.status is not None:
             plan.status = status_plan(update, len(groups))
     if update.sent("assignedTo"):

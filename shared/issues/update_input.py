@@ -18,7 +18,9 @@ class CommitTarget:
 @dataclass(frozen=True)
 class StatusDetails:
     in_next_release: bool | None = None
+    in_upcoming_release: bool | None = None
     in_release: str | None = None
+    in_future_release: str | None = None
     in_commit: CommitTarget | None = None
     until_escalating: bool = False
     ignore_duration: int | None = None

@@ -220,3 +220,70 @@ def test_commit_resolutions_are_by_the_commit_author_and_links_follow_the_messag
     )  # fmt: skip
     stored = resolution(stranger)
     assert stored is not None and stored.actor_id is None
+
+
+def test_resolved_in_upcoming_release(flow: Flow) -> None:
+    current = unique("cur")
+    flow.release(current)
+    group_id = flow.event(unique("UpcomingError"), release=current)
+    response = flow.update(group_id, {"status": "resolved", "statusDetails": {"inUpcomingRelease": True}})
+    assert response.status_code == 200, response.text
+    details = response.json()["statusDetails"]
+    assert details["inUpcomingRelease"] is True and details["actor"]["id"] == str(flow.world.owner_id)
+    stored = resolution(group_id)
+    assert stored is not None
+    assert (int(stored.type), int(stored.status)) == (
+        GroupResolutionType.IN_UPCOMING_RELEASE,
+        GroupResolutionStatus.PENDING,
+    )
+    title = flow.issue(group_id)["title"].split(":")[0]
+    flow.event(title, release=current)  # the current build is the old one: no regression
+    assert status(group_id) == GroupStatus.RESOLVED
+
+    upcoming = unique("up")
+    flow.release(upcoming)
+    settled = resolution(group_id)
+    assert settled is not None and (settled.release_version, int(settled.type)) == (upcoming, 0)
+    assert flow.issue(group_id)["statusDetails"]["inRelease"] == upcoming
+    flow.event(title, release=upcoming)
+    assert status(group_id) == GroupStatus.UNRESOLVED
+
+
+def test_resolved_in_future_release(flow: Flow) -> None:
+    from shared.accounts.organizations import find_organization
+    from shared.storage.accounts import Organization
+
+    package = unique("pkg")
+    flow.release(f"{package}@1.0.0")
+    group_id = flow.event(unique("FutureError"), release=f"{package}@1.0.0")
+    future = {"status": "resolved", "statusDetails": {"inFutureRelease": f"{package}@2.0.0"}}
+    refused = flow.update(group_id, future)
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "statusDetails": {"inFutureRelease": ["Your organization does not have access to this feature."]}
+    }
+    find_organization(flow.world.org).update(  # type: ignore[union-attr]
+        actions=[Organization.features.add({"organizations:resolve-in-future-release"})]
+    )
+    bad = flow.update(group_id, {"status": "resolved", "statusDetails": {"inFutureRelease": "2.0"}})
+    assert (
+        bad.status_code == 400
+        and "Invalid semver format" in bad.json()["statusDetails"]["inFutureRelease"][0]
+    )
+    assert status(group_id) == GroupStatus.UNRESOLVED and resolution(group_id) is None
+
+    response = flow.update(group_id, future)
+    assert response.status_code == 200, response.text
+    assert response.json()["statusDetails"]["inFutureRelease"] == f"{package}@2.0.0"
+    title = flow.issue(group_id)["title"].split(":")[0]
+    flow.release(f"{package}@1.5.0")  # not the promised release: still pending
+    flow.event(title, release=f"{package}@1.5.0")
+    assert status(group_id) == GroupStatus.RESOLVED
+    assert int(resolution(group_id).type) == GroupResolutionType.IN_FUTURE_RELEASE  # type: ignore[union-attr]
+
+    flow.release(f"{package}@2.0.0")
+    settled = resolution(group_id)
+    assert settled is not None and settled.release_version == f"{package}@2.0.0"
+    assert int(settled.status) == GroupResolutionStatus.RESOLVED
+    flow.event(title, release=f"{package}@2.0.0")
+    assert status(group_id) == GroupStatus.UNRESOLVED

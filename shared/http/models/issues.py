@@ -78,7 +78,9 @@ class _IgnoreOptions(BaseModel):
 
 class StatusDetailsIn(_IgnoreOptions):
     inNextRelease: Flag = None
+    inUpcomingRelease: Flag = None
     inRelease: str | None = None
+    inFutureRelease: str | None = None
     inCommit: CommitIn | None = None
     ignoreUntilEscalating: Flag = None
     untilEscalating: Flag = None
@@ -138,7 +140,9 @@ class IssueUpdateIn(_IgnoreOptions):
         sd = self.statusDetails
         details = StatusDetails(
             in_next_release=None if sd is None else sd.inNextRelease,
+            in_upcoming_release=None if sd is None else sd.inUpcomingRelease,
             in_release=None if sd is None else sd.inRelease,
+            in_future_release=None if sd is None else sd.inFutureRelease,
             in_commit=None if sd is None or sd.inCommit is None else CommitTarget(**sd.inCommit.model_dump()),
             until_escalating=bool(sd is not None and (sd.ignoreUntilEscalating or sd.untilEscalating)),
             ignore_duration=duration,
