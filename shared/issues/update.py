@@ -39,13 +39,16 @@ from shared.issues.review import plan_inbox
 from shared.issues.share import plan_share
 from shared.issues.state import GroupState, load_states, reload_groups
 from shared.issues.status_update import StatusPlan, plan_status, status_plan
-from shared.issues.update_input import IssueUpdate
+from shared.issues.update_input import ASSIGNED_BY_CHOICES, IssueUpdate
 from shared.serializers.accounts import serialize_user
+from shared.serializers.activities import latest_activities
 from shared.storage.base import utcnow
 from shared.storage.issues import Group
 from shared.storage.releases import Commit
 
 MAX_ATTEMPTS = 5
+# Sentry answers a one-group resolution in a release with the group's activity feed.
+_ACTIVITY_KINDS = {"next_release", "upcoming_release", "release"}
 _RESOLVE_STATUSES = {"resolved", "resolvedInNextRelease"}
 
 
@@ -127,6 +130,7 @@ def _plan_group(plan: _Plan, state: GroupState, result: dict[str, Any]) -> Group
     if plan.assign:
         plan_assignment(state, change, plan.assignee, actor_id)
         result["assignedTo"] = plan.assignee.serialize() if plan.assignee else None
+        result["assignedBy"] = update.assigned_by if update.assigned_by in ASSIGNED_BY_CHOICES else None
     if actor_id is not None:
         _plan_user_marks(plan, state, change, result)
     if update.is_public is not None:
@@ -176,6 +180,8 @@ def update_groups(scope: IssueScope, groups: list[Group], update: IssueUpdate) -
         raise Conflict("The issues changed while being updated; please try again.")
     if update.merge and len(groups) > 1:
         result["merge"] = merge_groups(groups, plan.actor_id)
+    if len(groups) == 1 and plan.resolve is not None and plan.resolve.kind in _ACTIVITY_KINDS:
+        result["activity"] = latest_activities(int(groups[0].id))
     return UpdateOutcome(200, result)
 
 

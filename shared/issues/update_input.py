@@ -8,6 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Where an assignment came from, as Sentry keeps it: one of these, else none.
+ASSIGNED_BY_CHOICES = ("assignee_selector", "suggested_assignee")
+ASSIGNED_BY_DEFAULT = "assignee_selector"
+
 
 @dataclass(frozen=True)
 class CommitTarget:
@@ -58,6 +62,7 @@ class IssueUpdate:
     merge: bool | None = None
     discard: bool | None = None
     assigned_to: str | None = None
+    assigned_by: str | None = None
     priority: str | None = None
     echo: dict[str, Any] = field(default_factory=dict)
 
