@@ -42,6 +42,20 @@ def get_org_issue(org: str, issue_id: str) -> Any:
     return _serialized(scope, [group])[0]
 
 
+@app.get("/api/0/organizations/<org>/shortids/<short_id>")
+def get_short_id(org: str, short_id: str) -> Any:
+    """Sentry's short-id lookup: where the issue lives, and the issue itself."""
+    scope, group = find_issue(principal(app), short_id, org, EVENT_READ)
+    serialized = _serialized(scope, [group])[0]
+    return {
+        "organizationSlug": scope.access.organization.slug,
+        "projectSlug": serialized["project"]["slug"],
+        "groupId": str(int(group.id)),
+        "group": serialized,
+        "shortId": serialized["shortId"],
+    }
+
+
 @app.get("/api/0/organizations/<org>/issues")
 def list_org_issues(org: str) -> Any:
     return _list(request_scope(org_access(app, org), EVENT_READ, None, query_values(app, "project")))

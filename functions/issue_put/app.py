@@ -45,13 +45,23 @@ def _answer(outcome: UpdateOutcome) -> Response:
 @app.put("/api/0/issues/<issue_id>")
 def put_issue(issue_id: str, body: Annotated[IssueUpdateIn | None, Body()] = None) -> Any:
     """Sentry's GroupDetailsEndpoint.put: the updated group, serialized (204 after a discard)."""
-    scope, group = find_issue(principal(app), issue_id, None, EVENT_WRITE)
+    return _put_one(find_issue(principal(app), issue_id, None, EVENT_WRITE), body)
+
+
+def _put_one(found: tuple[IssueScope, Group], body: IssueUpdateIn | None) -> Any:
+    scope, group = found
     outcome = update_groups(scope, [group], _update(body))
     if outcome.status_code != 200:
         return _answer(outcome)
     fresh = get_group(int(group.id)) or group
     view = group_views(scope.access.organization, scope.projects, [fresh], scope.access.principal.user_id)[0]
     return serialize_group(view)
+
+
+@app.put("/api/0/organizations/<org>/issues/<issue_id>")
+def put_org_issue(org: str, issue_id: str, body: Annotated[IssueUpdateIn | None, Body()] = None) -> Any:
+    """The single-issue PUT addressed within an organization (numeric id or short id)."""
+    return _put_one(find_issue(principal(app), issue_id, org, EVENT_WRITE), body)
 
 
 @app.put("/api/0/organizations/<org>/issues")
@@ -72,6 +82,13 @@ def put_project_issues(org: str, project: str, body: Annotated[IssueUpdateIn | N
 def delete_issue(issue_id: str) -> Any:
     """202: the issue is gone from every read at once and deleted by the worker after the delay."""
     _, group = find_issue(principal(app), issue_id, None, EVENT_ADMIN)
+    delete_issues([group])
+    return Response(status_code=202, body="")
+
+
+@app.delete("/api/0/organizations/<org>/issues/<issue_id>")
+def delete_org_issue(org: str, issue_id: str) -> Any:
+    _, group = find_issue(principal(app), issue_id, org, EVENT_ADMIN)
     delete_issues([group])
     return Response(status_code=202, body="")
 

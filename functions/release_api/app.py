@@ -1,4 +1,5 @@
-"""Releases: create (idempotent upsert), list, read, delete, commits, previous-with-commits."""
+"""Releases: create (idempotent upsert), list, read, delete, commits, changed files,
+previous-with-commits, deploys."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from shared.http.errors import json_response
 from shared.http.handler import lambda_handler
+from shared.http.models.deploys import DeployCreate
 from shared.http.models.releases import ReleaseCreate
 from shared.http.offset_pagination import paginate_offset
-from shared.http.request import org_access, query_value
+from shared.http.request import org_access, query_value, query_values
+from shared.issues.lookup import parse_ids
 from shared.projects.service import get_project
+from shared.releases.commit_files import release_file_changes
+from shared.releases.deploys import create_deploy, list_deploys
+from shared.releases.details import release_details
 from shared.releases.service import (
     ReleaseListing,
     create_release,
@@ -21,7 +27,12 @@ from shared.releases.service import (
     previous_with_commits,
     release_commits,
 )
-from shared.serializers.releases import serialize_release, serialize_release_commit
+from shared.serializers.releases import (
+    serialize_commit_file,
+    serialize_deploy,
+    serialize_release,
+    serialize_release_commit,
+)
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -55,7 +66,8 @@ def list_project_releases(org: str, project: str) -> Any:
 
 @app.get("/api/0/organizations/<org>/releases/<version>")
 def get_release_details(org: str, version: str) -> Any:
-    return serialize_release(get_release(org_access(app, org), version))
+    params = app.current_event.multi_value_query_string_parameters or {}
+    return serialize_release(release_details(org_access(app, org), version, params))
 
 
 @app.delete("/api/0/organizations/<org>/releases/<version>")
@@ -70,6 +82,13 @@ def list_release_commits(org: str, version: str) -> Any:
     return [serialize_release_commit(row) for row in rows]
 
 
+@app.get("/api/0/organizations/<org>/releases/<version>/commitfiles")
+def list_release_commit_files(org: str, version: str) -> Any:
+    _, rows = release_commits(org_access(app, org), version)
+    changes = release_file_changes(rows)
+    return paginate_offset(app, iter(changes), lambda page: [serialize_commit_file(c, r) for c, r in page])
+
+
 @app.get("/api/0/organizations/<org>/releases/<version>/previous-with-commits")
 def get_previous_with_commits(org: str, version: str) -> Any:
     access = org_access(app, org)
@@ -77,6 +96,19 @@ def get_previous_with_commits(org: str, version: str) -> Any:
     if previous is None:
         return {}
     return serialize_release(get_release(access, previous.version))
+
+
+@app.post("/api/0/organizations/<org>/releases/<version>/deploys")
+def post_deploy(org: str, version: str, body: DeployCreate) -> Any:
+    deploy = create_deploy(org_access(app, org), version, body.to_input())
+    return json_response(201, serialize_deploy(deploy))
+
+
+@app.get("/api/0/organizations/<org>/releases/<version>/deploys")
+def get_deploys(org: str, version: str) -> Any:
+    access = org_access(app, org)
+    deploys = list_deploys(access, version, parse_ids(query_values(app, "project"), "project"))
+    return paginate_offset(app, iter(deploys), lambda page: [serialize_deploy(d) for d in page])
 
 
 handler = lambda_handler(app)

@@ -7,6 +7,7 @@ from pynamodb.exceptions import DoesNotExist
 from shared.errors import Conflict
 from shared.snowflake import IdCollision, save_with_snowflake_id
 from shared.storage.accounts import Pointer, User
+from shared.storage.base import batch_get
 from shared.storage.unique import KeyTaken, create_unique
 
 
@@ -44,3 +45,15 @@ def find_user_by_name_or_email(value: str) -> User | None:
             continue
         return User.get(pointer.target_pk, pointer.target_sk)
     return None
+
+
+def user_ids_by_email(emails: list[str]) -> dict[str, int]:
+    """The users whose primary email is each of ``emails`` (case-insensitive), keyed by the email as
+    given; one BatchGetItem of the email pointers per 100 emails."""
+    wanted = {email.lower(): email for email in emails if email}
+    pointers = batch_get(Pointer, [User.email_key(e) for e in sorted(wanted)])
+    found: dict[str, int] = {}
+    for pointer in pointers:
+        lowered = pointer.pk.removeprefix("USEREMAIL#")
+        found[wanted[lowered]] = int(pointer.target_pk.removeprefix("USER#"))
+    return found

@@ -16,6 +16,7 @@ Hash states (decision 16 and the deletion pipeline):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from pynamodb.exceptions import UpdateError
 
@@ -28,11 +29,11 @@ from shared.issues.event_counts import record_event
 from shared.issues.groups import HashTaken, create_group
 from shared.issues.regression import regress_group
 from shared.issues.unsnooze import unsnooze_if_over
+from shared.releases.release_events import record_release_event
 from shared.storage.accounts import ProjectKey
 from shared.storage.base import condition_failed
 from shared.storage.group_state import GroupHash, GroupTombstone
 from shared.storage.issues import Group, status_index_sk
-from shared.storage.releases import Release
 
 # Statuses an event is counted on; the others are on their way out (deletion, merge).
 LIVE_STATUSES = (GroupStatus.UNRESOLVED, GroupStatus.RESOLVED, GroupStatus.IGNORED, GroupStatus.REPROCESSING)
@@ -75,6 +76,7 @@ def process_event(key: ProjectKey, event: Event) -> Outcome:
             group = _count_on_group(int(hash_row.group_id), event)
             if group is not None:
                 record_event(int(group.id), event.timestamp, event.user_hash)
+                _known_release(project.org_id, event.release, event.timestamp)
                 return Outcome(
                     event.event_id, hash_value, int(group.id), transition=_transition(group, event)
                 )
@@ -85,7 +87,7 @@ def process_event(key: ProjectKey, event: Event) -> Outcome:
                 event.title,
                 culprit=event.culprit,
                 level=event.level,
-                first_release_version=_known_release(project.org_id, event.release),
+                first_release_version=_known_release(project.org_id, event.release, event.timestamp),
                 first_seen=event.timestamp,
                 data={"type": event.type, "metadata": event.metadata},
                 hash_value=hash_value,
@@ -171,13 +173,10 @@ def _transition(group: Group, event: Event) -> str | None:
     return None
 
 
-def _known_release(org_id: int, version: str | None) -> str | None:
-    """The event's release if the releases table has it: a group's first release must be a real
-    release (it counts in the release's ``new_groups``); ingestion does not create releases."""
+def _known_release(org_id: int, version: str | None, timestamp: datetime) -> str | None:
+    """The event's release if the releases table has it, with the event counted on it (its first
+    and last event): a group's first release must be a real release (it counts in the release's
+    ``new_groups``); ingestion does not create releases."""
     if not version:
         return None
-    try:
-        Release.get(*Release.key(org_id, version))
-    except Release.DoesNotExist:
-        return None
-    return version
+    return version if record_release_event(org_id, version, timestamp) else None

@@ -22,7 +22,7 @@ from shared.issues.enums import ActivityType, GroupHistoryStatus, GroupSubscript
 from shared.issues.history import new_group_history
 from shared.issues.state import GroupState
 from shared.storage.accounts import OrganizationMember, Pointer, Project, Team, User
-from shared.storage.base import utcnow
+from shared.storage.base import batch_get, utcnow
 from shared.storage.group_people import GroupAssignee, GroupSubscription
 from shared.storage.issues import IssueItem
 
@@ -108,16 +108,23 @@ def subscription(
     )
 
 
-def _previous_assigned_subscription(state: GroupState) -> GroupSubscription | None:
-    """The previous user assignee's subscription, when it exists only because of the assignment."""
+def _previous_assigned_subscriptions(state: GroupState) -> list[GroupSubscription]:
+    """The subscriptions that exist only because of the previous assignment: the previous user's, or
+    each member's of the previous team (one BatchGetItem; a team costs one Query of its members)."""
     previous = state.assignee
-    if previous is None or previous.user_id is None:
-        return None
-    try:
-        row = GroupSubscription.get(*GroupSubscription.key(int(state.group.id), int(previous.user_id)))
-    except DoesNotExist:
-        return None
-    return row if int(row.reason) == GroupSubscriptionReason.ASSIGNED else None
+    if previous is None:
+        return []
+    if previous.user_id is not None:
+        user_ids = [int(previous.user_id)]
+    elif previous.team_id is not None:
+        team_id = int(previous.team_id)
+        members = _members(int(state.group.org_id))
+        user_ids = [int(m.user_id) for m in members if team_id in {int(t) for t in m.team_ids or ()}]
+    else:
+        return []
+    keys = [GroupSubscription.key(int(state.group.id), u) for u in user_ids]
+    rows = batch_get(GroupSubscription, keys, consistent_read=True)
+    return [row for row in rows if int(row.reason) == GroupSubscriptionReason.ASSIGNED]
 
 
 def _assignee_unchanged(state: GroupState) -> Any:
@@ -136,8 +143,7 @@ def plan_assignment(
     if (current.actor if current else None) == (assignee.actor if assignee else None):
         return
     now = utcnow()
-    stale = _previous_assigned_subscription(state)
-    if stale is not None:
+    for stale in _previous_assigned_subscriptions(state):
         change.unmark(stale)
     if assignee is None:
         assert current is not None

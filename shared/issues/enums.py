@@ -124,6 +124,7 @@ class GroupResolutionType(IntEnum):
     IN_RELEASE = 0
     IN_NEXT_RELEASE = 1
     IN_UPCOMING_RELEASE = 2
+    IN_FUTURE_RELEASE = 3
 
 
 class GroupResolutionStatus(IntEnum):

@@ -4,7 +4,8 @@ merge_groups task, decision 15).
 The request only marks the children PENDING_MERGE (they leave every list at once), logs MERGE on
 the parent and queues a merge job on the deletion queue. The job moves what must survive into the
 parent (hashes, so later events land there; hourly counts and times_seen, summed; activities and
-links), then deletes the children through the deletion pipeline. Each move is written so that a
+links; the assignee, subscriptions, bookmarks, seen marks and share where the parent has none),
+then deletes the children through the deletion pipeline. Each move is written so that a
 redelivered or resumed job never counts anything twice."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import uuid
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 
 from shared.errors import BadRequest
 from shared.issues.activity import new_activity
@@ -31,6 +32,7 @@ from shared.issues.deletion import (
 from shared.issues.enums import GONE_STATUSES, ActivityType, GroupStatus
 from shared.issues.transaction import transaction
 from shared.storage.base import cancelled_by_condition, condition_failed, utcnow
+from shared.storage.group_people import GroupAssignee, GroupBookmark, GroupSeen, GroupShare, GroupSubscription
 from shared.storage.group_state import GroupHash, GroupHashRef, GroupHourlyCount
 from shared.storage.issues import Activity, Group, GroupLink, IssueItem, group_pk, status_index_sk
 
@@ -120,6 +122,7 @@ def _move_into(child: Group, parent: Group) -> None:
     _move_times_seen(child, parent)
     _copy_rows(child, parent, Activity, "ACTIVITY#")
     _copy_rows(child, parent, GroupLink, "LINK#")
+    _move_people(child, parent)
 
 
 def _move_hashes(child: Group, parent: Group) -> None:
@@ -201,6 +204,43 @@ def _widen(parent: Group, actions: list, condition: Any) -> None:
     except UpdateError as error:
         if not condition_failed(error):
             raise
+
+
+# Per-user rows the parent takes over where it has none of that user's (Sentry keeps the parent's).
+_PER_USER_ROWS = (
+    (GroupSubscription, "SUBSCRIPTION#"),
+    (GroupBookmark, "BOOKMARK#"),
+    (GroupSeen, "SEEN#"),
+)
+
+
+def _move_people(child: Group, parent: Group) -> None:
+    """The child's assignee and share go to the parent when it has none; its subscriptions,
+    bookmarks and seen marks for users the parent has none of. Conditional puts for the single
+    rows, one Query per kind of row (and one of the parent's when the child has any), batch writes
+    for the rest; a rerun finds the parent's rows and writes nothing twice."""
+    child_pk, parent_pk = group_pk(int(child.id)), group_pk(int(parent.id))
+    for model, sk in ((GroupAssignee, GroupAssignee.key(0)[1]), (GroupShare, GroupShare.key(0)[1])):
+        try:
+            row = model.get(child_pk, sk, consistent_read=True)
+        except DoesNotExist:
+            continue
+        row.pk = parent_pk
+        try:
+            row.save(condition=IssueItem.pk.does_not_exist())
+        except PutError as error:
+            if not condition_failed(error):
+                raise
+    for model, prefix in _PER_USER_ROWS:
+        rows = list(model.query(child_pk, model.sk.startswith(prefix), consistent_read=True))
+        if not rows:
+            continue
+        taken = {r.sk for r in model.query(parent_pk, model.sk.startswith(prefix), consistent_read=True)}
+        with model.batch_write() as batch:
+            for row in rows:
+                if row.sk not in taken:
+                    row.pk = parent_pk
+                    batch.save(row)
 
 
 def _copy_rows(child: Group, parent: Group, model: type[Activity] | type[GroupLink], prefix: str) -> None:

@@ -23,7 +23,8 @@ from shared.issues.enums import (
     GroupSubStatus,
 )
 from shared.issues.event_transitions import Transition, apply_transition
-from shared.releases.ordering import follows_semver, is_newer
+from shared.issues.pending_resolutions import fulfils_future_version
+from shared.releases.ordering import follows_semver, is_newer, semver_key
 from shared.storage.issues import Group, GroupResolution
 
 
@@ -37,12 +38,22 @@ def resolution_covers(
     if not release_version:
         return True  # from "no release" to "some release": the event must be from an older build
     resolved_in = resolution.release_version
+    if int(resolution.type) == GroupResolutionType.IN_FUTURE_RELEASE:
+        # not released yet: only a build older than the promised version is explained by it
+        return not fulfils_future_version(release_version, resolved_in) and _is_older(
+            release_version, resolved_in
+        )
     if release_version == resolved_in:
         # resolved *in* this release yet seen in it: the fix did not hold; *next* release: old build
         return int(resolution.type) != GroupResolutionType.IN_RELEASE
     newer = is_newer(int(group.org_id), release_version, resolved_in, semver_order)
     # Unknown order (a release not stored): Sentry would have just created it, making it the newest.
     return newer is False
+
+
+def _is_older(version: str, than: str) -> bool:
+    mine, theirs = semver_key(version), semver_key(than)
+    return mine is not None and theirs is not None and mine < theirs
 
 
 def regress_group(group: Group, event_id: str, release_version: str | None, when: datetime) -> bool:

@@ -24,22 +24,38 @@ _GROUP_UPDATE = 3
 
 
 def resolve_groups_in_release(
-    groups: list[Group], release_version: str, release_id: int | None, actor_id: int | None = None
+    groups: list[Group],
+    release_version: str,
+    release_id: int | None,
+    actor_id: int | None = None,
+    actors: dict[int, int | None] | None = None,
 ) -> list[Group]:
     """Resolve each resolvable group in the release; returns those resolved (updated in place).
+    ``actors`` names the actor of each group (by id) where it differs from ``actor_id``.
 
     One TransactWriteItems per group: the resolution (replacing any earlier one), the status change
     (conditional on the group still being resolvable, so a concurrent resolver wins cleanly), the
     inbox removal (action RESOLVED writes nothing else) and the RESOLVED history row. A group is
-    never half-resolved."""
-    resolvable = [g for g in groups if int(g.status) in RESOLVABLE_STATUSES]
-    return [g for g in resolvable if _resolve(g, release_version, release_id, actor_id)]
+    never half-resolved. A group already resolved gets the in-release resolution row alone (one
+    PutItem), as Sentry applies it to every linked group: regressions then judge by this release."""
+    actors = actors or {}
+    resolved = []
+    for group in groups:
+        actor = actors.get(int(group.id), actor_id)
+        resolution = _in_release(group, release_version, release_id, actor)
+        if int(group.status) in RESOLVABLE_STATUSES:
+            if _resolve(group, resolution, actor):
+                resolved.append(group)
+        elif int(group.status) == GroupStatus.RESOLVED:
+            resolution.save()
+    return resolved
 
 
-def _resolve(group: Group, release_version: str, release_id: int | None, actor_id: int | None) -> bool:
-    now = utcnow()
+def _in_release(
+    group: Group, release_version: str, release_id: int | None, actor_id: int | None
+) -> GroupResolution:
     pk, sk = GroupResolution.key(int(group.id))
-    resolution = GroupResolution(
+    return GroupResolution(
         pk=pk,
         sk=sk,
         type=int(GroupResolutionType.IN_RELEASE),
@@ -47,8 +63,12 @@ def _resolve(group: Group, release_version: str, release_id: int | None, actor_i
         release_version=release_version,
         release_id=release_id,
         actor_id=actor_id,
-        datetime=now,
+        datetime=utcnow(),
     )
+
+
+def _resolve(group: Group, resolution: GroupResolution, actor_id: int | None) -> bool:
+    now = resolution.datetime
     actions = [*group.status_actions(GroupStatus.RESOLVED, None), Group.resolved_at.set(now)]
     try:
         with transaction() as write:

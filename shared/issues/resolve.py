@@ -26,10 +26,12 @@ from shared.issues.enums import (
     GroupStatus,
 )
 from shared.issues.history import new_group_history
+from shared.issues.pending_resolutions import future_index_pk, pending_index_pk, pending_index_sk
 from shared.issues.state import GroupState
 from shared.issues.update_input import IssueUpdate
 from shared.releases.commit_releases import latest_release_with_commit
-from shared.releases.ordering import follows_semver, greatest_semver_version, project_versions
+from shared.releases.ordering import follows_semver, greatest_semver_version, project_versions, semver_key
+from shared.releases.versions import is_valid_version
 from shared.serializers.dates import format_datetime
 from shared.storage.accounts import Project
 from shared.storage.base import utcnow
@@ -38,6 +40,17 @@ from shared.storage.releases import Commit, Release, Repository
 
 NO_RELEASE = "No release data present in the system to form a basis for 'Next Release'"
 UNKNOWN_RELEASE = "Unable to find a release with the given version."
+FUTURE_RELEASE_FEATURE = "organizations:resolve-in-future-release"
+NO_FEATURE = "Your organization does not have access to this feature."
+INVALID_VERSION = "Invalid release version format. Please use a valid version."
+INVALID_SEMVER = "Invalid semver format. Please use format: package@major.minor.patch[-prerelease][+build]"
+
+
+# Resolutions that wait for a later release, by the kind of target.
+PENDING_KINDS = {
+    "next_release": GroupResolutionType.IN_NEXT_RELEASE,
+    "upcoming_release": GroupResolutionType.IN_UPCOMING_RELEASE,
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,7 @@ class ResolveTarget:
     release: Release | None = None
     commit: Commit | None = None
     repository: Repository | None = None
+    future_version: str | None = None
 
 
 def latest_release(project: Project) -> Release | None:
@@ -80,15 +94,36 @@ def _release_in_project(org_id: int, version: str, project: Project) -> Release 
     return release if release.links_project(int(project.id)) else None
 
 
-def validate_status_details(update: IssueUpdate, org_id: int, projects: list[Project]) -> dict[str, Any]:
+def _future_version(version: str, features: frozenset[str]) -> str:
+    """``inFutureRelease``: the feature, a valid version, and a semantic one (``package@1.2.3``)."""
+    if FUTURE_RELEASE_FEATURE not in features:
+        raise ValidationFailed({"statusDetails": {"inFutureRelease": [NO_FEATURE]}})
+    if not is_valid_version(version):
+        raise ValidationFailed({"statusDetails": {"inFutureRelease": [INVALID_VERSION]}})
+    if "@" not in version or semver_key(version) is None:
+        raise ValidationFailed({"statusDetails": {"inFutureRelease": [INVALID_SEMVER]}})
+    return version
+
+
+def validate_status_details(
+    update: IssueUpdate, org_id: int, projects: list[Project], features: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """StatusDetailsValidator's database checks, per project: what the validator resolved to."""
     details = update.status_details
     found: dict[str, Any] = {}
+    if details.in_future_release is not None:
+        found["future"] = _future_version(details.in_future_release, features)
     for project in projects:
         if details.in_next_release is not None:
             found["next"] = latest_release(project)
             if found["next"] is None:
                 raise ValidationFailed({"statusDetails": {"inNextRelease": [NO_RELEASE]}})
+        if details.in_upcoming_release:
+            found["upcoming"] = latest_release(project)
+            if found["upcoming"] is None:
+                raise ValidationFailed({"statusDetails": {"inUpcomingRelease": [NO_RELEASE]}})
+        if "future" in found:
+            found["future_release"] = _release_in_project(org_id, found["future"], project)
         if details.in_release is not None:
             if details.in_release == "latest":
                 release = latest_release(project)
@@ -120,15 +155,22 @@ def _find_commit(org_id: int, repository_name: str, commit_key: str) -> tuple[Re
     return repository, commit
 
 
-def resolve_target(update: IssueUpdate, org_id: int, projects: list[Project]) -> ResolveTarget:
-    """The branch of Sentry's table for this update (precedence: next release, release, commit, now)."""
-    found = validate_status_details(update, org_id, projects)
+def resolve_target(
+    update: IssueUpdate, org_id: int, projects: list[Project], features: frozenset[str] = frozenset()
+) -> ResolveTarget:
+    """The branch of Sentry's table for this update (precedence: next release, upcoming release,
+    release, future release, commit, now)."""
+    found = validate_status_details(update, org_id, projects, features)
     details = update.status_details
     kind = "now"
     if update.status == "resolvedInNextRelease" or details.in_next_release:
         kind = "next_release"
+    elif details.in_upcoming_release:
+        kind = "upcoming_release"
     elif details.in_release is not None:
         kind = "release"
+    elif "future" in found:
+        kind = "future_release"
     elif details.in_commit is not None:
         kind = "commit"
     if kind == "now":
@@ -140,8 +182,15 @@ def resolve_target(update: IssueUpdate, org_id: int, projects: list[Project]) ->
         if release is None:
             raise ValidationFailed({"statusDetails": {"inNextRelease": [NO_RELEASE]}})
         return ResolveTarget(kind, release=release)
+    if kind == "upcoming_release":
+        return ResolveTarget(kind, release=found["upcoming"])
     if kind == "release":
         return ResolveTarget(kind, release=found["release"])
+    if kind == "future_release":
+        # A future release that already exists is simply the release to resolve in.
+        if found.get("future_release") is not None:
+            return ResolveTarget("release", release=found["future_release"])
+        return ResolveTarget(kind, future_version=found["future"])
     repository, commit = found["commit"]
     release = latest_release_with_commit(int(commit.id), int(projects[0].id))
     return ResolveTarget(kind, release=release, commit=commit, repository=repository)
@@ -159,6 +208,10 @@ def serialize_commit(commit: Commit, repository: Repository) -> dict[str, Any]:
 def status_details(target: ResolveTarget, actor: dict[str, Any] | None) -> dict[str, Any]:
     if target.kind == "next_release":
         return {"inNextRelease": True, "actor": actor}
+    if target.kind == "upcoming_release":
+        return {"inUpcomingRelease": True, "actor": actor}
+    if target.kind == "future_release":
+        return {"inFutureRelease": target.future_version, "actor": actor}
     if target.kind == "release" and target.release is not None:
         return {"inRelease": target.release.version, "actor": actor}
     if target.kind == "commit" and target.commit is not None and target.repository is not None:
@@ -179,19 +232,41 @@ def plan_resolve(state: GroupState, change: GroupChange, target: ResolveTarget, 
     change.delete(GroupInbox(*GroupInbox.key(int(group.id))))
     activity_type, history, data, ident = ActivityType.SET_RESOLVED, GroupHistoryStatus.RESOLVED, {}, None
     release = target.release
-    if release is not None:
-        pending = target.kind == "next_release"
+    if target.future_version is not None:
         pk, sk = GroupResolution.key(int(group.id))
         change.put(
             GroupResolution(
                 pk=pk,
                 sk=sk,
-                type=int(GroupResolutionType.IN_NEXT_RELEASE if pending else GroupResolutionType.IN_RELEASE),
+                type=int(GroupResolutionType.IN_FUTURE_RELEASE),
+                status=int(GroupResolutionStatus.PENDING),
+                release_version=target.future_version,
+                actor_id=actor_id,
+                datetime=now,
+                gsi2pk=future_index_pk(int(group.project_id)),
+                gsi2sk=f"{int(group.id):020d}",
+            )
+        )
+        activity_type, history = (
+            ActivityType.SET_RESOLVED_IN_RELEASE,
+            GroupHistoryStatus.SET_RESOLVED_IN_RELEASE,
+        )
+        data = {"version": "", "future_release_version": target.future_version}
+    elif release is not None:
+        pending = target.kind in PENDING_KINDS
+        pk, sk = GroupResolution.key(int(group.id))
+        change.put(
+            GroupResolution(
+                pk=pk,
+                sk=sk,
+                type=int(PENDING_KINDS.get(target.kind, GroupResolutionType.IN_RELEASE)),
                 status=int(GroupResolutionStatus.PENDING if pending else GroupResolutionStatus.RESOLVED),
                 release_version=release.version,
                 release_id=int(release.id),
                 actor_id=actor_id,
                 datetime=now,
+                gsi2pk=pending_index_pk(int(group.project_id)) if pending else None,
+                gsi2sk=pending_index_sk(release, int(group.id)) if pending else None,
             )
         )
         activity_type, history = (

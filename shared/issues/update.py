@@ -39,12 +39,16 @@ from shared.issues.review import plan_inbox
 from shared.issues.share import plan_share
 from shared.issues.state import GroupState, load_states, reload_groups
 from shared.issues.status_update import StatusPlan, plan_status, status_plan
-from shared.issues.update_input import IssueUpdate
+from shared.issues.update_input import ASSIGNED_BY_CHOICES, IssueUpdate
 from shared.serializers.accounts import serialize_user
+from shared.serializers.activities import latest_activities
 from shared.storage.base import utcnow
 from shared.storage.issues import Group
+from shared.storage.releases import Commit
 
 MAX_ATTEMPTS = 5
+# Sentry answers a one-group resolution in a release with the group's activity feed.
+_ACTIVITY_KINDS = {"next_release", "upcoming_release", "release"}
 _RESOLVE_STATUSES = {"resolved", "resolvedInNextRelease"}
 
 
@@ -81,10 +85,11 @@ def _validate(scope: IssueScope, groups: list[Group], update: IssueUpdate) -> _P
     plan = _Plan(update, access.principal.user_id, serialize_user(user) if user is not None else None)
     projects = _projects(scope, groups)
     org_id = int(access.organization.id)
+    features = frozenset(access.organization.features or ())
     if update.status in _RESOLVE_STATUSES:
-        plan.resolve = resolve_target(update, org_id, projects)
+        plan.resolve = resolve_target(update, org_id, projects, features)
     else:
-        validate_status_details(update, org_id, projects)
+        validate_status_details(update, org_id, projects, features)
         if update.status is not None:
             plan.status = status_plan(update, len(groups))
     if update.sent("assignedTo"):
@@ -125,6 +130,7 @@ def _plan_group(plan: _Plan, state: GroupState, result: dict[str, Any]) -> Group
     if plan.assign:
         plan_assignment(state, change, plan.assignee, actor_id)
         result["assignedTo"] = plan.assignee.serialize() if plan.assignee else None
+        result["assignedBy"] = update.assigned_by if update.assigned_by in ASSIGNED_BY_CHOICES else None
     if actor_id is not None:
         _plan_user_marks(plan, state, change, result)
     if update.is_public is not None:
@@ -174,11 +180,17 @@ def update_groups(scope: IssueScope, groups: list[Group], update: IssueUpdate) -
         raise Conflict("The issues changed while being updated; please try again.")
     if update.merge and len(groups) > 1:
         result["merge"] = merge_groups(groups, plan.actor_id)
+    if len(groups) == 1 and plan.resolve is not None and plan.resolve.kind in _ACTIVITY_KINDS:
+        result["activity"] = latest_activities(int(groups[0].id))
     return UpdateOutcome(200, result)
 
 
 def _after_write(plan: _Plan, written: list[GroupChange]) -> None:
-    """Archived until escalating: the forecast is stored once the group is archived."""
+    """Resolved in a commit: the commit remembers the groups, so the release that ships it resolves
+    them. Archived until escalating: the forecast is stored once the group is archived."""
+    target = plan.resolve
+    if target is not None and target.commit is not None and written:
+        target.commit.update(actions=[Commit.fixed_groups.add({int(c.group.id) for c in written})])
     status = plan.status
     if (
         status is None

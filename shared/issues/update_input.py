@@ -8,6 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Where an assignment came from, as Sentry keeps it: one of these, else none.
+ASSIGNED_BY_CHOICES = ("assignee_selector", "suggested_assignee")
+ASSIGNED_BY_DEFAULT = "assignee_selector"
+
 
 @dataclass(frozen=True)
 class CommitTarget:
@@ -18,7 +22,9 @@ class CommitTarget:
 @dataclass(frozen=True)
 class StatusDetails:
     in_next_release: bool | None = None
+    in_upcoming_release: bool | None = None
     in_release: str | None = None
+    in_future_release: str | None = None
     in_commit: CommitTarget | None = None
     until_escalating: bool = False
     ignore_duration: int | None = None
@@ -56,6 +62,7 @@ class IssueUpdate:
     merge: bool | None = None
     discard: bool | None = None
     assigned_to: str | None = None
+    assigned_by: str | None = None
     priority: str | None = None
     echo: dict[str, Any] = field(default_factory=dict)
 

@@ -38,6 +38,7 @@ class CommitData:
     author_email: str | None = None
     author_name: str | None = None
     timestamp: datetime | None = None
+    file_count: int | None = None
 
 
 def _index_keys(repository_id: int, date: datetime, key: str) -> tuple[str, str]:
@@ -62,6 +63,7 @@ def _new_commit(org_id: int, commit_id: int, data: CommitData) -> Commit:
         author_email=data.author_email,
         author_name=data.author_name,
         date_added=date,
+        file_count=data.file_count,
     )
 
 
@@ -74,6 +76,7 @@ def _apply_changes(commit: Commit, data: CommitData) -> bool:
         ("author_email", data.author_email),
         ("author_name", data.author_name),
         ("date_added", data.timestamp),
+        ("file_count", data.file_count),
     ):
         if value is not None and getattr(commit, field) != value:
             setattr(commit, field, value)

@@ -14,13 +14,17 @@ from datetime import UTC, datetime
 
 from pynamodb.exceptions import UpdateError
 
+from shared.accounts.users import user_ids_by_email
+from shared.config import settings
 from shared.errors import Conflict
-from shared.issues.commit_links import link_commit_to_groups
+from shared.issues.commit_links import link_commit_to_groups, unlink_commit_from_groups
+from shared.issues.enums import GONE_STATUSES
 from shared.issues.groups import find_groups_by_short_ids
 from shared.issues.resolution import resolve_groups_in_release
 from shared.releases.authors import author_email, get_or_create_authors
+from shared.releases.commit_files import merged_patch_set, store_file_changes
 from shared.releases.commit_store import CommitData, get_or_create_commits, stored_message
-from shared.releases.references import is_skipped, referenced_short_ids
+from shared.releases.references import is_skipped, referenced_issue_ids, referenced_short_ids
 from shared.releases.repositories import get_or_create_repositories
 from shared.storage.base import BATCH_WRITE_LIMIT, batch_get, chunked, condition_failed
 from shared.storage.issues import Group, group_pk
@@ -77,25 +81,38 @@ def _write(rows: list[ReleaseItem], deletes: list[ReleaseItem]) -> None:
                     batch.save(row)
 
 
-def _link_references(
-    org_id: int, commits: list[Commit], messages: dict[tuple[int, str], str | None], user_id: int | None
-) -> None:
-    """Record which groups each commit's message says it fixes (GroupLink + activity). The message
-    as sent is read whole (the stored one may be cut); without one, the stored message counts."""
-    wanted = {
-        c.key: referenced_short_ids(messages.get((int(c.repository_id), c.key)) or c.message) for c in commits
+def _link_references(org_id: int, commits: list[Commit], messages: dict[tuple[int, str], str | None]) -> None:
+    """Record which groups each commit's message says it fixes (GroupLink + activity, by the user
+    the commit's author is), and drop the links of groups an edited message no longer names. The
+    message as sent is read whole (the stored one may be cut); without one, the stored one counts."""
+    texts = {c.key: messages.get((int(c.repository_id), c.key)) or c.message for c in commits}
+    short_ids = {key: referenced_short_ids(text) for key, text in texts.items()}
+    issue_ids = {key: referenced_issue_ids(text, settings().public_url) for key, text in texts.items()}
+    groups = find_groups_by_short_ids(org_id, sorted({s for ids in short_ids.values() for s in ids}))
+    by_id = {
+        int(g.id): g
+        for g in batch_get(
+            Group, [Group.key(i) for i in sorted({i for ids in issue_ids.values() for i in ids})]
+        )
+        if int(g.org_id) == org_id and int(g.status) not in GONE_STATUSES
     }
-    groups = find_groups_by_short_ids(org_id, sorted({s for ids in wanted.values() for s in ids}))
+    authors = user_ids_by_email(sorted({c.author_email for c in commits if c.author_email}))
     for commit in commits:
-        linked = [groups[s] for s in wanted[commit.key] if s in groups]
+        named = [groups[s] for s in short_ids[commit.key] if s in groups]
+        named += [by_id[i] for i in issue_ids[commit.key] if i in by_id]
+        linked = list({int(g.id): g for g in named}.values())
         resolves = {int(g.id) for g in linked}
-        if resolves != set(commit.resolves or ()):
+        before = {int(g) for g in commit.resolves or ()}
+        if resolves != before:
             commit.update(actions=[Commit.resolves.set(resolves or None)])
+            dropped = before - resolves - {int(g) for g in commit.fixed_groups or ()}
+            if dropped:
+                unlink_commit_from_groups(int(commit.id), sorted(dropped))
         if linked:
-            link_commit_to_groups(int(commit.id), commit.key, linked, user_id)
+            link_commit_to_groups(int(commit.id), linked, authors.get(commit.author_email or ""))
 
 
-def set_commits(release: Release, commit_list: list[CommitInput], user_id: int | None = None) -> list[Group]:
+def set_commits(release: Release, commit_list: list[CommitInput]) -> list[Group]:
     """Replace the release's commits with ``commit_list``; returns the groups it resolved."""
     org_id = int(release.org_id)
     ordered = sorted(commit_list, key=lambda c: c.timestamp or _OLDEST, reverse=True)
@@ -111,10 +128,16 @@ def set_commits(release: Release, commit_list: list[CommitInput], user_id: int |
             if email:
                 names_by_email.setdefault(email, c.author_name)
         authors = get_or_create_authors(org_id, names_by_email)
+        files: dict[tuple[int, str], dict[str, str]] = {}
+        for c in ordered:
+            if c.patch_set:
+                repository_id = int(repositories[c.repository or f"organization-{org_id}"].id)
+                files.setdefault((repository_id, c.id), {}).update(merged_patch_set(c.patch_set))
         data = []
         for c in ordered:
             email = author_email(c.author_email, c.author_name)
             repository = repositories[c.repository or f"organization-{org_id}"]
+            changed_files = files.get((int(repository.id), c.id))
             data.append(
                 CommitData(
                     repository_id=int(repository.id),
@@ -124,12 +147,14 @@ def set_commits(release: Release, commit_list: list[CommitInput], user_id: int |
                     author_email=email,
                     author_name=c.author_name,
                     timestamp=c.timestamp,
+                    file_count=len(changed_files) if changed_files else None,
                 )
             )
         commits = get_or_create_commits(org_id, data)
+        store_file_changes(org_id, [(commits[k], changes) for k, changes in files.items()])
         in_order = list(dict.fromkeys((d.repository_id, d.key) for d in data))
         sent = {(d.repository_id, d.key): c.message for c, d in zip(ordered, data, strict=True)}
-        _link_references(org_id, [commits[k] for k in in_order], sent, user_id)
+        _link_references(org_id, [commits[k] for k in in_order], sent)
 
         existing = _release_rows(release, "COMMIT#")
         names = {int(r.id): name for name, r in repositories.items()}
@@ -172,7 +197,7 @@ def set_commits(release: Release, commit_list: list[CommitInput], user_id: int |
         )
         release.update(
             actions=[
-                Release.commit_count.set(len(in_order)),
+                Release.commit_count.set(len(ordered)),  # as sent, duplicates included (Sentry)
                 Release.authors.set(
                     [
                         AuthorRef(id=c.author_id, email=c.author_email, name=c.author_name)
@@ -188,16 +213,23 @@ def set_commits(release: Release, commit_list: list[CommitInput], user_id: int |
     except BaseException:
         release.update(actions=[Release.commits_locked_until.remove()])
         raise
-    return _resolve_linked_groups(release, [commits[k] for k in in_order], user_id)
+    return _resolve_linked_groups(release, [commits[k] for k in in_order])
 
 
-def _resolve_linked_groups(release: Release, commits: list[Commit], user_id: int | None) -> list[Group]:
-    """Decision 5: every group linked to one of the release's commits is resolved in the release."""
-    group_ids = sorted({int(g) for c in commits for g in (c.resolves or ())})
-    if not group_ids:
+def _resolve_linked_groups(release: Release, commits: list[Commit]) -> list[Group]:
+    """Decision 5: every group linked to one of the release's commits (by its message, or resolved
+    in it through an issue update) is resolved in the release, by the user the commit's author is
+    (the newest linking commit's; none when no user has that email), as Sentry attributes it."""
+    linking: dict[int, Commit] = {}
+    for commit in commits:
+        for group_id in sorted({int(g) for g in (commit.resolves or set()) | (commit.fixed_groups or set())}):
+            linking.setdefault(group_id, commit)
+    if not linking:
         return []
-    groups = batch_get(Group, [(group_pk(g), "GROUP") for g in group_ids], consistent_read=True)
-    return resolve_groups_in_release(groups, release.version, int(release.id), user_id)
+    groups = batch_get(Group, [(group_pk(g), "GROUP") for g in sorted(linking)], consistent_read=True)
+    users = user_ids_by_email(sorted({c.author_email for c in linking.values() if c.author_email}))
+    actors = {g: users.get(c.author_email or "") for g, c in linking.items()}
+    return resolve_groups_in_release(groups, release.version, int(release.id), None, actors)
 
 
 def clear_commits(release: Release) -> None:

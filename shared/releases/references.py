@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _FIXES = re.compile(
@@ -23,6 +24,17 @@ def referenced_short_ids(message: str | None) -> list[str]:
         for short_id in _SHORT_ID.findall(match.group(1)):
             found.setdefault(short_id.upper(), None)
     return list(found)
+
+
+def referenced_issue_ids(message: str | None, public_url: str) -> list[int]:
+    """Ids of the issues a message links to on this server (``<public url>/issues/<id>/`` or
+    ``…/organizations/<org>/issues/<id>/``), in order, without repeats: Sentry counts its own issue
+    URLs as references."""
+    if not message:
+        return []
+    host = re.escape(urlsplit(public_url).netloc)
+    pattern = re.compile(rf"https?://{host}(?:/organizations/[^/\s]+)?/issues/(\d+)\b", re.IGNORECASE)
+    return list(dict.fromkeys(int(found) for found in pattern.findall(message)))
 
 
 def is_skipped(message: str | None) -> bool:

@@ -2,11 +2,12 @@
 repository, and the release's commits filled from the commits already stored for the repository.
 
 There is no VCS integration: the range ``previousCommit..commit`` is read from the repository's
-stored commits in date order (GSI ``by_date``); without a known start, the head commit alone."""
+stored commits in date order (GSI ``by_date``). A ref without ``previousCommit`` starts where the
+previous release's head commit in that repository was; without a known start, the head alone."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
@@ -18,7 +19,15 @@ from shared.releases.commit_store import CommitData, get_or_create_commits
 from shared.releases.commits import CommitInput, set_commits
 from shared.releases.versions import split_commit_range
 from shared.storage.base import BATCH_WRITE_LIMIT, batch_get, chunked
-from shared.storage.releases import Commit, Release, ReleaseHeadCommit, ReleaseItem, Repository
+from shared.storage.releases import (
+    Commit,
+    Release,
+    ReleaseHeadCommit,
+    ReleaseItem,
+    ReleaseProject,
+    Repository,
+    version_of,
+)
 
 RANGE_LIMIT = 10_000
 # Longer ranges are filled by the release-commits worker, off the request.
@@ -70,12 +79,12 @@ def set_refs(
     release: Release,
     refs: list[Ref],
     repositories: dict[str, Repository],
-    user_id: int | None,
     fetch: bool,
 ) -> None:
     """Store each repository's head commit; with ``fetch``, fill the release's commits from the
     ranges: at once when they are short, else through the release-commits queue."""
     org_id = int(release.org_id)
+    refs = starting_at_previous_release(release, refs, repositories)
     bounds = [(repositories[r.repository], *r.bounds()) for r in refs]
     wanted = [CommitData(repository_id=int(repo.id), key=end) for repo, _, end in bounds]
     heads = get_or_create_commits(org_id, wanted)
@@ -106,7 +115,6 @@ def set_refs(
             {
                 "org_id": org_id,
                 "version": release.version,
-                "user_id": user_id,
                 "refs": [
                     {"repository": r.repository, "commit": r.commit, "previousCommit": r.previous_commit}
                     for r in refs
@@ -114,7 +122,44 @@ def set_refs(
             },
         )
         return
-    _set_log(release, log, repositories, user_id)
+    _set_log(release, log, repositories)
+
+
+def previous_release(release: Release) -> str | None:
+    """The version of the newest release added before ``release`` that shares a project with it
+    (Sentry's ``prev_release`` of fetch_commits): one Query of each project's release links."""
+    found: list[tuple[str, str]] = []
+    for project_id in sorted(int(p) for p in release.project_ids or ()):
+        links = ReleaseProject.by_date.query(
+            ReleaseProject.project_index_pk(project_id),
+            ReleaseProject.gsi1sk < release.gsi1sk,
+            scan_index_forward=False,
+            limit=1,
+        )
+        found.extend((link.gsi1sk, version_of(link.pk)) for link in links)
+    return max(found)[1] if found else None
+
+
+def starting_at_previous_release(
+    release: Release, refs: list[Ref], repositories: dict[str, Repository]
+) -> list[Ref]:
+    """Refs without a start (``set-commits --commit REPO@SHA``) start at the head commit the previous
+    release recorded for their repository, as Sentry does; without one they stay the head alone."""
+    open_ended = [r for r in refs if r.bounds()[0] is None]
+    previous = previous_release(release) if open_ended else None
+    if previous is None:
+        return refs
+    keys = [
+        ReleaseHeadCommit.key(int(release.org_id), previous, int(repositories[r.repository].id))
+        for r in open_ended
+    ]
+    heads = {int(h.repository_id): h.commit_key for h in batch_get(ReleaseHeadCommit, keys)}
+    return [
+        replace(r, previous_commit=heads.get(int(repositories[r.repository].id)))
+        if r.bounds()[0] is None
+        else r
+        for r in refs
+    ]
 
 
 def commits_in_ranges(
@@ -130,9 +175,7 @@ def commits_in_ranges(
     return log
 
 
-def _set_log(
-    release: Release, log: list[Commit], repositories: dict[str, Repository], user_id: int | None
-) -> None:
+def _set_log(release: Release, log: list[Commit], repositories: dict[str, Repository]) -> None:
     names = {int(r.id): r.name for r in repositories.values()}
     set_commits(
         release,
@@ -147,7 +190,6 @@ def _set_log(
             )
             for c in log
         ],
-        user_id,
     )
 
 
@@ -165,5 +207,5 @@ def fill_commits_from_refs(job: dict[str, Any]) -> int:
     bounds = [(repositories[r.repository], *r.bounds()) for r in refs]
     heads = get_or_create_commits(org_id, [CommitData(int(repo.id), end) for repo, _, end in bounds])
     log = commits_in_ranges(bounds, heads)
-    _set_log(release, log, repositories, job.get("user_id"))
+    _set_log(release, log, repositories)
     return len(log)

@@ -6,7 +6,7 @@ of refs and permissions are checked first, so a 400 leaves everything as it was.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from shared.auth.access import OrgAccess
 from shared.auth.scopes import RELEASE_DELETE, RELEASE_READ, RELEASE_WRITE
 from shared.errors import BadRequest, ValidationFailed
+from shared.issues.pending_resolutions import settle_pending_resolutions
 from shared.releases.access import (
     organization_projects,
     release_visible,
@@ -25,7 +26,7 @@ from shared.releases.commits import CommitInput, clear_commits, set_commits
 from shared.releases.ordering import project_versions
 from shared.releases.refs import Ref, ref_repositories, set_refs
 from shared.sequences import allocate
-from shared.storage.accounts import Project
+from shared.storage.accounts import Project, User
 from shared.storage.base import BATCH_WRITE_LIMIT, batch_get, chunked, condition_failed, utcnow
 from shared.storage.releases import Release, ReleaseActivity, ReleaseItem, ReleaseProject
 
@@ -52,14 +53,29 @@ class ReleaseChanges:
 
 @dataclass
 class ReleaseView:
-    """A release with what its serializer needs: the organization's projects and its links."""
+    """A release with what its serializer needs: the organization's projects, its links, its owner,
+    and what only the details GET adds (``currentProjectMeta``, ``adoptionStages``)."""
 
     release: Release
     projects: list[Project]
     links: list[ReleaseProject]
+    owner: User | None = None
+    current_project_meta: dict[str, Any] = field(default_factory=dict)
+    adoption_stages: dict[str, Any] | None = None
 
 
-def _find(org_id: int, version: str, consistent: bool = False) -> Release | None:
+def _owners(releases: list[Release]) -> dict[int, User]:
+    """The users who created ``releases`` (one BatchGetItem per 100; none without owners)."""
+    ids = sorted({int(r.owner_id) for r in releases if r.owner_id is not None})
+    return {int(u.id): u for u in batch_get(User, [User.key(i) for i in ids])}
+
+
+def _view(release: Release, projects: list[Project]) -> ReleaseView:
+    owner = _owners([release]).get(int(release.owner_id)) if release.owner_id is not None else None
+    return ReleaseView(release, projects, _links(release), owner)
+
+
+def find_release(org_id: int, version: str, consistent: bool = False) -> Release | None:
     try:
         return Release.get(*Release.key(org_id, version), consistent_read=consistent)
     except DoesNotExist:
@@ -70,7 +86,7 @@ def _links(release: Release) -> list[ReleaseProject]:
     return list(ReleaseProject.query(release.pk, ReleaseProject.sk.startswith("PROJECT#")))
 
 
-def _resolve_projects(access: OrgAccess, projects: list[Project], entries: list[str | int]) -> list[Project]:
+def resolve_projects(access: OrgAccess, projects: list[Project], entries: list[str | int]) -> list[Project]:
     """Each entry a slug or an id of a project the caller can see; else 400."""
     visible = access.visible(projects)
     by_slug = {p.slug: p for p in visible}
@@ -153,16 +169,17 @@ def _apply(
     access: OrgAccess, release: Release, changes: ReleaseChanges, new_projects: list[Project], refs_repos: Any
 ) -> None:
     """The writes of an update, in Sentry's order, after everything has been validated."""
-    user_id = access.principal.user_id
     was_released = release.date_released is not None
     actions = _metadata_actions(release, changes)
     if actions:
         release.update(actions=actions)
     newly_linked = _link_projects(release, new_projects)
+    if newly_linked:
+        settle_pending_resolutions(release, [int(p.id) for p in newly_linked])
     if changes.commits:
-        set_commits(release, changes.commits, user_id)
+        set_commits(release, changes.commits)
     if changes.refs:
-        set_refs(release, changes.refs, refs_repos, user_id, fetch=not changes.commits)
+        set_refs(release, changes.refs, refs_repos, fetch=not changes.commits)
     elif changes.clear_commits:
         clear_commits(release)
     if release.date_released is not None:
@@ -177,11 +194,11 @@ def update_release(access: OrgAccess, version: str, changes: ReleaseChanges) -> 
     """Sentry's PUT: 404 for a missing or hidden release, 400 before any write, only submitted fields."""
     access.require(RELEASE_WRITE)
     projects = organization_projects(access)
-    release = require_release_access(access, _find(int(access.organization.id), version), projects)
-    new_projects = _resolve_projects(access, projects, changes.projects) if changes.projects else []
+    release = require_release_access(access, find_release(int(access.organization.id), version), projects)
+    new_projects = resolve_projects(access, projects, changes.projects) if changes.projects else []
     repos = ref_repositories(int(release.org_id), changes.refs) if changes.refs else {}
     _apply(access, release, changes, new_projects, repos)
-    return ReleaseView(release, projects, _links(release))
+    return _view(release, projects)
 
 
 def create_release(
@@ -192,9 +209,9 @@ def create_release(
     access.require(RELEASE_WRITE)
     org_id = int(access.organization.id)
     projects = organization_projects(access)
-    wanted = _resolve_projects(access, projects, changes.projects or [])
+    wanted = resolve_projects(access, projects, changes.projects or [])
     repos = ref_repositories(org_id, changes.refs) if changes.refs else {}
-    release = _find(org_id, version, consistent=True)
+    release = find_release(org_id, version, consistent=True)
     if release is not None:
         _check_existing_projects(access, release, projects)
     created = False
@@ -204,9 +221,7 @@ def create_release(
             _check_existing_projects(access, release, projects)
     linked_before = len(release.project_ids or ())
     _apply(access, release, replace(changes, clear_commits=False), wanted, repos)
-    return ReleaseView(release, projects, _links(release)), created or len(
-        release.project_ids or ()
-    ) > linked_before
+    return _view(release, projects), created or len(release.project_ids or ()) > linked_before
 
 
 def _check_existing_projects(access: OrgAccess, release: Release, projects: list[Project]) -> None:
@@ -243,7 +258,7 @@ def _create(
     except PutError as error:
         if not condition_failed(error):
             raise
-        existing = _find(org_id, version, consistent=True)
+        existing = find_release(org_id, version, consistent=True)
         if existing is None:
             raise
         return existing, False
@@ -253,15 +268,15 @@ def _create(
 def get_release(access: OrgAccess, version: str) -> ReleaseView:
     access.require(RELEASE_READ)
     projects = organization_projects(access)
-    release = require_release_access(access, _find(int(access.organization.id), version), projects)
-    return ReleaseView(release, projects, _links(release))
+    release = require_release_access(access, find_release(int(access.organization.id), version), projects)
+    return _view(release, projects)
 
 
 def delete_release(access: OrgAccess, version: str) -> None:
     """Delete a release and its rows; 400 while it is some group's first release (decision 7)."""
     access.require(RELEASE_DELETE)
     projects = organization_projects(access)
-    release = require_release_access(access, _find(int(access.organization.id), version), projects)
+    release = require_release_access(access, find_release(int(access.organization.id), version), projects)
     rows = list(ReleaseItem.query(release.pk))
     if any(isinstance(r, ReleaseProject) and (r.new_groups or 0) > 0 for r in rows):
         raise BadRequest("This release is referenced by active issues and cannot be removed.")
@@ -295,7 +310,10 @@ class ReleaseListing:
         links: dict[str, list[ReleaseProject]] = {}
         for link in batch_get(ReleaseProject, keys):
             links.setdefault(link.pk, []).append(link)
-        return [ReleaseView(r, self.projects, links.get(r.pk, [])) for r in page]
+        owners = _owners(page)
+        return [
+            ReleaseView(r, self.projects, links.get(r.pk, []), owners.get(int(r.owner_id or 0))) for r in page
+        ]
 
 
 def list_releases(
@@ -317,7 +335,7 @@ def _visible_releases(
     org_id = int(access.organization.id)
     if project is not None:
         versions = project_versions(int(project.id), limit=None)
-        candidates: Iterator[Release] = (r for v in versions if (r := _find(org_id, v)) is not None)
+        candidates: Iterator[Release] = (r for v in versions if (r := find_release(org_id, v)) is not None)
     else:
         candidates = Release.by_date.query(f"ORG#{org_id}", scan_index_forward=False)
     for release in candidates:

@@ -79,8 +79,13 @@ def _status(view: GroupView) -> tuple[str, dict[str, Any]]:
         details = {"ignoreUntilEscalating": True}
     elif status == GroupStatus.RESOLVED and state.resolution is not None:
         resolution = state.resolution
-        if int(resolution.type) == GroupResolutionType.IN_RELEASE:
+        kind = int(resolution.type)
+        if kind == GroupResolutionType.IN_RELEASE:
             details["inRelease"] = resolution.release_version
+        elif kind == GroupResolutionType.IN_UPCOMING_RELEASE:
+            details["inUpcomingRelease"] = True
+        elif kind == GroupResolutionType.IN_FUTURE_RELEASE:
+            details["inFutureRelease"] = resolution.release_version
         else:
             details["inNextRelease"] = True
         details["actor"] = actor_user(resolution.actor_id, view.actors)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from shared.releases.service import STATUS_ARCHIVED, ReleaseView
+from shared.serializers.accounts import serialize_user
 from shared.serializers.dates import format_datetime
-from shared.storage.releases import CommitRef, ReleaseCommit
+from shared.storage.releases import CommitFileChange, CommitRef, Deploy, DeployRef, ReleaseCommit
 
 
 def serialize_commit(commit: CommitRef, repository_name: str | None = None) -> dict[str, Any]:
@@ -23,6 +24,33 @@ def serialize_commit(commit: CommitRef, repository_name: str | None = None) -> d
     if repository_name is not None:
         body["repository"] = {"id": str(commit.repository_id), "name": repository_name}
     return body
+
+
+def serialize_deploy(deploy: Deploy | DeployRef) -> dict[str, Any]:
+    """Sentry's Deploy serializer (``id`` as a string, the environment by name)."""
+    return {
+        "id": str(int(deploy.id)),
+        "environment": deploy.environment,
+        "dateStarted": format_datetime(deploy.date_started),
+        "dateFinished": format_datetime(deploy.date_finished),
+        "name": deploy.name,
+        "url": deploy.url,
+    }
+
+
+def serialize_commit_file(change: CommitFileChange, row: ReleaseCommit) -> dict[str, Any]:
+    """Sentry's CommitFileChange serializer: the file, its change type and the commit it is in."""
+    commit = row.commit
+    author = {"name": commit.author_name, "email": commit.author_email} if commit.author_email else {}
+    return {
+        "id": str(int(change.id)),
+        "orgId": int(change.org_id),
+        "author": author,
+        "commitMessage": commit.message,
+        "filename": change.filename,
+        "type": change.type,
+        "repoName": row.repository_name,
+    }
 
 
 def serialize_release_commit(row: ReleaseCommit) -> dict[str, Any]:
@@ -46,7 +74,7 @@ def serialize_release(view: ReleaseView) -> dict[str, Any]:
         for p in sorted(view.projects, key=lambda p: p.slug)
         if int(p.id) in linked
     ]
-    return {
+    body: dict[str, Any] = {
         "id": int(release.id),
         "version": release.version,
         "shortVersion": release.version,
@@ -59,15 +87,18 @@ def serialize_release(view: ReleaseView) -> dict[str, Any]:
         "dateStarted": format_datetime(release.date_started),
         "data": {},
         "newGroups": sum(new_groups.values()),
-        "owner": None,
+        "owner": serialize_user(view.owner) if view.owner is not None else None,
         "commitCount": int(release.commit_count or 0),
         "lastCommit": serialize_commit(release.last_commit) if release.last_commit else None,
         "authors": [{"name": a.name, "email": a.email} for a in release.authors or []],
-        "deployCount": 0,
-        "lastDeploy": None,
-        "firstEvent": None,
-        "lastEvent": None,
-        "currentProjectMeta": {},
+        "deployCount": int(release.total_deploys or 0),
+        "lastDeploy": serialize_deploy(release.last_deploy) if release.last_deploy else None,
+        "firstEvent": format_datetime(release.first_event),
+        "lastEvent": format_datetime(release.last_event),
+        "currentProjectMeta": view.current_project_meta,
         "userAgent": release.user_agent,
         "projects": projects,
     }
+    if view.adoption_stages is not None:
+        body["adoptionStages"] = view.adoption_stages
+    return body

@@ -9,6 +9,8 @@ BatchGetItem. GSI ``by_date`` lists an organization's (or a project's) releases 
 
 from __future__ import annotations
 
+import hashlib
+
 from pynamodb.attributes import (
     DiscriminatorAttribute,
     ListAttribute,
@@ -70,12 +72,24 @@ class CommitRef(MapAttribute):
     author_email = UnicodeAttribute(null=True)
     author_name = UnicodeAttribute(null=True)
     date_added = UTCDateTimeAttribute(null=True)
+    file_count = NumberAttribute(null=True)  # file changes stored for the commit (its patch_set)
 
 
 class AuthorRef(MapAttribute):
     id = NumberAttribute()
     email = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
+
+
+class DeployRef(MapAttribute):
+    """A deploy as a release shows it (``lastDeploy``), copied in so the release reads in one GetItem."""
+
+    id = NumberAttribute()
+    environment = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    url = UnicodeAttribute(null=True)
+    date_started = UTCDateTimeAttribute(null=True)
+    date_finished = UTCDateTimeAttribute()
 
 
 class Release(ReleaseItem, discriminator="release"):
@@ -96,6 +110,10 @@ class Release(ReleaseItem, discriminator="release"):
     last_commit = CommitRef(null=True)
     authors = ListAttribute(of=AuthorRef, default=list)
     commits_locked_until = NumberAttribute(null=True)  # lease of set_commits (epoch seconds)
+    total_deploys = NumberAttribute(default=0)
+    first_event = UTCDateTimeAttribute(null=True)  # the oldest and newest events that carried it
+    last_event = UTCDateTimeAttribute(null=True)
+    last_deploy = DeployRef(null=True)
 
     @staticmethod
     def key(org_id: int, version: str) -> tuple[str, str]:
@@ -134,6 +152,50 @@ class ReleaseActivity(ReleaseItem, discriminator="release_activity"):
     @staticmethod
     def key(org_id: int, version: str, project_id: int) -> tuple[str, str]:
         return release_pk(org_id, version), f"ACTIVITY#{project_id}"
+
+
+class Deploy(ReleaseItem, discriminator="deploy"):
+    """One deploy of a release to an environment (``sentry-cli deploys new``)."""
+
+    id = NumberAttribute()
+    environment = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    url = UnicodeAttribute(null=True)
+    date_started = UTCDateTimeAttribute(null=True)
+    date_finished = UTCDateTimeAttribute()
+    project_ids = NumberSetAttribute(null=True)
+
+    @staticmethod
+    def key(org_id: int, version: str, deploy_id: int) -> tuple[str, str]:
+        return release_pk(org_id, version), f"DEPLOY#{deploy_id:012d}"
+
+    def as_ref(self) -> DeployRef:
+        return DeployRef(
+            id=self.id,
+            environment=self.environment,
+            name=self.name,
+            url=self.url,
+            date_started=self.date_started,
+            date_finished=self.date_finished,
+        )
+
+
+class ReleaseProjectEnvironment(ReleaseItem, discriminator="release_project_environment"):
+    """A release seen in one environment of one project, with that pair's newest deploy (Sentry's
+    ReleaseProjectEnvironment): the deploys list and the ``environment`` filters read these."""
+
+    project_id = NumberAttribute()
+    environment = UnicodeAttribute()
+    last_deploy_id = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(org_id: int, version: str, project_id: int, environment: str) -> tuple[str, str]:
+        return release_pk(org_id, version), f"ENV#{project_id}#{environment}"
+
+    @staticmethod
+    def index_pk(project_id: int, environment: str) -> str:
+        """``by_date`` partition of the releases seen in one environment of a project."""
+        return f"PROJECTENV#{project_id}#{environment}"
 
 
 class ReleaseCommit(ReleaseItem, discriminator="release_commit"):
@@ -196,7 +258,8 @@ class CommitAuthor(ReleaseItem, discriminator="commit_author"):
 
 class Commit(ReleaseItem, discriminator="commit"):
     """A commit, shared by every release that contains it; ``resolves`` are the groups its message
-    references ("Fixes PROJ-12"), so resolving a release's groups needs no extra lookup."""
+    references ("Fixes PROJ-12") and ``fixed_groups`` those resolved in it by an issue update, so
+    resolving a release's groups needs no extra lookup."""
 
     id = NumberAttribute()
     org_id = NumberAttribute()
@@ -208,6 +271,8 @@ class Commit(ReleaseItem, discriminator="commit"):
     author_name = UnicodeAttribute(null=True)
     date_added = UTCDateTimeAttribute(default=utcnow)
     resolves = NumberSetAttribute(null=True)
+    fixed_groups = NumberSetAttribute(null=True)  # groups an issue update resolved "in this commit"
+    file_count = NumberAttribute(null=True)
 
     @staticmethod
     def item_key(repository_id: int, key: str) -> tuple[str, str]:
@@ -222,4 +287,25 @@ class Commit(ReleaseItem, discriminator="commit"):
             author_email=self.author_email,
             author_name=self.author_name,
             date_added=self.date_added,
+            file_count=self.file_count,
         )
+
+
+class CommitFileChange(ReleaseItem, discriminator="commit_file_change"):
+    """One file a commit added, modified or deleted (its ``patch_set``), beside the commit. The path
+    (up to 510 characters) is hashed into the key so any path fits DynamoDB's key size."""
+
+    id = NumberAttribute()
+    org_id = NumberAttribute()
+    commit_id = NumberAttribute()
+    filename = UnicodeAttribute()
+    type = UnicodeAttribute()  # A, M or D
+
+    @staticmethod
+    def key(repository_id: int, commit_key: str, filename: str) -> tuple[str, str]:
+        digest = hashlib.sha256(filename.encode()).hexdigest()[:32]
+        return f"REPO#{repository_id}", f"{CommitFileChange.prefix(commit_key)}{digest}"
+
+    @staticmethod
+    def prefix(commit_key: str) -> str:
+        return f"FILE#{commit_key}#"

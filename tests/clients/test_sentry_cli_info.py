@@ -15,7 +15,12 @@ SENTRY_CLI = shutil.which("sentry-cli") or str(Path(sys.executable).parent / "se
 
 
 def sentry_cli(
-    base_url: str, token: str, org: str, *args: str, env: dict[str, str] | None = None
+    base_url: str,
+    token: str,
+    org: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run sentry-cli configured as its users do, through environment variables."""
     environment = {
@@ -27,7 +32,9 @@ def sentry_cli(
         "SENTRY_HTTP_MAX_RETRIES": "0",
         **(env or {}),
     }
-    return subprocess.run([SENTRY_CLI, *args], env=environment, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [SENTRY_CLI, *args], env=environment, capture_output=True, text=True, timeout=60, cwd=cwd
+    )
 
 
 def test_info_reports_user_and_scopes(base_url, world: World) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import requests
 
 from tests.clients.test_sentry_cli_info import sentry_cli
 from tests.conftest import World, unique
 
 
-def cli(base_url: str, world: World, *args: str):
-    return sentry_cli(base_url, world.token, world.org, *args, env={"SENTRY_PROJECT": world.project})
+def cli(base_url: str, world: World, *args: str, cwd: Path | None = None):
+    return sentry_cli(base_url, world.token, world.org, *args, env={"SENTRY_PROJECT": world.project}, cwd=cwd)
 
 
 def test_release_lifecycle_with_sentry_cli(base_url, world: World) -> None:

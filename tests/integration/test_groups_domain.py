@@ -19,6 +19,7 @@ from shared.issues.enums import (
     GroupResolutionStatus,
     GroupResolutionType,
     GroupStatus,
+    GroupSubscriptionReason,
     GroupSubStatus,
     PriorityLevel,
 )
@@ -28,6 +29,7 @@ from shared.issues.resolution import resolve_groups_in_release
 from shared.issues.short_ids import format_short_id
 from shared.sequences import BlockSequence
 from shared.storage.accounts import Project
+from shared.storage.group_people import GroupSubscription
 from shared.storage.issues import (
     Activity,
     Group,
@@ -150,10 +152,10 @@ def test_linking_a_commit_twice_links_and_logs_once(project: Project) -> None:
     groups = [create_group(project, "a"), create_group(project, "b")]
 
     with count_requests() as calls:
-        assert link_commit_to_groups(41, "abc123", groups, user_id=5) == groups
-    assert calls == {"TransactWriteItems": 1}
+        assert link_commit_to_groups(41, groups, user_id=5) == groups
+    assert calls == {"TransactWriteItems": 1, "PutItem": 2}  # links and activities; the author subscribed
     with count_requests() as calls:
-        assert link_commit_to_groups(41, "abc123", groups + groups[:1], user_id=5) == []
+        assert link_commit_to_groups(41, groups + groups[:1], user_id=5) == []
     assert calls == {"TransactWriteItems": 1}  # cancelled: every link existed
 
     for group in groups:
@@ -163,11 +165,13 @@ def test_linking_a_commit_twice_links_and_logs_once(project: Project) -> None:
         assert (link.project_id, link.group_id) == (project.id, group.id)
         [activity] = _of(rows, Activity)
         assert activity.type == ActivityType.REFERENCED_IN_COMMIT and activity.ident == "41"
-        assert activity.data.as_dict() == {"commit": "abc123"} and activity.user_id == 5
+        assert activity.data.as_dict() == {"commit": 41} and activity.user_id == 5
+        [subscription] = _of(rows, GroupSubscription)
+        assert subscription.user_id == 5 and subscription.reason == GroupSubscriptionReason.STATUS_CHANGE
 
     newcomer = create_group(project, "c")
     with count_requests() as calls:
-        assert link_commit_to_groups(41, "abc123", [groups[0], newcomer]) == [newcomer]
+        assert link_commit_to_groups(41, [groups[0], newcomer]) == [newcomer]
     assert calls == {"TransactWriteItems": 2}  # one cancelled, one retry without the linked group
     assert len(_of(_rows(groups[0]), Activity)) == 1
     assert len(_of(_rows(newcomer), Activity)) == 1
@@ -186,7 +190,8 @@ def test_resolve_groups_in_release(project: Project) -> None:
     candidates = [unresolved, ignored, already, deleting]
     with count_requests() as calls:
         resolved = resolve_groups_in_release(candidates, "1.2.0", 99, actor_id=3)
-    assert calls == {"TransactWriteItems": 2}  # one per resolvable group, nothing for the others
+    # one per resolvable group, the resolution row alone for the resolved one, nothing for the others
+    assert calls == {"TransactWriteItems": 2, "PutItem": 1}
     assert [g.id for g in resolved] == [unresolved.id, ignored.id]
 
     for group in resolved:
@@ -205,7 +210,9 @@ def test_resolve_groups_in_release(project: Project) -> None:
         assert (history.status, history.user_id) == (GroupHistoryStatus.RESOLVED, 3)
     assert get_group(int(unresolved.id)).gsi1sk == index_sk  # type: ignore[union-attr]
     assert get_group(int(deleting.id)).status == GroupStatus.PENDING_DELETION  # type: ignore[union-attr]
-    assert _of(_rows(already), GroupResolution) == []
+    [applied] = _of(_rows(already), GroupResolution)
+    assert (applied.release_version, applied.type) == ("1.2.0", GroupResolutionType.IN_RELEASE)
+    assert get_group(int(already.id)).status == GroupStatus.RESOLVED  # type: ignore[union-attr]
 
     stale = get_group(int(unresolved.id))
     assert stale is not None

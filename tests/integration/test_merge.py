@@ -174,3 +174,42 @@ def test_a_merge_job_that_dies_half_way_is_resumed_without_double_counting(
     assert events_since(parent_id, utcnow().replace(minute=0, second=0, microsecond=0)) == 3
     assert users_seen(parent_id) == 3
     assert partition(child_id) == []
+
+
+def test_merge_moves_the_childrens_people_rows(world: World, base_url: str, http: requests.Session) -> None:
+    from shared.storage.group_people import (
+        GroupAssignee,
+        GroupBookmark,
+        GroupSeen,
+        GroupShare,
+        GroupSubscription,
+    )
+
+    project = project_of(world)
+    parent = _send(project, "fp-people-a", "u1")
+    _send(project, "fp-people-a", "u2")
+    child = _send(project, "fp-people-b", "u3")
+    issue_url = f"{base_url}/api/0/issues"
+    owner_view = {"hasSeen": True, "isBookmarked": True, "isPublic": True, "assignedTo": str(world.owner_id)}
+    assert http.put(f"{issue_url}/{child}/", json=owner_view, headers=world.headers()).status_code == 200
+    # the parent already has this user's subscription (explicitly off): it is kept
+    assert http.put(f"{issue_url}/{parent}/", json={"isSubscribed": False}, headers=world.headers()).ok
+    share = GroupShare.get(*GroupShare.key(child))
+
+    response = http.put(
+        f"{base_url}/api/0/organizations/{world.org}/issues/?id={parent}&id={child}",
+        json={"merge": True},
+        headers=world.headers(),
+    )
+    assert response.json()["merge"]["parent"] == str(parent)
+    run_worker_until_idle()
+
+    assert partition(child) == []
+    assert GroupAssignee.get(*GroupAssignee.key(parent)).user_id == world.owner_id
+    assert GroupShare.get(*GroupShare.key(parent)).uuid == share.uuid
+    assert GroupBookmark.get(*GroupBookmark.key(parent, world.owner_id)).user_id == world.owner_id
+    assert GroupSeen.get(*GroupSeen.key(parent, world.owner_id)).user_id == world.owner_id
+    assert GroupSubscription.get(*GroupSubscription.key(parent, world.owner_id)).is_active is False
+    shown = http.get(f"{issue_url}/{parent}/", headers=world.headers()).json()
+    assert shown["assignedTo"]["id"] == str(world.owner_id) and shown["isBookmarked"] is True
+    assert shown["hasSeen"] is True and shown["isPublic"] is True

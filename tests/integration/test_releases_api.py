@@ -295,7 +295,7 @@ def test_lists_show_the_new_issues_of_each_release(api: Api) -> None:
         listed = api.http.get(f"{api.org_url}/releases/", headers=api.world.headers()).json()
     shown = {r["version"]: (r["newGroups"], [p["newGroups"] for p in r["projects"]]) for r in listed}
     assert shown == {noisy: (2, [2]), quiet: (0, [0])}
-    assert calls["BatchGetItem"] == 1  # every link of the page in one read
+    assert calls["BatchGetItem"] == 2  # every link of the page in one read, and their owners in one
 
 
 def test_put_request_count_for_metadata(api: Api) -> None:
@@ -303,8 +303,8 @@ def test_put_request_count_for_metadata(api: Api) -> None:
     api.create(version)
     with count_requests() as calls:
         assert api.put(version, {"ref": "abc"}).status_code == 200
-    # token, org, member, release | projects query, links query | one UpdateItem
-    assert calls == {"GetItem": 4, "Query": 2, "UpdateItem": 1}
+    # token, org, member, release | projects query, links query | one UpdateItem | the owner
+    assert calls == {"GetItem": 4, "Query": 2, "UpdateItem": 1, "BatchGetItem": 1}
 
 
 def _project(world: World):

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
 
 from shared.issues.enums import STATUS_UPDATE_CHOICES, STR_TO_SUBSTATUS
-from shared.issues.update_input import CommitTarget, IssueUpdate, StatusDetails
+from shared.issues.update_input import ASSIGNED_BY_DEFAULT, CommitTarget, IssueUpdate, StatusDetails
 
 MAX_WINDOW_MINUTES = 7 * 24 * 60  # Sentry's ignoreWindow / ignoreUserWindow bound
 PRIORITY_CHOICES = ("low", "medium", "high")
@@ -78,7 +78,9 @@ class _IgnoreOptions(BaseModel):
 
 class StatusDetailsIn(_IgnoreOptions):
     inNextRelease: Flag = None
+    inUpcomingRelease: Flag = None
     inRelease: str | None = None
+    inFutureRelease: str | None = None
     inCommit: CommitIn | None = None
     ignoreUntilEscalating: Flag = None
     untilEscalating: Flag = None
@@ -99,6 +101,7 @@ class IssueUpdateIn(_IgnoreOptions):
     merge: Flag = None
     discard: Flag = None
     assignedTo: str | int | None = None
+    assignedBy: str | None = None  # read from the raw body, as Sentry does (not a validator field)
     priority: str | None = None
 
     @field_validator("status")
@@ -138,7 +141,9 @@ class IssueUpdateIn(_IgnoreOptions):
         sd = self.statusDetails
         details = StatusDetails(
             in_next_release=None if sd is None else sd.inNextRelease,
+            in_upcoming_release=None if sd is None else sd.inUpcomingRelease,
             in_release=None if sd is None else sd.inRelease,
+            in_future_release=None if sd is None else sd.inFutureRelease,
             in_commit=None if sd is None or sd.inCommit is None else CommitTarget(**sd.inCommit.model_dump()),
             until_escalating=bool(sd is not None and (sd.ignoreUntilEscalating or sd.untilEscalating)),
             ignore_duration=duration,
@@ -160,6 +165,7 @@ class IssueUpdateIn(_IgnoreOptions):
             merge=self.merge,
             discard=self.discard,
             assigned_to=None if self.assignedTo is None else str(self.assignedTo),
+            assigned_by=self.assignedBy if "assignedBy" in given else ASSIGNED_BY_DEFAULT,
             priority=self.priority,
-            echo=self.model_dump(mode="json", include=set(given)),
+            echo=self.model_dump(mode="json", include=set(given) - {"assignedBy"}),
         )

@@ -1,0 +1,189 @@
+"""``GET /organizations/{org}/releases/{version}/``: Sentry's query parameters, ``currentProjectMeta``
+(its acceptance cases, test_organization_release_details.py), owner and first/last event."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+
+from local.metering import count_requests
+from shared.accounts.organizations import find_organization
+from shared.serializers.dates import format_datetime
+from shared.storage.releases import Release
+from tests.conftest import World, unique
+from tests.integration.test_ingest_api import _auth, _event, _public_key, project_dsn
+from tests.integration.test_releases_api import Api
+
+
+@pytest.fixture
+def api(http, base_url, world) -> Api:
+    return Api(http, base_url, world)
+
+
+def _details(api: Api, version: str, **params: str | list[str]) -> requests.Response:
+    return api.http.get(api.release_url(version), params=params, headers=api.world.headers())
+
+
+def _meta(api: Api, version: str, **params: str | list[str]) -> dict:
+    response = _details(api, version, **params)
+    assert response.status_code == 200, response.text
+    return response.json()["currentProjectMeta"]
+
+
+def _set_date(api: Api, version: str, when: datetime) -> None:
+    org_id = int(find_organization(api.world.org).id)
+    release = Release.get(*Release.key(org_id, version))
+    release.update(actions=[Release.date_added.set(when)])
+
+
+def _three(api: Api, prefix: str = "") -> list[str]:
+    versions = [f"{prefix}{unique('r')}@{n}.0.0" for n in (1, 2, 3)]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for n, version in enumerate(versions):
+        api.create(version)
+        _set_date(api, version, start + timedelta(days=n))
+    return versions
+
+
+def test_simple_read_shows_owner_and_no_project_meta(api: Api) -> None:
+    version = unique("simple")
+    api.create(version)
+    body = _details(api, version).json()
+    assert body["currentProjectMeta"] == {} and "adoptionStages" not in body
+    assert body["owner"]["id"] == str(api.world.owner_id) and body["owner"]["email"].endswith("@example.com")
+    assert body["firstEvent"] is None and body["lastEvent"] is None
+
+
+def test_project_parameter(api: Api, http, base_url) -> None:
+    version = unique("proj")
+    api.create(version)
+    project_id = api.get(version).json()["projects"][0]["id"]
+    other = http.post(
+        f"{base_url}/api/0/teams/{api.world.org}/{api.world.team}/projects/",
+        json={"name": unique("other")},
+        headers=api.world.headers(),
+    ).json()
+    wrong = _details(api, version, project=str(other["id"]))
+    assert wrong.status_code == 404 and wrong.json() == {"detail": "The requested resource does not exist"}
+    meta = _meta(api, version, project=str(project_id))
+    assert set(meta) == {
+        "sessionsLowerBound",
+        "sessionsUpperBound",
+        "prevReleaseVersion",
+        "nextReleaseVersion",
+        "firstReleaseVersion",
+        "lastReleaseVersion",
+    }
+    assert meta["sessionsLowerBound"] is None and meta["sessionsUpperBound"] is None
+    bad = _details(api, version, project="abc")
+    assert bad.status_code == 400
+    assert bad.json() == {"detail": "Invalid project parameter. Values must be numbers."}
+    unknown = _details(api, version, project="999999999", health="1")
+    assert unknown.status_code == 400 and unknown.json() == {"detail": "Invalid project"}
+
+
+def test_invalid_parameters_are_400(api: Api) -> None:
+    version = unique("params")
+    api.create(version)
+    project_id = str(api.get(version).json()["projects"][0]["id"])
+    for params, detail in (
+        ({"sort": "invalid_sort", "project": project_id}, "invalid sort"),
+        ({"sort": "sessions", "project": project_id}, "invalid sort"),
+        ({"status": "closed"}, "invalid value for status"),
+        (
+            {"summaryStatsPeriod": "5d"},
+            "Invalid summaryStatsPeriod. Valid choices are '1h', '24h', '1d', '48h', '2d', '7d', '14d', "
+            "'30d', '90d'",
+        ),
+        ({"healthStatsPeriod": "3h"}, None),
+    ):
+        response = _details(api, version, **params)
+        assert response.status_code == 400, params
+        if detail is not None:
+            assert response.json() == {"detail": detail}
+    assert _details(api, version, sort="sessions").status_code == 200  # sort only counts with a project
+    assert _details(api, version, summaryStatsPeriod="24h", healthStatsPeriod="7d").status_code == 200
+
+
+def test_prev_next_first_last_on_date_sort(api: Api) -> None:
+    first, middle, last = _three(api)
+    project_id = str(api.get(first).json()["projects"][0]["id"])
+    meta = _meta(api, middle, project=project_id)
+    assert meta["prevReleaseVersion"] == first and meta["nextReleaseVersion"] == last
+    assert meta["firstReleaseVersion"] == first and meta["lastReleaseVersion"] == last
+    assert _meta(api, last, project=project_id)["nextReleaseVersion"] is None
+    assert _meta(api, first, project=project_id)["prevReleaseVersion"] is None
+    # the stats period never narrows the neighbours
+    assert _meta(api, middle, project=project_id, summaryStatsPeriod="24h")["prevReleaseVersion"] == first
+
+
+def test_same_date_falls_back_to_id_order(api: Api) -> None:
+    first, middle, last = _three(api)
+    same = datetime(2026, 2, 1, tzinfo=UTC)
+    for version in (first, middle, last):
+        _set_date(api, version, same)
+    project_id = str(api.get(first).json()["projects"][0]["id"])
+    meta = _meta(api, middle, project=project_id)
+    assert (meta["prevReleaseVersion"], meta["nextReleaseVersion"]) == (first, last)
+    assert (meta["firstReleaseVersion"], meta["lastReleaseVersion"]) == (first, last)
+
+
+def test_status_and_query_filters(api: Api) -> None:
+    first, middle, last = _three(api, prefix="foobar")
+    project_id = str(api.get(first).json()["projects"][0]["id"])
+    archived = _meta(api, middle, project=project_id, status="archived")
+    assert archived["prevReleaseVersion"] is None and archived["nextReleaseVersion"] is None
+    api.put(last, {"status": "archived"})
+    meta = _meta(api, middle, project=project_id)
+    assert meta["nextReleaseVersion"] is None and meta["lastReleaseVersion"] == last  # first/last: no status
+    assert _meta(api, middle, project=project_id, status="archived")["nextReleaseVersion"] == last
+    queried = _meta(api, last, project=project_id, status="open", query=first.upper())
+    assert queried["prevReleaseVersion"] == first
+
+
+def test_environment_filter_uses_deploys(api: Api) -> None:
+    first, middle, last = _three(api)
+    project_id = str(api.get(first).json()["projects"][0]["id"])
+    for version in (first, last):
+        deploy = api.http.post(
+            api.release_url(version) + "deploys/", json={"environment": "prod"}, headers=api.world.headers()
+        )
+        assert deploy.status_code == 201
+    meta = _meta(api, last, project=project_id, environment="prod")
+    assert meta["prevReleaseVersion"] == first and meta["firstReleaseVersion"] == first
+    assert _meta(api, middle, project=project_id, environment="prod")["nextReleaseVersion"] == last
+    none = _meta(api, middle, project=project_id, environment="staging")
+    assert none["firstReleaseVersion"] is None and none["lastReleaseVersion"] is None
+
+
+def test_adoption_stages_only_when_asked(api: Api) -> None:
+    version = unique("adopt")
+    api.create(version)
+    assert "adoptionStages" not in _details(api, version).json()
+    stages = _details(api, version, adoptionStages="1").json()["adoptionStages"]
+    assert stages == {api.world.project: {"stage": "low_adoption", "adopted": None, "unadopted": None}}
+
+
+def test_first_and_last_event_come_from_the_events(api: Api, base_url: str, world: World) -> None:
+    version = unique("events")
+    api.create(version)
+    dsn, project_id = project_dsn(base_url, world)
+    url = f"{base_url}/api/{project_id}/store/"
+    now = datetime.now(UTC).replace(microsecond=0)
+    stamps = [now - timedelta(hours=hours) for hours in (3, 1, 5)]  # the oldest arrives last
+    calls = []
+    for timestamp in stamps:
+        event = _event(release=version, timestamp=timestamp.isoformat())
+        with count_requests() as counted:
+            assert requests.post(url, json=event, headers=_auth(_public_key(dsn))).ok
+        calls.append(counted)
+    # an event of a known group costs one UpdateItem more when it names a release (none read)
+    assert calls[1] == {"GetItem": 2, "UpdateItem": 3}
+    # a new group's release check is that same UpdateItem: no GetItem of the release
+    assert calls[0]["GetItem"] == 2
+    body = api.get(version).json()
+    assert body["firstEvent"] == format_datetime(stamps[2]) and body["lastEvent"] == format_datetime(
+        stamps[1]
+    )
