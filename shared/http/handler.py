@@ -21,6 +21,7 @@ from shared.config import settings
 from shared.errors import NotFound
 from shared.http.errors import install_error_handlers
 from shared.metrics import metrics
+from shared.public_url import remember_request
 
 logger = Logger()
 # Every log line of a request carries API Gateway's request id, the id its access log and client see.
@@ -66,6 +67,7 @@ def lambda_handler(app: APIGatewayRestResolver) -> Handler:
     @logger.inject_lambda_context(correlation_id_path=REQUEST_ID_PATH, clear_state=True)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        remember_request(event)
         if event.get("path"):
             event = {**event, "path": decode_path(event["path"])}
         return resolve(event, context)
