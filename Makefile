@@ -46,6 +46,7 @@ $(SAM):
 check-deploy: package $(SAM)
 	$(SAM) validate --lint -t infra/template.yaml
 	$(VENV)/bin/pytest tests/artifact tests/unit/test_dependency_lock.py
+	$(PY) -m infra.upload_check $(SAM)
 
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
