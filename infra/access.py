@@ -34,7 +34,6 @@ STORAGE = Path(__file__).resolve().parent.parent / "shared" / "storage"
 _SETTING = re.compile(r"settings\(\)\.(\w+)")
 _READS = frozenset({"get", "query", "scan", "count", "batch_get", "refresh"})
 _WRITES = frozenset({"save", "delete", "batch_write"})
-_TRANSACTIONS = frozenset({"TransactWrite", "transaction"})
 _MODEL_ONLY_READS = frozenset({"refresh", "query", "scan"})  # no other object of ours has these
 _TYPE_TESTS = frozenset({"isinstance", "issubclass"})
 # SAM policy templates → the actions they grant, in this map's words.
@@ -266,10 +265,8 @@ class _CodeReader:
         target = table or (
             typed.get(first.id) if isinstance(first, ast.Name) else self._value_table(module, first)
         )
-        is_update = method == "update" and (
-            any(k.arg == "actions" for k in call.keywords)
-            or isinstance(call.args[-1:] or [None][0], ast.List)
-        )
+        # ``update`` writes with actions, or on a model item (``dict.update``/``set.update`` have neither).
+        is_update = method == "update" and (any(k.arg == "actions" for k in call.keywords) or bool(target))
         if method in _READS and (table or method in _MODEL_ONLY_READS):
             self._note(table, "read", where)
         elif method in _WRITES or is_update:

@@ -96,3 +96,15 @@ def test_a_write_whose_table_cannot_be_told_is_reported(tmp_path: Path) -> None:
     levels, unattributed = _code("functions.probe.app", root)
     assert levels == {"AccountsTable": "read", "IssuesTable": "read"}
     assert unattributed == ["write in functions.probe.app.handler"]
+
+
+def test_a_delete_needs_the_crud_policy(tmp_path: Path) -> None:
+    """SAM's write policy template has no DeleteItem, so deleting alone already needs CRUD."""
+    root = _handler(
+        tmp_path,
+        "from shared.storage.counters import Counter\n\n"
+        "def handler(event, context):\n"
+        "    Counter(pk='x').delete()\n"
+        "    {'a': 1}.update({'b': 2})\n",
+    )
+    assert _code("functions.probe.app", root) == ({"CountersTable": "crud"}, [])
