@@ -4,7 +4,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: run test test-dynamodb-local lint bench install clean
+.PHONY: run test test-dynamodb-local lint bench install clean lock package check-deploy
+# Downloads, installed layers and the SAM CLI live outside the checkout, so reruns (and CI) reuse them.
+export WATCHTOWER_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/watchtower
+SAM_VERSION := 1.170.0
+SAM := $(WATCHTOWER_CACHE)/deploy/sam-$(SAM_VERSION)/bin/sam
+export SAM_CLI_TELEMETRY := 0
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +36,24 @@ test: lint
 # ~/.cache/watchtower.
 test-dynamodb-local: install
 	WATCHTOWER_DYNAMODB=dynamodb-local $(VENV)/bin/pytest -n 2 --dist loadfile tests/integration tests/clients
+
+# Pin [project.dependencies] for the template's runtime and architecture (infra/requirements.lock).
+lock: install
+	$(PY) -m infra.package lock
+
+# Build the dependencies layer and one zip per function into build/ (the template's CodeUri/ContentUri).
+package: install
+	$(PY) -m infra.package build
+
+$(SAM):
+	$(PYTHON) -m venv $(dir $(SAM))..
+	$(dir $(SAM))pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_VERSION)
+
+# What deploying needs beyond `make test`: SAM's own validation and the built artifacts checked.
+check-deploy: package $(SAM)
+	$(SAM) validate --lint -t infra/template.yaml
+	$(VENV)/bin/pytest tests/artifact tests/unit/test_dependency_lock.py
+	$(PY) -m infra.upload_check $(SAM)
 
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

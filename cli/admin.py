@@ -1,16 +1,50 @@
 """``watchtower admin …``: operator commands against the configured tables (AWS or local).
 
 Every command calls the same domain services the API uses; team and project creation act as the
-named member, with everything that member's role allows."""
+named member, with everything that member's role allows.
+
+The tables, queues and public URL come from the environment (``ACCOUNTS_TABLE``, … as the template
+gives the functions) or, with ``--stack NAME`` (or ``WATCHTOWER_STACK``), from that deployed
+stack's outputs."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
 from shared.errors import ApiError
+
+# Stack output → the environment variable the functions read it from (the template's Outputs).
+STACK_OUTPUTS = {
+    "AccountsTable": "ACCOUNTS_TABLE",
+    "CountersTable": "COUNTERS_TABLE",
+    "ReleasesTable": "RELEASES_TABLE",
+    "IssuesTable": "ISSUES_TABLE",
+    "DeletionQueue": "DELETION_QUEUE_URL",
+    "ReleaseCommitsQueue": "RELEASE_COMMITS_QUEUE_URL",
+    "PublicUrl": "PUBLIC_URL",
+    "SnowflakeRegionId": "SNOWFLAKE_REGION_ID",
+}
+
+
+def use_stack(stack: str) -> dict[str, str]:
+    """Point this process at a deployed stack: its outputs become the functions' environment."""
+    import boto3
+
+    from shared.config import settings
+
+    [described] = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in described.get("Outputs", [])}
+    missing = sorted(set(STACK_OUTPUTS) - set(outputs))
+    if missing:
+        raise SystemExit(f"stack {stack} has no output {', '.join(missing)}: is it a Watchtower stack?")
+    environment = {variable: outputs[output] for output, variable in STACK_OUTPUTS.items()}
+    os.environ.update(environment)
+    settings.cache_clear()
+    return environment
 
 
 def _create_org(args: argparse.Namespace) -> dict[str, Any]:
@@ -111,6 +145,11 @@ def _set_project_feature(args: argparse.Namespace) -> dict[str, Any]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="watchtower")
     admin = parser.add_subparsers(dest="area", required=True).add_parser("admin", help="operator commands")
+    admin.add_argument(
+        "--stack",
+        default=os.environ.get("WATCHTOWER_STACK"),
+        help="deployed CloudFormation stack whose outputs name the tables (default: $WATCHTOWER_STACK)",
+    )
     commands = admin.add_subparsers(dest="command", required=True)
 
     org = commands.add_parser("create-org")
@@ -167,6 +206,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.stack:
+        use_stack(args.stack)
     try:
         print(json.dumps(args.run(args)))
     except ApiError as error:

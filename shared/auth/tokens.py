@@ -17,8 +17,8 @@ import time
 from pynamodb.exceptions import DoesNotExist
 
 from shared.auth.scopes import ALL_SCOPES
-from shared.config import settings
 from shared.errors import ValidationFailed
+from shared.public_url import public_url
 from shared.storage.accounts import ApiToken
 
 USER_TOKEN_PREFIX = "sntryu_"
@@ -33,8 +33,8 @@ def hash_token(token: str) -> str:
 def _org_token_text(org_slug: str) -> str:
     payload = {
         "iat": time.time(),
-        "url": settings().public_url,
-        "region_url": settings().public_url,
+        "url": public_url(),
+        "region_url": public_url(),
         "org": org_slug,
     }
     encoded = base64.b64encode(json.dumps(payload).encode("utf-8")).decode("ascii")

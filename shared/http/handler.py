@@ -7,24 +7,25 @@ which route matches (and is then refused by the domain's own rules)."""
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.config import settings
 from shared.errors import NotFound
 from shared.http.errors import install_error_handlers
+from shared.metrics import metrics
+from shared.public_url import remember_request
 
 logger = Logger()
-metrics = Metrics()
-# Most requests publish no custom metric; that is expected, not worth a warning per request.
-warnings.filterwarnings("ignore", message="No application metrics to publish")
+# Every log line of a request carries API Gateway's request id, the id its access log and client see.
+REQUEST_ID_PATH = correlation_paths.API_GATEWAY_REST
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -64,9 +65,10 @@ def lambda_handler(app: APIGatewayRestResolver, busy_status: int = 503) -> Handl
     else:
         resolve = app.resolve
 
-    @logger.inject_lambda_context(clear_state=True)
+    @logger.inject_lambda_context(correlation_id_path=REQUEST_ID_PATH, clear_state=True)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        remember_request(event)
         if event.get("path"):
             event = {**event, "path": decode_path(event["path"])}
         return resolve(event, context)

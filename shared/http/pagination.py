@@ -12,9 +12,9 @@ from urllib.parse import quote, urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
-from shared.config import settings
 from shared.errors import BadRequest
 from shared.http.request import query_value
+from shared.public_url import public_url
 from shared.storage.paging import Page
 
 DEFAULT_PER_PAGE = 100
@@ -59,6 +59,6 @@ def paginated_response(app: APIGatewayRestResolver, page: Page[Any], body: list[
     Links are absolute on the deployment's public URL (Sentry's ``absolute_uri``), never on the
     request's ``Host`` header, which the client controls."""
     event = app.current_event
-    url = settings().public_url + quote(event.path)
+    url = public_url() + quote(event.path)
     link = link_header(url, event.multi_value_query_string_parameters or {}, page)
     return Response(200, content_types.APPLICATION_JSON, body, headers={"Link": link})

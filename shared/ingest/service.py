@@ -14,6 +14,7 @@ from shared.ingest.dsn import authenticate, public_key_from_request
 from shared.ingest.envelope import decode_body, parse_envelope, parse_store_body
 from shared.ingest.event import Event, normalize_event
 from shared.ingest.pipeline import Outcome, process_event
+from shared.metrics import EVENTS_ACCEPTED, EVENTS_DROPPED, EVENTS_PROCESSED, GROUPS_CREATED, count
 from shared.storage.accounts import ProjectKey
 from shared.storage.base import utcnow
 
@@ -48,7 +49,7 @@ def ingest_envelope(
             if isinstance(payload, dict) and header_id is not None:
                 payload.setdefault("event_id", header_id)
             events.append(normalize_event(payload, received))
-    outcomes = [process_event(key, event) for event in events]
+    outcomes = _stored(key, events)
     event_id = events[0].event_id if events else header_id
     return ({"id": event_id} if isinstance(event_id, str) else {}), outcomes
 
@@ -63,7 +64,17 @@ def ingest_store(
     event = normalize_event(payload, utcnow())
     if payload.get("type") == "transaction":
         return {"id": event.event_id}, []
-    return {"id": event.event_id}, [process_event(key, event)]
+    return {"id": event.event_id}, _stored(key, [event])
+
+
+def _stored(key: ProjectKey, events: list[Event]) -> list[Outcome]:
+    """Store accepted events one by one, counting what became of them for operators."""
+    count(EVENTS_ACCEPTED, len(events))
+    outcomes = [process_event(key, event) for event in events]
+    count(EVENTS_PROCESSED, sum(1 for outcome in outcomes if outcome.group_id is not None))
+    count(EVENTS_DROPPED, sum(1 for outcome in outcomes if outcome.group_id is None))
+    count(GROUPS_CREATED, sum(1 for outcome in outcomes if outcome.is_new))
+    return outcomes
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

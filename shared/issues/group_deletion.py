@@ -21,6 +21,7 @@ from shared.issues.deletion import (
 )
 from shared.issues.enums import GroupStatus
 from shared.issues.row_keys import partition_keys
+from shared.metrics import ROWS_DELETED, count
 from shared.storage.base import condition_failed, utcnow
 from shared.storage.issues import Group, IssueItem, ShortIdPointer, group_pk
 
@@ -74,6 +75,7 @@ def delete_group_now(group: Group) -> None:
     except DeleteError as error:
         if not condition_failed(error):
             raise
+    rows = 0
     with IssueItem.batch_write() as batch:
         for pk, sk in partition_keys(group_pk(group_id)):
             if sk == Group.key(group_id)[1]:
@@ -81,4 +83,6 @@ def delete_group_now(group: Group) -> None:
             if sk.startswith(HASH_REF_PREFIX):
                 unlink_hash(int(group.project_id), sk.removeprefix(HASH_REF_PREFIX), group_id)
             batch.delete(IssueItem(pk, sk))
+            rows += 1
     Group(*Group.key(group_id)).delete()
+    count(ROWS_DELETED, rows + 1)

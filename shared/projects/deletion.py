@@ -24,6 +24,7 @@ from shared.issues.deletion import (
     send_deletion_job,
 )
 from shared.issues.enums import GroupStatus
+from shared.metrics import ROWS_DELETED, count
 from shared.projects.keys import list_project_keys
 from shared.projects.service import PENDING_DELETION, PROJECT_ADMIN, get_project
 from shared.releases.project_removal import remove_project_from_releases
@@ -104,12 +105,16 @@ def run_project_deletion(project_id: int, transaction_id: str) -> None:
             delete_group_list(chunk, delete_type="delete")
             queued += len(chunk)
     remove_project_from_releases(project_id)
+    rows = 1
     with AccountItem.batch_write() as batch:
         for row in AccountItem.query(Project.id_key(project_id)[0]):
             if isinstance(row, Pointer) and row.sk.startswith("KEY#"):
                 batch.delete(AccountItem(row.target_pk, row.target_sk))
+                rows += 1
             batch.delete(AccountItem(row.pk, row.sk))
+            rows += 1
         batch.delete(AccountItem(project.pk, project.sk))
+    count(ROWS_DELETED, rows)
     ProjectDeletion(*ProjectDeletion.key(project_id)).delete()
     logger.info(
         "project deleted",

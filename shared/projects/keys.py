@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from pynamodb.exceptions import DoesNotExist
 
-from shared.config import settings
+from shared.public_url import public_url
 from shared.sequences import allocate
 from shared.storage.accounts import Pointer, Project, ProjectKey
 from shared.storage.base import batch_get
@@ -58,6 +58,6 @@ def list_project_keys(project: Project) -> list[ProjectKey]:
 def dsn(key: ProjectKey, with_secret: bool = False) -> str:
     """The DSN an SDK is configured with: ``<scheme>://<public>[:<secret>]@<host>/<project id>``,
     built on this server's public URL (the SDK then posts to ``<url>/api/<project id>/envelope/``)."""
-    url = urlsplit(settings().public_url)
+    url = urlsplit(public_url())
     credentials = f"{key.public_key}:{key.secret_key}" if with_secret else key.public_key
     return f"{url.scheme}://{credentials}@{url.netloc}{url.path.rstrip('/')}/{int(key.project_id)}"

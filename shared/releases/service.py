@@ -16,6 +16,7 @@ from shared.auth.access import OrgAccess
 from shared.auth.scopes import RELEASE_DELETE, RELEASE_READ, RELEASE_WRITE
 from shared.errors import BadRequest, ValidationFailed
 from shared.issues.pending_resolutions import settle_pending_resolutions
+from shared.metrics import RELEASES_UPDATED, count
 from shared.releases.access import (
     organization_projects,
     release_visible,
@@ -198,6 +199,7 @@ def update_release(access: OrgAccess, version: str, changes: ReleaseChanges) -> 
     new_projects = resolve_projects(access, projects, changes.projects) if changes.projects else []
     repos = ref_repositories(int(release.org_id), changes.refs) if changes.refs else {}
     _apply(access, release, changes, new_projects, repos)
+    count(RELEASES_UPDATED)
     return _view(release, projects)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.config import settings
 from shared.issues.enums import (
     SUBSTATUS_TO_STR,
     GroupResolutionType,
@@ -16,6 +15,7 @@ from shared.issues.enums import (
 from shared.issues.short_ids import format_short_id
 from shared.issues.snooze import snooze_is_over
 from shared.issues.views import Actors, GroupView
+from shared.public_url import public_url
 from shared.serializers.accounts import serialize_user
 from shared.serializers.dates import format_datetime
 from shared.storage.group_people import GroupAssignee
@@ -117,7 +117,7 @@ def serialize_group(view: GroupView) -> dict[str, Any]:
         "shortId": format_short_id(project.slug, int(group.short_id)),
         "title": group.title,
         "culprit": group.culprit,
-        "permalink": f"{settings().public_url}/organizations/{org.slug}/issues/{group.id}/",
+        "permalink": f"{public_url()}/organizations/{org.slug}/issues/{group.id}/",
         "logger": data.get("logger"),
         "level": group.level,
         "status": status,

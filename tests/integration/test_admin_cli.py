@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import subprocess
+import sys
 
-from cli.admin import main
+import boto3
+
+from cli.admin import STACK_OUTPUTS, main
+from shared.accounts.organizations import find_organization
 from tests.conftest import unique
 
 
@@ -43,3 +50,57 @@ def test_admin_cli_bootstraps_an_organization(capsys, http, base_url) -> None:
 
     assert main(["admin", "create-org", "--slug", name]) == 1  # taken
     assert "409" in capsys.readouterr().err
+
+
+def test_admin_cli_finds_the_tables_from_a_stack_s_outputs() -> None:
+    """``--stack`` reads the deployed stack's outputs; nothing else tells it where the tables are."""
+    name, stack = unique("ops"), unique("watchtower")
+    settings_of_stack = {"PublicUrl": "https://sentry.example.test", "SnowflakeRegionId": "0"}
+    outputs = {o: os.environ[v] for o, v in STACK_OUTPUTS.items() if o not in settings_of_stack}
+    outputs |= settings_of_stack
+    template = {
+        "Resources": {"Marker": {"Type": "AWS::SQS::Queue"}},
+        "Outputs": {key: {"Value": str(value)} for key, value in outputs.items()},
+    }
+    boto3.client("cloudformation").create_stack(StackName=stack, TemplateBody=json.dumps(template))
+    environment = {k: v for k, v in os.environ.items() if k not in STACK_OUTPUTS.values()}
+
+    def admin(*argv: str) -> dict:
+        done = subprocess.run(
+            [sys.executable, "-m", "cli.admin", "admin", "--stack", stack, *argv],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    admin("create-user", "--username", name, "--email", f"{name}@example.com")
+    org = admin("create-org", "--slug", name, "--owner", name)
+    token = admin("create-token", "--org", name)["token"]
+
+    assert find_organization(name) is not None and str(find_organization(name).id) == org["id"]
+    payload = json.loads(base64.b64decode(token.removeprefix("sntrys_").split("_")[0] + "=="))
+    assert payload["url"] == "https://sentry.example.test"
+    assert payload["org"] == name
+
+    missing = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli.admin",
+            "admin",
+            "--stack",
+            unique("absent"),
+            "create-org",
+            "--slug",
+            name,
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode != 0
+    assert "does not exist" in missing.stderr

@@ -1,0 +1,170 @@
+"""What operators see: each handler invocation publishes its business counts as one CloudWatch EMF
+line, and every log line of an API request carries API Gateway's request id as correlation id.
+
+The handlers are invoked here as Lambda does (an API Gateway event and a context), in this process,
+so their standard output — where Lambda's EMF and log lines go — can be read."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from functions.ingest.app import handler as ingest_handler
+from functions.release_put.app import handler as release_put_handler
+from local.lambda_context import LocalContext
+from shared.http.handler import logger
+from shared.issues.deletion import delete_group_list
+from shared.issues.discard import discard_groups
+from shared.metrics import metrics
+from shared.storage.issues import Group
+from tests.conftest import World
+from tests.integration.deletion_support import (
+    acknowledge,
+    deliver,
+    owner_access,
+    partition,
+    populated_group,
+    project_of,
+    receive,
+)
+
+
+def _api_event(method: str, resource: str, path: str, body: Any, headers: dict[str, str]) -> dict[str, Any]:
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json", **headers},
+        "multiValueHeaders": {},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "requestContext": {"requestId": f"req-{uuid.uuid4()}", "stage": "v1", "httpMethod": method},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def _published(capsys: pytest.CaptureFixture[str]) -> tuple[str, dict[str, float]]:
+    """The namespace and metric → summed value of the EMF lines printed since the last call."""
+    namespace, values = "", {}
+    for line in capsys.readouterr().out.splitlines():
+        try:
+            document = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(document, dict) or "_aws" not in document:
+            continue
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            namespace = directive["Namespace"]
+            for metric in directive["Metrics"]:
+                value = document[metric["Name"]]
+                values[metric["Name"]] = values.get(metric["Name"], 0) + sum(
+                    value if isinstance(value, list) else [value]
+                )
+    return namespace, values
+
+
+@pytest.fixture
+def store(base_url: str, world: World, http) -> tuple[int, dict[str, str]]:
+    """The world's project id and the ``X-Sentry-Auth`` header of its DSN key."""
+    response = http.get(
+        f"{base_url}/api/0/projects/{world.org}/{world.project}/keys/", headers=world.headers()
+    )
+    [key] = response.json()
+    return int(key["projectId"]), {"X-Sentry-Auth": f"Sentry sentry_key={key['public']}, sentry_version=7"}
+
+
+def _post_event(project_id: int, auth: dict[str, str], message: str) -> dict[str, Any]:
+    event = _api_event(
+        "POST",
+        "/api/{project_id}/store",
+        f"/api/{project_id}/store/",
+        {"event_id": uuid.uuid4().hex, "level": "error", "message": message},
+        auth,
+    )
+    response = ingest_handler(event, LocalContext("IngestFunction"))
+    assert response["statusCode"] == 200, response["body"]
+    assert logger.get_correlation_id() == event["requestContext"]["requestId"]
+    return event
+
+
+def test_ingestion_counts_accepted_processed_and_new_groups(capsys, store) -> None:
+    project_id, auth = store
+    metrics.clear_metrics()
+    message = f"boom {uuid.uuid4().hex}"
+    capsys.readouterr()
+
+    _post_event(project_id, auth, message)
+    namespace, first = _published(capsys)
+    assert namespace == "Watchtower"
+    assert first == {"EventsAccepted": 1, "EventsProcessed": 1, "GroupsCreated": 1}
+
+    _post_event(project_id, auth, message)
+    assert _published(capsys)[1] == {"EventsAccepted": 1, "EventsProcessed": 1}
+
+
+def test_events_of_a_discarded_issue_count_as_dropped(capsys, store, world: World) -> None:
+    project_id, auth = store
+    message = f"noise {uuid.uuid4().hex}"
+    _post_event(project_id, auth, message)
+    [group] = [g for g in _groups(project_id) if g.title == message]
+    project_of(world, discard=True)
+    discard_groups(owner_access(world), [group], actor_id=world.owner_id)
+    metrics.clear_metrics()
+    capsys.readouterr()
+
+    _post_event(project_id, auth, message)
+    assert _published(capsys)[1] == {"EventsAccepted": 1, "EventsDropped": 1}
+
+
+def _groups(project_id: int) -> list[Group]:
+    return list(Group.scan(Group.project_id == project_id))
+
+
+def test_the_deletion_worker_counts_the_rows_it_deletes(
+    capsys, world: World, no_deletion_delay: None, empty_deletion_queue: None
+) -> None:
+    group = populated_group(project_of(world), "doomed", world.owner_id)
+    delete_group_list([group])
+    rows = len(partition(int(group.id)))
+    metrics.clear_metrics()
+    capsys.readouterr()
+
+    # Only this group's job: a job of another test's discard may become visible meanwhile.
+    messages = [m for m in receive() if int(group.id) in json.loads(m["Body"]).get("group_ids", [])]
+    assert messages
+    assert deliver(messages) == set()
+    acknowledge(messages)
+    assert partition(int(group.id)) == []
+    assert _published(capsys)[1] == {"RowsDeleted": rows}
+
+
+def test_a_release_update_is_counted_and_logged_under_its_request_id(
+    capsys, base_url: str, world: World, http
+) -> None:
+    version = f"app@{uuid.uuid4().hex[:8]}"
+    created = http.post(
+        f"{base_url}/api/0/organizations/{world.org}/releases/",
+        json={"version": version, "projects": [world.project]},
+        headers=world.headers(),
+    )
+    assert created.status_code == 201, created.text
+    metrics.clear_metrics()
+    capsys.readouterr()
+
+    event = _api_event(
+        "PUT",
+        "/api/0/organizations/{org}/releases/{version}",
+        f"/api/0/organizations/{world.org}/releases/{version}/",
+        {"ref": "main"},
+        world.headers(),
+    )
+    response = release_put_handler(event, LocalContext("ReleasePutFunction"))
+    assert response["statusCode"] == 200, response["body"]
+    assert json.loads(response["body"])["ref"] == "main"
+    assert _published(capsys)[1] == {"ReleasesUpdated": 1}
+    assert logger.get_correlation_id() == event["requestContext"]["requestId"]

@@ -1,0 +1,83 @@
+"""What the template gives operators: an alarm on every function, queue and dead-letter queue and
+on the API's 5xx rate, all notifying the alarm topic parameter; one log group with a retention; and
+the outputs the admin CLI reads to find the deployed tables and queues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cli.admin import STACK_OUTPUTS
+from local.template import environment_refs, load_template, resources
+
+TOPIC_ACTIONS = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], []]}
+
+
+def _alarms() -> dict[str, dict[str, Any]]:
+    return resources("AWS::CloudWatch::Alarm")
+
+
+def _watched(namespace: str, metric: str) -> list[Any]:
+    """The dimension values of the alarms on ``namespace``/``metric``."""
+    return [
+        dimension["Value"]
+        for alarm in _alarms().values()
+        if alarm["Namespace"] == namespace and alarm["MetricName"] == metric
+        for dimension in alarm["Dimensions"]
+    ]
+
+
+def test_every_function_alarms_on_errors_and_throttles() -> None:
+    functions = [{"Ref": name} for name in sorted(resources("AWS::Serverless::Function"))]
+    for metric in ("Errors", "Throttles"):
+        watched = _watched("AWS/Lambda", metric)
+        assert sorted(watched, key=str) == sorted(functions, key=str), metric
+
+
+def test_every_queue_alarms_on_age_and_every_dead_letter_queue_on_depth() -> None:
+    queues = resources("AWS::SQS::Queue")
+    dead_letter = {
+        props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for props in queues.values()
+        if "RedrivePolicy" in props
+    }
+    work = set(queues) - dead_letter
+    assert work and dead_letter
+    aged = {value["Fn::GetAtt"][0] for value in _watched("AWS/SQS", "ApproximateAgeOfOldestMessage")}
+    deep = {value["Fn::GetAtt"][0] for value in _watched("AWS/SQS", "ApproximateNumberOfMessagesVisible")}
+    assert aged == work
+    assert deep == dead_letter
+    for alarm in _alarms().values():
+        if alarm["MetricName"] == "ApproximateNumberOfMessagesVisible":
+            assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+
+
+def test_the_api_alarms_on_its_5xx_rate() -> None:
+    [alarm] = [a for a in _alarms().values() if a["Namespace"] == "AWS/ApiGateway"]
+    assert (alarm["MetricName"], alarm["Statistic"]) == ("5XXError", "Average")
+    assert {"Name": "ApiName", "Value": {"Ref": "AWS::StackName"}} in alarm["Dimensions"]
+
+
+def test_every_alarm_notifies_the_topic_parameter() -> None:
+    assert load_template()["Parameters"]["AlarmTopicArn"]["Type"] == "String"
+    for name, alarm in _alarms().items():
+        assert alarm["AlarmActions"] == TOPIC_ACTIONS, name
+        assert alarm["OKActions"] == TOPIC_ACTIONS, name
+
+
+def test_functions_log_to_one_group_with_a_retention() -> None:
+    function_globals = load_template()["Globals"]["Function"]
+    assert function_globals["LoggingConfig"]["LogGroup"] == {"Ref": "FunctionLogGroup"}
+    [group] = resources("AWS::Logs::LogGroup").values()
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    for props in resources("AWS::Serverless::Function").values():
+        assert "LoggingConfig" not in props
+
+
+def test_outputs_name_everything_the_admin_cli_reads() -> None:
+    deployed = set(resources("AWS::DynamoDB::Table")) | set(resources("AWS::SQS::Queue"))
+    expected = {logical: variable for variable, logical in environment_refs().items() if logical in deployed}
+    expected |= {"PublicUrl": "PUBLIC_URL", "SnowflakeRegionId": "SNOWFLAKE_REGION_ID"}
+    assert expected == STACK_OUTPUTS
+    outputs = load_template()["Outputs"]
+    for name in STACK_OUTPUTS:
+        assert name in outputs, name
