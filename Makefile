@@ -4,7 +4,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: run test lint bench install clean
+# The browser test's tools live outside the checkout: Debian's Chromium (apt) and axe-core (npm).
+AXE_VERSION := 4.14.1
+AXE_DIR ?= $(HOME)/.cache/watchtower/axe-core-$(AXE_VERSION)
+AXE_JS := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+
+.PHONY: run test test-browser screenshots lint bench install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,7 +28,21 @@ lint: install
 	$(VENV)/bin/cfn-lint infra/template.yaml
 
 test: lint
-	$(VENV)/bin/pytest -n 2 --dist loadfile
+	$(VENV)/bin/pytest -n 2 --dist loadfile --ignore=tests/browser
+
+$(AXE_JS):
+	npm install --silent --no-audit --no-fund --prefix $(AXE_DIR) axe-core@$(AXE_VERSION)
+
+# The web pages in headless Chromium (selenium), with axe-core on every page.
+test-browser: install $(AXE_JS)
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,browser]'
+	AXE_CORE_JS=$(AXE_JS) $(VENV)/bin/pytest tests/browser -p no:xdist
+
+# The README's pictures of the pages, taken by the browser test.
+screenshots:
+	WEB_SCREENSHOTS=docs $(MAKE) test-browser
 
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

@@ -31,7 +31,19 @@ _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 
-app = APIGatewayRestResolver()
+app = APIGatewayRestResolver(enable_validation=True)
+
+
+_ERROR = {"type": "object", "properties": {"detail": {"type": "string"}}}
+
+
+def _text(description: str, *content_types: str) -> dict[int | str, Any]:
+    """OpenAPI responses of a text asset: the text itself, or Sentry's 404."""
+    content = {content_type: {"schema": {"type": "string"}} for content_type in content_types}
+    return {
+        200: {"description": description, "content": content},
+        404: {"description": "No such asset", "content": {"application/json": {"schema": _ERROR}}},
+    }
 
 
 @cache
@@ -52,12 +64,16 @@ def _serve(name: str, cache_control: str) -> Response:
     return Response(200, content_type, body, headers={**_SECURITY_HEADERS, "Cache-Control": cache_control})
 
 
-@app.get("/", include_in_schema=False)
+@app.get("/", summary="The web pages", responses=_text("The page", "text/html"))
 def index() -> Any:
     return _serve("index.html", "no-cache")
 
 
-@app.get("/assets/<asset>", include_in_schema=False)
+@app.get(
+    "/assets/<asset>",
+    summary="A script or style sheet of the web pages",
+    responses=_text("A JavaScript module or a style sheet", "text/javascript", "text/css"),
+)
 def asset(asset: str) -> Any:
     # Revalidated on every load: a deploy changes them under the same names (no build step to hash them).
     return _serve(asset, "no-cache")

@@ -3,10 +3,14 @@
 
 const TOKEN_KEY = "watchtower.token";
 const ORG_KEY = "watchtower.org";
+const PROJECT_KEY = "watchtower.project";
 
 export const session = {
   get token() { return sessionStorage.getItem(TOKEN_KEY); },
   get org() { return sessionStorage.getItem(ORG_KEY); },
+  /** The project last looked at, for the navigation of pages that belong to one (issue, release). */
+  get project() { return sessionStorage.getItem(PROJECT_KEY); },
+  set project(slug) { sessionStorage.setItem(PROJECT_KEY, slug); },
   signIn(token, org) {
     sessionStorage.setItem(TOKEN_KEY, token);
     sessionStorage.setItem(ORG_KEY, org);
@@ -14,6 +18,7 @@ export const session = {
   signOut() {
     sessionStorage.removeItem(TOKEN_KEY);
     sessionStorage.removeItem(ORG_KEY);
+    sessionStorage.removeItem(PROJECT_KEY);
   },
 };
 

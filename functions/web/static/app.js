@@ -60,7 +60,9 @@ function renderChrome(parts) {
     return;
   }
   const org = session.org;
-  const project = parts[1] && !["issues", "releases"].includes(parts[1]) ? parts[1] : null;
+  const named = parts[1] && !["issues", "releases"].includes(parts[1]) ? parts[1] : null;
+  if (named) session.project = named;
+  const project = named || session.project;
   const links = [[`#/${org}/issues`, "All issues"]];
   if (project) {
     links.push([`#/${org}/${project}/issues`, `Issues · ${project}`], [`#/${org}/${project}/releases`, "Releases"]);
@@ -95,12 +97,14 @@ async function route() {
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       session.signOut();
+      renderChrome(parts);
       signInPage(root);
       showError(root.querySelector("form"), error);
       return;
     }
     errorPage(root, error);
   }
+  renderChrome(parts); // the page may have named the project (an issue's, a release's)
   if (document.activeElement === document.body) root.focus({ preventScroll: true });
 }
 

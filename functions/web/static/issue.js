@@ -1,7 +1,7 @@
 // The issue page: what the issue is and where it stands, and every action of Sentry's issue update
 // (the buttons send exactly the PUT bodies Sentry's own issue page sends).
 
-import { api, apiPath, enc } from "./api.js";
+import { api, apiPath, enc, session } from "./api.js";
 import { badges } from "./stream.js";
 import { busy, field, h, notice, time } from "./ui.js";
 
@@ -145,6 +145,7 @@ function exceptionSection(issue) {
 
 export async function issuePage(root, org, issueId) {
   const { data: issue } = await api("GET", `/api/0/issues/${enc(issueId)}/`);
+  session.project = issue.project.slug;
   const projectPath = `/api/0/projects/${enc(org)}/${enc(issue.project.slug)}/`;
   const [project, teams, whoami, releases, repositories] = await Promise.all([
     api("GET", projectPath),
