@@ -130,6 +130,8 @@ def test_an_sdk_error_appears_in_the_stream_and_is_resolved_from_its_page(
     button(browser, "Resolve").send_keys(Keys.ENTER)
     text_appears(browser, "Resolved.")
     assert browser.find_element(By.ID, "issue-status").text == "Resolved"
+    me = requests.get(f"{base_url}/api/0/", headers=world.headers(), timeout=60).json()["user"]
+    assert browser.find_element(By.ID, "activity").text.startswith(f"{me['name']} resolved the issue")
     assert api_issue(base_url, world, issue["id"])["status"] == "resolved"
 
 

@@ -2,7 +2,7 @@
 // (the buttons send exactly the PUT bodies Sentry's own issue page sends).
 
 import { api, apiPath, enc, session } from "./api.js";
-import { badges } from "./stream.js";
+import { badges, lastDay } from "./stream.js";
 import { busy, field, h, notice, time } from "./ui.js";
 
 const IGNORE_DURATIONS = [[30, "30 minutes"], [120, "2 hours"], [360, "6 hours"], [1440, "24 hours"], [10080, "1 week"]];
@@ -123,13 +123,59 @@ function assigneeForm(issue, me, teams) {
 
 function facts(issue) {
   const rows = [
-    ["Project", issue.project.name], ["Level", issue.level], ["Events", issue.count], ["Users", issue.userCount],
+    ["Project", issue.project.name], ["Level", issue.level], ["Events", issue.count],
+    ["Last 24 hours", lastDay(issue)], ["Users", issue.userCount],
     ["First seen", time(issue.firstSeen)], ["Last seen", time(issue.lastSeen)],
     ["Assignee", issue.assignedTo ? `${issue.assignedTo.type === "team" ? "#" : ""}${issue.assignedTo.name}` : "nobody"],
     ["Bookmarked", issue.isBookmarked ? "yes" : "no"], ["Subscribed", issue.isSubscribed ? "yes" : "no"],
     ["Shared", issue.isPublic ? `yes (share id ${issue.shareId})` : "no"],
   ];
   return h("dl", { className: "facts" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+}
+
+/** One activity entry as a sentence ("Demo Owner resolved the issue in 1.2.0"). */
+function activityText(entry, teams) {
+  const d = entry.data || {};
+  const team = (id) => teams.find((t) => String(t.id) === String(id));
+  const assignee = d.assigneeType === "team" ? `#${team(d.assignee)?.slug || d.assignee}` : d.assigneeEmail || "a user";
+  const ignored = () => {
+    if (d.ignoreUntilEscalating) return "archived the issue until it escalates";
+    if (d.ignoreDuration) return `ignored the issue for ${d.ignoreDuration} minutes`;
+    if (d.ignoreCount) return `ignored the issue until ${d.ignoreCount} more events${windowText(d.ignoreWindow)}`;
+    if (d.ignoreUserCount) return `ignored the issue until ${d.ignoreUserCount} more users${windowText(d.ignoreUserWindow)}`;
+    return "archived the issue";
+  };
+  const sentences = {
+    set_resolved: "resolved the issue",
+    set_resolved_in_release: d.version ? `resolved the issue in ${d.version}` : "resolved the issue in the next release",
+    set_resolved_in_commit: "resolved the issue in a commit",
+    set_resolved_by_age: "resolved the issue for its age",
+    set_unresolved: "marked the issue unresolved",
+    set_ignored: ignored(),
+    set_regression: "saw the issue regress",
+    set_public: "shared the issue",
+    set_private: "stopped sharing the issue",
+    assigned: `assigned the issue to ${assignee}`,
+    unassigned: "unassigned the issue",
+    mark_reviewed: "marked the issue reviewed",
+    auto_set_ongoing: "marked the issue ongoing",
+    set_escalating: "saw the issue escalate",
+    merge: `merged ${(d.issues || []).length} issue(s) into this one`,
+    referenced_in_commit: "saw the issue referenced in a commit",
+    first_seen: "saw the issue for the first time",
+    set_priority: `set the priority to ${d.priority}`,
+  };
+  return `${entry.user ? entry.user.name : "Watchtower"} ${sentences[entry.type] || entry.type.replaceAll("_", " ")}`;
+}
+
+function activitySection(issue, teams) {
+  const entries = issue.activity || [];
+  return h("section", { "aria-labelledby": "activity-title" },
+    h("h2", { id: "activity-title" }, "Activity"),
+    entries.length
+      ? h("ol", { className: "activity", id: "activity", reversed: true },
+        entries.map((entry) => h("li", {}, activityText(entry, teams), " · ", time(entry.dateCreated))))
+      : h("p", {}, "Nothing yet."));
 }
 
 /** What the issue keeps of its exception (the API stores no events, so no full stack trace yet). */
@@ -222,7 +268,8 @@ export async function issuePage(root, org, issueId) {
     h("div", { className: "toolbar", role: "group", "aria-label": "Issue actions" }, actions),
     submitting(assigneeForm(issue, whoami.user, teams), "Assignee updated."),
     h("h2", {}, "Details"), facts(issue),
-    exceptionSection(issue));
+    exceptionSection(issue),
+    activitySection(issue, teams));
   root.replaceChildren(section);
 }
 

@@ -3,7 +3,7 @@
 
 import { api, apiPath, enc } from "./api.js";
 import { statusText } from "./issue.js";
-import { busy, field, h, notice, showError, time } from "./ui.js";
+import { busy, field, h, notice, sparkline, time } from "./ui.js";
 
 const QUERIES = [
   ["is:unresolved", "Unresolved"],
@@ -27,6 +27,13 @@ const BULK = [
   ["Merge", "PUT", { merge: true }, "Merge the selected issues into one?"],
   ["Delete", "DELETE", undefined, "Delete the selected issues? This cannot be undone."],
 ];
+
+/** The issue's events of the last 24 hours (``stats["24h"]``) as a sparkline with a text alternative. */
+export function lastDay(issue) {
+  const counts = (issue.stats?.["24h"] || []).map(([, count]) => count);
+  const total = counts.reduce((a, b) => a + b, 0);
+  return sparkline(counts, `${total} event${total === 1 ? "" : "s"} in the last 24 hours`);
+}
 
 export function badges(issue) {
   const found = [];
@@ -104,6 +111,7 @@ export async function streamPage(root, org, project, params) {
       h("a", { href: `#/${org}/issues/${issue.id}` }, issue.title), badges(issue),
       h("div", { className: "sub" }, h("span", { className: `level ${issue.level}` }, issue.level), " ",
         issue.shortId, " · ", issue.culprit || "", " · ", statusText(issue))),
+    h("td", {}, lastDay(issue)),
     h("td", { className: "num" }, issue.count),
     h("td", { className: "num" }, issue.userCount),
     h("td", {}, time(issue.firstSeen)),
@@ -114,7 +122,8 @@ export async function streamPage(root, org, project, params) {
     ? h("table", {},
       h("caption", { className: "visually-hidden" }, "Issues, most recently seen first"),
       h("thead", {}, h("tr", {},
-        h("th", { scope: "col" }, all), h("th", { scope: "col" }, "Issue"), h("th", { scope: "col", className: "num" }, "Events"),
+        h("th", { scope: "col" }, all), h("th", { scope: "col" }, "Issue"), h("th", { scope: "col" }, "Last 24 hours"),
+        h("th", { scope: "col", className: "num" }, "Events"),
         h("th", { scope: "col", className: "num" }, "Users"), h("th", { scope: "col" }, "First seen"),
         h("th", { scope: "col" }, "Last seen"), h("th", { scope: "col" }, "Assignee"))),
       h("tbody", {}, rows))
@@ -132,4 +141,3 @@ export async function streamPage(root, org, project, params) {
   refresh();
 }
 
-export { showError };
