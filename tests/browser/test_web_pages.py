@@ -119,7 +119,6 @@ def test_an_sdk_error_appears_in_the_stream_and_is_resolved_from_its_page(
     row = link(browser, issue["title"]).find_element(By.XPATH, "./ancestor::tr")
     assert "New" in row.text and "1" in row.text  # the inbox badge and the event count
     assert_accessible(browser, axe_source)
-    screenshot(browser, "web-stream")
 
     link(browser, issue["title"]).click()
     heading(browser, issue["title"])
@@ -182,6 +181,8 @@ def test_bulk_resolve_three_issues_from_the_stream(browser, base_url, world: Wor
     sign_in(browser, base_url, world)
     for issue in issues:
         text_appears(browser, issue["shortId"])
+    screenshot(browser, "web-stream")
+    for issue in issues:
         browser.find_element(By.CSS_SELECTOR, f"input[aria-label='Select {issue['shortId']}']").send_keys(
             Keys.SPACE
         )

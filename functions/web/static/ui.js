@@ -116,6 +116,11 @@ export function sparkline(counts, label) {
   svg.setAttribute("height", height);
   svg.setAttribute("role", "img");
   svg.setAttribute("aria-label", label);
+  const baseline = document.createElementNS(ns, "rect");
+  for (const [name, value] of [["x", 0], ["y", height - 1], ["width", width], ["height", 1], ["fill", "#c9c3d6"]]) {
+    baseline.setAttribute(name, value);
+  }
+  svg.append(baseline);
   const max = Math.max(1, ...counts);
   const step = counts.length ? width / counts.length : width;
   counts.forEach((count, i) => {
