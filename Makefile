@@ -8,6 +8,7 @@ PYTHON ?= python3
 AXE_VERSION := 4.14.1
 AXE_DIR ?= $(HOME)/.cache/watchtower/axe-core-$(AXE_VERSION)
 AXE_JS := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+BROWSER_STAMP := $(VENV)/.browser-stamp
 
 .PHONY: run test test-browser screenshots lint bench install clean
 
@@ -30,14 +31,17 @@ lint: install
 test: lint
 	$(VENV)/bin/pytest -n 2 --dist loadfile --ignore=tests/browser
 
+$(BROWSER_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,browser]'
+	touch $(BROWSER_STAMP)
+
 $(AXE_JS):
 	npm install --silent --no-audit --no-fund --prefix $(AXE_DIR) axe-core@$(AXE_VERSION)
 
 # The web pages in headless Chromium (selenium), with axe-core on every page.
-test-browser: install $(AXE_JS)
+test-browser: $(BROWSER_STAMP) $(AXE_JS)
 	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,browser]'
 	AXE_CORE_JS=$(AXE_JS) $(VENV)/bin/pytest tests/browser -p no:xdist
 
 # The README's pictures of the pages, taken by the browser test.

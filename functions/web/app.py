@@ -2,25 +2,27 @@
 
 The pages are static files (HTML, CSS and JavaScript modules, no build step) that call this API from
 the browser with the token the person signed in with. Only files that ship in ``static/`` are served,
-by exact name, so a request can never reach anything else on the function's disk."""
+by exact name, so a request can never reach anything else on the function's disk.
+
+A plain handler, not a powertools resolver: it reads nothing but the event it is given, so a browser
+fetching the page's files at once is served correctly however the requests interleave. These routes
+are not part of the API and not in its OpenAPI document."""
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-
-from shared.errors import NotFound
-from shared.http.handler import lambda_handler
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 STATIC = Path(__file__).resolve().parent / "static"
 _TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
 }
 # The page talks to its own origin only; no inline script, nothing framed, no referrer (the token
 # lives in the URL fragment and session storage, never in a URL the browser sends anywhere).
@@ -29,21 +31,17 @@ _SECURITY_HEADERS = {
     "base-uri 'none'; form-action 'self'",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
+    # Revalidated on every load: a deploy changes the files under the same names (nothing hashes them).
+    "Cache-Control": "no-cache",
+}
+_NOT_FOUND = {
+    "statusCode": 404,
+    "headers": {"Content-Type": "application/json"},
+    "body": json.dumps({"detail": "The requested resource does not exist"}),
+    "isBase64Encoded": False,
 }
 
-app = APIGatewayRestResolver(enable_validation=True)
-
-
-_ERROR = {"type": "object", "properties": {"detail": {"type": "string"}}}
-
-
-def _text(description: str, *content_types: str) -> dict[int | str, Any]:
-    """OpenAPI responses of a text asset: the text itself, or Sentry's 404."""
-    content = {content_type: {"schema": {"type": "string"}} for content_type in content_types}
-    return {
-        200: {"description": description, "content": content},
-        404: {"description": "No such asset", "content": {"application/json": {"schema": _ERROR}}},
-    }
+logger = Logger()
 
 
 @cache
@@ -56,27 +54,26 @@ def _assets() -> dict[str, tuple[str, str]]:
     }
 
 
-def _serve(name: str, cache_control: str) -> Response:
-    found = _assets().get(name)
+def _asset_name(event: dict[str, Any]) -> str | None:
+    """``index.html`` for ``/``, the named file for ``/assets/{asset}``, None for anything else."""
+    if event.get("httpMethod") != "GET":
+        return None
+    if event.get("resource") == "/":
+        return "index.html"
+    if event.get("resource") == "/assets/{asset}":
+        return (event.get("pathParameters") or {}).get("asset")
+    return None
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    found = _assets().get(_asset_name(event) or "")
     if found is None:
-        raise NotFound()
+        return _NOT_FOUND
     content_type, body = found
-    return Response(200, content_type, body, headers={**_SECURITY_HEADERS, "Cache-Control": cache_control})
-
-
-@app.get("/", summary="The web pages", responses=_text("The page", "text/html"))
-def index() -> Any:
-    return _serve("index.html", "no-cache")
-
-
-@app.get(
-    "/assets/<asset>",
-    summary="A script or style sheet of the web pages",
-    responses=_text("A JavaScript module or a style sheet", "text/javascript", "text/css"),
-)
-def asset(asset: str) -> Any:
-    # Revalidated on every load: a deploy changes them under the same names (no build step to hash them).
-    return _serve(asset, "no-cache")
-
-
-handler = lambda_handler(app)
+    return {
+        "statusCode": 200,
+        "headers": {**_SECURITY_HEADERS, "Content-Type": content_type},
+        "body": body,
+        "isBase64Encoded": False,
+    }

@@ -64,8 +64,19 @@ export function apiPath(path, params = {}) {
   return text ? `${path}?${text}` : path;
 }
 
+// One request at a time, in the order asked: a page never depends on answers racing each other, and
+// the local API, which runs every handler in one interpreter (powertools keeps the current request on
+// the resolver class), serves them as Lambda does, one event at a time.
+let queue = Promise.resolve();
+
 /** Call the API; resolves to {data, status, link} and rejects with ApiError on anything but 2xx. */
-export async function api(method, path, body) {
+export function api(method, path, body) {
+  const answer = queue.then(() => send(method, path, body));
+  queue = answer.catch(() => undefined);
+  return answer;
+}
+
+async function send(method, path, body) {
   const headers = { Accept: "application/json" };
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
