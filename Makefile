@@ -4,12 +4,17 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: run test test-dynamodb-local lint bench install clean lock package check-deploy
+.PHONY: run test test-dynamodb-local test-browser screenshots lint bench install clean lock package check-deploy
 # Downloads, installed layers and the SAM CLI live outside the checkout, so reruns (and CI) reuse them.
 export WATCHTOWER_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/watchtower
 SAM_VERSION := 1.170.0
 SAM := $(WATCHTOWER_CACHE)/deploy/sam-$(SAM_VERSION)/bin/sam
 export SAM_CLI_TELEMETRY := 0
+# The browser test's tools live outside the checkout: Debian's Chromium (apt) and axe-core (npm).
+AXE_VERSION := 4.14.1
+AXE_DIR ?= $(WATCHTOWER_CACHE)/axe-core-$(AXE_VERSION)
+AXE_JS := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+BROWSER_STAMP := $(VENV)/.browser-stamp
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,7 +34,24 @@ lint: install
 	$(VENV)/bin/cfn-lint infra/template.yaml
 
 test: lint
-	$(VENV)/bin/pytest -n 2 --dist loadfile
+	$(VENV)/bin/pytest -n 2 --dist loadfile --ignore=tests/browser
+
+$(BROWSER_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,browser]'
+	touch $(BROWSER_STAMP)
+
+$(AXE_JS):
+	npm install --silent --no-audit --no-fund --prefix $(AXE_DIR) axe-core@$(AXE_VERSION)
+
+# The web pages in headless Chromium (selenium), with axe-core on every page.
+test-browser: $(BROWSER_STAMP) $(AXE_JS)
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+	AXE_CORE_JS=$(AXE_JS) $(VENV)/bin/pytest tests/browser -p no:xdist
+
+# The README's pictures of the pages, taken by the browser test.
+screenshots:
+	WEB_SCREENSHOTS=docs $(MAKE) test-browser
 
 # The integration and client suites on Amazon's DynamoDB Local (SQS stays on moto); each test
 # process starts and stops its own engine. Java 17 is needed; the engine is fetched once into

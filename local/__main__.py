@@ -46,6 +46,9 @@ Watchtower is running (DynamoDB/SQS: moto server at {system.endpoint})
   OpenAPI:   {base_url}/api/0/docs
   Data:      {data_dir} ({kept})
 
+Open in a browser (signs the demo user in; the token stays in the URL fragment, never sent to a server):
+  {base_url}/#token={demo.token}&org={demo.org}
+
 Try it:
   curl -s -X POST -H 'Authorization: Bearer {demo.token}' -H 'Content-Type: application/json' \\
        -d '{{"name": "My Service"}}' {base_url}/api/0/teams/{demo.org}/{demo.team}/projects/ \\

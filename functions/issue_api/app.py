@@ -10,11 +10,14 @@ from shared.auth.scopes import EVENT_READ
 from shared.http.handler import lambda_handler
 from shared.http.offset_pagination import paginate_offset
 from shared.http.request import org_access, principal, query_value, query_values
+from shared.issues.activity import recent_activity
 from shared.issues.listing import parse_query, search_groups
 from shared.issues.lookup import IssueScope, find_issue
 from shared.issues.selection import request_scope
-from shared.issues.views import group_views
+from shared.issues.views import group_views, load_actors
+from shared.serializers.activity import serialize_activity
 from shared.serializers.groups import serialize_group
+from shared.storage.issues import Group
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -30,16 +33,23 @@ def _list(scope: IssueScope) -> Response:
     return paginate_offset(app, found, lambda groups: _serialized(scope, groups))
 
 
+def _details(scope: IssueScope, group: Group) -> dict[str, Any]:
+    """One issue as Sentry's issue details answer it: the group and its newest activity."""
+    rows = recent_activity(int(group.id))
+    actors = load_actors({int(r.user_id) for r in rows if r.user_id is not None}, set())
+    return {**_serialized(scope, [group])[0], "activity": [serialize_activity(r, actors) for r in rows]}
+
+
 @app.get("/api/0/issues/<issue_id>")
 def get_issue(issue_id: str) -> Any:
     scope, group = find_issue(principal(app), issue_id, None, EVENT_READ)
-    return _serialized(scope, [group])[0]
+    return _details(scope, group)
 
 
 @app.get("/api/0/organizations/<org>/issues/<issue_id>")
 def get_org_issue(org: str, issue_id: str) -> Any:
     scope, group = find_issue(principal(app), issue_id, org, EVENT_READ)
-    return _serialized(scope, [group])[0]
+    return _details(scope, group)
 
 
 @app.get("/api/0/organizations/<org>/shortids/<short_id>")

@@ -7,7 +7,10 @@ from typing import Any
 
 from shared.issues.enums import ActivityType
 from shared.storage.base import utcnow
-from shared.storage.issues import Activity, Group
+from shared.storage.issues import Activity, Group, group_pk
+
+# Sentry's issue page shows the newest activity; older entries stay stored.
+ACTIVITY_SHOWN = 100
 
 
 def new_activity(
@@ -45,3 +48,15 @@ def create_activity(
     activity = new_activity(group, type, user_id, ident, data)
     activity.save()
     return activity
+
+
+def recent_activity(group_id: int, limit: int = ACTIVITY_SHOWN) -> list[Activity]:
+    """The group's newest activity first: one Query of its partition's ``ACTIVITY#`` rows."""
+    rows = Activity.query(
+        group_pk(group_id),
+        Activity.sk.startswith("ACTIVITY#"),
+        scan_index_forward=False,
+        limit=limit,
+        consistent_read=True,
+    )
+    return list(rows)

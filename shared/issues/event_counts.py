@@ -10,6 +10,8 @@ it, which can count events up to 59 minutes older than the window (documented in
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.storage.base import utcnow
@@ -54,15 +56,39 @@ def events_since(group_id: int, since: datetime) -> int:
     return sum(int(row.count or 0) for row in hourly_counts(group_id, since).values())
 
 
-def users_since(group_id: int, since: datetime) -> int:
-    """Distinct users of the group in the hour buckets from ``since`` until now."""
+def distinct_users(rows: Iterable[GroupHourlyCount]) -> int:
     users: set[str] = set()
-    for row in hourly_counts(group_id, since).values():
+    for row in rows:
         users.update(row.users or ())
     return len(users)
+
+
+def users_since(group_id: int, since: datetime) -> int:
+    """Distinct users of the group in the hour buckets from ``since`` until now."""
+    return distinct_users(hourly_counts(group_id, since).values())
 
 
 def users_seen(group_id: int) -> int:
     """Distinct users of the group over the retained counts (seven days): Sentry's
     ``count_users_seen`` for snoozes whose user count has no window."""
     return users_since(group_id, utcnow() - RETENTION)
+
+
+@dataclass(frozen=True)
+class RecentCounts:
+    """What an issue view shows of its counts: distinct users over the retained counts and the
+    events of each of the last 24 hours (Sentry's ``stats["24h"]``), from the same rows."""
+
+    users_seen: int
+    last_24h: list[tuple[datetime, int]]
+
+
+def recent_counts(group_id: int) -> RecentCounts:
+    """One Query of the retained hourly rows gives both the user count and the 24-hour series."""
+    now = utcnow()
+    rows = hourly_counts(group_id, now - RETENTION, now)
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=23)
+    hours = [start + timedelta(hours=i) for i in range(24)]
+    counts = {bucket: int(row.count or 0) for bucket, row in rows.items()}
+    series = [(hour, counts.get(hour_bucket(hour), 0)) for hour in hours]
+    return RecentCounts(distinct_users(rows.values()), series)

@@ -1,5 +1,6 @@
 """What the group serializer needs, read in bulk: each group's state for the viewing user, the users
-and teams named by assignees and resolutions, and the distinct users of the retained counts.
+and teams named by assignees and resolutions, and the distinct users and last 24 hourly event counts
+of the retained counts.
 
 A page of groups costs a handful of BatchGetItem requests for states and actors, plus one Query per
 group for its user count (the hourly counts hold the user hashes); those Queries run side by side,
@@ -10,7 +11,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from shared.issues.event_counts import users_seen
+from shared.issues.event_counts import RecentCounts, recent_counts
 from shared.issues.state import GroupState, load_states
 from shared.storage.accounts import Organization, Pointer, Project, Team, User
 from shared.storage.base import batch_get
@@ -31,7 +32,11 @@ class GroupView:
     project: Project
     organization: Organization
     actors: Actors
-    user_count: int
+    counts: RecentCounts
+
+    @property
+    def user_count(self) -> int:
+        return self.counts.users_seen
 
 
 def load_actors(user_ids: set[int], team_ids: set[int]) -> Actors:
@@ -65,10 +70,10 @@ def group_views(
     by_id = {int(p.id): p for p in projects}
     if len(states) > 1:
         with ThreadPoolExecutor(max_workers=min(len(states), _USER_COUNT_READERS)) as pool:
-            user_counts = list(pool.map(lambda s: users_seen(int(s.group.id)), states))
+            counts = list(pool.map(lambda s: recent_counts(int(s.group.id)), states))
     else:
-        user_counts = [users_seen(int(s.group.id)) for s in states]
+        counts = [recent_counts(int(s.group.id)) for s in states]
     return [
         GroupView(s, by_id[int(s.group.project_id)], organization, actors, count)
-        for s, count in zip(states, user_counts, strict=True)
+        for s, count in zip(states, counts, strict=True)
     ]

@@ -151,6 +151,8 @@ def serialize_group(view: GroupView) -> dict[str, Any]:
         "priorityLockedAt": format_datetime(group.priority_locked_at),
         "count": str(int(group.times_seen)),
         "userCount": view.user_count,
+        # Sentry's default statsPeriod of the issue stream: [unix hour, events] for the last 24 hours.
+        "stats": {"24h": [[int(hour.timestamp()), count] for hour, count in view.counts.last_24h]},
         "firstSeen": format_datetime(group.first_seen),
         "lastSeen": format_datetime(group.last_seen),
         "inbox": None

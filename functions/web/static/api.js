@@ -1,0 +1,106 @@
+// The API from the browser: the signed-in token (session storage only), Sentry's error shapes,
+// the Link header's cursors, and a progress line while requests are in flight.
+
+const TOKEN_KEY = "watchtower.token";
+const ORG_KEY = "watchtower.org";
+const PROJECT_KEY = "watchtower.project";
+
+export const session = {
+  get token() { return sessionStorage.getItem(TOKEN_KEY); },
+  get org() { return sessionStorage.getItem(ORG_KEY); },
+  /** The project last looked at, for the navigation of pages that belong to one (issue, release). */
+  get project() { return sessionStorage.getItem(PROJECT_KEY); },
+  set project(slug) { sessionStorage.setItem(PROJECT_KEY, slug); },
+  signIn(token, org) {
+    sessionStorage.setItem(TOKEN_KEY, token);
+    sessionStorage.setItem(ORG_KEY, org);
+  },
+  signOut() {
+    sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(ORG_KEY);
+    sessionStorage.removeItem(PROJECT_KEY);
+  },
+};
+
+/** An answer other than 2xx: its status and the API's own body (``{"detail": ...}`` or field errors). */
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(typeof body?.detail === "string" ? body.detail : `The API answered ${status}.`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+let pending = 0;
+function progress(delta) {
+  pending += delta;
+  const line = document.getElementById("progress");
+  const main = document.getElementById("main");
+  if (line) line.textContent = pending > 0 ? "Loading…" : "";
+  if (main) main.setAttribute("aria-busy", pending > 0 ? "true" : "false");
+}
+
+/** Parse Sentry's Link header into {previous, next} cursors (null when that side has no results). */
+export function parseLink(header) {
+  const found = { previous: null, next: null };
+  for (const part of (header || "").split(",")) {
+    const rel = /rel="(\w+)"/.exec(part)?.[1];
+    const results = /results="(\w+)"/.exec(part)?.[1];
+    const cursor = /cursor="([^"]*)"/.exec(part)?.[1];
+    if (rel in found && results === "true") found[rel] = cursor;
+  }
+  return found;
+}
+
+/** Build an API path with query parameters; arrays repeat the parameter (``id=1&id=2``). */
+export function apiPath(path, params = {}) {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item !== undefined && item !== null) query.append(key, item);
+    }
+  }
+  const text = query.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+// One request at a time, in the order asked: a page never depends on answers racing each other, and
+// the local API, which runs every handler in one interpreter (powertools keeps the current request on
+// the resolver class), serves them as Lambda does, one event at a time.
+let queue = Promise.resolve();
+
+/** Call the API; resolves to {data, status, link} and rejects with ApiError on anything but 2xx. */
+export function api(method, path, body) {
+  const answer = queue.then(() => send(method, path, body));
+  queue = answer.catch(() => undefined);
+  return answer;
+}
+
+async function send(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (session.token) headers.Authorization = `Bearer ${session.token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  progress(1);
+  try {
+    const response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "omit",
+      referrerPolicy: "no-referrer",
+    });
+    const text = await response.text();
+    let data = null;
+    if (text) {
+      try { data = JSON.parse(text); } catch { data = { detail: text }; }
+    }
+    if (!response.ok) throw new ApiError(response.status, data);
+    return { data, status: response.status, link: parseLink(response.headers.get("Link")) };
+  } finally {
+    progress(-1);
+  }
+}
+
+export const get = (path, params) => api("GET", apiPath(path, params));
+
+export const enc = encodeURIComponent;

@@ -1,0 +1,112 @@
+// The router: every page lives behind ``/`` in the URL fragment (``#/demo/web/issues``), so the
+// server serves one page and the sign-in token (``#token=…``) never reaches a server or its logs.
+
+import { api, ApiError, session } from "./api.js";
+import { errorPage, field, h, showError } from "./ui.js";
+import { issuePage } from "./issue.js";
+import { releasePage, releasesPage } from "./releases.js";
+import { streamPage } from "./stream.js";
+
+const main = () => document.getElementById("main");
+
+/** ``#token=…&org=…`` (the link ``make run`` prints): keep both in session storage, drop them from the URL. */
+function takeTokenFromFragment() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const token = fragment.get("token");
+  if (!token) return;
+  session.signIn(token, fragment.get("org") || "");
+  history.replaceState(null, "", `${location.pathname}#/`);
+}
+
+function signInPage(root) {
+  document.title = "Sign in · Watchtower";
+  const token = h("input", { type: "password", name: "token", required: true, autocomplete: "off" });
+  const org = h("input", { type: "text", name: "org", required: true, value: session.org || "" });
+  const submit = h("button", { type: "submit", className: "primary" }, "Sign in");
+  const form = h("form", { className: "signin", "aria-labelledby": "signin-title" },
+    field("API token", token, "token"), field("Organization slug", org, "org"), submit);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    session.signIn(token.value.trim(), org.value.trim());
+    submit.disabled = true;
+    try {
+      const { data } = await api("GET", "/api/0/");
+      if (!data?.user) throw new ApiError(401, { detail: "This token is not valid." });
+      await api("GET", `/api/0/organizations/${encodeURIComponent(session.org)}/projects/`);
+      location.hash = "#/";
+    } catch (error) {
+      session.signOut();
+      showError(form, error);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  root.replaceChildren(h("h1", { id: "signin-title" }, "Sign in"),
+    h("p", {}, "Paste an API token (a user or organization token) and the organization it belongs to."), form);
+}
+
+async function home(root) {
+  const { data: projects } = await api("GET", `/api/0/organizations/${encodeURIComponent(session.org)}/projects/`);
+  if (projects.length) location.replace(`#/${session.org}/${projects[0].slug}/issues`);
+  else root.replaceChildren(h("h1", {}, "No projects yet"), h("p", {}, "Create one with the API, then come back."));
+}
+
+function renderChrome(parts) {
+  const nav = document.getElementById("nav");
+  const who = document.getElementById("who");
+  if (!session.token) {
+    nav.replaceChildren();
+    who.replaceChildren();
+    return;
+  }
+  const org = session.org;
+  const named = parts[1] && !["issues", "releases"].includes(parts[1]) ? parts[1] : null;
+  if (named) session.project = named;
+  const project = named || session.project;
+  const links = [[`#/${org}/issues`, "All issues"]];
+  if (project) {
+    links.push([`#/${org}/${project}/issues`, `Issues · ${project}`], [`#/${org}/${project}/releases`, "Releases"]);
+  }
+  nav.replaceChildren(...links.map(([href, text]) =>
+    h("a", { href, "aria-current": location.hash === href ? "page" : null }, text)));
+  const signOut = h("button", { type: "button", onclick: () => { session.signOut(); location.hash = "#/signin"; } }, "Sign out");
+  who.replaceChildren(h("span", {}, `Organization: ${org}`), signOut);
+}
+
+/** ``#/path?query`` → route; each page gets (root, params, query) and renders into ``main``. */
+async function route() {
+  takeTokenFromFragment();
+  const [path, queryText] = location.hash.replace(/^#/, "").split("?");
+  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  const query = new URLSearchParams(queryText || "");
+  const root = main();
+  renderChrome(parts);
+  if (!session.token || parts[0] === "signin") {
+    signInPage(root);
+    return;
+  }
+  try {
+    const [org, second, third, fourth] = parts;
+    if (!org) await home(root);
+    else if (second === "issues" && third) await issuePage(root, org, third);
+    else if (second === "issues") await streamPage(root, org, null, query);
+    else if (second === "releases" && third) await releasePage(root, org, third, query.get("project"));
+    else if (third === "issues" && !fourth) await streamPage(root, org, second, query);
+    else if (third === "releases" && !fourth) await releasesPage(root, org, second, query);
+    else root.replaceChildren(h("h1", {}, "Page not found"), h("p", {}, h("a", { href: "#/" }, "Back to the issues")));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      session.signOut();
+      renderChrome(parts);
+      signInPage(root);
+      showError(root.querySelector("form"), error);
+      return;
+    }
+    errorPage(root, error);
+  }
+  renderChrome(parts); // the page may have named the project (an issue's, a release's)
+  if (document.activeElement === document.body) root.focus({ preventScroll: true });
+}
+
+window.addEventListener("hashchange", route);
+route();

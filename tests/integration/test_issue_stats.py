@@ -1,0 +1,57 @@
+"""``stats["24h"]`` of an issue (Sentry's default ``statsPeriod`` of the stream): the events of each
+of the last 24 hours, oldest first, as the issue list and the issue page's sparkline read them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import requests
+
+from tests.conftest import World
+from tests.integration.test_ingest_api import (
+    _auth,
+    _envelope,
+    _event,
+    _event_item,
+    _public_key,
+    clear_of_hour_end,
+    project_dsn,
+)
+
+
+def test_the_last_24_hours_count_each_event_in_its_hour(base_url, world: World) -> None:
+    dsn, project_id = project_dsn(base_url, world)
+    url, public_key = f"{base_url}/api/{project_id}/envelope/", _public_key(dsn)
+    clear_of_hour_end()
+    now = datetime.now(UTC)
+    two_hours_ago = (now - timedelta(hours=2)).timestamp()
+    for timestamp in (now.timestamp(), now.timestamp(), now.timestamp(), two_hours_ago):
+        sent = requests.post(
+            url, data=_envelope(_event_item(_event(timestamp=timestamp))), headers=_auth(public_key)
+        )
+        assert sent.status_code == 200, sent.text
+
+    [issue] = requests.get(
+        f"{base_url}/api/0/projects/{world.org}/{world.project}/issues/", headers=world.headers()
+    ).json()
+    series = issue["stats"]["24h"]
+    assert len(series) == 24
+    hours = [hour for hour, _ in series]
+    this_hour = int(now.replace(minute=0, second=0, microsecond=0).timestamp())
+    assert hours == [this_hour - 3600 * i for i in range(23, -1, -1)]
+    assert [count for _, count in series[-3:]] == [1, 0, 3]
+    assert sum(count for _, count in series) == int(issue["count"]) == 4
+
+    detail = requests.get(f"{base_url}/api/0/issues/{issue['id']}/", headers=world.headers()).json()
+    assert detail["stats"] == issue["stats"]
+
+
+def test_an_issue_without_recent_events_has_24_empty_hours(base_url, world: World) -> None:
+    from shared.auth.access import Principal, organization_access
+    from shared.issues.groups import create_group
+    from shared.projects.service import get_project
+
+    access = organization_access(Principal.acting_user(world.owner_id), world.org)
+    group = create_group(get_project(access, world.project), "Quiet")
+    detail = requests.get(f"{base_url}/api/0/issues/{group.id}/", headers=world.headers()).json()
+    assert [count for _, count in detail["stats"]["24h"]] == [0] * 24
