@@ -189,8 +189,9 @@ def _after_write(plan: _Plan, written: list[GroupChange]) -> None:
     """Resolved in a commit: the commit remembers the groups, so the release that ships it resolves
     them. Archived until escalating: the forecast is stored once the group is archived."""
     target = plan.resolve
-    if target is not None and target.commit is not None and written:
-        target.commit.update(actions=[Commit.fixed_groups.add({int(c.group.id) for c in written})])
+    commit: Commit | None = target.commit if target is not None else None
+    if commit is not None and written:
+        commit.update(actions=[Commit.fixed_groups.add({int(c.group.id) for c in written})])
     status = plan.status
     if (
         status is None

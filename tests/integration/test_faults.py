@@ -183,11 +183,8 @@ def test_discard_then_the_deletion_worker(
     base_url: str,
     world: World,
     faults: Faults,
-    monkeypatch: pytest.MonkeyPatch,
+    no_deletion_delay: None,
 ) -> None:
-    from shared.issues import deletion
-
-    monkeypatch.setattr(deletion, "deletion_delay", lambda: 0)
     disarm(conftest.faults_url)
     project = project_of(world, discard=True)
     group = populated_group(project, "TypeError: x is undefined", world.owner_id)
