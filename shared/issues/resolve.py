@@ -251,7 +251,7 @@ def plan_resolve(state: GroupState, change: GroupChange, target: ResolveTarget, 
             ActivityType.SET_RESOLVED_IN_RELEASE,
             GroupHistoryStatus.SET_RESOLVED_IN_RELEASE,
         )
-        data = {"version": "", "future_release_version": target.future_version}
+        data = {"future_release_version": target.future_version}
     elif release is not None:
         pending = target.kind in PENDING_KINDS
         pk, sk = GroupResolution.key(int(group.id))

@@ -69,6 +69,7 @@ def test_bad_patch_sets_write_nothing(api: Api) -> None:
         ([{"path": "p" * 511, "type": "A"}], too_long),
         ([{"path": "p", "type": "X"}], {"type": ["Commit patch_set type X is not supported."]}),
         ([{"type": "A"}], {"path": ["This field is required."]}),
+        ([{"path": "", "type": "A"}], {"path": ["This field may not be blank."]}),
     ):
         commit = {"id": "f" * 40, "repository": "acme/bad", "patch_set": patch_set}
         response = api.put(version, {"commits": [commit]})

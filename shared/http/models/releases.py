@@ -22,7 +22,7 @@ PATCH_PATH_MAX = 510
 
 
 class PatchSetEntry(BaseModel):
-    path: str = Field(max_length=PATCH_PATH_MAX)
+    path: str = Field(min_length=1, max_length=PATCH_PATH_MAX)
     type: str = Field(max_length=1)
 
     @field_validator("type")
