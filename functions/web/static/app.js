@@ -31,7 +31,8 @@ function signInPage(root) {
     submit.disabled = true;
     try {
       const { data } = await api("GET", "/api/0/");
-      if (!data?.user) throw new ApiError(401, { detail: "This token is not valid." });
+      // A user token names its user; an organization token has scopes but no user.
+      if (!data?.auth) throw new ApiError(401, { detail: "This token is not valid." });
       await api("GET", `/api/0/organizations/${encodeURIComponent(session.org)}/projects/`);
       location.hash = "#/";
     } catch (error) {
