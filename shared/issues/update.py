@@ -190,7 +190,8 @@ def _after_write(plan: _Plan, written: list[GroupChange]) -> None:
     them. Archived until escalating: the forecast is stored once the group is archived."""
     target = plan.resolve
     if target is not None and target.commit is not None and written:
-        target.commit.update(actions=[Commit.fixed_groups.add({int(c.group.id) for c in written})])
+        commit: Commit = target.commit
+        commit.update(actions=[Commit.fixed_groups.add({int(c.group.id) for c in written})])
     status = plan.status
     if (
         status is None
