@@ -7,10 +7,10 @@ from typing import Any
 from shared.errors import NotAuthenticated
 from shared.http.handler import lambda_handler
 from shared.http.request import principal
-from shared.http.resolver import ApiResolver
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.serializers.accounts import serialize_user
 
-app = ApiResolver(enable_validation=True)
+app = APIGatewayHttpResolver(enable_validation=True)
 
 
 @app.get("/api/0")

@@ -9,10 +9,10 @@ from typing import Any
 from shared.errors import NotFound
 from shared.http.handler import lambda_handler
 from shared.http.request import query_params
-from shared.http.resolver import ApiResolver
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.ingest.service import ingest_envelope, ingest_store
 
-app = ApiResolver(enable_validation=True)
+app = APIGatewayHttpResolver(enable_validation=True)
 
 
 def _project_id(text: str) -> int:

@@ -13,7 +13,7 @@ from shared.http.errors import json_response
 from shared.http.handler import lambda_handler
 from shared.http.models.issues import IssueUpdateIn
 from shared.http.request import org_access, principal, query_value, query_values
-from shared.http.resolver import ApiResolver
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.issues.groups import get_group
 from shared.issues.lookup import IssueScope, find_issue
 from shared.issues.removal import delete_issues
@@ -24,7 +24,7 @@ from shared.issues.views import group_views
 from shared.serializers.groups import serialize_group
 from shared.storage.issues import Group
 
-app = ApiResolver(enable_validation=True)
+app = APIGatewayHttpResolver(enable_validation=True)
 
 
 def _update(body: IssueUpdateIn | None) -> IssueUpdate:

@@ -8,12 +8,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from shared.http.handler import lambda_handler
-from shared.http.resolver import ApiResolver
+from shared.http.resolver import APIGatewayHttpResolver
 
 FUNCTIONS = Path(__file__).resolve().parent.parent
 TITLE = "Watchtower API"
 
-app = ApiResolver()
+app = APIGatewayHttpResolver()
 app.configure_openapi_merge(
     path=str(FUNCTIONS),
     pattern="app.py",

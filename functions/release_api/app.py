@@ -13,7 +13,7 @@ from shared.http.models.deploys import DeployCreate
 from shared.http.models.releases import ReleaseCreate
 from shared.http.offset_pagination import paginate_offset
 from shared.http.request import org_access, query_params, query_value, query_values
-from shared.http.resolver import ApiResolver
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.issues.lookup import parse_ids
 from shared.projects.service import get_project
 from shared.releases.commit_files import release_file_changes
@@ -35,7 +35,7 @@ from shared.serializers.releases import (
     serialize_release_commit,
 )
 
-app = ApiResolver(enable_validation=True)
+app = APIGatewayHttpResolver(enable_validation=True)
 
 
 def _page(listing: ReleaseListing) -> Response:

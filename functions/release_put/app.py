@@ -7,11 +7,11 @@ from typing import Any
 from shared.http.handler import lambda_handler
 from shared.http.models.releases import ReleaseUpdate
 from shared.http.request import org_access
-from shared.http.resolver import ApiResolver
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.releases.service import update_release
 from shared.serializers.releases import serialize_release
 
-app = ApiResolver(enable_validation=True)
+app = APIGatewayHttpResolver(enable_validation=True)
 
 
 @app.put("/api/0/organizations/<org>/releases/<version>")

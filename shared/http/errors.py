@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from shared.errors import ApiError
-from shared.http.resolver import ApiResolver
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.storage.dynamodb import RETRY_AFTER_SECONDS, is_fault
 
 logger = Logger(child=True)
@@ -74,7 +74,7 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     )
 
 
-def install_error_handlers(app: ApiResolver, busy_status: int = 503) -> None:
+def install_error_handlers(app: APIGatewayHttpResolver, busy_status: int = 503) -> None:
     """Register the Sentry-shaped error responses on a resolver. DynamoDB faults that outlasted
     every retry answer ``busy_status`` with ``Retry-After`` (503 for the management API; ingestion
     uses 429, which SDKs honour by holding back events), never a 500."""

@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.config import settings
 from shared.errors import NotFound
 from shared.http.errors import install_error_handlers
-from shared.http.resolver import ApiResolver
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.metrics import metrics
 from shared.public_url import remember_request
 
@@ -46,14 +46,14 @@ def decode_path(path: str) -> str:
     return "/".join(decode_segment(segment) for segment in path.split("/"))
 
 
-def _refuse_overlong_segments(app: ApiResolver, next_middleware: NextMiddleware) -> Response:
+def _refuse_overlong_segments(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
     """404 for a path segment longer than anything this API names."""
     if any(len(segment) > MAX_SEGMENT_LENGTH for segment in app.current_event.path.split("/")):
         raise NotFound()
     return next_middleware(app)
 
 
-def lambda_handler(app: ApiResolver, busy_status: int = 503) -> Handler:
+def lambda_handler(app: APIGatewayHttpResolver, busy_status: int = 503) -> Handler:
     """Wrap a resolver as a Lambda handler with Sentry-style errors, logging and metrics;
     ``busy_status`` answers storage faults that outlasted their retries."""
     install_error_handlers(app, busy_status)

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from shared.errors import BadRequest
 from shared.http.pagination import paginated_response, requested_page
-from shared.http.resolver import ApiResolver
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.storage.paging import INVALID_CURSOR, Page
 
 T = TypeVar("T")
@@ -29,7 +29,7 @@ def parse_offset(cursor: str | None) -> int:
 
 
 def paginate_offset(
-    app: ApiResolver, items: Iterator[T], serialize_page: Callable[[list[T]], list[Any]]
+    app: APIGatewayHttpResolver, items: Iterator[T], serialize_page: Callable[[list[T]], list[Any]]
 ) -> Response:
     """Serve the page of ``items`` the request's ``cursor``/``per_page`` ask for, with Sentry's Link.
 

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 
 from shared.errors import BadRequest
 from shared.http.request import query_params, query_value
-from shared.http.resolver import ApiResolver
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.public_url import public_url
 from shared.storage.paging import Page
 
@@ -49,12 +49,12 @@ def _link(base: str, rel: str, cursor: str | None) -> str:
     return f'<{base}&cursor={value}>; rel="{rel}"; results="{results}"; cursor="{value}"'
 
 
-def requested_page(app: ApiResolver) -> tuple[str | None, int]:
+def requested_page(app: APIGatewayHttpResolver) -> tuple[str | None, int]:
     """``cursor`` and ``per_page`` from the request's query string (400 for a bad ``per_page``)."""
     return query_value(app, "cursor"), parse_per_page(query_value(app, "per_page"))
 
 
-def paginated_response(app: ApiResolver, page: Page[Any], body: list[Any]) -> Response:
+def paginated_response(app: APIGatewayHttpResolver, page: Page[Any], body: list[Any]) -> Response:
     """200 with ``body`` (the page's items, serialized) and the ``Link`` header for the current request.
 
     Links are absolute on the deployment's public URL (Sentry's ``absolute_uri``), never on the
