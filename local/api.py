@@ -11,7 +11,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request
 
-from local.gateway import RestApi
+from local.gateway import HttpApi
 from local.lambda_pool import LocalLambda
 
 
@@ -19,7 +19,7 @@ class LocalApi:
     """A WSGI app: API Gateway in front of the local Lambda service."""
 
     def __init__(self, service: LocalLambda) -> None:
-        self.api = RestApi.from_template()
+        self.api = HttpApi()
         self.service = service
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:

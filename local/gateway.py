@@ -1,12 +1,15 @@
-"""API Gateway (REST API, Lambda proxy integration) as this template configures it: an HTTP request
-becomes a proxy event for the function whose route matches, and the function's result becomes the
-HTTP response.
+"""API Gateway (HTTP API, Lambda proxy integration, payload format 2.0) as this template configures it:
+an HTTP request becomes a 2.0 event for the function whose route matches, and the function's result
+becomes the HTTP response.
 
-Everything API Gateway decides lives here: which route matches, the event's shape (payload 1.0,
-stage from the template), and the body rules — a request body reaches the function base64-encoded
-exactly when its Content-Type matches the API's ``BinaryMediaTypes``, otherwise as UTF-8 text (bytes
-that are not UTF-8 arrive mangled, as they would on AWS); a result with ``isBase64Encoded`` is
-decoded to bytes when the request's Accept or the response's Content-Type is a binary media type.
+Everything API Gateway decides lives here: which route matches, the event's shape (``rawPath`` at the
+root of the URL: the ``$default`` stage adds no path; header names lower-cased and repeated headers
+joined with commas; cookies apart) and the body rules. HTTP APIs have no binary media types: a body
+reaches the function as UTF-8 text only when it carries no ``Content-Encoding`` and its media type is
+textual (``text/*``, ``application/json``, ``application/javascript``, ``application/xml``), otherwise
+base64-encoded byte for byte. A result is read by the 2.0 rules: a dict with ``statusCode`` is a full
+response (``cookies`` become ``Set-Cookie`` headers, ``isBase64Encoded`` bodies are decoded); any
+other value the function returns is, as JSON, the body of a 200 ``application/json`` answer.
 """
 
 from __future__ import annotations
@@ -16,107 +19,108 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
+from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
 from local.lambda_pool import InvocationFailed
-from local.template import Route, resources, routes
+from local.template import Route, routes
 
 Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+TEXT_MEDIA_TYPES = ("application/json", "application/javascript", "application/xml")
 
 
 def _media_type(value: str | None) -> str:
     return (value or "").split(";", 1)[0].strip().lower()
 
 
-def _matches(media_type: str, pattern: str) -> bool:
-    """API Gateway's media-type match: exact, ``type/*`` or ``*/*``."""
-    kind, _, subtype = pattern.lower().partition("/")
-    actual_kind, _, actual_subtype = media_type.partition("/")
-    return kind in ("*", actual_kind) and subtype in ("*", actual_subtype)
+def is_text(content_type: str | None, content_encoding: str | None) -> bool:
+    """Whether API Gateway passes a request body as text rather than base64-encoded."""
+    if (content_encoding or "").strip():
+        return False
+    media_type = _media_type(content_type)
+    return media_type.startswith("text/") or media_type in TEXT_MEDIA_TYPES
 
 
-@dataclass(frozen=True)
-class RestApi:
-    """One ``AWS::Serverless::Api`` of the template: its stage, binary media types and routes."""
+class HttpApi:
+    """The template's ``AWS::Serverless::HttpApi`` with its ``$default`` stage and routes."""
 
-    stage: str
-    binary_media_types: tuple[str, ...]
-
-    @classmethod
-    def from_template(cls) -> RestApi:
-        [props] = resources("AWS::Serverless::Api").values()
-        # CloudFormation spells "/" as "~1" in BinaryMediaTypes
-        binary = tuple(t.replace("~1", "/") for t in props.get("BinaryMediaTypes", []))
-        return cls(stage=str(props.get("StageName", "v1")), binary_media_types=binary)
+    stage = "$default"
 
     @cached_property
     def routes(self) -> list[Route]:
         return routes()
-
-    def is_binary(self, content_type: str | None) -> bool:
-        media_type = _media_type(content_type)
-        return bool(media_type) and any(_matches(media_type, p) for p in self.binary_media_types)
 
     def body(self, request: Request) -> tuple[str | None, bool]:
         """The event's ``body`` and ``isBase64Encoded`` for this request."""
         raw = request.get_data()
         if not raw:
             return None, False
-        if self.is_binary(request.headers.get("Content-Type")):
-            return base64.b64encode(raw).decode("ascii"), True
-        return raw.decode("utf-8", errors="replace"), False
+        if is_text(request.headers.get("Content-Type"), request.headers.get("Content-Encoding")):
+            return raw.decode("utf-8", errors="replace"), False
+        return base64.b64encode(raw).decode("ascii"), True
 
     def event(self, request: Request, route: Route, path: str, params: dict[str, str]) -> dict[str, Any]:
         body, is_base64 = self.body(request)
-        multi_headers: dict[str, list[str]] = {}
-        for key, value in request.headers.items():
-            multi_headers.setdefault(key, []).append(value)
-        multi_query = {key: request.args.getlist(key) for key in request.args}
-        return {
-            "resource": route.path,
-            "path": path,
-            "httpMethod": request.method,
-            "headers": {key: values[-1] for key, values in multi_headers.items()},
-            "multiValueHeaders": multi_headers,
-            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
-            "multiValueQueryStringParameters": multi_query or None,
-            "pathParameters": params or None,
-            "stageVariables": None,
+        # WSGI has already joined a repeated header's values into one, as API Gateway does
+        headers = {key.lower(): value for key, value in request.headers.items() if key.lower() != "cookie"}
+        cookies = [c.strip() for c in request.headers.get("Cookie", "").split(";") if c.strip()]
+        query: dict[str, list[str]] = {}
+        for key, value in request.args.items(multi=True):
+            query.setdefault(key, []).append(value)
+        raw_query = request.environ.get("QUERY_STRING", "")
+        now = time.time()
+        event: dict[str, Any] = {
+            "version": "2.0",
+            "routeKey": f"{route.method} {route.path}",
+            "rawPath": path,
+            "rawQueryString": raw_query,
+            "headers": headers,
             "requestContext": {
-                "resourcePath": route.path,
-                "httpMethod": request.method,
-                "path": f"/{self.stage}{path}",
-                "stage": self.stage,
-                "requestId": str(uuid.uuid4()),
-                "requestTimeEpoch": int(time.time() * 1000),
-                "identity": {"sourceIp": request.remote_addr, "userAgent": request.user_agent.string},
                 "accountId": "000000000000",
                 "apiId": "local",
-                "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+                "domainName": request.host,
+                "domainPrefix": request.host.split(".", 1)[0],
+                "http": {
+                    "method": request.method,
+                    "path": path,
+                    "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+                    "sourceIp": request.remote_addr,
+                    "userAgent": request.user_agent.string,
+                },
+                "requestId": str(uuid.uuid4()),
+                "routeKey": f"{route.method} {route.path}",
+                "stage": self.stage,
+                "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+                "timeEpoch": int(now * 1000),
             },
-            "body": body,
             "isBase64Encoded": is_base64,
         }
+        if cookies:
+            event["cookies"] = cookies
+        if query:
+            event["queryStringParameters"] = {key: ",".join(values) for key, values in query.items()}
+        if params:  # API Gateway decodes them; rawPath stays as sent
+            event["pathParameters"] = {name: unquote(value) for name, value in params.items()}
+        if body is not None:
+            event["body"] = body
+        return event
 
-    def response(self, request: Request, result: dict[str, Any]) -> Response:
-        headers = dict(result.get("headers") or {})
-        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+    def response(self, result: Any) -> Response:
+        if not (isinstance(result, dict) and "statusCode" in result):
+            # 2.0: anything else the function returns is, as JSON, the body of a 200
+            return Response(json.dumps(result), status=200, content_type="application/json")
         body = result.get("body") or ""
-        accept = request.headers.get("Accept", "")
-        binary = self.is_binary(content_type) or any(self.is_binary(a) for a in accept.split(","))
-        data = base64.b64decode(body) if result.get("isBase64Encoded") and binary else body.encode("utf-8")
-        response = Response(data, status=int(result.get("statusCode", 200)))
+        data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
+        response = Response(data, status=int(result["statusCode"]))
         response.headers.clear()
-        for key, value in headers.items():
+        for key, value in (result.get("headers") or {}).items():
             response.headers[key] = value
-        for key, values in (result.get("multiValueHeaders") or {}).items():
-            response.headers.remove(key)
-            for value in values:
-                response.headers.add(key, value)
+        for cookie in result.get("cookies") or []:
+            response.headers.add("Set-Cookie", cookie)
         return response
 
     def handle(self, request: Request, invoke: Invoke) -> Response:
@@ -133,8 +137,8 @@ class RestApi:
             try:
                 result = invoke(route.function, self.event(request, route, path, match.groupdict()))
             except InvocationFailed:
-                return _json(502, {"message": "Internal server error"})
-            return self.response(request, result)
+                return _json(500, {"message": "Internal Server Error"})
+            return self.response(result)
         if matched_path:
             return _json(405, {"detail": f'Method "{request.method}" not allowed.'})
         return _json(404, {"detail": "The requested resource does not exist"})

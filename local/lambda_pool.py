@@ -43,7 +43,7 @@ def configuration() -> tuple[str | None, ...]:
 
 
 class InvocationFailed(Exception):
-    """The handler raised or its environment died (API Gateway answers 502, SQS redelivers)."""
+    """The handler raised or its environment died (an HTTP API answers 500, SQS redelivers)."""
 
 
 class Environment:

@@ -101,7 +101,7 @@ def routes() -> list[Route]:
         Route(event["Properties"]["Method"].upper(), event["Properties"]["Path"], props["Handler"], name)
         for name, props in _functions().items()
         for event in props.get("Events", {}).values()
-        if event["Type"] in ("Api", "HttpApi")
+        if event["Type"] == "HttpApi"
     ]
     return sorted(found, key=lambda r: r.specificity, reverse=True)
 

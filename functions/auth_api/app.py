@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-
 from shared.errors import NotAuthenticated
 from shared.http.handler import lambda_handler
 from shared.http.request import principal
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.serializers.accounts import serialize_user
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayHttpResolver(enable_validation=True)
 
 
 @app.get("/api/0")

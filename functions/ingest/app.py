@@ -6,13 +6,13 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-
 from shared.errors import NotFound
 from shared.http.handler import lambda_handler
+from shared.http.request import query_params
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.ingest.service import ingest_envelope, ingest_store
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayHttpResolver(enable_validation=True)
 
 
 def _project_id(text: str) -> int:
@@ -29,8 +29,8 @@ def _raw_body() -> bytes:
 
 
 def _request() -> tuple[dict[str, str], dict[str, str]]:
-    event = app.current_event
-    return dict(event.headers or {}), dict(event.query_string_parameters or {})
+    query = {name: values[-1] for name, values in query_params(app).items()}
+    return dict(app.current_event.headers or {}), query
 
 
 @app.post("/api/<project_id>/envelope")

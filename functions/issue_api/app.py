@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 
 from shared.auth.scopes import EVENT_READ
 from shared.http.handler import lambda_handler
 from shared.http.offset_pagination import paginate_offset
 from shared.http.request import org_access, principal, query_value, query_values
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.issues.activity import recent_activity
 from shared.issues.listing import parse_query, search_groups
 from shared.issues.lookup import IssueScope, find_issue
@@ -19,7 +20,7 @@ from shared.serializers.activity import serialize_activity
 from shared.serializers.groups import serialize_group
 from shared.storage.issues import Group
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayHttpResolver(enable_validation=True)
 
 
 def _serialized(scope: IssueScope, groups: list) -> list[dict[str, Any]]:

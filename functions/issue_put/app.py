@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from shared.auth.scopes import EVENT_ADMIN, EVENT_WRITE
@@ -13,6 +13,7 @@ from shared.http.errors import json_response
 from shared.http.handler import lambda_handler
 from shared.http.models.issues import IssueUpdateIn
 from shared.http.request import org_access, principal, query_value, query_values
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.issues.groups import get_group
 from shared.issues.lookup import IssueScope, find_issue
 from shared.issues.removal import delete_issues
@@ -23,7 +24,7 @@ from shared.issues.views import group_views
 from shared.serializers.groups import serialize_group
 from shared.storage.issues import Group
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayHttpResolver(enable_validation=True)
 
 
 def _update(body: IssueUpdateIn | None) -> IssueUpdate:

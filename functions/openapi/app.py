@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response, content_types
 
 from shared.http.handler import lambda_handler
+from shared.http.resolver import APIGatewayHttpResolver
 
 FUNCTIONS = Path(__file__).resolve().parent.parent
 TITLE = "Watchtower API"
 
-app = APIGatewayRestResolver()
+app = APIGatewayHttpResolver()
 app.configure_openapi_merge(
     path=str(FUNCTIONS),
     pattern="app.py",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 
 from shared.accounts.teams import create_team, list_teams
 from shared.errors import ValidationFailed
@@ -13,6 +13,7 @@ from shared.http.handler import lambda_handler
 from shared.http.models.project_update import ProjectUpdate
 from shared.http.models.projects import ProjectCreate, TeamCreate
 from shared.http.request import org_access
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.projects.deletion import delete_project
 from shared.projects.keys import list_project_keys
 from shared.projects.service import create_project, get_project, list_projects, update_project
@@ -20,7 +21,7 @@ from shared.serializers.accounts import serialize_team
 from shared.serializers.project_keys import serialize_project_key
 from shared.serializers.projects import serialize_project
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayHttpResolver(enable_validation=True)
 
 
 @app.post("/api/0/teams/<org>/<team>/projects")

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 
 from shared.http.errors import json_response
 from shared.http.handler import lambda_handler
 from shared.http.models.deploys import DeployCreate
 from shared.http.models.releases import ReleaseCreate
 from shared.http.offset_pagination import paginate_offset
-from shared.http.request import org_access, query_value, query_values
+from shared.http.request import org_access, query_params, query_value, query_values
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.issues.lookup import parse_ids
 from shared.projects.service import get_project
 from shared.releases.commit_files import release_file_changes
@@ -34,7 +35,7 @@ from shared.serializers.releases import (
     serialize_release_commit,
 )
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayHttpResolver(enable_validation=True)
 
 
 def _page(listing: ReleaseListing) -> Response:
@@ -66,8 +67,7 @@ def list_project_releases(org: str, project: str) -> Any:
 
 @app.get("/api/0/organizations/<org>/releases/<version>")
 def get_release_details(org: str, version: str) -> Any:
-    params = app.current_event.multi_value_query_string_parameters or {}
-    return serialize_release(release_details(org_access(app, org), version, params))
+    return serialize_release(release_details(org_access(app, org), version, query_params(app)))
 
 
 @app.delete("/api/0/organizations/<org>/releases/<version>")

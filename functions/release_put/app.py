@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-
 from shared.http.handler import lambda_handler
 from shared.http.models.releases import ReleaseUpdate
 from shared.http.request import org_access
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.releases.service import update_release
 from shared.serializers.releases import serialize_release
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayHttpResolver(enable_validation=True)
 
 
 @app.put("/api/0/organizations/<org>/releases/<version>")

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-
 from shared.http.errors import json_response
 from shared.http.handler import lambda_handler
 from shared.http.models.repositories import RepositoryCreate
 from shared.http.pagination import paginated_response, requested_page
 from shared.http.request import org_access
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.releases.repositories import create_repository, list_repositories
 from shared.serializers.repositories import serialize_repository
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayHttpResolver(enable_validation=True)
 
 
 @app.get("/api/0/organizations/<org>/repos")

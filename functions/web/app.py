@@ -55,12 +55,13 @@ def _assets() -> dict[str, tuple[str, str]]:
 
 
 def _asset_name(event: dict[str, Any]) -> str | None:
-    """``index.html`` for ``/``, the named file for ``/assets/{asset}``, None for anything else."""
-    if event.get("httpMethod") != "GET":
-        return None
-    if event.get("resource") == "/":
+    """``index.html`` for ``/``, the named file for ``/assets/{asset}``, None for anything else.
+
+    The HTTP API's payload 2.0 names the matched route in ``routeKey`` (method and path template)."""
+    route = event.get("routeKey")
+    if route == "GET /":
         return "index.html"
-    if event.get("resource") == "/assets/{asset}":
+    if route == "GET /assets/{asset}":
         return (event.get("pathParameters") or {}).get("asset")
     return None
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from shared.errors import ApiError
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.storage.dynamodb import RETRY_AFTER_SECONDS, is_fault
 
 logger = Logger(child=True)
@@ -70,7 +74,7 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     )
 
 
-def install_error_handlers(app: APIGatewayRestResolver, busy_status: int = 503) -> None:
+def install_error_handlers(app: APIGatewayHttpResolver, busy_status: int = 503) -> None:
     """Register the Sentry-shaped error responses on a resolver. DynamoDB faults that outlasted
     every retry answer ``busy_status`` with ``Retry-After`` (503 for the management API; ingestion
     uses 429, which SDKs honour by holding back events), never a 500."""
@@ -82,10 +86,16 @@ def install_error_handlers(app: APIGatewayRestResolver, busy_status: int = 503) 
             return json_response(400, {"detail": "JSON parse error - the request body is not valid JSON."})
         return json_response(400, field_errors(errors))
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_media_type(_: RequestUnsupportedContentType) -> Response:
+        # Django REST framework's 415 (and so Sentry's) for a body it has no parser for
+        content_type = (app.current_event.headers or {}).get("content-type", "")
+        return json_response(415, {"detail": f'Unsupported media type "{content_type}" in request.'})
+
     @app.exception_handler(UnicodeDecodeError)
     def _not_utf8(_: UnicodeDecodeError) -> Response:
-        # API Gateway hands every body over base64-encoded (BinaryMediaTypes */*); powertools
-        # decodes it as UTF-8 before parsing JSON, so bytes that are not UTF-8 end up here
+        # API Gateway hands a body with a Content-Encoding over base64-encoded; powertools decodes
+        # it as UTF-8 before parsing JSON, so bytes that are not UTF-8 end up here
         return json_response(400, {"detail": "JSON parse error - the request body is not valid JSON."})
 
     @app.exception_handler(ApiError)

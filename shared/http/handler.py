@@ -1,7 +1,7 @@
 """The Lambda entry point every API function uses: path decoding, structured logs, metrics.
 
-API Gateway and powertools leave path segments percent-encoded (``app@1.0%2Bbuild``). They are
-decoded here, once, before routing; ``/`` stays encoded inside a segment so it can never change
+API Gateway and powertools leave path segments percent-encoded in ``rawPath`` (``app@1.0%2Bbuild``).
+They are decoded here, once, before routing; ``/`` stays encoded inside a segment so it can never change
 which route matches (and is then refused by the domain's own rules)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -20,12 +20,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.config import settings
 from shared.errors import NotFound
 from shared.http.errors import install_error_handlers
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.metrics import metrics
 from shared.public_url import remember_request
 
 logger = Logger()
 # Every log line of a request carries API Gateway's request id, the id its access log and client see.
-REQUEST_ID_PATH = correlation_paths.API_GATEWAY_REST
+REQUEST_ID_PATH = correlation_paths.API_GATEWAY_HTTP
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -45,14 +46,14 @@ def decode_path(path: str) -> str:
     return "/".join(decode_segment(segment) for segment in path.split("/"))
 
 
-def _refuse_overlong_segments(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+def _refuse_overlong_segments(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
     """404 for a path segment longer than anything this API names."""
     if any(len(segment) > MAX_SEGMENT_LENGTH for segment in app.current_event.path.split("/")):
         raise NotFound()
     return next_middleware(app)
 
 
-def lambda_handler(app: APIGatewayRestResolver, busy_status: int = 503) -> Handler:
+def lambda_handler(app: APIGatewayHttpResolver, busy_status: int = 503) -> Handler:
     """Wrap a resolver as a Lambda handler with Sentry-style errors, logging and metrics;
     ``busy_status`` answers storage faults that outlasted their retries."""
     install_error_handlers(app, busy_status)
@@ -69,8 +70,8 @@ def lambda_handler(app: APIGatewayRestResolver, busy_status: int = 503) -> Handl
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         remember_request(event)
-        if event.get("path"):
-            event = {**event, "path": decode_path(event["path"])}
+        if event.get("rawPath"):
+            event = {**event, "rawPath": decode_path(event["rawPath"])}
         return resolve(event, context)
 
     return handler

@@ -8,10 +8,11 @@ from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any, TypeVar
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 
 from shared.errors import BadRequest
 from shared.http.pagination import paginated_response, requested_page
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.storage.paging import INVALID_CURSOR, Page
 
 T = TypeVar("T")
@@ -28,7 +29,7 @@ def parse_offset(cursor: str | None) -> int:
 
 
 def paginate_offset(
-    app: APIGatewayRestResolver, items: Iterator[T], serialize_page: Callable[[list[T]], list[Any]]
+    app: APIGatewayHttpResolver, items: Iterator[T], serialize_page: Callable[[list[T]], list[Any]]
 ) -> Response:
     """Serve the page of ``items`` the request's ``cursor``/``per_page`` ask for, with Sentry's Link.
 

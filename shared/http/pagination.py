@@ -10,10 +10,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response, content_types
 
 from shared.errors import BadRequest
-from shared.http.request import query_value
+from shared.http.request import query_params, query_value
+from shared.http.resolver import APIGatewayHttpResolver
 from shared.public_url import public_url
 from shared.storage.paging import Page
 
@@ -48,17 +49,17 @@ def _link(base: str, rel: str, cursor: str | None) -> str:
     return f'<{base}&cursor={value}>; rel="{rel}"; results="{results}"; cursor="{value}"'
 
 
-def requested_page(app: APIGatewayRestResolver) -> tuple[str | None, int]:
+def requested_page(app: APIGatewayHttpResolver) -> tuple[str | None, int]:
     """``cursor`` and ``per_page`` from the request's query string (400 for a bad ``per_page``)."""
     return query_value(app, "cursor"), parse_per_page(query_value(app, "per_page"))
 
 
-def paginated_response(app: APIGatewayRestResolver, page: Page[Any], body: list[Any]) -> Response:
+def paginated_response(app: APIGatewayHttpResolver, page: Page[Any], body: list[Any]) -> Response:
     """200 with ``body`` (the page's items, serialized) and the ``Link`` header for the current request.
 
     Links are absolute on the deployment's public URL (Sentry's ``absolute_uri``), never on the
     request's ``Host`` header, which the client controls."""
     event = app.current_event
     url = public_url() + quote(event.path)
-    link = link_header(url, event.multi_value_query_string_parameters or {}, page)
+    link = link_header(url, query_params(app), page)
     return Response(200, content_types.APPLICATION_JSON, body, headers={"Link": link})

@@ -11,10 +11,14 @@ import uuid
 from typing import Any
 
 import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from functions.ingest.app import handler as ingest_handler
 from functions.release_put.app import handler as release_put_handler
+from local.gateway import HttpApi
 from local.lambda_context import LocalContext
+from local.template import routes
 from shared.http.handler import logger
 from shared.issues.deletion import delete_group_list
 from shared.issues.discard import discard_groups
@@ -32,20 +36,18 @@ from tests.integration.deletion_support import (
 )
 
 
-def _api_event(method: str, resource: str, path: str, body: Any, headers: dict[str, str]) -> dict[str, Any]:
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Content-Type": "application/json", **headers},
-        "multiValueHeaders": {},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "requestContext": {"requestId": f"req-{uuid.uuid4()}", "stage": "v1", "httpMethod": method},
-        "body": json.dumps(body),
-        "isBase64Encoded": False,
-    }
+def _api_event(method: str, path: str, body: Any, headers: dict[str, str]) -> dict[str, Any]:
+    """The payload 2.0 event the HTTP API hands the function for this request."""
+    request = Request(
+        EnvironBuilder(
+            method=method,
+            path=path,
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", **headers},
+        ).get_environ()
+    )
+    route = next(r for r in routes() if r.method == method and r.pattern.match(path))
+    return HttpApi().event(request, route, path, route.pattern.match(path).groupdict())
 
 
 def _published(capsys: pytest.CaptureFixture[str]) -> tuple[str, dict[str, float]]:
@@ -81,7 +83,6 @@ def store(base_url: str, world: World, http) -> tuple[int, dict[str, str]]:
 def _post_event(project_id: int, auth: dict[str, str], message: str) -> dict[str, Any]:
     event = _api_event(
         "POST",
-        "/api/{project_id}/store",
         f"/api/{project_id}/store/",
         {"event_id": uuid.uuid4().hex, "level": "error", "message": message},
         auth,
@@ -158,7 +159,6 @@ def test_a_release_update_is_counted_and_logged_under_its_request_id(
 
     event = _api_event(
         "PUT",
-        "/api/0/organizations/{org}/releases/{version}",
         f"/api/0/organizations/{world.org}/releases/{version}/",
         {"ref": "main"},
         world.headers(),

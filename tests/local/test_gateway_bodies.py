@@ -1,6 +1,6 @@
-"""API Gateway's body rules as the template configures them, through the local adapter: every body
-an SDK sends (plain, gzip, deflate, br; JSON, envelope and text content types; ``/store/`` and
-``/envelope/``) reaches ingestion byte for byte; what cannot be read is a clear 4xx."""
+"""The HTTP API's body rules through the local adapter: every body an SDK sends (plain, gzip, deflate,
+br; JSON, envelope and text content types; ``/store/`` and ``/envelope/``) reaches ingestion byte for
+byte; what cannot be read is a clear 4xx."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import requests
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from local.gateway import RestApi
+from local.gateway import HttpApi, is_text
 from local.template import routes
 from tests.conftest import World
 
@@ -30,14 +30,12 @@ ENCODINGS: dict[str, Callable[[bytes], bytes]] = {
 ENVELOPE_TYPES = ("application/x-sentry-envelope", "text/plain;charset=UTF-8", "application/octet-stream")
 
 
-def _request(body: bytes, content_type: str, accept: str = "*/*") -> Request:
+def _request(body: bytes, content_type: str, encoding: str | None = None, **headers: str) -> Request:
+    headers = {"Content-Type": content_type, **headers}
+    if encoding:
+        headers["Content-Encoding"] = encoding
     return Request(
-        EnvironBuilder(
-            method="POST",
-            path="/api/1/store/",
-            data=body,
-            headers={"Content-Type": content_type, "Accept": accept},
-        ).get_environ()
+        EnvironBuilder(method="POST", path="/api/1/store/", data=body, headers=headers).get_environ()
     )
 
 
@@ -45,39 +43,76 @@ def _store_route():
     return next(r for r in routes() if r.path == "/api/{project_id}/store")
 
 
-def test_the_template_makes_every_body_binary() -> None:
-    api = RestApi.from_template()
-    compressed = gzip.compress(b'{"message": "hi"}')
-    for content_type in ("application/json", *ENVELOPE_TYPES, "multipart/form-data; boundary=x"):
-        event = api.event(
-            _request(compressed, content_type), _store_route(), "/api/1/store/", {"project_id": "1"}
-        )
-        assert event["isBase64Encoded"] is True
-        assert base64.b64decode(event["body"]) == compressed
+def _event(request: Request) -> dict:
+    return HttpApi().event(request, _store_route(), "/api/1/store/", {"project_id": "1"})
 
 
-def test_a_text_media_type_arrives_as_text_and_compressed_bytes_arrive_mangled() -> None:
-    """What the previous template did to gzip'd JSON on /store/: API Gateway passes it as UTF-8 text."""
-    api = RestApi(stage="v1", binary_media_types=("application/x-sentry-envelope", "image/*"))
-    plain = api.event(_request(b'{"a": 1}', "application/json"), _store_route(), "/api/1/store/", {})
-    assert (plain["body"], plain["isBase64Encoded"]) == ('{"a": 1}', False)
-    compressed = gzip.compress(b'{"message": "hi"}')
-    mangled = api.event(_request(compressed, "application/json"), _store_route(), "/api/1/store/", {})
-    assert mangled["isBase64Encoded"] is False and mangled["body"].encode("utf-8") != compressed
-    assert api.is_binary("image/png") and api.is_binary("Application/X-Sentry-Envelope; charset=x")
-    assert not api.is_binary("application/json") and not api.is_binary(None)
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "identity"])
+@pytest.mark.parametrize("content_type", ["application/json", *ENVELOPE_TYPES])
+def test_a_body_with_a_content_encoding_arrives_base64_encoded(content_type: str, encoding: str) -> None:
+    data = ENCODINGS[encoding](b'{"message": "hi"}')
+    event = _event(_request(data, content_type, encoding))
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == data
 
 
-def test_a_base64_result_is_bytes_only_for_a_binary_media_type() -> None:
-    api = RestApi(stage="v1", binary_media_types=("image/png",))
-    result = {"statusCode": 200, "headers": {"Content-Type": "image/png"}, "isBase64Encoded": True}
-    result["body"] = base64.b64encode(b"\x89PNG").decode()
-    assert api.response(_request(b"", "text/plain"), result).get_data() == b"\x89PNG"
-    as_text = {**result, "headers": {"Content-Type": "text/plain"}}
-    assert (
-        api.response(_request(b"", "text/plain", accept="text/plain"), as_text).get_data()
-        == result["body"].encode()
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/x-sentry-envelope", "application/octet-stream", "multipart/form-data; boundary=x"],
+)
+def test_a_body_that_is_not_text_arrives_base64_encoded(content_type: str) -> None:
+    data = b"\x00\xff binary \x80"
+    event = _event(_request(data, content_type))
+    assert (base64.b64decode(event["body"]), event["isBase64Encoded"]) == (data, True)
+
+
+def test_an_uncompressed_text_body_arrives_as_text() -> None:
+    for content_type in ("application/json", "Application/JSON; charset=utf-8", "text/plain;charset=UTF-8"):
+        event = _event(_request('{"a": "é"}'.encode(), content_type))
+        assert (event["body"], event["isBase64Encoded"]) == ('{"a": "é"}', False)
+    assert is_text("application/xml", None) and is_text("application/javascript", "")
+    assert not is_text("application/json", "gzip") and not is_text(None, None)
+
+
+def test_the_event_is_payload_2_0() -> None:
+    request = Request(
+        EnvironBuilder(
+            method="GET",
+            path="/api/0/organizations/acme/releases/a%2Bb/",
+            query_string="project=1&project=2&per_page=5",
+            headers=[("X-Thing", "one"), ("X-Thing", "two"), ("Cookie", "a=1; b=2"), ("User-Agent", "ua/1")],
+        ).get_environ()
     )
+    route = next(
+        r for r in routes() if (r.method, r.path) == ("GET", "/api/0/organizations/{org}/releases/{version}")
+    )
+    path = "/api/0/organizations/acme/releases/a%2Bb/"
+    event = HttpApi().event(request, route, path, {"org": "acme", "version": "a%2Bb"})
+    assert (
+        event["version"] == "2.0" and event["routeKey"] == "GET /api/0/organizations/{org}/releases/{version}"
+    )
+    assert (event["rawPath"], event["rawQueryString"]) == (path, "project=1&project=2&per_page=5")
+    assert event["queryStringParameters"] == {"project": "1,2", "per_page": "5"}
+    assert event["headers"]["x-thing"].replace(" ", "") == "one,two" and "cookie" not in event["headers"]
+    assert event["cookies"] == ["a=1", "b=2"]
+    http = event["requestContext"]["http"]
+    assert (http["method"], http["path"], http["userAgent"]) == ("GET", path, "ua/1")
+    assert event["requestContext"]["stage"] == "$default" and event["requestContext"]["requestId"]
+    assert event["pathParameters"] == {"org": "acme", "version": "a+b"}
+    assert event["isBase64Encoded"] is False and "body" not in event
+
+
+def test_results_follow_the_2_0_response_rules() -> None:
+    api = HttpApi()
+    png = {"statusCode": 201, "headers": {"Content-Type": "image/png"}, "isBase64Encoded": True}
+    png["body"] = base64.b64encode(b"\x89PNG").decode()
+    png["cookies"] = ["a=1; Path=/", "b=2"]
+    answer = api.response(png)
+    assert (answer.status_code, answer.get_data()) == (201, b"\x89PNG")
+    assert answer.headers.getlist("Set-Cookie") == ["a=1; Path=/", "b=2"]
+    bare = api.response({"id": "x"})
+    assert (bare.status_code, bare.content_type, bare.get_json()) == (200, "application/json", {"id": "x"})
+    assert api.response("hello").get_data() == b'"hello"'
 
 
 @pytest.fixture
@@ -96,14 +131,14 @@ def _auth(key: str) -> dict[str, str]:
     return {"X-Sentry-Auth": f"Sentry sentry_key={key}, sentry_version=7, sentry_client=test/1.0"}
 
 
-def _event() -> dict:
+def _sentry_event() -> dict:
     return {"event_id": uuid.uuid4().hex, "level": "error", "message": "body rules"}
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
 def test_store_bodies_arrive_intact(ingest: tuple[str, str], encoding: str) -> None:
     url, key = ingest
-    event = _event()
+    event = _sentry_event()
     headers = {**_auth(key), "Content-Type": "application/json"}
     if encoding != "identity":
         headers["Content-Encoding"] = encoding
@@ -118,7 +153,7 @@ def test_store_bodies_arrive_intact(ingest: tuple[str, str], encoding: str) -> N
 @pytest.mark.parametrize("encoding", ENCODINGS)
 def test_envelope_bodies_arrive_intact(ingest: tuple[str, str], encoding: str, content_type: str) -> None:
     url, key = ingest
-    event = _event()
+    event = _sentry_event()
     payload = json.dumps(event).encode()
     envelope = b"\n".join(
         [
@@ -147,9 +182,22 @@ def test_unreadable_bodies_are_clear_4xx(ingest: tuple[str, str], base_url: str,
         f"{url}/envelope/", data=b"\x1f\x8b not gzip", headers={**_auth(key), "Content-Encoding": "gzip"}
     )
     assert 400 <= corrupt.status_code < 500 and corrupt.json()["detail"]
-    not_utf8 = requests.post(
-        f"{base_url}/api/0/teams/{world.org}/{world.team}/projects/",
-        data=b'{"name": "\xff\xfe"}',
-        headers={**world.headers(), "Content-Type": "application/json"},
+    projects = f"{base_url}/api/0/teams/{world.org}/{world.team}/projects/"
+    not_json = requests.post(
+        projects,
+        data=b'{"name": "x"}',
+        headers={**world.headers(), "Content-Type": "application/octet-stream"},
     )
-    assert not_utf8.status_code == 400 and not_utf8.json()["detail"]
+    assert not_json.status_code == 415 and not_json.json() == {
+        "detail": 'Unsupported media type "application/octet-stream" in request.'
+    }
+    # with a Content-Encoding the body reaches the function base64-encoded, byte for byte: bytes that
+    # are not UTF-8 are a JSON parse error, not a 500
+    not_utf8 = requests.post(
+        projects,
+        data=b'{"name": "\xff\xfe"}',
+        headers={**world.headers(), "Content-Type": "application/json", "Content-Encoding": "identity"},
+    )
+    assert not_utf8.status_code == 400 and not_utf8.json() == {
+        "detail": "JSON parse error - the request body is not valid JSON."
+    }

@@ -53,8 +53,25 @@ def test_every_queue_alarms_on_age_and_every_dead_letter_queue_on_depth() -> Non
 
 def test_the_api_alarms_on_its_5xx_rate() -> None:
     [alarm] = [a for a in _alarms().values() if a["Namespace"] == "AWS/ApiGateway"]
-    assert (alarm["MetricName"], alarm["Statistic"]) == ("5XXError", "Average")
-    assert {"Name": "ApiName", "Value": {"Ref": "AWS::StackName"}} in alarm["Dimensions"]
+    [api] = resources("AWS::Serverless::HttpApi")
+    assert (alarm["MetricName"], alarm["Statistic"]) == ("5xx", "Average")
+    assert sorted(alarm["Dimensions"], key=lambda d: d["Name"]) == [
+        {"Name": "ApiId", "Value": {"Ref": api}},
+        {"Name": "Stage", "Value": "$default"},
+    ]
+
+
+def test_the_api_serves_every_route_at_the_root_of_its_url_with_a_rate_limit() -> None:
+    [(api, props)] = resources("AWS::Serverless::HttpApi").items()
+    assert "StageName" not in props  # the $default stage: no path before the routes
+    throttle = props["DefaultRouteSettings"]
+    assert throttle["ThrottlingRateLimit"] > 0 and throttle["ThrottlingBurstLimit"] > 0
+    for name, function in resources("AWS::Serverless::Function").items():
+        for event in function.get("Events", {}).values():
+            if event["Type"] in ("Api", "HttpApi"):
+                assert event["Type"] == "HttpApi", name
+                assert event["Properties"]["ApiId"] == {"Ref": api}, name
+                assert event["Properties"]["PayloadFormatVersion"] == "2.0", name
 
 
 def test_every_alarm_notifies_the_topic_parameter() -> None:
