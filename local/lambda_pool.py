@@ -64,10 +64,6 @@ class Environment:
         theirs.close()
         self.connection = Connection(ours.detach())
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
     def invoke(self, event: dict[str, Any]) -> Any:
         """Run ``event`` to completion; the requests it made are added to this process's meters."""
         try:

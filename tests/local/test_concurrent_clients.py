@@ -15,7 +15,7 @@ from sentry_sdk.envelope import Envelope
 
 from tests.conftest import World, make_user, make_world
 
-CLIENTS, ROUNDS = 16, 3
+CLIENTS, ROUNDS = 16, 2
 
 
 @dataclass
