@@ -41,7 +41,9 @@ def _after_ttl() -> None:
     time.sleep(TTL + 0.2)
 
 
-def test_a_warm_call_spends_no_request_on_who_the_caller_is(http, base_url, world: World, monkeypatch) -> None:
+def test_a_warm_call_spends_no_request_on_who_the_caller_is(
+    http, base_url, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AUTH_CACHE_SECONDS", "0")
     _projects(http, base_url, world, world.token)  # an environment with this configuration is up
     with count_requests() as uncached:
