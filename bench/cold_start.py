@@ -27,6 +27,9 @@ from local.template import TEMPLATE, resources
 ROOT = TEMPLATE.parent.parent
 RUNS = 5
 BASELINE = "boto3, aws_lambda_powertools"
+# What any HTTP handler here cannot do without: the resolver with request validation (pydantic) and
+# PynamoDB; its ratio is the lowest an HTTP handler can reach without changing libraries.
+FLOOR = "boto3, aws_lambda_powertools.event_handler.openapi.params, pydantic, pynamodb.models"
 HANDLER_ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": "Watchtower",
     "POWERTOOLS_SERVICE_NAME": "watchtower",
@@ -71,12 +74,13 @@ def import_ms(modules: str, environment: dict[str, str]) -> float:
 
 def main() -> int:
     """Print the figures; exit status 1 if a handler of the template cannot be imported."""
-    targets = [BASELINE]
+    targets = [BASELINE, FLOOR]
     failed: list[str] = []
     with tempfile.TemporaryDirectory(prefix="cold-start-pycache-") as cache:
         environment = {**os.environ, **HANDLER_ENVIRONMENT, "PYTHONPYCACHEPREFIX": cache}
         environment.pop("PYTHONDONTWRITEBYTECODE", None)
         import_ms(BASELINE, environment)
+        import_ms(FLOOR, environment)
         for module in handler_modules():
             try:
                 import_ms(module, environment)
@@ -93,7 +97,13 @@ def main() -> int:
     medians = {target: statistics.median(runs) for target, runs in timings.items()}
     baseline = medians.pop(BASELINE)
     print(f"baseline (import {BASELINE}): {baseline:.1f} ms, runs {[round(t, 1) for t in timings[BASELINE]]}")
-    figures: dict[str, float | list[str]] = {"baseline_ms": round(baseline, 1)}
+    floor = medians.pop(FLOOR)
+    print(f"floor (import {FLOOR}): {floor:.1f} ms = {floor / baseline:.2f}x baseline")
+    figures: dict[str, float | list[str]] = {
+        "baseline_ms": round(baseline, 1),
+        "floor_ms": round(floor, 1),
+        "floor_ratio": round(floor / baseline, 2),
+    }
     for module, median in medians.items():
         print(
             f"{module}: {median:.1f} ms = {median / baseline:.2f}x baseline, runs "

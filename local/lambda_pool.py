@@ -68,10 +68,10 @@ class Environment:
         """Run ``event`` to completion; the requests it made are added to this process's meters."""
         try:
             self.connection.send((event, str(uuid.uuid4())))
-            status, value, calls = self.connection.recv()
+            status, value, calls, units = self.connection.recv()
         except (EOFError, OSError) as error:
             raise EnvironmentDied(f"{self.function}: environment exited ({self.process.poll()})") from error
-        metering.record(calls)
+        metering.record(calls, units)
         if status != "ok":
             raise InvocationFailed(f"{self.function}: {value}")
         return value

@@ -15,7 +15,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from local.lambda_context import LocalContext
-from local.metering import count_requests
+from local.metering import count_requests, meter_capacity
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -33,7 +33,7 @@ def serve(connection: Connection, handler_name: str, function: str) -> None:
             event, request_id = connection.recv()
         except EOFError:
             return
-        with count_requests() as calls:
+        with count_requests() as calls, meter_capacity() as units:
             try:
                 reply: tuple[str, Any] = (
                     "ok",
@@ -43,7 +43,7 @@ def serve(connection: Connection, handler_name: str, function: str) -> None:
                 traceback.print_exc()
                 reply = ("error", f"{type(error).__name__}: {error}")
         sys.stdout.flush()
-        connection.send((*reply, dict(calls)))
+        connection.send((*reply, dict(calls), dict(units)))
 
 
 def main() -> None:

@@ -1,9 +1,14 @@
 """Count AWS requests made by this process (boto3 and PynamoDB both go through botocore's
 ``BaseClient._make_api_call``) and by the Lambda environments it invoked (each reports its own
-invocation's requests), for tests and benchmarks that measure round-trips per operation."""
+invocation's requests), for tests and benchmarks that measure round-trips per operation.
+
+With ``LOCAL_METER_CAPACITY=1`` in the environment (processes started later inherit it), DynamoDB
+requests also ask for ``ReturnConsumedCapacity`` and the units the engine reports are summed as
+``read_units`` and ``write_units`` (``meter_capacity``), for the cost benchmark."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import Counter
@@ -17,13 +22,23 @@ from botocore.client import BaseClient
 _original = BaseClient._make_api_call
 _lock = threading.Lock()
 _active: list[Counter[str]] = []
+_capacity: list[Counter[str]] = []
+CAPACITY_VARIABLE = "LOCAL_METER_CAPACITY"
+READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
+WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 
 
 def _counting(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
     with _lock:
         for counter in _active:
             counter[operation_name] += 1
-    return _original(self, operation_name, api_params)
+    if operation_name not in READS | WRITES or os.environ.get(CAPACITY_VARIABLE) != "1":
+        return _original(self, operation_name, api_params)
+    response = _original(self, operation_name, {**api_params, "ReturnConsumedCapacity": "TOTAL"})
+    consumed = response.get("ConsumedCapacity") or []
+    units = sum(c.get("CapacityUnits", 0.0) for c in (consumed if isinstance(consumed, list) else [consumed]))
+    record({}, {"read_units" if operation_name in READS else "write_units": units})
+    return response
 
 
 @contextmanager
@@ -42,11 +57,29 @@ def count_requests() -> Iterator[Counter[str]]:
                 BaseClient._make_api_call = _original  # type: ignore[method-assign]
 
 
-def record(calls: Mapping[str, int]) -> None:
-    """Add requests made on this process's behalf elsewhere (a Lambda environment's invocation)."""
+@contextmanager
+def meter_capacity() -> Iterator[Counter[str]]:
+    """Yield a Counter of the capacity units (``read_units``, ``write_units``) consumed while the
+    block runs, as the engine reports them (requests count only with ``LOCAL_METER_CAPACITY=1``)."""
+    units: Counter[str] = Counter()
+    with count_requests():  # the counting hook is installed while any meter is active
+        with _lock:
+            _capacity.append(units)
+        try:
+            yield units
+        finally:
+            with _lock:
+                _capacity.remove(units)
+
+
+def record(calls: Mapping[str, int], units: Mapping[str, float] | None = None) -> None:
+    """Add requests (and capacity units) used on this process's behalf elsewhere (a Lambda
+    environment's invocation)."""
     with _lock:
         for counter in _active:
             counter.update(calls)
+        for meter in _capacity:
+            meter.update(units or {})
 
 
 @dataclass

@@ -8,6 +8,7 @@ starts new environments, as a configuration change does on Lambda)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 import uuid
@@ -36,6 +37,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from local.moto_server import free_port, start_process
     from local.resources import provision
 
+    # The request counts the tests pin are a call's full cost; the caller memory's own tests
+    # (tests/integration/test_auth_cache.py) turn it on.
+    os.environ["AUTH_CACHE_SECONDS"] = "0"
     _moto, endpoint = start_process()
     _dynamodb, dynamodb_url = start_selected()
     if dynamodb_url:

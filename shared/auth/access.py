@@ -12,8 +12,9 @@ from functools import cached_property
 
 from shared.accounts.organizations import find_member, find_organization
 from shared.accounts.users import get_user
+from shared.auth import cache
 from shared.auth.scopes import ALL_SCOPES, GLOBAL_ACCESS_ROLES, ROLE_SCOPES
-from shared.auth.tokens import find_token
+from shared.auth.tokens import find_token, hash_token
 from shared.errors import InvalidToken, NotAuthenticated, NotFound, PermissionDenied
 from shared.storage.accounts import ApiToken, Organization, OrganizationMember, Project, User
 
@@ -60,10 +61,17 @@ def authenticate(authorization: str | None) -> Principal:
     if scheme.lower() != "bearer":
         raise NotAuthenticated()
     credential = credential.strip()
-    token = find_token(credential) if credential else None
-    if token is None:
+    if not credential:
         raise InvalidToken()
-    return Principal.from_token(token)
+    principal = cache.tokens.get(hash_token(credential), lambda: _principal(credential))
+    if principal is None:
+        raise InvalidToken()
+    return principal
+
+
+def _principal(credential: str) -> Principal | None:
+    token = find_token(credential)
+    return None if token is None else Principal.from_token(token)
 
 
 @dataclass
@@ -108,14 +116,15 @@ class OrgAccess:
 
 def organization_access(principal: Principal, id_or_slug: str) -> OrgAccess:
     """The caller's access to an organization; 404 when it does not exist or is not theirs."""
-    organization = find_organization(id_or_slug)
+    organization = cache.organizations.get(id_or_slug, lambda: find_organization(id_or_slug))
     if organization is None:
         raise NotFound()
     if principal.is_org_token:
         if principal.org_id != int(organization.id):
             raise NotFound()
         return OrgAccess(principal, organization, None, principal.scopes)
-    member = find_member(int(organization.id), principal.user_id or 0)
+    org_id, user_id = int(organization.id), principal.user_id or 0
+    member = cache.members.get((org_id, user_id), lambda: find_member(org_id, user_id))
     if member is None:
         raise NotFound()
     scopes = principal.scopes & ROLE_SCOPES.get(member.role, frozenset())

@@ -9,22 +9,26 @@ the build part breaks ties, as Sentry's release columns do."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-import semver
+from typing import TYPE_CHECKING
 
 from shared.storage.base import batch_get
 from shared.storage.releases import Release, ReleaseProject, version_of
+
+if TYPE_CHECKING:
+    import semver
 
 SEMVER_SAMPLE = 10
 
 
 # A comparable semantic version: the version (whose ordering ignores build metadata, pre-releases
 # first), then the build part as text to break ties.
-SemverKey = tuple[semver.Version, str]
+SemverKey = tuple["semver.Version", str]
 
 
 def semver_key(version: str) -> SemverKey | None:
     """The semver of a release version (``app@1.2.3-rc.1+7`` or ``1.2``), or None when it has none."""
+    import semver  # only the routes that order releases parse versions: not paid at cold start
+
     _, _, text = version.rpartition("@")
     try:
         parsed = semver.Version.parse(text, optional_minor_and_patch=True)
