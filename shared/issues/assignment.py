@@ -24,7 +24,7 @@ from shared.issues.state import GroupState
 from shared.storage.accounts import OrganizationMember, Pointer, Project, Team, User
 from shared.storage.base import batch_get, utcnow
 from shared.storage.group_people import GroupAssignee, GroupSubscription
-from shared.storage.issues import IssueItem
+from shared.storage.issues import Group, IssueItem
 
 UNRESOLVED_ACTOR = "Unable to resolve actor identifier"
 
@@ -99,9 +99,9 @@ def resolve_assignee(access: OrgAccess, value: str, projects: list[Project]) -> 
 
 
 def subscription(
-    state: GroupState, user_id: int, reason: GroupSubscriptionReason, active: bool = True
+    group: Group, user_id: int, reason: GroupSubscriptionReason, active: bool = True
 ) -> GroupSubscription:
-    group = state.group
+    """The user's subscription row for the group (every way of subscribing writes this shape)."""
     pk, sk = GroupSubscription.key(int(group.id), user_id)
     return GroupSubscription(
         pk=pk, sk=sk, user_id=user_id, project_id=int(group.project_id), is_active=active, reason=int(reason)
@@ -174,4 +174,4 @@ def plan_assignment(
     change.put(new_group_history(group, GroupHistoryStatus.ASSIGNED, user_id=actor_id, when=change.tick()))
     subscribers = [int(assignee.user.id)] if assignee.user else list(assignee.member_ids)
     for user_id in subscribers:
-        change.mark(subscription(state, user_id, GroupSubscriptionReason.ASSIGNED))
+        change.mark(subscription(state.group, user_id, GroupSubscriptionReason.ASSIGNED))

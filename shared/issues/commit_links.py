@@ -7,6 +7,7 @@ from __future__ import annotations
 from pynamodb.exceptions import PutError, TransactWriteError
 
 from shared.issues.activity import new_activity
+from shared.issues.assignment import subscription
 from shared.issues.enums import ActivityType, GroupSubscriptionReason
 from shared.issues.transaction import transaction
 from shared.storage.base import BATCH_WRITE_LIMIT, cancelled_by_condition, chunked, condition_failed, utcnow
@@ -48,15 +49,7 @@ def unlink_commit_from_groups(commit_id: int, group_ids: list[int]) -> None:
 
 def _subscribe(group: Group, user_id: int) -> None:
     """Sentry's get-or-create subscription: an existing row (even an unsubscribe) is kept."""
-    pk, sk = GroupSubscription.key(int(group.id), user_id)
-    row = GroupSubscription(
-        pk=pk,
-        sk=sk,
-        user_id=user_id,
-        project_id=int(group.project_id),
-        is_active=True,
-        reason=int(GroupSubscriptionReason.STATUS_CHANGE),
-    )
+    row = subscription(group, user_id, GroupSubscriptionReason.STATUS_CHANGE)
     try:
         row.save(condition=GroupSubscription.pk.does_not_exist())
     except PutError as error:

@@ -18,7 +18,7 @@ def subscribe_if_absent(
 ) -> None:
     """Sentry's subscribe is a get_or_create: an existing row (even an unsubscribe) is kept."""
     if state.subscription is None:
-        change.mark(subscription(state, user_id, reason))
+        change.mark(subscription(state.group, user_id, reason))
 
 
 def plan_seen(
@@ -51,4 +51,4 @@ def plan_bookmark(
 
 
 def plan_subscription(state: GroupState, change: GroupChange, subscribed: bool, user_id: int) -> None:
-    change.mark(subscription(state, user_id, GroupSubscriptionReason.UNKNOWN, active=subscribed))
+    change.mark(subscription(state.group, user_id, GroupSubscriptionReason.UNKNOWN, active=subscribed))
