@@ -61,8 +61,8 @@ def _setup() -> Any:
 
 def main() -> None:
     with local_system(serve_api=False):
-        from shared.issues.deletion import delete_group_list
-        from shared.issues.group_deletion import delete_groups
+        from shared.issues.deletion.queue import delete_group_list
+        from shared.issues.deletion.worker import delete_groups
         from shared.issues.row_keys import partition_keys
         from shared.storage.issues import Group, group_pk
 

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.issues.deletion_sweeper import sweep
+from shared.issues.deletion.sweeper import sweep
 from shared.metrics import metrics
 
 logger = Logger()

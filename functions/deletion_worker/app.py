@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.issues.deletion_jobs import run_deletion_job
+from shared.issues.deletion.jobs import run_deletion_job
 from shared.metrics import metrics
 
 logger = Logger()

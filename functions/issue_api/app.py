@@ -14,7 +14,7 @@ from shared.http.resolver import APIGatewayHttpResolver
 from shared.issues.activity import recent_activity
 from shared.issues.listing import parse_query, search_groups
 from shared.issues.lookup import IssueScope, find_issue
-from shared.issues.selection import request_scope
+from shared.issues.updates.selection import request_scope
 from shared.issues.views import group_views, load_actors
 from shared.serializers.activity import serialize_activity
 from shared.serializers.groups import serialize_group

@@ -14,12 +14,12 @@ from shared.http.handler import lambda_handler
 from shared.http.models.issues import IssueUpdateIn
 from shared.http.request import org_access, principal, query_value, query_values
 from shared.http.resolver import APIGatewayHttpResolver
+from shared.issues.deletion.removal import delete_issues
 from shared.issues.groups import get_group
 from shared.issues.lookup import IssueScope, find_issue
-from shared.issues.removal import delete_issues
-from shared.issues.selection import bulk_groups, request_scope
-from shared.issues.update import UpdateOutcome, update_groups
-from shared.issues.update_input import IssueUpdate
+from shared.issues.updates.request import IssueUpdate
+from shared.issues.updates.selection import bulk_groups, request_scope
+from shared.issues.updates.service import UpdateOutcome, update_groups
 from shared.issues.views import group_views
 from shared.serializers.groups import serialize_group
 from shared.storage.issues import Group

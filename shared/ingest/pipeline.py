@@ -24,11 +24,11 @@ from shared.errors import Conflict
 from shared.ingest.event import Event
 from shared.ingest.grouping import event_hash
 from shared.issues.enums import GroupStatus, GroupSubStatus
-from shared.issues.escalation import escalate_if_needed
-from shared.issues.event_counts import record_event
+from shared.issues.events.counts import record_event
+from shared.issues.events.escalation import escalate_if_needed
+from shared.issues.events.regression import regress_group
+from shared.issues.events.unsnooze import unsnooze_if_over
 from shared.issues.groups import HashTaken, create_group
-from shared.issues.regression import regress_group
-from shared.issues.unsnooze import unsnooze_if_over
 from shared.releases.release_events import record_release_event
 from shared.storage.accounts import ProjectKey
 from shared.storage.base import condition_failed

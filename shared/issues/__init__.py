@@ -1,1 +1,2 @@
-"""Issues (Sentry "groups"): creation, short ids, inbox, activity, history, commit links, resolution."""
+"""Issues (Sentry "groups"): the group records and their reads here; ``updates/`` (the issue update),
+``status/`` (resolve, ignore, unresolve), ``events/`` (what an event does to a group), ``deletion/``."""

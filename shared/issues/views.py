@@ -11,7 +11,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from shared.issues.event_counts import RecentCounts, recent_counts
+from shared.issues.events.counts import RecentCounts, recent_counts
 from shared.issues.state import GroupState, load_states
 from shared.storage.accounts import Organization, Pointer, Project, Team, User
 from shared.storage.base import batch_get

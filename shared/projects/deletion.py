@@ -16,7 +16,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from shared.auth.access import OrgAccess
 from shared.errors import NotFound
-from shared.issues.deletion import (
+from shared.issues.deletion.queue import (
     DELETE_PROJECT,
     DELETION_INDEX_PK,
     delete_group_list,

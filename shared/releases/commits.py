@@ -17,10 +17,10 @@ from pynamodb.exceptions import UpdateError
 from shared.accounts.users import user_ids_by_email
 from shared.config import settings
 from shared.errors import Conflict
-from shared.issues.commit_links import link_commit_to_groups, unlink_commit_from_groups
 from shared.issues.enums import GONE_STATUSES
 from shared.issues.groups import find_groups_by_short_ids
-from shared.issues.resolution import resolve_groups_in_release
+from shared.issues.status.commit_links import link_commit_to_groups, unlink_commit_from_groups
+from shared.issues.status.release_resolution import resolve_groups_in_release
 from shared.releases.authors import author_email, get_or_create_authors
 from shared.releases.commit_files import merged_patch_set, store_file_changes
 from shared.releases.commit_store import CommitData, get_or_create_commits, stored_message

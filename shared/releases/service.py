@@ -15,7 +15,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from shared.auth.access import OrgAccess
 from shared.auth.scopes import RELEASE_DELETE, RELEASE_READ, RELEASE_WRITE
 from shared.errors import BadRequest, ValidationFailed
-from shared.issues.pending_resolutions import settle_pending_resolutions
+from shared.issues.status.pending_resolutions import settle_pending_resolutions
 from shared.metrics import RELEASES_UPDATED, count
 from shared.releases.access import (
     organization_projects,

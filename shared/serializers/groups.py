@@ -13,7 +13,7 @@ from shared.issues.enums import (
     PriorityLevel,
 )
 from shared.issues.short_ids import format_short_id
-from shared.issues.snooze import snooze_is_over
+from shared.issues.status.snooze import snooze_is_over
 from shared.issues.views import Actors, GroupView
 from shared.public_url import public_url
 from shared.serializers.accounts import serialize_user

@@ -18,8 +18,8 @@ from shared.issues.enums import (
     GroupStatus,
     GroupSubStatus,
 )
-from shared.issues.resolution import resolve_groups_in_release
-from shared.issues.snooze import new_snooze
+from shared.issues.status.release_resolution import resolve_groups_in_release
+from shared.issues.status.snooze import new_snooze
 from shared.storage.group_state import (
     GroupForecast,
     GroupHash,

@@ -17,7 +17,7 @@ from shared.auth.access import OrgAccess, Principal, organization_access
 from shared.config import settings
 from shared.issues.activity import create_activity
 from shared.issues.enums import ActivityType, GroupHistoryStatus
-from shared.issues.event_counts import record_event
+from shared.issues.events.counts import record_event
 from shared.issues.groups import create_group
 from shared.issues.history import record_group_history
 from shared.issues.row_keys import partition_keys

@@ -12,10 +12,10 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from pynamodb.models import BatchWrite
 
 from local.metering import count_requests
-from shared.issues.deletion import delete_group_list
-from shared.issues.deletion_sweeper import STUCK_AFTER, sweep
+from shared.issues.deletion.queue import delete_group_list
+from shared.issues.deletion.sweeper import STUCK_AFTER, sweep
+from shared.issues.deletion.worker import delete_groups
 from shared.issues.enums import GroupStatus
-from shared.issues.group_deletion import delete_groups
 from shared.storage.base import utcnow
 from shared.storage.issues import Group, GroupInbox
 from tests.conftest import World

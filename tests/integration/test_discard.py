@@ -9,7 +9,7 @@ import requests
 from local.metering import count_requests
 from shared.ingest.event import normalize_event
 from shared.ingest.pipeline import Outcome, process_event
-from shared.issues.discard import discard_groups
+from shared.issues.deletion.discard import discard_groups
 from shared.issues.enums import GroupStatus
 from shared.projects.keys import list_project_keys
 from shared.storage.base import utcnow

@@ -8,10 +8,10 @@ import pytest
 
 from local.metering import count_requests
 from shared.accounts.organizations import find_organization
-from shared.issues.event_counts import events_since, hourly_counts, record_event, users_seen, users_since
-from shared.issues.forecast import MINIMUM_CEILING, is_escalating, save_forecast
+from shared.issues.events.counts import events_since, hourly_counts, record_event, users_seen, users_since
+from shared.issues.events.forecast import MINIMUM_CEILING, is_escalating, save_forecast
 from shared.issues.groups import create_group
-from shared.issues.snooze import new_snooze, snooze_is_over
+from shared.issues.status.snooze import new_snooze, snooze_is_over
 from shared.storage.accounts import Project
 from shared.storage.group_state import GroupHourlyCount, hour_bucket
 from shared.storage.issues import Group

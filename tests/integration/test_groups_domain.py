@@ -10,7 +10,6 @@ import pytest
 from local.metering import count_requests
 from shared.accounts.organizations import find_organization
 from shared.issues import groups
-from shared.issues.commit_links import link_commit_to_groups
 from shared.issues.enums import (
     ActivityType,
     GroupHistoryStatus,
@@ -25,8 +24,9 @@ from shared.issues.enums import (
 )
 from shared.issues.groups import create_group, find_groups_by_short_ids, get_group
 from shared.issues.inbox import add_group_to_inbox, remove_group_from_inbox
-from shared.issues.resolution import resolve_groups_in_release
 from shared.issues.short_ids import format_short_id
+from shared.issues.status.commit_links import link_commit_to_groups
+from shared.issues.status.release_resolution import resolve_groups_in_release
 from shared.sequences import BlockSequence
 from shared.storage.accounts import Project
 from shared.storage.group_people import GroupSubscription

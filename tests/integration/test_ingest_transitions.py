@@ -22,8 +22,8 @@ from shared.issues.enums import (
     GroupStatus,
     GroupSubStatus,
 )
-from shared.issues.forecast import save_forecast
-from shared.issues.snooze import new_snooze
+from shared.issues.events.forecast import save_forecast
+from shared.issues.status.snooze import new_snooze
 from shared.projects.keys import list_project_keys
 from shared.storage.accounts import Project, ProjectKey
 from shared.storage.base import utcnow

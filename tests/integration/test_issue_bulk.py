@@ -15,8 +15,8 @@ from shared.http.models.issues import IssueUpdateIn
 from shared.issues import listing
 from shared.issues.enums import ActivityType, GroupStatus, GroupSubStatus, PriorityLevel
 from shared.issues.lookup import find_issue
-from shared.issues.selection import bulk_groups, request_scope
-from shared.issues.update import update_groups
+from shared.issues.updates.selection import bulk_groups, request_scope
+from shared.issues.updates.service import update_groups
 from shared.projects.service import create_project
 from shared.storage.dynamodb import max_transaction_items
 from shared.storage.group_people import GroupAssignee, GroupBookmark, GroupSeen, GroupShare, GroupSubscription

@@ -23,8 +23,8 @@ from shared.issues.enums import (
     GroupSubStatus,
     PriorityLevel,
 )
-from shared.issues.event_counts import record_event
-from shared.issues.forecast import MINIMUM_CEILING
+from shared.issues.events.counts import record_event
+from shared.issues.events.forecast import MINIMUM_CEILING
 from shared.issues.groups import create_group, get_group
 from shared.storage.accounts import Project
 from shared.storage.group_people import GroupAssignee, GroupBookmark, GroupSeen, GroupShare, GroupSubscription

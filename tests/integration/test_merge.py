@@ -11,11 +11,12 @@ from local.metering import count_requests
 from shared.errors import BadRequest
 from shared.ingest.event import normalize_event
 from shared.ingest.pipeline import process_event
-from shared.issues import deletion, merge
+from shared.issues.deletion import queue as deletion
 from shared.issues.enums import ActivityType, GroupStatus
-from shared.issues.event_counts import events_since, users_seen
+from shared.issues.events.counts import events_since, users_seen
 from shared.issues.groups import create_group
-from shared.issues.merge import merge_groups
+from shared.issues.updates import merge
+from shared.issues.updates.merge import merge_groups
 from shared.projects.keys import list_project_keys
 from shared.storage.accounts import Project
 from shared.storage.base import utcnow

@@ -20,8 +20,8 @@ from local.gateway import HttpApi
 from local.lambda_context import LocalContext
 from local.template import routes
 from shared.http.handler import logger
-from shared.issues.deletion import delete_group_list
-from shared.issues.discard import discard_groups
+from shared.issues.deletion.discard import discard_groups
+from shared.issues.deletion.queue import delete_group_list
 from shared.metrics import metrics
 from shared.storage.issues import Group
 from tests.conftest import World

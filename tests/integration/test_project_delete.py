@@ -12,7 +12,7 @@ import requests
 from cli.admin import main
 from local.metering import count_requests
 from shared.accounts.organizations import add_member, find_organization
-from shared.issues.deletion_sweeper import STUCK_AFTER, sweep
+from shared.issues.deletion.sweeper import STUCK_AFTER, sweep
 from shared.projects.features import DISCARD_GROUPS
 from shared.projects.keys import get_project_key, list_project_keys
 from shared.storage.accounts import Project

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from datetime import UTC, datetime, timedelta
 
-from shared.issues.forecast import FORECAST_DAYS, MINIMUM_CEILING, generate_forecast
+from shared.issues.events.forecast import FORECAST_DAYS, MINIMUM_CEILING, generate_forecast
 
 START = datetime(2026, 11, 23, 10, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
 
 from shared.issues.enums import STATUS_UPDATE_CHOICES, STR_TO_SUBSTATUS
-from shared.issues.update_input import ASSIGNED_BY_DEFAULT, CommitTarget, IssueUpdate, StatusDetails
+from shared.issues.updates.request import ASSIGNED_BY_DEFAULT, CommitTarget, IssueUpdate, StatusDetails
 
 MAX_WINDOW_MINUTES = 7 * 24 * 60  # Sentry's ignoreWindow / ignoreUserWindow bound
 PRIORITY_CHOICES = ("low", "medium", "high")

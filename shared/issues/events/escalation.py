@@ -13,8 +13,8 @@ from shared.issues.enums import (
     GroupStatus,
     GroupSubStatus,
 )
-from shared.issues.event_transitions import Transition, apply_transition
-from shared.issues.forecast import is_escalating, todays_ceiling
+from shared.issues.events.forecast import is_escalating, todays_ceiling
+from shared.issues.events.transitions import Transition, apply_transition
 from shared.storage.group_state import GroupForecast
 from shared.storage.issues import Group
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.issues.changes import GroupChange
-from shared.issues.snooze import new_snooze
 from shared.issues.state import GroupState
-from shared.issues.update_input import StatusDetails
+from shared.issues.status.snooze import new_snooze
+from shared.issues.updates.changes import GroupChange
+from shared.issues.updates.request import StatusDetails
 from shared.storage.issues import GroupInbox
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.issues.deletion import DELETE_GROUPS, DELETE_PROJECT, MERGE_GROUPS
-from shared.issues.group_deletion import delete_groups
-from shared.issues.merge import run_merge
+from shared.issues.deletion.queue import DELETE_GROUPS, DELETE_PROJECT, MERGE_GROUPS
+from shared.issues.deletion.worker import delete_groups
+from shared.issues.updates.merge import run_merge
 from shared.projects.deletion import run_project_deletion
 
 

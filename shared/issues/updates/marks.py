@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.issues.assignment import subscription
-from shared.issues.changes import GroupChange
 from shared.issues.enums import GroupSubscriptionReason
 from shared.issues.state import GroupState
+from shared.issues.updates.assignment import subscription
+from shared.issues.updates.changes import GroupChange
 from shared.storage.group_people import GroupBookmark, GroupSeen, GroupSubscription
 
 

@@ -13,7 +13,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from shared.issues.event_counts import hourly_counts
+from shared.issues.events.counts import hourly_counts
 from shared.storage.base import utcnow
 from shared.storage.group_state import GroupForecast, hour_bucket
 from shared.storage.issues import Group

@@ -12,7 +12,7 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DeleteError, UpdateError
 
-from shared.issues.deletion import (
+from shared.issues.deletion.queue import (
     DELETING_STATUSES,
     HASH_REF_PREFIX,
     load_group,

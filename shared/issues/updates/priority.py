@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.issues.activity import new_activity
-from shared.issues.changes import GroupChange
 from shared.issues.enums import ActivityType, GroupHistoryStatus, PriorityLevel
 from shared.issues.history import new_group_history
 from shared.issues.state import GroupState
+from shared.issues.updates.changes import GroupChange
 from shared.storage.issues import Group
 
 _HISTORY = {

@@ -17,7 +17,6 @@ from pynamodb.exceptions import DoesNotExist
 
 from shared.errors import BadRequest, ValidationFailed
 from shared.issues.activity import new_activity
-from shared.issues.changes import GroupChange
 from shared.issues.enums import (
     ActivityType,
     GroupHistoryStatus,
@@ -26,9 +25,10 @@ from shared.issues.enums import (
     GroupStatus,
 )
 from shared.issues.history import new_group_history
-from shared.issues.pending_resolutions import future_index_pk, pending_index_pk, pending_index_sk
 from shared.issues.state import GroupState
-from shared.issues.update_input import IssueUpdate
+from shared.issues.status.pending_resolutions import future_index_pk, pending_index_pk, pending_index_sk
+from shared.issues.updates.changes import GroupChange
+from shared.issues.updates.request import IssueUpdate
 from shared.releases.commit_releases import latest_release_with_commit
 from shared.releases.ordering import follows_semver, greatest_semver_version, project_versions, semver_key
 from shared.releases.versions import is_valid_version

@@ -4,7 +4,7 @@ issues only, then the deletion pipeline, which answers at once and deletes after
 from __future__ import annotations
 
 from shared.issues.categories import require_error_issues
-from shared.issues.deletion import delete_group_list
+from shared.issues.deletion.queue import delete_group_list
 from shared.storage.issues import Group
 
 

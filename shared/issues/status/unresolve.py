@@ -15,7 +15,6 @@ from pynamodb.expressions.operand import Path
 
 from shared.errors import ValidationFailed
 from shared.issues.activity import new_activity
-from shared.issues.changes import GroupChange
 from shared.issues.enums import (
     STATUS_UPDATE_CHOICES,
     STR_TO_SUBSTATUS,
@@ -25,9 +24,10 @@ from shared.issues.enums import (
     GroupSubStatus,
 )
 from shared.issues.history import new_group_history
-from shared.issues.ignore import plan_ignored, plan_until_escalating
 from shared.issues.state import GroupState
-from shared.issues.update_input import IssueUpdate
+from shared.issues.status.ignore import plan_ignored, plan_until_escalating
+from shared.issues.updates.changes import GroupChange
+from shared.issues.updates.request import IssueUpdate
 from shared.serializers.dates import format_datetime
 from shared.storage.issues import Group
 

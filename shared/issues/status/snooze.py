@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from shared.issues.event_counts import events_since, users_seen, users_since
+from shared.issues.events.counts import events_since, users_seen, users_since
 from shared.storage.base import utcnow
 from shared.storage.group_state import GroupSnooze
 from shared.storage.issues import Group

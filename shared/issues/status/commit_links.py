@@ -7,9 +7,9 @@ from __future__ import annotations
 from pynamodb.exceptions import PutError, TransactWriteError
 
 from shared.issues.activity import new_activity
-from shared.issues.assignment import subscription
 from shared.issues.enums import ActivityType, GroupSubscriptionReason
 from shared.issues.transaction import transaction
+from shared.issues.updates.assignment import subscription
 from shared.storage.base import BATCH_WRITE_LIMIT, cancelled_by_condition, chunked, condition_failed, utcnow
 from shared.storage.dynamodb import max_transaction_items
 from shared.storage.group_people import GroupSubscription

@@ -14,32 +14,32 @@ from typing import Any
 
 from shared.auth.scopes import EVENT_ADMIN
 from shared.errors import Conflict, ValidationFailed
-from shared.issues.assignment import Assignee, plan_assignment, resolve_assignee
-from shared.issues.changes import GroupChange, commit_changes
-from shared.issues.discard import discard_groups
+from shared.issues.deletion.discard import discard_groups
 from shared.issues.enums import (
     SUBSTATUS_TO_STR,
     GroupStatus,
     GroupSubscriptionReason,
     GroupSubStatus,
 )
-from shared.issues.forecast import save_forecast
+from shared.issues.events.forecast import save_forecast
 from shared.issues.lookup import IssueScope
-from shared.issues.marks import plan_bookmark, plan_seen, plan_subscription, subscribe_if_absent
-from shared.issues.merge import check_mergeable, merge_groups
-from shared.issues.priority import plan_priority
-from shared.issues.resolve import (
+from shared.issues.state import GroupState, load_states, reload_groups
+from shared.issues.status.resolve import (
     ResolveTarget,
     plan_resolve,
     resolve_target,
     status_details,
     validate_status_details,
 )
-from shared.issues.review import plan_inbox
-from shared.issues.share import plan_share
-from shared.issues.state import GroupState, load_states, reload_groups
-from shared.issues.status_update import StatusPlan, plan_status, status_plan
-from shared.issues.update_input import ASSIGNED_BY_CHOICES, IssueUpdate
+from shared.issues.status.unresolve import StatusPlan, plan_status, status_plan
+from shared.issues.updates.assignment import Assignee, plan_assignment, resolve_assignee
+from shared.issues.updates.changes import GroupChange, commit_changes
+from shared.issues.updates.marks import plan_bookmark, plan_seen, plan_subscription, subscribe_if_absent
+from shared.issues.updates.merge import check_mergeable, merge_groups
+from shared.issues.updates.priority import plan_priority
+from shared.issues.updates.request import ASSIGNED_BY_CHOICES, IssueUpdate
+from shared.issues.updates.review import plan_inbox
+from shared.issues.updates.share import plan_share
 from shared.serializers.accounts import serialize_user
 from shared.serializers.activities import latest_activities
 from shared.storage.base import utcnow

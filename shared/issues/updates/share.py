@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from shared.issues.activity import new_activity
-from shared.issues.changes import GroupChange
 from shared.issues.enums import ActivityType
 from shared.issues.state import GroupState
+from shared.issues.updates.changes import GroupChange
 from shared.storage.group_people import GroupShare
 from shared.storage.issues import IssueItem
 

@@ -13,7 +13,7 @@ from pynamodb.exceptions import PutError
 from shared.auth.access import OrgAccess
 from shared.errors import BadRequest, NotFound
 from shared.issues.categories import require_error_issues
-from shared.issues.deletion import delete_group_list, hash_values, unlink_hash
+from shared.issues.deletion.queue import delete_group_list, hash_values, unlink_hash
 from shared.issues.enums import GONE_STATUSES
 from shared.projects.features import DISCARD_GROUPS, has_project_feature
 from shared.projects.service import get_project_by_id

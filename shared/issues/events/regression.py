@@ -22,8 +22,8 @@ from shared.issues.enums import (
     GroupStatus,
     GroupSubStatus,
 )
-from shared.issues.event_transitions import Transition, apply_transition
-from shared.issues.pending_resolutions import fulfils_future_version
+from shared.issues.events.transitions import Transition, apply_transition
+from shared.issues.status.pending_resolutions import fulfils_future_version
 from shared.releases.ordering import follows_semver, is_newer, semver_key
 from shared.storage.issues import Group, GroupResolution
 

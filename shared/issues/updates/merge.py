@@ -19,7 +19,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, Upda
 from shared.errors import BadRequest
 from shared.issues.activity import new_activity
 from shared.issues.categories import require_error_issues
-from shared.issues.deletion import (
+from shared.issues.deletion.queue import (
     DELETION_INDEX_PK,
     MERGE_GROUPS,
     delete_group_list,

@@ -17,10 +17,10 @@ from shared.accounts.users import find_user_by_name_or_email, get_user
 from shared.auth.access import OrgAccess
 from shared.errors import ValidationFailed
 from shared.issues.activity import new_activity
-from shared.issues.changes import GroupChange
 from shared.issues.enums import ActivityType, GroupHistoryStatus, GroupSubscriptionReason
 from shared.issues.history import new_group_history
 from shared.issues.state import GroupState
+from shared.issues.updates.changes import GroupChange
 from shared.storage.accounts import OrganizationMember, Pointer, Project, Team, User
 from shared.storage.base import batch_get, utcnow
 from shared.storage.group_people import GroupAssignee, GroupSubscription

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.issues.activity import new_activity
-from shared.issues.changes import GroupChange
 from shared.issues.enums import (
     ActivityType,
     GroupHistoryStatus,
@@ -18,7 +17,8 @@ from shared.issues.enums import (
 )
 from shared.issues.history import new_group_history
 from shared.issues.state import GroupState
-from shared.issues.status_update import substatus_is
+from shared.issues.status.unresolve import substatus_is
+from shared.issues.updates.changes import GroupChange
 from shared.storage.issues import Group, GroupInbox, IssueItem
 
 

@@ -14,8 +14,8 @@ from shared.issues.enums import (
     GroupStatus,
     GroupSubStatus,
 )
-from shared.issues.event_transitions import Transition, apply_transition
-from shared.issues.snooze import snooze_is_over
+from shared.issues.events.transitions import Transition, apply_transition
+from shared.issues.status.snooze import snooze_is_over
 from shared.storage.group_state import GroupSnooze
 from shared.storage.issues import Group
 
