@@ -25,7 +25,7 @@ from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
-from local.lambda_pool import InvocationFailed
+from local.lambda_pool import InvocationFailed, InvocationTimedOut
 from local.template import Route, routes
 
 Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
@@ -138,6 +138,8 @@ class HttpApi:
                 continue
             try:
                 result = invoke(route.function, self.event(request, route, path, match.groupdict()))
+            except InvocationTimedOut:  # how an HTTP API answers a Lambda timeout
+                return _json(503, {"message": "Service Unavailable"})
             except InvocationFailed:
                 return _json(500, {"message": "Internal Server Error"})
             return self.response(result)
