@@ -38,7 +38,8 @@ def test_documented_operations_all_have_a_template_route(http, base_url) -> None
 def test_unknown_route_and_wrong_method(http, base_url) -> None:
     # under /api/0/ a GET reaches a function (the greedy sibling of /api/0), which answers as Sentry does
     missing = http.get(f"{base_url}/api/0/nothing-here/")
-    assert missing.status_code == 404 and missing.json() == {"detail": "The requested resource does not exist"}
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "The requested resource does not exist"}
     # no route takes it: the HTTP API itself answers (it has no 405)
     wrong = http.delete(f"{base_url}/api/0/")
     assert (wrong.status_code, wrong.json()) == (404, {"message": "Not Found"})

@@ -39,7 +39,7 @@ def test_the_template_timeouts_apply() -> None:
 def test_an_event_past_the_timeout_kills_its_environment(service: LocalLambda) -> None:
     first = service.invoke("Slow", {"tag": "warm"})["pid"]
     started = time.monotonic()
-    with pytest.raises(InvocationTimedOut, match="timed out after 0.50 seconds"):
+    with pytest.raises(InvocationTimedOut, match=r"timed out after 0\.50 seconds"):
         service.invoke("Slow", {"sleep": 5})
     assert time.monotonic() - started < 3  # stopped at the timeout, not when the handler finished
     after = service.invoke("Slow", {"tag": "after"})
