@@ -1,9 +1,10 @@
 """One Lambda execution environment: ``python -m local.lambda_runtime FD HANDLER FUNCTION``.
 
-Imports the handler once (the cold start), then takes one event at a time from the connection on
-file descriptor ``FD`` and answers with the handler's result and the AWS requests it made, until the
-connection closes. Never two events at once: module-level state (powertools' current event, the
-logger's Lambda context) belongs to the one invocation running, as on Lambda."""
+Imports the handler once (the cold start) and says ``ready`` (the function's timeout counts from
+each event after it), then takes one event at a time from the connection on file descriptor ``FD``
+and answers with the handler's result and the AWS requests it made, until the connection closes.
+Never two events at once: module-level state (powertools' current event, the logger's Lambda
+context) belongs to the one invocation running, as on Lambda."""
 
 from __future__ import annotations
 
