@@ -25,7 +25,7 @@ from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
-from local.lambda_pool import InvocationFailed
+from local.lambda_pool import InvocationFailed, InvocationTimedOut
 from local.template import Route, routes
 
 Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
@@ -124,24 +124,26 @@ class HttpApi:
         return response
 
     def handle(self, request: Request, invoke: Invoke) -> Response:
-        """Route ``request``, invoke the function with its event, answer with its result."""
+        """Route ``request``, invoke the function with its event, answer with its result.
+
+        The first route in HTTP API's order of preference whose method and path match takes the
+        request; when none does, the API itself answers 404 ``{"message":"Not Found"}`` (an HTTP API
+        has no 405: a path served only for other methods is simply not matched)."""
         path = _raw_path(request)
-        matched_path = False
         for route in self.routes:
+            if route.method not in (request.method, "ANY"):
+                continue
             match = route.pattern.match(path)
             if not match:
                 continue
-            matched_path = True
-            if route.method not in (request.method, "ANY"):
-                continue
             try:
                 result = invoke(route.function, self.event(request, route, path, match.groupdict()))
+            except InvocationTimedOut:  # how an HTTP API answers a Lambda timeout
+                return _json(503, {"message": "Service Unavailable"})
             except InvocationFailed:
                 return _json(500, {"message": "Internal Server Error"})
             return self.response(result)
-        if matched_path:
-            return _json(405, {"detail": f'Method "{request.method}" not allowed.'})
-        return _json(404, {"detail": "The requested resource does not exist"})
+        return _json(404, {"message": "Not Found"})
 
 
 def _raw_path(request: Request) -> str:

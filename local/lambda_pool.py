@@ -7,7 +7,12 @@ function; beyond it, invocations wait for one to be free. The HTTP server, the q
 schedules all invoke through here, so there is one way an event reaches a handler.
 
 An environment keeps the configuration (the function's environment variables) it started with, as
-on Lambda: when the configuration changes, idle environments are retired and new ones start."""
+on Lambda: when the configuration changes, idle environments are retired and new ones start.
+
+An event that runs past its function's template ``Timeout`` is stopped as Lambda stops it: the
+environment is killed (the next event gets a new one) and the invocation fails with
+``InvocationTimedOut``, which the HTTP API answers 503 and the queue pollers leave on the queue.
+The clock starts when the event is handed over, after the cold start, as Lambda's does."""
 
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ from local.template import load_template, resources
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MAX_ENVIRONMENTS = 4
+DEFAULT_TIMEOUT_SECONDS = 3.0  # Lambda's default, for a function the template gives none
 
 
 def _configuration_keys() -> tuple[str, ...]:
@@ -46,11 +52,16 @@ class InvocationFailed(Exception):
     """The handler raised or its environment died (an HTTP API answers 500, SQS redelivers)."""
 
 
+class InvocationTimedOut(InvocationFailed):
+    """The handler ran past the function's timeout; its environment was killed."""
+
+
 class Environment:
     """One worker process serving one function, one event at a time."""
 
     def __init__(self, function: str, handler: str, output: IO[str] | None = None) -> None:
         self.function = function
+        self.ready = False
         self.configuration = configuration()
         ours, theirs = socket.socketpair()
         self.process = subprocess.Popen(
@@ -64,10 +75,17 @@ class Environment:
         theirs.close()
         self.connection = Connection(ours.detach())
 
-    def invoke(self, event: dict[str, Any]) -> Any:
-        """Run ``event`` to completion; the requests it made are added to this process's meters."""
+    def invoke(self, event: dict[str, Any], timeout: float) -> Any:
+        """Run ``event`` to completion within ``timeout`` seconds; the requests it made are added to
+        this process's meters."""
         try:
+            if not self.ready:  # the cold start: the handler's module is imported
+                self.connection.recv()
+                self.ready = True
             self.connection.send((event, str(uuid.uuid4())))
+            if not self.connection.poll(timeout):
+                self.process.kill()
+                raise InvocationTimedOut(f"{self.function}: task timed out after {timeout:.2f} seconds")
             status, value, calls, units = self.connection.recv()
         except (EOFError, OSError) as error:
             raise EnvironmentDied(f"{self.function}: environment exited ({self.process.poll()})") from error
@@ -94,8 +112,10 @@ class EnvironmentDied(InvocationFailed):
 class FunctionPool:
     """The environments of one function: idle ones are reused, more start when all are busy."""
 
-    def __init__(self, function: str, handler: str, limit: int, output: IO[str] | None = None) -> None:
-        self.function, self.handler, self.output = function, handler, output
+    def __init__(
+        self, function: str, handler: str, limit: int, output: IO[str] | None = None, timeout: float = 30.0
+    ) -> None:
+        self.function, self.handler, self.output, self.timeout = function, handler, output, timeout
         self.slots = threading.BoundedSemaphore(limit)
         self.lock = threading.Lock()
         self.idle: list[Environment] = []
@@ -122,8 +142,8 @@ class FunctionPool:
         with self.slots:
             environment = self._take()
             try:
-                result = environment.invoke(event)
-            except EnvironmentDied:
+                result = environment.invoke(event, self.timeout)
+            except (EnvironmentDied, InvocationTimedOut):
                 environment.close()
                 environment.wait()
                 raise
@@ -150,11 +170,14 @@ class FunctionPool:
 class FunctionSpec:
     name: str
     handler: str
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
 
 
 def template_functions() -> dict[str, FunctionSpec]:
+    """Every function of the template, with its ``Timeout`` (its own, else the global one)."""
+    default = load_template()["Globals"]["Function"].get("Timeout", DEFAULT_TIMEOUT_SECONDS)
     return {
-        name: FunctionSpec(name, props["Handler"])
+        name: FunctionSpec(name, props["Handler"], float(props.get("Timeout", default)))
         for name, props in resources("AWS::Serverless::Function").items()
     }
 
@@ -178,12 +201,15 @@ class LocalLambda:
         with self.lock:
             if function not in self.pools:
                 spec = self.functions[function]
-                self.pools[function] = FunctionPool(spec.name, spec.handler, self.limit, self.output)
+                self.pools[function] = FunctionPool(
+                    spec.name, spec.handler, self.limit, self.output, spec.timeout
+                )
             return self.pools[function]
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         """Run ``event`` on an environment of ``function`` and return the handler's result; raises
-        ``InvocationFailed`` when the handler raised or its environment died."""
+        ``InvocationFailed`` when the handler raised or its environment died, ``InvocationTimedOut``
+        (one of them) when it ran past the function's timeout."""
         return self.pool(function).invoke(event)
 
     def close(self) -> None:

@@ -1,9 +1,10 @@
 """One Lambda execution environment: ``python -m local.lambda_runtime FD HANDLER FUNCTION``.
 
-Imports the handler once (the cold start), then takes one event at a time from the connection on
-file descriptor ``FD`` and answers with the handler's result and the AWS requests it made, until the
-connection closes. Never two events at once: module-level state (powertools' current event, the
-logger's Lambda context) belongs to the one invocation running, as on Lambda."""
+Imports the handler once (the cold start) and says ``ready`` (the function's timeout counts from
+each event after it), then takes one event at a time from the connection on file descriptor ``FD``
+and answers with the handler's result and the AWS requests it made, until the connection closes.
+Never two events at once: module-level state (powertools' current event, the logger's Lambda
+context) belongs to the one invocation running, as on Lambda."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def load_handler(handler: str) -> Handler:
 
 def serve(connection: Connection, handler_name: str, function: str) -> None:
     handler = load_handler(handler_name)
+    connection.send("ready")  # the cold start is over: the function's timeout applies from here
     while True:
         try:
             event, request_id = connection.recv()

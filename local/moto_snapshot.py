@@ -1,12 +1,19 @@
-"""The local DynamoDB's data kept on disk, so ``make run`` comes back with it after a restart.
+"""The local DynamoDB's data and SQS's queued messages kept on disk, so ``make run`` comes back with
+them after a restart.
 
-Inside the moto server process, the tables of every account and region are pickled under the
-server's lock (so the snapshot is consistent), written to a temporary file and moved over the
-previous snapshot (a crash never leaves half a file): when the server stops (Ctrl-C, SIGTERM), and
-after writes once DynamoDB has been quiet for ``idle`` seconds, so that a save (≈80 µs per item
-under the lock) never holds up a request of a busy moment. A snapshot that cannot be read (e.g.
-written by another moto version) is moved aside and the server starts empty. Queued SQS messages are
-not kept: the sweeper queues due deletions again."""
+Inside the moto server process, the tables and the queues of every account and region are pickled
+under the server's lock (so the snapshot is consistent), written to a temporary file and moved over
+the previous snapshot (a crash never leaves half a file): when the server stops (Ctrl-C, SIGTERM),
+and after writes once DynamoDB and SQS have been quiet for ``idle`` seconds, so that a save (≈80 µs
+per item under the lock) never holds up a request of a busy moment. A snapshot that cannot be read
+(e.g. written by another moto version) is moved aside and the server starts empty.
+
+A queue comes back with all its messages: a delayed one keeps its due time (it is visible at once if
+that passed while the system was stopped) and one that was in flight is visible again at once, as
+SQS makes it visible when its consumer, gone with the old process, never deleted it. The template's
+queue attributes are set again when the system provisions (``local.resources``). SQS requests are
+told apart by their JSON protocol target (``AmazonSQS.<Operation>``, what boto3 sends); polls
+(``ReceiveMessage``) are not writes, so the idle pollers neither make a snapshot due nor put it off."""
 
 from __future__ import annotations
 
@@ -19,7 +26,10 @@ from pathlib import Path
 from typing import Any
 
 SNAPSHOT_NAME = "dynamodb.pickle"
+QUEUES_NAME = "sqs.pickle"
 _READS = ("Get", "Query", "Scan", "Describe", "List", "BatchGet", "TransactGet")
+_SQS_READS = ("Get", "List", "ReceiveMessage")
+_QUEUE_LOCK = "_messages_lock"  # a moto Queue's one unpicklable attribute, made anew on load
 logger = logging.getLogger(__name__)
 
 
@@ -28,10 +38,49 @@ def is_dynamodb_write(environ: dict[str, Any]) -> bool:
     return service.startswith("DynamoDB") and not operation.startswith(_READS)
 
 
+def is_sqs_write(environ: dict[str, Any]) -> bool:
+    service, _, operation = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")
+    return service == "AmazonSQS" and not operation.startswith(_SQS_READS)
+
+
 def _backends() -> Any:
     from moto.dynamodb.models import dynamodb_backends
 
     return dynamodb_backends
+
+
+def _sqs_backends() -> Any:
+    from moto.sqs.models import sqs_backends
+
+    return sqs_backends
+
+
+def _queue_state(queue: Any) -> dict[str, Any]:
+    """A moto queue's attributes, picklable: no lock, its dead-letter queue by name."""
+    state = {key: value for key, value in vars(queue).items() if key != _QUEUE_LOCK}
+    if queue.dead_letter_queue is not None:
+        state["dead_letter_queue"] = queue.dead_letter_queue.name
+    return state
+
+
+def _restored_queues(states: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Moto queues from their saved states, their in-flight messages visible again."""
+    from threading import Condition
+
+    from moto.sqs.models import Queue
+
+    queues: dict[str, Any] = {}
+    for name, state in states.items():
+        queue = queues[name] = Queue.__new__(Queue)
+        vars(queue).update(state)
+        setattr(queue, _QUEUE_LOCK, Condition())
+        queue._pending_messages = set()  # FIFO groups held by the consumers that are gone
+        for message in queue._messages:
+            message.visible_at = 0.0  # delayed_until, a wall-clock time, still holds a delayed one
+    for queue in queues.values():
+        if queue.dead_letter_queue is not None:
+            queue.dead_letter_queue = queues.get(queue.dead_letter_queue)
+    return queues
 
 
 class Snapshots:
@@ -39,6 +88,7 @@ class Snapshots:
 
     def __init__(self, directory: Path, lock: threading.Lock, idle: float) -> None:
         self.path = directory / SNAPSHOT_NAME
+        self.queues_path = directory / QUEUES_NAME
         self.lock, self.idle = lock, idle
         self.dirty = threading.Event()
         self.stopped = threading.Event()
@@ -51,27 +101,40 @@ class Snapshots:
             self.last_request = time.monotonic()
             if is_dynamodb_write(environ):
                 self.dirty.set()
+        elif is_sqs_write(environ):
+            self.last_request = time.monotonic()
+            self.dirty.set()
 
-    def load(self) -> int:
-        """Put the saved tables back (before the server serves); returns how many tables."""
-        if not self.path.exists():
-            return 0
+    def _read(self, path: Path) -> dict[tuple[str, str], dict[str, Any]]:
+        """One snapshot file; empty when there is none or it cannot be read (it is moved aside)."""
+        if not path.exists():
+            return {}
         try:
-            saved: dict[tuple[str, str], dict[str, Any]] = pickle.loads(self.path.read_bytes())
+            return pickle.loads(path.read_bytes())
         except Exception as error:  # another moto version, a truncated disk: keep it, start empty
-            self.path.replace(self.path.with_suffix(".unreadable"))
-            logger.warning("snapshot unreadable (%s): starting empty", error)
-            return 0
-        for (account, region), tables in saved.items():
-            _backends()[account][region].tables = tables
-        return sum(len(tables) for tables in saved.values())
+            path.replace(path.with_suffix(".unreadable"))
+            logger.warning("snapshot %s unreadable (%s): starting empty", path.name, error)
+            return {}
+
+    def load(self) -> tuple[int, int]:
+        """Put the saved tables and queues back (before the server serves); returns how many tables
+        and how many queued messages."""
+        tables = self._read(self.path)
+        for (account, region), kept in tables.items():
+            _backends()[account][region].tables = kept
+        queues = self._read(self.queues_path)
+        for (account, region), states in queues.items():
+            backend = _sqs_backends()[account][region]
+            backend.queues = _restored_queues(states)
+        messages = sum(len(state["_messages"]) for states in queues.values() for state in states.values())
+        return sum(len(kept) for kept in tables.values()), messages
 
     def save(self) -> float:
-        """Write the tables now; returns the seconds the lock was held."""
+        """Write the tables and the queues now; returns the seconds the lock was held."""
         self.dirty.clear()
         with self.lock:
             started = time.perf_counter()
-            data = pickle.dumps(
+            tables = pickle.dumps(
                 {
                     (account, region): backend.tables
                     for account, regions in _backends().items()
@@ -80,14 +143,24 @@ class Snapshots:
                 },
                 protocol=pickle.HIGHEST_PROTOCOL,
             )
+            queues = pickle.dumps(
+                {
+                    (account, region): {name: _queue_state(queue) for name, queue in backend.queues.items()}
+                    for account, regions in _sqs_backends().items()
+                    for region, backend in regions.items()
+                    if backend.queues
+                },
+                protocol=pickle.HIGHEST_PROTOCOL,
+            )
             held = time.perf_counter() - started
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, self.path)
+        for path, data in ((self.path, tables), (self.queues_path, queues)):
+            temporary = path.with_suffix(".tmp")
+            temporary.write_bytes(data)
+            os.replace(temporary, path)
         return held
 
     def run(self) -> None:
-        """Save after writes once DynamoDB has been quiet for ``idle`` seconds, until ``stop``."""
+        """Save after writes once DynamoDB and SQS have been quiet for ``idle`` seconds, until ``stop``."""
         while not self.stopped.wait(0.5):
             if self.dirty.is_set() and time.monotonic() - self.last_request >= self.idle:
                 held = self.save()

@@ -60,7 +60,12 @@ def _create_queues(client: Any) -> dict[str, str]:
                     "maxReceiveCount": redrive["maxReceiveCount"],
                 }
             )
-        urls[name] = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        try:  # kept from the last run (local.moto_snapshot) with its messages: the template's attributes
+            urls[name] = client.get_queue_url(QueueName=name)["QueueUrl"]
+            if attributes:
+                client.set_queue_attributes(QueueUrl=urls[name], Attributes=attributes)
+        except client.exceptions.QueueDoesNotExist:
+            urls[name] = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
     return urls
 
 

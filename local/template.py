@@ -35,7 +35,11 @@ _TemplateLoader.add_multi_constructor("!", _intrinsic)
 
 @dataclass(frozen=True)
 class Route:
-    """One API event of a function: method, API Gateway path template and the handler it calls."""
+    """One API event of a function: method, API Gateway path template and the handler it calls.
+
+    Matched as an HTTP API matches a route (docs/decisions.md, "Trailing slashes"): a path variable
+    takes one whole, non-empty segment; a greedy variable (``{proxy+}``, last) takes everything after
+    its prefix's ``/``, even nothing; there is no other tolerance, so ``/a/b/`` does not match ``/a/b``."""
 
     method: str
     path: str
@@ -43,15 +47,30 @@ class Route:
     function: str
 
     @property
-    def pattern(self) -> re.Pattern[str]:
-        regex = re.sub(r"\{(\w+)\+?\}", r"(?P<\1>[^/]+)", self.path.rstrip("/"))
-        return re.compile(f"^{regex}/?$")
+    def greedy(self) -> bool:
+        """Whether the path ends in a greedy variable (``/releases/{proxy+}``)."""
+        return self.path.endswith("+}")
 
     @property
-    def specificity(self) -> tuple[int, int]:
-        """Literal segments first, so ``/releases/{v}/commits`` wins over a shorter template."""
+    def pattern(self) -> re.Pattern[str]:
+        segments = []
+        for segment in self.path.split("/")[1:]:
+            name = segment.strip("{}+")
+            if segment.endswith("+}"):
+                segments.append(f"(?P<{name}>.*)")
+            elif segment.startswith("{"):
+                segments.append(f"(?P<{name}>[^/]+)")
+            else:
+                segments.append(re.escape(segment))
+        return re.compile("^/" + "/".join(segments) + "$")
+
+    @property
+    def precedence(self) -> tuple[int, int, int]:
+        """HTTP API's order of preference: routes without a greedy variable first; then more literal
+        segments (``/pets/dog/1`` before ``/pets/dog/{id}``); then longer templates."""
         segments = [s for s in self.path.split("/") if s]
-        return (sum(1 for s in segments if not s.startswith("{")), len(segments))
+        literal = sum(1 for s in segments if not s.startswith("{"))
+        return (0 if self.greedy else 1, literal, len(segments))
 
 
 @dataclass(frozen=True)
@@ -96,14 +115,14 @@ def _functions() -> dict[str, dict[str, Any]]:
 
 
 def routes() -> list[Route]:
-    """Every API route of the template, most specific first."""
+    """Every API route of the template, in HTTP API's order of preference (the first match wins)."""
     found = [
         Route(event["Properties"]["Method"].upper(), event["Properties"]["Path"], props["Handler"], name)
         for name, props in _functions().items()
         for event in props.get("Events", {}).values()
         if event["Type"] == "HttpApi"
     ]
-    return sorted(found, key=lambda r: r.specificity, reverse=True)
+    return sorted(found, key=lambda r: r.precedence, reverse=True)
 
 
 def _rate_seconds(expression: str) -> int:

@@ -138,3 +138,14 @@ def test_every_function_fits_lambdas_unzipped_limit(unpacked: dict[str, Path]) -
     for name in _functions():
         code_bytes = sum(path.stat().st_size for path in unpacked[name].rglob("*") if path.is_file())
         assert code_bytes + layer_bytes < LAMBDA_UNZIPPED_LIMIT, f"{name}: {code_bytes + layer_bytes} bytes"
+
+
+def test_tracing_can_be_turned_on_with_the_packaged_layer(unpacked: dict[str, Path]) -> None:
+    """``Tracing=true`` makes the API functions load powertools' Tracer, which imports aws-xray-sdk
+    lazily (unseen by the import graph): the SDK's own imports must resolve in the layer."""
+    runtime = target()
+    python = tuple(int(part) for part in runtime.python_version.split("."))
+    resolver = Resolver([_layer(unpacked)], runtime.extension_suffixes)
+    graph = import_graph("aws_xray_sdk.core", resolver, python, OWN_PACKAGES)  # type: ignore[arg-type]
+    assert graph.missing == {} and "aws_xray_sdk.core" in graph.modules
+    assert "wrapt" in {module.split(".")[0] for module in graph.modules}

@@ -13,8 +13,10 @@ logger = Logger(service="pool-test")
 
 @logger.inject_lambda_context(clear_state=True)
 def report(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Sleeps ``event["sleep"]`` seconds, logs, and says which process and invocation ran it."""
-    time.sleep(event.get("sleep", 0))
+    """Sleeps ``event["sleep"]`` seconds (or an HTTP request's ``?sleep=``), logs, and says which
+    process and invocation ran it."""
+    query = event.get("queryStringParameters") or {}
+    time.sleep(float(event.get("sleep", query.get("sleep", 0))))
     if event.get("crash"):
         os._exit(3)  # the environment dies mid-invocation
     if event.get("raise"):

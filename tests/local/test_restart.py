@@ -1,5 +1,6 @@
 """``make run`` keeps its data across restarts: organizations, tokens, DSNs, issues and releases
-are there after a Ctrl-C and a new start, and a later event counts on the same issue."""
+are there after a Ctrl-C and a new start, a later event counts on the same issue, and queued
+messages wait on their queues."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import json
 import uuid
 from pathlib import Path
 
+import boto3
 import requests
 
+from local.moto_server import free_port
 from tests.local.running_system import RunningSystem, running_system
 
 
@@ -68,3 +71,35 @@ def test_data_is_kept_across_a_restart_and_fresh_starts_empty(tmp_path: Path) ->
         assert _issues(fresh) == []
         refused = requests.get(f"{fresh.base_url}/api/0/", headers=first.headers())
         assert refused.status_code == 401
+
+
+def test_queued_messages_are_kept_across_a_restart(tmp_path: Path) -> None:
+    """Waiting, delayed and in-flight messages come back; the in-flight one visible at once (its
+    consumer is gone), the delayed one still held until its time. Dead-letter queues have no
+    consumer, so nothing else takes the messages."""
+    moto_port = free_port()
+    sqs = boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{moto_port}")
+    with running_system(tmp_path, MOTO_PORT=str(moto_port)):
+        url = sqs.get_queue_url(QueueName="DeletionDeadLetterQueue")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="in-flight")
+        [taken] = sqs.receive_message(QueueUrl=url, VisibilityTimeout=600)["Messages"]
+        assert taken["Body"] == "in-flight"
+        sqs.send_message(QueueUrl=url, MessageBody="waiting")
+        sqs.send_message(QueueUrl=url, MessageBody="delayed", DelaySeconds=900)
+        other = sqs.get_queue_url(QueueName="ReleaseCommitsDeadLetterQueue")["QueueUrl"]
+        sqs.send_message(QueueUrl=other, MessageBody="elsewhere")
+
+    with running_system(tmp_path, MOTO_PORT=str(moto_port)):
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert (counts["ApproximateNumberOfMessages"], counts["ApproximateNumberOfMessagesDelayed"]) == (
+            "2",
+            "1",
+        )
+        assert counts["MessageRetentionPeriod"] == "1209600"  # the template's attributes
+        received = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["ApproximateReceiveCount"]
+        )["Messages"]
+        by_body = {m["Body"]: m["Attributes"]["ApproximateReceiveCount"] for m in received}
+        assert by_body == {"in-flight": "2", "waiting": "1"}
+        [elsewhere] = sqs.receive_message(QueueUrl=other)["Messages"]
+        assert elsewhere["Body"] == "elsewhere"
