@@ -23,8 +23,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.issues import _cloned_groups, _groups
 from bench.releases import _commits
+from bench.support.demo import cloned_groups, demo_api, new_groups
 from local.metering import measure, meter_capacity
 
 REPEATS = 3
@@ -72,17 +72,8 @@ def _cost(name: str, calls: list[Callable[[], requests.Response]]) -> dict[str, 
 def main() -> None:
     os.environ["WATCHTOWER_DYNAMODB"] = "dynamodb-local"
     os.environ["LOCAL_METER_CAPACITY"] = "1"
-    from local.system import local_system
-
-    with local_system() as system:
-        from shared.accounts.organizations import find_organization
-        from shared.storage.accounts import Project
-
-        base, demo = system.base_url, system.demo
-        org = find_organization(demo.org)
-        project = Project.get(*Project.key(int(org.id), demo.project))
-        http = requests.Session()
-        http.headers["Authorization"] = f"Bearer {demo.token}"
+    with demo_api() as api:
+        base, demo, project, http = api.base, api.demo, api.project, api.http
         releases = f"{base}/api/0/organizations/{demo.org}/releases/"
         figures: dict[str, Any] = {}
 
@@ -95,16 +86,16 @@ def main() -> None:
 
         figures |= _cost("release_put_100_commits", [lambda i=i: release_put(i) for i in range(REPEATS)])
 
-        ids = _groups(project, REPEATS)
+        ids = new_groups(project, REPEATS)
         put = [lambda i=i: http.put(f"{base}/api/0/issues/{i}/", json={"status": "resolved"}) for i in ids]
         figures |= _cost("issue_put", put)
 
         bulk_url = f"{base}/api/0/organizations/{demo.org}/issues/"
-        bulks = [[("id", str(i)) for i in _cloned_groups(project, 100)] for _ in range(REPEATS)]
+        bulks = [[("id", str(i)) for i in cloned_groups(project, 100)] for _ in range(REPEATS)]
         resolve = [lambda p=p: http.put(bulk_url, params=p, json={"status": "resolved"}) for p in bulks]
         figures |= _cost("bulk_resolve_100", resolve)
 
-        _groups(project, 25)
+        new_groups(project, 25)
         list_url = f"{base}/api/0/projects/{demo.org}/{demo.project}/issues/"
         figures |= _cost("issue_list_25", [lambda: http.get(list_url, params={"per_page": "25"})] * REPEATS)
     figures["lambda_memory_mb"] = int(LAMBDA_MEMORY_GB * 1024)

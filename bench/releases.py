@@ -18,8 +18,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.support.demo import demo_api
 from local.metering import measure
-from local.system import local_system
 
 SIZES = (10, 100, 1000)
 REPEATS = 5
@@ -41,10 +41,8 @@ def _commits(size: int) -> list[dict[str, str]]:
 
 
 def main() -> None:
-    with local_system() as system:
-        base, demo = system.base_url, system.demo
-        http = requests.Session()
-        http.headers["Authorization"] = f"Bearer {demo.token}"
+    with demo_api() as api:
+        base, demo, http = api.base, api.demo, api.http
         releases = f"{base}/api/0/organizations/{demo.org}/releases/"
         figures: dict[str, Any] = {}
 

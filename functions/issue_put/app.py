@@ -15,12 +15,11 @@ from shared.http.models.issues import IssueUpdateIn
 from shared.http.request import org_access, principal, query_value, query_values
 from shared.http.resolver import APIGatewayHttpResolver
 from shared.issues.deletion.removal import delete_issues
-from shared.issues.groups import get_group
 from shared.issues.lookup import IssueScope, find_issue
 from shared.issues.updates.request import IssueUpdate
 from shared.issues.updates.selection import bulk_groups, request_scope
 from shared.issues.updates.service import UpdateOutcome, update_groups
-from shared.issues.views import group_views
+from shared.issues.views import fresh_group_views, group_views
 from shared.serializers.groups import serialize_group
 from shared.storage.issues import Group
 
@@ -54,9 +53,9 @@ def _put_one(found: tuple[IssueScope, Group], body: IssueUpdateIn | None) -> Any
     outcome = update_groups(scope, [group], _update(body))
     if outcome.status_code != 200:
         return _answer(outcome)
-    fresh = get_group(int(group.id)) or group
-    view = group_views(scope.access.organization, scope.projects, [fresh], scope.access.principal.user_id)[0]
-    return serialize_group(view)
+    organization, user_id = scope.access.organization, scope.access.principal.user_id
+    views = fresh_group_views(organization, scope.projects, [int(group.id)], user_id, outcome.known_actors())
+    return serialize_group((views or group_views(organization, scope.projects, [group], user_id))[0])
 
 
 @app.put("/api/0/organizations/<org>/issues/<issue_id>")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from shared.http.handler import lambda_handler
 from shared.http.resolver import APIGatewayHttpResolver
@@ -14,15 +15,28 @@ FUNCTIONS = Path(__file__).resolve().parent.parent
 TITLE = "Watchtower API"
 
 app = APIGatewayHttpResolver()
-app.configure_openapi_merge(
-    path=str(FUNCTIONS),
-    pattern="app.py",
-    recursive=True,
-    exclude=["**/openapi/**", "**/__pycache__/**"],
-    title=TITLE,
-    version="0",
-)
 app.enable_swagger(path="/api/0/docs", title=TITLE)
+_merge_configured = False
+
+
+def _merge_on_first_request(resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    """Finding the functions' resolvers parses every handler file: the first request does it, not the
+    cold start (both routes, the document and Swagger UI's page, serve the merged document)."""
+    global _merge_configured
+    if not _merge_configured:
+        resolver.configure_openapi_merge(
+            path=str(FUNCTIONS),
+            pattern="app.py",
+            recursive=True,
+            exclude=["**/openapi/**", "**/__pycache__/**"],
+            title=TITLE,
+            version="0",
+        )
+        _merge_configured = True
+    return next_middleware(resolver)
+
+
+app.use(middlewares=[_merge_on_first_request])
 
 
 @app.get("/api/0/openapi.json", include_in_schema=False)

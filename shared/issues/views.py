@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from shared.issues.events.counts import RecentCounts, recent_counts
-from shared.issues.state import GroupState, load_states
+from shared.issues.state import GroupState, load_fresh_states, load_states
 from shared.storage.accounts import Organization, Pointer, Project, Team, User
 from shared.storage.base import batch_get
 from shared.storage.issues import Group
@@ -39,10 +39,14 @@ class GroupView:
         return self.counts.users_seen
 
 
-def load_actors(user_ids: set[int], team_ids: set[int]) -> Actors:
-    users = {int(u.id): u for u in batch_get(User, [User.key(i) for i in sorted(user_ids)])}
-    pointers = batch_get(Pointer, [Team.id_key(i) for i in sorted(team_ids)])
-    teams = {int(t.id): t for t in batch_get(Team, [(p.target_pk, p.target_sk) for p in pointers])}
+def load_actors(user_ids: set[int], team_ids: set[int], known: Actors | None = None) -> Actors:
+    """The users and teams named; those in ``known`` (already read by this request) are not read again."""
+    known = known or Actors({}, {})
+    users = {i: known.users[i] for i in user_ids if i in known.users}
+    teams = {i: known.teams[i] for i in team_ids if i in known.teams}
+    users |= {int(u.id): u for u in batch_get(User, [User.key(i) for i in sorted(user_ids - set(users))])}
+    pointers = batch_get(Pointer, [Team.id_key(i) for i in sorted(team_ids - set(teams))])
+    teams |= {int(t.id): t for t in batch_get(Team, [(p.target_pk, p.target_sk) for p in pointers])}
     return Actors(users, teams)
 
 
@@ -65,8 +69,25 @@ def group_views(
 ) -> list[GroupView]:
     """Views of ``groups`` (in order) as ``user_id`` sees them; reads are consistent, so a view taken
     right after an update shows it."""
-    states = load_states(groups, user_id, consistent=True)
-    actors = load_actors(*_actor_ids(states))
+    return _views(organization, projects, load_states(groups, user_id, consistent=True), None)
+
+
+def fresh_group_views(
+    organization: Organization,
+    projects: list[Project],
+    group_ids: list[int],
+    user_id: int | None,
+    known: Actors | None = None,
+) -> list[GroupView]:
+    """Views of the groups as stored now, each group read together with its state (the answer of
+    an update); groups deleted meanwhile are left out. ``known`` actors are not read again."""
+    return _views(organization, projects, load_fresh_states(group_ids, user_id), known)
+
+
+def _views(
+    organization: Organization, projects: list[Project], states: list[GroupState], known: Actors | None
+) -> list[GroupView]:
+    actors = load_actors(*_actor_ids(states), known)
     by_id = {int(p.id): p for p in projects}
     if len(states) > 1:
         with ThreadPoolExecutor(max_workers=min(len(states), _USER_COUNT_READERS)) as pool:

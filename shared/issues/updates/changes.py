@@ -9,7 +9,8 @@ of N groups costs about N/25 requests. A change refused by its own conditions is
 caller, which re-reads the group and decides again; the others are kept.
 
 Per-user marks (subscriptions, bookmarks, seen) depend on nothing read: they are written afterwards
-with BatchWriteItem, 25 at a time."""
+with BatchWriteItem, 25 at a time. A subscription made "if absent" depends on the read, so it goes
+into the transaction with its condition."""
 
 from __future__ import annotations
 
@@ -66,15 +67,23 @@ class GroupChange:
         self.deletes[key] = (item, condition)
 
     def mark(self, item: IssueItem) -> None:
-        """An unconditional per-user row, written after the transaction (last writer wins)."""
+        """An unconditional per-user row, written after the transaction (last writer wins): it
+        replaces whatever this change planned for the row before."""
         key = (item.pk, item.sk)
         self.unmarks.pop(key, None)
+        self.puts.pop(key, None)
         self.marks[key] = item
 
     def unmark(self, item: IssueItem) -> None:
         key = (item.pk, item.sk)
         self.marks.pop(key, None)
+        self.puts.pop(key, None)
         self.unmarks[key] = item
+
+    def writes(self, item: IssueItem) -> bool:
+        """Whether this change already puts or marks the row."""
+        key = (item.pk, item.sk)
+        return key in self.puts or key in self.marks
 
     @property
     def size(self) -> int:

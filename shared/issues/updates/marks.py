@@ -1,6 +1,7 @@
 """A user's own marks on a group: seen, bookmarked, subscribed (Sentry's handle_has_seen,
 handle_is_bookmarked, handle_is_subscribed). They depend on nothing else of the group, so they are
-plain puts and deletes, last writer wins."""
+plain puts and deletes, last writer wins. Subscribing "if absent" is the exception: it is written
+in the group's transaction, on condition that no subscription row was written since it was read."""
 
 from __future__ import annotations
 
@@ -11,14 +12,17 @@ from shared.issues.state import GroupState
 from shared.issues.updates.assignment import subscription
 from shared.issues.updates.changes import GroupChange
 from shared.storage.group_people import GroupBookmark, GroupSeen, GroupSubscription
+from shared.storage.issues import IssueItem
 
 
 def subscribe_if_absent(
     state: GroupState, change: GroupChange, user_id: int, reason: GroupSubscriptionReason
 ) -> None:
-    """Sentry's subscribe is a get_or_create: an existing row (even an unsubscribe) is kept."""
-    if state.subscription is None:
-        change.mark(subscription(state.group, user_id, reason))
+    """Sentry's subscribe is a get_or_create: an existing row (even an unsubscribe) is kept, and so
+    is one this change already writes."""
+    row = subscription(state.group, user_id, reason)
+    if state.subscription is None and not change.writes(row):
+        change.put(row, condition=IssueItem.pk.does_not_exist())
 
 
 def plan_seen(

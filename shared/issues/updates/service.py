@@ -40,6 +40,7 @@ from shared.issues.updates.priority import plan_priority
 from shared.issues.updates.request import ASSIGNED_BY_CHOICES, IssueUpdate
 from shared.issues.updates.review import plan_inbox
 from shared.issues.updates.share import plan_share
+from shared.issues.views import Actors
 from shared.serializers.accounts import serialize_user
 from shared.serializers.activities import latest_activities
 from shared.storage.base import utcnow
@@ -54,10 +55,18 @@ _RESOLVE_STATUSES = {"resolved", "resolvedInNextRelease"}
 
 @dataclass
 class UpdateOutcome:
-    """The answer of a bulk update: 200 with Sentry's result dict, or 204 (discard, nothing matched)."""
+    """The answer of a bulk update: 200 with Sentry's result dict, or 204 (discard, nothing matched);
+    the assignee it validated, so the answer of a single update need not read it again."""
 
     status_code: int
     body: dict[str, Any] | None
+    assignee: Assignee | None = None
+
+    def known_actors(self) -> Actors:
+        """The assignee as already read, for serializing the updated group."""
+        user = self.assignee.user if self.assignee else None
+        team = self.assignee.team if self.assignee else None
+        return Actors({int(user.id): user} if user else {}, {int(team.id): team} if team else {})
 
 
 @dataclass
@@ -72,6 +81,32 @@ class _Plan:
     assign: bool = False
     assignee: Assignee | None = None
     member_project_ids: frozenset[int] = frozenset()
+
+    @property
+    def subscribes_on_status(self) -> bool:
+        """Sentry subscribes the actor to the groups whose status they change (in bulk: resolving)."""
+        single_status = self.status is not None and self.status.single
+        return self.actor_id is not None and (self.resolve is not None or single_status)
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """The state rows the update decides on (``load_states`` reads only these)."""
+        update, rows = self.update, set()
+        if self.resolve is not None:
+            rows.add("resolution")
+        elif self.status is not None:
+            rows |= {"resolution", "snooze"}
+        if self.subscribes_on_status:
+            rows.add("subscription")
+        if self.assign:
+            rows.add("assignee")
+        if self.actor_id is not None and update.is_bookmarked:
+            rows.add("subscription")  # bookmarking subscribes if absent
+        if update.is_public is not None:
+            rows.add("share")
+        if update.inbox is not None:
+            rows.add("inbox")
+        return frozenset(rows)
 
 
 def _projects(scope: IssueScope, groups: list[Group]) -> list[Any]:
@@ -125,7 +160,7 @@ def _plan_group(plan: _Plan, state: GroupState, result: dict[str, Any]) -> Group
         if ignored:
             result["inbox"] = None
     status_changed = plan.resolve is not None or plan.status is not None
-    if actor_id is not None and status_changed and (plan.resolve is not None or plan.status.single):
+    if plan.subscribes_on_status and actor_id is not None:
         subscribe_if_absent(state, change, actor_id, GroupSubscriptionReason.STATUS_CHANGE)
     if plan.assign:
         plan_assignment(state, change, plan.assignee, actor_id)
@@ -169,7 +204,7 @@ def update_groups(scope: IssueScope, groups: list[Group], update: IssueUpdate) -
     result: dict[str, Any] = dict(update.echo)
     pending = groups
     for _ in range(MAX_ATTEMPTS):
-        states = load_states(pending, plan.actor_id, consistent=True)
+        states = load_states(pending, plan.actor_id, consistent=True, rows=plan.reads)
         changes = [_plan_group(plan, state, result) for state in states]
         refused = commit_changes(changes)
         _after_write(plan, [c for c in changes if all(c is not r for r in refused)])
@@ -182,7 +217,7 @@ def update_groups(scope: IssueScope, groups: list[Group], update: IssueUpdate) -
         result["merge"] = merge_groups(groups, plan.actor_id)
     if len(groups) == 1 and plan.resolve is not None and plan.resolve.kind in _ACTIVITY_KINDS:
         result["activity"] = latest_activities(int(groups[0].id))
-    return UpdateOutcome(200, result)
+    return UpdateOutcome(200, result, plan.assignee)
 
 
 def _after_write(plan: _Plan, written: list[GroupChange]) -> None:
