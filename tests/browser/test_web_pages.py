@@ -259,7 +259,8 @@ def test_the_latest_events_stack_trace_shows_in_app_frames_first(
     wait(browser, lambda d: full.get_attribute("open") is not None)
     frames = full.find_elements(By.CSS_SELECTOR, "details.frame")
     in_app = section.find_elements(By.CSS_SELECTOR, ".app-frames details.frame")
-    assert f"({len(frames)} frames)" in summary.text and len(frames) >= len(in_app) >= 1
+    plural = "" if len(frames) == 1 else "s"
+    assert f"({len(frames)} frame{plural})" in summary.text and len(frames) >= len(in_app) >= 1
     event = requests.get(
         f"{base_url}/api/0/issues/{issue['id']}/events/latest/", headers=world.headers(), timeout=60
     ).json()

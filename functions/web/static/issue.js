@@ -211,7 +211,7 @@ function exceptionView(value, index) {
       : h("p", { className: "sub" }, frames.length ? "No frame of this stack trace is in app." : "No stack trace."),
     frames.length
       ? h("details", { className: "full-trace" },
-        h("summary", { className: "button" }, `Full stack trace (${frames.length} frames)`),
+        h("summary", { className: "button" }, `Full stack trace (${frames.length} frame${frames.length === 1 ? "" : "s"})`),
         omitted ? h("p", { className: "sub" }, `${omitted[1] - omitted[0]} frames in the middle were left out.`) : null,
         h("div", { className: "frames" }, frames.map((f) => frameView(f, false))))
       : null);
@@ -232,8 +232,8 @@ function eventSection(event, issue) {
     h("p", { className: "sub" }, `Event ${event.eventID.slice(0, 8)} · `, time(event.dateCreated)),
     exception ? [...exception.data.values].reverse().map((v, i) => exceptionView(v, i)) : null,
     message ? h("pre", { className: "message" }, message.data.formatted) : null,
-    event.tags.length ? h("dl", { className: "tags", "aria-label": "Tags" },
-      event.tags.map((t) => [h("dt", {}, t.key), h("dd", {}, t.value)])) : null);
+    event.tags.length ? [h("h3", { id: "tags-title" }, "Tags"), h("dl", { className: "tags", "aria-labelledby": "tags-title" },
+      event.tags.map((t) => [h("dt", {}, t.key), h("dd", {}, t.value)]))] : null);
 }
 
 export async function issuePage(root, org, issueId) {
@@ -323,8 +323,8 @@ export async function issuePage(root, org, issueId) {
     h("p", { className: "status-line", id: "issue-status" }, h("strong", {}, statusText(issue))),
     h("div", { className: "toolbar", role: "group", "aria-label": "Issue actions" }, actions),
     submitting(assigneeForm(issue, whoami.user, members, teams), "Assignee updated."),
-    h("h2", {}, "Details"), facts(issue),
     eventSection(event, issue),
+    h("h2", {}, "Details"), facts(issue),
     activitySection(issue, teams));
   root.replaceChildren(section);
 }
