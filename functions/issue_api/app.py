@@ -7,16 +7,19 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from shared.auth.scopes import EVENT_READ
+from shared.errors import NotFound
 from shared.http.handler import lambda_handler
 from shared.http.offset_pagination import paginate_offset
 from shared.http.request import org_access, principal, query_value, query_values
 from shared.http.resolver import APIGatewayHttpResolver
 from shared.issues.activity import recent_activity
-from shared.issues.listing import parse_query, search_groups
+from shared.issues.events.latest import latest_event
+from shared.issues.listing import parse_query, search_groups, sort_groups
 from shared.issues.lookup import IssueScope, find_issue
 from shared.issues.updates.selection import request_scope
 from shared.issues.views import group_views, load_actors
 from shared.serializers.activity import serialize_activity
+from shared.serializers.events import serialize_event
 from shared.serializers.groups import serialize_group
 from shared.storage.issues import Group
 
@@ -29,8 +32,11 @@ def _serialized(scope: IssueScope, groups: list) -> list[dict[str, Any]]:
 
 
 def _list(scope: IssueScope) -> Response:
-    """One page of the search, newest last seen first, with Sentry's offset cursors and Link header."""
-    found = search_groups(scope, parse_query(query_value(app, "query")), scope.access.principal.user_id)
+    """One page of the search in the order of Sentry's ``sort`` (default: newest last seen first),
+    with Sentry's offset cursors and Link header."""
+    sort = query_value(app, "sort")
+    query = parse_query(query_value(app, "query"))
+    found = sort_groups(search_groups(scope, query, scope.access.principal.user_id), sort)
     return paginate_offset(app, found, lambda groups: _serialized(scope, groups))
 
 
@@ -51,6 +57,26 @@ def get_issue(issue_id: str) -> Any:
 def get_org_issue(org: str, issue_id: str) -> Any:
     scope, group = find_issue(principal(app), issue_id, org, EVENT_READ)
     return _details(scope, group)
+
+
+def _latest_event(group: Group) -> dict[str, Any]:
+    """Sentry's ``/events/latest/`` of an issue: its newest event, 404 when none is stored."""
+    document = latest_event(int(group.id))
+    if document is None:
+        raise NotFound("Event not found")
+    return serialize_event(document, group)
+
+
+@app.get("/api/0/issues/<issue_id>/events/latest")
+def get_latest_event(issue_id: str) -> Any:
+    _, group = find_issue(principal(app), issue_id, None, EVENT_READ)
+    return _latest_event(group)
+
+
+@app.get("/api/0/organizations/<org>/issues/<issue_id>/events/latest")
+def get_org_latest_event(org: str, issue_id: str) -> Any:
+    _, group = find_issue(principal(app), issue_id, org, EVENT_READ)
+    return _latest_event(group)
 
 
 @app.get("/api/0/organizations/<org>/shortids/<short_id>")

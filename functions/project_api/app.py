@@ -16,8 +16,9 @@ from shared.http.request import org_access
 from shared.http.resolver import APIGatewayHttpResolver
 from shared.projects.deletion import delete_project
 from shared.projects.keys import list_project_keys
+from shared.projects.members import project_members
 from shared.projects.service import create_project, get_project, list_projects, update_project
-from shared.serializers.accounts import serialize_team
+from shared.serializers.accounts import serialize_member, serialize_team
 from shared.serializers.project_keys import serialize_project_key
 from shared.serializers.projects import serialize_project
 
@@ -41,6 +42,13 @@ def get_project_details(org: str, project: str) -> Any:
 def get_project_keys(org: str, project: str) -> Any:
     access = org_access(app, org)
     return [serialize_project_key(k) for k in list_project_keys(get_project(access, project))]
+
+
+@app.get("/api/0/projects/<org>/<project>/members")
+def get_project_members(org: str, project: str) -> Any:
+    """Who can be assigned the project's issues: the members of its teams."""
+    access = org_access(app, org)
+    return [serialize_member(p.member, p.user) for p in project_members(access, project)]
 
 
 @app.put("/api/0/projects/<org>/<project>")

@@ -51,6 +51,12 @@ def find_member(org_id: int, user_id: int) -> OrganizationMember | None:
         return None
 
 
+def list_members(org_id: int) -> list[OrganizationMember]:
+    """Every member of the organization (one Query of its partition)."""
+    pk, prefix = OrganizationMember.key(org_id, 0)[0], "MEMBER#"
+    return list(OrganizationMember.query(pk, OrganizationMember.sk.startswith(prefix)))
+
+
 def add_member(org: Organization, user_id: int, role: str = "member") -> OrganizationMember:
     """Make ``user_id`` a member of ``org`` with ``role`` (400 if already a member)."""
     if role not in ROLES:

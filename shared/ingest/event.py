@@ -26,6 +26,12 @@ VALUE_LENGTH = 1024
 # Relay's limits for symbols (exception types, functions, modules) and paths: whatever an SDK
 # sends, a group row stays far below DynamoDB's 400 KB item limit.
 SYMBOL_LENGTH = 256
+# What the issue page shows of a frame's source: a few lines each side of the line, each cut short.
+CONTEXT_LINES = 5
+CONTEXT_LENGTH = 200
+# Tags kept with an event (Relay's own key/value limits: 200 characters each).
+MAX_TAGS = 50
+TAG_LENGTH = 200
 UNLABELED = "<unlabeled event>"
 
 
@@ -35,6 +41,12 @@ class Frame:
     filename: str | None
     function: str | None
     in_app: bool
+    abs_path: str | None = None
+    lineno: int | None = None
+    colno: int | None = None
+    context_line: str | None = None
+    pre_context: tuple[str, ...] = ()
+    post_context: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,7 @@ class ExceptionInfo:
     type: str | None
     value: str | None
     frames: tuple[Frame, ...]  # oldest first, as in the payload
+    module: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,9 @@ class Event:
     exceptions: tuple[ExceptionInfo, ...]
     fingerprint: tuple[str, ...] | None
     user_hash: str | None
+    platform: str | None = None
+    environment: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
 
     @property
     def type(self) -> str:
@@ -190,6 +206,23 @@ def _bounded(value: Any) -> str | None:
     return text[:SYMBOL_LENGTH] if text else text
 
 
+def _line_number(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _source_line(value: Any) -> str | None:
+    text = _text(value)
+    return text[:CONTEXT_LENGTH] if text is not None else None
+
+
+def _context(value: Any, newest: bool) -> tuple[str, ...]:
+    """``pre_context`` keeps its last lines (nearest the line), ``post_context`` its first."""
+    if not isinstance(value, list):
+        return ()
+    lines = [_source_line(line) or "" for line in value]
+    return tuple(lines[-CONTEXT_LINES:] if newest else lines[:CONTEXT_LINES])
+
+
 def _frames(stacktrace: Any) -> tuple[Frame, ...]:
     if not isinstance(stacktrace, dict) or not isinstance(stacktrace.get("frames"), list):
         return ()
@@ -203,6 +236,12 @@ def _frames(stacktrace: Any) -> tuple[Frame, ...]:
                 filename=_bounded(raw.get("filename")) or _bounded(raw.get("abs_path")),
                 function=_bounded(raw.get("function")),
                 in_app=raw.get("in_app") is True,
+                abs_path=_bounded(raw.get("abs_path")),
+                lineno=_line_number(raw.get("lineno")),
+                colno=_line_number(raw.get("colno")),
+                context_line=_source_line(raw.get("context_line")),
+                pre_context=_context(raw.get("pre_context"), newest=True),
+                post_context=_context(raw.get("post_context"), newest=False),
             )
         )
     return tuple(frames)
@@ -225,6 +264,7 @@ def _exceptions(event: dict[str, Any]) -> tuple[ExceptionInfo, ...]:
                 type=exception_type,
                 value=value[:VALUE_LENGTH] if value else value,
                 frames=_frames(raw.get("stacktrace")),
+                module=_bounded(raw.get("module")),
             )
         )
     return tuple(exceptions)
@@ -249,6 +289,20 @@ def _user_hash(user: Any) -> str | None:
     return None
 
 
+def _tags(value: Any) -> tuple[tuple[str, str], ...]:
+    """The event's ``tags`` (an object, or a list of pairs as some SDKs send), the first
+    ``MAX_TAGS`` with text keys and values, each cut to ``TAG_LENGTH``."""
+    pairs = value.items() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    tags = []
+    for pair in pairs:
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            continue
+        key, text = _text(pair[0]), _text(pair[1])
+        if key and text is not None:
+            tags.append((key[:TAG_LENGTH], text[:TAG_LENGTH]))
+    return tuple(tags[:MAX_TAGS])
+
+
 def normalize_event(payload: Any, received: datetime) -> Event:
     """The event the pipeline works with; 400 when the payload cannot be an event at all."""
     if not isinstance(payload, dict):
@@ -264,4 +318,7 @@ def normalize_event(payload: Any, received: datetime) -> Event:
         exceptions=_exceptions(payload),
         fingerprint=_fingerprint(payload.get("fingerprint")),
         user_hash=_user_hash(payload.get("user")),
+        platform=_bounded(payload.get("platform")),
+        environment=_bounded(payload.get("environment")),
+        tags=_tags(payload.get("tags")),
     )

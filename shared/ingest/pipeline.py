@@ -26,6 +26,7 @@ from shared.ingest.grouping import event_hash
 from shared.issues.enums import GroupStatus, GroupSubStatus
 from shared.issues.events.counts import record_event
 from shared.issues.events.escalation import escalate_if_needed
+from shared.issues.events.latest import record_latest_event
 from shared.issues.events.regression import regress_group
 from shared.issues.events.unsnooze import unsnooze_if_over
 from shared.issues.groups import HashTaken, create_group
@@ -76,6 +77,7 @@ def process_event(key: ProjectKey, event: Event) -> Outcome:
             group = _count_on_group(int(hash_row.group_id), event)
             if group is not None:
                 record_event(int(group.id), event.timestamp, event.user_hash)
+                record_latest_event(int(group.id), event)
                 _known_release(project.org_id, event.release, event.timestamp)
                 return Outcome(
                     event.event_id, hash_value, int(group.id), transition=_transition(group, event)
@@ -96,6 +98,7 @@ def process_event(key: ProjectKey, event: Event) -> Outcome:
         except HashTaken:
             continue  # a concurrent event created the group (or a discard tombstoned the hash): re-read
         record_event(int(group.id), event.timestamp, event.user_hash)
+        record_latest_event(int(group.id), event)
         return Outcome(event.event_id, hash_value, int(group.id), is_new=True)
     raise Conflict("The event's issue is changing too fast; retry the event")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.serializers.dates import format_datetime
-from shared.storage.accounts import Organization, Team, User
+from shared.storage.accounts import Organization, OrganizationMember, Team, User
 
 
 def serialize_user(user: User) -> dict[str, Any]:
@@ -16,6 +16,25 @@ def serialize_user(user: User) -> dict[str, Any]:
         "email": user.email,
         "isActive": bool(user.is_active),
         "dateJoined": format_datetime(user.date_joined),
+    }
+
+
+def serialize_member(member: OrganizationMember, user: User) -> dict[str, Any]:
+    """Sentry's OrganizationMemberSerializer; a membership has no id of its own here, so a member is
+    identified by its user's id (unique within an organization)."""
+    return {
+        "id": str(user.id),
+        "email": user.email,
+        "name": user.name or user.username,
+        "user": serialize_user(user),
+        "role": member.role,
+        "orgRole": member.role,
+        "roleName": member.role.title(),
+        "pending": False,
+        "expired": False,
+        "inviteStatus": "approved",
+        "inviterName": None,
+        "dateCreated": format_datetime(member.date_added),
     }
 
 

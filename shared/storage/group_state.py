@@ -1,15 +1,18 @@
 """Rows of the issues table that hold a group's conditions and its event history: snooze,
-hourly event counts, escalation forecast, and the hash → group map with its tombstones.
+hourly event counts, escalation forecast, latest event, and the hash → group map with its
+tombstones.
 
-Snooze, counts and forecast live in the group's partition (``GROUP#<id>``), so they are read with the
-group and deleted with it. Hashes are keyed by ``(project, hash)`` because ingestion looks them up
-before it knows the group; tombstones by their own id because they outlive the group."""
+Snooze, counts, forecast and latest event live in the group's partition (``GROUP#<id>``), so they
+are read with the group and deleted with it. Hashes are keyed by ``(project, hash)`` because
+ingestion looks them up before it knows the group; tombstones by their own id because they outlive
+the group."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -70,6 +73,20 @@ class GroupForecast(IssueItem, discriminator="forecast"):
     @staticmethod
     def key(group_id: int) -> tuple[str, str]:
         return group_pk(group_id), "FORECAST"
+
+
+class GroupLatestEvent(IssueItem, discriminator="latest_event"):
+    """The newest event of a group, as the issue page shows it: one item per group, its body a
+    zlib-compressed JSON document bounded far below DynamoDB's 400 KB item limit
+    (``shared.issues.events.latest``). Replaced only by a newer event (conditional put)."""
+
+    event_id = UnicodeAttribute()
+    timestamp = UTCDateTimeAttribute()
+    body = BinaryAttribute(legacy_encoding=False)
+
+    @staticmethod
+    def key(group_id: int) -> tuple[str, str]:
+        return group_pk(group_id), "LATEST_EVENT"
 
 
 class GroupHash(IssueItem, discriminator="group_hash"):

@@ -18,6 +18,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 WAIT_SECONDS = 60
 # axe-core impacts that fail a page; "minor" and "moderate" findings are reported by axe, not here.
 BLOCKING_IMPACTS = {"serious", "critical"}
+SCREENSHOT_MAX_HEIGHT = 1800
 
 
 def wait(driver: WebDriver, condition: Any) -> Any:
@@ -96,4 +97,11 @@ def screenshot(driver: WebDriver, name: str) -> None:
     folder = os.environ.get("WEB_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        driver.save_screenshot(str(Path(folder) / f"{name}.png"))
+        # Tall enough for the whole page (up to a limit), then back to the usual window.
+        size = driver.get_window_size()
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(size["width"], min(max(height + 120, size["height"]), SCREENSHOT_MAX_HEIGHT))
+        try:
+            driver.save_screenshot(str(Path(folder) / f"{name}.png"))
+        finally:
+            driver.set_window_size(size["width"], size["height"])

@@ -237,3 +237,98 @@ def test_a_release_with_a_commit_that_fixes_an_issue_shows_it_resolved(
     assert answer["dateReleased"] is not None
     resolved = api_issue(base_url, world, issue["id"])
     assert resolved["status"] == "resolved" and resolved["statusDetails"]["inRelease"] == version
+
+
+def test_the_latest_events_stack_trace_shows_in_app_frames_first(
+    browser, base_url, world: World, axe_source: str
+) -> None:
+    [issue] = send_errors(base_url, world)
+    open_issue(browser, base_url, world, issue)
+    section = wait(browser, lambda d: d.find_element(By.ID, "latest-event"))
+    assert f"{issue['metadata']['type']}: the payment failed" in section.text
+    # The raising frame is in app, listed first and open on its source line.
+    first = section.find_element(By.CSS_SELECTOR, ".app-frames details.frame")
+    assert first.get_attribute("open") is not None
+    assert "send_errors" in first.find_element(By.TAG_NAME, "summary").text
+    current = first.find_element(By.CSS_SELECTOR, "ol.source li.current")
+    assert "raise type(name" in current.text
+    # The full stack trace opens with the keyboard and holds every frame, the in-app ones included.
+    summary = section.find_element(By.CSS_SELECTOR, "details.full-trace > summary")
+    summary.send_keys(Keys.ENTER)
+    full = section.find_element(By.CSS_SELECTOR, "details.full-trace")
+    wait(browser, lambda d: full.get_attribute("open") is not None)
+    frames = full.find_elements(By.CSS_SELECTOR, "details.frame")
+    in_app = section.find_elements(By.CSS_SELECTOR, ".app-frames details.frame")
+    plural = "" if len(frames) == 1 else "s"
+    assert f"({len(frames)} frame{plural})" in summary.text and len(frames) >= len(in_app) >= 1
+    event = requests.get(
+        f"{base_url}/api/0/issues/{issue['id']}/events/latest/", headers=world.headers(), timeout=60
+    ).json()
+    tags = browser.find_element(By.CSS_SELECTOR, "dl.tags").text
+    assert all(tag["value"] in tags for tag in event["tags"])
+    assert_accessible(browser, axe_source)
+
+
+def test_the_stream_sorts_by_events_with_the_sort_control(
+    browser, base_url, world: World, axe_source: str
+) -> None:
+    from shared.storage.issues import Group
+
+    quiet, busy, middle = send_errors(base_url, world, count=3)
+    for issue, events in ((busy, 40), (middle, 7)):
+        Group(*Group.key(int(issue["id"]))).update(actions=[Group.times_seen.set(events)])
+    sign_in(browser, base_url, world)
+    labelled(browser, "Sort by").send_keys("Events")
+    wait(browser, lambda d: "sort=freq" in d.current_url)
+    idle(browser)
+    rows = browser.find_elements(By.CSS_SELECTOR, "main tbody tr")
+    assert [r.find_element(By.CSS_SELECTOR, "td a").text for r in rows] == [
+        busy["title"],
+        middle["title"],
+        quiet["title"],
+    ]
+    assert "most events first" in browser.find_element(By.CSS_SELECTOR, "main caption").get_attribute(
+        "textContent"
+    )
+    # The API answers the same order.
+    api_order = requests.get(
+        f"{base_url}/api/0/projects/{world.org}/{world.project}/issues/",
+        params={"sort": "freq"},
+        headers=world.headers(),
+        timeout=60,
+    ).json()
+    assert [i["id"] for i in api_order] == [busy["id"], middle["id"], quiet["id"]]
+    assert_accessible(browser, axe_source)
+
+
+def test_assign_to_a_user_of_the_project(browser, base_url, world: World) -> None:
+    from shared.accounts.organizations import add_member, find_member, find_organization, join_team
+    from shared.storage.accounts import Project
+    from tests.conftest import make_user
+
+    org = find_organization(world.org)
+    project = Project.get(*Project.key(int(org.id), world.project))
+    colleague_id, _ = make_user()
+    add_member(org, colleague_id, "member")
+    join_team(find_member(int(org.id), colleague_id), int(project.teams[0].id))
+    members = requests.get(
+        f"{base_url}/api/0/projects/{world.org}/{world.project}/members/", headers=world.headers(), timeout=60
+    ).json()
+    colleague = next(m for m in members if m["id"] == str(colleague_id))
+
+    [issue] = send_errors(base_url, world)
+    open_issue(browser, base_url, world, issue)
+    picker = labelled(browser, "Assignee")
+    offered = [o.text for o in picker.find_elements(By.TAG_NAME, "option")]
+    assert f"{colleague['name']} ({colleague['email']})" in offered and f"#{world.team}" in offered
+    picker.send_keys(colleague["name"])
+    button(browser, "Assign").send_keys(Keys.ENTER)
+    text_appears(browser, "Assignee updated.")
+
+    assigned = api_issue(base_url, world, issue["id"])["assignedTo"]
+    assert assigned == {
+        "type": "user",
+        "id": str(colleague_id),
+        "name": colleague["user"]["username"],
+        "email": colleague["email"],
+    }

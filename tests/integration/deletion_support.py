@@ -15,9 +15,11 @@ from local.lambda_context import LocalContext
 from shared.accounts.organizations import find_organization
 from shared.auth.access import OrgAccess, Principal, organization_access
 from shared.config import settings
+from shared.ingest.event import normalize_event
 from shared.issues.activity import create_activity
 from shared.issues.enums import ActivityType, GroupHistoryStatus
 from shared.issues.events.counts import record_event
+from shared.issues.events.latest import record_latest_event
 from shared.issues.groups import create_group
 from shared.issues.history import record_group_history
 from shared.issues.row_keys import partition_keys
@@ -62,6 +64,7 @@ def populated_group(project: Project, title: str, user_id: int, extra_activities
     record_group_history(group, GroupHistoryStatus.UNRESOLVED, user_id=user_id)
     record_event(gid, datetime.now(UTC), "user-1")
     record_event(gid, datetime.now(UTC) - timedelta(hours=2), "user-2")
+    record_latest_event(gid, normalize_event({"message": title}, datetime.now(UTC)))
     pid = int(project.id)
     rows: list[IssueItem] = [
         GroupSnooze(*GroupSnooze.key(gid), count=10),

@@ -279,12 +279,12 @@ def test_requests_per_event_for_a_new_and_an_existing_group(target, local_lambda
     with count_requests() as new:
         assert requests.post(url, data=_envelope(_event_item(_event())), headers=_auth(public_key)).ok
     # key, hash (miss), the short id counter (read, then moved in the transaction), one
-    # transaction, the hourly count
-    assert new == {"GetItem": 3, "UpdateItem": 1, "TransactWriteItems": 1}
+    # transaction, the hourly count, the latest event
+    assert new == {"GetItem": 3, "UpdateItem": 1, "TransactWriteItems": 1, "PutItem": 1}
     with count_requests() as existing:
         assert requests.post(url, data=_envelope(_event_item(_event())), headers=_auth(public_key)).ok
-    # key, hash, the group (ADD times_seen, returning it), the hourly count
-    assert existing == {"GetItem": 2, "UpdateItem": 2}
+    # key, hash, the group (ADD times_seen, returning it), the hourly count, the latest event
+    assert existing == {"GetItem": 2, "UpdateItem": 2, "PutItem": 1}
 
 
 def test_concurrent_first_events_of_one_error_make_one_group(target) -> None:

@@ -31,13 +31,19 @@ export class ApiError extends Error {
   }
 }
 
-let pending = 0;
+// Progress of the requests in flight: "Loading… 2 of 5 done" while a page's parallel requests
+// answer, counted from the moment the first of them started until the last one ended.
+let started = 0;
+let finished = 0;
 function progress(delta) {
-  pending += delta;
+  if (delta > 0) started += delta;
+  else finished -= delta;
+  const busy = finished < started;
   const line = document.getElementById("progress");
   const main = document.getElementById("main");
-  if (line) line.textContent = pending > 0 ? "Loading…" : "";
-  if (main) main.setAttribute("aria-busy", pending > 0 ? "true" : "false");
+  if (line) line.textContent = busy ? `Loading… ${finished} of ${started} done` : "";
+  if (main) main.setAttribute("aria-busy", busy ? "true" : "false");
+  if (!busy) started = finished = 0;
 }
 
 /** Parse Sentry's Link header into {previous, next} cursors (null when that side has no results). */
@@ -64,19 +70,10 @@ export function apiPath(path, params = {}) {
   return text ? `${path}?${text}` : path;
 }
 
-// One request at a time, in the order asked: a page never depends on answers racing each other, and
-// the local API, which runs every handler in one interpreter (powertools keeps the current request on
-// the resolver class), serves them as Lambda does, one event at a time.
-let queue = Promise.resolve();
-
-/** Call the API; resolves to {data, status, link} and rejects with ApiError on anything but 2xx. */
-export function api(method, path, body) {
-  const answer = queue.then(() => send(method, path, body));
-  queue = answer.catch(() => undefined);
-  return answer;
-}
-
-async function send(method, path, body) {
+/** Call the API; resolves to {data, status, link} and rejects with ApiError on anything but 2xx.
+ * Requests run side by side (the API serves each in its own environment, as Lambda does): pages
+ * start every request that does not need another's answer at once, with ``Promise.all``. */
+export async function api(method, path, body) {
   const headers = { Accept: "application/json" };
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";

@@ -108,13 +108,19 @@ function ignoreForm() {
   return form;
 }
 
-function assigneeForm(issue, me, teams) {
+/** The assignee picker: the project's members (who can be assigned) and its teams. */
+function assigneeForm(issue, me, members, teams) {
   const current = issue.assignedTo ? `${issue.assignedTo.type}:${issue.assignedTo.id}` : "";
-  const options = [["", "Unassigned"]];
-  if (me) options.push([`user:${me.id}`, `Me (${me.name || me.email})`]);
-  for (const team of teams) options.push([`team:${team.id}`, `#${team.slug}`]);
-  if (current && !options.some(([v]) => v === current)) options.push([current, issue.assignedTo.name]);
-  const select = h("select", { name: "assignedTo" }, options.map(([v, l]) => h("option", { value: v, selected: v === current }, l)));
+  const person = (m) => (me && String(m.user.id) === String(me.id) ? `Me (${m.name || m.email})` : `${m.name} (${m.email})`);
+  const users = members.map((m) => [`user:${m.user.id}`, person(m)]);
+  const teamOptions = teams.map((team) => [`team:${team.id}`, `#${team.slug}`]);
+  const known = [...users, ...teamOptions];
+  if (current && !known.some(([v]) => v === current)) users.push([current, issue.assignedTo.name]);
+  const option = ([v, l]) => h("option", { value: v, selected: v === current }, l);
+  const select = h("select", { name: "assignedTo" },
+    h("option", { value: "", selected: !current }, "Unassigned"),
+    h("optgroup", { label: "People" }, users.map(option)),
+    teamOptions.length ? h("optgroup", { label: "Teams" }, teamOptions.map(option)) : null);
   const form = h("form", { className: "inline", "aria-label": "Assignee" }, field("Assignee", select, "assignedTo"),
     h("button", { type: "submit" }, "Assign"));
   form.body = () => ({ assignedTo: select.value });
@@ -178,28 +184,78 @@ function activitySection(issue, teams) {
       : h("p", {}, "Nothing yet."));
 }
 
-/** What the issue keeps of its exception (the API stores no events, so no full stack trace yet). */
-function exceptionSection(issue) {
-  const m = issue.metadata || {};
-  if (!m.type && !m.value) return null;
-  const location = [m.filename, m.function].filter(Boolean).join(" in ");
-  return h("section", { "aria-labelledby": "exception-title" },
-    h("h2", { id: "exception-title" }, "Exception"),
-    h("div", { className: "frame" }, h("strong", {}, m.type || ""), m.value ? `: ${m.value}` : "",
-      location ? h("div", {}, `at ${location}`) : null));
+/** One frame: where it is, expandable to its source lines (the frame's own line marked). */
+function frameView(frame, open) {
+  const where = [frame.filename || frame.absPath || frame.module || "?", frame.function ? ` in ${frame.function}` : "",
+    frame.lineNo != null ? ` at line ${frame.lineNo}` : "", frame.colNo != null ? `:${frame.colNo}` : ""].join("");
+  const source = (frame.context || []).map(([number, text]) => h("li", {
+    value: number, className: number === frame.lineNo ? "current" : null,
+    "aria-current": number === frame.lineNo ? "true" : null,
+  }, h("code", {}, text)));
+  return h("details", { className: `frame${frame.inApp ? " in-app" : ""}`, open },
+    h("summary", {}, h("code", {}, where), frame.inApp ? h("span", { className: "badge app" }, "In app") : null),
+    source.length ? h("ol", { className: "source" }, source) : h("p", { className: "sub" }, "No source lines were sent."));
+}
+
+/** One exception of the chain: its in-app frames first (most recent first, the newest open), then
+ * the full stack trace, every frame, behind one more disclosure. */
+function exceptionView(value, index) {
+  const frames = [...(value.stacktrace?.frames || [])].reverse();
+  const inApp = frames.filter((f) => f.inApp);
+  const omitted = value.stacktrace?.framesOmitted;
+  return h("div", { className: "exception", "data-exception": index },
+    h("h3", {}, h("strong", {}, value.type || "Error"), value.value ? `: ${value.value}` : ""),
+    value.module ? h("p", { className: "sub" }, `in module ${value.module}`) : null,
+    inApp.length
+      ? h("div", { className: "frames app-frames" }, inApp.map((f, i) => frameView(f, i === 0)))
+      : h("p", { className: "sub" }, frames.length ? "No frame of this stack trace is in app." : "No stack trace."),
+    frames.length
+      ? h("details", { className: "full-trace" },
+        h("summary", { className: "button" }, `Full stack trace (${frames.length} frame${frames.length === 1 ? "" : "s"})`),
+        omitted ? h("p", { className: "sub" }, `${omitted[1] - omitted[0]} frames in the middle were left out.`) : null,
+        h("div", { className: "frames" }, frames.map((f) => frameView(f, false))))
+      : null);
+}
+
+/** The latest event: its exceptions (the one raised last first), else its message; its tags. */
+function eventSection(event, issue) {
+  const title = h("h2", { id: "event-title" }, "Latest event");
+  if (!event) {
+    const m = issue.metadata || {};
+    return h("section", { "aria-labelledby": "event-title" }, title,
+      h("p", { className: "sub" }, "No event of this issue is stored yet."),
+      m.type ? h("p", {}, h("strong", {}, m.type), m.value ? `: ${m.value}` : "") : null);
+  }
+  const exception = event.entries.find((e) => e.type === "exception");
+  const message = event.entries.find((e) => e.type === "message");
+  return h("section", { "aria-labelledby": "event-title", id: "latest-event" }, title,
+    h("p", { className: "sub" }, `Event ${event.eventID.slice(0, 8)} · `, time(event.dateCreated)),
+    exception ? [...exception.data.values].reverse().map((v, i) => exceptionView(v, i)) : null,
+    message ? h("pre", { className: "message" }, message.data.formatted) : null,
+    event.tags.length ? [h("h3", { id: "tags-title" }, "Tags"), h("dl", { className: "tags", "aria-labelledby": "tags-title" },
+      event.tags.map((t) => [h("dt", {}, t.key), h("dd", {}, t.value)]))] : null);
 }
 
 export async function issuePage(root, org, issueId) {
-  const { data: issue } = await api("GET", `/api/0/issues/${enc(issueId)}/`);
-  session.project = issue.project.slug;
-  const projectPath = `/api/0/projects/${enc(org)}/${enc(issue.project.slug)}/`;
-  const [project, teams, whoami, releases, repositories] = await Promise.all([
-    api("GET", projectPath),
-    api("GET", `/api/0/organizations/${enc(org)}/teams/`),
+  // Everything that needs only the issue id or the organization starts at once; what needs the
+  // issue's project starts as soon as the issue answers.
+  const latest = api("GET", `/api/0/issues/${enc(issueId)}/events/latest/`)
+    .then((r) => r.data, (error) => { if (error.status === 404) return null; throw error; });
+  const shared = Promise.all([
     api("GET", "/api/0/"),
-    api("GET", apiPath(`${projectPath}releases/`, { per_page: 100 })),
     api("GET", apiPath(`/api/0/organizations/${enc(org)}/repos/`, { per_page: 100 })),
   ].map((p) => p.then((r) => r.data)));
+  const [{ data: issue }] = await Promise.all([api("GET", `/api/0/issues/${enc(issueId)}/`), latest, shared]);
+  session.project = issue.project.slug;
+  const projectPath = `/api/0/projects/${enc(org)}/${enc(issue.project.slug)}/`;
+  const [[project, members, releases], [whoami, repositories], event] = await Promise.all([
+    Promise.all([
+      api("GET", projectPath),
+      api("GET", `${projectPath}members/`),
+      api("GET", apiPath(`${projectPath}releases/`, { per_page: 100 })),
+    ].map((p) => p.then((r) => r.data))),
+    shared, latest]);
+  const teams = project.teams;
   document.title = `${issue.shortId} · ${issue.title} · Watchtower`;
   const section = h("section", { "aria-labelledby": "issue-title" });
   const put = (body, done) => api("PUT", `/api/0/issues/${enc(issue.id)}/`, body).then(async ({ status }) => {
@@ -266,9 +322,9 @@ export async function issuePage(root, org, issueId) {
       " · ", issue.culprit || "no culprit"),
     h("p", { className: "status-line", id: "issue-status" }, h("strong", {}, statusText(issue))),
     h("div", { className: "toolbar", role: "group", "aria-label": "Issue actions" }, actions),
-    submitting(assigneeForm(issue, whoami.user, teams), "Assignee updated."),
+    submitting(assigneeForm(issue, whoami.user, members, teams), "Assignee updated."),
+    eventSection(event, issue),
     h("h2", {}, "Details"), facts(issue),
-    exceptionSection(issue),
     activitySection(issue, teams));
   root.replaceChildren(section);
 }

@@ -15,6 +15,8 @@ const QUERIES = [
   ["is:unassigned is:unresolved", "Unassigned"],
   ["", "All"],
 ];
+const SORTS = [["date", "Last seen"], ["new", "First seen"], ["freq", "Events"], ["user", "Users"]];
+const SORT_CAPTIONS = { date: "most recently seen first", new: "newest first", freq: "most events first", user: "most users first" };
 const BADGES = { new: "New", regressed: "Regressed", escalating: "Escalating", ongoing: "Ongoing" };
 const PER_PAGE = 25;
 
@@ -51,10 +53,13 @@ function hashFor(org, project, params) {
 
 export async function streamPage(root, org, project, params) {
   const query = params.has("query") ? params.get("query") : "is:unresolved";
+  const sort = SORT_CAPTIONS[params.get("sort")] ? params.get("sort") : "date";
   const cursor = params.get("cursor");
+  // The sort travels with every link of the page, except the default one (clean addresses).
+  const sortParam = sort === "date" ? null : sort;
   const listPath = project ? `/api/0/projects/${enc(org)}/${enc(project)}/issues/` : `/api/0/organizations/${enc(org)}/issues/`;
   const [{ data: issues, link }, { data: projects }] = await Promise.all([
-    api("GET", apiPath(listPath, { query, cursor, per_page: PER_PAGE })),
+    api("GET", apiPath(listPath, { query, sort: sortParam, cursor, per_page: PER_PAGE })),
     api("GET", `/api/0/organizations/${enc(org)}/projects/`),
   ]);
   document.title = `Issues · ${project || org} · Watchtower`;
@@ -62,19 +67,24 @@ export async function streamPage(root, org, project, params) {
   const search = h("input", { type: "search", name: "query", value: query, size: 40 });
   const saved = h("select", { name: "saved" },
     QUERIES.map(([value, label]) => h("option", { value, selected: value === query }, label)));
-  saved.addEventListener("change", () => { location.hash = hashFor(org, project, { query: saved.value }); });
+  saved.addEventListener("change", () => { location.hash = hashFor(org, project, { query: saved.value, sort: sortParam }); });
+  const sorter = h("select", { name: "sort" },
+    SORTS.map(([value, label]) => h("option", { value, selected: value === sort }, label)));
+  sorter.addEventListener("change", () => {
+    location.hash = hashFor(org, project, { query, sort: sorter.value === "date" ? null : sorter.value });
+  });
   const projectPicker = h("select", { name: "project" },
     h("option", { value: "" }, "All projects"),
     projects.map((p) => h("option", { value: p.slug, selected: p.slug === project }, p.name)));
   projectPicker.addEventListener("change", () => {
-    location.hash = hashFor(org, projectPicker.value || null, { query: search.value });
+    location.hash = hashFor(org, projectPicker.value || null, { query: search.value, sort: sortParam });
   });
   const searchForm = h("form", { className: "inline", role: "search" },
     field("Project", projectPicker), field("Saved search", saved), field("Search", search, "query"),
-    h("button", { type: "submit" }, "Search"));
+    h("button", { type: "submit" }, "Search"), field("Sort by", sorter, "sort"));
   searchForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    location.hash = hashFor(org, project, { query: search.value });
+    location.hash = hashFor(org, project, { query: search.value, sort: sortParam });
   });
 
   const checks = issues.map((issue) =>
@@ -120,7 +130,7 @@ export async function streamPage(root, org, project, params) {
 
   const table = issues.length
     ? h("table", {},
-      h("caption", { className: "visually-hidden" }, "Issues, most recently seen first"),
+      h("caption", { className: "visually-hidden" }, `Issues, ${SORT_CAPTIONS[sort]}`),
       h("thead", {}, h("tr", {},
         h("th", { scope: "col" }, all), h("th", { scope: "col" }, "Issue"), h("th", { scope: "col" }, "Last 24 hours"),
         h("th", { scope: "col", className: "num" }, "Events"),
@@ -131,9 +141,11 @@ export async function streamPage(root, org, project, params) {
 
   const pager = h("nav", { className: "pager", "aria-label": "Pages" },
     link.previous !== null
-      ? h("a", { className: "button", href: hashFor(org, project, { query, cursor: link.previous }) }, "Previous page") : null,
+      ? h("a", { className: "button", href: hashFor(org, project, { query, sort: sortParam, cursor: link.previous }) },
+        "Previous page") : null,
     link.next !== null
-      ? h("a", { className: "button", href: hashFor(org, project, { query, cursor: link.next }) }, "Next page") : null);
+      ? h("a", { className: "button", href: hashFor(org, project, { query, sort: sortParam, cursor: link.next }) },
+        "Next page") : null);
 
   section.append(h("h1", { id: "stream-title" }, project ? `Issues of ${project}` : `Issues of ${org}`),
     searchForm, bulkBar, table, pager);

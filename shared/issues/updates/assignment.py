@@ -13,6 +13,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
+from shared.accounts.organizations import list_members
 from shared.accounts.users import find_user_by_name_or_email, get_user
 from shared.auth.access import OrgAccess
 from shared.errors import ValidationFailed
@@ -21,7 +22,7 @@ from shared.issues.enums import ActivityType, GroupHistoryStatus, GroupSubscript
 from shared.issues.history import new_group_history
 from shared.issues.state import GroupState
 from shared.issues.updates.changes import GroupChange
-from shared.storage.accounts import OrganizationMember, Pointer, Project, Team, User
+from shared.storage.accounts import Pointer, Project, Team, User
 from shared.storage.base import batch_get, utcnow
 from shared.storage.group_people import GroupAssignee, GroupSubscription
 from shared.storage.issues import Group, IssueItem
@@ -66,17 +67,12 @@ def _team(org_id: int, team_id: int) -> Team | None:
     return team if int(team.org_id) == org_id else None
 
 
-def _members(org_id: int) -> list[OrganizationMember]:
-    pk, prefix = OrganizationMember.key(org_id, 0)[0], "MEMBER#"
-    return list(OrganizationMember.query(pk, OrganizationMember.sk.startswith(prefix)))
-
-
 def resolve_assignee(access: OrgAccess, value: str, projects: list[Project]) -> Assignee:
     """``"<id>"``, ``"user:<id>"``, a username, a primary email or ``"team:<id>"`` → the assignee,
     checked against every project of the update (skipped in open-membership organizations)."""
     org_id = int(access.organization.id)
     kind, _, ident = value.partition(":") if ":" in value else ("", "", value)
-    members = _members(org_id)
+    members = list_members(org_id)
     if kind == "team":
         team = _team(org_id, int(ident)) if ident.isdecimal() else None
         if team is None:
@@ -118,7 +114,7 @@ def _previous_assigned_subscriptions(state: GroupState) -> list[GroupSubscriptio
         user_ids = [int(previous.user_id)]
     elif previous.team_id is not None:
         team_id = int(previous.team_id)
-        members = _members(int(state.group.org_id))
+        members = list_members(int(state.group.org_id))
         user_ids = [int(m.user_id) for m in members if team_id in {int(t) for t in m.team_ids or ()}]
     else:
         return []

@@ -4,8 +4,8 @@ merge_groups task, decision 15).
 The request only marks the children PENDING_MERGE (they leave every list at once), logs MERGE on
 the parent and queues a merge job on the deletion queue. The job moves what must survive into the
 parent (hashes, so later events land there; hourly counts and times_seen, summed; activities and
-links; the assignee, subscriptions, bookmarks, seen marks and share where the parent has none),
-then deletes the children through the deletion pipeline. Each move is written so that a
+links; the newer latest event; the assignee, subscriptions, bookmarks, seen marks and share where
+the parent has none), then deletes the children through the deletion pipeline. Each move is written so that a
 redelivered or resumed job never counts anything twice."""
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from shared.issues.deletion.queue import (
     update_groups_where,
 )
 from shared.issues.enums import GONE_STATUSES, ActivityType, GroupStatus
+from shared.issues.events.latest import move_latest_event
 from shared.issues.transaction import transaction
 from shared.storage.base import cancelled_by_condition, condition_failed, utcnow
 from shared.storage.group_people import GroupAssignee, GroupBookmark, GroupSeen, GroupShare, GroupSubscription
@@ -123,6 +124,7 @@ def _move_into(child: Group, parent: Group) -> None:
     _copy_rows(child, parent, Activity, "ACTIVITY#")
     _copy_rows(child, parent, GroupLink, "LINK#")
     _move_people(child, parent)
+    move_latest_event(int(child.id), int(parent.id))
 
 
 def _move_hashes(child: Group, parent: Group) -> None:
