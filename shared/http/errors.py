@@ -18,6 +18,7 @@ from shared.storage.dynamodb import RETRY_AFTER_SECONDS, is_fault
 
 logger = Logger(child=True)
 BUSY_DETAIL = "The service is busy. Please try again shortly."
+MULTIPART_WITHOUT_BOUNDARY = "Multipart form parse error - Invalid boundary in multipart: None"
 
 # pydantic error types → the wording Django REST framework (and so Sentry) uses.
 _MESSAGES = {
@@ -97,6 +98,15 @@ def install_error_handlers(app: APIGatewayHttpResolver, busy_status: int = 503) 
         # API Gateway hands a body with a Content-Encoding over base64-encoded; powertools decodes
         # it as UTF-8 before parsing JSON, so bytes that are not UTF-8 end up here
         return json_response(400, {"detail": "JSON parse error - the request body is not valid JSON."})
+
+    @app.exception_handler(ValueError)
+    def _value_error(error: ValueError) -> Response:
+        # powertools raises a bare ValueError for a multipart body whose Content-Type has no boundary;
+        # Django REST framework's MultiPartParser (and so Sentry) answers 400
+        content_type = (app.current_event.headers or {}).get("content-type", "")
+        if content_type.lower().startswith("multipart/form-data") and "boundary=" not in content_type:
+            return json_response(400, {"detail": MULTIPART_WITHOUT_BOUNDARY})
+        return _unexpected(error)
 
     @app.exception_handler(ApiError)
     def _api_error(error: ApiError) -> Response:

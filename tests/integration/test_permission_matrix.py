@@ -179,72 +179,185 @@ ROWS = [
     # who am I: anonymous is allowed (Sentry's {"user": null}), a bad token is not
     Row("GET", "/api/0", "200 401 401 200 200 200 200 200 200 200"),
     # ingestion authenticates with the DSN's public key, never with an API token
-    Row("POST", "/api/{project_id}/envelope", INGEST, params=lambda s: {"project_id": s.project_id}, body=lambda s: '{}\n{"type":"event"}\n{}\n'),
-    Row("POST", "/api/{project_id}/store", INGEST, params=lambda s: {"project_id": s.project_id}, body=lambda s: {}),
+    Row(
+        "POST",
+        "/api/{project_id}/envelope",
+        INGEST,
+        params=lambda s: {"project_id": s.project_id},
+        body=lambda s: '{}\n{"type":"event"}\n{}\n',
+    ),
+    Row(
+        "POST",
+        "/api/{project_id}/store",
+        INGEST,
+        params=lambda s: {"project_id": s.project_id},
+        body=lambda s: {},
+    ),
     # organization: projects, teams, repositories
     Row("GET", "/api/0/organizations/{org}/projects", f"{ANON} 404 403 403 200 200 200 200"),
     Row("GET", "/api/0/organizations/{org}/teams", f"{ANON} 404 403 403 200 200 200 200"),
-    Row("POST", "/api/0/organizations/{org}/teams", f"{ANON} 404 403 403 403 403 201 201",
-        body=lambda s: {"slug": unique("t")}),
+    Row(
+        "POST",
+        "/api/0/organizations/{org}/teams",
+        f"{ANON} 404 403 403 403 403 201 201",
+        body=lambda s: {"slug": unique("t")},
+    ),
     Row("GET", "/api/0/organizations/{org}/repos", f"{ANON} 404 403 200 200 200 200 200"),
-    Row("POST", "/api/0/organizations/{org}/repos", f"{ANON} 404 403 403 403 403 201 201",
-        body=lambda s: {"name": unique("acme/repo")}),
+    Row(
+        "POST",
+        "/api/0/organizations/{org}/repos",
+        f"{ANON} 404 403 403 403 403 201 201",
+        body=lambda s: {"name": unique("acme/repo")},
+    ),
     # projects
-    Row("POST", "/api/0/teams/{org}/{team}/projects", f"{ANON} 404 403 403 403 403 201 201",
-        body=lambda s: {"name": unique("p")}),
+    Row(
+        "POST",
+        "/api/0/teams/{org}/{team}/projects",
+        f"{ANON} 404 403 403 403 403 201 201",
+        body=lambda s: {"name": unique("p")},
+    ),
     Row("GET", "/api/0/projects/{org}/{project}", f"{ANON} 404 403 403 404 200 200 200"),
     Row("PUT", "/api/0/projects/{org}/{project}", f"{ANON} 404 403 403 403 403 200 200", body=lambda s: {}),
-    Row("DELETE", "/api/0/projects/{org}/{project}", f"{ANON} 404 403 403 403 403 204 204",
-        params=lambda s: {"project": s.new_project()}),
+    Row(
+        "DELETE",
+        "/api/0/projects/{org}/{project}",
+        f"{ANON} 404 403 403 403 403 204 204",
+        params=lambda s: {"project": s.new_project()},
+    ),
     Row("GET", "/api/0/projects/{org}/{project}/keys", f"{ANON} 404 403 403 404 200 200 200"),
     # releases
-    Row("POST", "/api/0/organizations/{org}/releases", f"{ANON} 404 403 201 400 201 201 201",
-        body=lambda s: {"version": unique("new"), "projects": [s.world.project]}),
+    Row(
+        "POST",
+        "/api/0/organizations/{org}/releases",
+        f"{ANON} 404 403 201 400 201 201 201",
+        body=lambda s: {"version": unique("new"), "projects": [s.world.project]},
+    ),
     Row("GET", "/api/0/organizations/{org}/releases", f"{ANON} 404 403 200 200 200 200 200"),
     Row("GET", "/api/0/projects/{org}/{project}/releases", f"{ANON} 404 403 200 404 200 200 200"),
-    Row("GET", "/api/0/organizations/{org}/releases/{version}", f"{ANON} 404 403 200 404 200 200 200",
-        params=_version),
-    Row("PUT", "/api/0/organizations/{org}/releases/{version}", f"{ANON} 404 403 200 404 200 200 200",
-        params=_version, body=lambda s: {"ref": "main"}),
-    Row("DELETE", "/api/0/organizations/{org}/releases/{version}", f"{ANON} 404 403 403 404 204 204 204",
-        params=_fresh_release),
-    Row("GET", "/api/0/organizations/{org}/releases/{version}/commits", f"{ANON} 404 403 200 404 200 200 200",
-        params=_version),
-    Row("GET", "/api/0/organizations/{org}/releases/{version}/commitfiles",
-        f"{ANON} 404 403 200 404 200 200 200", params=_version),
-    Row("GET", "/api/0/organizations/{org}/releases/{version}/previous-with-commits",
-        f"{ANON} 404 403 200 404 200 200 200", params=_version),
-    Row("POST", "/api/0/organizations/{org}/releases/{version}/deploys", f"{ANON} 404 403 201 404 201 201 201",
-        params=_version, body=lambda s: {"environment": "production"}),
-    Row("GET", "/api/0/organizations/{org}/releases/{version}/deploys", f"{ANON} 404 403 200 404 200 200 200",
-        params=_version),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/releases/{version}",
+        f"{ANON} 404 403 200 404 200 200 200",
+        params=_version,
+    ),
+    Row(
+        "PUT",
+        "/api/0/organizations/{org}/releases/{version}",
+        f"{ANON} 404 403 200 404 200 200 200",
+        params=_version,
+        body=lambda s: {"ref": "main"},
+    ),
+    Row(
+        "DELETE",
+        "/api/0/organizations/{org}/releases/{version}",
+        f"{ANON} 404 403 403 404 204 204 204",
+        params=_fresh_release,
+    ),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/releases/{version}/commits",
+        f"{ANON} 404 403 200 404 200 200 200",
+        params=_version,
+    ),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/releases/{version}/commitfiles",
+        f"{ANON} 404 403 200 404 200 200 200",
+        params=_version,
+    ),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/releases/{version}/previous-with-commits",
+        f"{ANON} 404 403 200 404 200 200 200",
+        params=_version,
+    ),
+    Row(
+        "POST",
+        "/api/0/organizations/{org}/releases/{version}/deploys",
+        f"{ANON} 404 403 201 404 201 201 201",
+        params=_version,
+        body=lambda s: {"environment": "production"},
+    ),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/releases/{version}/deploys",
+        f"{ANON} 404 403 200 404 200 200 200",
+        params=_version,
+    ),
     # issues: reads
     Row("GET", "/api/0/issues/{issue_id}", f"{ANON} 404 403 403 404 200 200 200", params=_issue),
-    Row("GET", "/api/0/organizations/{org}/issues/{issue_id}", f"{ANON} 404 403 403 404 200 200 200",
-        params=_issue),
-    Row("GET", "/api/0/organizations/{org}/shortids/{short_id}", f"{ANON} 404 403 403 404 200 200 200",
-        params=lambda s: {"short_id": s.short_id}),
-    Row("GET", "/api/0/organizations/{org}/issues", f"{ANON} 404 403 403 403 200 200 200",
-        query="project={project_id}", params=lambda s: {"project_id": s.project_id}),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/issues/{issue_id}",
+        f"{ANON} 404 403 403 404 200 200 200",
+        params=_issue,
+    ),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/shortids/{short_id}",
+        f"{ANON} 404 403 403 404 200 200 200",
+        params=lambda s: {"short_id": s.short_id},
+    ),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/issues",
+        f"{ANON} 404 403 403 403 200 200 200",
+        query="project={project_id}",
+        params=lambda s: {"project_id": s.project_id},
+    ),
     Row("GET", "/api/0/projects/{org}/{project}/issues", f"{ANON} 404 403 403 404 200 200 200"),
     # issues: updates and deletions
-    Row("PUT", "/api/0/issues/{issue_id}", f"{ANON} 404 403 403 404 200 200 200", params=_issue,
-        body=lambda s: {"isBookmarked": True}),
-    Row("PUT", "/api/0/organizations/{org}/issues/{issue_id}", f"{ANON} 404 403 403 404 200 200 200",
-        params=_issue, body=lambda s: {"isBookmarked": True}),
-    Row("PUT", "/api/0/organizations/{org}/issues", f"{ANON} 404 403 403 403 200 200 200",
-        body=lambda s: {"isBookmarked": True}, query="id={issue_id}&project={project_id}",
-        params=lambda s: {"issue_id": s.group_id, "project_id": s.project_id}),
-    Row("PUT", "/api/0/projects/{org}/{project}/issues", f"{ANON} 404 403 403 404 200 200 200",
-        body=lambda s: {"isBookmarked": True}, query="id={issue_id}", params=_issue),
-    Row("DELETE", "/api/0/issues/{issue_id}", f"{ANON} 404 403 403 404 202 202 202", params=_fresh_issue),
-    Row("DELETE", "/api/0/organizations/{org}/issues/{issue_id}", f"{ANON} 404 403 403 404 202 202 202",
-        params=_fresh_issue),
-    Row("DELETE", "/api/0/organizations/{org}/issues", f"{ANON} 404 403 403 403 204 204 204",
+    Row(
+        "PUT",
+        "/api/0/issues/{issue_id}",
+        f"{ANON} 404 403 403 404 200 200 200",
+        params=_issue,
+        body=lambda s: {"isBookmarked": True},
+    ),
+    Row(
+        "PUT",
+        "/api/0/organizations/{org}/issues/{issue_id}",
+        f"{ANON} 404 403 403 404 200 200 200",
+        params=_issue,
+        body=lambda s: {"isBookmarked": True},
+    ),
+    Row(
+        "PUT",
+        "/api/0/organizations/{org}/issues",
+        f"{ANON} 404 403 403 403 200 200 200",
+        body=lambda s: {"isBookmarked": True},
         query="id={issue_id}&project={project_id}",
-        params=lambda s: {"issue_id": s.new_group(), "project_id": s.project_id}),
-    Row("DELETE", "/api/0/projects/{org}/{project}/issues", f"{ANON} 404 403 403 404 204 204 204",
-        query="id={issue_id}", params=_fresh_issue),
+        params=lambda s: {"issue_id": s.group_id, "project_id": s.project_id},
+    ),
+    Row(
+        "PUT",
+        "/api/0/projects/{org}/{project}/issues",
+        f"{ANON} 404 403 403 404 200 200 200",
+        body=lambda s: {"isBookmarked": True},
+        query="id={issue_id}",
+        params=_issue,
+    ),
+    Row("DELETE", "/api/0/issues/{issue_id}", f"{ANON} 404 403 403 404 202 202 202", params=_fresh_issue),
+    Row(
+        "DELETE",
+        "/api/0/organizations/{org}/issues/{issue_id}",
+        f"{ANON} 404 403 403 404 202 202 202",
+        params=_fresh_issue,
+    ),
+    Row(
+        "DELETE",
+        "/api/0/organizations/{org}/issues",
+        f"{ANON} 404 403 403 403 204 204 204",
+        query="id={issue_id}&project={project_id}",
+        params=lambda s: {"issue_id": s.new_group(), "project_id": s.project_id},
+    ),
+    Row(
+        "DELETE",
+        "/api/0/projects/{org}/{project}/issues",
+        f"{ANON} 404 403 403 404 204 204 204",
+        query="id={issue_id}",
+        params=_fresh_issue,
+    ),
 ]
 
 
@@ -269,7 +382,11 @@ def _params(setup: Setup, row: Row) -> dict[str, Any]:
 def _call(setup: Setup, row: Row, caller: str, params: dict[str, Any]) -> requests.Response:
     path = row.path.format(**params)
     query = row.query.format(**params)
-    url = f"{setup.base_url}{path}/" if path.startswith("/api/") and path != "/api/0/docs" else setup.base_url + path
+    url = (
+        f"{setup.base_url}{path}/"
+        if path.startswith("/api/") and path != "/api/0/docs"
+        else setup.base_url + path
+    )
     if path in ("/api/0/openapi.json",):
         url = setup.base_url + path
     if query:
