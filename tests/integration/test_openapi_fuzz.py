@@ -56,6 +56,8 @@ def test_the_api_holds_up_to_its_own_document(base_url: str, world: World, tmp_p
             "--no-color",
             "--workers",
             "2",
+            "--request-timeout",
+            "60",
         ],
         capture_output=True,
         text=True,
