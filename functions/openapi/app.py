@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
+from functions.openapi.responses import document_responses
 from shared.http.handler import lambda_handler
 from shared.http.resolver import APIGatewayHttpResolver
 
@@ -39,9 +42,15 @@ def _merge_on_first_request(resolver: APIGatewayHttpResolver, next_middleware: N
 app.use(middlewares=[_merge_on_first_request])
 
 
+@cache
+def _document() -> str:
+    """The merged document with each operation's real answers (built once per environment)."""
+    return json.dumps(document_responses(json.loads(app.get_openapi_merge_json_schema())))
+
+
 @app.get("/api/0/openapi.json", include_in_schema=False)
 def openapi_document() -> Any:
-    return Response(200, content_types.APPLICATION_JSON, app.get_openapi_merge_json_schema())
+    return Response(200, content_types.APPLICATION_JSON, _document())
 
 
 handler = lambda_handler(app)

@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
+from shared.auth.scopes import RELEASE_READ
 from shared.http.errors import json_response
 from shared.http.handler import lambda_handler
 from shared.http.models.deploys import DeployCreate
@@ -61,7 +62,7 @@ def list_org_releases(org: str) -> Any:
 @app.get("/api/0/projects/<org>/<project>/releases")
 def list_project_releases(org: str, project: str) -> Any:
     access = org_access(app, org)
-    scope = get_project(access, project)
+    scope = get_project(access, project, RELEASE_READ)  # Sentry's project release permission: org:ci too
     return _page(list_releases(access, scope, query_value(app, "status"), query_value(app, "query")))
 
 

@@ -18,6 +18,8 @@ from shared.storage.dynamodb import RETRY_AFTER_SECONDS, is_fault
 
 logger = Logger(child=True)
 BUSY_DETAIL = "The service is busy. Please try again shortly."
+NOT_JSON = "JSON parse error - the request body is not valid JSON."
+MULTIPART_WITHOUT_BOUNDARY = "Multipart form parse error - Invalid boundary in multipart: None"
 
 # pydantic error types → the wording Django REST framework (and so Sentry) uses.
 _MESSAGES = {
@@ -83,7 +85,7 @@ def install_error_handlers(app: APIGatewayHttpResolver, busy_status: int = 503) 
     def _validation(error: RequestValidationError) -> Response:
         errors = list(error.errors())
         if any(e.get("type") == "json_invalid" for e in errors):
-            return json_response(400, {"detail": "JSON parse error - the request body is not valid JSON."})
+            return json_response(400, {"detail": NOT_JSON})
         return json_response(400, field_errors(errors))
 
     @app.exception_handler(RequestUnsupportedContentType)
@@ -92,11 +94,25 @@ def install_error_handlers(app: APIGatewayHttpResolver, busy_status: int = 503) 
         content_type = (app.current_event.headers or {}).get("content-type", "")
         return json_response(415, {"detail": f'Unsupported media type "{content_type}" in request.'})
 
+    @app.exception_handler(RecursionError)
+    def _too_deep(_: RecursionError) -> Response:
+        # json.loads gives up on a body nested deeper than Python's recursion limit
+        return json_response(400, {"detail": NOT_JSON})
+
     @app.exception_handler(UnicodeDecodeError)
     def _not_utf8(_: UnicodeDecodeError) -> Response:
         # API Gateway hands a body with a Content-Encoding over base64-encoded; powertools decodes
         # it as UTF-8 before parsing JSON, so bytes that are not UTF-8 end up here
-        return json_response(400, {"detail": "JSON parse error - the request body is not valid JSON."})
+        return json_response(400, {"detail": NOT_JSON})
+
+    @app.exception_handler(ValueError)
+    def _value_error(error: ValueError) -> Response:
+        # powertools raises a bare ValueError for a multipart body whose Content-Type has no boundary;
+        # Django REST framework's MultiPartParser (and so Sentry) answers 400
+        content_type = (app.current_event.headers or {}).get("content-type", "")
+        if content_type.lower().startswith("multipart/form-data") and "boundary=" not in content_type:
+            return json_response(400, {"detail": MULTIPART_WITHOUT_BOUNDARY})
+        return _unexpected(error)
 
     @app.exception_handler(ApiError)
     def _api_error(error: ApiError) -> Response:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.auth.access import OrgAccess, Principal, organization_access
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import NotFound, PermissionDenied, ValidationFailed
 from shared.issues.enums import GONE_STATUSES
 from shared.issues.groups import find_groups_by_short_ids, get_group
 from shared.releases.access import organization_projects
@@ -37,11 +37,16 @@ class IssueScope:
 
 
 def organization_scope(access: OrgAccess, project_ids: list[int] | None = None) -> IssueScope:
-    """The organization's projects the caller may see, narrowed to ``project_ids`` when given."""
+    """The organization's projects the caller may see, narrowed to ``project_ids`` when given.
+
+    A named project the caller may not see (or the organization lacks) is a 403, as Sentry's
+    ``get_projects`` answers: an empty answer would read as "no issues there"."""
     visible = access.visible(organization_projects(access))
     if project_ids:
         wanted = set(project_ids)
         visible = [p for p in visible if int(p.id) in wanted]
+        if len(visible) != len(wanted):
+            raise PermissionDenied()
     return IssueScope(access, visible)
 
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from shared.auth.access import OrgAccess
 from shared.auth.scopes import RELEASE_DELETE, RELEASE_READ, RELEASE_WRITE
-from shared.errors import BadRequest, ValidationFailed
+from shared.errors import BadRequest, NotFound, ValidationFailed
 from shared.issues.status.pending_resolutions import settle_pending_resolutions
 from shared.metrics import RELEASES_UPDATED, count
 from shared.releases.access import (
@@ -173,7 +173,12 @@ def _apply(
     was_released = release.date_released is not None
     actions = _metadata_actions(release, changes)
     if actions:
-        release.update(actions=actions)
+        try:  # a release deleted since it was read is not written back as a partial item
+            release.update(actions=actions, condition=Release.pk.exists())
+        except UpdateError as error:
+            if not condition_failed(error):
+                raise
+            raise NotFound() from None
     newly_linked = _link_projects(release, new_projects)
     if newly_linked:
         settle_pending_resolutions(release, [int(p.id) for p in newly_linked])

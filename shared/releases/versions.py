@@ -5,7 +5,8 @@ from __future__ import annotations
 MAX_VERSION_LENGTH = 200
 MAX_COMMIT_LENGTH = 64
 COMMIT_RANGE_DELIMITER = ".."
-BAD_RELEASE_CHARS = "\r\n\f\x0c\t/\\"
+# Sentry's characters, and NUL, which its database refuses (a 500 there; a 400 here)
+BAD_RELEASE_CHARS = "\r\n\f\x0c\t/\\\x00"
 
 
 def is_valid_version(version: str | None) -> bool:

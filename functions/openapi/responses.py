@@ -1,0 +1,97 @@
+"""The answers the merged OpenAPI document lists for each operation.
+
+powertools documents every route with 200 and a 422 in its own validation shape. This API never
+answers 422 (validation errors are Sentry's 400 ``{"field": ["message"]}``), several routes succeed
+with 201, 202, 204 or 208, and every route can answer the Sentry-shaped errors of ``shared.errors``.
+The document is corrected here, in one place, after the merge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DETAIL = {
+    "type": "object",
+    "properties": {"detail": {"description": "a message, or a list of messages"}},
+    "required": ["detail"],
+}
+# A field error answer names the fields, so its keys are not known in advance.
+FIELD_ERRORS = {
+    "anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "string"}}],
+    "description": 'Sentry\'s `{"field": ["message"]}` (nested for nested fields), `{"detail": ...}`, '
+    "or a list of messages where Sentry raises a bare validation error",
+}
+
+# Answers every management operation can give; the ingestion edge answers 429 where these say 503.
+COMMON_ERRORS = {
+    "400": ("The request is invalid", FIELD_ERRORS),
+    "401": ("Authentication missing or not valid", DETAIL),
+    "403": ("The caller lacks the scope this operation needs", DETAIL),
+    "404": ("Not found, or not visible to the caller", DETAIL),
+    "415": ("The request body has a content type this operation does not read", DETAIL),
+}
+WRITE_ERRORS = {"409": ("Conflicts with a concurrent change or an existing name", DETAIL)}
+BUSY = {"503": ("Storage is busy; retry after the Retry-After header's seconds", DETAIL)}
+INGEST_ERRORS = {
+    "413": ("The body is larger than an event may be", DETAIL),
+    "429": ("Storage is busy; retry after the Retry-After header's seconds", DETAIL),
+}
+
+# Operations whose success is not a 200 with a JSON body: status → description (no body unless noted).
+SUCCESS: dict[tuple[str, str], dict[str, str]] = {
+    ("post", "/api/0/organizations/{org}/releases"): {"201": "Created", "208": "The release already existed"},
+    ("post", "/api/0/organizations/{org}/releases/{version}/deploys"): {"201": "Created"},
+    ("post", "/api/0/organizations/{org}/repos"): {"201": "Created"},
+    ("post", "/api/0/organizations/{org}/teams"): {"201": "Created"},
+    ("post", "/api/0/teams/{org}/{team}/projects"): {"201": "Created"},
+    ("delete", "/api/0/organizations/{org}/releases/{version}"): {"204": "Deleted"},
+    ("delete", "/api/0/projects/{org}/{project}"): {"204": "Scheduled for deletion"},
+    ("delete", "/api/0/issues/{issue_id}"): {"202": "Scheduled for deletion"},
+    ("delete", "/api/0/organizations/{org}/issues/{issue_id}"): {"202": "Scheduled for deletion"},
+    ("delete", "/api/0/organizations/{org}/issues"): {"204": "Scheduled for deletion, or none matched"},
+    ("delete", "/api/0/projects/{org}/{project}/issues"): {"204": "Scheduled for deletion, or none matched"},
+}
+# Operations answering 200 that may also answer 204 (a discard, or a bulk update that matched nothing).
+ALSO_NO_CONTENT = {
+    ("put", "/api/0/issues/{issue_id}"),
+    ("put", "/api/0/organizations/{org}/issues/{issue_id}"),
+    ("put", "/api/0/organizations/{org}/issues"),
+    ("put", "/api/0/projects/{org}/{project}/issues"),
+}
+CREATED_BODY = {"post"}  # created resources are answered with their JSON
+
+
+def _answer(description: str, schema: dict[str, Any] | None) -> dict[str, Any]:
+    if schema is None:
+        return {"description": description}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def document_responses(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` with each operation's real answers (modified in place and returned)."""
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses: dict[str, Any] = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            success = responses.get("200")
+            if (method, path) in SUCCESS:
+                responses.pop("200", None)
+                for status, description in SUCCESS[method, path].items():
+                    has_body = method in CREATED_BODY and success is not None
+                    responses[status] = (
+                        dict(success, description=description) if has_body else {"description": description}
+                    )
+            if (method, path) in ALSO_NO_CONTENT:
+                responses["204"] = {"description": "Discarded, or no issue matched"}
+            errors = dict(COMMON_ERRORS)
+            if path.startswith("/api/0/"):
+                errors |= BUSY
+                if method != "get":
+                    errors |= WRITE_ERRORS
+            else:
+                errors |= INGEST_ERRORS
+            for status, (description, schema) in errors.items():
+                responses.setdefault(status, _answer(description, schema))
+    schemas = document.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    return document

@@ -1,0 +1,422 @@
+"""Every route of the template against every kind of caller, from one table.
+
+Each row names a route of ``infra/template.yaml`` and the status each caller gets; a route added to
+the template without a row fails ``test_every_template_route_has_a_row``. Every refused call (4xx)
+is followed by a dump of every table, compared with the one taken before it: a refusal writes nothing.
+
+Callers, in the order of each row's statuses:
+none (no header), unknown (a well-formed token nobody issued), malformed (``Bearer`` without a
+credential), other_org (the owner of another organization), no_scope (the owner's token with only
+``alerts:read``), org_token (``sntrys_``, ``org:ci``), member_no_access (a member of no team of the
+project), member_access (a member of the project's team), admin (in the team), owner.
+
+Sentry hides what a caller may not see: another organization, a project outside the caller's teams
+and a release of such a project are 404; a visible organization with a missing scope is 403.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import requests
+
+from local.template import routes
+from shared.accounts.organizations import add_member, find_organization, join_team
+from shared.auth.tokens import create_org_token
+from shared.issues.groups import create_group
+from shared.issues.short_ids import format_short_id
+from shared.storage.accounts import Project, Team
+from tests.conftest import World, make_user, make_world, unique
+from tests.integration import stored_items
+
+CALLERS = (
+    "none",
+    "unknown",
+    "malformed",
+    "other_org",
+    "no_scope",
+    "org_token",
+    "member_no_access",
+    "member_access",
+    "admin",
+    "owner",
+)
+
+
+@dataclass
+class Setup:
+    """One organization with every kind of caller, a project, a release of it and an issue in it."""
+
+    base_url: str
+    world: World
+    tokens: dict[str, str | None]
+    version: str
+    group_id: int
+    short_id: str
+    project_id: int
+
+    def headers(self, caller: str) -> dict[str, str]:
+        if caller == "none":
+            return {}
+        if caller == "malformed":
+            return {"Authorization": "Bearer"}
+        return {"Authorization": f"Bearer {self.tokens[caller]}"}
+
+    def new_release(self) -> str:
+        version = unique("rel")
+        response = requests.post(
+            f"{self.base_url}/api/0/organizations/{self.world.org}/releases/",
+            json={"version": version, "projects": [self.world.project]},
+            headers=self.world.headers(),
+        )
+        assert response.status_code == 201, response.text
+        return version
+
+    def new_group(self) -> int:
+        org = find_organization(self.world.org)
+        assert org is not None
+        project = Project.get(*Project.key(int(org.id), self.world.project))
+        return int(create_group(project, unique("Error"), culprit="app").id)
+
+    def new_project(self) -> str:
+        response = requests.post(
+            f"{self.base_url}/api/0/teams/{self.world.org}/{self.world.team}/projects/",
+            json={"name": unique("p")},
+            headers=self.world.headers(),
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["slug"]
+
+
+def make_setup(base_url: str) -> Setup:
+    world = make_world()
+    org = find_organization(world.org)
+    assert org is not None
+    team = Team.get(*Team.key(int(org.id), world.team))
+    tokens: dict[str, str | None] = {
+        "unknown": "sntryu_" + secrets.token_hex(32),
+        "other_org": make_world().token,
+        "no_scope": make_user_token_for(world, "owner", {"alerts:read"}, team=None),
+        "org_token": create_org_token(int(org.id), org.slug),
+        "member_no_access": make_user_token_for(world, "member", None, team=None),
+        "member_access": make_user_token_for(world, "member", None, team=team),
+        "admin": make_user_token_for(world, "admin", None, team=team),
+        "owner": world.token,
+    }
+    setup = Setup(base_url, world, tokens, "", 0, "", 0)
+    setup.version = setup.new_release()
+    project = Project.get(*Project.key(int(org.id), world.project))
+    setup.project_id = int(project.id)
+    group_id = setup.new_group()
+    from shared.issues.groups import get_group
+
+    group = get_group(group_id)
+    assert group is not None
+    setup.group_id, setup.short_id = group_id, format_short_id(world.project, int(group.short_id))
+    return setup
+
+
+def make_user_token_for(world: World, role: str, scopes: set[str] | None, team: Team | None) -> str:
+    """A new user with ``role`` in the world's organization (joined to ``team``) and a token."""
+    org = find_organization(world.org)
+    assert org is not None
+    user_id, token = make_user(scopes)
+    member = add_member(org, user_id, role)
+    if team is not None:
+        join_team(member, int(team.id))
+    return token
+
+
+@dataclass(frozen=True)
+class Row:
+    """A route, the statuses of the ten callers, and how to build one call of it."""
+
+    method: str
+    path: str
+    statuses: str  # ten status codes, in CALLERS order
+    params: Callable[[Setup], dict[str, Any]] = field(default=lambda s: {})
+    body: Callable[[Setup], Any] | None = None
+    query: str = ""
+
+    @property
+    def expected(self) -> dict[str, int]:
+        codes = [int(code) for code in self.statuses.split()]
+        assert len(codes) == len(CALLERS), self
+        return dict(zip(CALLERS, codes, strict=True))
+
+
+def _version(s: Setup) -> dict[str, Any]:
+    return {"version": s.version}
+
+
+def _fresh_release(s: Setup) -> dict[str, Any]:
+    return {"version": s.new_release()}
+
+
+def _issue(s: Setup) -> dict[str, Any]:
+    return {"issue_id": s.group_id}
+
+
+def _fresh_issue(s: Setup) -> dict[str, Any]:
+    return {"issue_id": s.new_group()}
+
+
+ANON = "401 401 401"
+PUBLIC = "200 200 200 200 200 200 200 200 200 200"
+INGEST = "401 401 401 401 401 401 401 401 401 401"
+
+ROWS = [
+    # public: the web pages and the API's own description
+    Row("GET", "/", PUBLIC),
+    Row("GET", "/assets/{asset}", PUBLIC, params=lambda s: {"asset": "app.js"}),
+    Row("GET", "/api/0/openapi.json", PUBLIC),
+    Row("GET", "/api/0/docs", PUBLIC),
+    # who am I: anonymous is allowed (Sentry's {"user": null}), a bad token is not
+    Row("GET", "/api/0", "200 401 401 200 200 200 200 200 200 200"),
+    # ingestion authenticates with the DSN's public key, never with an API token
+    Row(
+        "POST",
+        "/api/{project_id}/envelope",
+        INGEST,
+        params=lambda s: {"project_id": s.project_id},
+        body=lambda s: '{}\n{"type":"event"}\n{}\n',
+    ),
+    Row(
+        "POST",
+        "/api/{project_id}/store",
+        INGEST,
+        params=lambda s: {"project_id": s.project_id},
+        body=lambda s: {},
+    ),
+    # organization: projects, teams, repositories
+    Row("GET", "/api/0/organizations/{org}/projects", f"{ANON} 404 403 403 200 200 200 200"),
+    Row("GET", "/api/0/organizations/{org}/teams", f"{ANON} 404 403 403 200 200 200 200"),
+    Row(
+        "POST",
+        "/api/0/organizations/{org}/teams",
+        f"{ANON} 404 403 403 403 403 201 201",
+        body=lambda s: {"slug": unique("t")},
+    ),
+    Row("GET", "/api/0/organizations/{org}/repos", f"{ANON} 404 403 200 200 200 200 200"),
+    Row(
+        "POST",
+        "/api/0/organizations/{org}/repos",
+        f"{ANON} 404 403 403 403 403 201 201",
+        body=lambda s: {"name": unique("acme/repo")},
+    ),
+    # projects
+    Row(
+        "POST",
+        "/api/0/teams/{org}/{team}/projects",
+        f"{ANON} 404 403 403 403 403 201 201",
+        body=lambda s: {"name": unique("p")},
+    ),
+    Row("GET", "/api/0/projects/{org}/{project}", f"{ANON} 404 403 403 404 200 200 200"),
+    Row("PUT", "/api/0/projects/{org}/{project}", f"{ANON} 404 403 403 403 403 200 200", body=lambda s: {}),
+    Row(
+        "DELETE",
+        "/api/0/projects/{org}/{project}",
+        f"{ANON} 404 403 403 403 403 204 204",
+        params=lambda s: {"project": s.new_project()},
+    ),
+    Row("GET", "/api/0/projects/{org}/{project}/keys", f"{ANON} 404 403 403 404 200 200 200"),
+    # releases
+    Row(
+        "POST",
+        "/api/0/organizations/{org}/releases",
+        f"{ANON} 404 403 201 400 201 201 201",
+        body=lambda s: {"version": unique("new"), "projects": [s.world.project]},
+    ),
+    Row("GET", "/api/0/organizations/{org}/releases", f"{ANON} 404 403 200 200 200 200 200"),
+    Row("GET", "/api/0/projects/{org}/{project}/releases", f"{ANON} 404 403 200 404 200 200 200"),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/releases/{version}",
+        f"{ANON} 404 403 200 404 200 200 200",
+        params=_version,
+    ),
+    Row(
+        "PUT",
+        "/api/0/organizations/{org}/releases/{version}",
+        f"{ANON} 404 403 200 404 200 200 200",
+        params=_version,
+        body=lambda s: {"ref": "main"},
+    ),
+    Row(
+        "DELETE",
+        "/api/0/organizations/{org}/releases/{version}",
+        f"{ANON} 404 403 403 404 204 204 204",
+        params=_fresh_release,
+    ),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/releases/{version}/commits",
+        f"{ANON} 404 403 200 404 200 200 200",
+        params=_version,
+    ),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/releases/{version}/commitfiles",
+        f"{ANON} 404 403 200 404 200 200 200",
+        params=_version,
+    ),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/releases/{version}/previous-with-commits",
+        f"{ANON} 404 403 200 404 200 200 200",
+        params=_version,
+    ),
+    Row(
+        "POST",
+        "/api/0/organizations/{org}/releases/{version}/deploys",
+        f"{ANON} 404 403 201 404 201 201 201",
+        params=_version,
+        body=lambda s: {"environment": "production"},
+    ),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/releases/{version}/deploys",
+        f"{ANON} 404 403 200 404 200 200 200",
+        params=_version,
+    ),
+    # issues: reads
+    Row("GET", "/api/0/issues/{issue_id}", f"{ANON} 404 403 403 404 200 200 200", params=_issue),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/issues/{issue_id}",
+        f"{ANON} 404 403 403 404 200 200 200",
+        params=_issue,
+    ),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/shortids/{short_id}",
+        f"{ANON} 404 403 403 404 200 200 200",
+        params=lambda s: {"short_id": s.short_id},
+    ),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/issues",
+        f"{ANON} 404 403 403 403 200 200 200",
+        query="project={project_id}",
+        params=lambda s: {"project_id": s.project_id},
+    ),
+    Row("GET", "/api/0/projects/{org}/{project}/issues", f"{ANON} 404 403 403 404 200 200 200"),
+    # issues: updates and deletions
+    Row(
+        "PUT",
+        "/api/0/issues/{issue_id}",
+        f"{ANON} 404 403 403 404 200 200 200",
+        params=_issue,
+        body=lambda s: {"isBookmarked": True},
+    ),
+    Row(
+        "PUT",
+        "/api/0/organizations/{org}/issues/{issue_id}",
+        f"{ANON} 404 403 403 404 200 200 200",
+        params=_issue,
+        body=lambda s: {"isBookmarked": True},
+    ),
+    Row(
+        "PUT",
+        "/api/0/organizations/{org}/issues",
+        f"{ANON} 404 403 403 403 200 200 200",
+        body=lambda s: {"isBookmarked": True},
+        query="id={issue_id}&project={project_id}",
+        params=lambda s: {"issue_id": s.group_id, "project_id": s.project_id},
+    ),
+    Row(
+        "PUT",
+        "/api/0/projects/{org}/{project}/issues",
+        f"{ANON} 404 403 403 404 200 200 200",
+        body=lambda s: {"isBookmarked": True},
+        query="id={issue_id}",
+        params=_issue,
+    ),
+    Row("DELETE", "/api/0/issues/{issue_id}", f"{ANON} 404 403 403 404 202 202 202", params=_fresh_issue),
+    Row(
+        "DELETE",
+        "/api/0/organizations/{org}/issues/{issue_id}",
+        f"{ANON} 404 403 403 404 202 202 202",
+        params=_fresh_issue,
+    ),
+    Row(
+        "DELETE",
+        "/api/0/organizations/{org}/issues",
+        f"{ANON} 404 403 403 403 204 204 204",
+        query="id={issue_id}&project={project_id}",
+        params=lambda s: {"issue_id": s.new_group(), "project_id": s.project_id},
+    ),
+    Row(
+        "DELETE",
+        "/api/0/projects/{org}/{project}/issues",
+        f"{ANON} 404 403 403 404 204 204 204",
+        query="id={issue_id}",
+        params=_fresh_issue,
+    ),
+]
+
+
+def test_every_template_route_has_a_row() -> None:
+    declared = {(route.method, route.path) for route in routes()}
+    tabled = [(row.method, row.path) for row in ROWS]
+    assert len(tabled) == len(set(tabled)), "a route has two rows"
+    assert declared == set(tabled)
+
+
+@pytest.fixture(scope="module")
+def setup(base_url: str) -> Setup:
+    return make_setup(base_url)
+
+
+def _params(setup: Setup, row: Row) -> dict[str, Any]:
+    params = {"org": setup.world.org, "team": setup.world.team, "project": setup.world.project}
+    params.update(row.params(setup))
+    return params
+
+
+def _call(setup: Setup, row: Row, caller: str, params: dict[str, Any]) -> requests.Response:
+    path = row.path.format(**params)
+    query = row.query.format(**params)
+    url = (
+        f"{setup.base_url}{path}/"
+        if path.startswith("/api/") and path != "/api/0/docs"
+        else setup.base_url + path
+    )
+    if path in ("/api/0/openapi.json",):
+        url = setup.base_url + path
+    if query:
+        url = f"{url}?{query}"
+    body = None if row.body is None else row.body(setup)
+    kwargs: dict[str, Any] = {"headers": setup.headers(caller), "timeout": 30}
+    if isinstance(body, str):
+        kwargs["data"] = body
+    elif body is not None:
+        kwargs["json"] = body
+    return requests.request(row.method, url, **kwargs)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[f"{r.method} {r.path}" for r in ROWS])
+def test_permission_matrix(setup: Setup, row: Row) -> None:
+    """The callers a row refuses go first, between two dumps of every table; then the others."""
+    refused = [caller for caller in CALLERS if row.expected[caller] >= 400]
+    allowed = [caller for caller in CALLERS if row.expected[caller] < 400]
+    got: dict[str, tuple[int, str]] = {}
+    params = {caller: _params(setup, row) for caller in CALLERS}
+    before = stored_items.dump()
+    for caller in refused:
+        response = _call(setup, row, caller, params[caller])
+        got[caller] = (response.status_code, response.text[:300])
+    assert stored_items.changes(before, stored_items.dump()) == {}, got
+    for caller in allowed:
+        response = _call(setup, row, caller, params[caller])
+        got[caller] = (response.status_code, response.text[:300])
+    wrong = {caller: got[caller] for caller in CALLERS if got[caller][0] != row.expected[caller]}
+    assert not wrong, wrong
+    for caller in refused:
+        status, text = got[caller]
+        assert set(json.loads(text)) == {"detail"} or status == 400, (caller, text)
