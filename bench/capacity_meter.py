@@ -117,7 +117,8 @@ class Meter:
             return
         context["meter_params"] = params
         context["meter_writes"] = [
-            Write(table, key, self._snapshot(table, key), factor) for table, key, factor in self._written(model.name, params)
+            Write(table, key, self._snapshot(table, key), factor)
+            for table, key, factor in self._written(model.name, params)
         ]
 
     def _after(self, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
@@ -266,7 +267,7 @@ class Meter:
         return sum(self.read_units.values()), sum(self.write_units.values()), sum(self.requests.values())
 
     def peak(self, units: dict[tuple[str, str, int], float], scale: float, index: bool) -> tuple[float, str]:
-        """The highest units on one key in one simulated second (× ``scale``), on the table's keys
+        """The highest units on one key in one simulated second (times ``scale``), on the table's keys
         or on the indexes' keys, and that key."""
         best = (0.0, "")
         for (scope, key, _), value in units.items():

@@ -11,7 +11,7 @@ moto runs about 200 requests/s here, so each simulated second is *sampled*: its 
 ``SAMPLED_EVENTS`` events, run through the real code under the meter (``bench/capacity_meter.py``);
 the rest of the second is fast-forwarded unmetered into the hourly counts (``record_events``, one
 call per issue), so item sizes grow as in the full storm. A key's units in a second are the sampled
-units × (events of the second / sampled events). Issues exist before the storm (created unmetered).
+units x (events of the second / sampled events). Issues exist before the storm (created unmetered).
 
 Dollars per million events use us-east-1 on-demand list prices (``PRICES``, dated): API Gateway HTTP
 API, Lambda (arm64, each function at its template memory and its measured duration here — an
@@ -22,6 +22,7 @@ The last line is one JSON object of the figures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -92,7 +93,9 @@ def _function_memory(name: str) -> int:
 
 
 PATHS: dict[str, Callable[[], IngestPath]] = {
-    "per-event": lambda: IngestPath("per-event", 1, 0.0, _function_memory("IngestFunction"), _per_event, False),
+    "per-event": lambda: IngestPath(
+        "per-event", 1, 0.0, _function_memory("IngestFunction"), _per_event, False
+    ),
 }
 
 
@@ -107,7 +110,9 @@ def _environment() -> dict[str, tuple[tuple[str, ...], tuple[Index, ...]]]:
     dynamodb, sqs = boto3.client("dynamodb", region_name=REGION), boto3.client("sqs", region_name=REGION)
     tables: dict[str, tuple[tuple[str, ...], tuple[Index, ...]]] = {}
     for name, props in resources("AWS::DynamoDB::Table").items():
-        keys = {k: props[k] for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes") if k in props}
+        keys = {
+            k: props[k] for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes") if k in props
+        }
         dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **keys)
         indexes = tuple(
             Index(
@@ -138,7 +143,9 @@ def _payload(project: int, issue: int, user: int, when: datetime) -> dict[str, A
                 {
                     "type": f"StormError{project}x{issue}",
                     "value": "upstream timed out",
-                    "stacktrace": {"frames": [{"module": "app.views", "function": f"view_{issue}", "in_app": True}]},
+                    "stacktrace": {
+                        "frames": [{"module": "app.views", "function": f"view_{issue}", "in_app": True}]
+                    },
                 }
             ]
         },
@@ -184,7 +191,7 @@ def _run(
             for p, events in by_project.items():
                 try:
                     path.process(keys[p], events)
-                except Exception:  # noqa: BLE001 - a refused write is a figure here, not a crash
+                except Exception:  # a refused write is a figure here, not a crash
                     failed += len(events)
             busy += time.perf_counter() - began
             invocations += 1
@@ -194,10 +201,9 @@ def _run(
             skipped[issue].append(f"user-{user}")
         with meter.pause():
             for issue, users in skipped.items():
-                try:
+                # An item past 400 KB refuses the write: the storm's state stops growing there.
+                with contextlib.suppress(Exception):
                     record_events(group_of[issues[issue]], when, len(users), users)
-                except Exception:  # noqa: BLE001 - e.g. an item past 400 KB: the storm's state stops growing
-                    pass
     scale = scenario.rate / len(sampled)
     read, write, requests = meter.totals()
     table_write = meter.peak(meter.write_units, scale, index=False)
@@ -231,7 +237,10 @@ def _cost(path: IngestPath, figures: dict[str, Any], events_per_invocation: floa
     """Dollars per million events, itemised by service."""
     invocations = 1e6 / events_per_invocation
     gb_seconds = invocations * path.memory_mb / 1024 * figures["ms_per_invocation"] / 1000
-    lambda_ = invocations * PRICES["lambda_per_million_requests"] / 1e6 + gb_seconds * PRICES["lambda_arm_per_gb_second"]
+    lambda_ = (
+        invocations * PRICES["lambda_per_million_requests"] / 1e6
+        + gb_seconds * PRICES["lambda_arm_per_gb_second"]
+    )
     sqs = 0.0
     if path.queued:  # the edge's send, then the poller's receive and delete of each batch
         sqs = (1e6 + 2 * invocations) * PRICES["sqs_standard_per_million"] / 1e6
@@ -281,7 +290,8 @@ def main() -> None:
     figures["goals_met"] = {
         "key_below_half_limit": figures["peak_key_wcu"] <= GOALS["key_share"] * LIMITS["write"]
         and figures["peak_key_rcu"] <= GOALS["key_share"] * LIMITS["read"],
-        "storm_write_units_per_event": figures["storm_write_units_per_event"] <= GOALS["write_units_per_event"],
+        "storm_write_units_per_event": figures["storm_write_units_per_event"]
+        <= GOALS["write_units_per_event"],
         "usd_per_million": max(figures["usd_per_million_storm"], figures["usd_per_million_spread"])
         <= GOALS["usd_per_million"],
     }

@@ -11,7 +11,7 @@ Error bound: with 2^12 = 4,096 registers the relative standard error is 1.04 / s
 about 99.7 % of estimates fall within ±4.9 % of the true count (three standard errors). Audiences of
 up to ``EXACT_LIMIT`` users are counted exactly (their 64-bit hashes are kept), so small issues stay
 tiny and their counts are exact. Stored form (``to_bytes``): ``E`` + the sorted 8-byte hashes, or
-``H`` + the zlib-compressed registers (about 1.5–2.5 KB once every register is in use, 4 KB at most).
+``H`` + the zlib-compressed registers (about 1.5 to 2.5 KB once every register is in use, 4 KB at most).
 """
 
 from __future__ import annotations
