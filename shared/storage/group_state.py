@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
-    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 
@@ -48,16 +48,30 @@ class GroupSnooze(IssueItem, discriminator="snooze"):
 
 
 class GroupHourlyCount(IssueItem, discriminator="hourly_count"):
-    """Events (and distinct user hashes) of one group in one hour; expires by TTL after seven days.
-    Written with ``UpdateItem ADD`` only, so concurrent events never lose a count."""
+    """Events of one group in one hour; expires by TTL after seven days. Written with
+    ``UpdateItem ADD`` only, so concurrent events never lose a count; a few dozen bytes whatever
+    the traffic."""
 
     hour = UnicodeAttribute()  # hour_bucket()
     count = NumberAttribute(default=0)
-    users = UnicodeSetAttribute(null=True)
 
     @staticmethod
     def key(group_id: int, hour: str) -> tuple[str, str]:
         return group_pk(group_id), f"HOUR#{hour}"
+
+
+class GroupHourlyUsers(IssueItem, discriminator="hourly_users"):
+    """Distinct users of one group in one hour as a ``UserSketch`` (exact set while small, then a
+    fixed-size HyperLogLog); beside its hour's count row, so a range Query of the hours reads both.
+    ``version`` goes up by one per write: merges are conditional on the version they read."""
+
+    hour = UnicodeAttribute()
+    sketch = BinaryAttribute(legacy_encoding=False)
+    version = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(group_id: int, hour: str) -> tuple[str, str]:
+        return group_pk(group_id), f"HOUR#{hour}#USERS"
 
 
 class GroupForecast(IssueItem, discriminator="forecast"):

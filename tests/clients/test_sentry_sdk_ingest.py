@@ -18,6 +18,7 @@ from shared.issues.enums import (
     GroupStatus,
     GroupSubStatus,
 )
+from shared.issues.events.user_sketch import UserSketch
 from shared.issues.status.release_resolution import resolve_groups_in_release
 from shared.issues.status.snooze import new_snooze
 from shared.storage.group_state import (
@@ -25,6 +26,7 @@ from shared.storage.group_state import (
     GroupHash,
     GroupHashRef,
     GroupHourlyCount,
+    GroupHourlyUsers,
     GroupSnooze,
     GroupTombstone,
 )
@@ -91,7 +93,8 @@ def test_an_error_creates_an_issue_and_the_same_error_counts_on_it(base_url, wor
     stored_hash = GroupHash.get(*GroupHash.key(project_id, ref.hash))
     assert stored_hash.group_id == group.id and len(ref.hash) == 32
     [hourly] = rows[GroupHourlyCount]
-    assert hourly.count == 2 and len(hourly.users) == 1
+    [users] = rows[GroupHourlyUsers]
+    assert hourly.count == 2 and UserSketch.from_bytes(users.sketch).count() == 1
 
 
 def test_messages_group_by_message_and_fingerprints_override(base_url, http, world: World) -> None:
