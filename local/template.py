@@ -67,6 +67,7 @@ class QueueConsumer:
     handler: str
     queue: str
     batch_size: int
+    batching_window_seconds: float = 0.0
 
 
 @lru_cache(maxsize=1)
@@ -127,6 +128,7 @@ def queue_consumers() -> list[QueueConsumer]:
             props["Handler"],
             event["Properties"]["Queue"]["Fn::GetAtt"][0],
             int(event["Properties"].get("BatchSize", 10)),
+            float(event["Properties"].get("MaximumBatchingWindowInSeconds", 0)),
         )
         for name, props in _functions().items()
         for event in props.get("Events", {}).values()

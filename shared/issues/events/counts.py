@@ -10,7 +10,7 @@ it, which can count events up to 59 minutes older than the window (documented in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,16 +23,23 @@ RETENTION = timedelta(days=HOURLY_COUNT_RETENTION_DAYS)
 
 def record_event(group_id: int, when: datetime, user_hash: str | None) -> None:
     """Count one event of the group in the hour of ``when`` (and its user, when known)."""
+    record_events(group_id, when, 1, [user_hash] if user_hash else [])
+
+
+def record_events(group_id: int, when: datetime, events: int, user_hashes: Collection[str]) -> None:
+    """Count ``events`` events of the group in the hour of ``when`` and their users (hashes):
+    one UpdateItem, however many events a batch brings."""
     hour = hour_bucket(when)
     row = GroupHourlyCount(*GroupHourlyCount.key(group_id, hour))
     actions = [
-        GroupHourlyCount.count.add(1),
+        GroupHourlyCount.count.add(events),
         GroupHourlyCount.kind.set(GroupHourlyCount),
         GroupHourlyCount.hour.set(hour),
         GroupHourlyCount.expires_at.set(when + RETENTION),
     ]
-    if user_hash:
-        actions.append(GroupHourlyCount.users.add({user_hash}))
+    users = {user for user in user_hashes if user}
+    if users:
+        actions.append(GroupHourlyCount.users.add(users))
     row.update(actions=actions)
 
 
