@@ -28,6 +28,8 @@ IDLE_POLL_SECONDS = 0.25
 LOCAL_BATCHING_WINDOW_SECONDS = 0.2
 # SQS hands out at most 10 messages per receive and deletes at most 10 per request.
 SQS_BATCH_LIMIT = 10
+# Pollers per queue at most: a consumer's concurrency, capped for this machine.
+LOCAL_MAX_POLLERS = 3
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
@@ -154,7 +156,8 @@ class Background:
     def start(self) -> None:
         consumers = [c for c in queue_consumers() if self.only_queues is None or c.queue in self.only_queues]
         ticks = schedules() if self.only_queues is None else []
-        targets = [(self._poll, c) for c in consumers] + [(self._tick, s) for s in ticks]
+        pollers = [c for c in consumers for _ in range(min(c.max_concurrency, LOCAL_MAX_POLLERS))]
+        targets = [(self._poll, c) for c in pollers] + [(self._tick, s) for s in ticks]
         for target, arg in targets:
             thread = threading.Thread(target=target, args=(arg,), daemon=True)
             thread.start()

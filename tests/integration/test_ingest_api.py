@@ -109,13 +109,6 @@ def _event_item(event: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
     return {"type": "event", "content_type": "application/json"}, json.dumps(event).encode()
 
 
-@pytest.fixture
-def target(base_url: str, world: World) -> tuple[str, str, int]:
-    """(envelope URL, public key, project id) of the world's project."""
-    dsn, project_id = project_dsn(base_url, world)
-    return f"{base_url}/api/{project_id}/envelope/", _public_key(dsn), project_id
-
-
 def test_the_keys_endpoint_shows_the_project_dsn(base_url, world: World) -> None:
     response = requests.get(
         f"{base_url}/api/0/projects/{world.org}/{world.project}/keys/", headers=world.headers()
