@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -71,15 +72,50 @@ def local_lambda() -> Iterator[LocalLambda]:
 
 @pytest.fixture(scope="session")
 def base_url(local_lambda: LocalLambda) -> Iterator[str]:
-    """The local API (same handlers and routes as the template) on a free port."""
+    """The local API (same handlers and routes as the template) on a free port, with the events
+    queue's consumer running as on AWS (the other queues are drained by the tests that need them)."""
     from local.api import start_api_server
+    from local.background import Background
 
     server = start_api_server("127.0.0.1", _api_port, local_lambda)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    processor = Background(local_lambda.invoke, only_queues=frozenset({EVENTS_QUEUE}))
+    processor.start()
     yield f"http://127.0.0.1:{server.server_port}"
+    processor.stop()
     server.shutdown()
     server.server_close()
+
+
+EVENTS_QUEUE = "EventsQueue"
+_QUEUE_DEPTHS = [
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+]
+
+
+def events_processed(timeout: float = 15.0) -> None:
+    """Wait until every event accepted so far has been processed: the events queue holds none,
+    waiting or in flight (its consumer deletes a message once stored). Fails after ``timeout``."""
+    import boto3
+
+    from local.metering import unmetered
+    from shared.config import settings
+
+    client = boto3.client("sqs")
+    deadline = time.monotonic() + timeout
+    while True:
+        with unmetered():  # the wait is the test's, not the code's
+            attributes = client.get_queue_attributes(
+                QueueUrl=settings().events_queue_url, AttributeNames=_QUEUE_DEPTHS
+            )["Attributes"]
+        left = sum(int(attributes.get(name, 0)) for name in _QUEUE_DEPTHS)
+        if left == 0:
+            return
+        assert time.monotonic() < deadline, f"{left} queued events still unprocessed after {timeout} s"
+        time.sleep(0.05)
 
 
 def unique(prefix: str) -> str:

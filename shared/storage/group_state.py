@@ -22,6 +22,8 @@ from shared.storage.base import utcnow
 from shared.storage.issues import IssueItem, group_pk
 
 HOURLY_COUNT_RETENTION_DAYS = 7
+# The events queue keeps a message 4 days, its dead-letter queue 14: a marker outlives both.
+EVENT_MARKER_RETENTION_DAYS = 15
 
 
 def hour_bucket(when: datetime) -> str:
@@ -109,6 +111,16 @@ class GroupHashRef(IssueItem, discriminator="group_hash_ref"):
     @staticmethod
     def key(group_id: int, hash_value: str) -> tuple[str, str]:
         return group_pk(group_id), f"HASH#{hash_value}"
+
+
+class EventMarker(IssueItem, discriminator="event_marker"):
+    """An event id of a project that has been counted: the processor writes it in the same
+    transaction as the counts, on condition that it is new, so a redelivered event counts once.
+    Expires by TTL after ``EVENT_MARKER_RETENTION_DAYS`` (longer than an event can stay queued)."""
+
+    @staticmethod
+    def key(project_id: int, event_id: str) -> tuple[str, str]:
+        return f"EVENT#{project_id}#{event_id}", "EVENT"
 
 
 class GroupTombstone(IssueItem, discriminator="tombstone"):

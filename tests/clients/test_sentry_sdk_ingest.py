@@ -31,7 +31,7 @@ from shared.storage.group_state import (
     GroupTombstone,
 )
 from shared.storage.issues import Activity, GroupHistory, GroupInbox, GroupResolution
-from tests.conftest import World
+from tests.conftest import World, events_processed
 from tests.integration.test_ingest_api import (
     clear_of_hour_end,
     group_rows,
@@ -43,7 +43,8 @@ from tests.integration.test_ingest_api import (
 
 @contextmanager
 def sdk(dsn: str, **options: Any) -> Iterator[None]:
-    """A fresh SDK client for one block; leaving it flushes every event and closes the client."""
+    """A fresh SDK client for one block; leaving it flushes every event, closes the client and
+    waits until the events are processed."""
     sentry_sdk.init(
         dsn=dsn,
         default_integrations=False,
@@ -56,6 +57,7 @@ def sdk(dsn: str, **options: Any) -> Iterator[None]:
     finally:
         sentry_sdk.flush(timeout=10)
         sentry_sdk.get_client().close()
+        events_processed()
 
 
 def _divide(a: int, b: int) -> float:
