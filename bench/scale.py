@@ -67,36 +67,76 @@ SCENARIOS = (
 )
 
 
+# One queued event as the edge sees it: the project's key, the payload, when it was received.
+Item = tuple[Any, dict[str, Any], datetime]
+
+
 @dataclass(frozen=True)
 class IngestPath:
-    """How events reach the processing code: per event (one invocation each) or in SQS batches."""
+    """How events reach the processing code: per event (one invocation each, no edge) or accepted
+    at the edge onto the events queue and processed in SQS batches."""
 
     name: str
-    batch_size: int
-    window_seconds: float
-    memory_mb: int
-    process: Callable[[Any, Sequence[Any]], None]
-    queued: bool
+    function: str  # the processing function's logical id in the template
+    edge: Callable[[Item], Any] | None
+    process: Callable[[Sequence[Item]], int]  # events that failed
+
+    def batching(self) -> tuple[int, float]:
+        """``BatchSize`` and ``MaximumBatchingWindowInSeconds`` of the function's SQS event."""
+        events = load_template()["Resources"][self.function]["Properties"].get("Events", {})
+        for event in events.values():
+            if event.get("Type") == "SQS":
+                props = event["Properties"]
+                return int(props.get("BatchSize", 10)), float(props.get("MaximumBatchingWindowInSeconds", 0))
+        return 1, 0.0
 
 
-def _per_event(key: Any, events: Sequence[Any]) -> None:
+def _per_event(items: Sequence[Item]) -> int:
+    from shared.ingest.event import normalize_event
     from shared.ingest.pipeline import process_event
 
-    for event in events:
-        process_event(key, event)
+    failed = 0
+    for key, payload, received in items:
+        try:
+            process_event(key, normalize_event(payload, received))
+        except Exception:  # a refused write is a figure here, not a crash
+            failed += 1
+    return failed
+
+
+def _edge(item: Item) -> str:
+    """What the edge does per event once its key is cached: encode it and send it to the queue."""
+    from shared.config import settings
+    from shared.ingest.queue import encode_event
+    from shared.queues import send_message
+
+    key, payload, received = item
+    body = encode_event(int(key.project_id), int(key.org_id), received, payload)
+    send_message(settings().events_queue_url, body)
+    return body
+
+
+def _batch(items: Sequence[Item]) -> int:
+    from shared.ingest.batch import store_batch
+    from shared.ingest.queue import encode_event
+
+    records = [
+        {"messageId": f"m{n}", "body": encode_event(int(key.project_id), int(key.org_id), received, payload)}
+        for n, (key, payload, received) in enumerate(items)
+    ]
+    return len(store_batch(records))
+
+
+PATHS = {
+    "per-event": IngestPath("per-event", "IngestFunction", None, _per_event),
+    "batch": IngestPath("batch", "EventProcessorFunction", _edge, _batch),
+}
 
 
 def _function_memory(name: str) -> int:
     template = load_template()
     function = template["Resources"][name]["Properties"]
     return int(function.get("MemorySize", template["Globals"]["Function"]["MemorySize"]))
-
-
-PATHS: dict[str, Callable[[], IngestPath]] = {
-    "per-event": lambda: IngestPath(
-        "per-event", 1, 0.0, _function_memory("IngestFunction"), _per_event, False
-    ),
-}
 
 
 # -- set-up ---------------------------------------------------------------------------------------
@@ -173,26 +213,27 @@ def _run(
             event = normalize_event(_payload(p, i, 0, start - timedelta(seconds=1)), start)
             group_of[(p, i)] = int(process_event(keys[p], event).group_id or 0)
     meter.reset()
-    size = max(1, min(path.batch_size, math.ceil(scenario.rate * path.window_seconds) or path.batch_size))
+    batch_size, window = path.batching()
+    size = max(1, min(batch_size, math.ceil(scenario.rate * window) or batch_size))
     processed = failed = invocations = 0
-    busy = 0.0
+    edge_seconds = busy = 0.0
     for second in range(scenario.seconds):
         meter.second = second
         when = start + timedelta(seconds=second)
         picks = [(rng.randrange(len(issues)), rng.randrange(USERS)) for _ in range(scenario.rate)]
         sampled = picks[: max(size, sample - sample % size)]
         for offset in range(0, len(sampled), size):
-            batch = sampled[offset : offset + size]
-            by_project: dict[int, list[Any]] = defaultdict(list)
-            for issue, user in batch:
-                p, i = issues[issue]
-                by_project[p].append(normalize_event(_payload(p, i, user, when), when))
+            batch = [
+                (keys[issues[issue][0]], _payload(*issues[issue], user, when), when)
+                for issue, user in sampled[offset : offset + size]
+            ]
+            if path.edge is not None:
+                began = time.perf_counter()
+                for item in batch:
+                    path.edge(item)
+                edge_seconds += time.perf_counter() - began
             began = time.perf_counter()
-            for p, events in by_project.items():
-                try:
-                    path.process(keys[p], events)
-                except Exception:  # a refused write is a figure here, not a crash
-                    failed += len(events)
+            failed += path.process(batch)
             busy += time.perf_counter() - began
             invocations += 1
         processed += len(sampled)
@@ -227,22 +268,27 @@ def _run(
         "read_units_per_event": round(read / processed, 3),
         "requests_per_event": round(requests / processed, 3),
         "largest_item_bytes": meter.largest_item,
-        "ms_per_invocation": round(1000 * busy / invocations, 2),
+        "processor_ms_per_invocation": round(1000 * busy / invocations, 2),
+        "edge_ms_per_event": round(1000 * edge_seconds / processed, 2),
     }
     figures["usd_per_million"] = _cost(path, figures, processed / invocations)
     return figures
 
 
 def _cost(path: IngestPath, figures: dict[str, Any], events_per_invocation: float) -> dict[str, float]:
-    """Dollars per million events, itemised by service."""
+    """Dollars per million events, itemised by service: one API request per event; Lambda per
+    invocation and GB-second (the edge once per event, the processor once per batch); SQS per
+    request (the edge's send, the poller's receive and delete of each batch)."""
     invocations = 1e6 / events_per_invocation
-    gb_seconds = invocations * path.memory_mb / 1024 * figures["ms_per_invocation"] / 1000
-    lambda_ = (
-        invocations * PRICES["lambda_per_million_requests"] / 1e6
-        + gb_seconds * PRICES["lambda_arm_per_gb_second"]
+    gb_second = PRICES["lambda_arm_per_gb_second"] / 1024 / 1000  # per MB-millisecond
+    lambda_ = (invocations * PRICES["lambda_per_million_requests"] / 1e6) + (
+        invocations * _function_memory(path.function) * figures["processor_ms_per_invocation"] * gb_second
     )
     sqs = 0.0
-    if path.queued:  # the edge's send, then the poller's receive and delete of each batch
+    if path.edge is not None:
+        lambda_ += PRICES["lambda_per_million_requests"] + (
+            1e6 * _function_memory("IngestFunction") * figures["edge_ms_per_event"] * gb_second
+        )
         sqs = (1e6 + 2 * invocations) * PRICES["sqs_standard_per_million"] / 1e6
     dynamodb = (
         figures["write_units_per_event"] * PRICES["dynamodb_per_million_write_units"]
@@ -277,7 +323,7 @@ def main() -> None:
         tables = _environment()
         meter = Meter(REGION, tables)
         with meter.installed():
-            path = PATHS[path_name]()
+            path = PATHS[path_name]
             for scenario in SCENARIOS:
                 figures[scenario.name] = _run(scenario, path, meter, start, rng, arguments.sample)
     storms = [figures[s.name] for s in SCENARIOS if s.name != "spread"]
