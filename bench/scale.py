@@ -326,6 +326,7 @@ def main() -> None:
             path = PATHS[path_name]
             for scenario in SCENARIOS:
                 figures[scenario.name] = _run(scenario, path, meter, start, rng, arguments.sample)
+                print(scenario.name, json.dumps(figures[scenario.name]), file=sys.stderr, flush=True)
     storms = [figures[s.name] for s in SCENARIOS if s.name != "spread"]
     figures["peak_key_wcu"] = max(max(s["peak_table_wcu"], s["peak_index_wcu"]) for s in storms)
     figures["peak_key_rcu"] = max(max(s["peak_table_rcu"], s["peak_index_rcu"]) for s in storms)

@@ -110,8 +110,9 @@ def test_a_batch_costs_one_write_per_issue(project: Project, local_lambda: Local
     transactions = 1 + math.ceil(11 / per_transaction) + math.ceil(5 / per_transaction)
     assert calls["TransactWriteItems"] == transactions
     assert calls["UpdateItem"] == 2  # one hourly count per issue; neither index key is a minute old
-    assert calls["GetItem"] == 2 + 1 + 2  # two hashes, the short id counter, each group read back
-    assert "PutItem" not in calls
+    # two hashes, the short id counter, each group read back, each issue's hour of users read
+    assert calls["GetItem"] == 2 + 1 + 2 + 2
+    assert calls["PutItem"] == 2  # each issue's users merged once (both bring new users)
 
 
 def test_a_redelivered_batch_counts_nothing_twice(project: Project, local_lambda: LocalLambda) -> None:
