@@ -93,6 +93,28 @@ def _receive(client: Any, url: str, consumer: QueueConsumer, wait_seconds: int) 
     return received
 
 
+@lru_cache(maxsize=1)
+def _asking_client() -> Any:
+    return boto3.client("sqs")
+
+
+_DEPTHS = [
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+]
+
+
+def queued_messages(queue: str, client: Any = None) -> int:
+    """Messages of queue ``queue`` (logical id) waiting, delayed or in flight: 0 once its consumer
+    has finished with everything sent so far. Not metered: the asking is the caller's, not the code's."""
+    client = client or _asking_client()
+    with unmetered():
+        url, _ = _queue(client, queue)
+        found = client.get_queue_attributes(QueueUrl=url, AttributeNames=_DEPTHS)["Attributes"]
+    return sum(int(found.get(name, 0)) for name in _DEPTHS)
+
+
 def drain_once(consumer: QueueConsumer, invoke: Invoke, wait_seconds: int = 0, client: Any = None) -> int:
     """Receive one batch for ``consumer`` and invoke its function; returns the number of messages.
     A failed invocation deletes nothing: SQS delivers the batch again after its visibility timeout."""

@@ -13,9 +13,9 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 import requests
@@ -23,6 +23,7 @@ import requests
 if TYPE_CHECKING:
     from local.lambda_pool import LocalLambda
 
+T = TypeVar("T")
 _moto: subprocess.Popen[bytes] | None = None
 _dynamodb: subprocess.Popen[bytes] | None = None
 _proxy: subprocess.Popen[bytes] | None = None
@@ -89,33 +90,24 @@ def base_url(local_lambda: LocalLambda) -> Iterator[str]:
 
 
 EVENTS_QUEUE = "EventsQueue"
-_QUEUE_DEPTHS = [
-    "ApproximateNumberOfMessages",
-    "ApproximateNumberOfMessagesNotVisible",
-    "ApproximateNumberOfMessagesDelayed",
-]
+
+
+def wait_until(check: Callable[[], T], timeout: float = 15.0, what: str = "the condition") -> T:
+    """Poll ``check`` until it returns something truthy (returned), failing after ``timeout``:
+    events are processed from a queue, a moment after the answer that accepted them."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"{what} did not hold within {timeout} s"
+        time.sleep(0.05)
+    return result
 
 
 def events_processed(timeout: float = 15.0) -> None:
     """Wait until every event accepted so far has been processed: the events queue holds none,
-    waiting or in flight (its consumer deletes a message once stored). Fails after ``timeout``."""
-    import boto3
+    waiting or in flight (its consumer deletes a message once stored)."""
+    from local.background import queued_messages
 
-    from local.metering import unmetered
-    from shared.config import settings
-
-    client = boto3.client("sqs")
-    deadline = time.monotonic() + timeout
-    while True:
-        with unmetered():  # the wait is the test's, not the code's
-            attributes = client.get_queue_attributes(
-                QueueUrl=settings().events_queue_url, AttributeNames=_QUEUE_DEPTHS
-            )["Attributes"]
-        left = sum(int(attributes.get(name, 0)) for name in _QUEUE_DEPTHS)
-        if left == 0:
-            return
-        assert time.monotonic() < deadline, f"{left} queued events still unprocessed after {timeout} s"
-        time.sleep(0.05)
+    wait_until(lambda: queued_messages(EVENTS_QUEUE) == 0, timeout, "an empty events queue")
 
 
 def unique(prefix: str) -> str:

@@ -44,14 +44,25 @@ def store_batch(records: list[dict[str, Any]]) -> set[str]:
             continue
         decoded = _Decoded(record["messageId"], ProjectRef(queued.project_id, queued.org_id), event)
         by_hash[(decoded.project, event_hash(event))].append(decoded)
-    outcomes: list[Outcome] = []
-    for (project, hash_value), items in by_hash.items():
+
+    def store(key: tuple[ProjectRef, str]) -> list[Outcome] | None:
+        project, hash_value = key
+        items = by_hash[key]
         unique = list({item.event.event_id: item.event for item in items}.values())  # a resend in the batch
         try:
-            outcomes += process_hash_events(project, hash_value, unique)
+            return process_hash_events(project, hash_value, unique)
         except Exception:
             logger.exception("events of a hash not stored", extra={"hash": hash_value, "events": len(unique)})
-            failed.update(item.message_id for item in items)
+            return None
+
+    outcomes: list[Outcome] = []
+    # In the order of their first event, so new issues get their short ids in that order.
+    for key in by_hash:
+        stored = store(key)
+        if stored is None:
+            failed.update(item.message_id for item in by_hash[key])
+        else:
+            outcomes += stored
     count(EVENTS_PROCESSED, sum(1 for o in outcomes if o.group_id is not None))
     count(EVENTS_DROPPED, sum(1 for o in outcomes if o.discarded))
     count(GROUPS_CREATED, sum(1 for o in outcomes if o.is_new))

@@ -188,7 +188,7 @@ def test_a_decision_made_on_a_stale_read_is_taken_again(
 ) -> None:
     """A concurrent writer changes the status between the update's read and its write: the write is
     refused by its condition, the group is read again and the update decided on what is there now."""
-    from shared.issues import update as update_module
+    from shared.issues.updates import service as update_module
 
     group = api.group()
     real_load = update_module.load_states
