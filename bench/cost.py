@@ -30,7 +30,8 @@ from local.metering import measure, meter_capacity
 REPEATS = 3
 LAMBDA_MEMORY_GB = 0.5
 # us-east-1 on-demand list prices as published on 2024-11-01 (DynamoDB's on-demand reduction),
-# Lambda x86 and API Gateway REST APIs (first tier) unchanged since: dollars per million or per unit.
+# Lambda (x86 and arm64), API Gateway (REST and HTTP APIs, first tier) and SQS standard queues
+# unchanged since: dollars per million or per unit.
 PRICES = {
     "date": "2024-11-01",
     "dynamodb_per_million_write_units": 0.625,
@@ -38,6 +39,9 @@ PRICES = {
     "lambda_per_million_requests": 0.20,
     "lambda_per_gb_second": 0.0000166667,
     "api_gateway_rest_per_million": 3.50,
+    "api_gateway_http_per_million": 1.00,
+    "lambda_arm_per_gb_second": 0.0000133334,
+    "sqs_standard_per_million": 0.40,
 }
 
 

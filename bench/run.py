@@ -2,8 +2,9 @@
 running and the tables kept on disk, as ``make run`` starts it.
 
 Latency (p50/p95) of the calls a user makes most (GET project, issue list, single issue PUT,
-release PUT of metadata, envelope POST), events/s from 1 and 4 concurrent senders (one group, and a
-new group per event), and the number of mixed-up answers when 16 clients, each with its own token
+release PUT of metadata, envelope POST), events/s accepted from 1 and 4 concurrent senders (one
+group, and a new group per event) with the seconds after the last send until all of them are
+counted on their issues, and the number of mixed-up answers when 16 clients, each with its own token
 in one of two organizations, list, bulk-update and send events at once (must be 0). Each section
 stops at its repeat count or its time budget, whichever comes first, so a slow system still finishes
 in under two minutes. Prints the figures as one JSON object on its last line.
@@ -30,10 +31,12 @@ from sentry_sdk.envelope import Envelope
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from local.background import queued_messages
 from local.system import local_system
 
 LATENCY_REPEATS, LATENCY_BUDGET_S = 40, 10.0
 THROUGHPUT_WINDOW_S = 5.0
+COUNTED_BUDGET_S = 20.0  # events are processed from a queue: how long after the last send they count
 CLIENTS, CLIENT_ROUNDS, MIXED_BUDGET_S = 16, 4, 30.0
 
 
@@ -136,8 +139,31 @@ def _timed(call: Callable[[int], requests.Response]) -> dict[str, float]:
     }
 
 
-def _events_per_second(project: Project, senders: int, new_group: bool) -> float:
-    """Events accepted per second by ``senders`` concurrent senders during the window."""
+def _events_counted(project: Project) -> int:
+    """Events counted on the project's unresolved issues (``times_seen``), read from the table."""
+    from shared.issues.enums import GroupStatus
+    from shared.storage.issues import Group, status_index_pk
+
+    project_id = int(project.dsn.rsplit("/", 1)[1])
+    index_key = status_index_pk(project_id, GroupStatus.UNRESOLVED)
+    groups = Group.by_project_status.query(index_key)
+    return sum(int(group.times_seen or 0) for group in groups)
+
+
+def _wait_counted(project: Project, expected: int) -> float | None:
+    """Seconds from now until ``expected`` events are counted on the project (None past the budget)."""
+    start = time.perf_counter()
+    while queued_messages("EventsQueue") or _events_counted(project) < expected:
+        if time.perf_counter() - start > COUNTED_BUDGET_S:
+            return None
+        time.sleep(0.05)
+    return round(time.perf_counter() - start, 2)
+
+
+def _events_per_second(project: Project, senders: int, new_group: bool) -> tuple[float, float | None]:
+    """Events accepted per second by ``senders`` concurrent senders during the window, and the
+    seconds after the last answer until every one of them is counted on its issue."""
+    before = _events_counted(project)
     deadline = time.monotonic() + THROUGHPUT_WINDOW_S
     start = time.perf_counter()
 
@@ -150,14 +176,16 @@ def _events_per_second(project: Project, senders: int, new_group: bool) -> float
 
     with ThreadPoolExecutor(senders) as pool:
         total = sum(pool.map(sender, range(senders)))
-    return round(total / (time.perf_counter() - start), 1)
+    rate = round(total / (time.perf_counter() - start), 1)
+    return rate, _wait_counted(project, before + total)
 
 
 def _issue_ids(project: Project, session: requests.Session) -> dict[str, list[int]]:
     """Two issues of ``project``, one left unresolved and one resolved: status → [id]."""
-    ids = []
+    before = _events_counted(project)
     for name in ("kept", "fixed"):
         project.send(session, f"{name}_{project.org}")
+    _wait_counted(project, before + 2)
     listed = session.get(
         f"{project.base}/api/0/projects/{project.org}/{project.slug}/issues/", headers=project.auth()
     )
@@ -249,8 +277,11 @@ def measure_all(base: str) -> dict[str, Any]:
         "envelope_post": _timed(lambda i: first.send(session, "latency")),
     }
     for senders in (1, 4):
-        figures[f"events_per_s_one_group_{senders}_senders"] = _events_per_second(first, senders, False)
-        figures[f"events_per_s_new_group_{senders}_senders"] = _events_per_second(first, senders, True)
+        for kind, new_group in (("one_group", False), ("new_group", True)):
+            rate, lag = _events_per_second(first, senders, new_group)
+            figures[f"events_per_s_{kind}_{senders}_senders"] = rate
+            figures[f"counted_s_after_last_send_{kind}_{senders}_senders"] = lag
+    print(json.dumps(figures), file=sys.stderr, flush=True)  # the figures so far, should a later part fail
     # two organizations of their own: each project holds exactly one unresolved and one resolved issue
     pair = [_new_project(base, "bench-a"), _new_project(base, "bench-b")]
     figures.update(_mixed_up_answers(pair, [_issue_ids(project, session) for project in pair]))

@@ -25,6 +25,7 @@ STACK_OUTPUTS = {
     "IssuesTable": "ISSUES_TABLE",
     "DeletionQueue": "DELETION_QUEUE_URL",
     "ReleaseCommitsQueue": "RELEASE_COMMITS_QUEUE_URL",
+    "EventsQueue": "EVENTS_QUEUE_URL",
     "PublicUrl": "PUBLIC_URL",
     "SnowflakeRegionId": "SNOWFLAKE_REGION_ID",
 }

@@ -20,9 +20,16 @@ import boto3
 
 from local.gateway import Invoke
 from local.lambda_pool import InvocationFailed
+from local.metering import unmetered
 from local.template import QueueConsumer, Schedule, queue_consumers, schedules
 
 IDLE_POLL_SECONDS = 0.25
+# The template's batching window, capped here: the local system answers within a second.
+LOCAL_BATCHING_WINDOW_SECONDS = 0.2
+# SQS hands out at most 10 messages per receive and deletes at most 10 per request.
+SQS_BATCH_LIMIT = 10
+# Pollers per queue at most: a consumer's concurrency, capped for this machine.
+LOCAL_MAX_POLLERS = 3
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
@@ -65,17 +72,55 @@ def _queue(client: Any, name: str) -> tuple[str, str]:
     ]
 
 
+def _receive(client: Any, url: str, consumer: QueueConsumer, wait_seconds: int) -> list[dict[str, Any]]:
+    """One batch as Lambda's poller gathers it: up to the batch size, receiving again while the
+    batching window (capped locally) lasts and the batch is not full."""
+    received: list[dict[str, Any]] = []
+    window = min(consumer.batching_window_seconds, LOCAL_BATCHING_WINDOW_SECONDS)
+    deadline = time.monotonic() + window
+    while len(received) < consumer.batch_size:
+        got = client.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=min(consumer.batch_size - len(received), SQS_BATCH_LIMIT),
+            WaitTimeSeconds=wait_seconds if not received else 0,
+            AttributeNames=["All"],
+        ).get("Messages", [])
+        received += got
+        if not received or time.monotonic() >= deadline:
+            break
+        if not got:
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+    return received
+
+
+@lru_cache(maxsize=1)
+def _asking_client() -> Any:
+    return boto3.client("sqs")
+
+
+_DEPTHS = [
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+]
+
+
+def queued_messages(queue: str, client: Any = None) -> int:
+    """Messages of queue ``queue`` (logical id) waiting, delayed or in flight: 0 once its consumer
+    has finished with everything sent so far. Not metered: the asking is the caller's, not the code's."""
+    client = client or _asking_client()
+    with unmetered():
+        url, _ = _queue(client, queue)
+        found = client.get_queue_attributes(QueueUrl=url, AttributeNames=_DEPTHS)["Attributes"]
+    return sum(int(found.get(name, 0)) for name in _DEPTHS)
+
+
 def drain_once(consumer: QueueConsumer, invoke: Invoke, wait_seconds: int = 0, client: Any = None) -> int:
     """Receive one batch for ``consumer`` and invoke its function; returns the number of messages.
     A failed invocation deletes nothing: SQS delivers the batch again after its visibility timeout."""
     client = client or boto3.client("sqs")
     url, arn = _queue(client, consumer.queue)
-    received = client.receive_message(
-        QueueUrl=url,
-        MaxNumberOfMessages=min(consumer.batch_size, 10),
-        WaitTimeSeconds=wait_seconds,
-        AttributeNames=["All"],
-    ).get("Messages", [])
+    received = _receive(client, url, consumer, wait_seconds)
     if not received:
         return 0
     try:
@@ -84,10 +129,13 @@ def drain_once(consumer: QueueConsumer, invoke: Invoke, wait_seconds: int = 0, c
         return len(received)
     failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
     done = [m for m in received if m["MessageId"] not in failed]
-    if done:
+    for start in range(0, len(done), SQS_BATCH_LIMIT):
         client.delete_message_batch(
             QueueUrl=url,
-            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(done[start : start + SQS_BATCH_LIMIT])
+            ],
         )
     return len(received)
 
@@ -95,14 +143,22 @@ def drain_once(consumer: QueueConsumer, invoke: Invoke, wait_seconds: int = 0, c
 class Background:
     """Threads for every queue consumer and schedule of the template, stopped together."""
 
-    def __init__(self, invoke: Invoke, schedule_seconds: float | None = None) -> None:
+    def __init__(
+        self, invoke: Invoke, schedule_seconds: float | None = None, only_queues: frozenset[str] | None = None
+    ) -> None:
+        """``only_queues``: poll just these queues and fire no schedule (tests drive the rest)."""
         self.invoke = invoke
+        self.only_queues = only_queues
         self.stop_event = threading.Event()
         self.schedule_seconds = schedule_seconds
         self.threads: list[threading.Thread] = []
 
     def _poll(self, consumer: QueueConsumer) -> None:
         client = boto3.client("sqs")  # one per thread: creating a client costs more than a poll
+        with unmetered():
+            self._poll_with(client, consumer)
+
+    def _poll_with(self, client: Any, consumer: QueueConsumer) -> None:
         while not self.stop_event.is_set():
             try:
                 if drain_once(consumer, self.invoke, client=client):
@@ -120,7 +176,10 @@ class Background:
                 print(f"[schedule {schedule.function}] {json.dumps(str(error))}", flush=True)
 
     def start(self) -> None:
-        targets = [(self._poll, c) for c in queue_consumers()] + [(self._tick, s) for s in schedules()]
+        consumers = [c for c in queue_consumers() if self.only_queues is None or c.queue in self.only_queues]
+        ticks = schedules() if self.only_queues is None else []
+        pollers = [c for c in consumers for _ in range(min(c.max_concurrency, LOCAL_MAX_POLLERS))]
+        targets = [(self._poll, c) for c in pollers] + [(self._tick, s) for s in ticks]
         for target, arg in targets:
             thread = threading.Thread(target=target, args=(arg,), daemon=True)
             thread.start()

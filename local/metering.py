@@ -28,7 +28,24 @@ READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 
 
+_thread = threading.local()
+
+
+@contextmanager
+def unmetered() -> Iterator[None]:
+    """Requests this thread makes directly while the block runs are not counted: the local queue
+    pollers stand in for Lambda's event source mappings, which are AWS's requests, not the code's
+    (what the functions they invoke spend is still counted)."""
+    _thread.off = True
+    try:
+        yield
+    finally:
+        _thread.off = False
+
+
 def _counting(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+    if getattr(_thread, "off", False):
+        return _original(self, operation_name, api_params)
     with _lock:
         for counter in _active:
             counter[operation_name] += 1

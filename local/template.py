@@ -86,6 +86,8 @@ class QueueConsumer:
     handler: str
     queue: str
     batch_size: int
+    batching_window_seconds: float = 0.0
+    max_concurrency: int = 1  # batches in flight at once (ScalingConfig.MaximumConcurrency)
 
 
 @lru_cache(maxsize=1)
@@ -146,6 +148,8 @@ def queue_consumers() -> list[QueueConsumer]:
             props["Handler"],
             event["Properties"]["Queue"]["Fn::GetAtt"][0],
             int(event["Properties"].get("BatchSize", 10)),
+            float(event["Properties"].get("MaximumBatchingWindowInSeconds", 0)),
+            int(event["Properties"].get("ScalingConfig", {}).get("MaximumConcurrency", 1)),
         )
         for name, props in _functions().items()
         for event in props.get("Events", {}).values()

@@ -22,6 +22,7 @@ class Settings:
     issues_table: str
     deletion_queue_url: str
     release_commits_queue_url: str
+    events_queue_url: str
     public_url: str
     snowflake_region_id: int
     tracing_enabled: bool
@@ -44,6 +45,7 @@ def settings() -> Settings:
         issues_table=env.get("ISSUES_TABLE", "watchtower-issues"),
         deletion_queue_url=env.get("DELETION_QUEUE_URL", ""),
         release_commits_queue_url=env.get("RELEASE_COMMITS_QUEUE_URL", ""),
+        events_queue_url=env.get("EVENTS_QUEUE_URL", ""),
         public_url=env.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         snowflake_region_id=int(env.get("SNOWFLAKE_REGION_ID", "0")),
         tracing_enabled=_flag(env.get("TRACING_ENABLED")),

@@ -20,6 +20,10 @@ class ApiError(Exception):
         """The JSON body Sentry answers with for this error."""
         return {"detail": self.detail}
 
+    def headers(self) -> dict[str, str]:
+        """Response headers the error adds (none unless a subclass says so)."""
+        return {}
+
 
 class ValidationFailed(ApiError):
     """400 with field-level errors: ``{"field": ["message"]}``."""
@@ -66,3 +70,18 @@ class Conflict(ApiError):
 
 class MaxSnowflakeRetryError(Conflict):
     default_detail = "Max allowed ID retry reached. Please try again in a second"
+
+
+class TooManyRequests(ApiError):
+    """429 with ``Retry-After``: SDKs hold their events back for that many seconds (Relay's answer
+    when a project is over its rate or the pipeline cannot take more)."""
+
+    status_code = 429
+    default_detail = "Too many events; retry later"
+
+    def __init__(self, detail: Any = None, retry_after: int = 1) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(detail)
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

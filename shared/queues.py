@@ -18,6 +18,9 @@ def _client() -> Any:
 
 def send_job(queue_url: str, body: dict[str, Any], delay_seconds: int = 0) -> None:
     """Queue ``body`` (JSON) on ``queue_url``; SQS caps the delay at 900 s."""
-    _client().send_message(
-        QueueUrl=queue_url, MessageBody=json.dumps(body), DelaySeconds=min(delay_seconds, 900)
-    )
+    send_message(queue_url, json.dumps(body), delay_seconds)
+
+
+def send_message(queue_url: str, body: str, delay_seconds: int = 0) -> None:
+    """Queue the text ``body`` as it is (botocore's errors propagate: the caller decides)."""
+    _client().send_message(QueueUrl=queue_url, MessageBody=body, DelaySeconds=min(delay_seconds, 900))

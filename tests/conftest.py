@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 import requests
@@ -22,6 +23,7 @@ import requests
 if TYPE_CHECKING:
     from local.lambda_pool import LocalLambda
 
+T = TypeVar("T")
 _moto: subprocess.Popen[bytes] | None = None
 _dynamodb: subprocess.Popen[bytes] | None = None
 _proxy: subprocess.Popen[bytes] | None = None
@@ -71,15 +73,41 @@ def local_lambda() -> Iterator[LocalLambda]:
 
 @pytest.fixture(scope="session")
 def base_url(local_lambda: LocalLambda) -> Iterator[str]:
-    """The local API (same handlers and routes as the template) on a free port."""
+    """The local API (same handlers and routes as the template) on a free port, with the events
+    queue's consumer running as on AWS (the other queues are drained by the tests that need them)."""
     from local.api import start_api_server
+    from local.background import Background
 
     server = start_api_server("127.0.0.1", _api_port, local_lambda)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    processor = Background(local_lambda.invoke, only_queues=frozenset({EVENTS_QUEUE}))
+    processor.start()
     yield f"http://127.0.0.1:{server.server_port}"
+    processor.stop()
     server.shutdown()
     server.server_close()
+
+
+EVENTS_QUEUE = "EventsQueue"
+
+
+def wait_until(check: Callable[[], T], timeout: float = 15.0, what: str = "the condition") -> T:
+    """Poll ``check`` until it returns something truthy (returned), failing after ``timeout``:
+    events are processed from a queue, a moment after the answer that accepted them."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"{what} did not hold within {timeout} s"
+        time.sleep(0.05)
+    return result
+
+
+def events_processed(timeout: float = 15.0) -> None:
+    """Wait until every event accepted so far has been processed: the events queue holds none,
+    waiting or in flight (its consumer deletes a message once stored)."""
+    from local.background import queued_messages
+
+    wait_until(lambda: queued_messages(EVENTS_QUEUE) == 0, timeout, "an empty events queue")
 
 
 def unique(prefix: str) -> str:

@@ -36,15 +36,13 @@ def _request() -> tuple[dict[str, str], dict[str, str]]:
 @app.post("/api/<project_id>/envelope")
 def post_envelope(project_id: str) -> Any:
     headers, query = _request()
-    answer, _ = ingest_envelope(_project_id(project_id), headers, query, _raw_body())
-    return answer
+    return ingest_envelope(_project_id(project_id), headers, query, _raw_body())
 
 
 @app.post("/api/<project_id>/store")
 def post_store(project_id: str) -> Any:
     headers, query = _request()
-    answer, _ = ingest_store(_project_id(project_id), headers, query, _raw_body())
-    return answer
+    return ingest_store(_project_id(project_id), headers, query, _raw_body())
 
 
 handler = lambda_handler(app, busy_status=429)  # SDKs back off on 429 + Retry-After

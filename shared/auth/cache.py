@@ -57,5 +57,6 @@ class TtlCache:
 
 
 tokens: TtlCache = TtlCache()
+project_keys: TtlCache = TtlCache()  # DSN public key -> ProjectKey, for the ingestion edge
 organizations: TtlCache = TtlCache()
 members: TtlCache = TtlCache()

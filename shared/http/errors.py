@@ -116,7 +116,7 @@ def install_error_handlers(app: APIGatewayHttpResolver, busy_status: int = 503) 
 
     @app.exception_handler(ApiError)
     def _api_error(error: ApiError) -> Response:
-        return json_response(error.status_code, error.body())
+        return json_response(error.status_code, error.body(), error.headers() or None)
 
     @app.not_found
     def _not_found(_: Exception) -> Response:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from shared.auth import cache
 from shared.errors import NotAuthenticated, PermissionDenied
 from shared.projects.keys import get_project_key
 from shared.storage.accounts import ProjectKey
@@ -50,11 +51,17 @@ def public_key_from_request(
 
 def authenticate(project_id: int, public_key: str | None) -> ProjectKey:
     """The active key of ``project_id``: 401 when none is named or it is not this project's,
-    403 when the key is disabled (Relay's answers for the same cases)."""
+    403 when the key is disabled (Relay's answers for the same cases). A warm container remembers
+    the keys it found for ``AUTH_CACHE_SECONDS`` (``shared.auth.cache``): a disabled key stops
+    working within that time, and an unknown key is looked up every time."""
     if not public_key:
         raise NotAuthenticated("Missing DSN public key (X-Sentry-Auth header or sentry_key parameter)")
     # Keys are 32 hex digits; anything else cannot name one and is never looked up.
-    key = get_project_key(public_key) if _PUBLIC_KEY.fullmatch(public_key) else None
+    key = (
+        cache.project_keys.get(public_key, lambda: get_project_key(public_key))
+        if _PUBLIC_KEY.fullmatch(public_key)
+        else None
+    )
     if key is None or int(key.project_id) != project_id:
         raise NotAuthenticated("Unknown DSN key for this project")
     if not key.is_active:

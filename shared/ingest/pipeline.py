@@ -1,51 +1,66 @@
-"""From an event to its issue: hash → GroupHash → group (existing or new), then the group's counts
-and the transitions an event can cause (regression, snooze expiry, escalation).
+"""From events to their issue, a group of events at a time: all events of one grouping hash in a
+batch are counted together (``process_hash_events``), one event alone is a batch of one
+(``process_event``).
 
-Every write is a single conditional request or transaction; nothing reads a counter to write it
-back. An existing group is counted by one UpdateItem (``times_seen`` ADD 1, ``last_seen`` and its
-index key SET, conditional on the group being live and the event being its newest) that returns the
-updated group, so the transition checks need no extra read of the group.
+Per hash: GroupHash → group (existing or new), then one transaction per group that adds the
+events to ``times_seen``, sets ``last_seen``/title/culprit/level from the newest event (on
+condition that the group is live and the events are newer than its last one) and writes one
+``EventMarker`` per event on condition that it is new, so a redelivered event counts nothing twice.
+Then one hourly-count write, one read of the group, and the transitions the events cause
+(regression, snooze expiry, escalation) on the first event that triggers them. The group's place
+in the ``by_project_status`` index (its ``gsi1sk``) moves only when ``last_seen`` has advanced by
+``INDEX_STEP`` since it last moved, so a storm moves it once a minute, not once per event.
 
 Hash states (decision 16 and the deletion pipeline):
-- tombstoned: the event is dropped and counted on the tombstone (``times_discarded`` ADD 1);
-- linked to a live group: the event is counted there;
+- tombstoned: the events are dropped and counted on the tombstone (``times_discarded``);
+- linked to a live group: the events are counted there;
 - linked to a group being merged: followed to the merge parent (``merged_into``);
-- unlinked, or linked to a group that is gone or being deleted: the event starts a new group,
-  which claims the hash on condition that nobody else claimed it meanwhile (else: start over)."""
+- unlinked, or linked to a group that is gone or being deleted: the first event starts a new group,
+  which claims the hash on condition that nobody else claimed it meanwhile (else: start over); the
+  others are counted on it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
 from shared.errors import Conflict
 from shared.ingest.event import Event
 from shared.ingest.grouping import event_hash
 from shared.issues.enums import GroupStatus, GroupSubStatus
-from shared.issues.events.counts import record_event
+from shared.issues.events.counts import record_events
 from shared.issues.events.escalation import escalate_if_needed
 from shared.issues.events.latest import record_latest_event
 from shared.issues.events.regression import regress_group
 from shared.issues.events.unsnooze import unsnooze_if_over
-from shared.issues.groups import HashTaken, create_group
+from shared.issues.groups import ClaimTaken, HashTaken, create_group
+from shared.issues.transaction import transaction
 from shared.releases.release_events import record_release_event
 from shared.storage.accounts import ProjectKey
-from shared.storage.base import condition_failed
-from shared.storage.group_state import GroupHash, GroupTombstone
-from shared.storage.issues import Group, status_index_sk
+from shared.storage.base import cancelled_by_condition, condition_failed
+from shared.storage.dynamodb import max_transaction_items
+from shared.storage.group_state import EVENT_MARKER_RETENTION_DAYS, EventMarker, GroupHash, GroupTombstone
+from shared.storage.issues import Group, IssueItem, status_index_sk
 
 # Statuses an event is counted on; the others are on their way out (deletion, merge).
 LIVE_STATUSES = (GroupStatus.UNRESOLVED, GroupStatus.RESOLVED, GroupStatus.IGNORED, GroupStatus.REPROCESSING)
 # Each attempt loses a race to a concurrent writer; more than a few in a row means something is wrong.
 MAX_ATTEMPTS = 5
+# Sentry bumps last_seen only when it is over a minute old; our index key moves at the same pace.
+INDEX_STEP = timedelta(seconds=60)
+MARKER_RETENTION = timedelta(days=EVENT_MARKER_RETENTION_DAYS)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one event: its group (None when dropped), whether the group is new, and the
-    transition it caused, if any (``regressed``, ``unignored``, ``escalated``)."""
+    """What became of one event: its group (None when dropped or already counted), whether the
+    group is new, and the transition it caused, if any (``regressed``, ``unignored``,
+    ``escalated``). ``duplicate`` events were counted by an earlier delivery."""
 
     event_id: str
     hash: str
@@ -53,10 +68,11 @@ class Outcome:
     is_new: bool = False
     discarded: bool = False
     transition: str | None = None
+    duplicate: bool = False
 
 
 @dataclass(frozen=True)
-class _Project:
+class ProjectRef:
     """The project as its DSN key knows it: enough to create a group without reading the project."""
 
     id: int
@@ -64,43 +80,78 @@ class _Project:
 
 
 def process_event(key: ProjectKey, event: Event) -> Outcome:
-    """Store ``event`` of the key's project as an occurrence of its issue."""
-    hash_value = event_hash(event)
-    project = _Project(int(key.project_id), int(key.org_id))
+    """Store ``event`` of the key's project as an occurrence of its issue (a batch of one)."""
+    project = ProjectRef(int(key.project_id), int(key.org_id))
+    [outcome] = process_hash_events(project, event_hash(event), [event])
+    return outcome
+
+
+def process_hash_events(project: ProjectRef, hash_value: str, events: Sequence[Event]) -> list[Outcome]:
+    """Store ``events`` (all of grouping hash ``hash_value``) as occurrences of their issue; one
+    Outcome per event, in the order given."""
+    pending = sorted(events, key=lambda e: e.timestamp)
+    outcomes: dict[str, Outcome] = {}
     for _ in range(MAX_ATTEMPTS):
         hash_row = _get_hash(project.id, hash_value)
         if hash_row is not None and hash_row.tombstone_id is not None:
-            _count_discarded(int(hash_row.tombstone_id))
-            return Outcome(event.event_id, hash_value, None, discarded=True)
+            counted = _count_discarded(project, int(hash_row.tombstone_id), pending)
+            for event in pending:
+                done = event in counted
+                outcomes[event.event_id] = Outcome(
+                    event.event_id, hash_value, None, discarded=done, duplicate=not done
+                )
+            return _in_order(events, outcomes)
         stale_group_id = None
         if hash_row is not None and hash_row.group_id is not None:
-            group = _count_on_group(int(hash_row.group_id), event)
-            if group is not None:
-                record_event(int(group.id), event.timestamp, event.user_hash)
-                record_latest_event(int(group.id), event)
-                _known_release(project.org_id, event.release, event.timestamp)
-                return Outcome(
-                    event.event_id, hash_value, int(group.id), transition=_transition(group, event)
-                )
+            found = _count_on_group(project, int(hash_row.group_id), pending, hash_value, outcomes)
+            if found:
+                return _in_order(events, outcomes)
             stale_group_id = int(hash_row.group_id)
+        first = pending[0]
         try:
             group = create_group(
                 project,
-                event.title,
-                culprit=event.culprit,
-                level=event.level,
-                first_release_version=_known_release(project.org_id, event.release, event.timestamp),
-                first_seen=event.timestamp,
-                data={"type": event.type, "metadata": event.metadata},
+                first.title,
+                culprit=first.culprit,
+                level=first.level,
+                first_release_version=_known_release(project.org_id, first.release, first.timestamp),
+                first_seen=first.timestamp,
+                data={"type": first.type, "metadata": first.metadata},
                 hash_value=hash_value,
                 stale_group_id=stale_group_id,
+                claims=[_marker(project.id, first)],
             )
         except HashTaken:
-            continue  # a concurrent event created the group (or a discard tombstoned the hash): re-read
-        record_event(int(group.id), event.timestamp, event.user_hash)
-        record_latest_event(int(group.id), event)
-        return Outcome(event.event_id, hash_value, int(group.id), is_new=True)
+            continue  # a concurrent batch created the group (or a discard tombstoned the hash): re-read
+        except ClaimTaken:
+            outcomes[first.event_id] = Outcome(first.event_id, hash_value, None, duplicate=True)
+            pending = pending[1:]
+            if not pending:
+                return _in_order(events, outcomes)
+            continue
+        outcomes[first.event_id] = Outcome(first.event_id, hash_value, int(group.id), is_new=True)
+        rest = pending[1:]
+        if not rest:
+            record_events(int(group.id), first.timestamp, 1, _users([first]))
+            record_latest_event(int(group.id), first)
+            return _in_order(events, outcomes)
+        # The rest of the batch counts on the new group like on any other (markers included).
+        _count_on_group(project, int(group.id), rest, hash_value, outcomes, created=first)
+        return _in_order(events, outcomes)
     raise Conflict("The event's issue is changing too fast; retry the event")
+
+
+def _in_order(events: Sequence[Event], outcomes: dict[str, Outcome]) -> list[Outcome]:
+    return [outcomes[event.event_id] for event in events]
+
+
+def _users(events: Sequence[Event]) -> list[str]:
+    return [event.user_hash for event in events if event.user_hash]
+
+
+def _marker(project_id: int, event: Event) -> EventMarker:
+    expires = event.timestamp + MARKER_RETENTION
+    return EventMarker(*EventMarker.key(project_id, event.event_id), expires_at=expires)
 
 
 def _get_hash(project_id: int, hash_value: str) -> GroupHash | None:
@@ -110,69 +161,223 @@ def _get_hash(project_id: int, hash_value: str) -> GroupHash | None:
         return None
 
 
-def _count_discarded(tombstone_id: int) -> None:
-    """``times_discarded`` ADD 1 on the tombstone; conditional on it existing, so a tombstone
-    deleted meanwhile is not recreated as a bare counter."""
+class _NotCounted(Exception):
+    """The counted row's own condition refused the write."""
+
+
+def _write_with_markers(
+    project: ProjectRef,
+    row: IssueItem,
+    events: list[Event],
+    actions: Callable[[list[Event]], list[Action]],
+    condition: Condition,
+) -> list[Event]:
+    """One transaction: ``actions(events)`` on ``row`` (on ``condition``) and a new marker per event.
+    Returns the events counted; events whose marker exists are left out and the rest retried;
+    ``_NotCounted`` when ``condition`` failed."""
+    pending = list(events)
+    while pending:
+        try:
+            with transaction() as write:
+                for event in pending:
+                    write.save(_marker(project.id, event), condition=IssueItem.pk.does_not_exist())
+                write.update(row, actions(pending), condition)
+            return pending
+        except TransactWriteError as error:
+            cancelled = cancelled_by_condition(error)
+            seen = {i for i, refused in enumerate(cancelled[: len(pending)]) if refused}
+            if seen:
+                pending = [event for i, event in enumerate(pending) if i not in seen]
+                continue
+            if len(cancelled) > len(pending) and cancelled[len(pending)]:
+                raise _NotCounted() from error
+            raise
+    return []
+
+
+def _chunks(events: list[Event]) -> list[list[Event]]:
+    """Events per transaction: the engine's item limit less one for the counted row."""
+    size = max(1, max_transaction_items() - 1)
+    return [events[i : i + size] for i in range(0, len(events), size)]
+
+
+def _count_discarded(project: ProjectRef, tombstone_id: int, events: list[Event]) -> list[Event]:
+    """``times_discarded`` ADD n on the tombstone, conditional on it existing, so a tombstone
+    deleted meanwhile is not recreated as a bare counter; returns the events counted."""
     tombstone = GroupTombstone(*GroupTombstone.key(tombstone_id))
+    counted: list[Event] = []
+    for chunk in _chunks(events):
+        try:
+            counted += _write_with_markers(
+                project,
+                tombstone,
+                chunk,
+                lambda pending: [GroupTombstone.times_discarded.add(len(pending))],
+                GroupTombstone.pk.exists(),
+            )
+        except _NotCounted:
+            return counted
+    return counted
+
+
+def _count_on_group(
+    project: ProjectRef,
+    group_id: int,
+    events: list[Event],
+    hash_value: str,
+    outcomes: dict[str, Outcome],
+    created: Event | None = None,
+) -> bool:
+    """Count ``events`` on the group (following merges), then its hourly counts, releases and
+    transitions. False when the group is gone or being deleted and the events need a new group
+    (none of them was counted then)."""
+    live = Group.pk.exists() & Group.status.is_in(*map(int, LIVE_STATUSES))
+    counted: list[Event] = []
+    pending = _chunks(events)
+    newest_first = True
+    attempts = 0
+    while pending:
+        chunk = pending[0]
+        newest = chunk[-1]
+        group = Group(*Group.key(group_id))
+
+        def newest_actions(batch: list[Event]) -> list[Action]:
+            latest = batch[-1]
+            return [
+                Group.times_seen.add(len(batch)),
+                Group.last_seen.set(latest.timestamp),
+                # Like Sentry, the newest event names the issue.
+                Group.title.set(latest.title),
+                Group.culprit.set(latest.culprit) if latest.culprit else Group.culprit.remove(),
+                Group.level.set(latest.level),
+            ]
+
+        try:
+            if newest_first:
+                done = _write_with_markers(
+                    project, group, chunk, newest_actions, live & (Group.last_seen < newest.timestamp)
+                )
+            else:  # the events are older than the group's last one: counted, nothing renamed
+                done = _write_with_markers(
+                    project, group, chunk, lambda batch: [Group.times_seen.add(len(batch))], live
+                )
+        except _NotCounted:
+            attempts += 1
+            if attempts > MAX_ATTEMPTS:
+                raise Conflict("The event's issue is changing too fast; retry the event") from None
+            if newest_first:
+                newest_first = False
+                continue
+            try:
+                current = Group.get(*Group.key(group_id), consistent_read=True)
+            except Group.DoesNotExist:
+                current = None
+            merging = current is not None and int(current.status) == GroupStatus.PENDING_MERGE
+            if merging and current.merged_into:
+                group_id = int(current.merged_into)
+                newest_first = True
+                continue
+            if current is not None and int(current.status) in LIVE_STATUSES:
+                newest_first = True
+                continue  # it came back meanwhile: count it there
+            if counted or created is not None:
+                raise Conflict("The event's issue went away while counting; retry the event") from None
+            return False
+        for event in chunk:
+            if event not in done:
+                outcomes[event.event_id] = Outcome(event.event_id, hash_value, None, duplicate=True)
+        counted += done
+        pending = pending[1:]
+        newest_first = True
+    _after_counting(project, group_id, hash_value, counted, outcomes, created)
+    return True
+
+
+def _after_counting(
+    project: ProjectRef,
+    group_id: int,
+    hash_value: str,
+    counted: list[Event],
+    outcomes: dict[str, Outcome],
+    created: Event | None,
+) -> None:
+    """Hourly counts, releases, the index move and the transitions of events just counted."""
+    everything = ([created] if created is not None else []) + counted
+    for hour_events in _by_hour(everything).values():
+        record_events(group_id, hour_events[-1].timestamp, len(hour_events), _users(hour_events))
+    if everything:  # one write per group and batch: the issue page's stack trace
+        record_latest_event(group_id, max(everything, key=lambda event: event.timestamp))
+    for event in counted:
+        outcomes[event.event_id] = Outcome(event.event_id, hash_value, group_id)
+    if not counted:
+        return
+    for version, timestamps in _releases(counted).items():
+        for timestamp in sorted({min(timestamps), max(timestamps)}):
+            record_release_event(project.org_id, version, timestamp)
+    group = Group.get(*Group.key(group_id), consistent_read=True)
+    _move_in_index(group)
+    triggered = _transition(group, counted)
+    if triggered is not None:
+        event, transition = triggered
+        outcomes[event.event_id] = Outcome(event.event_id, hash_value, group_id, transition=transition)
+
+
+def _by_hour(events: list[Event]) -> dict[str, list[Event]]:
+    hours: dict[str, list[Event]] = {}
+    for event in events:
+        hours.setdefault(event.timestamp.strftime("%Y-%m-%dT%H"), []).append(event)
+    return hours
+
+
+def _releases(events: list[Event]) -> dict[str, list[datetime]]:
+    found: dict[str, list[datetime]] = {}
+    for event in events:
+        if event.release:
+            found.setdefault(event.release, []).append(event.timestamp)
+    return found
+
+
+def _move_in_index(group: Group) -> None:
+    """Move the group's ``by_project_status`` key to its ``last_seen`` when that is ``INDEX_STEP``
+    or more ahead of where the key stands; conditional, so a concurrent batch that moved it
+    further is never undone."""
+    if group.last_seen is None:
+        return
+    target = status_index_sk(group.last_seen, int(group.id))
+    threshold = status_index_sk(group.last_seen - INDEX_STEP, int(group.id))
+    if group.gsi1sk is not None and group.gsi1sk > threshold:
+        return
     try:
-        tombstone.update(
-            actions=[GroupTombstone.times_discarded.add(1)], condition=GroupTombstone.pk.exists()
+        group.update(
+            actions=[Group.gsi1sk.set(target)],
+            condition=Group.pk.exists() & Group.gsi1pk.exists() & (Group.gsi1sk < target),
         )
     except UpdateError as error:
         if not condition_failed(error):
             raise
 
 
-def _count_on_group(group_id: int, event: Event) -> Group | None:
-    """Count the event on the group (following merges); the updated group, or None when the group
-    is gone or being deleted and the event needs a new group."""
-    live = Group.pk.exists() & Group.status.is_in(*map(int, LIVE_STATUSES))
-    for _ in range(MAX_ATTEMPTS):
-        group = Group(*Group.key(group_id))
-        newest = [
-            Group.times_seen.add(1),
-            Group.last_seen.set(event.timestamp),
-            Group.gsi1sk.set(status_index_sk(event.timestamp, group_id)),
-            # Like Sentry, the newest event names the issue.
-            Group.title.set(event.title),
-            Group.culprit.set(event.culprit) if event.culprit else Group.culprit.remove(),
-            Group.level.set(event.level),
-        ]
-        try:
-            group.update(actions=newest, condition=live & (Group.last_seen < event.timestamp))
-            return group
-        except UpdateError as error:
-            if not condition_failed(error):
-                raise
-        # Rare paths: the event is older than the group's last one, or the group is not live.
-        try:
-            group.update(actions=[Group.times_seen.add(1)], condition=live)
-            return group
-        except UpdateError as error:
-            if not condition_failed(error):
-                raise
-        try:
-            current = Group.get(*Group.key(group_id), consistent_read=True)
-        except Group.DoesNotExist:
-            return None
-        if int(current.status) == GroupStatus.PENDING_MERGE and current.merged_into is not None:
-            group_id = int(current.merged_into)
-            continue
-        if int(current.status) in LIVE_STATUSES:
-            continue  # it came back meanwhile: count it there
-        return None
-    raise Conflict("The event's issue is changing too fast; retry the event")
-
-
-def _transition(group: Group, event: Event) -> str | None:
-    """The transition the event causes on its (just counted) group, performed; None when none."""
+def _transition(group: Group, events: list[Event]) -> tuple[Event, str] | None:
+    """The transition the events cause on their (just counted) group, performed, with the event
+    that caused it; None when none."""
     status = int(group.status)
+    newest = events[-1]
     if status == GroupStatus.RESOLVED:
-        return "regressed" if regress_group(group, event.event_id, event.release, event.timestamp) else None
+        tried: set[str | None] = set()
+        for event in events:  # the first event whose release the resolution does not cover
+            if event.release in tried:
+                continue
+            tried.add(event.release)
+            if regress_group(group, event.event_id, event.release, event.timestamp):
+                return event, "regressed"
+            if int(group.status) != GroupStatus.RESOLVED:
+                return None
+        return None
     if status == GroupStatus.IGNORED:
         if group.substatus is not None and int(group.substatus) == GroupSubStatus.UNTIL_ESCALATING:
-            return "escalated" if escalate_if_needed(group, event.event_id, event.timestamp) else None
-        return "unignored" if unsnooze_if_over(group, event.timestamp) else None
+            escalated = escalate_if_needed(group, newest.event_id, newest.timestamp)
+            return (newest, "escalated") if escalated else None
+        return (newest, "unignored") if unsnooze_if_over(group, newest.timestamp) else None
     return None
 
 

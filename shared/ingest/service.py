@@ -1,25 +1,38 @@
-"""An ingestion request end to end: authenticate the DSN key, undo the compression, parse the
-envelope (or the legacy store body), normalise every event, then store them.
+"""An ingestion request at the edge: authenticate the DSN key, undo the compression, parse the
+envelope (or the legacy store body), normalise every event, then queue them for the processor
+(``shared.ingest.batch``) and answer with the event id.
 
-Everything that can make the request a 4xx happens before the first write, so a refused request
-stores nothing. Items other than error and message events (transactions, sessions, client reports,
-attachments, …) are accepted and ignored: an SDK must never see its telemetry refused."""
+Everything that can make the request a 4xx happens before the first message is sent, so a refused
+request queues nothing. Items other than error and message events (transactions, sessions, client
+reports, attachments, …) are accepted and ignored: an SDK must never see its telemetry refused.
+When the project is over its rate or SQS refuses a message the answer is 429 with ``Retry-After``;
+events of the request already queued are then sent again by the SDK, and the processor counts each
+event id once."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError
+
+from shared.config import settings
+from shared.errors import TooManyRequests
 from shared.ingest.dsn import authenticate, public_key_from_request
 from shared.ingest.envelope import decode_body, parse_envelope, parse_store_body
-from shared.ingest.event import Event, normalize_event
-from shared.ingest.pipeline import Outcome, process_event
-from shared.metrics import EVENTS_ACCEPTED, EVENTS_DROPPED, EVENTS_PROCESSED, GROUPS_CREATED, count
+from shared.ingest.event import normalize_event
+from shared.ingest.queue import encode_event
+from shared.ingest.rate_limit import admit
+from shared.metrics import EVENTS_ACCEPTED, count
+from shared.queues import send_message
 from shared.storage.accounts import ProjectKey
 from shared.storage.base import utcnow
 
+logger = Logger(child=True)
 # Envelope items that carry an error or message event; every other item type is ignored.
 EVENT_ITEM_TYPES = frozenset({"event"})
+QUEUE_BUSY_RETRY_SECONDS = 5
 
 
 def _key_from_request(
@@ -32,9 +45,9 @@ def _key_from_request(
 
 def ingest_envelope(
     project_id: int, headers: Mapping[str, str], query: Mapping[str, str], body: bytes
-) -> tuple[dict[str, Any], list[Outcome]]:
-    """Store the envelope's events; returns Relay's answer (``{"id": <event id>}``, or ``{}`` for an
-    envelope without one) and what became of each event."""
+) -> dict[str, Any]:
+    """Queue the envelope's events; returns Relay's answer (``{"id": <event id>}``, or ``{}`` for
+    an envelope without one)."""
     key = _key_from_request(project_id, headers, query)
     envelope = parse_envelope(decode_body(body, _header(headers, "content-encoding")))
     if key is None:
@@ -42,39 +55,50 @@ def ingest_envelope(
         key = authenticate(project_id, public_key_from_request({}, {}, dsn if isinstance(dsn, str) else None))
     received = utcnow()
     header_id = envelope.headers.get("event_id")
-    events: list[Event] = []
+    payloads: list[dict[str, Any]] = []
     for item in envelope.items:
         if item.type in EVENT_ITEM_TYPES:
             payload = item.json()
             if isinstance(payload, dict) and header_id is not None:
                 payload.setdefault("event_id", header_id)
-            events.append(normalize_event(payload, received))
-    outcomes = _stored(key, events)
-    event_id = events[0].event_id if events else header_id
-    return ({"id": event_id} if isinstance(event_id, str) else {}), outcomes
+            event = normalize_event(payload, received)  # 400 before anything is queued
+            payloads.append({**payload, "event_id": event.event_id})
+    _queue(key, payloads, received)
+    event_id = payloads[0]["event_id"] if payloads else header_id
+    return {"id": event_id} if isinstance(event_id, str) else {}
 
 
 def ingest_store(
     project_id: int, headers: Mapping[str, str], query: Mapping[str, str], body: bytes
-) -> tuple[dict[str, Any], list[Outcome]]:
+) -> dict[str, Any]:
     """The legacy ``/store/`` endpoint: one event as the body. A transaction posted here is
     accepted and ignored, like any non-error telemetry."""
     key = authenticate(project_id, public_key_from_request(headers, query))  # no DSN in a store body
     payload = parse_store_body(decode_body(body, _header(headers, "content-encoding")))
-    event = normalize_event(payload, utcnow())
-    if payload.get("type") == "transaction":
-        return {"id": event.event_id}, []
-    return {"id": event.event_id}, _stored(key, [event])
+    received = utcnow()
+    event = normalize_event(payload, received)
+    if payload.get("type") != "transaction":
+        _queue(key, [{**payload, "event_id": event.event_id}], received)
+    return {"id": event.event_id}
 
 
-def _stored(key: ProjectKey, events: list[Event]) -> list[Outcome]:
-    """Store accepted events one by one, counting what became of them for operators."""
-    count(EVENTS_ACCEPTED, len(events))
-    outcomes = [process_event(key, event) for event in events]
-    count(EVENTS_PROCESSED, sum(1 for outcome in outcomes if outcome.group_id is not None))
-    count(EVENTS_DROPPED, sum(1 for outcome in outcomes if outcome.group_id is None))
-    count(GROUPS_CREATED, sum(1 for outcome in outcomes if outcome.is_new))
-    return outcomes
+def _queue(key: ProjectKey, payloads: list[dict[str, Any]], received: Any) -> None:
+    """Send each event to the events queue, after the project's rate allows them all."""
+    if not payloads:
+        return
+    project_id, org_id = int(key.project_id), int(key.org_id)
+    bodies = [encode_event(project_id, org_id, received, payload) for payload in payloads]  # 413 first
+    admit(project_id, len(bodies))
+    queue_url = settings().events_queue_url
+    for body in bodies:
+        try:
+            send_message(queue_url, body)
+        except (ClientError, BotoCoreError) as error:
+            logger.warning("events queue refused an event", exc_info=error)
+            raise TooManyRequests(
+                "Event submission rejected: the queue is not accepting events", QUEUE_BUSY_RETRY_SECONDS
+            ) from error
+    count(EVENTS_ACCEPTED, len(bodies))
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

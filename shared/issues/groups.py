@@ -8,6 +8,7 @@ transaction: two concurrent first events of one hash can never make two groups."
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -56,6 +57,10 @@ class HashTaken(Exception):
     """The grouping hash was claimed (by a concurrent event's group, or a tombstone) meanwhile."""
 
 
+class ClaimTaken(Exception):
+    """A row the creation had to add as new (``claims``) exists already: nothing was written."""
+
+
 # Position of the GroupHash put in create_group's transaction (puts in the order written).
 _HASH_PUT = 3
 
@@ -77,6 +82,7 @@ def create_group(
     data: dict[str, Any] | None = None,
     hash_value: str | None = None,
     stale_group_id: int | None = None,
+    claims: Sequence[IssueItem] = (),
 ) -> Group:
     """Create an UNRESOLVED/NEW group in ``project`` with the project's next short id.
 
@@ -85,7 +91,10 @@ def create_group(
 
     With ``hash_value``, the GroupHash is pointed at the new group (with its GroupHashRef) in the same
     transaction, on condition that the hash is unclaimed: absent, unlinked and not tombstoned, or
-    still linked to ``stale_group_id`` (a group on its way out). Otherwise ``HashTaken``."""
+    still linked to ``stale_group_id`` (a group on its way out). Otherwise ``HashTaken``.
+
+    ``claims`` are rows written in the same transaction on condition that they do not exist yet
+    (ingestion's marker of the event that creates the group); ``ClaimTaken`` when one does."""
     group_id = _GROUP_IDS.next()
     for _ in range(_SHORT_ID_ATTEMPTS):
         try:
@@ -100,6 +109,7 @@ def create_group(
                 data,
                 hash_value,
                 stale_group_id,
+                claims,
             )
             break
         except _ShortIdTaken:
@@ -126,6 +136,7 @@ def _write_group(
     data: dict[str, Any] | None,
     hash_value: str | None,
     stale_group_id: int | None,
+    claims: Sequence[IssueItem],
 ) -> Group:
     """One attempt: the group, its short-id pointer, inbox row, hash claim and the project's short-id
     counter, in one transaction."""
@@ -163,10 +174,15 @@ def _write_group(
                 write.save(item, condition=IssueItem.pk.does_not_exist())
             if hash_value is not None:
                 _claim_hash(write, group, hash_value, stale_group_id)
+            for row in claims:
+                write.save(row, condition=IssueItem.pk.does_not_exist())
     except TransactWriteError as error:
         cancelled = cancelled_by_condition(error)
         if hash_value is not None and len(cancelled) > _HASH_PUT and cancelled[_HASH_PUT]:
             raise HashTaken(hash_value) from error
+        first_claim = _HASH_PUT + (2 if hash_value is not None else 0)
+        if any(cancelled[first_claim : first_claim + len(claims)]):
+            raise ClaimTaken() from error
         if cancelled and cancelled[-1]:  # the counter update comes after the puts
             raise _ShortIdTaken() from error
         raise

@@ -17,7 +17,6 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
-    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 
@@ -25,6 +24,8 @@ from shared.storage.base import utcnow
 from shared.storage.issues import IssueItem, group_pk
 
 HOURLY_COUNT_RETENTION_DAYS = 7
+# The events queue keeps a message 4 days, its dead-letter queue 14: a marker outlives both.
+EVENT_MARKER_RETENTION_DAYS = 15
 
 
 def hour_bucket(when: datetime) -> str:
@@ -51,16 +52,30 @@ class GroupSnooze(IssueItem, discriminator="snooze"):
 
 
 class GroupHourlyCount(IssueItem, discriminator="hourly_count"):
-    """Events (and distinct user hashes) of one group in one hour; expires by TTL after seven days.
-    Written with ``UpdateItem ADD`` only, so concurrent events never lose a count."""
+    """Events of one group in one hour; expires by TTL after seven days. Written with
+    ``UpdateItem ADD`` only, so concurrent events never lose a count; a few dozen bytes whatever
+    the traffic."""
 
     hour = UnicodeAttribute()  # hour_bucket()
     count = NumberAttribute(default=0)
-    users = UnicodeSetAttribute(null=True)
 
     @staticmethod
     def key(group_id: int, hour: str) -> tuple[str, str]:
         return group_pk(group_id), f"HOUR#{hour}"
+
+
+class GroupHourlyUsers(IssueItem, discriminator="hourly_users"):
+    """Distinct users of one group in one hour as a ``UserSketch`` (exact set while small, then a
+    fixed-size HyperLogLog); beside its hour's count row, so a range Query of the hours reads both.
+    ``version`` goes up by one per write: merges are conditional on the version they read."""
+
+    hour = UnicodeAttribute()
+    sketch = BinaryAttribute(legacy_encoding=False)
+    version = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(group_id: int, hour: str) -> tuple[str, str]:
+        return group_pk(group_id), f"HOUR#{hour}#USERS"
 
 
 class GroupForecast(IssueItem, discriminator="forecast"):
@@ -112,6 +127,16 @@ class GroupHashRef(IssueItem, discriminator="group_hash_ref"):
     @staticmethod
     def key(group_id: int, hash_value: str) -> tuple[str, str]:
         return group_pk(group_id), f"HASH#{hash_value}"
+
+
+class EventMarker(IssueItem, discriminator="event_marker"):
+    """An event id of a project that has been counted: the processor writes it in the same
+    transaction as the counts, on condition that it is new, so a redelivered event counts once.
+    Expires by TTL after ``EVENT_MARKER_RETENTION_DAYS`` (longer than an event can stay queued)."""
+
+    @staticmethod
+    def key(project_id: int, event_id: str) -> tuple[str, str]:
+        return f"EVENT#{project_id}#{event_id}", "EVENT"
 
 
 class GroupTombstone(IssueItem, discriminator="tombstone"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.clients.test_sentry_cli_info import sentry_cli
-from tests.conftest import World, unique
+from tests.conftest import World, events_processed, unique
 from tests.integration.test_ingest_api import project_dsn
 
 
@@ -25,6 +25,7 @@ def test_send_event_creates_an_issue_and_counts_repeats(base_url, http, world: W
         assert sent.returncode == 0, sent.stderr
         assert "Event dispatched" in sent.stdout
 
+    events_processed()
     issues = http.get(
         f"{base_url}/api/0/projects/{world.org}/{world.project}/issues/", headers=world.headers()
     ).json()

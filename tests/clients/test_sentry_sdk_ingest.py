@@ -18,6 +18,7 @@ from shared.issues.enums import (
     GroupStatus,
     GroupSubStatus,
 )
+from shared.issues.events.user_sketch import UserSketch
 from shared.issues.status.release_resolution import resolve_groups_in_release
 from shared.issues.status.snooze import new_snooze
 from shared.storage.group_state import (
@@ -25,11 +26,12 @@ from shared.storage.group_state import (
     GroupHash,
     GroupHashRef,
     GroupHourlyCount,
+    GroupHourlyUsers,
     GroupSnooze,
     GroupTombstone,
 )
 from shared.storage.issues import Activity, GroupHistory, GroupInbox, GroupResolution
-from tests.conftest import World
+from tests.conftest import World, events_processed
 from tests.integration.test_ingest_api import (
     clear_of_hour_end,
     group_rows,
@@ -41,7 +43,8 @@ from tests.integration.test_ingest_api import (
 
 @contextmanager
 def sdk(dsn: str, **options: Any) -> Iterator[None]:
-    """A fresh SDK client for one block; leaving it flushes every event and closes the client."""
+    """A fresh SDK client for one block; leaving it flushes every event, closes the client and
+    waits until the events are processed."""
     sentry_sdk.init(
         dsn=dsn,
         default_integrations=False,
@@ -54,6 +57,7 @@ def sdk(dsn: str, **options: Any) -> Iterator[None]:
     finally:
         sentry_sdk.flush(timeout=10)
         sentry_sdk.get_client().close()
+        events_processed()
 
 
 def _divide(a: int, b: int) -> float:
@@ -91,7 +95,8 @@ def test_an_error_creates_an_issue_and_the_same_error_counts_on_it(base_url, wor
     stored_hash = GroupHash.get(*GroupHash.key(project_id, ref.hash))
     assert stored_hash.group_id == group.id and len(ref.hash) == 32
     [hourly] = rows[GroupHourlyCount]
-    assert hourly.count == 2 and len(hourly.users) == 1
+    [users] = rows[GroupHourlyUsers]
+    assert hourly.count == 2 and UserSketch.from_bytes(users.sketch).count() == 1
 
 
 def test_messages_group_by_message_and_fingerprints_override(base_url, http, world: World) -> None:

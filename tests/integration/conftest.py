@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.conftest import World
+
 
 @pytest.fixture
 def no_deletion_delay(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
@@ -27,3 +29,12 @@ def empty_deletion_queue() -> None:
     from tests.integration.deletion_support import run_worker_until_idle
 
     run_worker_until_idle()
+
+
+@pytest.fixture
+def target(base_url: str, world: World) -> tuple[str, str, int]:
+    """(envelope URL, public key, project id) of the world's project."""
+    from tests.integration.test_ingest_api import _public_key, project_dsn
+
+    dsn, project_id = project_dsn(base_url, world)
+    return f"{base_url}/api/{project_id}/envelope/", _public_key(dsn), project_id

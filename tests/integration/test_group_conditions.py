@@ -10,10 +10,11 @@ from local.metering import count_requests
 from shared.accounts.organizations import find_organization
 from shared.issues.events.counts import events_since, hourly_counts, record_event, users_seen, users_since
 from shared.issues.events.forecast import MINIMUM_CEILING, is_escalating, save_forecast
+from shared.issues.events.user_sketch import UserSketch
 from shared.issues.groups import create_group
 from shared.issues.status.snooze import new_snooze, snooze_is_over
 from shared.storage.accounts import Project
-from shared.storage.group_state import GroupHourlyCount, hour_bucket
+from shared.storage.group_state import GroupHourlyCount, GroupHourlyUsers, hour_bucket
 from shared.storage.issues import Group
 from tests.conftest import World
 
@@ -29,13 +30,16 @@ def test_events_are_counted_per_hour_with_distinct_users(group: Group) -> None:
     now = datetime.now(UTC)
     with count_requests() as requests:
         record_event(int(group.id), now, "alice")
-    assert requests == {"UpdateItem": 1}
+    assert requests == {"UpdateItem": 1, "GetItem": 1, "PutItem": 1}  # count ADD, sketch merged
     record_event(int(group.id), now, "bob")
-    record_event(int(group.id), now, "alice")
+    with count_requests() as requests:
+        record_event(int(group.id), now, "alice")
+    assert requests == {"UpdateItem": 1, "GetItem": 1}  # nobody new: the sketch is not rewritten
     record_event(int(group.id), now - timedelta(hours=3), None)
     rows = hourly_counts(int(group.id), now - timedelta(days=1))
     assert int(rows[hour_bucket(now)].count) == 3
-    assert set(rows[hour_bucket(now)].users) == {"alice", "bob"}
+    users = GroupHourlyUsers.get(*GroupHourlyUsers.key(int(group.id), hour_bucket(now)))
+    assert UserSketch.from_bytes(users.sketch).count() == 2 and users.version == 2
     assert rows[hour_bucket(now)].expires_at > now + timedelta(days=6)
     assert events_since(int(group.id), now - timedelta(minutes=30)) == 3
     assert events_since(int(group.id), now - timedelta(hours=4)) == 4

@@ -8,7 +8,7 @@ import json
 import time
 import uuid
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +19,7 @@ from local.metering import count_requests
 from shared.issues.enums import GroupStatus
 from shared.projects.keys import get_project_key
 from shared.storage.issues import Group, IssueItem, group_pk, status_index_pk
-from tests.conftest import World
+from tests.conftest import World, events_processed
 
 
 def project_dsn(base_url: str, world: World) -> tuple[str, int]:
@@ -33,7 +33,9 @@ def project_dsn(base_url: str, world: World) -> tuple[str, int]:
 
 
 def project_groups(project_id: int) -> list[Group]:
-    """Every group of the project, whatever its status (the issue-list index, one Query per status)."""
+    """Every group of the project, whatever its status (the issue-list index, one Query per status),
+    once the events accepted so far have been processed."""
+    events_processed()
     return [
         group
         for status in GroupStatus
@@ -51,11 +53,13 @@ def clear_of_hour_end(margin: float = 20.0) -> None:
 
 
 def stored_group(group: Group) -> Group:
+    events_processed()
     return Group.get(*Group.key(int(group.id)), consistent_read=True)
 
 
 def group_rows(group: Group) -> dict[type, list[Any]]:
     """The rows of the group's partition by model (missing models map to an empty list)."""
+    events_processed()
     rows: dict[type, list[Any]] = defaultdict(list)
     for row in IssueItem.query(group_pk(int(group.id)), consistent_read=True):
         rows[type(row)].append(row)
@@ -103,13 +107,6 @@ def _envelope(*items: tuple[dict[str, Any], bytes], header: dict[str, Any] | Non
 
 def _event_item(event: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
     return {"type": "event", "content_type": "application/json"}, json.dumps(event).encode()
-
-
-@pytest.fixture
-def target(base_url: str, world: World) -> tuple[str, str, int]:
-    """(envelope URL, public key, project id) of the world's project."""
-    dsn, project_id = project_dsn(base_url, world)
-    return f"{base_url}/api/{project_id}/envelope/", _public_key(dsn), project_id
 
 
 def test_the_keys_endpoint_shows_the_project_dsn(base_url, world: World) -> None:
@@ -270,21 +267,33 @@ def test_oversized_and_invalid_fields_are_bounded_not_fatal(target) -> None:
     assert group.times_seen == 2 and len(group.title) < 400 and group.first_release_version is None
 
 
-def test_requests_per_event_for_a_new_and_an_existing_group(target, local_lambda) -> None:
+DYNAMODB_CALLS = {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "TransactWriteItems"}
+
+
+def _dynamodb(calls: Counter[str]) -> dict[str, int]:
+    return {name: n for name, n in calls.items() if name in DYNAMODB_CALLS}
+
+
+def test_requests_per_event_at_the_edge_and_in_the_processor(target, local_lambda) -> None:
     url, public_key, _ = target
-    local_lambda.pool("IngestFunction").close()  # the next event starts a fresh environment...
+    local_lambda.pool("EventProcessorFunction").close()  # the next batch starts a fresh environment...
     warm_up = _event(fingerprint=["warm-up"])
     assert requests.post(url, data=_envelope(_event_item(warm_up)), headers=_auth(public_key)).ok
+    events_processed()
     # ...which reserved a block of group ids for its first group: the next group id costs no request
     with count_requests() as new:
         assert requests.post(url, data=_envelope(_event_item(_event())), headers=_auth(public_key)).ok
-    # key, hash (miss), the short id counter (read, then moved in the transaction), one
-    # transaction, the hourly count, the latest event
-    assert new == {"GetItem": 3, "UpdateItem": 1, "TransactWriteItems": 1, "PutItem": 1}
+        events_processed()
+    assert new["SendMessage"] == 1  # the edge: the key (no caller memory in tests), then the queue
+    # key; hash (miss), the short id counter (read, then moved in the transaction), one transaction
+    # (with the event's marker), the hourly count, the latest event
+    assert _dynamodb(new) == {"GetItem": 3, "UpdateItem": 1, "TransactWriteItems": 1, "PutItem": 1}
     with count_requests() as existing:
         assert requests.post(url, data=_envelope(_event_item(_event())), headers=_auth(public_key)).ok
-    # key, hash, the group (ADD times_seen, returning it), the hourly count, the latest event
-    assert existing == {"GetItem": 2, "UpdateItem": 2, "PutItem": 1}
+        events_processed()
+    # key; hash, one transaction (group counts + the event's marker), the hourly count, the group
+    # read back for its transitions, the latest event
+    assert _dynamodb(existing) == {"GetItem": 3, "UpdateItem": 1, "TransactWriteItems": 1, "PutItem": 1}
 
 
 def test_concurrent_first_events_of_one_error_make_one_group(target) -> None:

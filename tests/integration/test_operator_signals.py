@@ -14,17 +14,21 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from functions.event_processor.app import handler as processor_handler
 from functions.ingest.app import handler as ingest_handler
 from functions.release_put.app import handler as release_put_handler
 from local.gateway import HttpApi
 from local.lambda_context import LocalContext
 from local.template import routes
+from shared.accounts.organizations import find_organization
 from shared.http.handler import logger
+from shared.ingest.queue import encode_event
 from shared.issues.deletion.discard import discard_groups
 from shared.issues.deletion.queue import delete_group_list
 from shared.metrics import metrics
+from shared.storage.base import utcnow
 from shared.storage.issues import Group
-from tests.conftest import World
+from tests.conftest import World, events_processed
 from tests.integration.deletion_support import (
     acknowledge,
     deliver,
@@ -93,33 +97,61 @@ def _post_event(project_id: int, auth: dict[str, str], message: str) -> dict[str
     return event
 
 
-def test_ingestion_counts_accepted_processed_and_new_groups(capsys, store) -> None:
+def _process(project_id: int, org_id: int, message: str) -> None:
+    """The event processor's handler with one queued event, as the events queue delivers it."""
+    payload = {"event_id": uuid.uuid4().hex, "level": "error", "message": message}
+    record = {
+        "messageId": uuid.uuid4().hex,
+        "receiptHandle": uuid.uuid4().hex,
+        "body": encode_event(project_id, org_id, utcnow(), payload),
+        "attributes": {},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:EventsQueue",
+        "awsRegion": "us-east-1",
+    }
+    answer = processor_handler({"Records": [record]}, LocalContext("EventProcessorFunction"))
+    assert answer == {"batchItemFailures": []}
+
+
+def _org_id(world: World) -> int:
+    org = find_organization(world.org)
+    assert org is not None
+    return int(org.id)
+
+
+def test_the_edge_counts_accepted_and_the_processor_processed_and_new_groups(
+    capsys, store, world: World
+) -> None:
     project_id, auth = store
     metrics.clear_metrics()
-    message = f"boom {uuid.uuid4().hex}"
     capsys.readouterr()
 
-    _post_event(project_id, auth, message)
-    namespace, first = _published(capsys)
-    assert namespace == "Watchtower"
-    assert first == {"EventsAccepted": 1, "EventsProcessed": 1, "GroupsCreated": 1}
+    _post_event(project_id, auth, f"boom {uuid.uuid4().hex}")
+    namespace, accepted = _published(capsys)
+    assert (namespace, accepted) == ("Watchtower", {"EventsAccepted": 1})
 
-    _post_event(project_id, auth, message)
-    assert _published(capsys)[1] == {"EventsAccepted": 1, "EventsProcessed": 1}
+    message = f"bang {uuid.uuid4().hex}"
+    _process(project_id, _org_id(world), message)
+    assert _published(capsys)[1] == {"EventsProcessed": 1, "GroupsCreated": 1}
+    _process(project_id, _org_id(world), message)
+    assert _published(capsys)[1] == {"EventsProcessed": 1}
 
 
 def test_events_of_a_discarded_issue_count_as_dropped(capsys, store, world: World) -> None:
     project_id, auth = store
     message = f"noise {uuid.uuid4().hex}"
     _post_event(project_id, auth, message)
+    events_processed()
     [group] = [g for g in _groups(project_id) if g.title == message]
     project_of(world, discard=True)
     discard_groups(owner_access(world), [group], actor_id=world.owner_id)
     metrics.clear_metrics()
     capsys.readouterr()
 
-    _post_event(project_id, auth, message)
-    assert _published(capsys)[1] == {"EventsAccepted": 1, "EventsDropped": 1}
+    _process(project_id, _org_id(world), message)
+    assert _published(capsys)[1] == {"EventsDropped": 1}
 
 
 def _groups(project_id: int) -> list[Group]:

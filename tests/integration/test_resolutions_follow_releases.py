@@ -9,7 +9,7 @@ import requests
 
 from shared.issues.enums import ActivityType, GroupResolutionStatus, GroupResolutionType, GroupStatus
 from shared.storage.issues import Activity, Group, GroupResolution
-from tests.conftest import World, unique
+from tests.conftest import World, events_processed, unique
 from tests.integration.test_ingest_api import _auth, _event, _public_key, project_dsn
 
 
@@ -41,6 +41,7 @@ class Flow:
         event["exception"] = {"values": [{"type": title, "value": "x"}]}
         response = self.http.post(self.store_url, json=event, headers=self.auth)
         assert response.ok, response.text
+        events_processed()
         return int(self.issue_of(title)["id"])
 
     def issue_of(self, title: str) -> dict:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import requests
 from sentry_sdk.envelope import Envelope
 
-from tests.conftest import World, make_user, make_world
+from tests.conftest import World, events_processed, make_user, make_world
 
 CLIENTS, ROUNDS = 16, 2
 
@@ -66,6 +66,7 @@ def _organization_clients(base_url: str, world: World, first_index: int) -> list
     key = str(list_project_keys(project)[0].public_key)
     ingest_url = f"{base_url}/api/{project.id}/envelope/"
     assert _send(ingest_url, key, f"open-{world.org}")[0].status_code == 200
+    events_processed()
     listed = requests.get(_list_url(base_url, world), headers=world.headers()).json()
     [unresolved] = [int(issue["id"]) for issue in listed]
     resolved = int(create_group(project, f"fixed {world.org}").id)

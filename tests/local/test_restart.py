@@ -13,6 +13,7 @@ import boto3
 import requests
 
 from local.moto_server import free_port
+from tests.conftest import wait_until
 from tests.local.running_system import RunningSystem, running_system
 
 
@@ -35,6 +36,13 @@ def _send(system: RunningSystem, fingerprint: str) -> str:
     return event_id
 
 
+def _counted(system: RunningSystem, count: str) -> list[dict] | None:
+    """The issues once there is exactly one, seen ``count`` times (events are processed a moment
+    after they are accepted)."""
+    issues = _issues(system)
+    return issues if [issue["count"] for issue in issues] == [count] else None
+
+
 def _issues(system: RunningSystem) -> list[dict]:
     url = f"{system.base_url}/api/0/projects/{system.org}/{system.project}/issues/"
     response = requests.get(url, headers=system.headers())
@@ -52,8 +60,7 @@ def test_data_is_kept_across_a_restart_and_fresh_starts_empty(tmp_path: Path) ->
             headers=first.headers(),
         )
         assert release.status_code == 201, release.text
-        [issue] = _issues(first)
-        assert issue["count"] == "1"
+        [issue] = wait_until(lambda: _counted(first, "1"), what="the event counted")
 
     with running_system(tmp_path) as second:
         assert second.restored
@@ -63,8 +70,8 @@ def test_data_is_kept_across_a_restart_and_fresh_starts_empty(tmp_path: Path) ->
         )
         assert kept.status_code == 200 and kept.json()["version"] == "kept@1.0"
         _send(second, "kept-issue")
-        [again] = _issues(second)
-        assert (again["id"], again["count"]) == (issue["id"], "2")
+        [again] = wait_until(lambda: _counted(second, "2"), what="the event counted")
+        assert again["id"] == issue["id"]
 
     with running_system(tmp_path, FRESH="1") as fresh:
         assert not fresh.restored and fresh.token != first.token

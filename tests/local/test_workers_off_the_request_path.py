@@ -11,6 +11,7 @@ import boto3
 import requests
 
 from local.moto_server import free_port
+from tests.conftest import wait_until
 from tests.local.running_system import running_system
 from tests.local.test_restart import _issues, _send
 
@@ -40,13 +41,17 @@ def test_a_burst_completes_while_the_deletion_worker_runs(tmp_path: Path) -> Non
     with running_system(tmp_path, **settings) as system:
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(lambda i: _send(system, f"burst-{i}"), range(GROUPS)))
-        listed = requests.get(
-            f"{system.base_url}/api/0/projects/{system.org}/{system.project}/issues/",
-            params={"per_page": 100},
-            headers=system.headers(),
-        )
-        ids = [issue["id"] for issue in listed.json()]
-        assert len(ids) == GROUPS
+
+        def listed() -> list[str] | None:
+            answer = requests.get(
+                f"{system.base_url}/api/0/projects/{system.org}/{system.project}/issues/",
+                params={"per_page": 100},
+                headers=system.headers(),
+            )
+            ids = [issue["id"] for issue in answer.json()]
+            return ids if len(ids) == GROUPS else None
+
+        ids = wait_until(listed, timeout=60, what="every issue of the burst")
         rows = _group_rows(endpoint, ids)
         assert rows >= 4 * GROUPS
         deleted = requests.delete(

@@ -30,11 +30,13 @@ from shared.issues.deletion.queue import (
     update_groups_where,
 )
 from shared.issues.enums import GONE_STATUSES, ActivityType, GroupStatus
+from shared.issues.events.counts import merge_users
 from shared.issues.events.latest import move_latest_event
+from shared.issues.events.user_sketch import UserSketch
 from shared.issues.transaction import transaction
 from shared.storage.base import cancelled_by_condition, condition_failed, utcnow
 from shared.storage.group_people import GroupAssignee, GroupBookmark, GroupSeen, GroupShare, GroupSubscription
-from shared.storage.group_state import GroupHash, GroupHashRef, GroupHourlyCount
+from shared.storage.group_state import GroupHash, GroupHashRef, GroupHourlyCount, GroupHourlyUsers
 from shared.storage.issues import Activity, Group, GroupLink, IssueItem, group_pk, status_index_sk
 
 logger = Logger(child=True)
@@ -120,6 +122,7 @@ def run_merge(parent_id: int, child_ids: list[int], transaction_id: str) -> None
 def _move_into(child: Group, parent: Group) -> None:
     _move_hashes(child, parent)
     _move_hourly_counts(child, parent)
+    _move_hourly_users(child, parent)
     _move_times_seen(child, parent)
     _copy_rows(child, parent, Activity, "ACTIVITY#")
     _copy_rows(child, parent, GroupLink, "LINK#")
@@ -151,8 +154,19 @@ def _move_hashes(child: Group, parent: Group) -> None:
             child_ref.delete()
 
 
+def _move_hourly_users(child: Group, parent: Group) -> None:
+    """Merge each hour's user sketch into the parent's, then delete the child's: a merge adds
+    nobody twice (register maximum), so a second run after an interruption changes nothing."""
+    rows = GroupHourlyUsers.query(
+        group_pk(int(child.id)), GroupHourlyUsers.sk.startswith("HOUR#"), consistent_read=True
+    )
+    for row in rows:
+        merge_users(int(parent.id), row.hour, UserSketch.from_bytes(row.sketch), row.expires_at)
+        row.delete()
+
+
 def _move_hourly_counts(child: Group, parent: Group) -> None:
-    """ADD each hour's count (and users) into the parent's row, deleting the child's row in the same
+    """ADD each hour's count into the parent's row, deleting the child's row in the same
     transaction on condition it still exists: a second run finds nothing left to add."""
     rows = GroupHourlyCount.query(
         group_pk(int(child.id)), GroupHourlyCount.sk.startswith("HOUR#"), consistent_read=True
@@ -166,8 +180,6 @@ def _move_hourly_counts(child: Group, parent: Group) -> None:
         ]
         if row.expires_at is not None:
             actions.append(GroupHourlyCount.expires_at.set(row.expires_at))
-        if row.users:
-            actions.append(GroupHourlyCount.users.add(set(row.users)))
         try:
             with transaction() as write:
                 write.delete(row, condition=IssueItem.pk.exists())

@@ -1,0 +1,351 @@
+"""Storm simulation: the real ingestion code on moto in-process (``mock_aws``), with simulated time.
+
+Scenarios (rates are simulated; each simulated second's events are fed as the batches the path
+receives — one event per invocation on the per-event path, SQS batches of the template's
+``BatchSize`` / ``MaximumBatchingWindowInSeconds`` on the batch path):
+- ``one_issue``: one issue at 10,000 events/s for 10 s, users drawn from 100,000;
+- ``project_200``: 200 issues of one project at 50,000 events/s for 5 s;
+- ``spread``: 1,000 events/s over 300 issues of 3 projects for 3 s (ordinary traffic).
+
+moto runs about 200 requests/s here, so each simulated second is *sampled*: its first batches, up to
+``SAMPLED_EVENTS`` events, run through the real code under the meter (``bench/capacity_meter.py``);
+the rest of the second is fast-forwarded unmetered into the hourly counts (``record_events``, one
+call per issue), so item sizes grow as in the full storm. A key's units in a second are the sampled
+units x (events of the second / sampled events). Issues exist before the storm (created unmetered).
+
+Dollars per million events use us-east-1 on-demand list prices (``PRICES``, dated): API Gateway HTTP
+API, Lambda (arm64, each function at its template memory and its measured duration here — an
+upper bound, as moto's engine runs in the same process), SQS standard, DynamoDB on-demand.
+The last line is one JSON object of the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import random
+import sys
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.capacity_meter import Index, Meter
+from bench.cost import PRICES
+from local.resources import LOCAL_ENVIRONMENT
+from local.template import environment_refs, load_template, resources
+
+REGION = "us-east-1"
+USERS = 100_000
+SAMPLED_EVENTS = 100
+LIMITS = {"write": 1000, "read": 3000}  # per partition key and second
+GOALS = {"key_share": 0.5, "write_units_per_event": 0.5, "usd_per_million": 5.0}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    rate: int  # events per simulated second
+    seconds: int
+    projects: int
+    issues_per_project: int
+
+
+SCENARIOS = (
+    Scenario("one_issue", 10_000, 10, 1, 1),
+    Scenario("project_200", 50_000, 5, 1, 200),
+    Scenario("spread", 1_000, 3, 3, 100),
+)
+
+
+# One queued event as the edge sees it: the project's key, the payload, when it was received.
+Item = tuple[Any, dict[str, Any], datetime]
+
+
+@dataclass(frozen=True)
+class IngestPath:
+    """How events reach the processing code: per event (one invocation each, no edge) or accepted
+    at the edge onto the events queue and processed in SQS batches."""
+
+    name: str
+    function: str  # the processing function's logical id in the template
+    edge: Callable[[Item], Any] | None
+    process: Callable[[Sequence[Item]], int]  # events that failed
+
+    def batching(self) -> tuple[int, float]:
+        """``BatchSize`` and ``MaximumBatchingWindowInSeconds`` of the function's SQS event."""
+        events = load_template()["Resources"][self.function]["Properties"].get("Events", {})
+        for event in events.values():
+            if event.get("Type") == "SQS":
+                props = event["Properties"]
+                return int(props.get("BatchSize", 10)), float(props.get("MaximumBatchingWindowInSeconds", 0))
+        return 1, 0.0
+
+
+def _per_event(items: Sequence[Item]) -> int:
+    from shared.ingest.event import normalize_event
+    from shared.ingest.pipeline import process_event
+
+    failed = 0
+    for key, payload, received in items:
+        try:
+            process_event(key, normalize_event(payload, received))
+        except Exception:  # a refused write is a figure here, not a crash
+            failed += 1
+    return failed
+
+
+def _edge(item: Item) -> str:
+    """What the edge does per event once its key is cached: encode it and send it to the queue."""
+    from shared.config import settings
+    from shared.ingest.queue import encode_event
+    from shared.queues import send_message
+
+    key, payload, received = item
+    body = encode_event(int(key.project_id), int(key.org_id), received, payload)
+    send_message(settings().events_queue_url, body)
+    return body
+
+
+def _batch(items: Sequence[Item]) -> int:
+    from shared.ingest.batch import store_batch
+    from shared.ingest.queue import encode_event
+
+    records = [
+        {"messageId": f"m{n}", "body": encode_event(int(key.project_id), int(key.org_id), received, payload)}
+        for n, (key, payload, received) in enumerate(items)
+    ]
+    return len(store_batch(records))
+
+
+PATHS = {
+    "per-event": IngestPath("per-event", "IngestFunction", None, _per_event),
+    "batch": IngestPath("batch", "EventProcessorFunction", _edge, _batch),
+}
+
+
+def _function_memory(name: str) -> int:
+    template = load_template()
+    function = template["Resources"][name]["Properties"]
+    return int(function.get("MemorySize", template["Globals"]["Function"]["MemorySize"]))
+
+
+# -- set-up ---------------------------------------------------------------------------------------
+def _environment() -> dict[str, tuple[tuple[str, ...], tuple[Index, ...]]]:
+    """Tables and queues of the template on moto, the environment pointed at them; returns each
+    table's key attributes and indexes for the meter."""
+    import boto3
+
+    os.environ.update({k: v for k, v in LOCAL_ENVIRONMENT.items()})
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    dynamodb, sqs = boto3.client("dynamodb", region_name=REGION), boto3.client("sqs", region_name=REGION)
+    tables: dict[str, tuple[tuple[str, ...], tuple[Index, ...]]] = {}
+    for name, props in resources("AWS::DynamoDB::Table").items():
+        keys = {
+            k: props[k] for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes") if k in props
+        }
+        dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **keys)
+        indexes = tuple(
+            Index(
+                index["IndexName"],
+                tuple(k["AttributeName"] for k in index["KeySchema"]),
+                index["Projection"]["ProjectionType"],
+                tuple(index["Projection"].get("NonKeyAttributes", ())),
+            )
+            for index in props.get("GlobalSecondaryIndexes", ())
+        )
+        tables[name] = (tuple(k["AttributeName"] for k in props["KeySchema"]), indexes)
+    queues = {name: sqs.create_queue(QueueName=name)["QueueUrl"] for name in resources("AWS::SQS::Queue")}
+    for variable, logical_id in environment_refs().items():
+        if logical_id in tables or logical_id in queues:
+            os.environ[variable] = logical_id if logical_id in tables else queues[logical_id]
+    return tables
+
+
+def _payload(project: int, issue: int, user: int, when: datetime) -> dict[str, Any]:
+    return {
+        "event_id": uuid.uuid4().hex,
+        "timestamp": when.isoformat(),
+        "level": "error",
+        "platform": "python",
+        "user": {"id": f"user-{user}"},
+        "exception": {
+            "values": [
+                {
+                    "type": f"StormError{project}x{issue}",
+                    "value": "upstream timed out",
+                    "stacktrace": {
+                        "frames": [{"module": "app.views", "function": f"view_{issue}", "in_app": True}]
+                    },
+                }
+            ]
+        },
+    }
+
+
+# -- one scenario ---------------------------------------------------------------------------------
+def _run(
+    scenario: Scenario, path: IngestPath, meter: Meter, start: datetime, rng: random.Random, sample: int
+) -> dict[str, Any]:
+    from shared.ingest.event import normalize_event
+    from shared.ingest.pipeline import process_event
+    from shared.issues.events.counts import record_events
+    from shared.storage.accounts import ProjectKey
+
+    first_project = 1 + 10 * SCENARIOS.index(scenario)
+    keys = {
+        p: ProjectKey(*ProjectKey.key(f"{scenario.name}{p}"), id=p, project_id=first_project + p, org_id=1)
+        for p in range(scenario.projects)
+    }
+    issues = [(p, i) for p in range(scenario.projects) for i in range(scenario.issues_per_project)]
+    group_of: dict[tuple[int, int], int] = {}
+    with meter.pause():  # the issues exist before the storm
+        for p, i in issues:
+            event = normalize_event(_payload(p, i, 0, start - timedelta(seconds=1)), start)
+            group_of[(p, i)] = int(process_event(keys[p], event).group_id or 0)
+    meter.reset()
+    batch_size, window = path.batching()
+    size = max(1, min(batch_size, math.ceil(scenario.rate * window) or batch_size))
+    processed = failed = invocations = 0
+    edge_seconds = busy = 0.0
+    for second in range(scenario.seconds):
+        meter.second = second
+        when = start + timedelta(seconds=second)
+        picks = [(rng.randrange(len(issues)), rng.randrange(USERS)) for _ in range(scenario.rate)]
+        sampled = picks[: max(size, sample - sample % size)]
+        for offset in range(0, len(sampled), size):
+            batch = [
+                (keys[issues[issue][0]], _payload(*issues[issue], user, when), when)
+                for issue, user in sampled[offset : offset + size]
+            ]
+            if path.edge is not None:
+                began = time.perf_counter()
+                for item in batch:
+                    path.edge(item)
+                edge_seconds += time.perf_counter() - began
+            began = time.perf_counter()
+            failed += path.process(batch)
+            busy += time.perf_counter() - began
+            invocations += 1
+        processed += len(sampled)
+        skipped: dict[int, list[str]] = defaultdict(list)
+        for issue, user in picks[len(sampled) :]:
+            skipped[issue].append(f"user-{user}")
+        with meter.pause():
+            for issue, users in skipped.items():
+                # An item past 400 KB refuses the write: the storm's state stops growing there.
+                with contextlib.suppress(Exception):
+                    record_events(group_of[issues[issue]], when, len(users), users)
+    scale = scenario.rate / len(sampled)
+    read, write, requests = meter.totals()
+    table_write = meter.peak(meter.write_units, scale, index=False)
+    index_write = meter.peak(meter.write_units, scale, index=True)
+    table_read = meter.peak(meter.read_units, scale, index=False)
+    index_read = meter.peak(meter.read_units, scale, index=True)
+    figures = {
+        "events_per_second": scenario.rate,
+        "seconds": scenario.seconds,
+        "issues": len(issues),
+        "sampled_events": processed,
+        "failed_events": failed,
+        "batch_size": size,
+        "peak_table_wcu": round(table_write[0]),
+        "peak_table_wcu_key": table_write[1],
+        "peak_index_wcu": round(index_write[0]),
+        "peak_index_wcu_key": index_write[1],
+        "peak_table_rcu": round(table_read[0]),
+        "peak_index_rcu": round(index_read[0]),
+        "write_units_per_event": round(write / processed, 3),
+        "read_units_per_event": round(read / processed, 3),
+        "requests_per_event": round(requests / processed, 3),
+        "largest_item_bytes": meter.largest_item,
+        "processor_ms_per_invocation": round(1000 * busy / invocations, 2),
+        "edge_ms_per_event": round(1000 * edge_seconds / processed, 2),
+    }
+    figures["usd_per_million"] = _cost(path, figures, processed / invocations)
+    return figures
+
+
+def _cost(path: IngestPath, figures: dict[str, Any], events_per_invocation: float) -> dict[str, float]:
+    """Dollars per million events, itemised by service: one API request per event; Lambda per
+    invocation and GB-second (the edge once per event, the processor once per batch); SQS per
+    request (the edge's send, the poller's receive and delete of each batch)."""
+    invocations = 1e6 / events_per_invocation
+    gb_second = PRICES["lambda_arm_per_gb_second"] / 1024 / 1000  # per MB-millisecond
+    lambda_ = (invocations * PRICES["lambda_per_million_requests"] / 1e6) + (
+        invocations * _function_memory(path.function) * figures["processor_ms_per_invocation"] * gb_second
+    )
+    sqs = 0.0
+    if path.edge is not None:
+        lambda_ += PRICES["lambda_per_million_requests"] + (
+            1e6 * _function_memory("IngestFunction") * figures["edge_ms_per_event"] * gb_second
+        )
+        sqs = (1e6 + 2 * invocations) * PRICES["sqs_standard_per_million"] / 1e6
+    dynamodb = (
+        figures["write_units_per_event"] * PRICES["dynamodb_per_million_write_units"]
+        + figures["read_units_per_event"] * PRICES["dynamodb_per_million_read_units"]
+    )
+    items = {
+        "api_gateway_http": PRICES["api_gateway_http_per_million"],
+        "lambda": lambda_,
+        "sqs": sqs,
+        "dynamodb": dynamodb,
+    }
+    items["total"] = sum(items.values())
+    return {name: round(value, 2) for name, value in items.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--path", choices=sorted(PATHS), default=sorted(PATHS)[-1])
+    parser.add_argument("--sample", type=int, default=SAMPLED_EVENTS, help="events run per simulated second")
+    arguments = parser.parse_args()
+    path_name = arguments.path
+    from moto import mock_aws
+
+    rng = random.Random(14)
+    now = datetime.now(UTC)
+    start = now.replace(minute=0, second=0, microsecond=0)  # the storms stay within one hour
+    if now - start < timedelta(minutes=1):
+        start -= timedelta(hours=1)
+    figures: dict[str, Any] = {"path": path_name}
+    began = time.perf_counter()
+    with mock_aws():
+        tables = _environment()
+        meter = Meter(REGION, tables)
+        with meter.installed():
+            path = PATHS[path_name]
+            for scenario in SCENARIOS:
+                figures[scenario.name] = _run(scenario, path, meter, start, rng, arguments.sample)
+                print(scenario.name, json.dumps(figures[scenario.name]), file=sys.stderr, flush=True)
+    storms = [figures[s.name] for s in SCENARIOS if s.name != "spread"]
+    figures["peak_key_wcu"] = max(max(s["peak_table_wcu"], s["peak_index_wcu"]) for s in storms)
+    figures["peak_key_rcu"] = max(max(s["peak_table_rcu"], s["peak_index_rcu"]) for s in storms)
+    figures["storm_write_units_per_event"] = max(s["write_units_per_event"] for s in storms)
+    figures["storm_requests_per_event"] = max(s["requests_per_event"] for s in storms)
+    figures["usd_per_million_storm"] = max(s["usd_per_million"]["total"] for s in storms)
+    figures["usd_per_million_spread"] = figures["spread"]["usd_per_million"]["total"]
+    figures["goals_met"] = {
+        "key_below_half_limit": figures["peak_key_wcu"] <= GOALS["key_share"] * LIMITS["write"]
+        and figures["peak_key_rcu"] <= GOALS["key_share"] * LIMITS["read"],
+        "storm_write_units_per_event": figures["storm_write_units_per_event"]
+        <= GOALS["write_units_per_event"],
+        "usd_per_million": max(figures["usd_per_million_storm"], figures["usd_per_million_spread"])
+        <= GOALS["usd_per_million"],
+    }
+    figures["prices"] = PRICES
+    figures["seconds_taken"] = round(time.perf_counter() - began, 1)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
