@@ -30,7 +30,7 @@ from shared.storage.group_state import (
 )
 from shared.storage.issues import Activity, Group
 from tests.conftest import World
-from tests.integration.test_ingest_api import group_rows, project_groups, stored_group
+from tests.integration.test_ingest_api import clear_of_hour_end, group_rows, project_groups, stored_group
 
 PROCESSOR = "EventProcessorFunction"
 
@@ -95,6 +95,7 @@ def _hour_users(group: Group) -> int:
 
 
 def test_a_batch_costs_one_write_per_issue(project: Project, local_lambda: LocalLambda) -> None:
+    clear_of_hour_end()
     existing = _record(project, _payload("existing"))
     assert _deliver(local_lambda, [existing]) == []
     batch = [_record(project, _payload("storm", user=f"u{i % 3}")) for i in range(12)]
@@ -116,6 +117,7 @@ def test_a_batch_costs_one_write_per_issue(project: Project, local_lambda: Local
 
 
 def test_a_redelivered_batch_counts_nothing_twice(project: Project, local_lambda: LocalLambda) -> None:
+    clear_of_hour_end()
     batch = [_record(project, _payload("again", user=f"u{i}")) for i in range(6)]
     assert _deliver(local_lambda, batch) == []
     assert _deliver(local_lambda, batch) == []  # the same batch again (its visibility ran out)
@@ -129,6 +131,7 @@ def test_a_redelivered_batch_counts_nothing_twice(project: Project, local_lambda
 
 
 def test_racing_batches_create_one_group(project: Project, local_lambda: LocalLambda) -> None:
+    clear_of_hour_end()
     batches = [[_record(project, _payload("race")) for _ in range(5)] for _ in range(4)]
     with ThreadPoolExecutor(len(batches)) as pool:
         assert list(pool.map(lambda b: _deliver(local_lambda, b), batches)) == [[]] * len(batches)
