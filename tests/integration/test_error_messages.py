@@ -42,6 +42,10 @@ NOT_PROVOKABLE = {
     "The issues changed while being updated; please try again.",
     "one group's change exceeds a transaction",
     "The event's issue is changing too fast; retry the event",
+    "The event's issue went away while counting; retry the event",
+    "The issue's user count is changing too fast; retry",
+    # a queue message the edge did not write: its record fails and goes to the dead-letter queue
+    "queued payload is not a JSON object",
 }
 
 

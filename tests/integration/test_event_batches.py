@@ -113,7 +113,8 @@ def test_a_batch_costs_one_write_per_issue(project: Project, local_lambda: Local
     assert calls["UpdateItem"] == 2  # one hourly count per issue; neither index key is a minute old
     # two hashes, the short id counter, each group read back, each issue's hour of users read
     assert calls["GetItem"] == 2 + 1 + 2 + 2
-    assert calls["PutItem"] == 2  # each issue's users merged once (both bring new users)
+    # each issue's users merged once (both bring new users), and its latest event stored once
+    assert calls["PutItem"] == 2 + 2
 
 
 def test_a_redelivered_batch_counts_nothing_twice(project: Project, local_lambda: LocalLambda) -> None:

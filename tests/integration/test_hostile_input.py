@@ -14,6 +14,7 @@ from tests.conftest import World, unique
 from tests.integration import stored_items
 
 NOT_FOUND = {"detail": "The requested resource does not exist"}
+GATEWAY_NOT_FOUND = {"message": "Not Found"}  # an HTTP API's answer when no route matches
 NOT_JSON = {"detail": "JSON parse error - the request body is not valid JSON."}
 
 
@@ -91,8 +92,11 @@ def test_nul_bytes_and_invalid_utf8(api: Api) -> None:
 @pytest.mark.parametrize("segment", ["a%2Fb", "..", "%2E%2E", "a%252Fb", "%2e", "latest"])
 def test_versions_with_slashes_dots_and_encodings(api: Api, segment: str) -> None:
     url = f"{api.org_url}/releases/{segment}/"
-    assert api.refused(404, lambda: api.call("GET", url)) == NOT_FOUND
-    assert api.refused(404, lambda: api.call("PUT", url, json={"ref": "main"})) == NOT_FOUND
+    # The client resolves a literal ".." before sending: the path left is the organization's, where
+    # no PUT route exists, so the HTTP API itself answers that no route matched.
+    missing = GATEWAY_NOT_FOUND if segment == ".." else NOT_FOUND
+    assert api.refused(404, lambda: api.call("GET", url)) in (NOT_FOUND, missing)
+    assert api.refused(404, lambda: api.call("PUT", url, json={"ref": "main"})) == missing
 
 
 @pytest.mark.parametrize("version", ["a/b", "..", ".", "latest", "a\\b", "a\nb", " ", ""])

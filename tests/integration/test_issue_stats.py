@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
-from tests.conftest import World
+from tests.conftest import World, events_processed
 from tests.integration.test_ingest_api import (
     _auth,
     _envelope,
@@ -30,6 +30,7 @@ def test_the_last_24_hours_count_each_event_in_its_hour(base_url, world: World) 
             url, data=_envelope(_event_item(_event(timestamp=timestamp))), headers=_auth(public_key)
         )
         assert sent.status_code == 200, sent.text
+    events_processed()
 
     [issue] = requests.get(
         f"{base_url}/api/0/projects/{world.org}/{world.project}/issues/", headers=world.headers()
