@@ -11,12 +11,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
 from shared.accounts.users import user_ids_by_email
 from shared.config import settings
-from shared.errors import Conflict
+from shared.errors import Conflict, NotFound
 from shared.issues.enums import GONE_STATUSES
 from shared.issues.groups import find_groups_by_short_ids
 from shared.issues.status.commit_links import link_commit_to_groups, unlink_commit_from_groups
@@ -54,17 +55,33 @@ class CommitInput:
     patch_set: list[dict[str, str]] = field(default_factory=list)
 
 
+def update_live_release(release: Release, actions: list[Any]) -> None:
+    """Update a release that still exists: one deleted since it was read answers 404 instead of
+    being written back as a partial item (an UpdateItem creates what it does not find)."""
+    try:
+        release.update(actions=actions, condition=Release.pk.exists())
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
+        raise NotFound() from None
+
+
 def _acquire(release: Release) -> None:
     now = int(time.time())
     try:
         release.update(
             actions=[Release.commits_locked_until.set(now + LOCK_SECONDS)],
-            condition=Release.commits_locked_until.does_not_exist() | (Release.commits_locked_until < now),
+            condition=Release.pk.exists()
+            & (Release.commits_locked_until.does_not_exist() | (Release.commits_locked_until < now)),
         )
     except UpdateError as error:
-        if condition_failed(error):
-            raise Conflict("Release commits are currently being processed") from error
-        raise
+        if not condition_failed(error):
+            raise
+        try:
+            Release.get(release.pk, release.sk, consistent_read=True)
+        except Release.DoesNotExist:
+            raise NotFound() from None  # deleted since it was read
+        raise Conflict("Release commits are currently being processed") from error
 
 
 def _release_rows(release: Release, prefix: str) -> list[ReleaseItem]:
@@ -195,8 +212,9 @@ def set_commits(release: Release, commit_list: list[CommitInput]) -> list[Group]
         distinct_authors = list(
             {int(c.author_id): c for c in (commits[k] for k in in_order) if c.author_id is not None}.values()
         )
-        release.update(
-            actions=[
+        update_live_release(
+            release,
+            [
                 Release.commit_count.set(len(ordered)),  # as sent, duplicates included (Sentry)
                 Release.authors.set(
                     [
@@ -208,10 +226,14 @@ def set_commits(release: Release, commit_list: list[CommitInput]) -> list[Group]
                 if in_order
                 else Release.last_commit.remove(),
                 Release.commits_locked_until.remove(),
-            ]
+            ],
         )
     except BaseException:
-        release.update(actions=[Release.commits_locked_until.remove()])
+        try:  # unlock; a release deleted meanwhile stays deleted
+            release.update(actions=[Release.commits_locked_until.remove()], condition=Release.pk.exists())
+        except UpdateError as error:
+            if not condition_failed(error):
+                raise
         raise
     return _resolve_linked_groups(release, [commits[k] for k in in_order])
 
@@ -235,6 +257,6 @@ def _resolve_linked_groups(release: Release, commits: list[Commit]) -> list[Grou
 def clear_commits(release: Release) -> None:
     """Remove the release's commit rows and every head commit; shared Commit rows stay."""
     _write([], _release_rows(release, "COMMIT#") + _release_rows(release, "HEAD#"))
-    release.update(
-        actions=[Release.commit_count.set(0), Release.authors.set([]), Release.last_commit.remove()]
+    update_live_release(
+        release, [Release.commit_count.set(0), Release.authors.set([]), Release.last_commit.remove()]
     )

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError
 
 from shared.auth.access import OrgAccess
 from shared.auth.scopes import RELEASE_DELETE, RELEASE_READ, RELEASE_WRITE
-from shared.errors import BadRequest, NotFound, ValidationFailed
+from shared.errors import BadRequest, ValidationFailed
 from shared.issues.status.pending_resolutions import settle_pending_resolutions
 from shared.metrics import RELEASES_UPDATED, count
 from shared.releases.access import (
@@ -23,7 +23,7 @@ from shared.releases.access import (
     require_release_access,
     visible_project_ids,
 )
-from shared.releases.commits import CommitInput, clear_commits, set_commits
+from shared.releases.commits import CommitInput, clear_commits, set_commits, update_live_release
 from shared.releases.ordering import project_versions
 from shared.releases.refs import Ref, ref_repositories, set_refs
 from shared.sequences import allocate
@@ -124,7 +124,7 @@ def _link_projects(release: Release, projects: list[Project]) -> list[Project]:
     new = [p for p in projects if int(p.id) not in {int(i) for i in release.project_ids or ()}]
     if not new:
         return []
-    release.update(actions=[Release.project_ids.add({int(p.id) for p in new})])
+    update_live_release(release, [Release.project_ids.add({int(p.id) for p in new})])
     for project in new:
         link = ReleaseProject(*ReleaseProject.key(int(release.org_id), release.version, int(project.id)))
         link.update(
@@ -173,12 +173,7 @@ def _apply(
     was_released = release.date_released is not None
     actions = _metadata_actions(release, changes)
     if actions:
-        try:  # a release deleted since it was read is not written back as a partial item
-            release.update(actions=actions, condition=Release.pk.exists())
-        except UpdateError as error:
-            if not condition_failed(error):
-                raise
-            raise NotFound() from None
+        update_live_release(release, actions)
     newly_linked = _link_projects(release, new_projects)
     if newly_linked:
         settle_pending_resolutions(release, [int(p.id) for p in newly_linked])
