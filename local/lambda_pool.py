@@ -157,6 +157,13 @@ class FunctionPool:
         with self.lock:
             self.idle.append(environment)
 
+    def warm(self) -> None:
+        """Start one environment now: its process imports the handler while nobody waits for it
+        (what provisioned concurrency does on Lambda)."""
+        with self.lock:
+            self.started += 1
+        self._release(Environment(self.function, self.handler, self.output))
+
     def close(self) -> list[Environment]:
         """Tell the idle environments to exit; returns them, to be waited for."""
         with self.lock:
@@ -211,6 +218,12 @@ class LocalLambda:
         ``InvocationFailed`` when the handler raised or its environment died, ``InvocationTimedOut``
         (one of them) when it ran past the function's timeout."""
         return self.pool(function).invoke(event)
+
+    def warm(self) -> None:
+        """One environment of every function, started at once, so that nobody's first request
+        waits for a cold start."""
+        for function in self.functions:
+            self.pool(function).warm()
 
     def close(self) -> None:
         with self.lock:

@@ -84,3 +84,12 @@ def test_beyond_the_limit_events_wait_for_a_free_environment(tmp_path: Path) -> 
         assert len({r["pid"] for r in results}) == 2 and service.pool("Only").started == 2
     finally:
         service.close()
+
+
+def test_warmed_functions_serve_their_first_event_from_the_started_environment(service: LocalLambda) -> None:
+    service.warm()
+    assert {name: service.pool(name).started for name in ("First", "Second")} == {"First": 1, "Second": 1}
+    [warmed] = service.pool("First").idle
+    first = service.invoke("First", {"tag": "first"})
+    assert first["pid"] == warmed.process.pid  # no second cold start
+    assert service.pool("First").started == 1
