@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.capacity_meter import Index, Meter
 from bench.cost import PRICES
+from bench.moto_transactions import item_backups
 from local.resources import LOCAL_ENVIRONMENT
 from local.template import environment_refs, load_template, resources
 
@@ -48,6 +49,8 @@ REGION = "us-east-1"
 USERS = 100_000
 SAMPLED_EVENTS = 100
 LIMITS = {"write": 1000, "read": 3000}  # per partition key and second
+# Write units per event are itemised by the kind of item written (``_kind_of``).
+WRITE_KINDS = ("markers", "group", "counts_sketch", "index", "other")
 GOALS = {"key_share": 0.5, "write_units_per_event": 0.5, "usd_per_million": 5.0}
 
 
@@ -131,6 +134,18 @@ PATHS = {
     "per-event": IngestPath("per-event", "IngestFunction", None, _per_event),
     "batch": IngestPath("batch", "EventProcessorFunction", _edge, _batch),
 }
+
+
+def _kind_of(partition: str, sort: str | None) -> str:
+    """The kind of an issues-table item, from its key: an event marker (``EVENT#``), the group item,
+    its hourly count or user sketch (``HOUR#``), or anything else (latest event, hash, releases)."""
+    if partition.startswith("EVENT#"):
+        return "markers"
+    if sort == "GROUP":
+        return "group"
+    if sort is not None and sort.startswith("HOUR#"):
+        return "counts_sketch"
+    return "other"
 
 
 def _function_memory(name: str) -> int:
@@ -265,6 +280,9 @@ def _run(
         "peak_table_rcu": round(table_read[0]),
         "peak_index_rcu": round(index_read[0]),
         "write_units_per_event": round(write / processed, 3),
+        "write_units_per_event_by_kind": {
+            kind: round(meter.write_kinds[kind] / processed, 3) for kind in WRITE_KINDS
+        },
         "read_units_per_event": round(read / processed, 3),
         "requests_per_event": round(requests / processed, 3),
         "largest_item_bytes": meter.largest_item,
@@ -306,7 +324,7 @@ def _cost(path: IngestPath, figures: dict[str, Any], events_per_invocation: floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--path", choices=sorted(PATHS), default=sorted(PATHS)[-1])
+    parser.add_argument("--path", choices=sorted(PATHS), default="batch")
     parser.add_argument("--sample", type=int, default=SAMPLED_EVENTS, help="events run per simulated second")
     arguments = parser.parse_args()
     path_name = arguments.path
@@ -319,9 +337,9 @@ def main() -> None:
         start -= timedelta(hours=1)
     figures: dict[str, Any] = {"path": path_name}
     began = time.perf_counter()
-    with mock_aws():
+    with mock_aws(), item_backups():
         tables = _environment()
-        meter = Meter(REGION, tables)
+        meter = Meter(REGION, tables, _kind_of)
         with meter.installed():
             path = PATHS[path_name]
             for scenario in SCENARIOS:
