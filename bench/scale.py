@@ -281,7 +281,8 @@ def _run(
             busy += time.perf_counter() - began
             invocations += 1
         processed += len(sampled)
-        scale = scale if not metered else scenario.rate / len(sampled)
+        if metered:  # every metered second samples as many events
+            scale = scenario.rate / len(sampled)
         skipped: dict[int, list[str]] = defaultdict(list)
         for issue, user in picks[len(sampled) :]:
             skipped[issue].append(f"user-{user}")
