@@ -20,7 +20,7 @@ import copy
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -68,12 +68,26 @@ def _wire_size(attributes: dict[str, Any]) -> int:
     return sum(len(name.encode()) + DynamoType(value).size() for name, value in attributes.items())
 
 
-class Meter:
-    """Read and write units per (table or table/index, partition key, simulated second)."""
+# What a written item is, from its table's key values (partition, sort): a name for the figures.
+Kind = Callable[[str, str | None], str]
+INDEX_KIND = "index"
 
-    def __init__(self, region: str, tables: dict[str, tuple[tuple[str, ...], tuple[Index, ...]]]) -> None:
+
+class Meter:
+    """Read and write units per (table or table/index, partition key, simulated second); write units
+    also per kind of item (``kind_of`` names a table item from its key; every index write is
+    ``INDEX_KIND``)."""
+
+    def __init__(
+        self,
+        region: str,
+        tables: dict[str, tuple[tuple[str, ...], tuple[Index, ...]]],
+        kind_of: Kind = lambda _pk, _sk: "other",
+    ) -> None:
         self._region = region
         self._tables = tables  # name → (table key attributes, indexes)
+        self._kind_of = kind_of
+        self.write_kinds: Counter[str] = Counter()
         self.second = 0
         self.paused = False
         self.requests: Counter[str] = Counter()
@@ -161,13 +175,15 @@ class Meter:
         size = max(_item_size(write.old), _item_size(new))
         self.largest_item = max(self.largest_item, _item_size(new))
         partition = next(iter(write.key[table_keys[0]].values()))
-        self.write_units[(write.table, partition, self.second)] += write.factor * max(
-            1, math.ceil(size / WRITE_UNIT_BYTES)
-        )
+        sort = next(iter(write.key[table_keys[1]].values())) if len(table_keys) > 1 else None
+        units = write.factor * max(1, math.ceil(size / WRITE_UNIT_BYTES))
+        self.write_units[(write.table, partition, self.second)] += units
+        self.write_kinds[self._kind_of(str(partition), None if sort is None else str(sort))] += units
         for index in indexes:
             for index_key, entry_size in self._index_writes(index, table_keys, write.old, new):
                 units = write.factor * max(1, math.ceil(entry_size / WRITE_UNIT_BYTES))
                 self.write_units[(f"{write.table}/{index.name}", index_key, self.second)] += units
+                self.write_kinds[INDEX_KIND] += units
 
     @staticmethod
     def _index_writes(
@@ -279,4 +295,5 @@ class Meter:
         self.requests.clear()
         self.read_units.clear()
         self.write_units.clear()
+        self.write_kinds.clear()
         self.largest_item = 0

@@ -233,7 +233,9 @@ def _count_on_group(
     (none of them was counted then)."""
     live = Group.pk.exists() & Group.status.is_in(*map(int, LIVE_STATUSES))
     counted: list[Event] = []
-    pending = _chunks(events)
+    # The newest chunk first, renaming the issue; the older chunks then only add to the count (a
+    # storm's events share timestamps, so a later chunk would fail the "newer" condition anyway).
+    pending = _chunks(events)[::-1]
     newest_first = True
     attempts = 0
     while pending:
@@ -288,7 +290,10 @@ def _count_on_group(
                 outcomes[event.event_id] = Outcome(event.event_id, hash_value, None, duplicate=True)
         counted += done
         pending = pending[1:]
-        newest_first = True
+        newest_first = False
+        attempts = 0
+    ids = {event.event_id for event in counted}
+    counted = [event for event in events if event.event_id in ids]  # back in time order
     _after_counting(project, group_id, hash_value, counted, outcomes, created)
     return True
 

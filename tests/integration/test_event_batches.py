@@ -15,6 +15,7 @@ import pytest
 from local.lambda_pool import InvocationFailed, LocalLambda
 from local.metering import count_requests
 from shared.accounts.organizations import find_organization
+from shared.ingest.batch import store_batch
 from shared.ingest.queue import decode_event, encode_event
 from shared.issues.enums import ActivityType, GroupStatus
 from shared.issues.events.user_sketch import UserSketch
@@ -113,7 +114,7 @@ def test_a_batch_costs_one_write_per_issue(project: Project, local_lambda: Local
     assert calls["UpdateItem"] == 2  # one hourly count per issue; neither index key is a minute old
     # two hashes, the short id counter, each group read back, each issue's hour of users read
     assert calls["GetItem"] == 2 + 1 + 2 + 2
-    # each issue's users merged once (both bring new users), and its latest event stored once
+    # each issue's users merged once (both bring new users), and its latest event written once
     assert calls["PutItem"] == 2 + 2
 
 
@@ -164,3 +165,22 @@ def test_a_batch_regresses_on_the_first_event_outside_the_resolution(
     [activity] = group_rows(group)[Activity]
     assert activity.type == ActivityType.SET_REGRESSION
     assert activity.data.as_dict()["event_id"] == decode_event(batch[0]["body"]).payload["event_id"]
+
+
+def test_a_batch_of_many_transactions_in_one_second_counts_every_event(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A storm's events share their timestamp: once the newest transaction has renamed the issue,
+    the others only add to it (none is refused for not being newer, none gives up)."""
+    clear_of_hour_end()
+    monkeypatch.setenv("DYNAMODB_MAX_TRANSACTION_ITEMS", "3")  # two markers beside the group each
+    received = utcnow()
+    second = received.replace(microsecond=0).isoformat()
+    payloads = [_payload("same-second", user=f"u{i}", timestamp=second) for i in range(20)]
+    records = [_record(project, payload) for payload in payloads]
+    assert store_batch(records) == set()
+    group = _group_of(project, "same-second")
+    assert group.times_seen == 20
+    assert (_hourly(group).count, _hour_users(group)) == (20, 20)
+    assert store_batch(records) == set()  # and again: nothing counted twice
+    assert _group_of(project, "same-second").times_seen == 20

@@ -1,0 +1,75 @@
+"""Transactions on moto in-process at the cost of the items they name, for long simulations.
+
+moto backs up every table a ``TransactWriteItems`` names (a deep copy of the whole table) to roll a
+refused transaction back. A storm writes thousands of transactions into a growing table, so each one
+costs time in proportion to the table and leaves a table-sized garbage cycle behind: the simulation
+slowed down and its memory grew past 2.5 GB. ``item_backups`` backs up only the items the
+transaction names and restores those when it is refused, which is the same outcome (a transaction
+only ever changes the items it names)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
+from typing import Any
+
+import moto.dynamodb.models as models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
+
+Backup = tuple[Table, DynamoType, DynamoType | None, Any]
+
+
+def _deepcopy_but_tables(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """moto's own table backup becomes a reference (its rollback then reassigns the same table)."""
+    return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _backups(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[Backup]:
+    saved: list[Backup] = []
+    for entry in transact_items:
+        _, operation = next(iter(entry.items()))
+        table = backend.get_table(operation["TableName"])
+        key = operation.get("Key") or operation["Item"]
+        hash_key = DynamoType(key[table.hash_key_attr])
+        range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        saved.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+    return saved
+
+
+def _restore(saved: list[Backup]) -> None:
+    for table, hash_key, range_key, item in reversed(saved):
+        if range_key is None:
+            table.items.pop(hash_key, None)
+            if item is not None:
+                table.items[hash_key] = item
+        else:
+            table.items[hash_key].pop(range_key, None)
+            if item is not None:
+                table.items[hash_key][range_key] = item
+
+
+@contextmanager
+def item_backups() -> Iterator[None]:
+    """While the block runs, moto's transactions back up and restore only the items they name."""
+    original = DynamoDBBackend.transact_write_items
+    real_copy = models.copy
+
+    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        saved = _backups(self, transact_items)
+        try:
+            original(self, transact_items)
+        except Exception:
+            _restore(saved)
+            raise
+
+    models.copy = SimpleNamespace(deepcopy=_deepcopy_but_tables)  # type: ignore[assignment]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
+        models.copy = real_copy
