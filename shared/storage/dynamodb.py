@@ -33,7 +33,8 @@ from functools import lru_cache
 from typing import Any
 
 from botocore import handlers
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as EndpointUnreachable
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
@@ -100,6 +101,8 @@ def is_fault(error: BaseException) -> bool:
         codes = [reason.code if reason else "None" for reason in error.cancellation_reasons or []]
         return _only_conflicts(codes)
     cause = error.cause if isinstance(error, PynamoDBException) else error
+    if isinstance(cause, EndpointUnreachable | HTTPClientError):
+        return True  # the service could not be reached or did not answer in time, every retry
     if isinstance(cause, ClientError):
         code = cause.response.get("Error", {}).get("Code", "")
         if code == TRANSACTION_CANCELED:

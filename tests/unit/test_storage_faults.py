@@ -3,8 +3,8 @@ a lost race (a failed condition) or a client mistake must never be mistaken for 
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-from pynamodb.exceptions import CancellationReason, PutError, TransactWriteError, VerboseClientError
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from pynamodb.exceptions import CancellationReason, GetError, PutError, TransactWriteError, VerboseClientError
 
 from shared.storage.dynamodb import StorageBusy, is_fault
 
@@ -29,6 +29,13 @@ def test_throttling_internal_errors_and_unprocessed_items_are_faults() -> None:
         assert is_fault(PutError("Failed to put item", _client_error(code)))
     assert is_fault(_client_error("InternalServerError"))
     assert is_fault(StorageBusy("items left unprocessed"))
+
+
+def test_an_unreachable_or_silent_service_is_a_fault() -> None:
+    unreachable = EndpointConnectionError(endpoint_url="http://127.0.0.1:9/")
+    assert is_fault(GetError("Failed to get item", unreachable))
+    assert is_fault(unreachable)  # as SQS's client raises it at the edge
+    assert is_fault(ReadTimeoutError(endpoint_url="http://127.0.0.1:9/"))
 
 
 def test_a_transaction_cancelled_only_by_conflicts_is_a_fault() -> None:
