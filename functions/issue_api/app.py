@@ -9,12 +9,12 @@ from aws_lambda_powertools.event_handler import Response
 from shared.auth.scopes import EVENT_READ
 from shared.errors import NotFound
 from shared.http.handler import lambda_handler
-from shared.http.offset_pagination import paginate_offset
+from shared.http.offset_pagination import paginate_offset, requested_end
 from shared.http.request import org_access, principal, query_value, query_values
 from shared.http.resolver import APIGatewayHttpResolver
 from shared.issues.activity import recent_activity
 from shared.issues.events.latest import latest_event
-from shared.issues.listing import parse_query, search_groups, sort_groups
+from shared.issues.listing import list_groups, parse_query
 from shared.issues.lookup import IssueScope, find_issue
 from shared.issues.updates.selection import request_scope
 from shared.issues.views import group_views, load_actors
@@ -36,7 +36,8 @@ def _list(scope: IssueScope) -> Response:
     with Sentry's offset cursors and Link header."""
     sort = query_value(app, "sort")
     query = parse_query(query_value(app, "query"))
-    found = sort_groups(search_groups(scope, query, scope.access.principal.user_id), sort)
+    user_id = scope.access.principal.user_id
+    found = list_groups(scope, query, user_id, sort, requested_end(app))
     return paginate_offset(app, found, lambda groups: _serialized(scope, groups))
 
 

@@ -28,6 +28,12 @@ def parse_offset(cursor: str | None) -> int:
     return int(parts[1])
 
 
+def requested_end(app: APIGatewayHttpResolver) -> int:
+    """How far into the list the requested page reaches: its offset, its size and the look-ahead item."""
+    cursor, per_page = requested_page(app)
+    return parse_offset(cursor) + per_page + 1
+
+
 def paginate_offset(
     app: APIGatewayHttpResolver, items: Iterator[T], serialize_page: Callable[[list[T]], list[Any]]
 ) -> Response:

@@ -5,16 +5,18 @@ The query language is the part of Sentry's search these flows need: ``is:`` stat
 ``is:assigned``/``is:unassigned``, ``assigned:me``, ``bookmarks:me`` and free text matched against the
 title and culprit. Anything else is refused with Sentry's 400 rather than silently ignored.
 
-Groups come from the ``by_project_status`` index, one Query stream per (project, status), newest last
-seen first, merged lazily; filters that need a child row (inbox, assignee, bookmark) read those rows
-100 at a time for the candidates in hand. Only what a page (or the bulk limit) needs is read.
+The order comes from the keys-only ``by_project_status`` index, one Query stream per (project,
+status), newest last seen first, merged lazily; the groups behind the entries are read from the table
+by one BatchGetItem per 100 entries (``status_index``), then the text filter applies to them, and
+filters that need a child row (inbox, assignee, bookmark) read those rows 100 at a time for the
+candidates in hand. A group whose status changed since the index was read is left to the partition
+it moved to, and one deleted meanwhile is skipped. Only what a page (or the bulk limit) needs is
+read: a date-sorted page reads, at first, only the groups up to its end (plus the look-ahead).
 
 Sentry's ``sort``: ``date`` (last seen, the default) is the index order itself. ``new`` (first seen)
-and ``freq`` (events) sort the ``SORT_WINDOW`` most recently seen matching groups in memory: the
-index items carry ``first_seen`` and ``times_seen``, so this costs the index pages of those groups
-(about 1 KB each, so one or two 1 MB Query pages per status). ``user`` (distinct users, as the
-lists show them) needs one hourly-count Query per group, so it sorts a smaller window,
-``USER_SORT_WINDOW``, with those Queries run side by side."""
+and ``freq`` (events) sort the ``SORT_WINDOW`` most recently seen matching groups in memory, read
+100 per BatchGetItem. ``user`` (distinct users, as the lists show them) needs one hourly-count Query
+per group, so it sorts a smaller window, ``USER_SORT_WINDOW``, with those Queries run side by side."""
 
 from __future__ import annotations
 
@@ -29,9 +31,10 @@ from shared.errors import BadRequest
 from shared.issues.enums import GroupStatus
 from shared.issues.events.counts import users_seen
 from shared.issues.lookup import IssueScope
+from shared.issues.status_index import StatusEntry, entry_groups, status_entries
 from shared.storage.base import BATCH_GET_LIMIT, batch_get, chunked
 from shared.storage.group_people import GroupAssignee, GroupBookmark
-from shared.storage.issues import Group, GroupInbox, IssueItem, status_index_pk
+from shared.storage.issues import Group, GroupInbox, IssueItem
 
 DEFAULT_QUERY = "is:unresolved"
 BULK_MUTATION_LIMIT = 1000
@@ -60,6 +63,17 @@ class IssueQuery:
     assigned_to_me: bool = False
     bookmarked_by_me: bool = False
     text: list[str] = field(default_factory=list)
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether groups of the statuses asked for may still be left out (text or row filters)."""
+        return (
+            bool(self.text)
+            or self.for_review
+            or self.assigned is not None
+            or self.assigned_to_me
+            or self.bookmarked_by_me
+        )
 
 
 def parse_query(query: str | None) -> IssueQuery:
@@ -91,23 +105,30 @@ def status_query(status: str) -> str:
     return f"is:{status}"
 
 
-def search_groups(scope: IssueScope, query: IssueQuery, user_id: int | None) -> Iterator[Group]:
-    """The matching groups of the scope's projects, newest last seen first (ties by id)."""
+def search_groups(
+    scope: IssueScope, query: IssueQuery, user_id: int | None, first_read: int = BATCH_GET_LIMIT
+) -> Iterator[Group]:
+    """The matching groups of the scope's projects, newest last seen first (ties by id). The first
+    read fetches ``first_read`` groups (what the caller expects to need, at most 100), later ones 100."""
     statuses = query.statuses or set(_LISTED_STATUSES)
-    streams = [
-        Group.by_project_status.query(status_index_pk(int(p.id), s), scan_index_forward=False)
-        for p in scope.projects
-        for s in sorted(statuses)
-    ]
-    merged = heapq.merge(*streams, key=lambda g: g.gsi1sk, reverse=True)
-    candidates = (g for g in merged if isinstance(g, Group) and _text_matches(g, query.text))
-    for chunk in _chunks(candidates, BATCH_GET_LIMIT // 3):
-        yield from _filter_by_rows(chunk, query, user_id)
+    streams = [status_entries(int(p.id), s) for p in scope.projects for s in sorted(statuses)]
+    merged = heapq.merge(*streams, key=lambda e: e.position, reverse=True)
+    for entries in _reads(merged, first_read):
+        listed = [
+            group
+            for entry, group in entry_groups(entries)
+            if group.gsi1pk == entry.partition and _text_matches(group, query.text)
+        ]
+        for chunk in chunked(listed, BATCH_GET_LIMIT // 3):
+            yield from _filter_by_rows(chunk, query, user_id)
 
 
-def _chunks(groups: Iterator[Group], size: int) -> Iterator[list[Group]]:
-    while chunk := list(islice(groups, size)):
+def _reads(entries: Iterator[StatusEntry], first: int) -> Iterator[list[StatusEntry]]:
+    """The entries in the batches they are read in: ``first`` (1 to 100), then 100 at a time."""
+    size = min(max(first, 1), BATCH_GET_LIMIT)
+    while chunk := list(islice(entries, size)):
         yield chunk
+        size = BATCH_GET_LIMIT
 
 
 def _text_matches(group: Group, words: list[str]) -> bool:
@@ -189,6 +210,17 @@ def sort_groups(groups: Iterator[Group], sort: str | None) -> Iterator[Group]:
 
         return _sorted_window(groups, USER_SORT_WINDOW, by_users)
     raise BadRequest(INVALID_SORT)
+
+
+def list_groups(
+    scope: IssueScope, query: IssueQuery, user_id: int | None, sort: str | None, end: int
+) -> Iterator[Group]:
+    """The search in ``sort`` order for a page that ends ``end`` groups in (look-ahead included):
+    in the index order, without filters that leave groups out, only those groups are needed, so
+    they are the first read; otherwise groups are read 100 at a time."""
+    exact = (sort or DEFAULT_SORT) == "date" and not query.narrowed
+    first_read = end if exact else BATCH_GET_LIMIT
+    return sort_groups(search_groups(scope, query, user_id, first_read), sort)
 
 
 def bulk_candidates(scope: IssueScope, query: str | None, user_id: int | None) -> list[Group]:

@@ -15,11 +15,15 @@ from shared.storage.dynamodb import client
 Key = tuple[str, str]
 
 
-def _keys(**query: Any) -> Iterator[Key]:
+def _items(**query: Any) -> Iterator[dict[str, Any]]:
     paginator = client().get_paginator("query")
     for page in paginator.paginate(TableName=settings().issues_table, **query):
-        for item in page.get("Items", []):
-            yield item["pk"]["S"], item["sk"]["S"]
+        yield from page.get("Items", [])
+
+
+def _keys(**query: Any) -> Iterator[Key]:
+    for item in _items(**query):
+        yield item["pk"]["S"], item["sk"]["S"]
 
 
 def partition_keys(pk: str, sk_prefix: str | None = None) -> Iterator[Key]:
@@ -48,3 +52,18 @@ def index_keys(
         ExpressionAttributeNames={"#h": hash_attr, "#r": range_attr},
         ExpressionAttributeValues={":h": {"S": hash_value}, ":below": {"S": below}},
     )
+
+
+def index_entries(
+    index_name: str, hash_attr: str, hash_value: str, range_attr: str, forward: bool
+) -> Iterator[tuple[str, Key]]:
+    """(index sort key, table key) of every entry of a keys-only index partition, in index order
+    (descending unless ``forward``), one Query page (1 MB of keys) at a time as they are consumed."""
+    for item in _items(
+        IndexName=index_name,
+        KeyConditionExpression="#h = :h",
+        ExpressionAttributeNames={"#h": hash_attr},
+        ExpressionAttributeValues={":h": {"S": hash_value}},
+        ScanIndexForward=forward,
+    ):
+        yield item[range_attr]["S"], (item["pk"]["S"], item["sk"]["S"])

@@ -24,6 +24,7 @@ from shared.issues.deletion.queue import (
     send_deletion_job,
 )
 from shared.issues.enums import GroupStatus
+from shared.issues.status_index import status_groups
 from shared.metrics import ROWS_DELETED, count
 from shared.projects.keys import list_project_keys
 from shared.projects.service import PENDING_DELETION, PROJECT_ADMIN, get_project
@@ -31,7 +32,6 @@ from shared.releases.project_removal import remove_project_from_releases
 from shared.storage.accounts import AccountItem, Pointer, Project, ProjectKey
 from shared.storage.base import chunked, condition_failed, utcnow
 from shared.storage.group_state import ProjectDeletion
-from shared.storage.issues import Group, status_index_pk
 
 logger = Logger(child=True)
 
@@ -100,7 +100,7 @@ def run_project_deletion(project_id: int, transaction_id: str) -> None:
         return
     queued = 0
     for status in _LIVE_STATUSES:
-        groups = Group.by_project_status.query(status_index_pk(project_id, status))
+        groups = status_groups(project_id, status, consistent_read=True)
         for chunk in chunked(groups, _GROUPS_PER_CALL):
             delete_group_list(chunk, delete_type="delete")
             queued += len(chunk)

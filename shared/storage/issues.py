@@ -1,9 +1,10 @@
 """The issues table: a group and all its children under ``pk = GROUP#<id>``.
 
 Serializing a group is one Query of its partition; deleting it is one paginated Query plus
-BatchWriteItem deletes of 25. GSI ``by_project_status`` (gsi1pk ``PROJECT#<id>#STATUS#<status>``,
-gsi1sk last seen) serves issue lists; sparse GSI ``pending_deletion`` (gsi2pk/gsi2sk) serves the
-deletion sweeper. Hourly counts expire by TTL (``expires_at``).
+BatchWriteItem deletes of 25. Keys-only GSI ``by_project_status`` (gsi1pk
+``PROJECT#<id>#STATUS#<status>``, gsi1sk last seen) serves issue lists; sparse GSI
+``pending_deletion`` (gsi2pk/gsi2sk) serves the deletion sweeper.
+Hourly counts expire by TTL (``expires_at``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from shared.config import settings
@@ -28,9 +29,14 @@ from shared.storage.base import table_meta, utcnow
 
 
 class ByProjectStatus(GlobalSecondaryIndex):
+    """Keys only: DynamoDB rewrites an index entry when a key or a projected attribute changes, so
+    an entry that carried the whole group was rewritten by every event count on the project's one
+    index partition key; now it moves only with ``gsi1pk``/``gsi1sk``. Readers fetch the groups
+    (``shared.issues.status_index``)."""
+
     class Meta:
         index_name = "by_project_status"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     gsi1pk = UnicodeAttribute(hash_key=True)
     gsi1sk = UnicodeAttribute(range_key=True)

@@ -27,6 +27,7 @@ from shared.issues.inbox import add_group_to_inbox, remove_group_from_inbox
 from shared.issues.short_ids import format_short_id
 from shared.issues.status.commit_links import link_commit_to_groups
 from shared.issues.status.release_resolution import resolve_groups_in_release
+from shared.issues.status_index import status_groups
 from shared.sequences import BlockSequence
 from shared.storage.accounts import Project
 from shared.storage.group_people import GroupSubscription
@@ -40,7 +41,6 @@ from shared.storage.issues import (
     IssueItem,
     ShortIdPointer,
     group_pk,
-    status_index_pk,
 )
 from shared.storage.releases import ReleaseProject, release_pk
 from tests.conftest import World
@@ -89,7 +89,7 @@ def test_create_group_writes_group_pointer_and_new_inbox(project: Project) -> No
     pointer = ShortIdPointer.get(*ShortIdPointer.key(int(project.id), 2), consistent_read=True)
     assert pointer.group_id == second.id
 
-    listed = Group.by_project_status.query(status_index_pk(int(project.id), GroupStatus.UNRESOLVED))
+    listed = status_groups(int(project.id), GroupStatus.UNRESOLVED, newest_first=False)
     assert [g.id for g in listed] == [first.id, second.id]  # oldest last seen first
     assert get_group(10**15) is None
 

@@ -17,8 +17,9 @@ import requests
 
 from local.metering import count_requests
 from shared.issues.enums import GroupStatus
+from shared.issues.status_index import status_groups
 from shared.projects.keys import get_project_key
-from shared.storage.issues import Group, IssueItem, group_pk, status_index_pk
+from shared.storage.issues import Group, IssueItem, group_pk
 from tests.conftest import World, events_processed
 
 
@@ -36,11 +37,7 @@ def project_groups(project_id: int) -> list[Group]:
     """Every group of the project, whatever its status (the issue-list index, one Query per status),
     once the events accepted so far have been processed."""
     events_processed()
-    return [
-        group
-        for status in GroupStatus
-        for group in Group.by_project_status.query(status_index_pk(project_id, status))
-    ]
+    return [group for status in GroupStatus for group in status_groups(project_id, status)]
 
 
 def clear_of_hour_end(margin: float = 20.0) -> None:

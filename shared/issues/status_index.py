@@ -1,0 +1,53 @@
+"""Reading the ``by_project_status`` index: a project's groups of one status, by last seen.
+
+The index is keys-only, so counting an event (which rewrites the group item) does not rewrite the
+group's index entry on the project's one index partition key; an entry moves only when the group's
+status or indexed last seen does. The price is on the read side: the index gives keys and their
+order, and the groups themselves come from the table, one BatchGetItem per 100 entries, put back
+in the index's order. A group deleted between the two reads is simply left out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from shared.issues.row_keys import Key, index_entries
+from shared.storage.base import BATCH_GET_LIMIT, batch_get, chunked
+from shared.storage.issues import ByProjectStatus, Group, status_index_pk
+
+
+@dataclass(frozen=True)
+class StatusEntry:
+    """One index entry: the partition it was read from (project and status), its sort key (last
+    seen, then the id) and the group's table key."""
+
+    partition: str
+    position: str
+    key: Key
+
+
+def status_entries(project_id: int, status: int, newest_first: bool = True) -> Iterator[StatusEntry]:
+    """The index entries of the project's groups of ``status``, read lazily page by page."""
+    partition = status_index_pk(project_id, status)
+    entries = index_entries(
+        ByProjectStatus.Meta.index_name, "gsi1pk", partition, "gsi1sk", forward=not newest_first
+    )
+    for position, key in entries:
+        yield StatusEntry(partition, position, key)
+
+
+def entry_groups(
+    entries: Sequence[StatusEntry], consistent_read: bool = False
+) -> list[tuple[StatusEntry, Group]]:
+    """Each entry with its group, in the entries' order, read by one ``batch_get`` (100 keys per
+    request, unprocessed keys retried); entries whose group is gone are left out."""
+    found = {(g.pk, g.sk): g for g in batch_get(Group, [e.key for e in entries], consistent_read)}
+    return [(e, found[e.key]) for e in entries if e.key in found]
+
+
+def status_groups(
+    project_id: int, status: int, newest_first: bool = True, consistent_read: bool = False
+) -> Iterator[Group]:
+    """Every group the project's ``status`` partition lists, in index order, 100 per read."""
+    for entries in chunked(status_entries(project_id, status, newest_first), BATCH_GET_LIMIT):
+        yield from (group for _, group in entry_groups(entries, consistent_read))
