@@ -3,11 +3,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from local.metering import count_requests
+from shared.auth.access import Principal, organization_access
+from shared.issues import listing
+from shared.issues.enums import GroupStatus
+from shared.issues.lookup import IssueScope
+from shared.issues.status_index import StatusEntry, status_entries, status_groups
+from shared.issues.views import group_views
 from shared.storage.issues import Group, status_index_sk
 from tests.integration.test_issue_update import IssuesApi
 
@@ -83,6 +90,8 @@ def test_cursor_pagination_with_link_header(api: IssuesApi) -> None:
     assert seen == ["g4", "g3", "g2", "g1", "g0"]
     assert links["previous"]["results"] == "true"
     assert calls["Query"] < 40
+    # per page: the listed groups (keys-only index) in one read, the rows they show in another
+    assert calls["BatchGetItem"] == 6, calls
     bad = api.http.get(url, params={"cursor": "nonsense"}, headers=api.world.headers())
     assert bad.status_code == 400
     invalid = api.http.get(url, params={"query": "is:nope"}, headers=api.world.headers())
@@ -107,3 +116,58 @@ def test_organization_list_across_projects(api: IssuesApi) -> None:
     api.org.update(actions=[Organization.features.add({"organizations:global-views"})])
     assert _titles(api, org=True) == ["second project", "first project"]
     assert second_group.project_id == second.id
+
+
+def test_a_page_reads_its_groups_in_one_request_and_the_look_ahead_with_them(api: IssuesApi) -> None:
+    groups = [api.group(f"p{i}") for i in range(30)]
+    by_title = {str(g.title): g for g in groups}
+    for minutes, group in enumerate(groups):
+        _seen_at(group, 60 - minutes)  # p29 newest
+    url = f"{api.base_url}/api/0/projects/{api.world.org}/{api.world.project}/issues/"
+    for cursor, titles in (
+        ("", [f"p{i}" for i in range(29, 4, -1)]),
+        ("0:25:0", [f"p{i}" for i in range(4, -1, -1)]),
+    ):
+        with count_requests() as calls:
+            response = api.http.get(
+                url, params={"per_page": "25", "cursor": cursor}, headers=api.world.headers()
+            )
+        assert response.status_code == 200, response.text
+        assert [issue["title"] for issue in response.json()] == titles
+        listed = [by_title[t] for t in titles]
+        with count_requests() as shown:
+            group_views(api.org, [api.project], listed, api.world.owner_id)
+        # the page's groups (look-ahead included) in one BatchGetItem, plus what showing them reads
+        assert shown["BatchGetItem"] >= 1
+        assert calls["BatchGetItem"] == 1 + shown["BatchGetItem"], (calls, shown)
+
+
+def _scope(api: IssuesApi) -> IssueScope:
+    access = organization_access(Principal.acting_user(api.world.owner_id), api.world.org)
+    return IssueScope(access, [api.project])
+
+
+def test_groups_deleted_or_moved_after_the_index_read_are_left_out(
+    api: IssuesApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept, deleted, resolved, newest = (api.group(t) for t in ("kept", "deleted", "resolved", "newest"))
+    for minutes, group in enumerate((kept, deleted, resolved, newest)):
+        _seen_at(group, 10 - minutes)
+    project_id = int(api.project.id)
+    read_before = list(status_entries(project_id, GroupStatus.UNRESOLVED))
+    assert [e.key for e in read_before] == [Group.key(int(g.id)) for g in (newest, resolved, deleted, kept)]
+    Group(*Group.key(int(deleted.id))).delete()
+    api.ok(resolved, {"status": "resolved"})
+
+    def index_as_read_before(pid: int, status: int, newest_first: bool = True) -> Iterator[StatusEntry]:
+        """The unresolved partition as it was read before the changes (an index lagging behind)."""
+        if status == GroupStatus.UNRESOLVED:
+            return iter(read_before)
+        return status_entries(pid, status, newest_first)
+
+    monkeypatch.setattr(listing, "status_entries", index_as_read_before)
+    unresolved = listing.search_groups(_scope(api), listing.parse_query("is:unresolved"), None)
+    assert [g.title for g in unresolved] == ["newest", "kept"]
+    everything = listing.search_groups(_scope(api), listing.parse_query(""), None)
+    assert [g.title for g in everything] == ["newest", "resolved", "kept"]
+    assert [g.title for g in status_groups(project_id, GroupStatus.RESOLVED)] == ["resolved"]
