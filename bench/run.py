@@ -36,7 +36,10 @@ from local.system import local_system
 
 LATENCY_REPEATS, LATENCY_BUDGET_S = 40, 10.0
 THROUGHPUT_WINDOW_S = 5.0
-COUNTED_BUDGET_S = 20.0  # events are processed from a queue: how long after the last send they count
+# Events are processed from a queue: how long after the last send they may take to be counted. A
+# backlog left behind would be counted during (and disturb) the next section, so this is long enough
+# for the new-group sections on this machine (about 30 new issues/s are processed, docs/decisions.md).
+COUNTED_BUDGET_S = 40.0
 COUNTED_POLL_S = 0.05
 EVENTS_QUEUE = "EventsQueue"
 CLIENTS, CLIENT_ROUNDS, MIXED_BUDGET_S = 16, 4, 30.0

@@ -22,6 +22,7 @@ from typing import Any
 
 import requests
 
+from local.keep_alive import KeepAlive
 from local.moto_snapshot import Snapshots
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -72,7 +73,8 @@ def serve(host: str, port: int, data_dir: Path | None = None, snapshot_idle_seco
         snapshots.load()
         app.observer = snapshots.seen
         threading.Thread(target=snapshots.run, daemon=True).start()
-    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    handler = type("MotoKeepAlive", (KeepAlive, MotoRequestHandler), {})
+    server = make_server(host, port, app, threaded=True, request_handler=handler)
 
     def stop(*_: object) -> None:
         if snapshots is not None:

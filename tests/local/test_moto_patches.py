@@ -30,7 +30,10 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
         client = boto3.client("dynamodb", region_name=REGION)
         client.create_table(
             TableName="Named",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
             AttributeDefinitions=[
                 {"AttributeName": "pk", "AttributeType": "S"},
                 {"AttributeName": "sk", "AttributeType": "S"},
@@ -136,7 +139,8 @@ def test_the_servers_queues_answer_as_moto_does() -> None:
             "DelaySeconds": "0",
         }
         every = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-        assert every["ApproximateNumberOfMessagesDelayed"] == "1" and every["MessageRetentionPeriod"] == "345600"
+        assert every["ApproximateNumberOfMessagesDelayed"] == "1"
+        assert every["MessageRetentionPeriod"] == "345600"
         with pytest.raises(ClientError) as refused:
             sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "Colour"])
         assert refused.value.response["Error"]["Code"] == "InvalidAttributeName"
