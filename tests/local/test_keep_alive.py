@@ -22,7 +22,12 @@ _together = threading.Barrier(CONCURRENT)
 def _app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
     """Echoes the body and the connection's port; ``/together`` answers only once four requests
     are in it at the same time (else 503 after a few seconds)."""
-    body = environ["wsgi.input"].read()
+    stream = environ["wsgi.input"]
+    body = (
+        stream.read()
+        if environ.get("wsgi.input_terminated")
+        else stream.read(int(environ.get("CONTENT_LENGTH") or 0))
+    )
     status = "200 OK"
     if environ["PATH_INFO"] == "/together":
         try:
