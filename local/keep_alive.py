@@ -3,10 +3,10 @@
 werkzeug answers every request with ``Connection: close`` because Python's ``http.server`` cannot
 tell where an unread request body ends, so it drains the socket after each answer. Every AWS call
 of a function and every SDK request then paid a new TCP connection, and the server a new thread
-(a fifth of the moto server's CPU per request, half the latency of a small call). Here a request's body is read in
-full (by its ``Content-Length``) before the application sees it, so the socket is always at the next
-request and the connection can stay open; the drain then finds nothing of the next request to
-discard. A chunked body (no length) still closes its connection, as before."""
+(a fifth of the moto server's CPU per request, half the latency of a small call). Here a request's
+body is read in full (by its ``Content-Length``) before the application sees it, so the socket is
+always at the next request and the connection can stay open; the drain then finds nothing of the
+next request to discard. A chunked body (no length) still closes its connection, as before."""
 
 from __future__ import annotations
 
