@@ -31,11 +31,17 @@ from sentry_sdk.envelope import Envelope
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from local.background import queued_messages
 from local.system import local_system
 
 LATENCY_REPEATS, LATENCY_BUDGET_S = 40, 10.0
 THROUGHPUT_WINDOW_S = 5.0
-COUNTED_BUDGET_S = 20.0  # events are processed from a queue: how long after the last send they count
+# Events are processed from a queue: how long after the last send they may take to be counted. A
+# backlog left behind would be counted during (and disturb) the next section, so this is long enough
+# for the new-group sections on this machine (about 30 new issues/s are processed, docs/decisions.md).
+COUNTED_BUDGET_S = 40.0
+COUNTED_POLL_S = 0.05
+EVENTS_QUEUE = "EventsQueue"
 CLIENTS, CLIENT_ROUNDS, MIXED_BUDGET_S = 16, 4, 30.0
 
 
@@ -150,12 +156,16 @@ def _events_counted(project: Project) -> int:
 
 
 def _wait_counted(project: Project, expected: int) -> float | None:
-    """Seconds from now until ``expected`` events are counted on the project (None past the budget)."""
+    """Seconds from now until ``expected`` events are counted on the project (None past the budget).
+
+    The events queue is watched until it is empty (a cheap request) and only then are the issues
+    read: reading every issue of the project 20 times a second was itself a load on the tables
+    the processor writes to, growing with each new issue."""
     start = time.perf_counter()
-    while _events_counted(project) < expected:
+    while queued_messages(EVENTS_QUEUE) or _events_counted(project) < expected:
         if time.perf_counter() - start > COUNTED_BUDGET_S:
             return None
-        time.sleep(0.05)
+        time.sleep(COUNTED_POLL_S)
     return round(time.perf_counter() - start, 2)
 
 
@@ -245,7 +255,7 @@ def _mixed_up_answers(projects: list[Project], issues: list[dict[str, list[int]]
 def main() -> None:
     with (
         tempfile.TemporaryDirectory() as data_dir,
-        local_system(background=True, schedule_seconds=10, data_dir=Path(data_dir)) as system,
+        local_system(background=True, schedule_seconds=10, data_dir=Path(data_dir), warm=True) as system,
     ):
         figures = measure_all(system.base_url)
     print(json.dumps(figures))
@@ -261,7 +271,7 @@ def measure_all(base: str) -> dict[str, Any]:
     created = session.post(releases, json={"version": "bench@1.0", "projects": [first.slug]}, headers=auth)
     assert created.status_code == 201, created.text
     statuses = ("resolved", "unresolved")
-    # the first call of each function started its environment above (a cold start): these are warm
+    # every function's environments were started with the system, as `make run` starts them
     figures: dict[str, Any] = {
         "get_project": _timed(lambda i: session.get(project_url, headers=auth)),
         "issue_list": _timed(lambda i: session.get(f"{project_url}issues/", headers=auth)),

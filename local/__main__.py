@@ -34,8 +34,8 @@ def main() -> None:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    with local_system(port, moto_port, True, schedule_seconds, data_dir) as system:
-        system.service.warm()  # people's first requests do not wait for a cold start
+    # warm: people's first requests do not wait for a cold start
+    with local_system(port, moto_port, True, schedule_seconds, data_dir, warm=True) as system:
         base_url, demo = system.base_url, system.demo
         kept = "kept from the last run" if system.restored else "new; FRESH=1 starts empty again"
         print(

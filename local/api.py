@@ -12,6 +12,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request
 
 from local.gateway import HttpApi
+from local.keep_alive import KeepAlive
 from local.lambda_pool import LocalLambda
 
 
@@ -28,5 +29,5 @@ class LocalApi:
 
 
 def start_api_server(host: str, port: int, service: LocalLambda) -> BaseWSGIServer:
-    """A threaded HTTP server for the local API (call ``serve_forever`` on it)."""
-    return make_server(host, port, LocalApi(service), threaded=True)
+    """A threaded HTTP server for the local API, keeping connections open (call ``serve_forever``)."""
+    return make_server(host, port, LocalApi(service), threaded=True, request_handler=KeepAlive)

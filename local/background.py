@@ -140,6 +140,11 @@ def drain_once(consumer: QueueConsumer, invoke: Invoke, wait_seconds: int = 0, c
     return len(received)
 
 
+def pollers(consumer: QueueConsumer) -> int:
+    """How many batches of ``consumer``'s queue are in flight at once: its concurrency, capped."""
+    return min(consumer.max_concurrency, LOCAL_MAX_POLLERS)
+
+
 class Background:
     """Threads for every queue consumer and schedule of the template, stopped together."""
 
@@ -178,8 +183,8 @@ class Background:
     def start(self) -> None:
         consumers = [c for c in queue_consumers() if self.only_queues is None or c.queue in self.only_queues]
         ticks = schedules() if self.only_queues is None else []
-        pollers = [c for c in consumers for _ in range(min(c.max_concurrency, LOCAL_MAX_POLLERS))]
-        targets = [(self._poll, c) for c in pollers] + [(self._tick, s) for s in ticks]
+        polling = [c for c in consumers for _ in range(pollers(c))]
+        targets = [(self._poll, c) for c in polling] + [(self._tick, s) for s in ticks]
         for target, arg in targets:
             thread = threading.Thread(target=target, args=(arg,), daemon=True)
             thread.start()

@@ -116,6 +116,7 @@ class FunctionPool:
         self, function: str, handler: str, limit: int, output: IO[str] | None = None, timeout: float = 30.0
     ) -> None:
         self.function, self.handler, self.output, self.timeout = function, handler, output, timeout
+        self.limit = limit
         self.slots = threading.BoundedSemaphore(limit)
         self.lock = threading.Lock()
         self.idle: list[Environment] = []
@@ -157,12 +158,14 @@ class FunctionPool:
         with self.lock:
             self.idle.append(environment)
 
-    def warm(self) -> None:
-        """Start one environment now: its process imports the handler while nobody waits for it
-        (what provisioned concurrency does on Lambda)."""
+    def warm(self, environments: int = 1) -> None:
+        """Have ``environments`` started (at most the cap): their processes import the handler
+        while nobody waits for them (what provisioned concurrency does on Lambda)."""
         with self.lock:
-            self.started += 1
-        self._release(Environment(self.function, self.handler, self.output))
+            missing = max(0, min(environments, self.limit) - self.started)
+            self.started += missing
+        for _ in range(missing):
+            self._release(Environment(self.function, self.handler, self.output))
 
     def close(self) -> list[Environment]:
         """Tell the idle environments to exit; returns them, to be waited for."""
@@ -219,11 +222,12 @@ class LocalLambda:
         (one of them) when it ran past the function's timeout."""
         return self.pool(function).invoke(event)
 
-    def warm(self) -> None:
-        """One environment of every function, started at once, so that nobody's first request
-        waits for a cold start."""
+    def warm(self, environments: Mapping[str, int] | None = None) -> None:
+        """Environments of every function started at once, so that nobody's first request waits
+        for a cold start: one each, or as many as ``environments`` names (up to the cap) for a
+        function that takes bursts of concurrent events."""
         for function in self.functions:
-            self.pool(function).warm()
+            self.pool(function).warm((environments or {}).get(function, 1))
 
     def close(self) -> None:
         with self.lock:

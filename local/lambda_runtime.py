@@ -33,7 +33,7 @@ def serve(connection: Connection, handler_name: str, function: str) -> None:
     while True:
         try:
             event, request_id = connection.recv()
-        except EOFError:
+        except (EOFError, ConnectionResetError):  # closed (before its "ready" was read: a reset)
             return
         with count_requests() as calls, meter_capacity() as units:
             try:

@@ -22,6 +22,7 @@ from typing import Any
 
 import requests
 
+from local.keep_alive import KeepAlive
 from local.moto_snapshot import Snapshots
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -44,44 +45,6 @@ class Serialised:
         return body
 
 
-class _TableCopiedOnce:
-    """Stands in for the ``copy`` module inside moto's ``transact_write_items``.
-
-    For rollback, moto deep-copies the whole table once per *item* of a transaction, so a
-    transaction of 100 puts copies the table 100 times and commit-heavy tests slow to seconds per
-    call. Within one transaction every copy is of the same unchanged table, so one copy serves
-    them all; the semantics (all-or-nothing, with rollback) are moto's own."""
-
-    def __init__(self, real: Any, table_type: type) -> None:
-        self.real, self.table_type = real, table_type
-        self.copies: dict[int, Any] = {}
-
-    def deepcopy(self, value: Any, memo: Any = None) -> Any:
-        if isinstance(value, self.table_type):
-            if id(value) not in self.copies:
-                self.copies[id(value)] = self.real.deepcopy(value)
-            return self.copies[id(value)]
-        return self.real.deepcopy(value, memo)
-
-
-def _copy_each_table_once_per_transaction() -> None:
-    import copy
-
-    from moto.dynamodb import models
-    from moto.dynamodb.models.table import Table
-
-    original = models.DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        models.copy = _TableCopiedOnce(copy, Table)  # requests are serialised: no other caller
-        try:
-            return original(self, transact_items)
-        finally:
-            models.copy = copy
-
-    models.DynamoDBBackend.transact_write_items = transact_write_items
-
-
 def _exit_with_parent(parent: int) -> None:
     """Stop (saving, if keeping data) when the process that started this one is gone."""
     while os.getppid() == parent:
@@ -98,8 +61,10 @@ def serve(host: str, port: int, data_dir: Path | None = None, snapshot_idle_seco
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    _copy_each_table_once_per_transaction()
+    from local import moto_patches
     from local.faults import FaultInjector
+
+    moto_patches.install()  # each request at the cost of what it names (see the module)
 
     app = Serialised(FaultInjector(DomainDispatcherApplication(create_backend_app)))
     snapshots = None
@@ -108,7 +73,8 @@ def serve(host: str, port: int, data_dir: Path | None = None, snapshot_idle_seco
         snapshots.load()
         app.observer = snapshots.seen
         threading.Thread(target=snapshots.run, daemon=True).start()
-    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    handler = type("MotoKeepAlive", (KeepAlive, MotoRequestHandler), {})
+    server = make_server(host, port, app, threaded=True, request_handler=handler)
 
     def stop(*_: object) -> None:
         if snapshots is not None:

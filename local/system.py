@@ -12,11 +12,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from local.background import pollers
 from local.dynamodb_local import start_selected, stop
 from local.lambda_pool import LocalLambda
 from local.moto_server import free_port, start_process
 from local.moto_snapshot import SNAPSHOT_NAME
 from local.resources import provision
+from local.template import queue_consumers, routes
 
 if TYPE_CHECKING:
     from local.seed import Demo
@@ -54,6 +56,15 @@ def _demo(data_dir: Path | None) -> tuple[Demo, bool]:
     return demo, False
 
 
+def burst_environments() -> dict[str, int]:
+    """Functions that take concurrent events in bursts, with the environments started for them
+    before any event: the ingestion function as many as its cap allows (SDKs of many clients send
+    at once; a cold start is an import of about a second on this machine, which would stall the
+    first burst), each queue consumer one per poller."""
+    ingestion = {route.function: 1_000 for route in routes() if route.path.endswith("/envelope")}
+    return {**ingestion, **{consumer.function: pollers(consumer) for consumer in queue_consumers()}}
+
+
 @contextmanager
 def local_system(
     port: int | None = None,
@@ -61,10 +72,12 @@ def local_system(
     background: bool = False,
     schedule_seconds: float | None = None,
     data_dir: Path | None = None,
+    warm: bool = False,
 ) -> Iterator[LocalSystem]:
     """Start everything (on free ports unless told), yield it, and stop it all on exit (also on
     errors), the moto server last so that it saves what the workers wrote. With ``data_dir`` the
-    tables and the demo organization are kept there across restarts."""
+    tables and the demo organization are kept there across restarts; with ``warm`` environments
+    of every function are started at once (``burst_environments``), as ``make run`` does."""
     moto, endpoint = start_process(moto_port, data_dir)
     port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -81,6 +94,8 @@ def local_system(
         demo, restored = _demo(data_dir)
         service = LocalLambda()
         stack.callback(service.close)
+        if warm:
+            service.warm(burst_environments())
         server = start_api_server("127.0.0.1", port, service)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         stack.callback(server.server_close)

@@ -93,3 +93,16 @@ def test_warmed_functions_serve_their_first_event_from_the_started_environment(s
     first = service.invoke("First", {"tag": "first"})
     assert first["pid"] == warmed.process.pid  # no second cold start
     assert service.pool("First").started == 1
+
+
+def test_a_function_warmed_for_bursts_serves_a_burst_without_a_cold_start(service: LocalLambda) -> None:
+    service.warm({"First": 3, "Second": 99})
+    warmed = {environment.process.pid for environment in service.pool("First").idle}
+    assert len(warmed) == 3
+    assert service.pool("Second").started == 4  # never beyond the cap
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda i: service.invoke("First", {"sleep": 0.5, "tag": i}), range(3)))
+    assert {r["pid"] for r in results} == warmed  # three at once, each in an environment started before
+    assert service.pool("First").started == 3
+    service.warm({"First": 3})  # already there: nothing more starts
+    assert service.pool("First").started == 3

@@ -1,0 +1,155 @@
+"""Where moto's cost grows with the data it holds, and the fix: each request at the cost of what it
+names, with moto's own outcome.
+
+- **Transactions**: for rollback, ``TransactWriteItems`` deep-copies every table it names (once per
+  item), so each transaction costs time in proportion to the tables and leaves a table-sized
+  garbage cycle behind: a new issue (a transaction over the issues table) took 0.1-0.5 s once the
+  table held a few thousand items, and a long simulation grew past 2.5 GB. ``item_backups`` backs
+  up only the items the transaction names and restores those when it is refused, which is the same
+  outcome (a transaction only ever changes the items it names).
+- **SQS receive**: for every message handed out, moto checks its retention period through
+  ``get_queue_attributes``, which recomputes all of the queue's attributes, three counts over every
+  message among them, three times: a receive of 10 from a queue of n messages cost 90 passes over
+  n. Here the retention period is read from the queue itself, and ``GetQueueAttributes`` builds the
+  attributes once per request rather than twice per name asked. And every message's ``visible`` and
+  ``delayed`` read the clock through a ``datetime`` round trip (with an import on each call): SQS
+  reads it from ``time.time()`` here, which is the same number.
+- **Dispatch**: the server lists moto's package folder on disk (one ``isdir`` per service) for
+  every request to find the service; the listing does not change while it runs, so it is read once.
+
+The moto server (``local.moto_server``) installs them all for its lifetime; the in-process storm
+simulation (``bench/scale.py``) takes ``item_backups`` for the length of its run."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+import moto.backends as moto_backends
+import moto.core.utils as moto_utils
+import moto.dynamodb.models as dynamodb_models
+import moto.sqs.models as sqs_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
+from moto.sqs.models import Message, SQSBackend
+
+Backup = tuple[Table, DynamoType, DynamoType | None, Any]
+
+
+def _deepcopy_but_tables(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """moto's own table backup becomes a reference (its rollback then reassigns the same table)."""
+    return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _backups(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[Backup]:
+    """A copy of every item the transaction names, as it is before it runs. An operation whose table
+    or key moto cannot resolve is skipped: moto refuses it before it changes anything."""
+    saved: list[Backup] = []
+    for entry in transact_items:
+        try:
+            _, operation = next(iter(entry.items()))
+            table = backend.get_table(operation["TableName"])
+            key = operation.get("Key") or operation["Item"]
+            hash_key = DynamoType(key[table.hash_key_attr])
+            range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        except Exception:  # an unknown table, a missing key: moto refuses it before any change
+            continue
+        saved.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+    return saved
+
+
+def _restore(saved: list[Backup]) -> None:
+    for table, hash_key, range_key, item in reversed(saved):
+        if range_key is None:
+            table.items.pop(hash_key, None)
+            if item is not None:
+                table.items[hash_key] = item
+        else:
+            table.items.setdefault(hash_key, {}).pop(range_key, None)
+            if item is not None:
+                table.items[hash_key][range_key] = item
+            if not table.items[hash_key]:
+                del table.items[hash_key]
+
+
+def _transact_write_items(original: Any) -> Any:
+    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        saved = _backups(self, transact_items)
+        try:
+            original(self, transact_items)
+        except Exception:
+            _restore(saved)
+            raise
+
+    return transact_write_items
+
+
+def _use_item_backups() -> Callable[[], None]:
+    """Make moto's transactions back up only the items they name; returns what undoes it."""
+    original = DynamoDBBackend.transact_write_items
+    real_copy = dynamodb_models.copy
+    dynamodb_models.copy = SimpleNamespace(deepcopy=_deepcopy_but_tables)  # type: ignore[assignment]
+    DynamoDBBackend.transact_write_items = _transact_write_items(original)  # type: ignore[method-assign]
+
+    def undo() -> None:
+        DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
+        dynamodb_models.copy = real_copy
+
+    return undo
+
+
+@contextmanager
+def item_backups() -> Iterator[None]:
+    """While the block runs, moto's transactions back up and restore only the items they name."""
+    undo = _use_item_backups()
+    try:
+        yield
+    finally:
+        undo()
+
+
+def _within_retention(self: SQSBackend, queue_name: str, message: Message) -> bool:
+    """moto's rule (kept until sent + the queue's retention period), read from the queue itself."""
+    queue = self.get_queue(queue_name)
+    return int(queue.message_retention_period) + message.sent_timestamp / 1000 > time.time()  # type: ignore[operator]
+
+
+def _attributes_once(original: Any) -> Any:
+    """moto's ``get_queue_attributes`` (its validation and errors), building the attributes once."""
+
+    def get_queue_attributes(self: SQSBackend, queue_name: str, attribute_names: list[str]) -> dict[str, Any]:
+        queue = self.get_queue(queue_name)
+        valid = {"All", *queue.BASE_ATTRIBUTES, *queue.FIFO_ATTRIBUTES, *queue.KMS_ATTRIBUTES}
+        if not attribute_names or "All" in attribute_names or not valid.issuperset(attribute_names):
+            return original(self, queue_name, attribute_names)  # moto's own answer or error
+        found = queue.attributes
+        return {name: found[name] for name in attribute_names if found.get(name) is not None}
+
+    return get_queue_attributes
+
+
+def _seconds(dt: datetime | None = None) -> float:
+    """moto's ``unix_time``: seconds since the epoch of ``dt`` (naive UTC), else of now."""
+    return time.time() if dt is None else moto_utils.unix_time(dt)
+
+
+def _milliseconds(dt: datetime | None = None) -> float:
+    return _seconds(dt) * 1000.0
+
+
+def install() -> None:
+    """Every fix above, for the rest of this process (the moto server's): call it once, at start."""
+    _use_item_backups()
+    sqs_models.unix_time, sqs_models.unix_time_millis = _seconds, _milliseconds
+    SQSBackend.is_message_valid_based_on_retention_period = _within_retention  # type: ignore[method-assign]
+    SQSBackend.get_queue_attributes = _attributes_once(SQSBackend.get_queue_attributes)  # type: ignore[method-assign]
+    moto_backends.list_of_moto_modules = functools.cache(  # type: ignore[assignment]
+        lambda listed=moto_backends.list_of_moto_modules: tuple(listed())
+    )

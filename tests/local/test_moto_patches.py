@@ -1,0 +1,150 @@
+"""moto at the cost of what a request names (``local.moto_patches``), with moto's own outcomes: a
+refused transaction restores exactly the items it named and leaves every table in place (moto's
+own rollback swaps in a copy of each whole table it named); the queue's attributes and messages
+read as moto reads them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
+
+from local.moto_patches import item_backups
+
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
+    """moto in this process (not the test server), with item backups, and two tables."""
+    for variable in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+        monkeypatch.delenv(variable, raising=False)
+    with mock_aws(), item_backups():
+        client = boto3.client("dynamodb", region_name=REGION)
+        client.create_table(
+            TableName="Named",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        client.create_table(
+            TableName="Other",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield client, dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION]
+
+
+def _item(client: Any, table: str, **key: str) -> dict[str, Any] | None:
+    return client.get_item(TableName=table, Key={k: {"S": v} for k, v in key.items()}).get("Item")
+
+
+def test_a_refused_transaction_restores_the_items_it_named_and_keeps_the_tables(dynamodb: tuple) -> None:
+    client, backend = dynamodb
+    client.put_item(TableName="Named", Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "1"}})
+    client.put_item(TableName="Other", Item={"pk": {"S": "kept"}, "n": {"N": "5"}})
+    tables = dict(backend.tables)
+    with pytest.raises(ClientError) as refused:
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "Named", "Item": {"pk": {"S": "a"}, "sk": {"S": "2"}}}},
+                {
+                    "Update": {
+                        "TableName": "Named",
+                        "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+                        "UpdateExpression": "SET n = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}},
+                    }
+                },
+                {"Put": {"TableName": "Other", "Item": {"pk": {"S": "new"}}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": "Other",
+                        "Key": {"pk": {"S": "kept"}},
+                        "ConditionExpression": "n = :six",
+                        "ExpressionAttributeValues": {":six": {"N": "6"}},
+                    }
+                },
+            ]
+        )
+    assert refused.value.response["Error"]["Code"] == "TransactionCanceledException"
+    reasons = [reason["Code"] for reason in refused.value.response["CancellationReasons"]]
+    assert reasons == ["None", "None", "None", "ConditionalCheckFailed"]
+    # the items as they were: the new ones gone, the updated one back to its old value
+    assert _item(client, "Named", pk="a", sk="2") is None
+    assert _item(client, "Named", pk="a", sk="1") == {"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "1"}}
+    assert _item(client, "Other", pk="new") is None
+    assert _item(client, "Other", pk="kept") == {"pk": {"S": "kept"}, "n": {"N": "5"}}
+    # and no table was copied: moto's rollback would have put a copy of each in its place
+    assert all(backend.tables[name] is table for name, table in tables.items())
+
+
+def test_an_accepted_transaction_writes_every_item(dynamodb: tuple) -> None:
+    client, backend = dynamodb
+    tables = dict(backend.tables)
+    client.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": "Named", "Item": {"pk": {"S": "b"}, "sk": {"S": "1"}}}},
+            {"Put": {"TableName": "Other", "Item": {"pk": {"S": "b"}}}},
+        ]
+    )
+    assert _item(client, "Named", pk="b", sk="1") == {"pk": {"S": "b"}, "sk": {"S": "1"}}
+    assert _item(client, "Other", pk="b") == {"pk": {"S": "b"}}
+    assert all(backend.tables[name] is table for name, table in tables.items())
+
+
+def test_a_transaction_naming_an_unknown_table_is_refused_as_moto_refuses_it(dynamodb: tuple) -> None:
+    client, _ = dynamodb
+    with pytest.raises(ClientError) as refused:
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "Named", "Item": {"pk": {"S": "c"}, "sk": {"S": "1"}}}},
+                {"Put": {"TableName": "Missing", "Item": {"pk": {"S": "c"}}}},
+            ]
+        )
+    assert refused.value.response["Error"]["Code"] == "ResourceNotFoundException"  # as on DynamoDB
+    assert _item(client, "Named", pk="c", sk="1") is None
+
+
+def test_the_servers_queues_answer_as_moto_does() -> None:
+    """Through the test process's moto server, which runs with the patches."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName=f"patched-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    try:
+        for body in ("one", "two", "three"):
+            sqs.send_message(QueueUrl=url, MessageBody=body)
+        sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+        [received] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, AttributeNames=["All"])[
+            "Messages"
+        ]
+        assert received["Body"] == "one" and received["Attributes"]["ApproximateReceiveCount"] == "1"
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "DelaySeconds"]
+        assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"] == {
+            "ApproximateNumberOfMessages": "2",
+            "ApproximateNumberOfMessagesNotVisible": "1",
+            "DelaySeconds": "0",
+        }
+        every = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert every["ApproximateNumberOfMessagesDelayed"] == "1"
+        assert every["MessageRetentionPeriod"] == "345600"
+        with pytest.raises(ClientError) as refused:
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "Colour"])
+        assert refused.value.response["Error"]["Code"] == "InvalidAttributeName"
+        rest = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        assert sorted(message["Body"] for message in rest) == ["three", "two"]
+    finally:
+        sqs.delete_queue(QueueUrl=url)
