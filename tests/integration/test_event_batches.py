@@ -20,6 +20,7 @@ from shared.ingest import ledger
 from shared.ingest.batch import store_batch
 from shared.ingest.queue import decode_event, encode_event
 from shared.issues.enums import ActivityType, GroupStatus
+from shared.issues.events.latest import latest_event
 from shared.issues.events.user_sketch import UserSketch
 from shared.storage.accounts import Project
 from shared.storage.base import utcnow
@@ -325,3 +326,27 @@ def test_a_batch_of_many_transactions_counts_every_event(
     assert len(_ledger_rows(project)) == 1 + 5
     assert store_batch(records) == set()  # and again: nothing counted twice
     assert _group_of(project, "seconds").times_seen == 20
+
+
+def test_the_latest_event_is_written_once_a_second(project: Project, local_lambda: LocalLambda) -> None:
+    """The first batch with events of a new second stores its newest event; later batches of that
+    second leave it; a batch a second later replaces it."""
+    start = utcnow().replace(microsecond=0) - timedelta(seconds=5)
+    assert _deliver(local_lambda, [_record(project, _payload("page", timestamp=start.isoformat()))]) == []
+
+    def batch(at: datetime) -> tuple[list[dict[str, Any]], str]:
+        payloads = [
+            _payload("page", timestamp=(at + timedelta(milliseconds=ms)).isoformat()) for ms in (100, 300)
+        ]
+        return [_record(project, p) for p in payloads], payloads[-1]["event_id"]
+
+    first, first_newest = batch(start + timedelta(seconds=1))
+    same_second, _ = batch(start + timedelta(seconds=1, milliseconds=500))
+    later, later_newest = batch(start + timedelta(seconds=2))
+    group = _group_of(project, "page")
+    for records, shown in ((first, first_newest), (same_second, first_newest), (later, later_newest)):
+        with count_requests() as calls:
+            assert _deliver(local_lambda, records) == []
+        assert latest_event(int(group.id))["event_id"] == shown
+        assert calls["PutItem"] == (1 if records is not same_second else 0)
+    assert _group_of(project, "page").times_seen == 7
