@@ -9,17 +9,18 @@ receives — one event per invocation on the per-event path, SQS batches of the 
 
 moto runs a few hundred requests/s here, so the storm is *sampled*: in three of its simulated
 seconds (``_metered_seconds``: first, middle, last) two batches run through the real code under the
-meter (``bench/capacity_meter.py``): the second's first batch and its last, which is charged as
-every later batch of the second (``Meter.weight``: a second of N batches costs first + (N - 1) x
-last). The first batch of a second is the dearer one (it writes each issue's latest event, at most
-once a second); the last reads the fullest ledger partitions (each batch before it left its
-entry). The first ``EDGE_SAMPLE`` events of each metered batch also go through the edge (to time
-it). Everything else is fast-forwarded unmetered (``_fast_forward``): into the hourly counts and
-users (``record_events``, one call per issue), so item sizes grow as in the full storm, and, before
-a metered last batch, into the ledger entries of the batches between. Issues exist before the
-storm (created unmetered). moto's memory stays bounded: its transactions back up only the items
-they name and its Queries look at their partition only (``bench/moto_transactions.py``), and the
-events queue is emptied after each batch (``_drain_events_queue``).
+meter (``bench/capacity_meter.py``): the second's first batch and its middle one, which is charged
+as every later batch of the second (``Meter.weight``: a second of N batches costs first + (N - 1) x
+middle). The first batch is the dearer one (it writes each issue's latest event, at most once a
+second); the later ones write alike, and read the ledger entries of the batches before them, which
+grow by one per batch: the middle batch reads their average. The first ``EDGE_SAMPLE`` events of
+each metered batch also go through the edge (to time it). Everything else is fast-forwarded
+unmetered (``_fast_forward``): into the hourly counts and users (``record_events``, one call per
+issue), so item sizes grow as in the full storm, and, before the middle batch, into the ledger
+entries of the batches before it. Issues exist before the storm (created unmetered). moto's memory
+and time stay bounded: its transactions back up only the items they name and its Queries look at
+their partition only (``bench/moto_transactions.py``), and the events queue is emptied after each
+batch (``_drain_events_queue``).
 
 Dollars per million events use us-east-1 on-demand list prices (``PRICES``, dated): API Gateway HTTP
 API, Lambda (arm64, each function at its template memory and its measured duration here — an
@@ -320,15 +321,17 @@ def _run(
             with meter.pause():
                 _fast_forward(batches, issues, when, ledger_too=False)
             continue
-        # The first batch of the second, then the last one standing for every later batch (the
-        # latest event is written by the first only; the ledger Queries of the last read the most).
+        # The first batch of the second, then the middle one standing for every later batch: the
+        # latest event is written by the first only, and the k-th batch's ledger Queries read the
+        # k - 1 entries before it, which the middle batch reads on average.
+        middle = len(batches) // 2
         runs = [(batches[0], 1.0)]
-        if len(batches) > 1:
-            runs.append((batches[-1], (len(picks) - len(batches[0])) / len(batches[-1])))
+        if middle:
+            runs.append((batches[middle], (len(picks) - len(batches[0])) / len(batches[middle])))
         for number, (batch_picks, weight) in enumerate(runs):
             if number == 1:
                 with meter.pause():
-                    _fast_forward(batches[1:-1], issues, when, ledger_too=True)
+                    _fast_forward(batches[1:middle], issues, when, ledger_too=True)
             batch = [
                 (
                     keys[issues[issue].project],
@@ -352,6 +355,8 @@ def _run(
             invocations += weight
             sampled += len(batch)
             processed += weight * len(batch)
+        with meter.pause():
+            _fast_forward(batches[middle + 1 :], issues, when, ledger_too=False)
     read, write, requests = meter.totals()
     table_write = meter.peak(meter.write_units, index=False)
     index_write = meter.peak(meter.write_units, index=True)
