@@ -12,6 +12,8 @@ item sizes it peeks at in moto's backend before and after each request:
 
 Units are attributed to the partition key they land on (the table's, or the index's) and to the
 current simulated second (``Meter.second``), so a benchmark can report the hottest key per second.
+``Meter.weight`` multiplies what is charged: a sampled request standing for several alike ones
+(a later batch of a second standing for all the later batches) is charged as all of them.
 Hooks are botocore events registered on each DynamoDB client the process creates."""
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -87,10 +89,11 @@ class Meter:
         self._region = region
         self._tables = tables  # name → (table key attributes, indexes)
         self._kind_of = kind_of
-        self.write_kinds: Counter[str] = Counter()
+        self.write_kinds: defaultdict[str, float] = defaultdict(float)
         self.second = 0
+        self.weight = 1.0
         self.paused = False
-        self.requests: Counter[str] = Counter()
+        self.requests: defaultdict[str, float] = defaultdict(float)
         self.read_units: defaultdict[tuple[str, str, int], float] = defaultdict(float)
         self.write_units: defaultdict[tuple[str, str, int], float] = defaultdict(float)
         self.largest_item = 0
@@ -138,7 +141,7 @@ class Meter:
     def _after(self, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         if "meter_params" not in context:
             return
-        self.requests[model.name] += 1
+        self.requests[model.name] += self.weight
         params = context.pop("meter_params")
         for write in context.pop("meter_writes"):
             self._charge_write(write)
@@ -176,12 +179,12 @@ class Meter:
         self.largest_item = max(self.largest_item, _item_size(new))
         partition = next(iter(write.key[table_keys[0]].values()))
         sort = next(iter(write.key[table_keys[1]].values())) if len(table_keys) > 1 else None
-        units = write.factor * max(1, math.ceil(size / WRITE_UNIT_BYTES))
+        units = self.weight * write.factor * max(1, math.ceil(size / WRITE_UNIT_BYTES))
         self.write_units[(write.table, partition, self.second)] += units
         self.write_kinds[self._kind_of(str(partition), None if sort is None else str(sort))] += units
         for index in indexes:
             for index_key, entry_size in self._index_writes(index, table_keys, write.old, new):
-                units = write.factor * max(1, math.ceil(entry_size / WRITE_UNIT_BYTES))
+                units = self.weight * write.factor * max(1, math.ceil(entry_size / WRITE_UNIT_BYTES))
                 self.write_units[(f"{write.table}/{index.name}", index_key, self.second)] += units
                 self.write_kinds[INDEX_KIND] += units
 
@@ -237,7 +240,7 @@ class Meter:
     ) -> None:
         table_keys, _ = self._tables[table]
         partition = next(iter(key[table_keys[0]].values()))
-        units = factor * max(1, math.ceil(size / READ_UNIT_BYTES)) * (1 if consistent else 0.5)
+        units = self.weight * factor * max(1, math.ceil(size / READ_UNIT_BYTES)) * (1 if consistent else 0.5)
         self.read_units[(table, partition, self.second)] += units
 
     def _charge_query(self, params: dict[str, Any], parsed: dict[str, Any]) -> None:
@@ -263,7 +266,11 @@ class Meter:
         table = params["TableName"]
         scope = f"{table}/{params['IndexName']}" if "IndexName" in params else table
         partition = self._query_partition(params)
-        units = max(1, math.ceil(size / READ_UNIT_BYTES)) * (1 if params.get("ConsistentRead") else 0.5)
+        units = (
+            self.weight
+            * max(1, math.ceil(size / READ_UNIT_BYTES))
+            * (0.5 + 0.5 * bool(params.get("ConsistentRead")))
+        )
         self.read_units[(scope, str(partition), self.second)] += units
 
     def _query_partition(self, params: dict[str, Any]) -> str:
@@ -278,17 +285,17 @@ class Meter:
         return str(next(iter(value.values())))
 
     # -- figures ------------------------------------------------------------------------------
-    def totals(self) -> tuple[float, float, int]:
+    def totals(self) -> tuple[float, float, float]:
         """Read units, write units and requests so far."""
         return sum(self.read_units.values()), sum(self.write_units.values()), sum(self.requests.values())
 
-    def peak(self, units: dict[tuple[str, str, int], float], scale: float, index: bool) -> tuple[float, str]:
-        """The highest units on one key in one simulated second (times ``scale``), on the table's keys
-        or on the indexes' keys, and that key."""
+    def peak(self, units: dict[tuple[str, str, int], float], index: bool) -> tuple[float, str]:
+        """The highest units on one key in one simulated second, on the table's keys or on the
+        indexes' keys, and that key."""
         best = (0.0, "")
         for (scope, key, _), value in units.items():
-            if ("/" in scope) == index and value * scale > best[0]:
-                best = (value * scale, f"{scope}:{key}")
+            if ("/" in scope) == index and value > best[0]:
+                best = (value, f"{scope}:{key}")
         return best
 
     def reset(self) -> None:

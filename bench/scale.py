@@ -8,14 +8,19 @@ receives — one event per invocation on the per-event path, SQS batches of the 
 - ``spread``: 1,000 events/s over 300 issues of 3 projects for 3 s (ordinary traffic).
 
 moto runs a few hundred requests/s here, so the storm is *sampled*: in three of its simulated
-seconds (``_metered_seconds``: first, middle, last) the first batches, at least one batch and up to
-``SAMPLED_EVENTS`` events, run through the real code under the meter (``bench/capacity_meter.py``),
-the first ``EDGE_SAMPLE`` events of each batch through the edge too (to time it); everything else
-is fast-forwarded unmetered into the hourly counts (``record_events``, one call per issue), so
-item sizes grow as in the full storm. A key's units in a second are the sampled units x (events of
-the second / sampled events). Issues exist before the storm (created unmetered). moto's memory
-stays bounded: its transactions back up only the items they name (``bench/moto_transactions.py``)
-and the events queue is emptied after each batch (``_drain_events_queue``).
+seconds (``_metered_seconds``: first, middle, last) two batches run through the real code under the
+meter (``bench/capacity_meter.py``): the second's first batch and its middle one, which is charged
+as every later batch of the second (``Meter.weight``: a second of N batches costs first + (N - 1) x
+middle). The first batch is the dearer one (it writes each issue's latest event, at most once a
+second); the later ones write alike, and read the ledger entries of the batches before them, which
+grow by one per batch: the middle batch reads their average. The first ``EDGE_SAMPLE`` events of
+each metered batch also go through the edge (to time it). Everything else is fast-forwarded
+unmetered (``_fast_forward``): into the hourly counts and users (``record_events``, one call per
+issue), so item sizes grow as in the full storm, and, before the middle batch, into the ledger
+entries of the batches before it. Issues exist before the storm (created unmetered). moto's memory
+and time stay bounded: its transactions back up only the items they name and its Queries look at
+their partition only (``bench/moto_transactions.py``), and the events queue is emptied after each
+batch (``_drain_events_queue``).
 
 Dollars per million events use us-east-1 on-demand list prices (``PRICES``, dated): API Gateway HTTP
 API, Lambda (arm64, each function at its template memory and its measured duration here — an
@@ -45,17 +50,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.capacity_meter import Index, Meter
 from bench.cost import PRICES
-from bench.moto_transactions import item_backups
+from bench.moto_transactions import item_backups, partition_queries
 from local.resources import LOCAL_ENVIRONMENT
 from local.template import environment_refs, load_template, resources
 
 REGION = "us-east-1"
 USERS = 100_000
-SAMPLED_EVENTS = 100
 EDGE_SAMPLE = 50  # events of each sampled batch also sent through the edge, to time it
 LIMITS = {"write": 1000, "read": 3000}  # per partition key and second
 # Write units per event are itemised by the kind of item written (``_kind_of``).
-WRITE_KINDS = ("markers", "group", "counts_sketch", "index", "other")
+WRITE_KINDS = ("ledger", "group", "counts_sketch", "index", "latest_event", "other")
 GOALS = {"key_share": 0.5, "write_units_per_event": 0.5, "usd_per_million": 5.0}
 
 
@@ -161,14 +165,17 @@ def _metered_seconds(seconds: int) -> set[int]:
 
 
 def _kind_of(partition: str, sort: str | None) -> str:
-    """The kind of an issues-table item, from its key: an event marker (``EVENT#``), the group item,
-    its hourly count or user sketch (``HOUR#``), or anything else (latest event, hash, releases)."""
-    if partition.startswith("EVENT#"):
-        return "markers"
+    """The kind of an issues-table item, from its key: a ledger entry (``COUNTED#``), the group
+    item, its hourly count or user sketch (``HOUR#``), its latest event, or anything else (hash,
+    releases)."""
+    if partition.startswith("COUNTED#"):
+        return "ledger"
     if sort == "GROUP":
         return "group"
     if sort is not None and sort.startswith("HOUR#"):
         return "counts_sketch"
+    if sort == "LATEST_EVENT":
+        return "latest_event"
     return "other"
 
 
@@ -232,12 +239,58 @@ def _payload(project: int, issue: int, user: int, when: datetime) -> dict[str, A
 
 
 # -- one scenario ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Issue:
+    project: int
+    number: int
+    project_id: int
+    group_id: int
+    hash: str
+
+
+def _fast_forward(
+    batches: Sequence[Sequence[tuple[int, int]]], issues: list[Issue], when: datetime, ledger_too: bool
+) -> None:
+    """What ``batches`` (of (issue, user) picks) would leave behind, written unmetered: their hourly
+    counts and users (one call per issue for all of them), and, when a later batch of the same
+    second is metered after them, each batch's ledger entry per issue (their ids, 16 bytes each,
+    in the partition that batch's Queries read)."""
+    from shared.issues.events.counts import record_events
+    from shared.storage.group_state import CountedEvents
+
+    users: dict[int, list[str]] = defaultdict(list)
+    for batch in batches:
+        for issue, user in batch:
+            users[issue].append(f"user-{user}")
+    for issue, found in users.items():
+        # An item past 400 KB refuses the write: the storm's state stops growing there.
+        with contextlib.suppress(Exception):
+            record_events(issues[issue].group_id, when, len(found), found)
+    if not ledger_too:
+        return
+    with CountedEvents.batch_write() as write:
+        for batch in batches:
+            per_issue: dict[int, int] = defaultdict(int)
+            for issue, _ in batch:
+                per_issue[issue] += 1
+            for issue, count in per_issue.items():
+                entry = issues[issue]
+                write.save(
+                    CountedEvents(
+                        CountedEvents.partition(entry.project_id, entry.hash, when),
+                        uuid.uuid4().hex[:24],
+                        ids=os.urandom(16 * count),
+                        group_id=entry.group_id,
+                    )
+                )
+
+
 def _run(
-    scenario: Scenario, path: IngestPath, meter: Meter, start: datetime, rng: random.Random, sample: int
+    scenario: Scenario, path: IngestPath, meter: Meter, start: datetime, rng: random.Random
 ) -> dict[str, Any]:
     from shared.ingest.event import normalize_event
+    from shared.ingest.grouping import event_hash
     from shared.ingest.pipeline import process_event
-    from shared.issues.events.counts import record_events
     from shared.storage.accounts import ProjectKey
 
     first_project = 1 + 10 * SCENARIOS.index(scenario)
@@ -245,30 +298,49 @@ def _run(
         p: ProjectKey(*ProjectKey.key(f"{scenario.name}{p}"), id=p, project_id=first_project + p, org_id=1)
         for p in range(scenario.projects)
     }
-    issues = [(p, i) for p in range(scenario.projects) for i in range(scenario.issues_per_project)]
-    group_of: dict[tuple[int, int], int] = {}
+    issues: list[Issue] = []
     with meter.pause():  # the issues exist before the storm
-        for p, i in issues:
-            event = normalize_event(_payload(p, i, 0, start - timedelta(seconds=1)), start)
-            group_of[(p, i)] = int(process_event(keys[p], event).group_id or 0)
+        for p in range(scenario.projects):
+            for i in range(scenario.issues_per_project):
+                event = normalize_event(_payload(p, i, 0, start - timedelta(seconds=1)), start)
+                group_id = int(process_event(keys[p], event).group_id or 0)
+                issues.append(Issue(p, i, first_project + p, group_id, event_hash(event)))
     meter.reset()
     batch_size, window = path.batching()
     size = max(1, min(batch_size, math.ceil(scenario.rate * window) or batch_size))
-    processed = failed = invocations = 0
+    failed = 0
+    sampled = processed = invocations = 0.0
     edge_seconds = busy = 0.0
     edge_events = 0
-    scale = 1.0
     for second in range(scenario.seconds):
         meter.second = second
         when = start + timedelta(seconds=second)
         picks = [(rng.randrange(len(issues)), rng.randrange(USERS)) for _ in range(scenario.rate)]
-        metered = second in _metered_seconds(scenario.seconds)
-        sampled = picks[: max(size, sample - sample % size)] if metered else []
-        for offset in range(0, len(sampled), size):
+        batches = [picks[offset : offset + size] for offset in range(0, len(picks), size)]
+        if second not in _metered_seconds(scenario.seconds):
+            with meter.pause():
+                _fast_forward(batches, issues, when, ledger_too=False)
+            continue
+        # The first batch of the second, then the middle one standing for every later batch: the
+        # latest event is written by the first only, and the k-th batch's ledger Queries read the
+        # k - 1 entries before it, which the middle batch reads on average.
+        middle = len(batches) // 2
+        runs = [(batches[0], 1.0)]
+        if middle:
+            runs.append((batches[middle], (len(picks) - len(batches[0])) / len(batches[middle])))
+        for number, (batch_picks, weight) in enumerate(runs):
+            if number == 1:
+                with meter.pause():
+                    _fast_forward(batches[1:middle], issues, when, ledger_too=True)
             batch = [
-                (keys[issues[issue][0]], _payload(*issues[issue], user, when), when)
-                for issue, user in sampled[offset : offset + size]
+                (
+                    keys[issues[issue].project],
+                    _payload(issues[issue].project, issues[issue].number, user, when),
+                    when,
+                )
+                for issue, user in batch_picks
             ]
+            meter.weight = weight
             if path.edge is not None:
                 began = time.perf_counter()
                 for item in batch[:EDGE_SAMPLE]:
@@ -278,29 +350,23 @@ def _run(
                 _drain_events_queue()
             began = time.perf_counter()
             failed += path.process(batch)
-            busy += time.perf_counter() - began
-            invocations += 1
-        processed += len(sampled)
-        if metered:  # every metered second samples as many events
-            scale = scenario.rate / len(sampled)
-        skipped: dict[int, list[str]] = defaultdict(list)
-        for issue, user in picks[len(sampled) :]:
-            skipped[issue].append(f"user-{user}")
+            busy += weight * (time.perf_counter() - began)
+            meter.weight = 1.0
+            invocations += weight
+            sampled += len(batch)
+            processed += weight * len(batch)
         with meter.pause():
-            for issue, users in skipped.items():
-                # An item past 400 KB refuses the write: the storm's state stops growing there.
-                with contextlib.suppress(Exception):
-                    record_events(group_of[issues[issue]], when, len(users), users)
+            _fast_forward(batches[middle + 1 :], issues, when, ledger_too=False)
     read, write, requests = meter.totals()
-    table_write = meter.peak(meter.write_units, scale, index=False)
-    index_write = meter.peak(meter.write_units, scale, index=True)
-    table_read = meter.peak(meter.read_units, scale, index=False)
-    index_read = meter.peak(meter.read_units, scale, index=True)
+    table_write = meter.peak(meter.write_units, index=False)
+    index_write = meter.peak(meter.write_units, index=True)
+    table_read = meter.peak(meter.read_units, index=False)
+    index_read = meter.peak(meter.read_units, index=True)
     figures = {
         "events_per_second": scenario.rate,
         "seconds": scenario.seconds,
         "issues": len(issues),
-        "sampled_events": processed,
+        "sampled_events": int(sampled),
         "failed_events": failed,
         "batch_size": size,
         "peak_table_wcu": round(table_write[0]),
@@ -355,7 +421,6 @@ def _cost(path: IngestPath, figures: dict[str, Any], events_per_invocation: floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--path", choices=sorted(PATHS), default="batch")
-    parser.add_argument("--sample", type=int, default=SAMPLED_EVENTS, help="events run per simulated second")
     arguments = parser.parse_args()
     path_name = arguments.path
     from moto import mock_aws
@@ -367,13 +432,13 @@ def main() -> None:
         start -= timedelta(hours=1)
     figures: dict[str, Any] = {"path": path_name}
     began = time.perf_counter()
-    with mock_aws(), item_backups():
+    with mock_aws(), item_backups(), partition_queries():
         tables = _environment()
         meter = Meter(REGION, tables, _kind_of)
         with meter.installed():
             path = PATHS[path_name]
             for scenario in SCENARIOS:
-                figures[scenario.name] = _run(scenario, path, meter, start, rng, arguments.sample)
+                figures[scenario.name] = _run(scenario, path, meter, start, rng)
                 print(scenario.name, json.dumps(figures[scenario.name]), file=sys.stderr, flush=True)
     storms = [figures[s.name] for s in SCENARIOS if s.name != "spread"]
     figures["peak_key_wcu"] = max(max(s["peak_table_wcu"], s["peak_index_wcu"]) for s in storms)

@@ -14,16 +14,24 @@ names, with moto's own outcome.
   attributes once per request rather than twice per name asked. And every message's ``visible`` and
   ``delayed`` read the clock through a ``datetime`` round trip (with an import on each call): SQS
   reads it from ``time.time()`` here, which is the same number.
+- **Queries**: moto answers a Query of a table (not of an index) by sorting every item of the table
+  and keeping the partition's, so each Query costs time in proportion to the table (the ingestion
+  ledger makes two per issue and batch). ``partition_queries`` hands moto's query only the
+  partition asked for, in the same order, which is the same answer. It swaps the table's item
+  listing for the length of one call, so it relies on requests being served one at a time (the
+  moto server's lock; the storm simulation is single-threaded).
 - **Dispatch**: the server lists moto's package folder on disk (one ``isdir`` per service) for
   every request to find the service; the listing does not change while it runs, so it is read once.
 
 The moto server (``local.moto_server``) installs them all for its lifetime; the in-process storm
-simulation (``bench/scale.py``) takes ``item_backups`` for the length of its run."""
+simulation (``bench/scale.py``) takes ``item_backups`` and ``partition_queries`` for the length of
+its run."""
 
 from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -115,6 +123,40 @@ def item_backups() -> Iterator[None]:
         undo()
 
 
+def _use_partition_queries() -> Callable[[], None]:
+    """Make a Query of a table's partition look at that partition's items only; returns the undo."""
+    original = Table.query
+    signature = inspect.signature(original)
+
+    def query(self: Table, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs)
+        if bound.arguments.get("index_name") or not self.range_key_attr:
+            return original(self, *args, **kwargs)
+        partition = self.items.get(bound.arguments["hash_key"], {})
+        self.all_items = lambda: sorted(partition.values(), key=lambda item: item.range_key)  # type: ignore[method-assign]
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    Table.query = query  # type: ignore[method-assign]
+
+    def undo() -> None:
+        Table.query = original  # type: ignore[method-assign]
+
+    return undo
+
+
+@contextmanager
+def partition_queries() -> Iterator[None]:
+    """While the block runs, a Query of a table's partition looks at that partition's items only."""
+    undo = _use_partition_queries()
+    try:
+        yield
+    finally:
+        undo()
+
+
 def _within_retention(self: SQSBackend, queue_name: str, message: Message) -> bool:
     """moto's rule (kept until sent + the queue's retention period), read from the queue itself."""
     queue = self.get_queue(queue_name)
@@ -147,6 +189,7 @@ def _milliseconds(dt: datetime | None = None) -> float:
 def install() -> None:
     """Every fix above, for the rest of this process (the moto server's): call it once, at start."""
     _use_item_backups()
+    _use_partition_queries()
     sqs_models.unix_time, sqs_models.unix_time_millis = _seconds, _milliseconds
     SQSBackend.is_message_valid_based_on_retention_period = _within_retention  # type: ignore[method-assign]
     SQSBackend.get_queue_attributes = _attributes_once(SQSBackend.get_queue_attributes)  # type: ignore[method-assign]

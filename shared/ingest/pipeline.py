@@ -2,12 +2,15 @@
 batch are counted together (``process_hash_events``), one event alone is a batch of one
 (``process_event``).
 
-Per hash: GroupHash → group (existing or new), then one transaction per group that adds the
-events to ``times_seen``, sets ``last_seen``/title/culprit/level from the newest event (on
-condition that the group is live and the events are newer than its last one) and writes one
-``EventMarker`` per event on condition that it is new, so a redelivered event counts nothing twice.
-Then one hourly-count write, one read of the group, and the transitions the events cause
-(regression, snooze expiry, escalation) on the first event that triggers them. The group's place
+Per hash: the ledger's read of the events already counted (``shared.ingest.ledger``: a
+redelivered event counts nothing twice), GroupHash → group (existing or new), then one transaction
+per group that adds the events to ``times_seen``, sets ``last_seen``/title/culprit/level from the
+newest event (on condition that the group is live and the events are not older than its last one),
+adds them to their hour's count and puts their ledger entry (one per second of their time, on
+condition that it is new); the ledger's second read compensates an event two deliveries counted.
+Then the users' merge, the latest event (at most once a second), one read of the group, and the
+transitions the events cause (regression, snooze expiry, escalation) on the first event that
+triggers them. The group's place
 in the ``by_project_status`` index (its ``gsi1sk``) moves only when ``last_seen`` has advanced by
 ``INDEX_STEP`` since it last moved, so a storm moves it once a minute, not once per event.
 
@@ -21,6 +24,7 @@ Hash states (decision 16 and the deletion pipeline):
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,21 +34,23 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from shared.errors import Conflict
+from shared.ingest import ledger
 from shared.ingest.event import Event
 from shared.ingest.grouping import event_hash
+from shared.ingest.ledger import Target, second_of
 from shared.issues.enums import GroupStatus, GroupSubStatus
-from shared.issues.events.counts import record_events
+from shared.issues.events.counts import hourly_count_write, record_users
 from shared.issues.events.escalation import escalate_if_needed
 from shared.issues.events.latest import record_latest_event
 from shared.issues.events.regression import regress_group
 from shared.issues.events.unsnooze import unsnooze_if_over
-from shared.issues.groups import ClaimTaken, HashTaken, create_group
+from shared.issues.groups import ClaimTaken, CreatedBy, HashTaken, create_group
 from shared.issues.transaction import transaction
 from shared.releases.release_events import record_release_event
 from shared.storage.accounts import ProjectKey
 from shared.storage.base import cancelled_by_condition, condition_failed
 from shared.storage.dynamodb import max_transaction_items
-from shared.storage.group_state import EVENT_MARKER_RETENTION_DAYS, EventMarker, GroupHash, GroupTombstone
+from shared.storage.group_state import GroupHash, GroupTombstone, hour_bucket
 from shared.storage.issues import Group, IssueItem, status_index_sk
 
 # Statuses an event is counted on; the others are on their way out (deletion, merge).
@@ -53,7 +59,6 @@ LIVE_STATUSES = (GroupStatus.UNRESOLVED, GroupStatus.RESOLVED, GroupStatus.IGNOR
 MAX_ATTEMPTS = 5
 # Sentry bumps last_seen only when it is over a minute old; our index key moves at the same pace.
 INDEX_STEP = timedelta(seconds=60)
-MARKER_RETENTION = timedelta(days=EVENT_MARKER_RETENTION_DAYS)
 
 
 @dataclass(frozen=True)
@@ -91,23 +96,40 @@ def process_hash_events(project: ProjectRef, hash_value: str, events: Sequence[E
     Outcome per event, in the order given."""
     pending = sorted(events, key=lambda e: e.timestamp)
     outcomes: dict[str, Outcome] = {}
+    fresh: frozenset[datetime] | None = None
     for _ in range(MAX_ATTEMPTS):
+        check = ledger.uncounted(project.id, hash_value, pending)
+        fresh = check.fresh_seconds if fresh is None else fresh  # as the first read found them
+        left = {event.event_id for event in check.uncounted}
+        for event in pending:
+            if event.event_id not in left:
+                outcomes[event.event_id] = Outcome(event.event_id, hash_value, None, duplicate=True)
+        pending = check.uncounted
+        if not pending:
+            return _in_order(events, outcomes)
         hash_row = _get_hash(project.id, hash_value)
         if hash_row is not None and hash_row.tombstone_id is not None:
-            counted = _count_discarded(project, int(hash_row.tombstone_id), pending)
+            discarded = _count_discarded(project, hash_value, int(hash_row.tombstone_id), pending)
+            counted = {event.event_id for event in discarded}
             for event in pending:
-                done = event in counted
+                done = event.event_id in counted
                 outcomes[event.event_id] = Outcome(
                     event.event_id, hash_value, None, discarded=done, duplicate=not done
                 )
             return _in_order(events, outcomes)
         stale_group_id = None
         if hash_row is not None and hash_row.group_id is not None:
-            found = _count_on_group(project, int(hash_row.group_id), pending, hash_value, outcomes)
+            found = _count_on_group(project, int(hash_row.group_id), pending, hash_value, outcomes, fresh)
             if found:
                 return _in_order(events, outcomes)
             stale_group_id = int(hash_row.group_id)
         first = pending[0]
+
+        def created_by(group_id: int, first: Event = first) -> CreatedBy:
+            """The first event counted in the creating transaction: its ledger entry and hour."""
+            entries = ledger.entries_for(project.id, hash_value, [first], Target(group_id=group_id))
+            return CreatedBy(claims=entries, updates=[hourly_count_write(group_id, first.timestamp, 1)])
+
         try:
             group = create_group(
                 project,
@@ -119,24 +141,21 @@ def process_hash_events(project: ProjectRef, hash_value: str, events: Sequence[E
                 data={"type": first.type, "metadata": first.metadata},
                 hash_value=hash_value,
                 stale_group_id=stale_group_id,
-                claims=[_marker(project.id, first)],
+                created_by=created_by,
             )
-        except HashTaken:
-            continue  # a concurrent batch created the group (or a discard tombstoned the hash): re-read
-        except ClaimTaken:
-            outcomes[first.event_id] = Outcome(first.event_id, hash_value, None, duplicate=True)
-            pending = pending[1:]
-            if not pending:
-                return _in_order(events, outcomes)
+        except (HashTaken, ClaimTaken):
+            # a concurrent batch created the group (or a discard tombstoned the hash), or counted
+            # the first event meanwhile: read the ledger and the hash again
             continue
+        ledger.settle(project.id, hash_value, [first])
         outcomes[first.event_id] = Outcome(first.event_id, hash_value, int(group.id), is_new=True)
         rest = pending[1:]
         if not rest:
-            record_events(int(group.id), first.timestamp, 1, _users([first]))
+            record_users(int(group.id), first.timestamp, _users([first]))
             record_latest_event(int(group.id), first)
             return _in_order(events, outcomes)
-        # The rest of the batch counts on the new group like on any other (markers included).
-        _count_on_group(project, int(group.id), rest, hash_value, outcomes, created=first)
+        # The rest of the batch counts on the new group like on any other.
+        _count_on_group(project, int(group.id), rest, hash_value, outcomes, fresh, created=first)
         return _in_order(events, outcomes)
     raise Conflict("The event's issue is changing too fast; retry the event")
 
@@ -147,11 +166,6 @@ def _in_order(events: Sequence[Event], outcomes: dict[str, Outcome]) -> list[Out
 
 def _users(events: Sequence[Event]) -> list[str]:
     return [event.user_hash for event in events if event.user_hash]
-
-
-def _marker(project_id: int, event: Event) -> EventMarker:
-    expires = event.timestamp + MARKER_RETENTION
-    return EventMarker(*EventMarker.key(project_id, event.event_id), expires_at=expires)
 
 
 def _get_hash(project_id: int, hash_value: str) -> GroupHash | None:
@@ -165,55 +179,88 @@ class _NotCounted(Exception):
     """The counted row's own condition refused the write."""
 
 
-def _write_with_markers(
+def _write_counted(
     project: ProjectRef,
+    hash_value: str,
     row: IssueItem,
     events: list[Event],
     actions: Callable[[list[Event]], list[Action]],
     condition: Condition,
+    target: Target,
 ) -> list[Event]:
-    """One transaction: ``actions(events)`` on ``row`` (on ``condition``) and a new marker per event.
-    Returns the events counted; events whose marker exists are left out and the rest retried;
-    ``_NotCounted`` when ``condition`` failed."""
+    """One transaction: ``actions(events)`` on ``row`` (on ``condition``), the events' ledger
+    entries (on condition that they are new) and, on a group, their hours' counts; then the
+    ledger's compensation of any event another delivery counted meanwhile. Returns the events
+    counted; when an identical entry exists (the same events counted at once elsewhere), the ledger
+    is read again and the rest retried; ``_NotCounted`` when ``condition`` failed."""
     pending = list(events)
     while pending:
+        entries = ledger.entries_for(project.id, hash_value, pending, target)
+        hours: dict[str, list[Event]] = {}
+        for event in pending:
+            hours.setdefault(hour_bucket(event.timestamp), []).append(event)
         try:
             with transaction() as write:
-                for event in pending:
-                    write.save(_marker(project.id, event), condition=IssueItem.pk.does_not_exist())
+                for entry in entries:
+                    write.save(entry, condition=IssueItem.pk.does_not_exist())
                 write.update(row, actions(pending), condition)
-            return pending
+                if target.group_id is not None:
+                    for hour_events in hours.values():
+                        count_row, count_actions = hourly_count_write(
+                            target.group_id, hour_events[-1].timestamp, len(hour_events)
+                        )
+                        write.update(count_row, count_actions)
         except TransactWriteError as error:
             cancelled = cancelled_by_condition(error)
-            seen = {i for i, refused in enumerate(cancelled[: len(pending)]) if refused}
-            if seen:
-                pending = [event for i, event in enumerate(pending) if i not in seen]
+            if any(cancelled[: len(entries)]):
+                pending = ledger.uncounted(project.id, hash_value, pending).uncounted
                 continue
-            if len(cancelled) > len(pending) and cancelled[len(pending)]:
+            if len(cancelled) > len(entries) and cancelled[len(entries)]:
                 raise _NotCounted() from error
             raise
+        ledger.settle(project.id, hash_value, pending)
+        return pending
     return []
 
 
 def _chunks(events: list[Event]) -> list[list[Event]]:
-    """Events per transaction: the engine's item limit less one for the counted row."""
-    size = max(1, max_transaction_items() - 1)
-    return [events[i : i + size] for i in range(0, len(events), size)]
+    """Events (in time order) per transaction: whole seconds, one ledger entry each, with their
+    hours' count rows beside the counted row, within the engine's item limit."""
+    limit = max_transaction_items()
+    chunks: list[list[Event]] = []
+    current: list[Event] = []
+    seconds: set[datetime] = set()
+    hours: set[str] = set()
+    for second, same_second in itertools.groupby(events, key=second_of):
+        hour = hour_bucket(second)
+        if current and len(seconds) + 1 + len(hours | {hour}) + 1 > limit:
+            chunks.append(current)
+            current, seconds, hours = [], set(), set()
+        current += same_second
+        seconds.add(second)
+        hours.add(hour)
+    if current:
+        chunks.append(current)
+    return chunks
 
 
-def _count_discarded(project: ProjectRef, tombstone_id: int, events: list[Event]) -> list[Event]:
+def _count_discarded(
+    project: ProjectRef, hash_value: str, tombstone_id: int, events: list[Event]
+) -> list[Event]:
     """``times_discarded`` ADD n on the tombstone, conditional on it existing, so a tombstone
     deleted meanwhile is not recreated as a bare counter; returns the events counted."""
     tombstone = GroupTombstone(*GroupTombstone.key(tombstone_id))
     counted: list[Event] = []
     for chunk in _chunks(events):
         try:
-            counted += _write_with_markers(
+            counted += _write_counted(
                 project,
+                hash_value,
                 tombstone,
                 chunk,
                 lambda pending: [GroupTombstone.times_discarded.add(len(pending))],
                 GroupTombstone.pk.exists(),
+                Target(tombstone_id=tombstone_id),
             )
         except _NotCounted:
             return counted
@@ -226,6 +273,7 @@ def _count_on_group(
     events: list[Event],
     hash_value: str,
     outcomes: dict[str, Outcome],
+    fresh: frozenset[datetime],
     created: Event | None = None,
 ) -> bool:
     """Count ``events`` on the group (following merges), then its hourly counts, releases and
@@ -233,8 +281,8 @@ def _count_on_group(
     (none of them was counted then)."""
     live = Group.pk.exists() & Group.status.is_in(*map(int, LIVE_STATUSES))
     counted: list[Event] = []
-    # The newest chunk first, renaming the issue; the older chunks then only add to the count (a
-    # storm's events share timestamps, so a later chunk would fail the "newer" condition anyway).
+    # The newest chunk first, renaming the issue unless the group has seen a newer event (an equal
+    # time renames it too: a storm's batches share their second); the older chunks only add.
     pending = _chunks(events)[::-1]
     newest_first = True
     attempts = 0
@@ -256,12 +304,24 @@ def _count_on_group(
 
         try:
             if newest_first:
-                done = _write_with_markers(
-                    project, group, chunk, newest_actions, live & (Group.last_seen < newest.timestamp)
+                done = _write_counted(
+                    project,
+                    hash_value,
+                    group,
+                    chunk,
+                    newest_actions,
+                    live & (Group.last_seen <= newest.timestamp),
+                    Target(group_id=group_id),
                 )
             else:  # the events are older than the group's last one: counted, nothing renamed
-                done = _write_with_markers(
-                    project, group, chunk, lambda batch: [Group.times_seen.add(len(batch))], live
+                done = _write_counted(
+                    project,
+                    hash_value,
+                    group,
+                    chunk,
+                    lambda batch: [Group.times_seen.add(len(batch))],
+                    live,
+                    Target(group_id=group_id),
                 )
         except _NotCounted:
             attempts += 1
@@ -294,7 +354,7 @@ def _count_on_group(
         attempts = 0
     ids = {event.event_id for event in counted}
     counted = [event for event in events if event.event_id in ids]  # back in time order
-    _after_counting(project, group_id, hash_value, counted, outcomes, created)
+    _after_counting(project, group_id, hash_value, counted, outcomes, fresh, created)
     return True
 
 
@@ -304,14 +364,22 @@ def _after_counting(
     hash_value: str,
     counted: list[Event],
     outcomes: dict[str, Outcome],
+    fresh: frozenset[datetime],
     created: Event | None,
 ) -> None:
-    """Hourly counts, releases, the index move and the transitions of events just counted."""
+    """Users, the latest event, releases, the index move and the transitions of events just
+    counted (their counts went with them).
+
+    The latest event (the issue page's stack trace, several KB) is written at most once a second
+    per hash: only when nobody had counted an event of the second of the batch's newest event
+    before this batch (its ledger partition was empty at the first read), or the group is new."""
     everything = ([created] if created is not None else []) + counted
     for hour_events in _by_hour(everything).values():
-        record_events(group_id, hour_events[-1].timestamp, len(hour_events), _users(hour_events))
-    if everything:  # one write per group and batch: the issue page's stack trace
-        record_latest_event(group_id, max(everything, key=lambda event: event.timestamp))
+        record_users(group_id, hour_events[-1].timestamp, _users(hour_events))
+    if everything:
+        newest = max(everything, key=lambda event: event.timestamp)
+        if created is not None or second_of(newest) in fresh:
+            record_latest_event(group_id, newest)
     for event in counted:
         outcomes[event.event_id] = Outcome(event.event_id, hash_value, group_id)
     if not counted:

@@ -8,11 +8,13 @@ transaction: two concurrent first events of one hash can never make two groups."
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
 
 from shared.errors import Conflict
 from shared.issues.enums import GONE_STATUSES, GroupInboxReason, GroupStatus, GroupSubStatus, PriorityLevel
@@ -58,7 +60,18 @@ class HashTaken(Exception):
 
 
 class ClaimTaken(Exception):
-    """A row the creation had to add as new (``claims``) exists already: nothing was written."""
+    """A row the creation had to add as new (``CreatedBy.claims``) exists already: nothing was
+    written."""
+
+
+@dataclass(frozen=True)
+class CreatedBy:
+    """What the event that creates a group writes in the creating transaction besides the group:
+    ``claims``, put on condition that they are new (ingestion's ledger entry of the event), and
+    ``updates``, unconditional (its hourly count)."""
+
+    claims: Sequence[IssueItem] = ()
+    updates: Sequence[tuple[IssueItem, Sequence[Action]]] = ()
 
 
 # Position of the GroupHash put in create_group's transaction (puts in the order written).
@@ -82,7 +95,7 @@ def create_group(
     data: dict[str, Any] | None = None,
     hash_value: str | None = None,
     stale_group_id: int | None = None,
-    claims: Sequence[IssueItem] = (),
+    created_by: Callable[[int], CreatedBy] | None = None,
 ) -> Group:
     """Create an UNRESOLVED/NEW group in ``project`` with the project's next short id.
 
@@ -93,8 +106,8 @@ def create_group(
     transaction, on condition that the hash is unclaimed: absent, unlinked and not tombstoned, or
     still linked to ``stale_group_id`` (a group on its way out). Otherwise ``HashTaken``.
 
-    ``claims`` are rows written in the same transaction on condition that they do not exist yet
-    (ingestion's marker of the event that creates the group); ``ClaimTaken`` when one does."""
+    ``created_by(group_id)`` gives the rows of the event that creates the group, written in the same
+    transaction (``CreatedBy``); ``ClaimTaken`` when one of its claims exists already."""
     group_id = _GROUP_IDS.next()
     for _ in range(_SHORT_ID_ATTEMPTS):
         try:
@@ -109,7 +122,7 @@ def create_group(
                 data,
                 hash_value,
                 stale_group_id,
-                claims,
+                created_by(group_id) if created_by is not None else CreatedBy(),
             )
             break
         except _ShortIdTaken:
@@ -136,10 +149,10 @@ def _write_group(
     data: dict[str, Any] | None,
     hash_value: str | None,
     stale_group_id: int | None,
-    claims: Sequence[IssueItem],
+    created_by: CreatedBy,
 ) -> Group:
-    """One attempt: the group, its short-id pointer, inbox row, hash claim and the project's short-id
-    counter, in one transaction."""
+    """One attempt: the group, its short-id pointer, inbox row, hash claim, the rows of the event
+    that creates it and the project's short-id counter, in one transaction."""
     try:
         with transaction() as write:
             short_id = claim_next(write, f"shortid:{project.id}")
@@ -174,16 +187,19 @@ def _write_group(
                 write.save(item, condition=IssueItem.pk.does_not_exist())
             if hash_value is not None:
                 _claim_hash(write, group, hash_value, stale_group_id)
-            for row in claims:
+            for row in created_by.claims:
                 write.save(row, condition=IssueItem.pk.does_not_exist())
+            for row, actions in created_by.updates:
+                write.update(row, actions=list(actions))
     except TransactWriteError as error:
         cancelled = cancelled_by_condition(error)
         if hash_value is not None and len(cancelled) > _HASH_PUT and cancelled[_HASH_PUT]:
             raise HashTaken(hash_value) from error
         first_claim = _HASH_PUT + (2 if hash_value is not None else 0)
-        if any(cancelled[first_claim : first_claim + len(claims)]):
+        puts = first_claim + len(created_by.claims)
+        if any(cancelled[first_claim:puts]):
             raise ClaimTaken() from error
-        if cancelled and cancelled[-1]:  # the counter update comes after the puts
+        if len(cancelled) > puts and cancelled[puts]:  # the counter: the first update, after the puts
             raise _ShortIdTaken() from error
         raise
     return group

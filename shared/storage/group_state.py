@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from pynamodb.attributes import (
     BinaryAttribute,
+    BinarySetAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -24,8 +25,8 @@ from shared.storage.base import utcnow
 from shared.storage.issues import IssueItem, group_pk
 
 HOURLY_COUNT_RETENTION_DAYS = 7
-# The events queue keeps a message 4 days, its dead-letter queue 14: a marker outlives both.
-EVENT_MARKER_RETENTION_DAYS = 15
+# The events queue keeps a message 4 days, its dead-letter queue 14: a ledger entry outlives both.
+COUNTED_EVENTS_RETENTION_DAYS = 15
 
 
 def hour_bucket(when: datetime) -> str:
@@ -129,14 +130,24 @@ class GroupHashRef(IssueItem, discriminator="group_hash_ref"):
         return group_pk(group_id), f"HASH#{hash_value}"
 
 
-class EventMarker(IssueItem, discriminator="event_marker"):
-    """An event id of a project that has been counted: the processor writes it in the same
-    transaction as the counts, on condition that it is new, so a redelivered event counts once.
-    Expires by TTL after ``EVENT_MARKER_RETENTION_DAYS`` (longer than an event can stay queued)."""
+class CountedEvents(IssueItem, discriminator="counted_events"):
+    """The ingestion ledger: event ids of one grouping hash and one second (the events' own time)
+    that one transaction counted, written in that transaction on condition that it is new.
+    ``ids`` are the 16-byte event ids concatenated (16 bytes per event); ``compensated`` the ids
+    this entry counted again after another entry had counted them, and took back. The sort key is
+    a digest of ``ids``, so the same events counted twice with the same composition collide.
+    ``group_id`` (or ``tombstone_id``) is the row the events were counted on, which a
+    compensation adds back to. Expires by TTL after ``COUNTED_EVENTS_RETENTION_DAYS`` (longer than
+    an event can stay queued)."""
+
+    ids = BinaryAttribute(legacy_encoding=False)
+    compensated = BinarySetAttribute(legacy_encoding=False, null=True)
+    group_id = NumberAttribute(null=True)
+    tombstone_id = NumberAttribute(null=True)
 
     @staticmethod
-    def key(project_id: int, event_id: str) -> tuple[str, str]:
-        return f"EVENT#{project_id}#{event_id}", "EVENT"
+    def partition(project_id: int, hash_value: str, second: datetime) -> str:
+        return f"COUNTED#{project_id}#{hash_value}#{second.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')}"
 
 
 class GroupTombstone(IssueItem, discriminator="tombstone"):

@@ -44,6 +44,8 @@ NOT_PROVOKABLE = {
     "The event's issue is changing too fast; retry the event",
     "The event's issue went away while counting; retry the event",
     "The issue's user count is changing too fast; retry",
+    # compensations of one ledger entry racing more than a few times in a row
+    "The events' ledger is changing too fast; retry the events",
     # a queue message the edge did not write: its record fails and goes to the dead-letter queue
     "queued payload is not a JSON object",
 }

@@ -5,9 +5,10 @@ or some of its events come again, and only the failed records reported back."""
 
 from __future__ import annotations
 
-import math
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,14 +16,16 @@ import pytest
 from local.lambda_pool import InvocationFailed, LocalLambda
 from local.metering import count_requests
 from shared.accounts.organizations import find_organization
+from shared.ingest import ledger
 from shared.ingest.batch import store_batch
 from shared.ingest.queue import decode_event, encode_event
 from shared.issues.enums import ActivityType, GroupStatus
+from shared.issues.events.latest import latest_event
 from shared.issues.events.user_sketch import UserSketch
 from shared.storage.accounts import Project
 from shared.storage.base import utcnow
-from shared.storage.dynamodb import max_transaction_items
 from shared.storage.group_state import (
+    CountedEvents,
     GroupHash,
     GroupHashRef,
     GroupHourlyCount,
@@ -97,30 +100,49 @@ def _hour_users(group: Group) -> int:
 
 def test_a_batch_costs_one_write_per_issue(project: Project, local_lambda: LocalLambda) -> None:
     clear_of_hour_end()
-    existing = _record(project, _payload("existing"))
+    now = utcnow().replace(microsecond=0)
+    earlier, second = (now - timedelta(seconds=1)).isoformat(), now.isoformat()
+    existing = _record(project, _payload("existing", timestamp=earlier))
     assert _deliver(local_lambda, [existing]) == []
-    batch = [_record(project, _payload("storm", user=f"u{i % 3}")) for i in range(12)]
-    batch += [_record(project, _payload("existing", user="u9")) for _ in range(5)]
+    batch = [_record(project, _payload("storm", user=f"u{i % 3}", timestamp=second)) for i in range(12)]
+    batch += [_record(project, _payload("existing", user="u9", timestamp=second)) for _ in range(5)]
     with count_requests() as calls:
         assert _deliver(local_lambda, batch) == []
     storm, other = _group_of(project, "storm"), _group_of(project, "existing")
     assert (storm.times_seen, other.times_seen) == (12, 6)
     assert (_hourly(storm).count, _hour_users(storm)) == (12, 3)
     assert (_hourly(other).count, _hour_users(other)) == (6, 1)
-    per_transaction = max_transaction_items() - 1  # markers beside the counted group
-    # the new issue: its creation (with its first event), then its other 11 events; the other: 5
-    transactions = 1 + math.ceil(11 / per_transaction) + math.ceil(5 / per_transaction)
-    assert calls["TransactWriteItems"] == transactions
-    assert calls["UpdateItem"] == 2  # one hourly count per issue; neither index key is a minute old
+    # the new issue: its creation (with its first event), then its other 11 events; the other: its 5
+    # (each with its ledger entry and hourly count in the same transaction: no other UpdateItem)
+    assert calls["TransactWriteItems"] == 1 + 1 + 1
+    assert calls["UpdateItem"] == 0  # neither index key is a minute old
+    # the ledger: each issue's second read before counting and after each counting transaction
+    assert calls["Query"] == (1 + 1 + 1) + (1 + 1)
     # two hashes, the short id counter, each group read back, each issue's hour of users read
     assert calls["GetItem"] == 2 + 1 + 2 + 2
     # each issue's users merged once (both bring new users), and its latest event written once
+    # (the new issue's at its creation, the other's for the first batch of its second)
     assert calls["PutItem"] == 2 + 2
+    entries = [row for row in _ledger_rows(project) if row.group_id == other.id]
+    assert sorted(len(row.ids) for row in entries) == [16, 5 * 16]
+
+
+def _ledger_rows(project: Project) -> list[CountedEvents]:
+    """The project's ledger entries, wherever their hash and second."""
+    return list(
+        CountedEvents.scan(CountedEvents.pk.startswith(f"COUNTED#{project.id}#"), consistent_read=True)
+    )
+
+
+def _stamped(fingerprint: str, count: int, when: datetime | None = None) -> list[dict[str, Any]]:
+    """Payloads as an SDK sends them: each with its own id, user and time of capture."""
+    stamp = (when or utcnow()).isoformat()
+    return [_payload(fingerprint, user=f"u{i}", timestamp=stamp) for i in range(count)]
 
 
 def test_a_redelivered_batch_counts_nothing_twice(project: Project, local_lambda: LocalLambda) -> None:
     clear_of_hour_end()
-    batch = [_record(project, _payload("again", user=f"u{i}")) for i in range(6)]
+    batch = [_record(project, payload) for payload in _stamped("again", 6)]
     assert _deliver(local_lambda, batch) == []
     assert _deliver(local_lambda, batch) == []  # the same batch again (its visibility ran out)
     # the same events again in other batches, with new message ids (an SDK retry through the edge)
@@ -130,6 +152,120 @@ def test_a_redelivered_batch_counts_nothing_twice(project: Project, local_lambda
     group = _group_of(project, "again")
     assert group.times_seen == 7
     assert (_hourly(group).count, _hour_users(group)) == (7, 6)
+    assert not any(row.compensated for row in _ledger_rows(project))  # the first read caught them all
+
+
+def test_events_split_into_other_batches_and_redelivered_count_once(
+    project: Project, local_lambda: LocalLambda
+) -> None:
+    clear_of_hour_end()
+    payloads = _stamped("split", 8)
+    assert _deliver(local_lambda, [_record(project, p) for p in payloads[:5]]) == []
+    # the same events in two other compositions, one with new events, each delivered twice
+    first = [_record(project, p) for p in payloads[3:8]]
+    second = [_record(project, p) for p in [payloads[0], payloads[6], payloads[2]]]
+    for records in (first, second, second, first):
+        assert _deliver(local_lambda, records) == []
+    group = _group_of(project, "split")
+    assert (group.times_seen, _hourly(group).count, _hour_users(group)) == (8, 8, 8)
+
+
+def _race_first_reads(monkeypatch: pytest.MonkeyPatch, parties: int) -> None:
+    """Hold every party's first ledger read until all have made it: deliveries in flight at once,
+    each sure that its events are new."""
+    barrier = threading.Barrier(parties, timeout=30)
+    held: set[int] = set()
+    read = ledger.uncounted
+
+    def uncounted(*args: Any, **kwargs: Any) -> ledger.PreCheck:
+        found = read(*args, **kwargs)
+        if threading.get_ident() not in held:
+            held.add(threading.get_ident())
+            barrier.wait()
+        return found
+
+    monkeypatch.setattr(ledger, "uncounted", uncounted)
+
+
+def test_concurrent_deliveries_of_overlapping_events_count_each_once(
+    project: Project, local_lambda: LocalLambda, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clear_of_hour_end()
+    assert _deliver(local_lambda, [_record(project, _payload("overlap"))]) == []  # the issue exists
+    payloads = _stamped("overlap", 10)
+    compositions = [payloads[:7], payloads[3:], payloads[::2]]  # every event in two of them or more
+    _race_first_reads(monkeypatch, len(compositions))
+    with ThreadPoolExecutor(len(compositions)) as pool:
+        failed = list(pool.map(lambda ps: store_batch([_record(project, p) for p in ps]), compositions))
+    assert failed == [set()] * len(compositions)
+    group = _group_of(project, "overlap")
+    assert (group.times_seen, _hourly(group).count, _hour_users(group)) == (11, 11, 10)
+    # each composition counted its own entry; the later entries took back what the first had
+    entries = [row for row in _ledger_rows(project) if len(row.ids) > 16]
+    counted = sum(len(row.ids) // 16 for row in entries)
+    taken_back = sum(len(row.compensated or ()) for row in entries)
+    assert (len(entries), counted - taken_back) == (3, 10)
+    # and through the processor's own workers, with no help to make them collide
+    payloads = _stamped("overlap", 12)
+    batches = [[_record(project, p) for p in payloads[i : i + 6]] for i in (0, 3, 6, 0, 6)]
+    with ThreadPoolExecutor(len(batches)) as pool:
+        assert list(pool.map(lambda b: _deliver(local_lambda, b), batches)) == [[]] * len(batches)
+    group = _group_of(project, "overlap")
+    assert (group.times_seen, _hourly(group).count) == (23, 23)
+
+
+def test_a_processor_that_died_before_compensating_is_made_good_by_the_redelivery(
+    project: Project, local_lambda: LocalLambda, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clear_of_hour_end()
+    assert _deliver(local_lambda, [_record(project, _payload("crash"))]) == []  # the issue exists
+    payloads = _stamped("crash", 6)
+    batches = [[_record(project, p) for p in payloads[:4]], [_record(project, p) for p in payloads[2:]]]
+    _race_first_reads(monkeypatch, len(batches))
+
+    def died(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("the processor's environment went away after the commit")
+
+    monkeypatch.setattr(ledger, "settle", died)
+    with ThreadPoolExecutor(len(batches)) as pool:
+        failed = list(pool.map(store_batch, batches))
+    assert failed == [{r["messageId"] for r in batch} for batch in batches]  # both left for SQS
+    group = _group_of(project, "crash")
+    assert (group.times_seen, _hourly(group).count) == (1 + 8, 1 + 8)  # events 2 and 3 twice
+    monkeypatch.undo()
+    assert _deliver(local_lambda, batches[1]) == []  # SQS delivers one of them again
+    group = _group_of(project, "crash")
+    assert (group.times_seen, _hourly(group).count) == (7, 7)
+    assert _deliver(local_lambda, batches[0]) == []  # and the other: nothing changes
+    group = _group_of(project, "crash")
+    assert (group.times_seen, _hourly(group).count) == (7, 7)
+
+
+def _item_bytes(item: CountedEvents) -> int:
+    """An item's size as DynamoDB counts it: names and values (binary raw, numbers as text)."""
+    total = 0
+    for name, value in item.serialize().items():
+        [(kind, data)] = value.items()
+        total += len(name) + (len(data) if kind == "B" else len(str(data).encode()))
+    return total
+
+
+def test_ledger_entries_hold_16_bytes_per_event_and_expire(
+    project: Project, local_lambda: LocalLambda
+) -> None:
+    clear_of_hour_end()
+    now = utcnow().replace(microsecond=0)
+    created = _stamped("bounded", 1, now - timedelta(seconds=2))
+    assert _deliver(local_lambda, [_record(project, p) for p in created]) == []  # the issue exists
+    payloads = _stamped("bounded", 300, now) + _stamped("bounded", 100, now - timedelta(seconds=1))
+    assert _deliver(local_lambda, [_record(project, p) for p in payloads]) == []
+    entries = sorted(_ledger_rows(project), key=lambda row: row.pk)
+    # one per counted aggregate and second of its events' time
+    assert [len(row.ids) for row in entries] == [16, 100 * 16, 300 * 16]
+    for entry in entries:
+        assert _item_bytes(entry) < len(entry.ids) + 200  # the ids and a few short attributes
+        assert now + timedelta(days=14) < entry.expires_at < utcnow() + timedelta(days=16)
+    assert _group_of(project, "bounded").times_seen == 401
 
 
 def test_racing_batches_create_one_group(project: Project, local_lambda: LocalLambda) -> None:
@@ -167,20 +303,50 @@ def test_a_batch_regresses_on_the_first_event_outside_the_resolution(
     assert activity.data.as_dict()["event_id"] == decode_event(batch[0]["body"]).payload["event_id"]
 
 
-def test_a_batch_of_many_transactions_in_one_second_counts_every_event(
+def test_a_batch_of_many_transactions_counts_every_event(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A storm's events share their timestamp: once the newest transaction has renamed the issue,
-    the others only add to it (none is refused for not being newer, none gives up)."""
+    """A transaction holds whole seconds of events (one ledger entry each, with their hour's count):
+    once the newest has renamed the issue, the older ones only add to it (none is refused for not
+    being newer, none gives up)."""
     clear_of_hour_end()
-    monkeypatch.setenv("DYNAMODB_MAX_TRANSACTION_ITEMS", "3")  # two markers beside the group each
-    received = utcnow()
-    second = received.replace(microsecond=0).isoformat()
-    payloads = [_payload("same-second", user=f"u{i}", timestamp=second) for i in range(20)]
+    monkeypatch.setenv("DYNAMODB_MAX_TRANSACTION_ITEMS", "3")  # the group, one entry, one hour
+    now = utcnow().replace(microsecond=0)
+    payloads = [
+        _payload("seconds", user=f"u{i}", timestamp=(now - timedelta(seconds=i % 5)).isoformat())
+        for i in range(20)
+    ]
     records = [_record(project, payload) for payload in payloads]
-    assert store_batch(records) == set()
-    group = _group_of(project, "same-second")
-    assert group.times_seen == 20
+    with count_requests() as calls:
+        assert store_batch(records) == set()
+    assert calls["TransactWriteItems"] == 1 + 5  # the creation (first event), then one per second
+    group = _group_of(project, "seconds")
+    assert group.times_seen == 20 and group.last_seen == now
     assert (_hourly(group).count, _hour_users(group)) == (20, 20)
+    assert len(_ledger_rows(project)) == 1 + 5
     assert store_batch(records) == set()  # and again: nothing counted twice
-    assert _group_of(project, "same-second").times_seen == 20
+    assert _group_of(project, "seconds").times_seen == 20
+
+
+def test_the_latest_event_is_written_once_a_second(project: Project, local_lambda: LocalLambda) -> None:
+    """The first batch with events of a new second stores its newest event; later batches of that
+    second leave it; a batch a second later replaces it."""
+    start = utcnow().replace(microsecond=0) - timedelta(seconds=5)
+    assert _deliver(local_lambda, [_record(project, _payload("page", timestamp=start.isoformat()))]) == []
+
+    def batch(at: datetime) -> tuple[list[dict[str, Any]], str]:
+        payloads = [
+            _payload("page", timestamp=(at + timedelta(milliseconds=ms)).isoformat()) for ms in (100, 300)
+        ]
+        return [_record(project, p) for p in payloads], payloads[-1]["event_id"]
+
+    first, first_newest = batch(start + timedelta(seconds=1))
+    same_second, _ = batch(start + timedelta(seconds=1, milliseconds=500))
+    later, later_newest = batch(start + timedelta(seconds=2))
+    group = _group_of(project, "page")
+    for records, shown in ((first, first_newest), (same_second, first_newest), (later, later_newest)):
+        with count_requests() as calls:
+            assert _deliver(local_lambda, records) == []
+        assert latest_event(int(group.id))["event_id"] == shown
+        assert calls["PutItem"] == (1 if records is not same_second else 0)
+    assert _group_of(project, "page").times_seen == 7

@@ -9,7 +9,7 @@ import time
 import uuid
 import zlib
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -278,19 +278,24 @@ def test_requests_per_event_at_the_edge_and_in_the_processor(target, local_lambd
     assert requests.post(url, data=_envelope(_event_item(warm_up)), headers=_auth(public_key)).ok
     events_processed()
     # ...which reserved a block of group ids for its first group: the next group id costs no request
+    now = datetime.now(UTC).replace(microsecond=0)
     with count_requests() as new:
-        assert requests.post(url, data=_envelope(_event_item(_event())), headers=_auth(public_key)).ok
+        event = _event(timestamp=(now - timedelta(seconds=2)).isoformat())
+        assert requests.post(url, data=_envelope(_event_item(event)), headers=_auth(public_key)).ok
         events_processed()
     assert new["SendMessage"] == 1  # the edge: the key (no caller memory in tests), then the queue
     # key; hash (miss), the short id counter (read, then moved in the transaction), one transaction
-    # (with the event's marker), the hourly count, the latest event
-    assert _dynamodb(new) == {"GetItem": 3, "UpdateItem": 1, "TransactWriteItems": 1, "PutItem": 1}
+    # (with the event's ledger entry and hourly count), the ledger read before and after it, the
+    # latest event
+    assert _dynamodb(new) == {"GetItem": 3, "Query": 2, "TransactWriteItems": 1, "PutItem": 1}
     with count_requests() as existing:
-        assert requests.post(url, data=_envelope(_event_item(_event())), headers=_auth(public_key)).ok
+        event = _event(timestamp=(now - timedelta(seconds=1)).isoformat())
+        assert requests.post(url, data=_envelope(_event_item(event)), headers=_auth(public_key)).ok
         events_processed()
-    # key; hash, one transaction (group counts + the event's marker), the hourly count, the group
-    # read back for its transitions, the latest event
-    assert _dynamodb(existing) == {"GetItem": 3, "UpdateItem": 1, "TransactWriteItems": 1, "PutItem": 1}
+    # key; hash, the ledger read before and after one transaction (group counts, the event's ledger
+    # entry and hourly count), the group read back for its transitions, the latest event (the first
+    # of its second)
+    assert _dynamodb(existing) == {"GetItem": 3, "Query": 2, "TransactWriteItems": 1, "PutItem": 1}
 
 
 def test_concurrent_first_events_of_one_error_make_one_group(target) -> None:

@@ -15,8 +15,9 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.table import Table
 
-from local.moto_patches import item_backups
+from local.moto_patches import item_backups, partition_queries
 
 REGION = "us-east-1"
 
@@ -105,6 +106,34 @@ def test_an_accepted_transaction_writes_every_item(dynamodb: tuple) -> None:
     assert _item(client, "Named", pk="b", sk="1") == {"pk": {"S": "b"}, "sk": {"S": "1"}}
     assert _item(client, "Other", pk="b") == {"pk": {"S": "b"}}
     assert all(backend.tables[name] is table for name, table in tables.items())
+
+
+def test_a_partition_query_answers_as_moto_does_while_reading_only_its_partition(
+    dynamodb: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, _ = dynamodb
+    for pk in ("a", "b", "c"):
+        for sk in ("3", "1", "2", "10"):
+            client.put_item(TableName="Named", Item={"pk": {"S": pk}, "sk": {"S": sk}, "v": {"S": pk + sk}})
+    queries = [
+        {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "b"}}},
+        {
+            "KeyConditionExpression": "pk = :p AND sk > :s",
+            "ExpressionAttributeValues": {":p": {"S": "b"}, ":s": {"S": "1"}},
+            "ScanIndexForward": False,
+            "Limit": 2,
+        },
+        {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "none"}}},
+    ]
+    plain = [client.query(TableName="Named", ConsistentRead=True, **q) for q in queries]
+    with partition_queries():
+        # a Query that still listed the whole table would fail here
+        monkeypatch.setattr(Table, "all_items", lambda self: pytest.fail("the whole table was listed"))
+        patched = [client.query(TableName="Named", ConsistentRead=True, **q) for q in queries]
+    for before, after in zip(plain, patched, strict=True):
+        assert after["Items"] == before["Items"]
+        assert after.get("LastEvaluatedKey") == before.get("LastEvaluatedKey")
+    assert [item["sk"]["S"] for item in patched[0]["Items"]] == ["1", "10", "2", "3"]
 
 
 def test_a_transaction_naming_an_unknown_table_is_refused_as_moto_refuses_it(dynamodb: tuple) -> None:

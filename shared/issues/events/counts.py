@@ -2,12 +2,14 @@
 forecast read.
 
 Each batch of a group's events in one hour adds to one ``GroupHourlyCount`` row with ``UpdateItem
-ADD`` (concurrent batches never lose a count, nothing is read first) and merges its users into the
-hour's ``GroupHourlyUsers`` sketch (``user_sketch``: exact up to 100 users, then a HyperLogLog of
-4,096 registers, standard error 1.6 %, 99.7 % of counts within 4.9 %). The sketch is merged with a
-conditional write on the version it read, retried when a concurrent writer won, and not written at
-all when the batch adds nobody new; merging is idempotent (register maximum), so a retried merge
-never counts a user twice. Counts over several hours merge the hours' sketches.
+ADD`` (concurrent batches never lose a count, nothing is read first; ingestion makes that update
+part of the transaction that counts the events on the group, ``hourly_count_write``) and merges
+its users into the hour's ``GroupHourlyUsers`` sketch (``user_sketch``: exact up to 100 users,
+then a HyperLogLog of 4,096 registers, standard error 1.6 %, 99.7 % of counts within 4.9 %). The
+sketch is merged with a conditional write on the version it read, retried when a concurrent writer
+won, and not written at all when the batch adds nobody new; merging is idempotent (register
+maximum), so a retried merge never counts a user twice. Counts over several hours merge the
+hours' sketches.
 Rows expire by TTL after seven days; reads skip rows past their expiry because a local table (and
 DynamoDB itself, for up to days) may still hold them.
 
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import PutError
+from pynamodb.expressions.update import Action
 
 from shared.errors import Conflict
 from shared.issues.events.user_sketch import UserSketch, merged
@@ -42,22 +45,34 @@ MERGE_ATTEMPTS = 25
 MERGE_PAUSE_SECONDS = 0.002
 
 
+def hourly_count_write(group_id: int, when: datetime, events: int) -> tuple[GroupHourlyCount, list[Action]]:
+    """The row and ``UpdateItem`` actions that add ``events`` to the group's count of the hour of
+    ``when``: ingestion writes them inside the transaction that counts the events on the group, so
+    the hour and ``times_seen`` never disagree after a crash."""
+    hour = hour_bucket(when)
+    row = GroupHourlyCount(*GroupHourlyCount.key(group_id, hour))
+    return row, [
+        GroupHourlyCount.count.add(events),
+        GroupHourlyCount.kind.set(GroupHourlyCount),
+        GroupHourlyCount.hour.set(hour),
+        GroupHourlyCount.expires_at.set(when + RETENTION),
+    ]
+
+
 def record_events(group_id: int, when: datetime, events: int, user_hashes: Collection[str]) -> None:
     """Count ``events`` events of the group in the hour of ``when`` and merge their users (one call
-    per group and hour of a batch)."""
-    hour = hour_bucket(when)
-    expires_at = when + RETENTION
+    per group and hour)."""
     if events:
-        GroupHourlyCount(*GroupHourlyCount.key(group_id, hour)).update(
-            actions=[
-                GroupHourlyCount.count.add(events),
-                GroupHourlyCount.kind.set(GroupHourlyCount),
-                GroupHourlyCount.hour.set(hour),
-                GroupHourlyCount.expires_at.set(expires_at),
-            ]
-        )
+        row, actions = hourly_count_write(group_id, when, events)
+        row.update(actions=actions)
+    record_users(group_id, when, user_hashes)
+
+
+def record_users(group_id: int, when: datetime, user_hashes: Collection[str]) -> None:
+    """Merge the users of events of the group into the sketch of the hour of ``when`` (idempotent:
+    a user merged twice counts once)."""
     if user_hashes:
-        merge_users(group_id, hour, UserSketch.of(user_hashes), expires_at)
+        merge_users(group_id, hour_bucket(when), UserSketch.of(user_hashes), when + RETENTION)
 
 
 def record_event(group_id: int, when: datetime, user_hash: str | None) -> None:

@@ -10,7 +10,9 @@ frames of bounded symbols, the bounded message and tags), so the item always sta
 DynamoDB's 400 KB limit.
 
 A newer event replaces the item with a conditional put (absent, or older ``timestamp``), so
-concurrent writers and out-of-order deliveries always leave the newest event."""
+concurrent writers and out-of-order deliveries always leave the newest event. Ingestion puts it at
+most once a second per grouping hash (``shared.ingest.pipeline``): a storm's later batches of a
+second would rewrite several KB for an event a few milliseconds newer."""
 
 from __future__ import annotations
 
