@@ -58,6 +58,10 @@ REGION = "us-east-1"
 USERS = 100_000
 EDGE_SAMPLE = 50  # events of each sampled batch also sent through the edge, to time it
 LIMITS = {"write": 1000, "read": 3000}  # per partition key and second
+# Lambda hands an SQS batch over in one invocation payload of at most 6 MB; besides its body, each
+# record carries its message id, receipt handle, attributes, body digest and the queue's ARN.
+LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024
+SQS_RECORD_BYTES = 700
 # Write units per event are itemised by the kind of item written (``_kind_of``).
 WRITE_KINDS = ("ledger", "group", "counts_sketch", "index", "latest_event", "other")
 GOALS = {"key_share": 0.5, "write_units_per_event": 0.5, "usd_per_million": 5.0}
@@ -217,20 +221,77 @@ def _environment() -> dict[str, tuple[tuple[str, ...], tuple[Index, ...]]]:
     return tables
 
 
+# Words of the frames' source lines: the lines of a real stack differ from each other, so an event
+# compresses about 3-4 to 1, not as well as repeated lines would.
+WORDS = ("request", "user", "item", "order", "cache", "query", "result", "session", "token")
+
+
+def _source_line(rng: random.Random) -> str:
+    names = [rng.choice(WORDS) + str(rng.randrange(100)) for _ in range(4)]
+    return f"        {names[0]} = {names[1]}.{names[2]}({names[3]}, timeout={rng.randrange(60)})"
+
+
+def _frame(module: str, function: str, line: int, in_app: bool) -> dict[str, Any]:
+    """A stack frame as sentry-sdk sends it: five lines of source on each side."""
+    rng = random.Random(f"{module}:{function}")  # the same source for the same frame
+    source = [_source_line(rng) for _ in range(11)]
+    return {
+        "module": module,
+        "function": function,
+        "filename": module.replace(".", "/") + ".py",
+        "abs_path": "/srv/app/.venv/lib/python3.12/site-packages/" + module.replace(".", "/") + ".py",
+        "lineno": line,
+        "in_app": in_app,
+        "pre_context": source[:5],
+        "context_line": source[5],
+        "post_context": source[6:],
+    }
+
+
+# A web framework's frames under the view, as in a real error (they do not group: not in-app).
+FRAMEWORK = [f"framework.core.handlers.layer{n}" for n in range(6)]
+
+
 def _payload(project: int, issue: int, user: int, when: datetime) -> dict[str, Any]:
+    """A storm event about the size sentry-sdk sends for a web request's exception (about 8 KB of
+    JSON: seven frames with source context, request, contexts, tags, breadcrumbs)."""
     return {
         "event_id": uuid.uuid4().hex,
         "timestamp": when.isoformat(),
         "level": "error",
         "platform": "python",
-        "user": {"id": f"user-{user}"},
+        "release": None,
+        "environment": "production",
+        "server_name": "web-7f9c",
+        "user": {"id": f"user-{user}", "ip_address": "{{auto}}"},
+        "tags": {"url": f"/api/items/{issue}", "transaction": f"view_{issue}"},
+        "contexts": {
+            "runtime": {"name": "CPython", "version": "3.12.7"},
+            "os": {"name": "Linux", "kernel_version": "6.1.0"},
+            "trace": {"trace_id": uuid.uuid4().hex, "span_id": uuid.uuid4().hex[:16]},
+        },
+        "request": {
+            "method": "GET",
+            "url": f"https://shop.example.com/api/items/{issue}",
+            "headers": {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64)", "Accept": "application/json"},
+        },
+        "breadcrumbs": {
+            "values": [
+                {"category": "query", "message": f"SELECT * FROM items WHERE id = {n}", "level": "info"}
+                for n in range(5)
+            ]
+        },
+        "sdk": {"name": "sentry.python", "version": "2.19.0"},
         "exception": {
             "values": [
                 {
                     "type": f"StormError{project}x{issue}",
                     "value": "upstream timed out",
                     "stacktrace": {
-                        "frames": [{"module": "app.views", "function": f"view_{issue}", "in_app": True}]
+                        "frames": [
+                            *(_frame(name, "dispatch", 40 + n, False) for n, name in enumerate(FRAMEWORK)),
+                            _frame("app.views", f"view_{issue}", 120, True),
+                        ]
                     },
                 }
             ]
@@ -291,6 +352,7 @@ def _run(
     from shared.ingest.event import normalize_event
     from shared.ingest.grouping import event_hash
     from shared.ingest.pipeline import process_event
+    from shared.ingest.queue import encode_event
     from shared.storage.accounts import ProjectKey
 
     first_project = 1 + 10 * SCENARIOS.index(scenario)
@@ -307,7 +369,9 @@ def _run(
                 issues.append(Issue(p, i, first_project + p, group_id, event_hash(event)))
     meter.reset()
     batch_size, window = path.batching()
-    size = max(1, min(batch_size, math.ceil(scenario.rate * window) or batch_size))
+    record_bytes = SQS_RECORD_BYTES + len(encode_event(1, 1, start, _payload(0, 0, 0, start)).encode())
+    fits = LAMBDA_PAYLOAD_BYTES // record_bytes
+    size = max(1, min(batch_size, fits, math.ceil(scenario.rate * window) or batch_size))
     failed = 0
     sampled = processed = invocations = 0.0
     edge_seconds = busy = 0.0
@@ -369,6 +433,7 @@ def _run(
         "sampled_events": int(sampled),
         "failed_events": failed,
         "batch_size": size,
+        "queued_record_bytes": record_bytes,
         "peak_table_wcu": round(table_write[0]),
         "peak_table_wcu_key": table_write[1],
         "peak_index_wcu": round(index_write[0]),

@@ -49,6 +49,8 @@ from shared.storage.issues import Group, IssueItem
 
 RETENTION = timedelta(days=COUNTED_EVENTS_RETENTION_DAYS)
 ID_BYTES = 16
+# Ids per entry: an entry stays within 16 KB however many events of one second a batch holds.
+IDS_PER_ENTRY = 1000
 # Each attempt lost a race to a concurrent compensation of the same entry; they are rare and few.
 COMPENSATION_ATTEMPTS = 5
 
@@ -78,25 +80,33 @@ class Target:
 def entries_for(
     project_id: int, hash_value: str, events: Iterable[Event], target: Target
 ) -> list[CountedEvents]:
-    """The ledger entries of ``events`` counted on ``target``: one per second of their time."""
+    """The ledger entries of ``events`` counted on ``target``: per second of their time, one per
+    ``IDS_PER_ENTRY`` of its events."""
     by_second: dict[datetime, list[bytes]] = defaultdict(list)
     for event in events:
         by_second[second_of(event)].append(_id_bytes(event.event_id))
     expires = utcnow() + RETENTION
     entries = []
     for second, ids in sorted(by_second.items()):
-        joined = b"".join(sorted(set(ids)))
-        entries.append(
-            CountedEvents(
-                CountedEvents.partition(project_id, hash_value, second),
-                hashlib.blake2b(joined, digest_size=12).hexdigest(),
-                ids=joined,
-                group_id=target.group_id,
-                tombstone_id=target.tombstone_id,
-                expires_at=expires,
+        unique = sorted(set(ids))
+        for start in range(0, len(unique), IDS_PER_ENTRY):
+            joined = b"".join(unique[start : start + IDS_PER_ENTRY])
+            entries.append(
+                CountedEvents(
+                    CountedEvents.partition(project_id, hash_value, second),
+                    hashlib.blake2b(joined, digest_size=12).hexdigest(),
+                    ids=joined,
+                    group_id=target.group_id,
+                    tombstone_id=target.tombstone_id,
+                    expires_at=expires,
+                )
             )
-        )
     return entries
+
+
+def entries_in(events: int) -> int:
+    """How many ledger entries ``events`` of one second take."""
+    return max(1, -(-events // IDS_PER_ENTRY))
 
 
 def _read(

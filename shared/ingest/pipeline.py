@@ -224,20 +224,22 @@ def _write_counted(
 
 
 def _chunks(events: list[Event]) -> list[list[Event]]:
-    """Events (in time order) per transaction: whole seconds, one ledger entry each, with their
+    """Events (in time order) per transaction: whole seconds, with their ledger entries and their
     hours' count rows beside the counted row, within the engine's item limit."""
     limit = max_transaction_items()
     chunks: list[list[Event]] = []
     current: list[Event] = []
-    seconds: set[datetime] = set()
+    entries = 0
     hours: set[str] = set()
     for second, same_second in itertools.groupby(events, key=second_of):
         hour = hour_bucket(second)
-        if current and len(seconds) + 1 + len(hours | {hour}) + 1 > limit:
+        group = list(same_second)
+        needed = ledger.entries_in(len(group))
+        if current and entries + needed + len(hours | {hour}) + 1 > limit:
             chunks.append(current)
-            current, seconds, hours = [], set(), set()
-        current += same_second
-        seconds.add(second)
+            current, entries, hours = [], 0, set()
+        current += group
+        entries += needed
         hours.add(hour)
     if current:
         chunks.append(current)

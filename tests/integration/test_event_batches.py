@@ -350,3 +350,30 @@ def test_the_latest_event_is_written_once_a_second(project: Project, local_lambd
         assert latest_event(int(group.id))["event_id"] == shown
         assert calls["PutItem"] == (1 if records is not same_second else 0)
     assert _group_of(project, "page").times_seen == 7
+
+
+def test_a_second_of_many_events_is_split_into_entries_under_16_kb(
+    project: Project, local_lambda: LocalLambda
+) -> None:
+    clear_of_hour_end()
+    now = utcnow().replace(microsecond=0)
+    payloads = _stamped("crowded", 2100, now)
+    assert _deliver(local_lambda, [_record(project, p) for p in payloads]) == []
+    entries = [
+        row for row in _ledger_rows(project) if int(row.group_id) == int(_group_of(project, "crowded").id)
+    ]
+    # the first event's entry is written by the group's creation, the other 2,099 in 1,000s
+    assert sorted(len(row.ids) // 16 for row in entries) == [1, 99, 1000, 1000]
+    assert all(_item_bytes(row) < 16 * 1024 for row in entries)
+    assert (
+        len(
+            set().union(
+                *({bytes(row.ids)[i : i + 16] for i in range(0, len(row.ids), 16)} for row in entries)
+            )
+        )
+        == 2100
+    )
+    assert _group_of(project, "crowded").times_seen == 2100
+    # delivered again, nothing counts twice
+    assert _deliver(local_lambda, [_record(project, p) for p in payloads[::3]]) == []
+    assert _group_of(project, "crowded").times_seen == 2100
