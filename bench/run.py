@@ -147,11 +147,10 @@ def _timed(call: Callable[[int], requests.Response]) -> dict[str, float]:
 def _events_counted(project: Project) -> int:
     """Events counted on the project's unresolved issues (``times_seen``), read from the table."""
     from shared.issues.enums import GroupStatus
-    from shared.storage.issues import Group, status_index_pk
+    from shared.issues.status_index import status_groups
 
     project_id = int(project.dsn.rsplit("/", 1)[1])
-    index_key = status_index_pk(project_id, GroupStatus.UNRESOLVED)
-    groups = Group.by_project_status.query(index_key)
+    groups = status_groups(project_id, GroupStatus.UNRESOLVED, consistent_read=True)
     return sum(int(group.times_seen or 0) for group in groups)
 
 
