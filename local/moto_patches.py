@@ -34,7 +34,7 @@ import functools
 import inspect
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -114,13 +114,17 @@ def _use_item_backups() -> Callable[[], None]:
 
 
 @contextmanager
-def item_backups() -> Iterator[None]:
-    """While the block runs, moto's transactions back up and restore only the items they name."""
-    undo = _use_item_backups()
+def _while_block_runs(use: Callable[[], Callable[[], None]]) -> Iterator[None]:
+    undo = use()
     try:
         yield
     finally:
         undo()
+
+
+def item_backups() -> AbstractContextManager[None]:
+    """While the block runs, moto's transactions back up and restore only the items they name."""
+    return _while_block_runs(_use_item_backups)
 
 
 def _use_partition_queries() -> Callable[[], None]:
@@ -147,14 +151,9 @@ def _use_partition_queries() -> Callable[[], None]:
     return undo
 
 
-@contextmanager
-def partition_queries() -> Iterator[None]:
+def partition_queries() -> AbstractContextManager[None]:
     """While the block runs, a Query of a table's partition looks at that partition's items only."""
-    undo = _use_partition_queries()
-    try:
-        yield
-    finally:
-        undo()
+    return _while_block_runs(_use_partition_queries)
 
 
 def _within_retention(self: SQSBackend, queue_name: str, message: Message) -> bool:
