@@ -4,10 +4,11 @@ running and the tables kept on disk, as ``make run`` starts it.
 Latency (p50/p95) of the calls a user makes most (GET project, issue list, single issue PUT,
 release PUT of metadata, envelope POST), events/s accepted from 1 and 4 concurrent senders (each a
 process of its own, as each service with an SDK is; one group, and a new group per event) with the
-seconds after the last send until all of them are counted on their issues, and the number of mixed-up answers when 16 clients, each with its own token
-in one of two organizations, list, bulk-update and send events at once (must be 0). Each section
-stops at its repeat count or its time budget, whichever comes first, so a slow system still finishes
-in under two minutes. Prints the figures as one JSON object on its last line.
+seconds after the last send until all of them are counted on their issues, and the number of
+mixed-up answers when 16 clients, each with its own token in one of two organizations, list,
+bulk-update and send events at once (must be 0). Each section stops at its repeat count or its
+time budget, whichever comes first, so a slow system still finishes in under two minutes. Prints
+the figures as one JSON object on its last line.
 """
 
 from __future__ import annotations
