@@ -110,6 +110,21 @@ def events_processed(timeout: float = 15.0) -> None:
     wait_until(lambda: queued_messages(EVENTS_QUEUE) == 0, timeout, "an empty events queue")
 
 
+def events_queue_record(body: str) -> dict[str, object]:
+    """An SQS record of the events queue as Lambda hands it to the processor, carrying ``body``."""
+    return {
+        "messageId": uuid.uuid4().hex,
+        "receiptHandle": uuid.uuid4().hex,
+        "body": body,
+        "attributes": {},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:EventsQueue",
+        "awsRegion": "us-east-1",
+    }
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 

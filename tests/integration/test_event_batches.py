@@ -33,7 +33,7 @@ from shared.storage.group_state import (
     hour_bucket,
 )
 from shared.storage.issues import Activity, Group
-from tests.conftest import World
+from tests.conftest import World, events_queue_record
 from tests.integration.test_ingest_api import clear_of_hour_end, group_rows, project_groups, stored_group
 
 PROCESSOR = "EventProcessorFunction"
@@ -60,17 +60,7 @@ def _payload(fingerprint: str, user: str | None = None, **fields: Any) -> dict[s
 
 def _record(project: Project, payload: dict[str, Any]) -> dict[str, Any]:
     """An SQS record as Lambda receives it, of a message the edge would have sent."""
-    return {
-        "messageId": uuid.uuid4().hex,
-        "receiptHandle": uuid.uuid4().hex,
-        "body": encode_event(int(project.id), int(project.org_id), utcnow(), payload),
-        "attributes": {},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:EventsQueue",
-        "awsRegion": "us-east-1",
-    }
+    return events_queue_record(encode_event(int(project.id), int(project.org_id), utcnow(), payload))
 
 
 def _deliver(local_lambda: LocalLambda, records: list[dict[str, Any]]) -> list[str]:

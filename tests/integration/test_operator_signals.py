@@ -28,7 +28,7 @@ from shared.issues.deletion.queue import delete_group_list
 from shared.metrics import metrics
 from shared.storage.base import utcnow
 from shared.storage.issues import Group
-from tests.conftest import World, events_processed
+from tests.conftest import World, events_processed, events_queue_record
 from tests.integration.deletion_support import (
     acknowledge,
     deliver,
@@ -100,17 +100,7 @@ def _post_event(project_id: int, auth: dict[str, str], message: str) -> dict[str
 def _process(project_id: int, org_id: int, message: str) -> None:
     """The event processor's handler with one queued event, as the events queue delivers it."""
     payload = {"event_id": uuid.uuid4().hex, "level": "error", "message": message}
-    record = {
-        "messageId": uuid.uuid4().hex,
-        "receiptHandle": uuid.uuid4().hex,
-        "body": encode_event(project_id, org_id, utcnow(), payload),
-        "attributes": {},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:EventsQueue",
-        "awsRegion": "us-east-1",
-    }
+    record = events_queue_record(encode_event(project_id, org_id, utcnow(), payload))
     answer = processor_handler({"Records": [record]}, LocalContext("EventProcessorFunction"))
     assert answer == {"batchItemFailures": []}
 
