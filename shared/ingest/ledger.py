@@ -13,7 +13,8 @@ from the edge's receipt), so every delivery of an event reads the same partition
 - after counting, ``settle`` reads them again: two deliveries in different compositions that both
   passed the first read have counted an id in two entries. Every entry but the one with the
   smallest sort key then compensates it once: one transaction that adds the entry's duplicate
-  count back (``times_seen`` and the hour's count, or ``times_discarded``) and records the ids in
+  count back (``times_seen`` and the hour's count, on the group while the hour is its current
+  one, or ``times_discarded``) and records the ids in
   the entry's ``compensated`` set, on condition that the set is as read. Any processor that sees
   the duplicate compensates it (the later of two writers always sees both entries), and the first
   read of a redelivery does the same, so a processor that died between its commit and its
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.expressions.condition import size
+from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.update import Action
 
 from shared.errors import Conflict
@@ -44,6 +45,7 @@ from shared.storage.group_state import (
     CountedEvents,
     GroupHourlyCount,
     GroupTombstone,
+    hour_bucket,
 )
 from shared.storage.issues import Group, IssueItem
 
@@ -183,32 +185,53 @@ def _compensate(entry: CountedEvents, ids: set[bytes], second: datetime) -> None
             try:
                 with transaction() as write:
                     write.update(entry, actions=[CountedEvents.compensated.add(ids)], condition=unchanged)
-                    for row, actions in targets:
-                        write.update(row, actions=actions, condition=IssueItem.pk.exists())
+                    for row, actions, condition in targets:
+                        write.update(row, actions=actions, condition=condition)
                 return
             except TransactWriteError as error:
                 cancelled = cancelled_by_condition(error)
                 if cancelled and cancelled[0]:
                     break  # compensated meanwhile by another processor: read the entry again
-                gone = {i for i, refused in enumerate(cancelled[1:]) if refused}
-                if not gone:
+                refused = {i for i, no in enumerate(cancelled[1:]) if no}
+                if not refused:
                     raise
-                # a counted row gone since (its group deleted): nothing left to take back there
-                targets = [target for i, target in enumerate(targets) if i not in gone]
+                if any(isinstance(targets[i][0], Group) for i in refused):
+                    # the group is gone or its hour moved on: read it again
+                    targets = _targets(entry, len(ids), second)
+                else:
+                    # a counted row gone since (expired, or its group deleted): nothing to take back there
+                    targets = [target for i, target in enumerate(targets) if i not in refused]
         entry.refresh(consistent_read=True)
     raise Conflict("The events' ledger is changing too fast; retry the events")
 
 
-def _targets(entry: CountedEvents, count: int, second: datetime) -> list[tuple[IssueItem, list[Action]]]:
-    """The rows a compensation of ``count`` events adds back to, with their actions."""
+def _targets(
+    entry: CountedEvents, count: int, second: datetime
+) -> list[tuple[IssueItem, list[Action], Condition]]:
+    """The rows a compensation of ``count`` events adds back to, with their actions and the
+    condition that they are still what was read. A group holds its current hour's count itself
+    (``hour_writes``); an older hour is on its row."""
     if entry.tombstone_id is not None:
         tombstone = GroupTombstone(*GroupTombstone.key(int(entry.tombstone_id)))
-        return [(tombstone, [GroupTombstone.times_discarded.add(-count)])]
+        return [(tombstone, [GroupTombstone.times_discarded.add(-count)], IssueItem.pk.exists())]
     if entry.group_id is None:
         return []
     group_id = int(entry.group_id)
-    hour_row, _ = hourly_count_write(group_id, second, -count)
+    try:
+        group = Group.get(*Group.key(group_id), consistent_read=True)
+    except Group.DoesNotExist:
+        return []  # deleted: its counts went with it
+    hour = hour_bucket(second)
+    if group.current_hour == hour:
+        actions = [Group.times_seen.add(-count), Group.current_hour_count.add(-count)]
+        return [(group, actions, Group.pk.exists() & (Group.current_hour == hour))]
+    hour_row, _ = hourly_count_write(group_id, hour, -count)
     return [
-        (Group(*Group.key(group_id)), [Group.times_seen.add(-count)]),
-        (hour_row, [GroupHourlyCount.count.add(-count)]),
+        (group, [Group.times_seen.add(-count)], Group.pk.exists() & _not_holding(hour)),
+        (hour_row, [GroupHourlyCount.count.add(-count)], IssueItem.pk.exists()),
     ]
+
+
+def _not_holding(hour: str) -> Condition:
+    """The group does not hold ``hour`` as its current hour (so that hour's count is on its row)."""
+    return Group.current_hour.does_not_exist() | (Group.current_hour != hour)

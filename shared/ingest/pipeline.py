@@ -25,6 +25,7 @@ Hash states (decision 16 and the deletion pipeline):
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,7 +40,7 @@ from shared.ingest.event import Event
 from shared.ingest.grouping import event_hash
 from shared.ingest.ledger import Target, second_of
 from shared.issues.enums import GroupStatus, GroupSubStatus
-from shared.issues.events.counts import hourly_count_write, record_users
+from shared.issues.events.counts import CurrentHour, hour_writes, record_users
 from shared.issues.events.escalation import escalate_if_needed
 from shared.issues.events.latest import record_latest_event
 from shared.issues.events.regression import regress_group
@@ -128,7 +129,8 @@ def process_hash_events(project: ProjectRef, hash_value: str, events: Sequence[E
         def created_by(group_id: int, first: Event = first) -> CreatedBy:
             """The first event counted in the creating transaction: its ledger entry and hour."""
             entries = ledger.entries_for(project.id, hash_value, [first], Target(group_id=group_id))
-            return CreatedBy(claims=entries, updates=[hourly_count_write(group_id, first.timestamp, 1)])
+            hour = {"current_hour": hour_bucket(first.timestamp), "current_hour_count": 1}
+            return CreatedBy(claims=entries, group_attributes=hour)
 
         try:
             group = create_group(
@@ -179,37 +181,42 @@ class _NotCounted(Exception):
     """The counted row's own condition refused the write."""
 
 
+@dataclass(frozen=True)
+class _RowWrite:
+    """What a counting transaction does to its counted row (``actions`` on ``condition``) and to
+    the rows beside it (``others``: a group's hour rows); ``hour`` is the group's current hour once
+    it is written (``HourWrites.hour``)."""
+
+    actions: list[Action]
+    condition: Condition
+    others: Sequence[tuple[IssueItem, list[Action]]] = ()
+    hour: str | None = None
+
+
 def _write_counted(
     project: ProjectRef,
     hash_value: str,
     row: IssueItem,
     events: list[Event],
-    actions: Callable[[list[Event]], list[Action]],
-    condition: Condition,
+    write_of: Callable[[list[Event]], _RowWrite],
     target: Target,
-) -> list[Event]:
-    """One transaction: ``actions(events)`` on ``row`` (on ``condition``), the events' ledger
-    entries (on condition that they are new) and, on a group, their hours' counts; then the
-    ledger's compensation of any event another delivery counted meanwhile. Returns the events
-    counted; when an identical entry exists (the same events counted at once elsewhere), the ledger
-    is read again and the rest retried; ``_NotCounted`` when ``condition`` failed."""
+) -> tuple[list[Event], _RowWrite | None]:
+    """One transaction: ``write_of(events)`` on ``row`` and beside it, and the events' ledger
+    entries (on condition that they are new); then the ledger's compensation of any event another
+    delivery counted meanwhile. Returns the events counted and the write that counted them; when
+    an identical entry exists (the same events counted at once elsewhere), the ledger is read again
+    and the rest retried; ``_NotCounted`` when the row's condition failed."""
     pending = list(events)
     while pending:
         entries = ledger.entries_for(project.id, hash_value, pending, target)
-        hours: dict[str, list[Event]] = {}
-        for event in pending:
-            hours.setdefault(hour_bucket(event.timestamp), []).append(event)
+        written = write_of(pending)
         try:
             with transaction() as write:
                 for entry in entries:
                     write.save(entry, condition=IssueItem.pk.does_not_exist())
-                write.update(row, actions(pending), condition)
-                if target.group_id is not None:
-                    for hour_events in hours.values():
-                        count_row, count_actions = hourly_count_write(
-                            target.group_id, hour_events[-1].timestamp, len(hour_events)
-                        )
-                        write.update(count_row, count_actions)
+                write.update(row, written.actions, written.condition)
+                for other, actions in written.others:
+                    write.update(other, actions)
         except TransactWriteError as error:
             cancelled = cancelled_by_condition(error)
             if any(cancelled[: len(entries)]):
@@ -219,8 +226,8 @@ def _write_counted(
                 raise _NotCounted() from error
             raise
         ledger.settle(project.id, hash_value, pending)
-        return pending
-    return []
+        return pending, written
+    return [], None
 
 
 def _chunks(events: list[Event]) -> list[list[Event]]:
@@ -235,7 +242,8 @@ def _chunks(events: list[Event]) -> list[list[Event]]:
         hour = hour_bucket(second)
         group = list(same_second)
         needed = ledger.entries_in(len(group))
-        if current and entries + needed + len(hours | {hour}) + 1 > limit:
+        # + the counted row and the row of the hour a group's count may move out of
+        if current and entries + needed + len(hours | {hour}) + 2 > limit:
             chunks.append(current)
             current, entries, hours = [], 0, set()
         current += group
@@ -255,15 +263,17 @@ def _count_discarded(
     counted: list[Event] = []
     for chunk in _chunks(events):
         try:
-            counted += _write_counted(
+            done, _ = _write_counted(
                 project,
                 hash_value,
                 tombstone,
                 chunk,
-                lambda pending: [GroupTombstone.times_discarded.add(len(pending))],
-                GroupTombstone.pk.exists(),
+                lambda pending: _RowWrite(
+                    [GroupTombstone.times_discarded.add(len(pending))], GroupTombstone.pk.exists()
+                ),
                 Target(tombstone_id=tombstone_id),
             )
+            counted += done
         except _NotCounted:
             return counted
     return counted
@@ -286,52 +296,46 @@ def _count_on_group(
     # The newest chunk first, renaming the issue unless the group has seen a newer event (an equal
     # time renames it too: a storm's batches share their second); the older chunks only add.
     pending = _chunks(events)[::-1]
-    newest_first = True
+    renaming = True
+    known: CurrentHour | None = None  # what the group holds of its current hour, once read
     attempts = 0
     while pending:
         chunk = pending[0]
         newest = chunk[-1]
         group = Group(*Group.key(group_id))
 
-        def newest_actions(batch: list[Event]) -> list[Action]:
-            latest = batch[-1]
-            return [
-                Group.times_seen.add(len(batch)),
-                Group.last_seen.set(latest.timestamp),
-                # Like Sentry, the newest event names the issue.
-                Group.title.set(latest.title),
-                Group.culprit.set(latest.culprit) if latest.culprit else Group.culprit.remove(),
-                Group.level.set(latest.level),
-            ]
+        def group_write(
+            batch: list[Event],
+            group_id: int = group_id,
+            renaming: bool = renaming,
+            known: CurrentHour | None = known,
+        ) -> _RowWrite:
+            hours = Counter(hour_bucket(event.timestamp) for event in batch)
+            plan = hour_writes(group_id, hours, known)
+            actions = [Group.times_seen.add(len(batch)), *plan.group_actions]
+            condition = live
+            if renaming:  # like Sentry, the newest event names the issue
+                latest = batch[-1]
+                actions += [
+                    Group.last_seen.set(latest.timestamp),
+                    Group.title.set(latest.title),
+                    Group.culprit.set(latest.culprit) if latest.culprit else Group.culprit.remove(),
+                    Group.level.set(latest.level),
+                ]
+                condition = condition & (Group.last_seen <= latest.timestamp)
+            if plan.group_condition is not None:
+                condition = condition & plan.group_condition
+            return _RowWrite(actions, condition, plan.rows, plan.hour)
 
         try:
-            if newest_first:
-                done = _write_counted(
-                    project,
-                    hash_value,
-                    group,
-                    chunk,
-                    newest_actions,
-                    live & (Group.last_seen <= newest.timestamp),
-                    Target(group_id=group_id),
-                )
-            else:  # the events are older than the group's last one: counted, nothing renamed
-                done = _write_counted(
-                    project,
-                    hash_value,
-                    group,
-                    chunk,
-                    lambda batch: [Group.times_seen.add(len(batch))],
-                    live,
-                    Target(group_id=group_id),
-                )
+            done, written = _write_counted(
+                project, hash_value, group, chunk, group_write, Target(group_id=group_id)
+            )
         except _NotCounted:
+            # gone, merged, renamed by a newer event, or its hour is not the one assumed: read it
             attempts += 1
             if attempts > MAX_ATTEMPTS:
                 raise Conflict("The event's issue is changing too fast; retry the event") from None
-            if newest_first:
-                newest_first = False
-                continue
             try:
                 current = Group.get(*Group.key(group_id), consistent_read=True)
             except Group.DoesNotExist:
@@ -339,11 +343,12 @@ def _count_on_group(
             merging = current is not None and int(current.status) == GroupStatus.PENDING_MERGE
             if merging and current.merged_into:
                 group_id = int(current.merged_into)
-                newest_first = True
+                renaming, known = True, None
                 continue
             if current is not None and int(current.status) in LIVE_STATUSES:
-                newest_first = True
-                continue  # it came back meanwhile: count it there
+                known = CurrentHour.of(current)
+                renaming = renaming and current.last_seen <= newest.timestamp
+                continue
             if counted or created is not None:
                 raise Conflict("The event's issue went away while counting; retry the event") from None
             return False
@@ -352,7 +357,8 @@ def _count_on_group(
                 outcomes[event.event_id] = Outcome(event.event_id, hash_value, None, duplicate=True)
         counted += done
         pending = pending[1:]
-        newest_first = False
+        renaming = False
+        known = CurrentHour(written.hour) if written is not None and written.hour is not None else known
         attempts = 0
     ids = {event.event_id for event in counted}
     counted = [event for event in events if event.event_id in ids]  # back in time order

@@ -8,13 +8,12 @@ transaction: two concurrent first events of one hash can never make two groups."
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.expressions.update import Action
 
 from shared.errors import Conflict
 from shared.issues.enums import GONE_STATUSES, GroupInboxReason, GroupStatus, GroupSubStatus, PriorityLevel
@@ -66,12 +65,12 @@ class ClaimTaken(Exception):
 
 @dataclass(frozen=True)
 class CreatedBy:
-    """What the event that creates a group writes in the creating transaction besides the group:
-    ``claims``, put on condition that they are new (ingestion's ledger entry of the event), and
-    ``updates``, unconditional (its hourly count)."""
+    """What the event that creates a group writes in the creating transaction: ``claims``, put
+    beside the group on condition that they are new (ingestion's ledger entry of the event), and
+    ``group_attributes``, set on the group itself (its hour's count)."""
 
     claims: Sequence[IssueItem] = ()
-    updates: Sequence[tuple[IssueItem, Sequence[Action]]] = ()
+    group_attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
 # Position of the GroupHash put in create_group's transaction (puts in the order written).
@@ -178,6 +177,7 @@ def _write_group(
                 gsi1pk=status_index_pk(int(project.id), GroupStatus.UNRESOLVED),
                 gsi1sk=status_index_sk(now, group_id),
                 data=data,
+                **created_by.group_attributes,
             )
             pointer_pk, pointer_sk = ShortIdPointer.key(int(project.id), short_id)
             pointer = ShortIdPointer(pk=pointer_pk, sk=pointer_sk, group_id=group_id)
@@ -189,8 +189,6 @@ def _write_group(
                 _claim_hash(write, group, hash_value, stale_group_id)
             for row in created_by.claims:
                 write.save(row, condition=IssueItem.pk.does_not_exist())
-            for row, actions in created_by.updates:
-                write.update(row, actions=list(actions))
     except TransactWriteError as error:
         cancelled = cancelled_by_condition(error)
         if hash_value is not None and len(cancelled) > _HASH_PUT and cancelled[_HASH_PUT]:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pynamodb.attributes import (
     BinaryAttribute,
     BinarySetAttribute,
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -55,10 +56,14 @@ class GroupSnooze(IssueItem, discriminator="snooze"):
 class GroupHourlyCount(IssueItem, discriminator="hourly_count"):
     """Events of one group in one hour; expires by TTL after seven days. Written with
     ``UpdateItem ADD`` only, so concurrent events never lose a count; a few dozen bytes whatever
-    the traffic."""
+    the traffic. The group's newest hour is counted on the group item until the hour moves on
+    (``Group.current_hour``)."""
 
     hour = UnicodeAttribute()  # hour_bucket()
     count = NumberAttribute(default=0)
+    # Set when the group's ``current_hour_count`` of this hour was added here (the hour moved on):
+    # a reader that read the group before this row then knows not to add it again.
+    flushed = BooleanAttribute(null=True)
 
     @staticmethod
     def key(group_id: int, hour: str) -> tuple[str, str]:

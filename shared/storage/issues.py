@@ -118,6 +118,11 @@ class Group(IssueItem, discriminator="group"):
     # 900 s), and the parent a PENDING_MERGE group is being merged into (for the sweeper's retries).
     delete_after = UTCDateTimeAttribute(null=True)
     merged_into = NumberAttribute(null=True)
+    # Ingestion counts the events of the group's newest hour here rather than on the hour's
+    # ``GroupHourlyCount`` row (one item fewer per counting transaction); when the hour moves on,
+    # the count goes to its row (``shared.issues.events.counts``, which every reader goes through).
+    current_hour = UnicodeAttribute(null=True)  # hour_bucket()
+    current_hour_count = NumberAttribute(null=True)
 
     @staticmethod
     def key(group_id: int) -> tuple[str, str]:

@@ -20,6 +20,7 @@ from shared.ingest import ledger
 from shared.ingest.batch import store_batch
 from shared.ingest.queue import decode_event, encode_event
 from shared.issues.enums import ActivityType, GroupStatus
+from shared.issues.events.counts import events_since, hourly_counts, recent_counts
 from shared.issues.events.latest import latest_event
 from shared.issues.events.user_sketch import UserSketch
 from shared.storage.accounts import Project
@@ -75,9 +76,10 @@ def _group_of(project: Project, fingerprint: str) -> Group:
 
 
 def _hourly(group: Group) -> GroupHourlyCount:
-    return GroupHourlyCount.get(
-        *GroupHourlyCount.key(int(group.id), hour_bucket(utcnow())), consistent_read=True
-    )
+    """The group's count of this hour, as every reader sees it (the group item's current hour
+    included)."""
+    now = utcnow()
+    return hourly_counts(int(group.id), now, now)[hour_bucket(now)]
 
 
 def _hour_users(group: Group) -> int:
@@ -367,3 +369,91 @@ def test_a_second_of_many_events_is_split_into_entries_under_16_kb(
     # delivered again, nothing counts twice
     assert _deliver(local_lambda, [_record(project, p) for p in payloads[::3]]) == []
     assert _group_of(project, "crowded").times_seen == 2100
+
+
+def _at(fingerprint: str, when: datetime, count: int) -> list[dict[str, Any]]:
+    return [
+        _payload(fingerprint, user=f"u{uuid.uuid4().hex[:6]}", timestamp=when.isoformat())
+        for _ in range(count)
+    ]
+
+
+def test_the_newest_hour_is_counted_on_the_group_and_moves_to_its_row_once(
+    project: Project, local_lambda: LocalLambda
+) -> None:
+    """A group counts its newest hour on its own item (no hour row per batch); a batch of a later
+    hour moves that count to the hour's row (marked flushed) and starts the new hour; late events
+    go to their hour's row; every reader sees the sum."""
+    clear_of_hour_end()
+    now = utcnow().replace(microsecond=0)
+    earlier = now - timedelta(hours=1)
+    this_hour, last_hour = hour_bucket(now), hour_bucket(earlier)
+    records = [_record(project, p) for p in _at("hours", earlier, 3)]
+    assert _deliver(local_lambda, records) == []
+    group = _group_of(project, "hours")
+    assert (group.current_hour, group.current_hour_count) == (last_hour, 3)
+    assert group_rows(group)[GroupHourlyCount] == []  # nothing on an hour row yet
+    assert hourly_counts(int(group.id), earlier)[last_hour].count == 3
+
+    records = [_record(project, p) for p in _at("hours", earlier, 2) + _at("hours", now, 4)]
+    with count_requests() as calls:
+        assert _deliver(local_lambda, records) == []
+    # the transaction that assumed this hour was refused; the group read; the hour moved on
+    assert calls["TransactWriteItems"] == 2
+    group = _group_of(project, "hours")
+    assert (group.times_seen, group.current_hour, group.current_hour_count) == (9, this_hour, 4)
+    [row] = group_rows(group)[GroupHourlyCount]
+    assert (row.hour, row.count, row.flushed) == (last_hour, 5, True)
+
+    records = [_record(project, p) for p in _at("hours", earlier, 2)]  # late events
+    assert _deliver(local_lambda, records) == []
+    group = _group_of(project, "hours")
+    assert (group.times_seen, group.current_hour, group.current_hour_count) == (11, this_hour, 4)
+    counts = hourly_counts(int(group.id), earlier)
+    assert {hour: row.count for hour, row in counts.items()} == {last_hour: 7, this_hour: 4}
+    assert events_since(int(group.id), earlier) == 11
+    assert [count for _, count in recent_counts(int(group.id)).last_24h[-2:]] == [7, 4]
+
+
+def test_racing_batches_move_the_hour_on_exactly_once(project: Project, local_lambda: LocalLambda) -> None:
+    """Concurrent batches that all bring a later hour: one moves the group's count to its row, the
+    others add to the new hour; nothing is lost or counted twice."""
+    clear_of_hour_end()
+    now = utcnow().replace(microsecond=0)
+    two_hours_ago, an_hour_ago = now - timedelta(hours=2), now - timedelta(hours=1)
+    assert _deliver(local_lambda, [_record(project, p) for p in _at("race-hours", two_hours_ago, 5)]) == []
+    batches = [
+        [_record(project, p) for p in _at("race-hours", an_hour_ago, 2) + _at("race-hours", now, 3)]
+        for _ in range(6)
+    ]
+    with ThreadPoolExecutor(len(batches)) as pool:
+        assert list(pool.map(lambda b: _deliver(local_lambda, b), batches)) == [[]] * len(batches)
+    group = _group_of(project, "race-hours")
+    assert (group.times_seen, group.current_hour, group.current_hour_count) == (35, hour_bucket(now), 18)
+    rows = {row.hour: row for row in group_rows(group)[GroupHourlyCount]}
+    assert rows[hour_bucket(two_hours_ago)].count == 5 and rows[hour_bucket(two_hours_ago)].flushed
+    assert rows[hour_bucket(an_hour_ago)].count == 12
+    counts = hourly_counts(int(group.id), two_hours_ago)
+    assert [counts[hour_bucket(when)].count for when in (two_hours_ago, an_hour_ago, now)] == [5, 12, 18]
+
+
+def test_a_reader_counts_the_current_hour_once_while_it_moves_on(project: Project) -> None:
+    """A reader reads the group before its rows: when the hour moves on in between, the row marked
+    flushed already holds the count it read from the group, which is not added again."""
+    clear_of_hour_end()
+    now = utcnow().replace(microsecond=0)
+    earlier = now - timedelta(hours=1)
+    assert store_batch([_record(project, p) for p in _at("reader", earlier, 4)]) == set()
+    group = _group_of(project, "reader")
+    original_query = GroupHourlyCount.query
+
+    def query_after_the_hour_moved_on(*args: Any, **kwargs: Any) -> Any:
+        assert store_batch([_record(project, p) for p in _at("reader", now, 1)]) == set()
+        return original_query(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(GroupHourlyCount, "query", query_after_the_hour_moved_on)
+        counts = hourly_counts(int(group.id), earlier)
+    assert {hour: row.count for hour, row in counts.items()} == {hour_bucket(earlier): 4}
+    counts = hourly_counts(int(group.id), earlier)
+    assert {hour: row.count for hour, row in counts.items()} == {hour_bucket(earlier): 4, hour_bucket(now): 1}

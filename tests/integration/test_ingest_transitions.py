@@ -22,12 +22,13 @@ from shared.issues.enums import (
     GroupStatus,
     GroupSubStatus,
 )
+from shared.issues.events.counts import record_events
 from shared.issues.events.forecast import save_forecast
 from shared.issues.status.snooze import new_snooze
 from shared.projects.keys import list_project_keys
 from shared.storage.accounts import Project, ProjectKey
 from shared.storage.base import utcnow
-from shared.storage.group_state import GroupHash, GroupHourlyCount, GroupTombstone, hour_bucket
+from shared.storage.group_state import GroupHash, GroupTombstone
 from shared.storage.issues import Activity, Group, GroupInbox, GroupResolution
 from tests.conftest import World
 from tests.integration.test_ingest_api import clear_of_hour_end, group_rows, stored_group
@@ -202,10 +203,7 @@ def test_escalation_against_the_saved_forecast(project: Project, key: ProjectKey
     [first] = _send(key)
     group = _set_state(_group(first.group_id), GroupStatus.IGNORED, GroupSubStatus.UNTIL_ESCALATING)
     save_forecast(group)  # one event in the past week: Sentry's minimum ceiling, 200
-    now = utcnow()
-    GroupHourlyCount(*GroupHourlyCount.key(int(group.id), hour_bucket(now))).update(
-        actions=[GroupHourlyCount.count.add(198)]  # 199 events this hour, as if they had come
-    )
+    record_events(int(group.id), utcnow(), 198, [])  # 199 events this hour, as if they had come
     assert _send(key)[0].transition is None  # 200: not above
     assert _send(key)[0].transition == "escalated"  # 201
     assert stored_group(group).substatus == GroupSubStatus.ESCALATING

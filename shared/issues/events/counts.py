@@ -1,9 +1,15 @@
 """Hourly event and user counts of a group: what snooze windows, issue views and the escalation
 forecast read.
 
-Each batch of a group's events in one hour adds to one ``GroupHourlyCount`` row with ``UpdateItem
-ADD`` (concurrent batches never lose a count, nothing is read first; ingestion makes that update
-part of the transaction that counts the events on the group, ``hourly_count_write``) and merges
+Each batch of a group's events in one hour adds to one count with ``UpdateItem ADD`` (concurrent
+batches never lose a count, nothing is read first) inside the transaction that counts the events
+on the group (``hour_writes``): the group's newest hour is counted on the group item itself
+(``current_hour``/``current_hour_count``, one item fewer per transaction: a storm's batch pays for
+the group item and its ledger entry only), an older hour on its ``GroupHourlyCount`` row. When the
+hour moves on, the transaction that starts the new hour adds the old hour's count to its row, on
+condition that the group still holds the count it read, so concurrent batches neither lose nor
+double it. Every reader of counts goes through ``_with_current_hour``, which adds the group's
+current hour to the rows. A batch also merges
 its users into the hour's ``GroupHourlyUsers`` sketch (``user_sketch``: exact up to 100 users,
 then a HyperLogLog of 4,096 registers, standard error 1.6 %, 99.7 % of counts within 4.9 %). The
 sketch is merged with a conditional write on the version it read, retried when a concurrent writer
@@ -20,23 +26,25 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from shared.errors import Conflict
 from shared.issues.events.user_sketch import UserSketch, merged
-from shared.storage.base import condition_failed, utcnow
+from shared.issues.transaction import transaction
+from shared.storage.base import cancelled_by_condition, condition_failed, utcnow
 from shared.storage.group_state import (
     HOURLY_COUNT_RETENTION_DAYS,
     GroupHourlyCount,
     GroupHourlyUsers,
     hour_bucket,
 )
-from shared.storage.issues import IssueItem, group_pk
+from shared.storage.issues import Group, IssueItem, group_pk
 
 RETENTION = timedelta(days=HOURLY_COUNT_RETENTION_DAYS)
 # Each attempt lost a race to another writer of the same hour; writers of one hour are few
@@ -45,25 +53,158 @@ MERGE_ATTEMPTS = 25
 MERGE_PAUSE_SECONDS = 0.002
 
 
-def hourly_count_write(group_id: int, when: datetime, events: int) -> tuple[GroupHourlyCount, list[Action]]:
-    """The row and ``UpdateItem`` actions that add ``events`` to the group's count of the hour of
-    ``when``: ingestion writes them inside the transaction that counts the events on the group, so
-    the hour and ``times_seen`` never disagree after a crash."""
-    hour = hour_bucket(when)
+def hourly_count_write(
+    group_id: int, hour: str, events: int, *, flushed: bool = False
+) -> tuple[GroupHourlyCount, list[Action]]:
+    """The row and ``UpdateItem`` actions that add ``events`` to the group's row of ``hour``;
+    ``flushed`` when they are the group's current-hour count, moved there as the hour moves on."""
     row = GroupHourlyCount(*GroupHourlyCount.key(group_id, hour))
-    return row, [
+    actions = [
         GroupHourlyCount.count.add(events),
         GroupHourlyCount.kind.set(GroupHourlyCount),
         GroupHourlyCount.hour.set(hour),
-        GroupHourlyCount.expires_at.set(when + RETENTION),
+        GroupHourlyCount.expires_at.set(_hour_start(hour) + timedelta(hours=1) + RETENTION),
+    ]
+    if flushed:
+        actions.append(GroupHourlyCount.flushed.set(True))
+    return row, actions
+
+
+def _hour_start(hour: str) -> datetime:
+    return datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class CurrentHour:
+    """What a group item holds of its newest hour: the hour (None: none yet) and its count (None:
+    not known, as after an ADD; a plan then never moves the hour on)."""
+
+    hour: str | None
+    count: int | None = None
+
+    @classmethod
+    def of(cls, group: Group) -> CurrentHour:
+        return cls(group.current_hour, int(group.current_hour_count or 0))
+
+
+@dataclass(frozen=True)
+class HourWrites:
+    """How one transaction adds a group's events to their hours: actions on the group item with
+    their condition (None: no condition on its hour), and ADDs on hour rows."""
+
+    group_actions: list[Action]
+    group_condition: Condition | None
+    rows: list[tuple[GroupHourlyCount, list[Action]]]
+    hour: str | None  # the group's current hour once they are written (None: left unknown)
+
+
+def hour_writes(group_id: int, events_by_hour: Mapping[str, int], known: CurrentHour | None) -> HourWrites:
+    """The writes that add ``events_by_hour`` (hour → events) to the group's counts, given what is
+    ``known`` of the group's current hour (None: nothing; the batch's newest hour is assumed, which
+    every batch of a storm but the first of each hour finds true).
+
+    - the newest hour is the group's: ADD to ``current_hour_count``, on condition that it still is;
+    - the group holds no hour yet: the newest hour starts, on condition that it still holds none;
+    - the group holds an older hour (its count known): the newest hour starts and the old count is
+      added to its row (marked ``flushed``), on condition that the group holds that hour and count;
+    - the group holds a newer hour: every hour goes to its row.
+    Events of the other hours go to their rows. A failed condition means the caller reads the
+    group and asks again."""
+    newest = max(events_by_hour)
+    rows = dict(events_by_hour)
+    held = known.hour if known is not None else newest
+    if known is not None and held is not None and held < newest and known.count is None:
+        held = newest  # the count to move is not known: assume the newest hour, to fail and read
+    if held is not None and held > newest:
+        return HourWrites([], None, _row_writes(group_id, rows, None), held)
+    events = rows.pop(newest)
+    if held == newest:
+        return HourWrites(
+            [Group.current_hour_count.add(events)],
+            Group.current_hour == newest,
+            _row_writes(group_id, rows, None),
+            newest,
+        )
+    start = [Group.current_hour.set(newest), Group.current_hour_count.set(events)]
+    if held is None:
+        return HourWrites(
+            start, Group.current_hour.does_not_exist(), _row_writes(group_id, rows, None), newest
+        )
+    count = int(known.count or 0) if known is not None else 0
+    rows[held] = rows.get(held, 0) + count
+    holds = (Group.current_hour == held) & (Group.current_hour_count == count)
+    return HourWrites(start, holds, _row_writes(group_id, rows, held), newest)
+
+
+def _row_writes(
+    group_id: int, events_by_hour: Mapping[str, int], flushed: str | None
+) -> list[tuple[GroupHourlyCount, list[Action]]]:
+    return [
+        hourly_count_write(group_id, hour, events, flushed=hour == flushed)
+        for hour, events in sorted(events_by_hour.items())
     ]
 
 
+def flush_current_hour(group_id: int) -> None:
+    """Move the group's current-hour count to its hour's row and clear it from the group, on
+    condition that the group still holds what was read (a merge then moves rows only)."""
+    for _ in range(MERGE_ATTEMPTS):
+        try:
+            group = Group.get(*Group.key(group_id), consistent_read=True)
+        except Group.DoesNotExist:
+            return
+        if group.current_hour is None:
+            return
+        hour, count = group.current_hour, int(group.current_hour_count or 0)
+        row, actions = hourly_count_write(group_id, hour, count, flushed=True)
+        try:
+            with transaction() as write:
+                write.update(
+                    group,
+                    actions=[Group.current_hour.remove(), Group.current_hour_count.remove()],
+                    condition=(Group.current_hour == group.current_hour)
+                    & (Group.current_hour_count == count),
+                )
+                write.update(row, actions=actions)
+            return
+        except TransactWriteError as error:
+            if not any(cancelled_by_condition(error)):
+                raise
+    raise Conflict("The issue's counts are changing too fast; retry")
+
+
+def _current_hour(group_id: int) -> CurrentHour | None:
+    """The group's current hour, read before its rows (see ``_with_current_hour``)."""
+    try:
+        return CurrentHour.of(Group.get(*Group.key(group_id), consistent_read=True))
+    except Group.DoesNotExist:
+        return None
+
+
+def _with_current_hour(
+    group_id: int, current: CurrentHour | None, rows: dict[str, GroupHourlyCount], low: str, high: str
+) -> dict[str, GroupHourlyCount]:
+    """``rows`` (hour → row, hours ``low`` to ``high``) with the group's current-hour count added:
+    the one place that makes the group item's hour part of the counts. ``current`` is read before
+    the rows: a row marked ``flushed`` already holds that count (the hour moved on in between), so
+    it is added at most once and never lost."""
+    if current is None or current.hour is None or not current.count or not low <= current.hour <= high:
+        return rows
+    row = rows.get(current.hour)
+    if row is None:
+        rows[current.hour] = GroupHourlyCount(
+            *GroupHourlyCount.key(group_id, current.hour), hour=current.hour, count=current.count
+        )
+    elif not row.flushed:
+        row.count = int(row.count or 0) + current.count
+    return rows
+
+
 def record_events(group_id: int, when: datetime, events: int, user_hashes: Collection[str]) -> None:
-    """Count ``events`` events of the group in the hour of ``when`` and merge their users (one call
-    per group and hour)."""
+    """Count ``events`` events of the group on the row of the hour of ``when`` and merge their
+    users (one call per group and hour)."""
     if events:
-        row, actions = hourly_count_write(group_id, when, events)
+        row, actions = hourly_count_write(group_id, hour_bucket(when), events)
         row.update(actions=actions)
     record_users(group_id, when, user_hashes)
 
@@ -113,16 +254,19 @@ def merge_users(group_id: int, hour: str, users: UserSketch, expires_at: datetim
 def hourly_counts(
     group_id: int, since: datetime, until: datetime | None = None
 ) -> dict[str, GroupHourlyCount]:
-    """The group's unexpired hourly rows from the hour of ``since`` to the hour of ``until``
-    (default now), keyed by hour bucket. One Query (paginated beyond 1 MB, i.e. never in practice)."""
+    """The group's unexpired hourly counts from the hour of ``since`` to the hour of ``until``
+    (default now), keyed by hour bucket, its current hour included: one GetItem of the group and
+    one Query (paginated beyond 1 MB, i.e. never in practice)."""
     now = utcnow()
     until = until or now
+    current = _current_hour(group_id)
     low = GroupHourlyCount.key(group_id, hour_bucket(since))[1]
     high = GroupHourlyCount.key(group_id, hour_bucket(until))[1]
     rows = GroupHourlyCount.query(
         group_pk(group_id), GroupHourlyCount.sk.between(low, high), consistent_read=True
     )
-    return {row.hour: row for row in rows if row.expires_at is None or row.expires_at > now}
+    found = {row.hour: row for row in rows if row.expires_at is None or row.expires_at > now}
+    return _with_current_hour(group_id, current, found, hour_bucket(since), hour_bucket(until))
 
 
 def events_since(group_id: int, since: datetime) -> int:
@@ -171,9 +315,13 @@ class RecentCounts:
 
 
 def recent_counts(group_id: int) -> RecentCounts:
-    """One Query of the retained hourly rows gives both the user count and the 24-hour series."""
+    """One Query of the retained hourly rows gives both the user count and the 24-hour series
+    (with one GetItem of the group for its current hour)."""
     now = utcnow()
-    rows, users = _hour_rows(group_id, now - RETENTION, now)
+    current = _current_hour(group_id)
+    since = now - RETENTION
+    found, users = _hour_rows(group_id, since, now)
+    rows = _with_current_hour(group_id, current, found, hour_bucket(since), hour_bucket(now))
     start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=23)
     hours = [start + timedelta(hours=i) for i in range(24)]
     counts = {bucket: int(row.count or 0) for bucket, row in rows.items()}

@@ -30,7 +30,7 @@ from shared.issues.deletion.queue import (
     update_groups_where,
 )
 from shared.issues.enums import GONE_STATUSES, ActivityType, GroupStatus
-from shared.issues.events.counts import merge_users
+from shared.issues.events.counts import flush_current_hour, merge_users
 from shared.issues.events.latest import move_latest_event
 from shared.issues.events.user_sketch import UserSketch
 from shared.issues.transaction import transaction
@@ -167,7 +167,9 @@ def _move_hourly_users(child: Group, parent: Group) -> None:
 
 def _move_hourly_counts(child: Group, parent: Group) -> None:
     """ADD each hour's count into the parent's row, deleting the child's row in the same
-    transaction on condition it still exists: a second run finds nothing left to add."""
+    transaction on condition it still exists: a second run finds nothing left to add. The count
+    the child holds of its current hour goes to its row first."""
+    flush_current_hour(int(child.id))
     rows = GroupHourlyCount.query(
         group_pk(int(child.id)), GroupHourlyCount.sk.startswith("HOUR#"), consistent_read=True
     )
