@@ -66,6 +66,7 @@ SQS_RECORD_BYTES = 700
 # Write units per event are itemised by the kind of item written (``_kind_of``).
 WRITE_KINDS = ("ledger", "group", "counts_sketch", "index", "latest_event", "other")
 GOALS = {"key_share": 0.5, "write_units_per_event": 0.5, "usd_per_million": 5.0}
+ISSUES_BEFORE_STORM = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -315,8 +316,9 @@ def _fast_forward(
 ) -> None:
     """What ``batches`` (of (issue, user) picks) would leave behind, written unmetered: their hourly
     counts and users (one call per issue for all of them), and, when a later batch of the same
-    second is metered after them, each batch's ledger entry per issue (their ids, 16 bytes each,
-    in the partition that batch's Queries read)."""
+    second is metered after them, each batch's ledger entry per ledger shard (their ids, 16 bytes
+    each, in the partition that batch's Queries read)."""
+    from shared.ingest.ledger import shard_of
     from shared.issues.events.counts import record_events
     from shared.storage.group_state import CountedEvents
 
@@ -332,17 +334,17 @@ def _fast_forward(
         return
     with CountedEvents.batch_write() as write:
         for batch in batches:
-            per_issue: dict[int, int] = defaultdict(int)
+            per_shard: dict[tuple[int, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
             for issue, _ in batch:
-                per_issue[issue] += 1
-            for issue, count in per_issue.items():
                 entry = issues[issue]
+                per_shard[(entry.project_id, shard_of(entry.hash))][entry.group_id] += 1
+            for (project_id, shard), counts in per_shard.items():
                 write.save(
                     CountedEvents(
-                        CountedEvents.partition(entry.project_id, entry.hash, when),
+                        CountedEvents.partition(project_id, shard, when),
                         uuid.uuid4().hex[:24],
-                        ids=os.urandom(16 * count),
-                        group_id=entry.group_id,
+                        ids=os.urandom(16 * sum(counts.values())),
+                        spans=[value for group_id, count in counts.items() for value in (group_id, count)],
                     )
                 )
 
@@ -365,7 +367,7 @@ def _run(
     with meter.pause():  # the issues exist before the storm
         for p in range(scenario.projects):
             for i in range(scenario.issues_per_project):
-                event = normalize_event(_payload(p, i, 0, start - timedelta(seconds=1)), start)
+                event = normalize_event(_payload(p, i, 0, start - ISSUES_BEFORE_STORM), start)
                 group_id = int(process_event(keys[p], event).group_id or 0)
                 issues.append(Issue(p, i, first_project + p, group_id, event_hash(event)))
     meter.reset()
@@ -503,7 +505,9 @@ def main() -> None:
     arguments = parser.parse_args()
     path_name = arguments.path
     now = datetime.now(UTC)
-    start = now.replace(minute=0, second=0, microsecond=0)  # the storms stay within one hour
+    # The issues (created a second before) and the storms stay within one hour: a group moves its
+    # hour's count to the hour's row once an hour, which a storm of seconds would overstate.
+    start = now.replace(minute=0, second=0, microsecond=0) + ISSUES_BEFORE_STORM
     if now - start < timedelta(minutes=1):
         start -= timedelta(hours=1)
     figures: dict[str, Any] = {"path": path_name}

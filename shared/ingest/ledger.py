@@ -1,21 +1,23 @@
-"""The ingestion ledger: which events were counted, one item per counted aggregate, so a redelivered
-event counts nothing twice without a write per event.
+"""The ingestion ledger: which events were counted, one item per counting transaction and second,
+so a redelivered event counts nothing twice without a write per event.
 
-A transaction that counts events of a grouping hash on their group (or tombstone) also puts one
-``CountedEvents`` entry per second of the events' own time: partition ``COUNTED#<project>#<hash>#
-<second>``, sort key a digest of the entry's ids, ids 16 bytes each, on condition that it is new.
-The partition is known from the event alone (its time travels with it, in the SDK's payload or
-from the edge's receipt), so every delivery of an event reads the same partition:
+A transaction that counts events on their groups (the groups of one ledger shard, ``shard_of``
+their grouping hash) or on a tombstone also puts one ``CountedEvents`` entry per second of the
+events' own time for all of them: partition ``COUNTED#<project>#<shard>#<second>``, sort key a
+digest of the entry's ids, ids 16 bytes each in runs per group (``spans``: which group each run
+was counted on), on condition that it is new. The partition is known from the event alone (its
+hash and time travel with it, in the SDK's payload or from the edge's receipt), so every delivery
+of an event reads the same partition, whatever issues it shares a batch with:
 
-- before counting, ``uncounted`` reads (consistent Query) the partitions of the aggregate's seconds
+- before counting, ``uncounted`` reads (consistent Query) the partitions of the events' seconds
   and drops the ids some entry holds; the same composition counted twice at once collides on the
   sort key instead;
 - after counting, ``settle`` reads them again: two deliveries in different compositions that both
   passed the first read have counted an id in two entries. Every entry but the one with the
-  smallest sort key then compensates it once: one transaction that adds the entry's duplicate
-  count back (``times_seen`` and the hour's count, on the group while the hour is its current
-  one, or ``times_discarded``) and records the ids in
-  the entry's ``compensated`` set, on condition that the set is as read. Any processor that sees
+  smallest sort key then compensates it once: per group of the entry, one transaction that adds
+  the duplicate count back (``times_seen`` and the hour's count, on the group while the hour is
+  its current one; or ``times_discarded``) and records the ids in the entry's ``compensated``
+  set, on condition that the set is as read. Any processor that sees
   the duplicate compensates it (the later of two writers always sees both entries), and the first
   read of a redelivery does the same, so a processor that died between its commit and its
   compensation is made good by the delivery that follows.
@@ -53,6 +55,10 @@ RETENTION = timedelta(days=COUNTED_EVENTS_RETENTION_DAYS)
 ID_BYTES = 16
 # Ids per entry: an entry stays within 16 KB however many events of one second a batch holds.
 IDS_PER_ENTRY = 1000
+# Ledger shards per project: a storm over a project's issues shares each shard's second among the
+# few issues hashed to it (one transaction and one entry for them), and a shard's second takes a
+# 32nd of the project's events.
+SHARDS = 32
 # Each attempt lost a race to a concurrent compensation of the same entry; they are rare and few.
 COMPENSATION_ATTEMPTS = 5
 
@@ -79,31 +85,66 @@ class Target:
     tombstone_id: int | None = None
 
 
+def shard_of(hash_value: str) -> int:
+    """The ledger shard of a grouping hash: stable, so every delivery of an event reads the same
+    partition, and spread, so a storm over many issues of a project shares each shard's second
+    among a few of them."""
+    return int.from_bytes(hashlib.blake2b(hash_value.encode(), digest_size=4).digest(), "big") % SHARDS
+
+
 def entries_for(
-    project_id: int, hash_value: str, events: Iterable[Event], target: Target
+    project_id: int, shard: int, counted: Sequence[tuple[Target, Sequence[Event]]]
 ) -> list[CountedEvents]:
-    """The ledger entries of ``events`` counted on ``target``: per second of their time, one per
-    ``IDS_PER_ENTRY`` of its events."""
-    by_second: dict[datetime, list[bytes]] = defaultdict(list)
-    for event in events:
-        by_second[second_of(event)].append(_id_bytes(event.event_id))
+    """The ledger entries of events counted in one transaction, each batch of them on its target
+    (groups of one shard, or one tombstone): per second of their time, one entry per
+    ``IDS_PER_ENTRY`` events, its ids in target order with ``spans`` saying whose they are."""
+    by_second: dict[datetime, dict[Target, set[bytes]]] = defaultdict(lambda: defaultdict(set))
+    for target, events in counted:
+        for event in events:
+            by_second[second_of(event)][target].add(_id_bytes(event.event_id))
     expires = utcnow() + RETENTION
     entries = []
-    for second, ids in sorted(by_second.items()):
-        unique = sorted(set(ids))
-        for start in range(0, len(unique), IDS_PER_ENTRY):
-            joined = b"".join(unique[start : start + IDS_PER_ENTRY])
+    for second, targets in sorted(by_second.items()):
+        owned = [(target, event_id) for target, ids in targets.items() for event_id in sorted(ids)]
+        for start in range(0, len(owned), IDS_PER_ENTRY):
+            part = owned[start : start + IDS_PER_ENTRY]
+            joined = b"".join(event_id for _, event_id in part)
+            tombstones = {target.tombstone_id for target, _ in part if target.tombstone_id is not None}
             entries.append(
                 CountedEvents(
-                    CountedEvents.partition(project_id, hash_value, second),
+                    CountedEvents.partition(project_id, shard, second),
                     hashlib.blake2b(joined, digest_size=12).hexdigest(),
                     ids=joined,
-                    group_id=target.group_id,
-                    tombstone_id=target.tombstone_id,
+                    spans=None if tombstones else _spans(part),
+                    tombstone_id=tombstones.pop() if tombstones else None,
                     expires_at=expires,
                 )
             )
     return entries
+
+
+def _spans(owned: list[tuple[Target, bytes]]) -> list[int]:
+    """Group id and count of each run of ids counted on one group, flattened."""
+    spans: list[int] = []
+    for target, _ in owned:
+        if spans and spans[-2] == target.group_id:
+            spans[-1] += 1
+        else:
+            spans += [int(target.group_id or 0), 1]
+    return spans
+
+
+def _groups_of(entry: CountedEvents) -> dict[bytes, int]:
+    """The group each id of ``entry`` was counted on."""
+    raw = bytes(entry.ids or b"")
+    spans = [int(value) for value in entry.spans or []]
+    owners: dict[bytes, int] = {}
+    offset = 0
+    for group_id, count in zip(spans[::2], spans[1::2], strict=True):
+        for i in range(offset, offset + count):
+            owners[raw[i * ID_BYTES : (i + 1) * ID_BYTES]] = group_id
+        offset += count
+    return owners
 
 
 def entries_in(events: int) -> int:
@@ -111,13 +152,11 @@ def entries_in(events: int) -> int:
     return max(1, -(-events // IDS_PER_ENTRY))
 
 
-def _read(
-    project_id: int, hash_value: str, seconds: Iterable[datetime]
-) -> dict[datetime, list[CountedEvents]]:
+def _read(project_id: int, shard: int, seconds: Iterable[datetime]) -> dict[datetime, list[CountedEvents]]:
     """The entries of each second's partition (consistent: a commit just made is seen)."""
     return {
         second: list(
-            CountedEvents.query(CountedEvents.partition(project_id, hash_value, second), consistent_read=True)
+            CountedEvents.query(CountedEvents.partition(project_id, shard, second), consistent_read=True)
         )
         for second in sorted(set(seconds))
     }
@@ -125,29 +164,34 @@ def _read(
 
 @dataclass(frozen=True)
 class PreCheck:
-    """What the ledger says of an aggregate before it is counted: the events no entry holds yet,
-    and the seconds nobody had counted an event of (their partition was empty)."""
+    """What the ledger says of events before they are counted: the events no entry holds yet, and
+    the entries read (``fresh_seconds``)."""
 
     uncounted: list[Event]
-    fresh_seconds: frozenset[datetime]
+    partitions: dict[datetime, list[CountedEvents]]
+
+    def fresh_seconds(self, group_id: int) -> frozenset[datetime]:
+        """The seconds nobody had counted an event of the group in (as the read found them)."""
+        return frozenset(
+            second
+            for second, entries in self.partitions.items()
+            if not any(group_id in set(_groups_of(entry).values()) for entry in entries)
+        )
 
 
-def uncounted(project_id: int, hash_value: str, events: Sequence[Event]) -> PreCheck:
+def uncounted(project_id: int, shard: int, events: Sequence[Event]) -> PreCheck:
     """Drop the events the ledger holds, after compensating any of them counted twice (a
     processor that died between its commit and its compensation)."""
-    partitions = _read(project_id, hash_value, (second_of(event) for event in events))
+    partitions = _read(project_id, shard, (second_of(event) for event in events))
     wanted = {_id_bytes(event.event_id) for event in events}
     _compensate_duplicates(partitions, wanted)
     counted = set().union(*(_ids_of(entry) for entries in partitions.values() for entry in entries))
-    return PreCheck(
-        [event for event in events if _id_bytes(event.event_id) not in counted],
-        frozenset(second for second, entries in partitions.items() if not entries),
-    )
+    return PreCheck([event for event in events if _id_bytes(event.event_id) not in counted], partitions)
 
 
-def settle(project_id: int, hash_value: str, events: Sequence[Event]) -> None:
+def settle(project_id: int, shard: int, events: Sequence[Event]) -> None:
     """After ``events`` were counted: compensate every id of theirs that another entry holds too."""
-    partitions = _read(project_id, hash_value, (second_of(event) for event in events))
+    partitions = _read(project_id, shard, (second_of(event) for event in events))
     _compensate_duplicates(partitions, {_id_bytes(event.event_id) for event in events})
 
 
@@ -166,12 +210,22 @@ def _compensate_duplicates(partitions: dict[datetime, list[CountedEvents]], want
                 if event_id not in (entry.compensated or set()):
                     owed[entry.sk].add(event_id)
         for sk, ids in owed.items():
-            _compensate(by_sk[sk], ids, second)
+            entry = by_sk[sk]
+            if entry.tombstone_id is not None:
+                _compensate(entry, ids, second, None)
+                continue
+            owners = _groups_of(entry)
+            by_group: dict[int, set[bytes]] = defaultdict(set)
+            for event_id in ids:
+                by_group[owners[event_id]].add(event_id)
+            for group_id, group_ids in sorted(by_group.items()):
+                _compensate(entry, group_ids, second, group_id)
 
 
-def _compensate(entry: CountedEvents, ids: set[bytes], second: datetime) -> None:
-    """Take ``ids`` back from what ``entry`` counted, once: the entry's ``compensated`` set grows in
-    the same transaction, on condition that it is still the set read."""
+def _compensate(entry: CountedEvents, ids: set[bytes], second: datetime, group_id: int | None) -> None:
+    """Take ``ids`` back from what ``entry`` counted on ``group_id`` (None: on its tombstone),
+    once: the entry's ``compensated`` set grows in the same transaction, on condition that it is
+    still the set read."""
     for _ in range(COMPENSATION_ATTEMPTS):
         ids = ids - set(entry.compensated or set())
         if not ids:
@@ -180,13 +234,14 @@ def _compensate(entry: CountedEvents, ids: set[bytes], second: datetime) -> None
         unchanged = CountedEvents.compensated.does_not_exist()
         if done:
             unchanged = size(CountedEvents.compensated) == done
-        targets = _targets(entry, len(ids), second)
+        targets = _targets(entry, len(ids), second, group_id)
         while True:
             try:
                 with transaction() as write:
                     write.update(entry, actions=[CountedEvents.compensated.add(ids)], condition=unchanged)
                     for row, actions, condition in targets:
                         write.update(row, actions=actions, condition=condition)
+                entry.compensated = set(entry.compensated or set()) | ids
                 return
             except TransactWriteError as error:
                 cancelled = cancelled_by_condition(error)
@@ -197,7 +252,7 @@ def _compensate(entry: CountedEvents, ids: set[bytes], second: datetime) -> None
                     raise
                 if any(isinstance(targets[i][0], Group) for i in refused):
                     # the group is gone or its hour moved on: read it again
-                    targets = _targets(entry, len(ids), second)
+                    targets = _targets(entry, len(ids), second, group_id)
                 else:
                     # a counted row gone since (expired, or its group deleted): nothing to take back there
                     targets = [target for i, target in enumerate(targets) if i not in refused]
@@ -206,7 +261,7 @@ def _compensate(entry: CountedEvents, ids: set[bytes], second: datetime) -> None
 
 
 def _targets(
-    entry: CountedEvents, count: int, second: datetime
+    entry: CountedEvents, count: int, second: datetime, group_id: int | None
 ) -> list[tuple[IssueItem, list[Action], Condition]]:
     """The rows a compensation of ``count`` events adds back to, with their actions and the
     condition that they are still what was read. A group holds its current hour's count itself
@@ -214,9 +269,8 @@ def _targets(
     if entry.tombstone_id is not None:
         tombstone = GroupTombstone(*GroupTombstone.key(int(entry.tombstone_id)))
         return [(tombstone, [GroupTombstone.times_discarded.add(-count)], IssueItem.pk.exists())]
-    if entry.group_id is None:
+    if group_id is None:
         return []
-    group_id = int(entry.group_id)
     try:
         group = Group.get(*Group.key(group_id), consistent_read=True)
     except Group.DoesNotExist:

@@ -136,23 +136,25 @@ class GroupHashRef(IssueItem, discriminator="group_hash_ref"):
 
 
 class CountedEvents(IssueItem, discriminator="counted_events"):
-    """The ingestion ledger: event ids of one grouping hash and one second (the events' own time)
-    that one transaction counted, written in that transaction on condition that it is new.
-    ``ids`` are the 16-byte event ids concatenated (16 bytes per event); ``compensated`` the ids
-    this entry counted again after another entry had counted them, and took back. The sort key is
-    a digest of ``ids``, so the same events counted twice with the same composition collide.
-    ``group_id`` (or ``tombstone_id``) is the row the events were counted on, which a
-    compensation adds back to. Expires by TTL after ``COUNTED_EVENTS_RETENTION_DAYS`` (longer than
-    an event can stay queued)."""
+    """The ingestion ledger: event ids of one second (the events' own time) that one transaction
+    counted, written in that transaction on condition that it is new. Partitioned by project,
+    ledger shard (a stable hash of the grouping hash) and second, so the events of the few issues
+    of one shard in a batch share one entry. ``ids`` are the 16-byte event ids concatenated (16
+    bytes per event), in runs per group; ``spans`` the group id and id count of each run (or
+    ``tombstone_id``, when the events were dropped on a tombstone): where a compensation adds
+    back. ``compensated`` holds the ids this entry counted again after another entry had counted
+    them, and took back. The sort key is a digest of ``ids``, so the same events counted twice
+    with the same composition collide. Expires by TTL after ``COUNTED_EVENTS_RETENTION_DAYS``
+    (longer than an event can stay queued)."""
 
     ids = BinaryAttribute(legacy_encoding=False)
     compensated = BinarySetAttribute(legacy_encoding=False, null=True)
-    group_id = NumberAttribute(null=True)
+    spans = ListAttribute(of=NumberAttribute, null=True)
     tombstone_id = NumberAttribute(null=True)
 
     @staticmethod
-    def partition(project_id: int, hash_value: str, second: datetime) -> str:
-        return f"COUNTED#{project_id}#{hash_value}#{second.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')}"
+    def partition(project_id: int, shard: int, second: datetime) -> str:
+        return f"COUNTED#{project_id}#{shard}#{second.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')}"
 
 
 class GroupTombstone(IssueItem, discriminator="tombstone"):

@@ -18,6 +18,8 @@ from local.metering import count_requests
 from shared.accounts.organizations import find_organization
 from shared.ingest import ledger
 from shared.ingest.batch import store_batch
+from shared.ingest.event import normalize_event
+from shared.ingest.grouping import event_hash
 from shared.ingest.queue import decode_event, encode_event
 from shared.issues.enums import ActivityType, GroupStatus
 from shared.issues.events.counts import events_since, hourly_counts, recent_counts
@@ -108,15 +110,21 @@ def test_a_batch_costs_one_write_per_issue(project: Project, local_lambda: Local
     # (each with its ledger entry and hourly count in the same transaction: no other UpdateItem)
     assert calls["TransactWriteItems"] == 1 + 1 + 1
     assert calls["UpdateItem"] == 0  # neither index key is a minute old
-    # the ledger: each issue's second read before counting and after each counting transaction
+    # the ledger: each shard's second read before counting (the two hashes are in two shards) and
+    # after each counting transaction
     assert calls["Query"] == (1 + 1 + 1) + (1 + 1)
     # two hashes, the short id counter, each group read back, each issue's hour of users read
     assert calls["GetItem"] == 2 + 1 + 2 + 2
     # each issue's users merged once (both bring new users), and its latest event written once
     # (the new issue's at its creation, the other's for the first batch of its second)
     assert calls["PutItem"] == 2 + 2
-    entries = [row for row in _ledger_rows(project) if row.group_id == other.id]
+    entries = [row for row in _ledger_rows(project) if int(other.id) in _groups_of(row)]
     assert sorted(len(row.ids) for row in entries) == [16, 5 * 16]
+
+
+def _groups_of(entry: CountedEvents) -> set[int]:
+    """The groups a ledger entry's events were counted on (its spans: group id, count, ...)."""
+    return {int(group_id) for group_id in (entry.spans or [])[::2]}
 
 
 def _ledger_rows(project: Project) -> list[CountedEvents]:
@@ -352,7 +360,7 @@ def test_a_second_of_many_events_is_split_into_entries_under_16_kb(
     payloads = _stamped("crowded", 2100, now)
     assert _deliver(local_lambda, [_record(project, p) for p in payloads]) == []
     entries = [
-        row for row in _ledger_rows(project) if int(row.group_id) == int(_group_of(project, "crowded").id)
+        row for row in _ledger_rows(project) if int(_group_of(project, "crowded").id) in _groups_of(row)
     ]
     # the first event's entry is written by the group's creation, the other 2,099 in 1,000s
     assert sorted(len(row.ids) // 16 for row in entries) == [1, 99, 1000, 1000]
@@ -457,3 +465,64 @@ def test_a_reader_counts_the_current_hour_once_while_it_moves_on(project: Projec
     assert {hour: row.count for hour, row in counts.items()} == {hour_bucket(earlier): 4}
     counts = hourly_counts(int(group.id), earlier)
     assert {hour: row.count for hour, row in counts.items()} == {hour_bucket(earlier): 4, hour_bucket(now): 1}
+
+
+def _fingerprints_in_shards(together: int) -> tuple[list[str], str]:
+    """``together`` fingerprints whose grouping hashes fall in one ledger shard, and one in another."""
+    by_shard: dict[int, list[str]] = {}
+    for n in range(1000):
+        fingerprint = f"sharded-{uuid.uuid4().hex[:8]}-{n}"
+        event = normalize_event(_payload(fingerprint), utcnow())
+        by_shard.setdefault(ledger.shard_of(event_hash(event)), []).append(fingerprint)
+        crowded = [names for names in by_shard.values() if len(names) >= together]
+        if crowded and len(by_shard) > 1:
+            other = next(names[0] for names in by_shard.values() if names is not crowded[0])
+            return crowded[0][:together], other
+    raise AssertionError("no shard of several fingerprints")
+
+
+def test_issues_of_one_ledger_shard_are_counted_in_one_transaction_with_one_entry(
+    project: Project, local_lambda: LocalLambda
+) -> None:
+    clear_of_hour_end()
+    together, apart = _fingerprints_in_shards(3)
+    now = utcnow().replace(microsecond=0)
+    assert (
+        _deliver(local_lambda, [_record(project, p) for f in [*together, apart] for p in _at(f, now, 1)])
+        == []
+    )
+    groups = [_group_of(project, fingerprint) for fingerprint in [*together, apart]]
+    payloads = [p for f, n in zip([*together, apart], (2, 3, 4, 5), strict=True) for p in _at(f, now, n)]
+    records = [_record(project, p) for p in payloads]
+    with count_requests() as calls:
+        assert _deliver(local_lambda, records) == []
+    # one transaction for the three issues of the shard (their groups and one ledger entry), one for
+    # the other; one ledger read of each shard's second before counting and one after
+    assert (calls["TransactWriteItems"], calls["Query"]) == (2, 2 + 2)
+    shared = [row for row in _ledger_rows(project) if len(_groups_of(row)) > 1]
+    assert [(_groups_of(row), len(row.ids) // 16) for row in shared] == [({int(g.id) for g in groups[:3]}, 9)]
+    assert [_group_of(project, f).times_seen for f in [*together, apart]] == [3, 4, 5, 6]
+    assert _deliver(local_lambda, records) == []  # again: nothing counted twice
+    counted = [_group_of(project, f) for f in [*together, apart]]
+    assert [(g.times_seen, _hourly(g).count) for g in counted] == [(3, 3), (4, 4), (5, 5), (6, 6)]
+
+
+def test_overlapping_deliveries_over_a_shard_take_back_each_issues_duplicates(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Concurrent deliveries of overlapping compositions of several issues' events of one shard:
+    the later shared entries take each duplicate back from the issue it was counted on."""
+    clear_of_hour_end()
+    together, _ = _fingerprints_in_shards(3)
+    now = utcnow().replace(microsecond=0)
+    assert store_batch([_record(project, p) for f in together for p in _at(f, now, 1)]) == set()
+    payloads = [p for f in together for p in _at(f, now, 4)]  # 12 events, 4 of each issue
+    compositions = [payloads[:8], payloads[4:], payloads[::2]]
+    _race_first_reads(monkeypatch, len(compositions))
+    with ThreadPoolExecutor(len(compositions)) as pool:
+        failed = list(pool.map(lambda ps: store_batch([_record(project, p) for p in ps]), compositions))
+    assert failed == [set()] * len(compositions)
+    counted = [_group_of(project, f) for f in together]
+    assert [(g.times_seen, _hourly(g).count) for g in counted] == [(5, 5)] * 3
+    taken_back = sum(len(row.compensated or ()) for row in _ledger_rows(project))
+    assert taken_back == (8 + 8 + 6) - 12
