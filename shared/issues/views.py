@@ -91,9 +91,9 @@ def _views(
     by_id = {int(p.id): p for p in projects}
     if len(states) > 1:
         with ThreadPoolExecutor(max_workers=min(len(states), _USER_COUNT_READERS)) as pool:
-            counts = list(pool.map(lambda s: recent_counts(int(s.group.id)), states))
+            counts = list(pool.map(lambda s: recent_counts(s.group), states))
     else:
-        counts = [recent_counts(int(s.group.id)) for s in states]
+        counts = [recent_counts(s.group) for s in states]
     return [
         GroupView(s, by_id[int(s.group.project_id)], organization, actors, count)
         for s, count in zip(states, counts, strict=True)

@@ -420,7 +420,7 @@ def test_the_newest_hour_is_counted_on_the_group_and_moves_to_its_row_once(
     counts = hourly_counts(int(group.id), earlier)
     assert {hour: row.count for hour, row in counts.items()} == {last_hour: 7, this_hour: 4}
     assert events_since(int(group.id), earlier) == 11
-    assert [count for _, count in recent_counts(int(group.id)).last_24h[-2:]] == [7, 4]
+    assert [count for _, count in recent_counts(group).last_24h[-2:]] == [7, 4]
 
 
 def test_racing_batches_move_the_hour_on_exactly_once(project: Project, local_lambda: LocalLambda) -> None:

@@ -65,7 +65,7 @@ def test_hours_merge_without_counting_a_user_twice(group: Group) -> None:
     expected = UserSketch.of([*_users(0, 4500), "late-1", "late-2"]).count()
     assert users_seen(int(group.id)) == expected
     assert abs(expected - 4_502) <= 3 * STANDARD_ERROR * 4_502
-    assert recent_counts(int(group.id)).users_seen == expected
+    assert recent_counts(group).users_seen == expected
     assert (
         users_since(int(group.id), now - timedelta(minutes=5))
         == UserSketch.of([*_users(1500, 4500), "late-1", "late-2"]).count()

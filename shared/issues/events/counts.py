@@ -314,11 +314,12 @@ class RecentCounts:
     last_24h: list[tuple[datetime, int]]
 
 
-def recent_counts(group_id: int) -> RecentCounts:
-    """One Query of the retained hourly rows gives both the user count and the 24-hour series
-    (with one GetItem of the group for its current hour)."""
+def recent_counts(group: Group) -> RecentCounts:
+    """One Query of the retained hourly rows gives both the user count and the 24-hour series;
+    ``group`` (read before, as a view reads it) brings its current hour."""
+    group_id = int(group.id)
     now = utcnow()
-    current = _current_hour(group_id)
+    current = CurrentHour.of(group)
     since = now - RETENTION
     found, users = _hour_rows(group_id, since, now)
     rows = _with_current_hour(group_id, current, found, hour_bucket(since), hour_bucket(now))
