@@ -244,14 +244,20 @@ def _count_shared(
         try:
             written = _write_counted(project, shard, countings)
         except _NotCounted as refused:
-            for share in [unit[i] for i in refused.indexes]:
+            to_read = [unit[i] for i in refused.indexes]
+            while to_read:
+                share = to_read.pop()
                 current = _read_group(share.group_id)
-                if current is not None and int(current.status) in LIVE_STATUSES:
-                    known[share.hash] = CurrentHour.of(current)
-                    renaming[share.hash] &= current.last_seen <= share.events[-1].timestamp
-                else:
+                if current is None or int(current.status) not in LIVE_STATUSES:
                     unit.remove(share)
                     elsewhere.append(share)
+                    continue
+                known[share.hash] = CurrentHour.of(current)
+                renaming[share.hash] &= current.last_seen <= share.events[-1].timestamp
+                if current.current_hour != hour_bucket(share.events[-1].timestamp):
+                    # a new hour: the other groups hold the previous one too (an engine may
+                    # report the first refusal only), read them all at once
+                    to_read += [s for s in unit if known[s.hash] is None and s not in to_read]
             continue
         for share, (done, _) in zip(unit, written, strict=True):
             ids = {event.event_id for event in done}

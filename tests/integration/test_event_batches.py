@@ -526,3 +526,21 @@ def test_overlapping_deliveries_over_a_shard_take_back_each_issues_duplicates(
     assert [(g.times_seen, _hourly(g).count) for g in counted] == [(5, 5)] * 3
     taken_back = sum(len(row.compensated or ()) for row in _ledger_rows(project))
     assert taken_back == (8 + 8 + 6) - 12
+
+
+def test_the_issues_of_a_shard_move_to_a_new_hour_together(project: Project) -> None:
+    """The first shared transaction of a new hour is refused (every group holds the previous hour):
+    the groups are read and the next one moves each group's count to its row."""
+    clear_of_hour_end()
+    together, _ = _fingerprints_in_shards(3)
+    now = utcnow().replace(microsecond=0)
+    earlier = now - timedelta(hours=1)
+    assert store_batch([_record(project, p) for f in together for p in _at(f, earlier, 2)]) == set()
+    with count_requests() as calls:
+        assert store_batch([_record(project, p) for f in together for p in _at(f, now, 3)]) == set()
+    assert calls["TransactWriteItems"] == 2  # refused, then the hours moved on
+    for fingerprint in together:
+        group = _group_of(project, fingerprint)
+        assert (group.times_seen, group.current_hour, group.current_hour_count) == (5, hour_bucket(now), 3)
+        [row] = group_rows(group)[GroupHourlyCount]
+        assert (row.hour, row.count, row.flushed) == (hour_bucket(earlier), 2, True)
