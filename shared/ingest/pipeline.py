@@ -267,7 +267,7 @@ def _count_shared(
             fresh = check.fresh_seconds(share.group_id)
             _after_counting(project, share.group_id, share.hash, done, outcomes, fresh, None)
         return elsewhere
-    raise Conflict("The events' issues are changing too fast; retry the events")
+    raise Conflict("The event's issue is changing too fast; retry the event")
 
 
 def process_hash_events(

@@ -46,6 +46,8 @@ NOT_PROVOKABLE = {
     "The issue's user count is changing too fast; retry",
     # compensations of one ledger entry racing more than a few times in a row
     "The events' ledger is changing too fast; retry the events",
+    # a merge moving a group's current-hour count while events keep changing it, many times in a row
+    "The issue's counts are changing too fast; retry",
     # a queue message the edge did not write: its record fails and goes to the dead-letter queue
     "queued payload is not a JSON object",
 }
