@@ -1,0 +1,136 @@
+"""What follows counting a group's events: users, the latest event, releases, the index move and
+the transitions (regression, snooze expiry, escalation) on the first event that triggers them.
+The group's ``by_project_status`` key moves only when ``last_seen`` has advanced by ``INDEX_STEP``
+since it last moved, so a storm moves it once a minute, not once per event."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pynamodb.exceptions import UpdateError
+
+from shared.ingest.counting.outcome import (
+    Outcome,
+    ProjectRef,
+    users_of,
+)
+from shared.ingest.event import Event
+from shared.ingest.ledger import second_of
+from shared.issues.enums import GroupStatus, GroupSubStatus
+from shared.issues.events.counts import record_users
+from shared.issues.events.escalation import escalate_if_needed
+from shared.issues.events.latest import record_latest_event
+from shared.issues.events.regression import regress_group
+from shared.issues.events.unsnooze import unsnooze_if_over
+from shared.releases.release_events import record_release_event
+from shared.storage.base import condition_failed
+from shared.storage.issues import Group, status_index_sk
+
+# Sentry bumps last_seen only when it is over a minute old; our index key moves at the same pace.
+INDEX_STEP = timedelta(seconds=60)
+
+
+def after_counting(
+    project: ProjectRef,
+    group_id: int,
+    hash_value: str,
+    counted: list[Event],
+    outcomes: dict[str, Outcome],
+    fresh: frozenset[datetime],
+    created: Event | None,
+) -> None:
+    """Users, the latest event, releases, the index move and the transitions of events just
+    counted (their counts went with them).
+
+    The latest event (the issue page's stack trace, several KB) is written at most once a second
+    per hash: only when nobody had counted an event of the second of the batch's newest event
+    before this batch (no ledger entry of the group in that second at the first read), or the
+    group is new."""
+    everything = ([created] if created is not None else []) + counted
+    for hour_events in _by_hour(everything).values():
+        record_users(group_id, hour_events[-1].timestamp, users_of(hour_events))
+    if everything:
+        newest = max(everything, key=lambda event: event.timestamp)
+        if created is not None or second_of(newest) in fresh:
+            record_latest_event(group_id, newest)
+    for event in counted:
+        outcomes[event.event_id] = Outcome(event.event_id, hash_value, group_id)
+    if not counted:
+        return
+    for version, timestamps in _releases(counted).items():
+        for timestamp in sorted({min(timestamps), max(timestamps)}):
+            record_release_event(project.org_id, version, timestamp)
+    group = Group.get(*Group.key(group_id), consistent_read=True)
+    _move_in_index(group)
+    triggered = _transition(group, counted)
+    if triggered is not None:
+        event, transition = triggered
+        outcomes[event.event_id] = Outcome(event.event_id, hash_value, group_id, transition=transition)
+
+
+def _by_hour(events: list[Event]) -> dict[str, list[Event]]:
+    hours: dict[str, list[Event]] = {}
+    for event in events:
+        hours.setdefault(event.timestamp.strftime("%Y-%m-%dT%H"), []).append(event)
+    return hours
+
+
+def _releases(events: list[Event]) -> dict[str, list[datetime]]:
+    found: dict[str, list[datetime]] = {}
+    for event in events:
+        if event.release:
+            found.setdefault(event.release, []).append(event.timestamp)
+    return found
+
+
+def _move_in_index(group: Group) -> None:
+    """Move the group's ``by_project_status`` key to its ``last_seen`` when that is ``INDEX_STEP``
+    or more ahead of where the key stands; conditional, so a concurrent batch that moved it
+    further is never undone."""
+    if group.last_seen is None:
+        return
+    target = status_index_sk(group.last_seen, int(group.id))
+    threshold = status_index_sk(group.last_seen - INDEX_STEP, int(group.id))
+    if group.gsi1sk is not None and group.gsi1sk > threshold:
+        return
+    try:
+        group.update(
+            actions=[Group.gsi1sk.set(target)],
+            condition=Group.pk.exists() & Group.gsi1pk.exists() & (Group.gsi1sk < target),
+        )
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
+
+
+def _transition(group: Group, events: list[Event]) -> tuple[Event, str] | None:
+    """The transition the events cause on their (just counted) group, performed, with the event
+    that caused it; None when none."""
+    status = int(group.status)
+    newest = events[-1]
+    if status == GroupStatus.RESOLVED:
+        tried: set[str | None] = set()
+        for event in events:  # the first event whose release the resolution does not cover
+            if event.release in tried:
+                continue
+            tried.add(event.release)
+            if regress_group(group, event.event_id, event.release, event.timestamp):
+                return event, "regressed"
+            if int(group.status) != GroupStatus.RESOLVED:
+                return None
+        return None
+    if status == GroupStatus.IGNORED:
+        if group.substatus is not None and int(group.substatus) == GroupSubStatus.UNTIL_ESCALATING:
+            escalated = escalate_if_needed(group, newest.event_id, newest.timestamp)
+            return (newest, "escalated") if escalated else None
+        return (newest, "unignored") if unsnooze_if_over(group, newest.timestamp) else None
+    return None
+
+
+def known_release(org_id: int, version: str | None, timestamp: datetime) -> str | None:
+    """The event's release if the releases table has it, with the event counted on it (its first
+    and last event): a group's first release must be a real release (it counts in the release's
+    ``new_groups``); ingestion does not create releases."""
+    if not version:
+        return None
+    return version if record_release_event(org_id, version, timestamp) else None
