@@ -40,6 +40,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import moto.backends as moto_backends
+import moto.core.responses as moto_responses
 import moto.core.utils as moto_utils
 import moto.dynamodb.models as dynamodb_models
 import moto.sqs.models as sqs_models
@@ -195,3 +196,4 @@ def install() -> None:
     moto_backends.list_of_moto_modules = functools.cache(  # type: ignore[assignment]
         lambda listed=moto_backends.list_of_moto_modules: tuple(listed())
     )
+    moto_responses.method_names_from_class = functools.cache(moto_responses.method_names_from_class)
