@@ -25,7 +25,10 @@ from local.template import QueueConsumer, Schedule, queue_consumers, schedules
 
 IDLE_POLL_SECONDS = 0.25
 # The template's batching window, capped here: the local system answers within a second.
-LOCAL_BATCHING_WINDOW_SECONDS = 0.2
+LOCAL_BATCHING_WINDOW_SECONDS = 0.4
+# The template's batch size, capped here: a backlog (a burst of new issues) is shared among the
+# pollers, as Lambda's pollers share it, rather than taken whole into one sequential batch.
+LOCAL_MAX_BATCH_SIZE = 100
 # SQS hands out at most 10 messages per receive and deletes at most 10 per request.
 SQS_BATCH_LIMIT = 10
 # Pollers per queue at most: a consumer's concurrency, capped for this machine.
@@ -73,15 +76,16 @@ def _queue(client: Any, name: str) -> tuple[str, str]:
 
 
 def _receive(client: Any, url: str, consumer: QueueConsumer, wait_seconds: int) -> list[dict[str, Any]]:
-    """One batch as Lambda's poller gathers it: up to the batch size, for as long as the batching
-    window (capped locally) lasts from the first message. A receive that drained the queue is
-    followed by one more only when the window is over, so a batch costs a receive per page of
-    messages plus one, not a receive every few milliseconds while events trickle in."""
+    """One batch as Lambda's poller gathers it: up to the batch size (capped locally), for as long
+    as the batching window (capped locally) lasts. A receive that drained the queue is followed by
+    one more only when the window is over, so a batch costs a receive per page of messages plus
+    one, not a receive every few milliseconds while events trickle in."""
     received: list[dict[str, Any]] = []
     window = min(consumer.batching_window_seconds, LOCAL_BATCHING_WINDOW_SECONDS)
+    size = min(consumer.batch_size, LOCAL_MAX_BATCH_SIZE)
     deadline = time.monotonic() + window
-    while len(received) < consumer.batch_size:
-        asked = min(consumer.batch_size - len(received), SQS_BATCH_LIMIT)
+    while len(received) < size:
+        asked = min(size - len(received), SQS_BATCH_LIMIT)
         got = client.receive_message(
             QueueUrl=url,
             MaxNumberOfMessages=asked,
@@ -89,12 +93,10 @@ def _receive(client: Any, url: str, consumer: QueueConsumer, wait_seconds: int) 
             AttributeNames=["All"],
         ).get("Messages", [])
         received += got
-        if not received:
+        left = deadline - time.monotonic()
+        if not received or left <= 0:
             break
         if len(got) < asked:  # nothing more waiting now: gather what arrives until the window ends
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
             time.sleep(left)
     return received
 
