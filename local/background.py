@@ -93,11 +93,14 @@ def _receive(client: Any, url: str, consumer: QueueConsumer, wait_seconds: int) 
             AttributeNames=["All"],
         ).get("Messages", [])
         received += got
-        left = deadline - time.monotonic()
-        if not received or left <= 0:
+        if not received:
             break
         if len(got) < asked:  # nothing more waiting now: gather what arrives until the window ends
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
             time.sleep(left)
+        # a full page: more are waiting, taken at once up to the batch size
     return received
 
 
