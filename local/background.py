@@ -77,9 +77,10 @@ def _queue(client: Any, name: str) -> tuple[str, str]:
 
 def _receive(client: Any, url: str, consumer: QueueConsumer, wait_seconds: int) -> list[dict[str, Any]]:
     """One batch as Lambda's poller gathers it: up to the batch size (capped locally), for as long
-    as the batching window (capped locally) lasts. A receive that drained the queue is followed by
-    one more only when the window is over, so a batch costs a receive per page of messages plus
-    one, not a receive every few milliseconds while events trickle in."""
+    as the batching window (capped locally) lasts. After a receive that drained the queue the next
+    one waits for the window's end and takes what arrived meanwhile, page after page, so a batch
+    costs a receive per page of messages plus one, not a receive every few milliseconds while
+    events trickle in."""
     received: list[dict[str, Any]] = []
     window = min(consumer.batching_window_seconds, LOCAL_BATCHING_WINDOW_SECONDS)
     size = min(consumer.batch_size, LOCAL_MAX_BATCH_SIZE)
