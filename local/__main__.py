@@ -1,9 +1,10 @@
 """``python -m local``: the whole system on this machine, until Ctrl-C.
 
-Starts the locked moto server (keeping its tables in ``.local/data`` of the checkout, or
-``$LOCAL_DATA_DIR``; ``FRESH=1`` starts empty), creates the template's tables and queues, seeds the
-demo organization (or finds the kept one), starts the SQS workers and schedules, and serves the API
-on 127.0.0.1:$PORT. Every function runs in its own Lambda-like worker processes."""
+Starts the locked moto servers, one for DynamoDB and one for SQS (keeping their tables and queues in
+``.local/data`` of the checkout, or ``$LOCAL_DATA_DIR``; ``FRESH=1`` starts empty; ports
+``$MOTO_DYNAMODB_PORT`` and ``$MOTO_PORT``, free ones unless set), creates the template's tables and
+queues, seeds the demo organization (or finds the kept one), starts the SQS workers and schedules,
+and serves the API on 127.0.0.1:$PORT. Every function runs in its own Lambda-like worker processes."""
 
 from __future__ import annotations
 
@@ -29,18 +30,21 @@ def _data_dir() -> Path:
 def main() -> None:
     port = int(os.environ.get("PORT", "8000"))
     moto_port = int(os.environ["MOTO_PORT"]) if os.environ.get("MOTO_PORT") else None
+    dynamodb_port = int(os.environ["MOTO_DYNAMODB_PORT"]) if os.environ.get("MOTO_DYNAMODB_PORT") else None
     data_dir = _data_dir()
     schedule_seconds = float(os.environ.get("LOCAL_SCHEDULE_SECONDS", "10"))
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     # warm: people's first requests do not wait for a cold start
-    with local_system(port, moto_port, True, schedule_seconds, data_dir, warm=True) as system:
+    with local_system(
+        port, moto_port, True, schedule_seconds, data_dir, warm=True, dynamodb_port=dynamodb_port
+    ) as system:
         base_url, demo = system.base_url, system.demo
         kept = "kept from the last run" if system.restored else "new; FRESH=1 starts empty again"
         print(
             f"""
-Watchtower is running (DynamoDB/SQS: moto server at {system.endpoint})
+Watchtower is running (DynamoDB at {system.dynamodb_endpoint}, SQS at {system.endpoint})
 
   Base URL:  {base_url}
   Token:     {demo.token}

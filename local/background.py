@@ -25,7 +25,10 @@ from local.template import QueueConsumer, Schedule, queue_consumers, schedules
 
 IDLE_POLL_SECONDS = 0.25
 # The template's batching window, capped here: the local system answers within a second.
-LOCAL_BATCHING_WINDOW_SECONDS = 0.2
+LOCAL_BATCHING_WINDOW_SECONDS = 0.4
+# The template's batch size, capped here: a backlog (a burst of new issues) is shared among the
+# pollers, as Lambda's pollers share it, rather than taken whole into one sequential batch.
+LOCAL_MAX_BATCH_SIZE = 100
 # SQS hands out at most 10 messages per receive and deletes at most 10 per request.
 SQS_BATCH_LIMIT = 10
 # Pollers per queue at most: a consumer's concurrency, capped for this machine.
@@ -73,23 +76,32 @@ def _queue(client: Any, name: str) -> tuple[str, str]:
 
 
 def _receive(client: Any, url: str, consumer: QueueConsumer, wait_seconds: int) -> list[dict[str, Any]]:
-    """One batch as Lambda's poller gathers it: up to the batch size, receiving again while the
-    batching window (capped locally) lasts and the batch is not full."""
+    """One batch as Lambda's poller gathers it: up to the batch size (capped locally), for as long
+    as the batching window (capped locally) lasts. After a receive that drained the queue the next
+    one waits for the window's end and takes what arrived meanwhile, page after page, so a batch
+    costs a receive per page of messages plus one, not a receive every few milliseconds while
+    events trickle in."""
     received: list[dict[str, Any]] = []
     window = min(consumer.batching_window_seconds, LOCAL_BATCHING_WINDOW_SECONDS)
+    size = min(consumer.batch_size, LOCAL_MAX_BATCH_SIZE)
     deadline = time.monotonic() + window
-    while len(received) < consumer.batch_size:
+    while len(received) < size:
+        asked = min(size - len(received), SQS_BATCH_LIMIT)
         got = client.receive_message(
             QueueUrl=url,
-            MaxNumberOfMessages=min(consumer.batch_size - len(received), SQS_BATCH_LIMIT),
+            MaxNumberOfMessages=asked,
             WaitTimeSeconds=wait_seconds if not received else 0,
             AttributeNames=["All"],
         ).get("Messages", [])
         received += got
-        if not received or time.monotonic() >= deadline:
+        if not received:
             break
-        if not got:
-            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+        if len(got) < asked:  # nothing more waiting now: gather what arrives until the window ends
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(left)
+        # a full page: more are waiting, taken at once up to the batch size
     return received
 
 

@@ -1,4 +1,5 @@
-"""Amazon's DynamoDB Local as the DynamoDB engine of the local system (SQS stays on moto).
+"""Amazon's DynamoDB Local as the DynamoDB engine of the local system (SQS stays on moto), and the
+choice of that engine: DynamoDB always runs in a process of its own, DynamoDB Local or a moto server.
 
 moto forgives what DynamoDB refuses and serialises every request, so it never shows the limits and
 races a deployment meets. DynamoDB Local is Amazon's own engine: it enforces request limits and
@@ -22,6 +23,7 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
+from local import moto_server
 from local.moto_server import free_port
 
 ENGINE_VARIABLE = "WATCHTOWER_DYNAMODB"
@@ -113,9 +115,15 @@ def start_process(port: int | None = None) -> tuple[subprocess.Popen[bytes], str
     return process, url
 
 
-def start_selected() -> tuple[subprocess.Popen[bytes] | None, str | None]:
-    """DynamoDB Local started when the environment selects it, else ``(None, None)`` (moto serves)."""
-    return start_process() if selected() else (None, None)
+def start_dynamodb(
+    port: int | None = None, data_dir: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """DynamoDB in a process of its own (on ``port``, a free one unless told): DynamoDB Local when
+    the environment selects it, else a moto server for DynamoDB alone, keeping its tables in
+    ``data_dir`` if given (DynamoDB Local keeps nothing: it runs in memory)."""
+    if selected():
+        return start_process(port)
+    return moto_server.start_process(port, data_dir, kept=("dynamodb",))
 
 
 def stop(process: subprocess.Popen[bytes] | None) -> None:

@@ -40,7 +40,7 @@ DEFAULT_TIMEOUT_SECONDS = 3.0  # Lambda's default, for a function the template g
 def _configuration_keys() -> tuple[str, ...]:
     """The variables that make up a function's configuration: the template's and the local ones."""
     template = load_template()["Globals"]["Function"]["Environment"]["Variables"]
-    return tuple(sorted({*template, *LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL"}))
+    return tuple(sorted({*template, *LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"}))
 
 
 def configuration() -> tuple[str | None, ...]:

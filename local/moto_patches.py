@@ -14,6 +14,10 @@ names, with moto's own outcome.
   attributes once per request rather than twice per name asked. And every message's ``visible`` and
   ``delayed`` read the clock through a ``datetime`` round trip (with an import on each call): SQS
   reads it from ``time.time()`` here, which is the same number.
+- **SQS send**: to learn whether a queue deduplicates by content, moto's ``SendMessage`` reads all
+  of the queue's attributes, three counts over every message among them; only FIFO queues have the
+  setting, so a send to a standard queue runs with the attributes it reads empty (swapped in for the
+  length of the call, under the server's lock), which is the same outcome at a constant cost.
 - **Queries**: moto answers a Query of a table (not of an index) by sorting every item of the table
   and keeping the partition's, so each Query costs time in proportion to the table (the ingestion
   ledger makes two per issue and batch). ``partition_queries`` hands moto's query only the
@@ -40,13 +44,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import moto.backends as moto_backends
+import moto.core.responses as moto_responses
 import moto.core.utils as moto_utils
 import moto.dynamodb.models as dynamodb_models
 import moto.sqs.models as sqs_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
-from moto.sqs.models import Message, SQSBackend
+from moto.sqs.models import Message, Queue, SQSBackend
 
 Backup = tuple[Table, DynamoType, DynamoType | None, Any]
 
@@ -176,6 +181,27 @@ def _attributes_once(original: Any) -> Any:
     return get_queue_attributes
 
 
+def _no_attributes(queue: Queue) -> dict[str, Any]:
+    """A standard queue's attributes as ``SendMessage`` reads them: none of its FIFO settings."""
+    return {}
+
+
+def _standard_sends(original: Any) -> Any:
+    """moto's ``send_message``, which reads a standard queue's attributes as none at all."""
+
+    def send_message(self: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> Message:
+        if self.get_queue(queue_name).fifo_queue:
+            return original(self, queue_name, *args, **kwargs)
+        counted = Queue.attributes
+        Queue.attributes = property(_no_attributes)  # type: ignore[assignment,method-assign]
+        try:
+            return original(self, queue_name, *args, **kwargs)
+        finally:
+            Queue.attributes = counted  # type: ignore[method-assign]
+
+    return send_message
+
+
 def _seconds(dt: datetime | None = None) -> float:
     """moto's ``unix_time``: seconds since the epoch of ``dt`` (naive UTC), else of now."""
     return time.time() if dt is None else moto_utils.unix_time(dt)
@@ -192,6 +218,8 @@ def install() -> None:
     sqs_models.unix_time, sqs_models.unix_time_millis = _seconds, _milliseconds
     SQSBackend.is_message_valid_based_on_retention_period = _within_retention  # type: ignore[method-assign]
     SQSBackend.get_queue_attributes = _attributes_once(SQSBackend.get_queue_attributes)  # type: ignore[method-assign]
+    SQSBackend.send_message = _standard_sends(SQSBackend.send_message)  # type: ignore[method-assign]
     moto_backends.list_of_moto_modules = functools.cache(  # type: ignore[assignment]
         lambda listed=moto_backends.list_of_moto_modules: tuple(listed())
     )
+    moto_responses.method_names_from_class = functools.cache(moto_responses.method_names_from_class)

@@ -1,8 +1,12 @@
-"""moto's DynamoDB/SQS server, serialised behind one lock, optionally keeping its tables on disk.
+"""moto's DynamoDB/SQS server, serialised behind one lock, optionally keeping its tables and/or
+queues on disk.
 
 moto's own threaded server is not atomic: concurrent ``UpdateItem ADD`` calls can return the same
 counter value. Serving its WSGI app behind a global lock makes every request atomic, as DynamoDB
-is, at the same throughput (the GIL serialises moto anyway). Run as ``python -m local.moto_server``.
+is, at the same throughput (the GIL serialises moto anyway). The local system runs two of them,
+one for DynamoDB and one for SQS (and anything else), so that the two services' requests use two
+cores and an event's ``SendMessage`` never waits behind a transaction: atomicity is only needed
+within a service. Run as ``python -m local.moto_server``.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 import requests
 
 from local.keep_alive import KeepAlive
-from local.moto_snapshot import Snapshots
+from local.moto_snapshot import KEPT, Snapshots
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -52,7 +56,13 @@ def _exit_with_parent(parent: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def serve(host: str, port: int, data_dir: Path | None = None, snapshot_idle_seconds: float = 3.0) -> None:
+def serve(
+    host: str,
+    port: int,
+    data_dir: Path | None = None,
+    snapshot_idle_seconds: float = 3.0,
+    kept: tuple[str, ...] = KEPT,
+) -> None:
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -63,13 +73,15 @@ def serve(host: str, port: int, data_dir: Path | None = None, snapshot_idle_seco
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from local import moto_patches
     from local.faults import FaultInjector
+    from local.moto_sends import DirectSends
 
     moto_patches.install()  # each request at the cost of what it names (see the module)
 
-    app = Serialised(FaultInjector(DomainDispatcherApplication(create_backend_app)))
+    # a plain SendMessage (one per accepted event) skips moto's web framework (local.moto_sends)
+    app = Serialised(FaultInjector(DirectSends(DomainDispatcherApplication(create_backend_app))))
     snapshots = None
     if data_dir is not None:
-        snapshots = Snapshots(data_dir, app.lock, snapshot_idle_seconds)
+        snapshots = Snapshots(data_dir, app.lock, snapshot_idle_seconds, kept)
         snapshots.load()
         app.observer = snapshots.seen
         threading.Thread(target=snapshots.run, daemon=True).start()
@@ -106,13 +118,14 @@ def wait_until_up(url: str, timeout: float = 30.0) -> None:
 
 
 def start_process(
-    port: int | None = None, data_dir: Path | None = None
+    port: int | None = None, data_dir: Path | None = None, kept: tuple[str, ...] = KEPT
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start the locked server in its own process (its own core); returns it and its URL. With
-    ``data_dir`` its tables are loaded from and saved to that folder. It runs in its own session:
-    a Ctrl-C reaches only the caller, which stops it (and so saves) in order."""
+    ``data_dir`` what it keeps (``kept``: its tables, its queues) is loaded from and saved to that
+    folder. It runs in its own session: a Ctrl-C reaches only the caller, which stops it (and so
+    saves) in order."""
     port = port or free_port()
-    keep = ["--data-dir", str(data_dir)] if data_dir is not None else []
+    keep = ["--data-dir", str(data_dir), *(f"--keep={name}" for name in kept)] if data_dir is not None else []
     process = subprocess.Popen(
         [sys.executable, "-m", "local.moto_server", "--port", str(port), *keep],
         stdout=subprocess.DEVNULL,
@@ -128,8 +141,12 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--data-dir", type=Path, help="keep the tables in this folder across restarts")
+    parser.add_argument(
+        "--keep", action="append", choices=KEPT, help="what to keep in --data-dir (repeatable; default: all)"
+    )
     args = parser.parse_args()
-    serve(args.host, args.port, args.data_dir, float(os.environ.get("LOCAL_SNAPSHOT_IDLE_SECONDS", "3")))
+    idle = float(os.environ.get("LOCAL_SNAPSHOT_IDLE_SECONDS", "3"))
+    serve(args.host, args.port, args.data_dir, idle, tuple(args.keep or KEPT))
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 """The local DynamoDB's data and SQS's queued messages kept on disk, so ``make run`` comes back with
 them after a restart.
 
-Inside the moto server process, the tables and the queues of every account and region are pickled
-under the server's lock (so the snapshot is consistent), written to a temporary file and moved over
-the previous snapshot (a crash never leaves half a file): when the server stops (Ctrl-C, SIGTERM),
-and after writes once DynamoDB and SQS have been quiet for ``idle`` seconds, so that a save (≈80 µs
-per item under the lock) never holds up a request of a busy moment. A snapshot that cannot be read
-(e.g. written by another moto version) is moved aside and the server starts empty.
+Inside a moto server process, what it keeps (``KEPT``: the tables, the queues, or both: the local
+system serves DynamoDB and SQS from two processes, each keeping its own file) is pickled for every
+account and region under the server's lock (so the snapshot is consistent), written to a temporary
+file and moved over the previous snapshot (a crash never leaves half a file): when the server stops
+(Ctrl-C, SIGTERM), and after writes once its service has been quiet for ``idle`` seconds, so
+that a save (≈80 µs per item under the lock) never holds up a request of a busy moment. A snapshot
+that cannot be read (e.g. written by another moto version) is moved aside and the server starts
+empty.
 
 A queue comes back with all its messages: a delayed one keeps its due time (it is visible at once if
 that passed while the system was stopped) and one that was in flight is visible again at once, as
@@ -27,6 +29,7 @@ from typing import Any
 
 SNAPSHOT_NAME = "dynamodb.pickle"
 QUEUES_NAME = "sqs.pickle"
+KEPT = ("dynamodb", "sqs")  # what a server can keep: its tables, its queues
 _READS = ("Get", "Query", "Scan", "Describe", "List", "BatchGet", "TransactGet")
 _SQS_READS = ("Get", "List", "ReceiveMessage")
 _QUEUE_LOCK = "_messages_lock"  # a moto Queue's one unpicklable attribute, made anew on load
@@ -83,12 +86,33 @@ def _restored_queues(states: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return queues
 
 
-class Snapshots:
-    """Writes the tables to ``directory`` when they changed; ``lock`` is the server's lock."""
+def _tables() -> dict[tuple[str, str], Any]:
+    return {
+        (account, region): backend.tables
+        for account, regions in _backends().items()
+        for region, backend in regions.items()
+        if backend.tables
+    }
 
-    def __init__(self, directory: Path, lock: threading.Lock, idle: float) -> None:
-        self.path = directory / SNAPSHOT_NAME
-        self.queues_path = directory / QUEUES_NAME
+
+def _queues() -> dict[tuple[str, str], Any]:
+    return {
+        (account, region): {name: _queue_state(queue) for name, queue in backend.queues.items()}
+        for account, regions in _sqs_backends().items()
+        for region, backend in regions.items()
+        if backend.queues
+    }
+
+
+class Snapshots:
+    """Writes the tables and/or queues (``kept``, of ``KEPT``) to ``directory`` when they changed;
+    ``lock`` is the server's lock."""
+
+    def __init__(
+        self, directory: Path, lock: threading.Lock, idle: float, kept: tuple[str, ...] = KEPT
+    ) -> None:
+        self.path = directory / SNAPSHOT_NAME if "dynamodb" in kept else None
+        self.queues_path = directory / QUEUES_NAME if "sqs" in kept else None
         self.lock, self.idle = lock, idle
         self.dirty = threading.Event()
         self.stopped = threading.Event()
@@ -105,9 +129,10 @@ class Snapshots:
             self.last_request = time.monotonic()
             self.dirty.set()
 
-    def _read(self, path: Path) -> dict[tuple[str, str], dict[str, Any]]:
-        """One snapshot file; empty when there is none or it cannot be read (it is moved aside)."""
-        if not path.exists():
+    def _read(self, path: Path | None) -> dict[tuple[str, str], dict[str, Any]]:
+        """One snapshot file; empty when there is none, this server does not keep it, or it cannot
+        be read (it is moved aside)."""
+        if path is None or not path.exists():
             return {}
         try:
             return pickle.loads(path.read_bytes())
@@ -130,37 +155,24 @@ class Snapshots:
         return sum(len(kept) for kept in tables.values()), messages
 
     def save(self) -> float:
-        """Write the tables and the queues now; returns the seconds the lock was held."""
+        """Write what this server keeps now; returns the seconds the lock was held."""
         self.dirty.clear()
         with self.lock:
             started = time.perf_counter()
-            tables = pickle.dumps(
-                {
-                    (account, region): backend.tables
-                    for account, regions in _backends().items()
-                    for region, backend in regions.items()
-                    if backend.tables
-                },
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
-            queues = pickle.dumps(
-                {
-                    (account, region): {name: _queue_state(queue) for name, queue in backend.queues.items()}
-                    for account, regions in _sqs_backends().items()
-                    for region, backend in regions.items()
-                    if backend.queues
-                },
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
+            files = []
+            if self.path is not None:
+                files.append((self.path, pickle.dumps(_tables(), protocol=pickle.HIGHEST_PROTOCOL)))
+            if self.queues_path is not None:
+                files.append((self.queues_path, pickle.dumps(_queues(), protocol=pickle.HIGHEST_PROTOCOL)))
             held = time.perf_counter() - started
-        for path, data in ((self.path, tables), (self.queues_path, queues)):
+        for path, data in files:
             temporary = path.with_suffix(".tmp")
             temporary.write_bytes(data)
             os.replace(temporary, path)
         return held
 
     def run(self) -> None:
-        """Save after writes once DynamoDB and SQS have been quiet for ``idle`` seconds, until ``stop``."""
+        """Save after writes once this server's requests have been quiet for ``idle`` s, until ``stop``."""
         while not self.stopped.wait(0.5):
             if self.dirty.is_set() and time.monotonic() - self.last_request >= self.idle:
                 held = self.save()

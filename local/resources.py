@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from local.dynamodb_local import ENGINE_LIMITS
+from local.dynamodb_local import ENGINE_LIMITS, selected
 from local.template import environment_refs, resources
 
 LOCAL_ENVIRONMENT = {
@@ -73,11 +73,14 @@ def provision(endpoint_url: str, public_url: str, dynamodb_url: str | None = Non
     """Point this process at ``endpoint_url``, create everything there; returns the environment set.
 
     With ``dynamodb_url``, DynamoDB is served from there instead (``AWS_ENDPOINT_URL_DYNAMODB``,
-    which boto3 and PynamoDB prefer over ``AWS_ENDPOINT_URL``) under that engine's limits."""
+    which boto3 and PynamoDB prefer over ``AWS_ENDPOINT_URL``), under DynamoDB Local's limits when
+    that is the engine selected."""
     environment = dict(LOCAL_ENVIRONMENT, AWS_ENDPOINT_URL=endpoint_url, PUBLIC_URL=public_url)
     environment.update({key: os.environ[key] for key in _OVERRIDABLE if os.environ.get(key)})
     if dynamodb_url:
-        environment.update(ENGINE_LIMITS, AWS_ENDPOINT_URL_DYNAMODB=dynamodb_url)
+        environment["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_url
+        if selected():
+            environment.update(ENGINE_LIMITS)
     os.environ.update(environment)
     _create_tables(boto3.client("dynamodb", endpoint_url=dynamodb_url or endpoint_url))
     queue_urls = _create_queues(boto3.client("sqs", endpoint_url=endpoint_url))

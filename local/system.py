@@ -1,6 +1,6 @@
-"""The local system inside this process: a locked moto server with the template's tables and queues,
-the demo organization, the Lambda pools, the local API in a thread and, if asked, the queue
-consumers and schedules. ``python -m local`` and the benchmarks use it."""
+"""The local system inside this process: locked moto servers with the template's tables (one process)
+and queues (another), the demo organization, the Lambda pools, the local API in a thread and, if
+asked, the queue consumers and schedules. ``python -m local`` and the benchmarks use it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from local.background import pollers
-from local.dynamodb_local import start_selected, stop
+from local.dynamodb_local import start_dynamodb, stop
 from local.lambda_pool import LocalLambda
 from local.moto_server import free_port, start_process
 from local.moto_snapshot import SNAPSHOT_NAME
@@ -29,7 +29,8 @@ DEMO_FILE = "demo.json"
 @dataclass
 class LocalSystem:
     base_url: str
-    endpoint: str
+    endpoint: str  # SQS and every other service but DynamoDB
+    dynamodb_endpoint: str
     demo: Demo
     service: LocalLambda
     restored: bool = False  # data (and the demo organization) came back from ``data_dir``
@@ -73,18 +74,21 @@ def local_system(
     schedule_seconds: float | None = None,
     data_dir: Path | None = None,
     warm: bool = False,
+    dynamodb_port: int | None = None,
 ) -> Iterator[LocalSystem]:
-    """Start everything (on free ports unless told), yield it, and stop it all on exit (also on
-    errors), the moto server last so that it saves what the workers wrote. With ``data_dir`` the
-    tables and the demo organization are kept there across restarts; with ``warm`` environments
-    of every function are started at once (``burst_environments``), as ``make run`` does."""
-    moto, endpoint = start_process(moto_port, data_dir)
+    """Start everything (on free ports unless told: ``moto_port`` for SQS and the other services,
+    ``dynamodb_port`` for DynamoDB), yield it, and stop it all on exit (also on errors), the moto
+    servers last so that they save what the workers wrote. With ``data_dir`` the tables, the queues
+    and the demo organization are kept there across restarts; with ``warm`` environments of every
+    function are started at once (``burst_environments``), as ``make run`` does."""
+    moto, endpoint = start_process(moto_port, data_dir, kept=("sqs",))
     port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     with ExitStack() as stack:
         stack.callback(moto.wait, timeout=10)
         stack.callback(moto.terminate)
-        dynamodb, dynamodb_url = start_selected()  # DynamoDB Local when WATCHTOWER_DYNAMODB asks
+        # its own moto server, or DynamoDB Local when WATCHTOWER_DYNAMODB asks
+        dynamodb, dynamodb_url = start_dynamodb(dynamodb_port, data_dir)
         stack.callback(stop, dynamodb)
         provision(endpoint, public_url=base_url, dynamodb_url=dynamodb_url)
         # Imported only now: the domain reads table names from the environment just provisioned.
@@ -104,4 +108,4 @@ def local_system(
             workers = Background(service.invoke, schedule_seconds)
             workers.start()
             stack.callback(workers.stop)
-        yield LocalSystem(base_url, endpoint, demo, service, restored)
+        yield LocalSystem(base_url, endpoint, dynamodb_url, demo, service, restored)

@@ -1,4 +1,5 @@
-"""One locked moto server per test process, provisioned from the template, and the local API on it.
+"""Locked moto servers per test process (one for DynamoDB, one for SQS, as ``make run`` starts
+them), provisioned from the template, and the local API on them.
 
 The server is started in ``pytest_configure`` — before any test module imports ``shared`` — because
 PynamoDB models read their table names from the environment when first imported. The API's handlers
@@ -28,13 +29,13 @@ _moto: subprocess.Popen[bytes] | None = None
 _dynamodb: subprocess.Popen[bytes] | None = None
 _proxy: subprocess.Popen[bytes] | None = None
 _api_port = 0
-# Where tests arm DynamoDB faults (local.faults): the moto server, or a proxy before DynamoDB Local.
+# Where tests arm DynamoDB faults (local.faults): DynamoDB's moto server, or a proxy before DynamoDB Local.
 faults_url = ""
 
 
 def pytest_configure(config: pytest.Config) -> None:
     global _moto, _dynamodb, _proxy, _api_port, faults_url
-    from local.dynamodb_local import start_selected
+    from local.dynamodb_local import selected, start_dynamodb
     from local.faults import start_proxy
     from local.moto_server import free_port, start_process
     from local.resources import provision
@@ -43,10 +44,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # (tests/integration/test_auth_cache.py) turn it on.
     os.environ["AUTH_CACHE_SECONDS"] = "0"
     _moto, endpoint = start_process()
-    _dynamodb, dynamodb_url = start_selected()
-    if dynamodb_url:
+    _dynamodb, dynamodb_url = start_dynamodb()
+    if selected():
         _proxy, dynamodb_url = start_proxy(dynamodb_url)
-    faults_url = dynamodb_url or endpoint
+    faults_url = dynamodb_url
     _api_port = free_port()
     provision(endpoint, public_url=f"http://127.0.0.1:{_api_port}", dynamodb_url=dynamodb_url)
 

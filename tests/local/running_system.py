@@ -43,7 +43,8 @@ def running_system(data_dir: Path, **environment: str) -> Iterator[RunningSystem
     """Start the system keeping its data in ``data_dir``; stop it with a Ctrl-C on exit."""
     port = free_port()
     env = {**os.environ, "PORT": str(port), "LOCAL_DATA_DIR": str(data_dir), **environment}
-    for key in ("AWS_ENDPOINT_URL", "PYTEST_CURRENT_TEST"):  # this test process's own moto server
+    # this test process's own moto servers
+    for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "PYTEST_CURRENT_TEST"):
         env.pop(key, None)
     process = subprocess.Popen(
         [sys.executable, "-m", "local"],

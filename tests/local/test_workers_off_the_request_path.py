@@ -35,9 +35,13 @@ def _group_rows(endpoint: str, ids: list[str]) -> int:
 
 
 def test_a_burst_completes_while_the_deletion_worker_runs(tmp_path: Path) -> None:
-    moto_port = free_port()
-    endpoint = f"http://127.0.0.1:{moto_port}"
-    settings = {"DELETION_DELAY_SECONDS": "0", "LOCAL_SCHEDULE_SECONDS": "2", "MOTO_PORT": str(moto_port)}
+    dynamodb_port = free_port()
+    endpoint = f"http://127.0.0.1:{dynamodb_port}"
+    settings = {
+        "DELETION_DELAY_SECONDS": "0",
+        "LOCAL_SCHEDULE_SECONDS": "2",
+        "MOTO_DYNAMODB_PORT": str(dynamodb_port),
+    }
     with running_system(tmp_path, **settings) as system:
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(lambda i: _send(system, f"burst-{i}"), range(GROUPS)))
