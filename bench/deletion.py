@@ -60,7 +60,7 @@ def _setup() -> Any:
 
 
 def main() -> None:
-    with local_system(serve_api=False):
+    with local_system():
         from shared.issues.deletion.queue import delete_group_list
         from shared.issues.deletion.worker import delete_groups
         from shared.issues.row_keys import partition_keys
