@@ -35,6 +35,11 @@ def hour_bucket(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H")
 
 
+def hour_start(hour: str) -> datetime:
+    """The start of an ``hour_bucket`` hour, in UTC."""
+    return datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC)
+
+
 class GroupSnooze(IssueItem, discriminator="snooze"):
     """The condition that ends an ``ignored`` state (Sentry's GroupSnooze); one per group at most.
     ``state`` keeps ``times_seen`` / ``users_seen`` at snooze time for counts without a window."""

@@ -24,6 +24,7 @@ from shared.issues.events.regression import regress_group
 from shared.issues.events.unsnooze import unsnooze_if_over
 from shared.releases.release_events import record_release_event
 from shared.storage.base import condition_failed
+from shared.storage.group_state import hour_bucket
 from shared.storage.issues import Group, status_index_sk
 
 # Sentry bumps last_seen only when it is over a minute old; our index key moves at the same pace.
@@ -71,7 +72,7 @@ def after_counting(
 def _by_hour(events: list[Event]) -> dict[str, list[Event]]:
     hours: dict[str, list[Event]] = {}
     for event in events:
-        hours.setdefault(event.timestamp.strftime("%Y-%m-%dT%H"), []).append(event)
+        hours.setdefault(hour_bucket(event.timestamp), []).append(event)
     return hours
 
 

@@ -28,7 +28,7 @@ import random
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.expressions.condition import Condition
@@ -43,6 +43,7 @@ from shared.storage.group_state import (
     GroupHourlyCount,
     GroupHourlyUsers,
     hour_bucket,
+    hour_start,
 )
 from shared.storage.issues import Group, IssueItem, group_pk
 
@@ -63,15 +64,11 @@ def hourly_count_write(
         GroupHourlyCount.count.add(events),
         GroupHourlyCount.kind.set(GroupHourlyCount),
         GroupHourlyCount.hour.set(hour),
-        GroupHourlyCount.expires_at.set(_hour_start(hour) + timedelta(hours=1) + RETENTION),
+        GroupHourlyCount.expires_at.set(hour_start(hour) + timedelta(hours=1) + RETENTION),
     ]
     if flushed:
         actions.append(GroupHourlyCount.flushed.set(True))
     return row, actions
-
-
-def _hour_start(hour: str) -> datetime:
-    return datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from shared.issues.events.counts import hourly_counts
 from shared.storage.base import utcnow
-from shared.storage.group_state import GroupForecast, hour_bucket
+from shared.storage.group_state import GroupForecast, hour_bucket, hour_start
 from shared.storage.issues import Group
 
 FORECAST_DAYS = 14
@@ -74,10 +74,7 @@ def generate_forecast(
 
 def _past_week_counts(group_id: int, now: datetime) -> dict[datetime, int]:
     rows = hourly_counts(group_id, now - HISTORY, now)
-    return {
-        datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC): int(row.count or 0)
-        for hour, row in rows.items()
-    }
+    return {hour_start(hour): int(row.count or 0) for hour, row in rows.items()}
 
 
 def save_forecast(group: Group, now: datetime | None = None) -> GroupForecast:
