@@ -24,6 +24,7 @@ import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any
@@ -37,8 +38,10 @@ DEFAULT_MAX_ENVIRONMENTS = 4
 DEFAULT_TIMEOUT_SECONDS = 3.0  # Lambda's default, for a function the template gives none
 
 
+@lru_cache(maxsize=1)
 def _configuration_keys() -> tuple[str, ...]:
-    """The variables that make up a function's configuration: the template's and the local ones."""
+    """The variables that make up a function's configuration: the template's and the local ones
+    (read once: every invocation compares them)."""
     template = load_template()["Globals"]["Function"]["Environment"]["Variables"]
     return tuple(sorted({*template, *LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"}))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +51,9 @@ class Route:
         """Whether the path ends in a greedy variable (``/releases/{proxy+}``)."""
         return self.path.endswith("+}")
 
-    @property
+    @cached_property
     def pattern(self) -> re.Pattern[str]:
+        """The compiled path template (once per route: every request is matched against them)."""
         segments = []
         for segment in self.path.split("/")[1:]:
             name = segment.strip("{}+")
