@@ -14,6 +14,12 @@ names, with moto's own outcome.
   attributes once per request rather than twice per name asked. And every message's ``visible`` and
   ``delayed`` read the clock through a ``datetime`` round trip (with an import on each call): SQS
   reads it from ``time.time()`` here, which is the same number.
+- **SQS delete**: moto finds the message of a receipt handle by listing every handle of every
+  queued message, twice, per handle deleted: a batch delete of 10 from a queue of n messages built
+  20 n lists. Here one pass compares each message's handles in place, with moto's outcome (a handle
+  already deleted is accepted, one no message ever had is refused, the message that had it goes).
+  And each message handed out gets a new receipt handle of 185 random letters, drawn one call at a
+  time; here they are drawn in one call, from the same letters and the same random source.
 - **SQS send**: to learn whether a queue deduplicates by content, moto's ``SendMessage`` reads all
   of the queue's attributes, three counts over every message among them; only FIFO queues have the
   setting, so a send to a standard queue runs with the attributes it reads empty (swapped in for the
@@ -36,6 +42,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import string
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -51,8 +58,11 @@ import moto.sqs.models as sqs_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.moto_api._internal import mock_random
+from moto.sqs.exceptions import ReceiptHandleIsInvalid
 from moto.sqs.models import Message, Queue, SQSBackend
 
+RECEIPT_HANDLE_LENGTH = 185
 Backup = tuple[Table, DynamoType, DynamoType | None, Any]
 
 
@@ -181,6 +191,28 @@ def _attributes_once(original: Any) -> Any:
     return get_queue_attributes
 
 
+def _delete_message(self: Queue, receipt_handle: str) -> None:
+    """moto's ``Queue.delete_message`` in one pass over the queue."""
+    if receipt_handle in self.deleted_messages:
+        return
+    kept: list[Message] = []
+    gone: list[Message] = []
+    for message in self._messages:
+        had = receipt_handle == message.receipt_handle or receipt_handle in message._old_receipt_handles
+        (gone if had else kept).append(message)
+    if not gone:
+        raise ReceiptHandleIsInvalid()
+    for message in gone:
+        self.pending_messages.discard(message)
+        self.deleted_messages.update(message.all_receipt_handles)
+    self._messages = kept
+
+
+def _receipt_handle() -> str:
+    """moto's receipt handle (185 lowercase letters from its random source), drawn in one call."""
+    return "".join(mock_random.choices(string.ascii_lowercase, k=RECEIPT_HANDLE_LENGTH))
+
+
 def _no_attributes(queue: Queue) -> dict[str, Any]:
     """A standard queue's attributes as ``SendMessage`` reads them: none of its FIFO settings."""
     return {}
@@ -219,6 +251,8 @@ def install() -> None:
     SQSBackend.is_message_valid_based_on_retention_period = _within_retention  # type: ignore[method-assign]
     SQSBackend.get_queue_attributes = _attributes_once(SQSBackend.get_queue_attributes)  # type: ignore[method-assign]
     SQSBackend.send_message = _standard_sends(SQSBackend.send_message)  # type: ignore[method-assign]
+    Queue.delete_message = _delete_message  # type: ignore[method-assign]
+    sqs_models.generate_receipt_handle = _receipt_handle
     moto_backends.list_of_moto_modules = functools.cache(  # type: ignore[assignment]
         lambda listed=moto_backends.list_of_moto_modules: tuple(listed())
     )

@@ -73,12 +73,12 @@ def serve(
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from local import moto_patches
     from local.faults import FaultInjector
-    from local.moto_sends import DirectSends
+    from local.sqs_direct import DirectSqs
 
     moto_patches.install()  # each request at the cost of what it names (see the module)
 
-    # a plain SendMessage (one per accepted event) skips moto's web framework (local.moto_sends)
-    app = Serialised(FaultInjector(DirectSends(DomainDispatcherApplication(create_backend_app))))
+    # plain sends, receives and batch deletes skip moto's web framework (local.sqs_direct)
+    app = Serialised(FaultInjector(DirectSqs(DomainDispatcherApplication(create_backend_app))))
     snapshots = None
     if data_dir is not None:
         snapshots = Snapshots(data_dir, app.lock, snapshot_idle_seconds, kept)
