@@ -130,7 +130,7 @@ def _new_project(base: str, name: str) -> Project:
     return Project(base, org.slug, project.slug, token, dsn(list_project_keys(project)[0]))
 
 
-def _timed(call: Callable[[int], requests.Response]) -> dict[str, float]:
+def _timed(call: Callable[[int], requests.Response | urllib3.BaseHTTPResponse]) -> dict[str, float]:
     """p50/p95 in ms of ``call(i)`` repeated up to the repeat count or the time budget."""
     times: list[float] = []
     deadline = time.monotonic() + LATENCY_BUDGET_S
@@ -138,7 +138,8 @@ def _timed(call: Callable[[int], requests.Response]) -> dict[str, float]:
         start = time.perf_counter()
         response = call(i)
         times.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, response.text
+        if isinstance(response, requests.Response):  # (an event's answer is checked by its sender)
+            assert response.status_code == 200, response.text
         if time.monotonic() > deadline:
             break
     ordered = sorted(times)
