@@ -244,16 +244,15 @@ install()
 
 @lru_cache(maxsize=1)
 def connection() -> Connection:
-    """The process's connection for transactions (a botocore client is costly to build per call)."""
+    """The process's one DynamoDB connection: every model's requests and every transaction go
+    through its botocore client (``shared.storage.base.TableModel``). One client, not one per model
+    class: building a client's session parses DynamoDB's service model and endpoint files, tens of
+    milliseconds each time. A botocore client may be used from many threads; PynamoDB creates it
+    once, from a session of the creating thread (client creation is not thread-safe)."""
     return Connection(region=settings().region, retry_configuration=retry_configuration())
 
 
-@lru_cache(maxsize=1)
 def client() -> Any:
-    """A boto3 DynamoDB client with the same rules, for calls PynamoDB's models cannot make. Its own
-    session: boto3's default one may predate ``install`` and lack the handlers."""
-    import boto3
-    from botocore.config import Config
-
-    config = Config(retries=retry_configuration())
-    return boto3.session.Session().client("dynamodb", region_name=settings().region, config=config)
+    """The connection's botocore client, for calls PynamoDB's models cannot make (paginated reads
+    of bare keys): the same retries, handlers and endpoint as every model's requests."""
+    return connection().client
