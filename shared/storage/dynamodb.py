@@ -32,6 +32,7 @@ import time
 from functools import lru_cache
 from typing import Any
 
+import botocore.session
 from botocore import handlers
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as EndpointUnreachable
@@ -250,6 +251,14 @@ def connection() -> Connection:
     milliseconds each time. A botocore client may be used from many threads; PynamoDB creates it
     once, from a session of the creating thread (client creation is not thread-safe)."""
     return Connection(region=settings().region, retry_configuration=retry_configuration())
+
+
+def session() -> botocore.session.Session:
+    """The process's botocore session (the calling thread's: creating clients from one session is
+    not thread-safe), the DynamoDB connection's. Other services' clients (SQS) are built from it
+    too: a session of their own would parse botocore's endpoint files again (the largest of its
+    data files), and it carries the handlers above, which only act on DynamoDB's requests."""
+    return connection().session
 
 
 def client() -> Any:
