@@ -24,3 +24,6 @@ def send_job(queue_url: str, body: dict[str, Any], delay_seconds: int = 0) -> No
 def send_message(queue_url: str, body: str, delay_seconds: int = 0) -> None:
     """Queue the text ``body`` as it is (botocore's errors propagate: the caller decides)."""
     _client().send_message(QueueUrl=queue_url, MessageBody=body, DelaySeconds=min(delay_seconds, 900))
+
+
+_client()  # built during the init phase, as the DynamoDB client is (shared.storage.base)

@@ -13,7 +13,7 @@ from pynamodb.exceptions import PutError, TableError, TransactWriteError, Update
 from pynamodb.models import Model
 
 from shared.config import settings
-from shared.storage.dynamodb import connection, max_attempts
+from shared.storage.dynamodb import client, connection, max_attempts
 
 CONDITIONAL_FAILED = "ConditionalCheckFailed"
 BATCH_WRITE_LIMIT = 25
@@ -62,6 +62,13 @@ class TableModel(Model):
                     shared.add_meta_table(table.get_meta_table())
             table.connection = shared
         return table
+
+
+# Built during the init phase (a Lambda environment's import of its handler), as AWS advises for SDK
+# clients, not by the first request: a provisioned environment (``make run`` warms one of each
+# function) then serves its first request as fast as the next, and the client exists before any
+# request's worker threads could race to build it. See docs/decisions.md.
+client()
 
 
 def utcnow() -> datetime:
