@@ -131,11 +131,10 @@ class Requests:
 
     def process_batch(self) -> None:
         """A batch of one event (the oldest envelope's), as the queue's poller hands it over."""
-        received: list[dict[str, Any]] = []
-        while not received:
-            received = self.sqs.receive_message(
-                QueueUrl=self.queue_url, MaxNumberOfMessages=1, AttributeNames=["All"]
-            ).get("Messages", [])
+        received = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=5, AttributeNames=["All"]
+        ).get("Messages", [])
+        assert received, "the envelope's event never reached the events queue"
         result = self.system.service.invoke("EventProcessorFunction", sqs_event(received, self.queue_arn))
         assert not (result or {}).get("batchItemFailures"), result
         self.sqs.delete_message_batch(
