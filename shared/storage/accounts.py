@@ -19,13 +19,12 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.models import Model
 
 from shared.config import settings
-from shared.storage.base import table_meta, utcnow
+from shared.storage.base import TableModel, table_meta, utcnow
 
 
-class AccountItem(Model):
+class AccountItem(TableModel):
     """Base of every item in the accounts table; ``kind`` picks the subclass on reads."""
 
     Meta = table_meta(settings().accounts_table)

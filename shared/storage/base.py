@@ -1,16 +1,19 @@
-"""What every table model shares: table metadata from config, key attributes and error helpers."""
+"""What every table model shares: table metadata from config, the process's one connection, and
+error and batch helpers."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.connection.table import TableConnection
+from pynamodb.exceptions import PutError, TableError, TransactWriteError, UpdateError
 from pynamodb.models import Model
 
 from shared.config import settings
-from shared.storage.dynamodb import max_attempts, retry_configuration
+from shared.storage.dynamodb import client, connection, max_attempts
 
 CONDITIONAL_FAILED = "ConditionalCheckFailed"
 BATCH_WRITE_LIMIT = 25
@@ -20,16 +23,52 @@ T = TypeVar("T")
 
 
 def table_meta(table_name: str) -> type:
-    """A PynamoDB ``Meta`` for ``table_name``; the endpoint comes from ``AWS_ENDPOINT_URL``."""
+    """A PynamoDB ``Meta`` for ``table_name``; the endpoint comes from ``AWS_ENDPOINT_URL``, the
+    client's settings (retries included) from the process's connection (``TableModel``)."""
 
     class Meta:
         pass
 
     Meta.table_name = table_name
     Meta.region = settings().region
-    Meta.retry_configuration = retry_configuration()
     Meta.max_retry_attempts = max_attempts()  # PynamoDB's resends of unprocessed batch items
     return Meta
+
+
+_registering = threading.Lock()
+
+
+class TableModel(Model):
+    """Base of the table models: every model class sends its requests through the process's one
+    PynamoDB connection (``shared.storage.dynamodb.connection``), so one botocore client serves them
+    all. PynamoDB gives each model class a connection of its own, each building its own botocore
+    session and client, and a new session parses DynamoDB's service model and endpoint files again
+    (tens of milliseconds each): a request touching ten model classes paid that ten times.
+
+    PynamoDB still builds the class's ``TableConnection`` (its table's key schema and indexes, from
+    the class); only the connection under it is swapped for the shared one, which learns the table's
+    schema once. The models of one table share their keys and indexes (the root class declares them),
+    so one schema per table serves them all."""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        table = super()._get_connection()
+        shared = connection()
+        if table.connection is not shared:
+            with _registering:
+                try:
+                    shared.get_meta_table(table.table_name)
+                except TableError:
+                    shared.add_meta_table(table.get_meta_table())
+            table.connection = shared
+        return table
+
+
+# Built during the init phase (a Lambda environment's import of its handler), as AWS advises for SDK
+# clients, not by the first request: a provisioned environment (``make run`` warms one of each
+# function) then serves its first request as fast as the next, and the client exists before any
+# request's worker threads could race to build it. See docs/decisions.md.
+client()
 
 
 def utcnow() -> datetime:

@@ -4,13 +4,12 @@ never see the same value. Snowflake seconds expire by TTL; plain sequences live 
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
 from shared.config import settings
-from shared.storage.base import table_meta
+from shared.storage.base import TableModel, table_meta
 
 
-class Counter(Model):
+class Counter(TableModel):
     """``pk`` names the counter (``SEQ#group``, ``SNOWFLAKE#<second>`` …); ``value`` is its count."""
 
     Meta = table_meta(settings().counters_table)

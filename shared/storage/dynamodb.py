@@ -32,6 +32,7 @@ import time
 from functools import lru_cache
 from typing import Any
 
+import botocore.session
 from botocore import handlers
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as EndpointUnreachable
@@ -244,16 +245,23 @@ install()
 
 @lru_cache(maxsize=1)
 def connection() -> Connection:
-    """The process's connection for transactions (a botocore client is costly to build per call)."""
+    """The process's one DynamoDB connection: every model's requests and every transaction go
+    through its botocore client (``shared.storage.base.TableModel``). One client, not one per model
+    class: building a client's session parses DynamoDB's service model and endpoint files, tens of
+    milliseconds each time. A botocore client may be used from many threads; PynamoDB creates it
+    once, from a session of the creating thread (client creation is not thread-safe)."""
     return Connection(region=settings().region, retry_configuration=retry_configuration())
 
 
-@lru_cache(maxsize=1)
-def client() -> Any:
-    """A boto3 DynamoDB client with the same rules, for calls PynamoDB's models cannot make. Its own
-    session: boto3's default one may predate ``install`` and lack the handlers."""
-    import boto3
-    from botocore.config import Config
+def session() -> botocore.session.Session:
+    """The process's botocore session (the calling thread's: creating clients from one session is
+    not thread-safe), the DynamoDB connection's. Other services' clients (SQS) are built from it
+    too: a session of their own would parse botocore's endpoint files again (the largest of its
+    data files), and it carries the handlers above, which only act on DynamoDB's requests."""
+    return connection().session
 
-    config = Config(retries=retry_configuration())
-    return boto3.session.Session().client("dynamodb", region_name=settings().region, config=config)
+
+def client() -> Any:
+    """The connection's botocore client, for calls PynamoDB's models cannot make (paginated reads
+    of bare keys): the same retries, handlers and endpoint as every model's requests."""
+    return connection().client

@@ -22,10 +22,9 @@ from pynamodb.attributes import (
 )
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 
 from shared.config import settings
-from shared.storage.base import table_meta, utcnow
+from shared.storage.base import TableModel, table_meta, utcnow
 
 
 class ByProjectStatus(GlobalSecondaryIndex):
@@ -51,7 +50,7 @@ class PendingDeletion(GlobalSecondaryIndex):
     gsi2sk = UnicodeAttribute(range_key=True)
 
 
-class IssueItem(Model):
+class IssueItem(TableModel):
     """Base of every item in the issues table; ``kind`` picks the subclass on reads."""
 
     Meta = table_meta(settings().issues_table)

@@ -21,10 +21,9 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
 from shared.config import settings
-from shared.storage.base import table_meta, utcnow
+from shared.storage.base import TableModel, table_meta, utcnow
 
 
 class ByDate(GlobalSecondaryIndex):
@@ -40,7 +39,7 @@ class ByDate(GlobalSecondaryIndex):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
-class ReleaseItem(Model):
+class ReleaseItem(TableModel):
     """Base of every item in the releases table; ``kind`` picks the subclass on reads."""
 
     Meta = table_meta(settings().releases_table)
