@@ -100,18 +100,22 @@ def _json_line(line: bytes, what: str) -> dict[str, Any]:
     return value
 
 
+def _line_at(data: bytes, position: int) -> tuple[bytes, int]:
+    """The line that starts at ``position`` (up to the next newline, or the end: an envelope's last
+    line may have none) and where the next one starts."""
+    newline = data.find(b"\n", position)
+    end = len(data) if newline < 0 else newline
+    return data[position:end], end + 1
+
+
 def parse_envelope(data: bytes) -> Envelope:
     """Split an envelope into its header and items; 400 on any framing error."""
     if not data.strip():
         raise BadRequest("Empty envelope")
-    newline = data.find(b"\n")
-    header_line, position = (data, len(data)) if newline < 0 else (data[:newline], newline + 1)
+    header_line, position = _line_at(data, 0)
     envelope = Envelope(headers=_json_line(header_line, "the envelope header"))
     while position < len(data):
-        newline = data.find(b"\n", position)
-        end = len(data) if newline < 0 else newline
-        line = data[position:end]
-        position = end + 1
+        line, position = _line_at(data, position)
         if not line.strip():
             continue  # trailing newlines between or after items
         headers = _json_line(line, "an item header")
@@ -129,10 +133,7 @@ def parse_envelope(data: bytes) -> Envelope:
             if data[position : position + 1] == b"\n":
                 position += 1
         else:
-            newline = data.find(b"\n", position)
-            end = len(data) if newline < 0 else newline
-            payload = data[position:end]
-            position = end + 1
+            payload, position = _line_at(data, position)
         envelope.items.append(EnvelopeItem(item_type, headers, payload))
     return envelope
 

@@ -12,8 +12,9 @@ for its current hour) and puts one ledger entry per second of their time for all
 condition that it is new); the ledger's second read compensates an event two deliveries counted.
 A new issue, a tombstoned hash or a group too busy for a shared transaction is counted on its own
 (``process_hash_events``), in transactions of whole seconds. The steps live in
-``shared.ingest.counting``: the counting transaction (``writes``), a hash on its own (``on_group``),
-the shared transactions of a shard (``shards``) and what follows counting (``aftermath``).
+``shared.ingest.counting``: the counting transaction (``writes``), the groups that refuse it read and
+it written again (``refusal``), a hash on its own (``on_group``), the shared transactions of a shard
+(``shards``) and what follows counting (``aftermath``).
 Then per group the users' merge, the latest event (at most once a second), one read of the group,
 and the transitions the events cause (regression, snooze expiry, escalation) on the first event that
 triggers them. The group's place
@@ -42,6 +43,7 @@ from shared.ingest.counting.outcome import (
     Outcome,
     ProjectRef,
     in_order,
+    keep_uncounted,
     unique,
     users_of,
 )
@@ -89,12 +91,10 @@ def process_events(
         except Exception as error:
             results.update((hash_value, error) for hash_value in hashes)
             continue
-        left = {event.event_id for event in checks[shard].uncounted}
         for hash_value in hashes:
-            for event in pending[hash_value]:
-                if event.event_id not in left:
-                    outcomes[event.event_id] = Outcome(event.event_id, hash_value, None, duplicate=True)
-            pending[hash_value] = [event for event in pending[hash_value] if event.event_id in left]
+            pending[hash_value] = keep_uncounted(
+                pending[hash_value], checks[shard].uncounted, hash_value, outcomes
+            )
     for hash_value in by_hash:
         if hash_value in results or not pending[hash_value]:
             continue
@@ -153,11 +153,7 @@ def process_hash_events(
         fresh_read = read if first_check is None else None
         check = fresh_read[0] if fresh_read is not None else ledger.uncounted(project.id, shard, pending)
         first_check = first_check or check  # the latest event goes by what the first read found
-        left = {event.event_id for event in check.uncounted}
-        for event in pending:
-            if event.event_id not in left:
-                outcomes[event.event_id] = Outcome(event.event_id, hash_value, None, duplicate=True)
-        pending = [event for event in pending if event.event_id in left]
+        pending = keep_uncounted(pending, check.uncounted, hash_value, outcomes)
         if not pending:
             return in_order(events, outcomes)
         hash_row = fresh_read[1] if fresh_read is not None else _get_hash(project.id, hash_value)

@@ -544,3 +544,40 @@ def test_the_issues_of_a_shard_move_to_a_new_hour_together(project: Project) -> 
         assert (group.times_seen, group.current_hour, group.current_hour_count) == (5, hour_bucket(now), 3)
         [row] = group_rows(group)[GroupHourlyCount]
         assert (row.hour, row.count, row.flushed) == (hour_bucket(earlier), 2, True)
+
+
+def test_a_shard_transaction_refused_by_groups_on_their_way_out_counts_them_on_their_own(
+    project: Project,
+) -> None:
+    """Three issues of a shard counted together while one is being merged into another of them
+    and one is being deleted: the transaction is refused, the groups read, the live one counted
+    and the others counted on their own (on the merge's parent, on a new group); nothing is
+    counted on the leaving groups, and a redelivery counts nothing twice."""
+    clear_of_hour_end()
+    (merging, deleting, parent), _ = _fingerprints_in_shards(3)
+    now = utcnow().replace(microsecond=0)
+    assert (
+        store_batch([_record(project, p) for f in (merging, deleting, parent) for p in _at(f, now, 1)])
+        == set()
+    )
+    child, doomed, kept = (_group_of(project, f) for f in (merging, deleting, parent))
+    child.update(
+        actions=[*child.status_actions(GroupStatus.PENDING_MERGE, None), Group.merged_into.set(int(kept.id))]
+    )
+    doomed.update(actions=doomed.status_actions(GroupStatus.PENDING_DELETION, None))
+    payloads = _at(merging, now, 2) + _at(deleting, now, 3) + _at(parent, now, 4)
+    records = [_record(project, p) for p in payloads]
+    with count_requests() as calls:
+        assert store_batch(records) == set()
+    assert calls["TransactWriteItems"] >= 2  # the shared transaction was refused
+    assert (stored_group(child).times_seen, stored_group(doomed).times_seen) == (1, 1)
+    assert stored_group(kept).times_seen == 1 + 2 + 4
+    deleting_hash = event_hash(normalize_event(_at(deleting, now, 1)[0], now))
+    hash_row = GroupHash.get(*GroupHash.key(int(project.id), deleting_hash), consistent_read=True)
+    assert int(hash_row.group_id) not in (int(child.id), int(doomed.id), int(kept.id))
+    fresh = Group.get(*Group.key(int(hash_row.group_id)), consistent_read=True)
+    assert (fresh.times_seen, int(fresh.status)) == (3, GroupStatus.UNRESOLVED)
+    assert store_batch(records) == set()  # again: nothing counted twice
+    counted = [Group.get(*Group.key(int(g.id)), consistent_read=True) for g in (child, doomed, kept, fresh)]
+    assert [g.times_seen for g in counted] == [1, 1, 7, 3]
+    assert [_hourly(g).count for g in counted[2:]] == [7, 3]

@@ -43,6 +43,18 @@ def unique(events: Sequence[Event]) -> list[Event]:
     return sorted({event.event_id: event for event in events}.values(), key=lambda e: e.timestamp)
 
 
+def keep_uncounted(
+    events: Sequence[Event], uncounted: Sequence[Event], hash_value: str, outcomes: dict[str, Outcome]
+) -> list[Event]:
+    """The ``events`` among ``uncounted``, in their order; each other one is noted in ``outcomes``
+    as a duplicate (an earlier delivery counted it)."""
+    left = {event.event_id for event in uncounted}
+    for event in events:
+        if event.event_id not in left:
+            outcomes[event.event_id] = Outcome(event.event_id, hash_value, None, duplicate=True)
+    return [event for event in events if event.event_id in left]
+
+
 def in_order(events: Sequence[Event], outcomes: dict[str, Outcome]) -> list[Outcome]:
     return [outcomes[event.event_id] for event in events]
 

@@ -8,24 +8,16 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.errors import Conflict
 from shared.ingest import ledger
 from shared.ingest.counting.aftermath import after_counting
 from shared.ingest.counting.on_group import count_on_group
-from shared.ingest.counting.outcome import (
-    LIVE_STATUSES,
-    MAX_ATTEMPTS,
-    Outcome,
-    ProjectRef,
-    read_group,
-)
-from shared.ingest.counting.writes import Counting, NotCounted, chunks, group_write, write_counted
+from shared.ingest.counting.outcome import Outcome, ProjectRef, keep_uncounted
+from shared.ingest.counting.refusal import GroupCounting, count_on_groups
+from shared.ingest.counting.writes import chunks
 from shared.ingest.event import Event
-from shared.ingest.ledger import Target, second_of
-from shared.issues.events.counts import CurrentHour
+from shared.ingest.ledger import second_of
 from shared.storage.dynamodb import max_transaction_items
 from shared.storage.group_state import hour_bucket
-from shared.storage.issues import Group
 
 
 @dataclass(frozen=True)
@@ -74,51 +66,18 @@ def count_shared(
 ) -> list[Share]:
     """Count the shares of ``unit`` in one transaction (each group renamed by its newest event
     unless it has seen a newer one), then each group's users, latest event, index and
-    transitions. A refused group is read: counted again with what it holds, or, gone or being
-    merged, returned to be counted on its own (nothing of it was counted)."""
+    transitions. A refused group is read (``count_on_groups``): counted again with what it holds,
+    or, gone or being merged, returned to be counted on its own (nothing of it was counted; a
+    group appears once in a transaction, and the parent of a merge may be in this one)."""
     if len(unit) == 1 and len(chunks(unit[0].events)) > 1:
         share = unit[0]
         found = count_on_group(project, share.group_id, share.events, share.hash, outcomes, check)
         return [] if found else [share]
-    renaming = {share.hash: True for share in unit}
-    known: dict[str, CurrentHour | None] = {share.hash: None for share in unit}
-    elsewhere: list[Share] = []
-    for _ in range(MAX_ATTEMPTS):
-        if not unit:
-            return elsewhere
-        countings = [
-            Counting(
-                Group(*Group.key(share.group_id)),
-                Target(group_id=share.group_id),
-                share.events,
-                group_write(share.group_id, renaming[share.hash], known[share.hash]),
-            )
-            for share in unit
-        ]
-        try:
-            written = write_counted(project, shard, countings)
-        except NotCounted as refused:
-            to_read = [unit[i] for i in refused.indexes]
-            while to_read:
-                share = to_read.pop()
-                current = read_group(share.group_id)
-                if current is None or int(current.status) not in LIVE_STATUSES:
-                    unit.remove(share)
-                    elsewhere.append(share)
-                    continue
-                known[share.hash] = CurrentHour.of(current)
-                renaming[share.hash] &= current.last_seen <= share.events[-1].timestamp
-                if current.current_hour != hour_bucket(share.events[-1].timestamp):
-                    # a new hour: the other groups hold the previous one too (an engine may
-                    # report the first refusal only), read them all at once
-                    to_read += [s for s in unit if known[s.hash] is None and s not in to_read]
-            continue
-        for share, (done, _) in zip(unit, written, strict=True):
-            ids = {event.event_id for event in done}
-            for event in share.events:
-                if event.event_id not in ids:
-                    outcomes[event.event_id] = Outcome(event.event_id, share.hash, None, duplicate=True)
+    groups = [GroupCounting(share.group_id, share.events) for share in unit]
+    counted = count_on_groups(project, shard, groups)
+    for share, group, done in zip(unit, groups, counted, strict=True):
+        if group.live:
+            keep_uncounted(share.events, done, share.hash, outcomes)
             fresh = check.fresh_seconds(share.group_id)
             after_counting(project, share.group_id, share.hash, done, outcomes, fresh, None)
-        return elsewhere
-    raise Conflict("The event's issue is changing too fast; retry the event")
+    return [share for share, group in zip(unit, groups, strict=True) if not group.live]
