@@ -293,7 +293,9 @@ def measure_all(base: str) -> dict[str, Any]:
     }
     for senders in (1, 4):
         for kind, new_group in (("one_group", False), ("new_group", True)):
-            rate, lag = _events_per_second(first, senders, new_group)
+            # a project of its own, so that counting what the section sent reads only its issues
+            project = _new_project(base, f"bench-{kind.replace('_', '-')}-{senders}")
+            rate, lag = _events_per_second(project, senders, new_group)
             figures[f"events_per_s_{kind}_{senders}_senders"] = rate
             figures[f"counted_s_after_last_send_{kind}_{senders}_senders"] = lag
     print(json.dumps(figures), file=sys.stderr, flush=True)  # the figures so far, should a later part fail

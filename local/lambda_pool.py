@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from local.template import load_template, resources
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MAX_ENVIRONMENTS = 4
 DEFAULT_TIMEOUT_SECONDS = 3.0  # Lambda's default, for a function the template gives none
+WARM_TIMEOUT_SECONDS = 60.0
 
 
 @lru_cache(maxsize=1)
@@ -77,6 +79,16 @@ class Environment:
         )
         theirs.close()
         self.connection = Connection(ours.detach())
+
+    def wait_ready(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) until the handler's module is imported. An environment
+        that died importing is left as it is: its first event reports it."""
+        try:
+            if not self.ready and self.connection.poll(timeout):
+                self.connection.recv()
+                self.ready = True
+        except (EOFError, OSError):
+            pass
 
     def invoke(self, event: dict[str, Any], timeout: float) -> Any:
         """Run ``event`` to completion within ``timeout`` seconds; the requests it made are added to
@@ -161,14 +173,17 @@ class FunctionPool:
         with self.lock:
             self.idle.append(environment)
 
-    def warm(self, environments: int = 1) -> None:
+    def warm(self, environments: int = 1) -> list[Environment]:
         """Have ``environments`` started (at most the cap): their processes import the handler
-        while nobody waits for them (what provisioned concurrency does on Lambda)."""
+        while nobody waits for them (what provisioned concurrency does on Lambda). Returns the
+        environments it started."""
         with self.lock:
             missing = max(0, min(environments, self.limit) - self.started)
             self.started += missing
-        for _ in range(missing):
-            self._release(Environment(self.function, self.handler, self.output))
+        started = [Environment(self.function, self.handler, self.output) for _ in range(missing)]
+        for environment in started:
+            self._release(environment)
+        return started
 
     def close(self) -> list[Environment]:
         """Tell the idle environments to exit; returns them, to be waited for."""
@@ -228,9 +243,17 @@ class LocalLambda:
     def warm(self, environments: Mapping[str, int] | None = None) -> None:
         """Environments of every function started at once, so that nobody's first request waits
         for a cold start: one each, or as many as ``environments`` names (up to the cap) for a
-        function that takes bursts of concurrent events."""
-        for function in self.functions:
-            self.pool(function).warm((environments or {}).get(function, 1))
+        function that takes bursts of concurrent events. Returns once they have all imported their
+        handlers (at most ``WARM_TIMEOUT_SECONDS``): started together they share the machine's
+        cores for a few seconds, and a request sent meanwhile would wait behind all of them."""
+        started = [
+            environment
+            for function in self.functions
+            for environment in self.pool(function).warm((environments or {}).get(function, 1))
+        ]
+        deadline = time.monotonic() + WARM_TIMEOUT_SECONDS
+        for environment in started:
+            environment.wait_ready(max(0.0, deadline - time.monotonic()))
 
     def close(self) -> None:
         with self.lock:

@@ -29,7 +29,10 @@ def load_handler(handler: str) -> Handler:
 
 def serve(connection: Connection, handler_name: str, function: str) -> None:
     handler = load_handler(handler_name)
-    connection.send("ready")  # the cold start is over: the function's timeout applies from here
+    try:
+        connection.send("ready")  # the cold start is over: the function's timeout applies from here
+    except BrokenPipeError:  # the system stopped while this environment was starting
+        return
     while True:
         try:
             event, request_id = connection.recv()

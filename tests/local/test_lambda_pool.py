@@ -90,6 +90,7 @@ def test_warmed_functions_serve_their_first_event_from_the_started_environment(s
     service.warm()
     assert {name: service.pool(name).started for name in ("First", "Second")} == {"First": 1, "Second": 1}
     [warmed] = service.pool("First").idle
+    assert warmed.ready  # warming returns once the handlers are imported: no request waits for it
     first = service.invoke("First", {"tag": "first"})
     assert first["pid"] == warmed.process.pid  # no second cold start
     assert service.pool("First").started == 1
