@@ -37,12 +37,14 @@ from local.system import local_system
 
 LATENCY_REPEATS, LATENCY_BUDGET_S = 40, 10.0
 THROUGHPUT_WINDOW_S = 5.0
-# A burst of new issues is sent for a shorter time: they are processed at a few dozen a second here
-# (about 7 DynamoDB requests each), so a 5 s burst would take most of the bench's two minutes to count.
+# A burst of new issues is sent for a shorter time: a project's new issues are created one at a time
+# (each takes the next short id), about 20 a second here in about 5 DynamoDB requests each, so a 5 s
+# burst would take most of the bench's two minutes to count.
 NEW_GROUP_WINDOW_S = 2.0
 # Events are processed from a queue: how long after the last send they may take to be counted. A
 # backlog left behind would be counted during (and disturb) the next section, so this is long enough
-# for the new-group sections on this machine (about 30 new issues/s are processed, docs/decisions.md).
+# for the new-group sections on this machine (docs/decisions.md, "`make run` at 200 events/s from 4
+# senders").
 COUNTED_BUDGET_S = 40.0
 COUNTED_POLL_S = 0.05
 EVENTS_QUEUE = "EventsQueue"
