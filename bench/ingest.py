@@ -79,10 +79,10 @@ def main() -> None:
                 time.sleep(0.02)
 
         figures: dict[str, Any] = {}
-        new = measure(lambda: send_and_process("new_group"))
+        new = measure(lambda: send_and_process("new_group"), background=True)
         figures["new_group_requests"] = new.requests
         figures["new_group_request_kinds"] = dict(new.calls)
-        existing = measure(lambda: send_and_process("new_group"))
+        existing = measure(lambda: send_and_process("new_group"), background=True)
         figures["existing_group_requests"] = existing.requests
         figures["existing_group_request_kinds"] = dict(existing.calls)
 

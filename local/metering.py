@@ -21,7 +21,7 @@ from botocore.client import BaseClient
 
 _original = BaseClient._make_api_call
 _lock = threading.Lock()
-_active: list[Counter[str]] = []
+_active: list[tuple[Counter[str], bool]] = []  # a counter, and whether it counts background work
 _capacity: list[Counter[str]] = []
 CAPACITY_VARIABLE = "LOCAL_METER_CAPACITY"
 READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
@@ -34,8 +34,9 @@ _thread = threading.local()
 @contextmanager
 def unmetered() -> Iterator[None]:
     """Requests this thread makes directly while the block runs are not counted: the local queue
-    pollers stand in for Lambda's event source mappings, which are AWS's requests, not the code's
-    (what the functions they invoke spend is still counted)."""
+    pollers stand in for Lambda's event source mappings, which are AWS's requests, not the code's.
+    What the functions they invoke spend is background work: counted only by meters that ask for it
+    (``count_requests(background=True)``)."""
     _thread.off = True
     try:
         yield
@@ -47,7 +48,7 @@ def _counting(self: BaseClient, operation_name: str, api_params: dict[str, Any])
     if getattr(_thread, "off", False):
         return _original(self, operation_name, api_params)
     with _lock:
-        for counter in _active:
+        for counter, _ in _active:
             counter[operation_name] += 1
     if operation_name not in READS | WRITES or os.environ.get(CAPACITY_VARIABLE) != "1":
         return _original(self, operation_name, api_params)
@@ -59,17 +60,22 @@ def _counting(self: BaseClient, operation_name: str, api_params: dict[str, Any])
 
 
 @contextmanager
-def count_requests() -> Iterator[Counter[str]]:
-    """Yield a Counter of operation name → calls made while the block runs (all threads)."""
+def count_requests(background: bool = False) -> Iterator[Counter[str]]:
+    """Yield a Counter of operation name → calls made while the block runs (all threads).
+
+    With ``background``, what the queue consumers' invocations spend meanwhile is counted too: a
+    block that waits for its events to be processed. Without it, a consumer still busy with an
+    earlier block's messages cannot add to this block's figures."""
     counter: Counter[str] = Counter()
+    entry = (counter, background)
     with _lock:
-        _active.append(counter)
+        _active.append(entry)
         BaseClient._make_api_call = _counting  # type: ignore[method-assign]
     try:
         yield counter
     finally:
         with _lock:
-            _active.remove(counter)
+            _active.remove(entry)
             if not _active:
                 BaseClient._make_api_call = _original  # type: ignore[method-assign]
 
@@ -79,7 +85,7 @@ def meter_capacity() -> Iterator[Counter[str]]:
     """Yield a Counter of the capacity units (``read_units``, ``write_units``) consumed while the
     block runs, as the engine reports them (requests count only with ``LOCAL_METER_CAPACITY=1``)."""
     units: Counter[str] = Counter()
-    with count_requests():  # the counting hook is installed while any meter is active
+    with count_requests(background=True):  # the counting hook is installed while any meter is active
         with _lock:
             _capacity.append(units)
         try:
@@ -91,10 +97,12 @@ def meter_capacity() -> Iterator[Counter[str]]:
 
 def record(calls: Mapping[str, int], units: Mapping[str, float] | None = None) -> None:
     """Add requests (and capacity units) used on this process's behalf elsewhere (a Lambda
-    environment's invocation)."""
+    environment's invocation). Called from a queue poller's thread, it is background work."""
+    background = getattr(_thread, "off", False)
     with _lock:
-        for counter in _active:
-            counter.update(calls)
+        for counter, counts_background in _active:
+            if counts_background or not background:
+                counter.update(calls)
         for meter in _capacity:
             meter.update(units or {})
 
@@ -112,9 +120,10 @@ class Measured:
         return sum(self.calls.values())
 
 
-def measure(call: Callable[[], Any]) -> Measured:
-    """Run ``call`` once, counting its AWS requests (all threads of this process) and its time."""
-    with count_requests() as calls:
+def measure(call: Callable[[], Any], background: bool = False) -> Measured:
+    """Run ``call`` once, counting its AWS requests (all threads of this process; with
+    ``background``, the queue consumers' too) and its time."""
+    with count_requests(background) as calls:
         start = time.perf_counter()
         result = call()
         elapsed = (time.perf_counter() - start) * 1000

@@ -279,7 +279,7 @@ def test_requests_per_event_at_the_edge_and_in_the_processor(target, local_lambd
     events_processed()
     # ...which reserved a block of group ids for its first group: the next group id costs no request
     now = datetime.now(UTC).replace(microsecond=0)
-    with count_requests() as new:
+    with count_requests(background=True) as new:
         event = _event(timestamp=(now - timedelta(seconds=2)).isoformat())
         assert requests.post(url, data=_envelope(_event_item(event)), headers=_auth(public_key)).ok
         events_processed()
@@ -288,7 +288,7 @@ def test_requests_per_event_at_the_edge_and_in_the_processor(target, local_lambd
     # (with the event's ledger entry and hourly count), the ledger read before and after it, the
     # latest event
     assert _dynamodb(new) == {"GetItem": 3, "Query": 2, "TransactWriteItems": 1, "PutItem": 1}
-    with count_requests() as existing:
+    with count_requests(background=True) as existing:
         event = _event(timestamp=(now - timedelta(seconds=1)).isoformat())
         assert requests.post(url, data=_envelope(_event_item(event)), headers=_auth(public_key)).ok
         events_processed()

@@ -176,7 +176,7 @@ def test_first_and_last_event_come_from_the_events(api: Api, base_url: str, worl
     calls = []
     for timestamp in stamps:
         event = _event(release=version, timestamp=timestamp.isoformat())
-        with count_requests() as counted:
+        with count_requests(background=True) as counted:
             assert requests.post(url, json=event, headers=_auth(_public_key(dsn))).ok
             events_processed()
         calls.append(counted)
