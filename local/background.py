@@ -185,6 +185,10 @@ class Background:
             self.stop_event.wait(IDLE_POLL_SECONDS)
 
     def _tick(self, schedule: Schedule) -> None:
+        with unmetered():  # a scheduled invocation is background work, as a consumer's is
+            self._tick_with(schedule)
+
+    def _tick_with(self, schedule: Schedule) -> None:
         interval = self.schedule_seconds or schedule.rate_seconds
         while not self.stop_event.wait(interval):
             try:

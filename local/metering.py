@@ -34,9 +34,9 @@ _thread = threading.local()
 @contextmanager
 def unmetered() -> Iterator[None]:
     """Requests this thread makes directly while the block runs are not counted: the local queue
-    pollers stand in for Lambda's event source mappings, which are AWS's requests, not the code's.
-    What the functions they invoke spend is background work: counted only by meters that ask for it
-    (``count_requests(background=True)``)."""
+    pollers stand in for Lambda's event source mappings (and the schedule threads for EventBridge),
+    which are AWS's requests, not the code's. What the functions they invoke spend is background
+    work: counted only by meters that ask for it (``count_requests(background=True)``)."""
     _thread.off = True
     try:
         yield
@@ -63,9 +63,9 @@ def _counting(self: BaseClient, operation_name: str, api_params: dict[str, Any])
 def count_requests(background: bool = False) -> Iterator[Counter[str]]:
     """Yield a Counter of operation name → calls made while the block runs (all threads).
 
-    With ``background``, what the queue consumers' invocations spend meanwhile is counted too: a
-    block that waits for its events to be processed. Without it, a consumer still busy with an
-    earlier block's messages cannot add to this block's figures."""
+    With ``background``, what the queue consumers' and schedules' invocations spend meanwhile is
+    counted too: a block that waits for its events to be processed. Without it, a consumer still
+    busy with an earlier block's messages cannot add to this block's figures."""
     counter: Counter[str] = Counter()
     entry = (counter, background)
     with _lock:
@@ -97,7 +97,7 @@ def meter_capacity() -> Iterator[Counter[str]]:
 
 def record(calls: Mapping[str, int], units: Mapping[str, float] | None = None) -> None:
     """Add requests (and capacity units) used on this process's behalf elsewhere (a Lambda
-    environment's invocation). Called from a queue poller's thread, it is background work."""
+    environment's invocation). Called from a background worker's thread, it is background work."""
     background = getattr(_thread, "off", False)
     with _lock:
         for counter, counts_background in _active:
@@ -122,7 +122,7 @@ class Measured:
 
 def measure(call: Callable[[], Any], background: bool = False) -> Measured:
     """Run ``call`` once, counting its AWS requests (all threads of this process; with
-    ``background``, the queue consumers' too) and its time."""
+    ``background``, the background workers' too) and its time."""
     with count_requests(background) as calls:
         start = time.perf_counter()
         result = call()
