@@ -207,6 +207,9 @@ class Background:
             self.threads.append(thread)
 
     def stop(self) -> None:
+        """Stop polling and firing, once the batches in flight are done (an invocation ends on its
+        own or at its function's timeout, which kills its environment): a worker left running would
+        meet stopped servers, and write its output after the caller's."""
         self.stop_event.set()
         for thread in self.threads:
-            thread.join(timeout=5)
+            thread.join()
