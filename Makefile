@@ -14,12 +14,17 @@ export SAM_CLI_TELEMETRY := 0
 AXE_VERSION := 4.14.1
 AXE_DIR ?= $(WATCHTOWER_CACHE)/axe-core-$(AXE_VERSION)
 AXE_JS := $(AXE_DIR)/node_modules/axe-core/axe.min.js
-BROWSER_STAMP := $(VENV)/.browser-stamp
 
-$(STAMP): pyproject.toml
+PIP := $(PY) -m pip --disable-pip-version-check
+DEV_LOCK := infra/requirements-dev.lock
+
+# The development environment is exactly the lock (`make lock` refreshes it), so every machine
+# installs what CI tested; `pip check` fails when the lock lacks something this platform needs.
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP) install --quiet --no-deps -r $(DEV_LOCK)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	$(PIP) check
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -36,15 +41,11 @@ lint: install
 test: lint
 	$(VENV)/bin/pytest -n 2 --dist loadfile --ignore=tests/browser
 
-$(BROWSER_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,browser]'
-	touch $(BROWSER_STAMP)
-
 $(AXE_JS):
 	npm install --silent --no-audit --no-fund --prefix $(AXE_DIR) axe-core@$(AXE_VERSION)
 
 # The web pages in headless Chromium (selenium), with axe-core on every page.
-test-browser: $(BROWSER_STAMP) $(AXE_JS)
+test-browser: install $(AXE_JS)
 	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
 	AXE_CORE_JS=$(AXE_JS) $(VENV)/bin/pytest tests/browser -p no:xdist
@@ -59,7 +60,8 @@ screenshots:
 test-dynamodb-local: install
 	WATCHTOWER_DYNAMODB=dynamodb-local $(VENV)/bin/pytest -n 2 --dist loadfile tests/integration tests/clients
 
-# Pin [project.dependencies] for the template's runtime and architecture (infra/requirements.lock).
+# Pin [project.dependencies] for the template's runtime and architecture (infra/requirements.lock),
+# then the development environment for this machine's Python (infra/requirements-dev.lock).
 lock: install
 	$(PY) -m infra.package lock
 

