@@ -1,7 +1,9 @@
 """The local API: a concurrent HTTP server in front of API Gateway's translation and Lambda's pools.
 
 Each request is routed and turned into a proxy event by ``local.gateway`` (the template's routes and
-body rules), and runs on an execution environment of the function the template names."""
+body rules), and runs on an execution environment of the function the template names, on behalf of
+the meters the request names (``local.metering``; the header is taken off first, unseen by API
+Gateway's translation)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from werkzeug.wrappers import Request
 from local.gateway import HttpApi
 from local.keep_alive import KeepAlive
 from local.lambda_pool import LocalLambda
+from local.metering import METER_ENVIRON, on_behalf_of
 
 
 class LocalApi:
@@ -24,7 +27,8 @@ class LocalApi:
         self.service = service
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        response = self.api.handle(Request(environ), self.service.invoke)
+        with on_behalf_of(environ.pop(METER_ENVIRON, None)):
+            response = self.api.handle(Request(environ), self.service.invoke)
         return response(environ, start_response)
 
 

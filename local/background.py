@@ -20,7 +20,7 @@ import boto3
 
 from local.gateway import Invoke
 from local.lambda_pool import InvocationFailed
-from local.metering import unmetered
+from local.metering import caused_by, unmetered
 from local.template import QueueConsumer, Schedule, queue_consumers, schedules
 
 IDLE_POLL_SECONDS = 0.25
@@ -136,7 +136,8 @@ def drain_once(consumer: QueueConsumer, invoke: Invoke, wait_seconds: int = 0, c
     if not received:
         return 0
     try:
-        result = invoke(consumer.function, sqs_event(received, arn)) or {}
+        with caused_by(m["MessageId"] for m in received):  # counts for the meters that sent them
+            result = invoke(consumer.function, sqs_event(received, arn)) or {}
     except InvocationFailed:
         return len(received)
     failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
@@ -185,7 +186,7 @@ class Background:
             self.stop_event.wait(IDLE_POLL_SECONDS)
 
     def _tick(self, schedule: Schedule) -> None:
-        with unmetered():  # a scheduled invocation is background work, as a consumer's is
+        with unmetered():  # no request causes a scheduled invocation: it counts for no meter
             self._tick_with(schedule)
 
     def _tick_with(self, schedule: Schedule) -> None:

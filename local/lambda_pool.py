@@ -91,8 +91,8 @@ class Environment:
             pass
 
     def invoke(self, event: dict[str, Any], timeout: float) -> Any:
-        """Run ``event`` to completion within ``timeout`` seconds; the requests it made are added to
-        this process's meters."""
+        """Run ``event`` to completion within ``timeout`` seconds; the requests it made (and the
+        messages it sent) go to the meters of the context that invoked it (``local.metering``)."""
         try:
             if not self.ready:  # the cold start: the handler's module is imported
                 self.connection.recv()
@@ -101,10 +101,10 @@ class Environment:
             if not self.connection.poll(timeout):
                 self.process.kill()
                 raise InvocationTimedOut(f"{self.function}: task timed out after {timeout:.2f} seconds")
-            status, value, calls, units = self.connection.recv()
+            status, value, calls, units, sent = self.connection.recv()
         except (EOFError, OSError) as error:
             raise EnvironmentDied(f"{self.function}: environment exited ({self.process.poll()})") from error
-        metering.record(calls, units)
+        metering.record(calls, units, sent)
         if status != "ok":
             raise InvocationFailed(f"{self.function}: {value}")
         return value

@@ -2,7 +2,8 @@
 
 Imports the handler once (the cold start) and says ``ready`` (the function's timeout counts from
 each event after it), then takes one event at a time from the connection on file descriptor ``FD``
-and answers with the handler's result and the AWS requests it made, until the connection closes.
+and answers with the handler's result, the AWS requests it made and the messages it sent (the
+batches that carry them are work it caused), until the connection closes.
 Never two events at once: module-level state (powertools' current event, the logger's Lambda
 context) belongs to the one invocation running, as on Lambda."""
 
@@ -16,7 +17,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from local.lambda_context import LocalContext
-from local.metering import count_requests, meter_capacity
+from local.metering import open_meter
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -38,7 +39,7 @@ def serve(connection: Connection, handler_name: str, function: str) -> None:
             event, request_id = connection.recv()
         except (EOFError, ConnectionResetError):  # closed (before its "ready" was read: a reset)
             return
-        with count_requests() as calls, meter_capacity() as units:
+        with open_meter(background=True) as meter:
             try:
                 reply: tuple[str, Any] = (
                     "ok",
@@ -48,7 +49,7 @@ def serve(connection: Connection, handler_name: str, function: str) -> None:
                 traceback.print_exc()
                 reply = ("error", f"{type(error).__name__}: {error}")
         sys.stdout.flush()
-        connection.send((*reply, dict(calls), dict(units)))
+        connection.send((*reply, dict(meter.calls), dict(meter.units), sorted(meter.sent)))
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from local.metering import request_headers
 from tests.conftest import World
 
 SENTRY_CLI = shutil.which("sentry-cli") or str(Path(sys.executable).parent / "sentry-cli")
@@ -22,7 +23,8 @@ def sentry_cli(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run sentry-cli configured as its users do, through environment variables."""
+    """Run sentry-cli configured as its users do, through environment variables (its requests carry
+    the header that ties them to the meters open here, as this process's own requests do)."""
     environment = {
         **os.environ,
         "SENTRY_URL": base_url,
@@ -32,8 +34,9 @@ def sentry_cli(
         "SENTRY_HTTP_MAX_RETRIES": "0",
         **(env or {}),
     }
+    metered = [f"--header={name}:{value}" for name, value in request_headers().items()]
     return subprocess.run(
-        [SENTRY_CLI, *args], env=environment, capture_output=True, text=True, timeout=60, cwd=cwd
+        [SENTRY_CLI, *metered, *args], env=environment, capture_output=True, text=True, timeout=60, cwd=cwd
     )
 
 
