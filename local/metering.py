@@ -76,7 +76,7 @@ def _counting(self: BaseClient, operation_name: str, api_params: dict[str, Any])
     if not meters:
         return _original_call(self, operation_name, api_params)
     with _lock:
-        for meter in meters:
+        for meter in _still_open(meters):
             meter.calls[operation_name] += 1
     capacity = operation_name in READS | WRITES and os.environ.get(CAPACITY_VARIABLE) == "1"
     if capacity:
@@ -208,18 +208,26 @@ def record(
     (a Lambda environment's report) to the meters open here."""
     meters = _current.get()
     with _lock:
-        for meter in meters:
+        for meter in _still_open(meters):
             meter.calls.update(calls)
             meter.units.update(units or {})
     _caused(meters, sent)
 
 
+def _still_open(meters: tuple[Meter, ...]) -> list[Meter]:
+    """Those of ``meters`` not closed yet (call with the lock held): a request that outlives its
+    meter (a client that gave up waiting) adds nothing to figures already read."""
+    return [meter for meter in meters if meter.id in _open]
+
+
 def _caused(meters: tuple[Meter, ...], messages: Collection[str]) -> None:
     """Messages sent on behalf of ``meters``: their batches count for the background ones."""
-    background = {meter for meter in meters if meter.background}
-    if not background or not messages:
+    if not messages:
         return
     with _lock:
+        background = {meter for meter in _still_open(meters) if meter.background}
+        if not background:
+            return
         for message in messages:
             _owners.setdefault(message, set()).update(background)
         for meter in background:
