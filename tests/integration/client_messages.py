@@ -169,20 +169,32 @@ def code_messages() -> tuple[set[str], set[str]]:
 
 
 def _parametrized(function: ast.FunctionDef) -> dict[str, list[str]]:
-    """Parametrized argument name → the strings of all its values."""
+    """Parametrized argument name → the strings of its values (each case's n-th element for the n-th
+    name; every string of the cases when they are not written out)."""
     bound: dict[str, list[str]] = {}
     for decorator in function.decorator_list:
         if not (isinstance(decorator, ast.Call) and _call_name(decorator) == "parametrize"):
             continue
         if len(decorator.args) < 2:
             continue
-        spec = decorator.args[0]
+        spec, values = decorator.args[0], decorator.args[1]
         if isinstance(spec, ast.Constant) and isinstance(spec.value, str):
             names = [n.strip() for n in spec.value.split(",") if n.strip()]
         else:
-            names = [n for n in _strings(spec)]
-        for name in names:
-            bound.setdefault(name, []).extend(_strings(decorator.args[1]))
+            names = list(_strings(spec))
+        cases = values.elts if isinstance(values, ast.List | ast.Tuple) else None
+        for case in cases or []:
+            if isinstance(case, ast.Call) and _call_name(case) == "param":
+                case = ast.Tuple(elts=list(case.args))
+            elements = case.elts if isinstance(case, ast.Tuple) and len(names) > 1 else [case]
+            if len(elements) != len(names):
+                cases = None
+                break
+            for name, element in zip(names, elements, strict=True):
+                bound.setdefault(name, []).extend(_strings(element))
+        if cases is None:
+            for name in names:
+                bound.setdefault(name, []).extend(_strings(values))
     return bound
 
 
