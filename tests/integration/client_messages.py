@@ -198,7 +198,7 @@ def _parametrized(function: ast.FunctionDef) -> dict[str, list[str]]:
     return bound
 
 
-def _bindings(statements: Iterable[ast.AST]) -> dict[str, tuple[list[str], set[str]]]:
+def _bindings(statements: Iterable[ast.AST], skipped: set[str]) -> dict[str, tuple[list[str], set[str]]]:
     """Name → (the expected strings of the values it is given, the names those values use)."""
     bound: dict[str, tuple[list[str], set[str]]] = {}
     for node in statements:
@@ -210,7 +210,7 @@ def _bindings(statements: Iterable[ast.AST]) -> dict[str, tuple[list[str], set[s
         elif isinstance(node, ast.For | ast.comprehension):
             pairs = [(node.target, node.iter)]
         for target, value in pairs:
-            strings, names = _expected(value)
+            strings, names = _expected(value, skipped)
             for name in _names(target):
                 known = bound.setdefault(name, ([], set()))
                 known[0].extend(strings)
@@ -230,7 +230,7 @@ def _resolve(names: set[str], bound: dict[str, tuple[list[str], set[str]]]) -> I
         pending.extend(more)
 
 
-def test_sources() -> list[str]:
+def sources_of_tests() -> list[str]:
     return [path.read_text(encoding="utf-8") for path in sorted(ROOT.glob("tests/**/*.py"))]
 
 
@@ -239,33 +239,36 @@ def asserted_strings(sources: Iterable[str]) -> set[str]:
     asserted: set[str] = set()
     for source in sources:
         tree = ast.parse(source)
-        module = _bindings(tree.body)
         functions = [f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)]
-        # helpers of the module that read a response make a call to them one that reads it
+        # helpers of the module that read a response make a call to them one that reads it; what
+        # such a call is given is sent, like a request's arguments
         readers: set[str] = set()
         for _ in range(3):
             readers |= {f.name for f in functions if _reads_response(f, readers)}
+        skipped = SENDING | readers
+        module = _bindings(tree.body, skipped)
         for function in functions:
-            local = _bindings(ast.walk(function))
+            local = _bindings(ast.walk(function), skipped)
             parametrized = {name: (values, set()) for name, values in _parametrized(function).items()}
             bound = {**module, **parametrized, **local}
             response_names = _response_names(function, readers)
             for node in ast.walk(function):
                 if isinstance(node, ast.Assert) and _reads_response(node.test, readers, response_names):
-                    strings, names = _expected(node.test)
+                    strings, names = _expected(node.test, skipped)
                     asserted.update(strings)
                     asserted.update(_resolve(names, bound))
     return asserted
 
 
-def _expected(node: ast.AST) -> tuple[list[str], set[str]]:
-    """The strings and names under ``node``, leaving out the arguments of calls that send something."""
+def _expected(node: ast.AST, skipped: set[str]) -> tuple[list[str], set[str]]:
+    """The strings and names under ``node``, leaving out the arguments of calls named in ``skipped``
+    (what they are given is sent, not expected)."""
     strings: list[str] = []
     names: set[str] = set()
     pending = [node]
     while pending:
         part = pending.pop()
-        if isinstance(part, ast.Call) and _call_name(part) in SENDING:
+        if isinstance(part, ast.Call) and _call_name(part) in skipped:
             pending.append(part.func)
             continue
         if isinstance(part, ast.Constant | ast.JoinedStr):
@@ -305,5 +308,5 @@ def _reads_response(node: ast.AST, readers: set[str], names: set[str] | None = N
 
 def unasserted(messages: set[str]) -> list[str]:
     """The messages no string of an assert about a response contains."""
-    asserted = "\n".join(asserted_strings(test_sources()))
+    asserted = "\n".join(asserted_strings(sources_of_tests()))
     return sorted(m for m in messages if m not in asserted)

@@ -89,6 +89,12 @@ def test_sent_and_expected(http, url):
     assert len("Asserted about no response") > 3
     http.get(url, params={"q": "Sent and never asserted"})
 
+def _answer(http, payload):
+    return http.post(url, json=payload).json()
+
+def test_helper(http):
+    assert _answer(http, {"name": "Given to a helper"}) == {"detail": "Expected from a helper"}
+
 @pytest.mark.parametrize(("body", "message"), [({"a": "Parametrized input"}, "Parametrized message")])
 def test_parametrized(http, url, body, message):
     assert http.post(url, json=body).json() == {"detail": message}
@@ -99,6 +105,7 @@ def test_parametrized(http, url, body, message):
         "Held by a local name",
         "Written in the assert",
         "Parametrized message",
+        "Expected from a helper",
     ):
         assert counted in asserted, counted
     not_counted = (
@@ -106,6 +113,7 @@ def test_parametrized(http, url, body, message):
         "Asserted about no response",
         "Sent and never asserted",
         "Parametrized input",
+        "Given to a helper",
     )
     for text in not_counted:
         assert text not in asserted, text
