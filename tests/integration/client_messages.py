@@ -13,7 +13,8 @@ A test asserts a message when the message's text reaches an ``assert`` that look
 written in the assert, or held by a name it uses (a local, a parametrized argument, a module constant),
 where the assert reads a response's ``json()``, ``text``, ``content``, ``status_code``, ``headers``,
 an error's ``body()``, a command's ``stdout``/``stderr``, or a name or helper of the test module that
-does. A message written only in a request, or in an assert about something else, does not count."""
+does. A message written only in what a test sends (a request, a command line, the arguments of such
+a helper), or in an assert about something else, does not count."""
 
 from __future__ import annotations
 
