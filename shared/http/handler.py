@@ -1,4 +1,5 @@
-"""The Lambda entry point every API function uses: path decoding, structured logs, metrics.
+"""The Lambda entry point every API function uses: path decoding, structured logs, metrics, and the
+security headers of every answer (``shared.http.security_headers``).
 
 API Gateway and powertools leave path segments percent-encoded in ``rawPath`` (``app@1.0%2Bbuild``).
 They are decoded here, once, before routing; ``/`` stays encoded inside a segment so it can never change
@@ -21,6 +22,7 @@ from shared.config import settings
 from shared.errors import NotFound
 from shared.http.errors import install_error_handlers
 from shared.http.resolver import APIGatewayHttpResolver
+from shared.http.security_headers import secure
 from shared.metrics import metrics
 from shared.public_url import remember_request
 
@@ -72,6 +74,6 @@ def lambda_handler(app: APIGatewayHttpResolver, busy_status: int = 503) -> Handl
         remember_request(event)
         if event.get("rawPath"):
             event = {**event, "rawPath": decode_path(event["rawPath"])}
-        return resolve(event, context)
+        return secure(resolve(event, context))
 
     return handler

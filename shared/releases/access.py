@@ -23,10 +23,13 @@ def visible_project_ids(access: OrgAccess, projects: list[Project]) -> set[int]:
     return {int(p.id) for p in access.visible(projects)}
 
 
-def release_visible(release: Release, visible_ids: set[int]) -> bool:
+def links_visible(linked: set[int], visible_ids: set[int]) -> bool:
     """The one rule: linked to at least one project, and every linked project visible."""
-    linked = {int(p) for p in release.project_ids or ()}
     return bool(linked) and linked <= visible_ids
+
+
+def release_visible(release: Release, visible_ids: set[int]) -> bool:
+    return links_visible({int(p) for p in release.project_ids or ()}, visible_ids)
 
 
 def require_release_access(access: OrgAccess, release: Release | None, projects: list[Project]) -> Release:

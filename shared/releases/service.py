@@ -18,6 +18,7 @@ from shared.errors import BadRequest, ValidationFailed
 from shared.issues.status.pending_resolutions import settle_pending_resolutions
 from shared.metrics import RELEASES_UPDATED, count
 from shared.releases.access import (
+    links_visible,
     organization_projects,
     release_visible,
     require_release_access,
@@ -35,6 +36,7 @@ STATUS_OPEN, STATUS_ARCHIVED = 0, 1
 STATUS_VALUES = {"open": STATUS_OPEN, "archived": STATUS_ARCHIVED}
 ACTIVITY_RELEASE = 10
 ACTIVITY_IDENT_LENGTH = 64
+INVALID_PROJECTS = "Invalid project ids or slugs"
 
 
 @dataclass
@@ -97,7 +99,7 @@ def resolve_projects(access: OrgAccess, projects: list[Project], entries: list[s
         text = str(entry)
         project = by_id.get(int(text)) if text.isdecimal() else by_slug.get(text)
         if project is None:
-            raise ValidationFailed({"projects": ["Invalid project ids or slugs"]})
+            raise ValidationFailed({"projects": [INVALID_PROJECTS]})
         chosen[int(project.id)] = project
     return list(chosen.values())
 
@@ -207,30 +209,35 @@ def create_release(
     access: OrgAccess, version: str, changes: ReleaseChanges, user_agent: str | None
 ) -> tuple[ReleaseView, bool]:
     """Sentry's POST: get-or-create by version, merge projects, update status; True when something
-    was created or linked (201), False when all was already there (208)."""
+    was created or linked (201), False when all was already there (208).
+
+    The caller must be able to see the release the request leaves behind: linked to at least one
+    project, every one of them visible to the caller. Anything else is the one refusal
+    ``projects: Invalid project ids or slugs``, whether the version is new or exists in projects the
+    caller cannot see, so the answer names no hidden project."""
     access.require(RELEASE_WRITE)
     org_id = int(access.organization.id)
     projects = organization_projects(access)
     wanted = resolve_projects(access, projects, changes.projects or [])
     repos = ref_repositories(org_id, changes.refs) if changes.refs else {}
+    visible = visible_project_ids(access, projects)
     release = find_release(org_id, version, consistent=True)
-    if release is not None:
-        _check_existing_projects(access, release, projects)
+    _require_visible_result(release, wanted, visible)
     created = False
     if release is None:
         release, created = _create(org_id, version, changes, access.principal.user_id, user_agent)
         if not created:
-            _check_existing_projects(access, release, projects)
+            _require_visible_result(release, wanted, visible)
     linked_before = len(release.project_ids or ())
     _apply(access, release, replace(changes, clear_commits=False), wanted, repos)
     return _view(release, projects), created or len(release.project_ids or ()) > linked_before
 
 
-def _check_existing_projects(access: OrgAccess, release: Release, projects: list[Project]) -> None:
-    hidden = {int(p) for p in release.project_ids or ()} - visible_project_ids(access, projects)
-    if hidden:
-        slugs = ", ".join(sorted(p.slug for p in projects if int(p.id) in hidden))
-        raise ValidationFailed({"projects": [f"You do not have permission to one of the projects: {slugs}"]})
+def _require_visible_result(release: Release | None, wanted: list[Project], visible: set[int]) -> None:
+    """400 unless the release, once ``wanted`` is linked, is one the caller may see."""
+    linked = set() if release is None else {int(p) for p in release.project_ids or ()}
+    if not links_visible(linked | {int(p.id) for p in wanted}, visible):
+        raise ValidationFailed({"projects": [INVALID_PROJECTS]})
 
 
 def _create(

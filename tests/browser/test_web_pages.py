@@ -29,7 +29,7 @@ from tests.browser.pages import (
     wait,
 )
 from tests.clients.test_sentry_sdk_ingest import sdk
-from tests.conftest import World
+from tests.conftest import World, make_world
 from tests.integration.test_ingest_api import project_dsn
 
 
@@ -70,7 +70,10 @@ def api_issue(base_url: str, world: World, issue_id: str) -> dict:
 
 
 def sign_in(browser, base_url: str, world: World) -> None:
-    """The link ``make run`` prints: the token in the fragment, kept in session storage."""
+    """The link ``make run`` prints, opened in a tab signed in to nothing (each test's world has its
+    own token): the token in the fragment, kept in session storage."""
+    if browser.current_url.startswith(base_url):
+        browser.execute_script("sessionStorage.clear()")
     open_page(browser, f"{base_url}/#token={world.token}&org={world.org}")
     heading(browser, f"Issues of {world.project}")
     assert "token" not in browser.current_url
@@ -108,6 +111,44 @@ def test_the_sign_in_page_takes_a_token_and_shows_the_api_error_for_a_wrong_one(
     labelled(browser, "API token").send_keys(world.token + Keys.ENTER)
     heading(browser, f"Issues of {world.project}")
     assert world.token not in browser.current_url
+
+
+def test_a_sign_in_link_asks_before_replacing_the_tabs_session(
+    browser, base_url, world: World, axe_source: str
+) -> None:
+    sign_in(browser, base_url, world)
+    sender = make_world()
+    link_to_sender = f"{base_url}/#token={sender.token}&org={sender.org}"
+    open_page(browser, link_to_sender)
+    heading(browser, "Replace this tab's sign-in?")
+    text_appears(browser, f"This tab is signed in to organization {world.org}.")
+    text_appears(browser, f"signs in to organization {sender.org}")
+    assert sender.token not in browser.current_url
+    assert browser.execute_script("return sessionStorage.getItem('watchtower.token')") == world.token
+    assert_accessible(browser, axe_source)
+    button(browser, f"Stay signed in to {world.org}").click()  # the choice that keeps things as they are
+    heading(browser, f"Issues of {world.project}")
+    assert browser.execute_script("return sessionStorage.getItem('watchtower.token')") == world.token
+
+    open_page(browser, link_to_sender)
+    button(browser, f"Sign in to organization {sender.org}").click()
+    heading(browser, f"Issues of {sender.project}")
+    assert browser.execute_script("return sessionStorage.getItem('watchtower.token')") == sender.token
+
+    # the link of the session the tab already has changes nothing and asks nothing
+    open_page(browser, link_to_sender)
+    heading(browser, f"Issues of {sender.project}")
+    assert "token" not in browser.current_url
+
+
+def test_the_api_docs_page_renders_under_its_content_security_policy(browser, base_url) -> None:
+    """Swagger UI runs with only its own inline scripts allowed and lists the API's operations."""
+    browser.get(f"{base_url}/api/0/docs")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock-summary-path"))
+    paths = {e.text for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+    assert any("/api/0/organizations/" in path for path in paths), paths
+    refused = [e for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
+    assert refused == []
 
 
 def test_an_sdk_error_appears_in_the_stream_and_is_resolved_from_its_page(

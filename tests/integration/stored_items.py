@@ -1,4 +1,5 @@
-"""Every stored item of every table of the template, for tests that prove a refused call wrote nothing."""
+"""Every stored item of every table and the depth of every queue of the template, for tests that
+prove a refused call wrote and queued nothing."""
 
 from __future__ import annotations
 
@@ -44,3 +45,10 @@ def changes(before: dict, after: dict) -> dict[str, list]:
         if differing:
             found[table] = sorted(differing)
     return found
+
+
+def queued() -> dict[str, int]:
+    """Queue (logical id) → messages waiting, delayed or in flight, for every queue of the template."""
+    from local.background import queued_messages
+
+    return {queue: queued_messages(queue) for queue in resources("AWS::SQS::Queue")}

@@ -1,18 +1,19 @@
-"""Every message a client can be told in a 4xx is asserted by some test.
+"""Every message a client can be told in a 4xx is asserted about a response by some test.
 
-``test_every_client_message_is_asserted`` reads the messages of the code's client errors (the
-arguments of ``BadRequest``, ``ValidationFailed``, ``NotFound``, ``Conflict``, … and of the
-``ValueError``s that validators turn into field messages) and requires each to appear in a test.
-The tests below assert the ones no other test reached: the envelope parser's, the commit range
-rules', and answers of the release, project, issue and account services."""
+``test_every_client_message_is_asserted`` reads the code's client messages and the strings the tests
+assert about responses (``tests/integration/client_messages.py`` says how both are found) and requires
+each message in the second. The tests below assert the ones no other test reached, through HTTP where
+a request can provoke them: the envelope parser's, the commit range rules', the body limits, and
+answers of the release, project, issue and account services."""
 
 from __future__ import annotations
 
-import ast
 import base64
+import gzip
+import os
+import re
 import zlib
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import requests
@@ -21,23 +22,20 @@ from shared.accounts.organizations import add_member, find_organization
 from shared.accounts.users import create_user
 from shared.auth.tokens import create_user_token
 from shared.errors import ApiError
-from shared.ingest.envelope import decode_body, parse_envelope, parse_store_body
+from shared.ingest.envelope import MAX_BODY_BYTES, decode_body, parse_envelope, parse_store_body
 from shared.ingest.event import normalize_event
 from shared.issues.groups import create_group
-from shared.releases.versions import split_commit_range
 from shared.storage.accounts import Organization, Project
-from tests.conftest import World, make_user, unique
+from tests.conftest import World, unique
+from tests.integration import client_messages
+from tests.integration.test_ingest_api import _auth, _envelope, _event, _event_item
 
-ROOT = Path(__file__).resolve().parents[2]
-CLIENT_ERRORS = {
-    "ApiError", "BadRequest", "ValidationFailed", "NotFound", "PermissionDenied", "Conflict",
-    "PayloadTooLarge", "UnsupportedEncoding", "ValueError", "NotAuthenticated", "InvalidToken",
-}  # fmt: skip
 # Messages no request can provoke on purpose: contention retries that outlasted their budget, and
 # internal invariants (they are still Sentry-shaped answers, never a 500).
 NOT_PROVOKABLE = {
     " exceed max bit value of ",
     "count must be at least 1",
+    "Max allowed ID retry reached. Please try again in a second",
     "Too many issues are being created in this project at once; retry",
     "The issues changed while being updated; please try again.",
     "one group's change exceeds a transaction",
@@ -48,37 +46,77 @@ NOT_PROVOKABLE = {
     "The events' ledger is changing too fast; retry the events",
     # a merge moving a group's current-hour count while events keep changing it, many times in a row
     "The issue's counts are changing too fast; retry",
-    # a queue message the edge did not write: its record fails and goes to the dead-letter queue
+    # queue messages the edge did not write: their records fail and go to the dead-letter queue
     "queued payload is not a JSON object",
+    "unknown deletion job type: ",
 }
 
 
-def _messages() -> set[str]:
-    """The longest literal part of each message passed to a client error in shared/ and functions/."""
-    found: set[str] = set()
-    for path in [*ROOT.glob("shared/**/*.py"), *ROOT.glob("functions/**/*.py")]:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.Call):
-                continue
-            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-            if name not in CLIENT_ERRORS:
-                continue
-            for part in ast.walk(node):
-                if isinstance(part, ast.Constant) and isinstance(part.value, str) and len(part.value) > 12:
-                    found.add(part.value)
-                elif isinstance(part, ast.JoinedStr):
-                    literals = [v.value for v in part.values if isinstance(v, ast.Constant)]
-                    if literals and len(max(literals, key=len)) > 8:
-                        found.add(max(literals, key=len))
-    return found
-
-
 def test_every_client_message_is_asserted() -> None:
-    messages = _messages()
-    assert len(messages) > 40  # the scan finds the code's messages
-    tests = "\n".join(p.read_text(encoding="utf-8") for p in ROOT.glob("tests/**/*.py"))
-    unasserted = sorted(m for m in messages - NOT_PROVOKABLE if m not in tests.replace(__doc__ or "", ""))
-    assert unasserted == [], unasserted
+    messages, _ = client_messages.code_messages()
+    assert messages >= NOT_PROVOKABLE, NOT_PROVOKABLE - messages  # no entry outlives its message
+    assert client_messages.unasserted(messages - NOT_PROVOKABLE) == []
+
+
+def test_the_message_scan_finds_messages_wherever_the_code_keeps_them() -> None:
+    messages, classes = client_messages.code_messages()
+    # error classes defined beside the code that raises them, at any depth of derivation
+    assert {"PayloadTooLarge", "UnsupportedEncoding", "EventTooLarge", "OnlyErrorIssues"} <= classes
+    assert {"MaxSnowflakeRetryError", "TooManyRequests", "NotAuthenticated"} <= classes
+    assert "Authentication credentials were not provided." in messages  # a default detail
+    assert "Request body too large" in messages  # the default of a class outside shared/errors.py
+    assert "Invalid release version format. Please use a valid version." in messages  # a constant
+    assert "Multipart form parse error - Invalid boundary in multipart: None" in messages  # json_response
+    assert "Enter a valid slug consisting of lowercase letters" in " ".join(messages)  # imported constant
+    assert "This field is required." in messages  # a constant of a helper building the body
+    assert 'Expected a list of items but got type "' in messages  # a template, by its literal part
+    # a default every raise replaces is no message: ingestion's 429s always say why
+    assert "Too many events; retry later" not in messages
+
+
+def test_only_strings_asserted_about_a_response_count() -> None:
+    source = """
+import pytest
+
+EXPECTED = {"detail": "A constant the assert names"}
+
+def test_sent_and_expected(http, url):
+    response = http.post(url, json={"name": "Only sent in the request"})
+    refusal = (400, {"detail": "Held by a local name"})
+    assert (response.status_code, response.json()) == refusal
+    assert response.json() == EXPECTED
+    assert "Written in the assert" in response.text
+    assert len("Asserted about no response") > 3
+    http.get(url, params={"q": "Sent and never asserted"})
+
+def _answer(http, payload):
+    return http.post(url, json=payload).json()
+
+def test_helper(http):
+    assert _answer(http, {"name": "Given to a helper"}) == {"detail": "Expected from a helper"}
+
+@pytest.mark.parametrize(("body", "message"), [({"a": "Parametrized input"}, "Parametrized message")])
+def test_parametrized(http, url, body, message):
+    assert http.post(url, json=body).json() == {"detail": message}
+"""
+    asserted = "\n".join(client_messages.asserted_strings([source]))
+    for counted in (
+        "A constant the assert names",
+        "Held by a local name",
+        "Written in the assert",
+        "Parametrized message",
+        "Expected from a helper",
+    ):
+        assert counted in asserted, counted
+    not_counted = (
+        "Only sent in the request",
+        "Asserted about no response",
+        "Sent and never asserted",
+        "Parametrized input",
+        "Given to a helper",
+    )
+    for text in not_counted:
+        assert text not in asserted, text
 
 
 def _refusal(call) -> tuple[int, object]:
@@ -139,9 +177,16 @@ def test_envelope_item_store_body_and_encoding_messages() -> None:
         ("a" * 65, "Commit too long - max is 64 chars"),
     ],
 )
-def test_commit_range_messages(commit: str, message: str) -> None:
-    with pytest.raises(ValueError, match="^" + message.replace(".", r"\.") + "$"):
-        split_commit_range(commit)
+def test_commit_range_messages(base_url: str, world: World, commit: str, message: str) -> None:
+    body = {
+        "version": unique("range"),
+        "projects": [world.project],
+        "refs": [{"repository": "a/b", "commit": commit}],
+    }
+    response = requests.post(
+        f"{base_url}/api/0/organizations/{world.org}/releases/", json=body, headers=world.headers()
+    )
+    assert (response.status_code, response.json()) == (400, {"refs": {"commit": [message]}})
 
 
 def test_release_service_messages(base_url: str, world: World) -> None:
@@ -162,23 +207,14 @@ def test_release_service_messages(base_url: str, world: World) -> None:
     wrong_format = "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."  # noqa: E501
     assert bad_date.status_code == 400 and bad_date.json() == {"dateReleased": [wrong_format]}
 
-    # a member outside the release's project's team cannot add their own project to it
-    from shared.accounts.organizations import join_team
+    # a project of another team, for the bulk update below
     from shared.accounts.teams import create_team
     from shared.auth.access import Principal, organization_access
     from shared.projects.service import create_project
 
-    member_id, member_token = make_user()
-    member = add_member(org, member_id, "admin")
     team = create_team(organization_access(Principal.acting_user(world.owner_id), world.org), "Other", None)
-    join_team(member, int(team.id))
-    own = create_project(organization_access(Principal.acting_user(member_id), world.org), team.slug, "Own")
-    hidden = requests.post(
-        releases, json={"version": version, "projects": [own.slug]}, headers=world.headers(member_token)
-    )
-    assert (hidden.status_code, hidden.json()) == (
-        400,
-        {"projects": [f"You do not have permission to one of the projects: {world.project}"]},
+    own = create_project(
+        organization_access(Principal.acting_user(world.owner_id), world.org), team.slug, "Own"
     )
 
     # resolving in a release is for one project at a time
@@ -250,3 +286,78 @@ def test_ingest_key_messages(base_url: str, world: World) -> None:
     )
     unknown = requests.post(f"{url}?sentry_key={'0' * 32}", data=b"{}\n")
     assert (unknown.status_code, unknown.json()) == (401, {"detail": "Unknown DSN key for this project"})
+
+
+SLUG_ERROR = (
+    "Enter a valid slug consisting of lowercase letters, numbers, underscores or hyphens. "
+    "It cannot be entirely numeric."
+)
+
+
+def test_body_shape_messages(base_url: str, world: World) -> None:
+    """Messages of the request's shape: a slug's form, a list's type, a multipart body's boundary."""
+    headers = world.headers()
+    org_url = f"{base_url}/api/0/organizations/{world.org}"
+    for slug in ("Not A Slug", "1234"):
+        team = requests.post(f"{org_url}/teams/", json={"slug": slug}, headers=headers)
+        assert (team.status_code, team.json()) == (400, {"slug": [SLUG_ERROR]})
+    project = requests.post(
+        f"{base_url}/api/0/teams/{world.org}/{world.team}/projects/",
+        json={"name": "Web", "slug": "Web!"},
+        headers=headers,
+    )
+    assert (project.status_code, project.json()) == (400, {"slug": [SLUG_ERROR]})
+    not_a_list = requests.post(
+        f"{org_url}/releases/", json={"version": "1", "projects": "web"}, headers=headers
+    )
+    expected = {"projects": ['Expected a list of items but got type "str".']}
+    assert (not_a_list.status_code, not_a_list.json()) == (400, expected)
+    multipart = requests.post(
+        f"{org_url}/releases/", data=b"version=1", headers={**headers, "Content-Type": "multipart/form-data"}
+    )
+    no_boundary = {"detail": "Multipart form parse error - Invalid boundary in multipart: None"}
+    assert (multipart.status_code, multipart.json()) == (400, no_boundary)
+
+
+def test_future_release_messages(base_url: str, world: World) -> None:
+    org = find_organization(world.org)
+    assert org is not None
+    org.update(actions=[Organization.features.add({"organizations:resolve-in-future-release"})])
+    group = create_group(Project.get(*Project.key(int(org.id), world.project)), "ValueError: z")
+    url = f"{base_url}/api/0/issues/{group.id}/"
+
+    def resolve_in(version: str) -> requests.Response:
+        body = {"status": "resolved", "statusDetails": {"inFutureRelease": version}}
+        return requests.put(url, json=body, headers=world.headers())
+
+    invalid = resolve_in("bad/version")
+    assert (invalid.status_code, invalid.json()) == (
+        400,
+        {
+            "statusDetails": {
+                "inFutureRelease": ["Invalid release version format. Please use a valid version."]
+            }
+        },
+    )
+    not_semver = resolve_in("2.0")
+    semver = "Invalid semver format. Please use format: package@major.minor.patch[-prerelease][+build]"
+    assert (not_semver.status_code, not_semver.json()) == (
+        400,
+        {"statusDetails": {"inFutureRelease": [semver]}},
+    )
+
+
+def test_ingest_size_messages(target: tuple[str, str, int]) -> None:
+    """A body that inflates past the limit, and an event too large for one queued message."""
+    url, public_key, _ = target
+    bomb = gzip.compress(b"{" + b" " * MAX_BODY_BYTES + b"}")  # about 20 KB on the wire
+    headers = {**_auth(public_key), "Content-Encoding": "gzip", "Content-Type": "application/json"}
+    inflated = requests.post(url.replace("/envelope/", "/store/"), data=bomb, headers=headers)
+    assert (inflated.status_code, inflated.json()) == (413, {"detail": "Request body too large"})
+    noise = os.urandom(300_000).hex()  # incompressible: above a queued message's 256 KB
+    event = _envelope(_event_item(_event(extra={"dump": noise})))
+    too_large = requests.post(url, data=event, headers=_auth(public_key))
+    assert too_large.status_code == 413
+    assert re.fullmatch(
+        r"Event too large: \d+ bytes of JSON do not fit in one queued message", too_large.json()["detail"]
+    )

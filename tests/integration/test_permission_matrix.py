@@ -1,8 +1,11 @@
 """Every route of the template against every kind of caller, from one table.
 
 Each row names a route of ``infra/template.yaml`` and the status each caller gets; a route added to
-the template without a row fails ``test_every_template_route_has_a_row``. Every refused call (4xx)
-is followed by a dump of every table, compared with the one taken before it: a refusal writes nothing.
+the template without a row fails ``test_every_template_route_has_a_row``. Every caller calls both URL
+forms of a route that has them (Sentry's, with the trailing slash, and the bare path: the template's
+``/{proxy+}`` twin carries the slash). The refused calls (4xx) run between two readings of every table
+and of the depth of every queue of the template, which must be equal: a refusal writes nothing and
+queues nothing (no deletion, no commits job, no event).
 
 Callers, in the order of each row's statuses:
 none (no header), unknown (a well-formed token nobody issued), malformed (``Bearer`` without a
@@ -17,10 +20,13 @@ and a release of such a project are 404; a visible organization with a missing s
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,7 +40,7 @@ from shared.issues.events.latest import record_latest_event
 from shared.issues.groups import create_group
 from shared.issues.short_ids import format_short_id
 from shared.storage.accounts import Project, Team
-from tests.conftest import World, make_user, make_world, unique
+from tests.conftest import World, events_processed, make_user, make_world, unique
 from tests.integration import stored_items
 
 CALLERS = (
@@ -383,6 +389,25 @@ def test_every_template_route_has_a_row() -> None:
     tabled = [(row.method, row.path) for row in ROWS]
     assert len(tabled) == len(set(tabled)), "a route has two rows"
     assert declared == set(tabled)
+    # what docs/decisions.md says the table holds
+    decisions = (Path(__file__).resolve().parents[2] / "docs" / "decisions.md").read_text(encoding="utf-8")
+    [described] = re.findall(r"lists every template\s+route \((\d+) rows\)", decisions)
+    assert int(described) == len(ROWS)
+
+
+@cache
+def _slash_twins() -> frozenset[tuple[str, str]]:
+    return frozenset(
+        (route.method, route.path.removesuffix("/{proxy+}"))
+        for route in routes()
+        if route.path.endswith("/{proxy+}")
+    )
+
+
+def forms(row: Row) -> tuple[str, ...]:
+    """The URL forms of a row's route: with the trailing slash and without, where the template
+    routes both; the bare path alone for the pages, the assets and the API's description."""
+    return ("/", "") if (row.method, row.path) in _slash_twins() else ("",)
 
 
 @pytest.fixture(scope="module")
@@ -396,16 +421,9 @@ def _params(setup: Setup, row: Row) -> dict[str, Any]:
     return params
 
 
-def _call(setup: Setup, row: Row, caller: str, params: dict[str, Any]) -> requests.Response:
-    path = row.path.format(**params)
+def _call(setup: Setup, row: Row, caller: str, params: dict[str, Any], slash: str) -> requests.Response:
+    url = setup.base_url + row.path.format(**params) + slash
     query = row.query.format(**params)
-    url = (
-        f"{setup.base_url}{path}/"
-        if path.startswith("/api/") and path != "/api/0/docs"
-        else setup.base_url + path
-    )
-    if path in ("/api/0/openapi.json",):
-        url = setup.base_url + path
     if query:
         url = f"{url}?{query}"
     body = None if row.body is None else row.body(setup)
@@ -419,21 +437,35 @@ def _call(setup: Setup, row: Row, caller: str, params: dict[str, Any]) -> reques
 
 @pytest.mark.parametrize("row", ROWS, ids=[f"{r.method} {r.path}" for r in ROWS])
 def test_permission_matrix(setup: Setup, row: Row) -> None:
-    """The callers a row refuses go first, between two dumps of every table; then the others."""
-    refused = [caller for caller in CALLERS if row.expected[caller] >= 400]
-    allowed = [caller for caller in CALLERS if row.expected[caller] < 400]
-    got: dict[str, tuple[int, str]] = {}
-    params = {caller: _params(setup, row) for caller in CALLERS}
-    before = stored_items.dump()
-    for caller in refused:
-        response = _call(setup, row, caller, params[caller])
-        got[caller] = (response.status_code, response.text[:300])
+    """The callers a row refuses go first, between two readings of every table and queue; then the
+    others. Each caller calls every URL form of the route, with its own resources."""
+    calls = [(caller, slash) for caller in CALLERS for slash in forms(row)]
+    refused = [(caller, slash) for caller, slash in calls if row.expected[caller] >= 400]
+    allowed = [(caller, slash) for caller, slash in calls if row.expected[caller] < 400]
+    got: dict[tuple[str, str], tuple[int, str]] = {}
+    params = {call: _params(setup, row) for call in calls}
+    events_processed()  # nothing of earlier work is still in flight
+    before, queued_before = stored_items.dump(), stored_items.queued()
+    for caller, slash in refused:
+        response = _call(setup, row, caller, params[caller, slash], slash)
+        got[caller, slash] = (response.status_code, response.text[:300])
     assert stored_items.changes(before, stored_items.dump()) == {}, got
-    for caller in allowed:
-        response = _call(setup, row, caller, params[caller])
-        got[caller] = (response.status_code, response.text[:300])
-    wrong = {caller: got[caller] for caller in CALLERS if got[caller][0] != row.expected[caller]}
+    assert stored_items.queued() == queued_before, got
+    for caller, slash in allowed:
+        response = _call(setup, row, caller, params[caller, slash], slash)
+        got[caller, slash] = (response.status_code, response.text[:300])
+    wrong = {call: got[call] for call in calls if got[call][0] != row.expected[call[0]]}
     assert not wrong, wrong
-    for caller in refused:
-        status, text = got[caller]
-        assert set(json.loads(text)) == {"detail"} or status == 400, (caller, text)
+    for call in refused:
+        status, text = got[call]
+        assert set(json.loads(text)) == {"detail"} or status == 400, (call, text)
+
+
+def test_the_queue_readings_see_what_a_call_queues(setup: Setup) -> None:
+    """The readings the refusals are checked with can fail: an accepted issue deletion is queued."""
+    before = stored_items.queued()
+    row = next(r for r in ROWS if (r.method, r.path) == ("DELETE", "/api/0/issues/{issue_id}"))
+    response = _call(setup, row, "owner", _params(setup, row), "/")
+    assert response.status_code == 202, response.text
+    after = stored_items.queued()
+    assert {queue for queue in after if after[queue] > before[queue]} == {"DeletionQueue"}

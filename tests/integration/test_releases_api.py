@@ -459,6 +459,54 @@ def test_release_of_another_teams_project_is_404(api: Api, http, base_url) -> No
     assert api.get(single, token=token).status_code == 200
 
 
+def test_creation_answers_alike_for_a_hidden_version_and_refuses_releases_no_one_could_see(
+    api: Api, http, base_url
+) -> None:
+    """A member of another team names a version that exists only in a project they cannot see: the
+    answer is the one a new version naming no project of theirs gets, names no project, and changes
+    nothing; a release left with no project (no one could see it) is never created."""
+    from shared.accounts.organizations import join_team
+    from shared.storage.accounts import Team
+    from tests.integration import stored_items
+
+    other_team = http.post(f"{api.org_url}/teams/", json={"slug": unique("t")}, headers=api.world.headers())
+    member_id, token = make_user()
+    org = find_organization(api.world.org)
+    join_team(
+        add_member(org, member_id, "member"),
+        int(Team.get(*Team.key(int(org.id), other_team.json()["slug"])).id),
+    )
+    own = http.post(
+        f"{base_url}/api/0/teams/{api.world.org}/{other_team.json()['slug']}/projects/",
+        json={"name": unique("own")},
+        headers=api.world.headers(),
+    ).json()["slug"]
+    hidden = unique("hidden")
+    assert api.create(hidden).status_code == 201  # in the world's project only
+
+    def post(version: str, projects: list[str], token: str | None = token) -> requests.Response:
+        body = {"version": version, "projects": projects, "status": "archived"}
+        return http.post(f"{api.org_url}/releases/", json=body, headers=api.world.headers(token))
+
+    refusal = (400, {"projects": ["Invalid project ids or slugs"]})
+    before = stored_items.dump()
+    answers = {
+        "hidden, no project": post(hidden, []),
+        "hidden, own project": post(hidden, [own]),
+        "new, no project": post(unique("new"), []),
+        "new, no project, owner": post(unique("new"), [], token=None),
+        "new, hidden project": post(unique("new"), [api.world.project]),
+    }
+    assert {k: (r.status_code, r.json()) for k, r in answers.items()} == dict.fromkeys(answers, refusal)
+    assert stored_items.changes(before, stored_items.dump()) == {}
+    assert api.get(hidden).json()["status"] == "open"
+    assert [p["slug"] for p in api.get(hidden).json()["projects"]] == [api.world.project]
+    # a new version in their own project is theirs, and they can see it
+    mine = unique("mine")
+    assert post(mine, [own]).status_code == 201
+    assert api.get(mine, token=token).status_code == 200
+
+
 def test_previous_with_commits(api: Api) -> None:
     older, newer = unique("prev"), unique("next")
     api.create(older)

@@ -9,13 +9,48 @@ import { streamPage } from "./stream.js";
 
 const main = () => document.getElementById("main");
 
-/** ``#token=…&org=…`` (the link ``make run`` prints): keep both in session storage, drop them from the URL. */
+// A sign-in link opened in a tab that is signed in with another token, until the person decides.
+let pendingLink = null;
+
+/** ``#token=…&org=…`` (the link ``make run`` prints): keep both in session storage, drop them from
+ * the URL. A tab already signed in with another token asks first (``#/switch``): a link someone else
+ * sent must not silently move the person into the sender's organization. */
 function takeTokenFromFragment() {
   const fragment = new URLSearchParams(location.hash.slice(1));
   const token = fragment.get("token");
   if (!token) return;
-  session.signIn(token, fragment.get("org") || "");
+  const org = fragment.get("org") || "";
+  if (session.token && session.token !== token) {
+    pendingLink = { token, org };
+    history.replaceState(null, "", `${location.pathname}#/switch`);
+    return;
+  }
+  session.signIn(token, org);
   history.replaceState(null, "", `${location.pathname}#/`);
+}
+
+function switchPage(root) {
+  const link = pendingLink;
+  if (!link) {
+    location.replace("#/");
+    return;
+  }
+  document.title = "Replace this tab's sign-in? · Watchtower";
+  const decide = (replace) => {
+    pendingLink = null;
+    if (replace) session.signIn(link.token, link.org);
+    location.hash = "#/";
+  };
+  const target = link.org ? `organization ${link.org}` : "another organization";
+  root.replaceChildren(
+    h("h1", {}, "Replace this tab's sign-in?"),
+    h("p", {}, `This tab is signed in to organization ${session.org}. The link you opened signs in to ${target} `
+      + "with another token; everything you do afterwards would be done as that token's user."),
+    h("p", {}, "Replace the sign-in only if you trust whoever sent the link."),
+    h("div", { className: "toolbar" },
+      h("button", { type: "button", className: "primary", onclick: () => decide(false) }, `Stay signed in to ${session.org}`),
+      h("button", { type: "button", onclick: () => decide(true) }, `Sign in to ${target}`)));
+  root.querySelector("button").focus();
 }
 
 function signInPage(root) {
@@ -84,6 +119,10 @@ async function route() {
   renderChrome(parts);
   if (!session.token || parts[0] === "signin") {
     signInPage(root);
+    return;
+  }
+  if (parts[0] === "switch") {
+    switchPage(root);
     return;
   }
   try {
