@@ -70,7 +70,7 @@ BULK_SELECTION = [
     _one(
         "status",
         "Select the issues of this status instead of `query`",
-        {"type": "string", "enum": list(STATUS_WORDS)},
+        {"type": "string", "enum": ["", *STATUS_WORDS]},
     ),
 ]
 RELEASE_STATUS = {"type": "string", "enum": sorted(STATUS_FILTERS)}

@@ -60,7 +60,11 @@ def _nullable(schema: dict[str, Any]) -> WithJsonSchema:
 # The documented schemas say what the validators below accept (the fuzzing checks that they agree):
 # booleans may not be null (DRF's BooleanField); the ignore options may, as sentry-cli sends
 # ``"snoozeDuration": null`` with every update (null means "not given").
-Flag = Annotated[bool | None, NotNull]
+# DRF's BooleanField (as pydantic's) also reads 1/0 and the words for them.
+BOOLEAN_WORDS = ["true", "false", "t", "f", "yes", "no", "y", "n", "on", "off", "1", "0"]
+Flag = Annotated[
+    bool | None, NotNull, WithJsonSchema({"anyOf": [{"type": "boolean"}, {"enum": [0, 1, *BOOLEAN_WORDS]}]})
+]
 Count = Annotated[int | None, BeforeValidator(_not_boolean), _nullable({"type": "integer", "minimum": 0})]
 Window = Annotated[
     int | None,
@@ -115,17 +119,18 @@ class StatusDetailsIn(_IgnoreOptions):
     untilEscalating: Flag = None
 
 
+def _discard_alone_schema(schema: dict[str, Any]) -> None:
+    """Documents ``_discard_alone``: with ``"discard": true`` no other field of the update is sent."""
+    others = {name: False for name in schema["properties"] if name != "discard"}
+    discarding = [True, 1, *BOOLEAN_WORDS[0::2]]  # what reads as true
+    schema["if"] = {"properties": {"discard": {"enum": discarding}}, "required": ["discard"]}
+    schema["then"] = {"properties": others}
+
+
 class IssueUpdateIn(_IgnoreOptions):
     """Only submitted fields change; unknown fields are ignored, as Sentry does."""
 
-    # Documented: a discard comes alone (``_discard_alone``).
-    model_config = ConfigDict(
-        extra="ignore",
-        json_schema_extra={
-            "if": {"properties": {"discard": {"const": True}}, "required": ["discard"]},
-            "then": {"maxProperties": 1},
-        },
-    )
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_discard_alone_schema)
 
     status: Annotated[str | None, WithJsonSchema({"type": "string", "enum": list(STATUS_UPDATE_CHOICES)})] = (
         None
