@@ -150,6 +150,15 @@ include-name-regex = "{NAMES_STORED_DATA}"
 checks.positive_data_acceptance.enabled = false
 
 [[operations]]
+include-name = [
+    "PUT /api/0/organizations/{{org}}/issues/{{issue_id}}",
+    "PUT /api/0/projects/{{org}}/{{project}}/issues",
+]
+# Their bodies and code are those of PUT /issues/{{issue_id}} and the organization's bulk PUT (only
+# the lookup differs): the coverage phase's hundreds of body variants are sent to those two only.
+phases.coverage.enabled = false
+
+[[operations]]
 include-name-regex = "{BULK}"
 parameters = {{ "path.org" = "{bulk.org}", "path.project" = "{bulk.project}" }}
 """
