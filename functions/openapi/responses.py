@@ -3,7 +3,8 @@
 powertools documents every route with 200 and a 422 in its own validation shape. This API never
 answers 422 (validation errors are Sentry's 400 ``{"field": ["message"]}``), several routes succeed
 with 201, 202, 204 or 208, and every route can answer the Sentry-shaped errors of ``shared.errors``.
-The document is corrected here, in one place, after the merge."""
+The document is corrected here, in one place, after the merge: with the success bodies
+(``bodies``), the query parameters (``parameters``) and the routes no resolver documents."""
 
 from __future__ import annotations
 
