@@ -11,6 +11,8 @@ import uuid
 from collections.abc import Iterator
 
 SLUG_PATTERN = re.compile(r"^(?![0-9]+$)[a-z0-9_\-]+$")
+# The same rule without a look-ahead, for documents (at least one character is not a digit).
+SLUG_SCHEMA_PATTERN = "^[a-z0-9_-]*[a-z_-][a-z0-9_-]*$"
 SLUG_ERROR = (
     "Enter a valid slug consisting of lowercase letters, numbers, underscores or hyphens. "
     "It cannot be entirely numeric."

@@ -3,11 +3,15 @@
 powertools documents every route with 200 and a 422 in its own validation shape. This API never
 answers 422 (validation errors are Sentry's 400 ``{"field": ["message"]}``), several routes succeed
 with 201, 202, 204 or 208, and every route can answer the Sentry-shaped errors of ``shared.errors``.
-The document is corrected here, in one place, after the merge."""
+The document is corrected here, in one place, after the merge: with the success bodies
+(``bodies``), the query parameters (``parameters``) and the routes no resolver documents."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from functions.openapi.bodies import body_schema, request_body
+from functions.openapi.parameters import query_parameters
 
 DETAIL = {
     "type": "object",
@@ -20,6 +24,13 @@ FIELD_ERRORS = {
     "description": 'Sentry\'s `{"field": ["message"]}` (nested for nested fields), `{"detail": ...}`, '
     "or a list of messages where Sentry raises a bare validation error",
 }
+
+
+def _answer(description: str, schema: dict[str, Any] | None) -> dict[str, Any]:
+    if schema is None:
+        return {"description": description}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
 
 # Answers every management operation can give; the ingestion edge answers 429 where these say 503.
 COMMON_ERRORS = {
@@ -60,28 +71,76 @@ ALSO_NO_CONTENT = {
 CREATED_BODY = {"post"}  # created resources are answered with their JSON
 
 
-def _answer(description: str, schema: dict[str, Any] | None) -> dict[str, Any]:
-    if schema is None:
-        return {"description": description}
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _page(
+    summary: str, content_types: list[str], parameters: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A route served beside the API's resolvers, without a token: a page or file (404 for a file
+    that does not ship)."""
+    content = {media_type: {"schema": {"type": "string"}} for media_type in content_types}
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "security": [],
+        "responses": {"200": {"description": summary, "content": content}},
+    }
+    if parameters:
+        operation["parameters"] = parameters
+        operation["responses"]["404"] = _answer("No such file", DETAIL)
+    return {"get": operation}
+
+
+ASSET = {"name": "asset", "in": "path", "required": True, "schema": {"type": "string"}}
+# The template's routes that no resolver documents: this document, Swagger UI and the web pages.
+PAGES = {
+    "/api/0/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "security": [],
+            "responses": {
+                "200": _answer(
+                    "The OpenAPI document of every operation",
+                    {"type": "object", "required": ["openapi", "info", "paths"]},
+                )
+            },
+        }
+    },
+    "/api/0/docs": _page("Swagger UI over this document", ["text/html"]),
+    "/": _page("The web page for people", ["text/html"]),
+    "/assets/{asset}": _page("A script or style of the web page", ["text/javascript", "text/css"], [ASSET]),
+}
+
+
+def _success(method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+    """The operation's success answers: its statuses, each with the serializers' body where it has one."""
+    if (method, path) not in SUCCESS:
+        answers = {"200": _answer("Success", body)}
+    else:
+        with_body = method in CREATED_BODY
+        answers = {
+            status: _answer(description, body if with_body else None)
+            for status, description in SUCCESS[method, path].items()
+        }
+    if (method, path) in ALSO_NO_CONTENT:
+        answers["204"] = {"description": "Discarded, or no issue matched"}
+    return answers
 
 
 def document_responses(document: dict[str, Any]) -> dict[str, Any]:
-    """``document`` with each operation's real answers (modified in place and returned)."""
+    """``document`` with each operation's real answers and query parameters (modified in place and
+    returned), and the routes served beside the resolvers (the document itself, Swagger UI, the web
+    pages)."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
             responses: dict[str, Any] = operation.setdefault("responses", {})
             responses.pop("422", None)
-            success = responses.get("200")
-            if (method, path) in SUCCESS:
-                responses.pop("200", None)
-                for status, description in SUCCESS[method, path].items():
-                    has_body = method in CREATED_BODY and success is not None
-                    responses[status] = (
-                        dict(success, description=description) if has_body else {"description": description}
-                    )
-            if (method, path) in ALSO_NO_CONTENT:
-                responses["204"] = {"description": "Discarded, or no issue matched"}
+            responses.pop("200", None)
+            responses.update(_success(method, path, body_schema(method, path, schemas)))
+            if body := request_body(method, path):
+                operation["requestBody"] = body
+            if parameters := query_parameters(method, path):
+                operation["parameters"] = [*operation.get("parameters", []), *parameters]
             errors = dict(COMMON_ERRORS)
             if path.startswith("/api/0/"):
                 errors |= BUSY
@@ -91,7 +150,5 @@ def document_responses(document: dict[str, Any]) -> dict[str, Any]:
                 errors |= INGEST_ERRORS
             for status, (description, schema) in errors.items():
                 responses.setdefault(status, _answer(description, schema))
-    schemas = document.get("components", {}).get("schemas", {})
-    for unused in ("HTTPValidationError", "ValidationError"):
-        schemas.pop(unused, None)
+    document["paths"].update(PAGES)
     return document

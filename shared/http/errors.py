@@ -21,6 +21,8 @@ BUSY_DETAIL = "The service is busy. Please try again shortly."
 NOT_JSON = "JSON parse error - the request body is not valid JSON."
 MULTIPART_WITHOUT_BOUNDARY = "Multipart form parse error - Invalid boundary in multipart: None"
 
+# A body that is JSON but not an object (``{input_type}``: Django REST framework's name of its type).
+EXPECTED_OBJECT = "Invalid data. Expected a dictionary, but got {input_type}."
 # pydantic error types → the wording Django REST framework (and so Sentry) uses.
 _MESSAGES = {
     "missing": "This field is required.",
@@ -36,6 +38,7 @@ _MESSAGES = {
     "datetime_from_date_parsing": "Datetime has wrong format. Use one of these formats instead: "
     "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
     "none_required": "This field may not be null.",
+    "model_attributes_type": EXPECTED_OBJECT,
 }
 
 

@@ -19,8 +19,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.config import settings
-from shared.errors import NotFound
-from shared.http.errors import install_error_handlers
+from shared.errors import NotFound, ValidationFailed
+from shared.http.errors import EXPECTED_OBJECT, install_error_handlers
 from shared.http.resolver import APIGatewayHttpResolver
 from shared.http.security_headers import secure
 from shared.metrics import metrics
@@ -55,11 +55,26 @@ def _refuse_overlong_segments(app: APIGatewayHttpResolver, next_middleware: Next
     return next_middleware(app)
 
 
+def _refuse_bodies_that_are_not_objects(
+    app: APIGatewayHttpResolver, next_middleware: NextMiddleware
+) -> Response:
+    """400 for a JSON array where the route reads an object, as Django REST framework answers.
+
+    powertools validates the first element of a non-empty array instead (its rule for repeated query
+    values), so ``[{"status": "resolved"}]`` or ``[null]`` would pass as an update. Runs after the
+    validation, which already refuses other bodies that are not objects (``EXPECTED_OBJECT``)."""
+    route = app.context.get("_route")
+    reads_body = route is not None and route.dependant.body_params and app.current_event.body
+    if reads_body and isinstance(app.current_event.json_body, list):  # validated, so it is JSON
+        raise ValidationFailed({"non_field_errors": [EXPECTED_OBJECT.format(input_type="list")]})
+    return next_middleware(app)
+
+
 def lambda_handler(app: APIGatewayHttpResolver, busy_status: int = 503) -> Handler:
     """Wrap a resolver as a Lambda handler with Sentry-style errors, logging and metrics;
     ``busy_status`` answers storage faults that outlasted their retries."""
     install_error_handlers(app, busy_status)
-    app.use(middlewares=[_refuse_overlong_segments])
+    app.use(middlewares=[_refuse_overlong_segments, _refuse_bodies_that_are_not_objects])
     if settings().tracing_enabled:  # aws-xray-sdk costs ~0.5 s of cold start: only when asked for
         from aws_lambda_powertools import Tracer
 

@@ -45,7 +45,7 @@ SORT_WINDOW = 1000
 USER_SORT_WINDOW = 200
 _USER_COUNT_READERS = 8
 
-_STATUS_WORDS = {
+STATUS_WORDS = {
     "unresolved": GroupStatus.UNRESOLVED,
     "resolved": GroupStatus.RESOLVED,
     "ignored": GroupStatus.IGNORED,
@@ -83,8 +83,8 @@ def parse_query(query: str | None) -> IssueQuery:
         key, sep, value = token.partition(":")
         if not sep:
             parsed.text.append(token.lower())
-        elif key == "is" and value in _STATUS_WORDS:
-            parsed.statuses.add(_STATUS_WORDS[value])
+        elif key == "is" and value in STATUS_WORDS:
+            parsed.statuses.add(STATUS_WORDS[value])
         elif key == "is" and value == "for_review":
             parsed.for_review = True
         elif key == "is" and value in {"assigned", "unassigned"}:
@@ -100,7 +100,7 @@ def parse_query(query: str | None) -> IssueQuery:
 
 def status_query(status: str) -> str:
     """``?status=`` of the bulk endpoints (sentry-cli's ``--status``) as the query it stands for."""
-    if status not in _STATUS_WORDS:
+    if status not in STATUS_WORDS:
         raise BadRequest(INVALID_QUERY)
     return f"is:{status}"
 

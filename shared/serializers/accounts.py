@@ -2,13 +2,66 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing_extensions import TypedDict
 
 from shared.serializers.dates import format_datetime
 from shared.storage.accounts import Organization, OrganizationMember, Team, User
 
 
-def serialize_user(user: User) -> dict[str, Any]:
+class UserBody(TypedDict):
+    id: str
+    name: str
+    username: str
+    email: str | None
+    isActive: bool
+    dateJoined: str | None
+
+
+class AuthBody(TypedDict):
+    scopes: list[str]
+
+
+class WhoAmIBody(TypedDict):
+    """``GET /api/0/``: the caller and its scopes, both null for an anonymous caller."""
+
+    user: UserBody | None
+    auth: AuthBody | None
+
+
+class MemberBody(TypedDict):
+    id: str
+    email: str | None
+    name: str
+    user: UserBody
+    role: str
+    orgRole: str
+    roleName: str
+    pending: bool
+    expired: bool
+    inviteStatus: str
+    inviterName: None
+    dateCreated: str | None
+
+
+class OrganizationBody(TypedDict):
+    id: str
+    slug: str
+    name: str
+    dateCreated: str | None
+    features: list[str]
+    openMembership: bool
+
+
+class TeamBody(TypedDict):
+    id: str
+    slug: str
+    name: str
+    dateCreated: str | None
+    isMember: bool
+    hasAccess: bool
+
+
+def serialize_user(user: User) -> UserBody:
     return {
         "id": str(user.id),
         "name": user.name or user.username,
@@ -19,7 +72,7 @@ def serialize_user(user: User) -> dict[str, Any]:
     }
 
 
-def serialize_member(member: OrganizationMember, user: User) -> dict[str, Any]:
+def serialize_member(member: OrganizationMember, user: User) -> MemberBody:
     """Sentry's OrganizationMemberSerializer; a membership has no id of its own here, so a member is
     identified by its user's id (unique within an organization)."""
     return {
@@ -38,7 +91,7 @@ def serialize_member(member: OrganizationMember, user: User) -> dict[str, Any]:
     }
 
 
-def serialize_organization(org: Organization) -> dict[str, Any]:
+def serialize_organization(org: Organization) -> OrganizationBody:
     return {
         "id": str(org.id),
         "slug": org.slug,
@@ -49,7 +102,7 @@ def serialize_organization(org: Organization) -> dict[str, Any]:
     }
 
 
-def serialize_team(team: Team, is_member: bool = False) -> dict[str, Any]:
+def serialize_team(team: Team, is_member: bool = False) -> TeamBody:
     return {
         "id": str(team.id),
         "slug": team.slug,

@@ -4,14 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from shared.issues.enums import ActivityType
 from shared.issues.views import Actors
+from shared.serializers.accounts import UserBody
 from shared.serializers.dates import format_datetime
-from shared.serializers.groups import actor_user
+from shared.serializers.groups import GroupBody, actor_user
 from shared.storage.issues import Activity
 
 
-def serialize_activity(row: Activity, actors: Actors) -> dict[str, Any]:
+class ActivityBody(TypedDict):
+    id: str
+    type: str
+    user: UserBody | None
+    data: dict[str, Any]
+    dateCreated: str | None
+
+
+class GroupDetailsBody(GroupBody):
+    """An issue's details: the group and its newest activity."""
+
+    activity: list[ActivityBody]
+
+
+def serialize_activity(row: Activity, actors: Actors) -> ActivityBody:
     """``type`` is Sentry's name of the activity type (``set_resolved_in_release``, ``assigned``, …)."""
     return {
         "id": row.sk.rsplit("#", 1)[-1],

@@ -8,8 +8,45 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from shared.serializers.dates import format_datetime
 from shared.storage.issues import Group
+
+
+class TagBody(TypedDict):
+    key: str
+    value: str
+
+
+class EventBody(TypedDict):
+    id: str
+    eventID: str
+    groupID: str
+    projectID: str
+    type: str
+    title: str
+    message: str
+    culprit: str | None
+    location: str | None
+    metadata: dict[str, Any]
+    platform: str
+    dateCreated: str | None
+    dateReceived: str | None
+    tags: list[TagBody]
+    entries: list[dict[str, Any]]
+    contexts: dict[str, Any]
+    context: dict[str, Any]
+    user: None
+    sdk: None
+    dist: None
+    errors: list[Any]
+    fingerprints: list[str]
+    packages: dict[str, Any]
+    crashFile: None
+    nextEventID: None
+    previousEventID: None
+    _meta: dict[str, Any]
 
 
 def frame_context(frame: dict[str, Any]) -> list[list[Any]]:
@@ -91,7 +128,7 @@ def _entries(document: dict[str, Any]) -> list[dict[str, Any]]:
     return entries
 
 
-def _tags(document: dict[str, Any]) -> list[dict[str, str]]:
+def _tags(document: dict[str, Any]) -> list[TagBody]:
     """The SDK's tags plus the ones Sentry derives (``level``, ``environment``, ``release``),
     sorted by key as Sentry lists them."""
     tags = {key: value for key, value in document.get("tags") or []}
@@ -101,7 +138,7 @@ def _tags(document: dict[str, Any]) -> list[dict[str, str]]:
     return [{"key": key, "value": tags[key]} for key in sorted(tags)]
 
 
-def serialize_event(document: dict[str, Any], group: Group) -> dict[str, Any]:
+def serialize_event(document: dict[str, Any], group: Group) -> EventBody:
     """The stored event ``document`` of ``group`` in Sentry's event details shape."""
     when = format_datetime(datetime.fromisoformat(document["timestamp"]))
     return {

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from shared.issues.enums import (
     SUBSTATUS_TO_STR,
     GroupResolutionType,
@@ -16,11 +18,62 @@ from shared.issues.short_ids import format_short_id
 from shared.issues.status.snooze import snooze_is_over
 from shared.issues.views import Actors, GroupView
 from shared.public_url import public_url
-from shared.serializers.accounts import serialize_user
+from shared.serializers.accounts import UserBody, serialize_user
 from shared.serializers.dates import format_datetime
 from shared.storage.group_people import GroupAssignee
 from shared.storage.group_state import GroupSnooze
 from shared.storage.issues import Group
+
+
+class GroupProjectBody(TypedDict):
+    id: str
+    name: str
+    slug: str
+    platform: str | None
+
+
+class InboxBody(TypedDict):
+    reason: int
+    reason_details: dict[str, Any] | None
+    date_added: str | None
+
+
+class GroupBody(TypedDict):
+    id: str
+    shortId: str
+    title: str
+    culprit: str | None
+    permalink: str
+    logger: str | None
+    level: str
+    status: str
+    statusDetails: dict[str, Any]
+    substatus: str | None
+    isPublic: bool
+    shareId: str | None
+    platform: str | None
+    project: GroupProjectBody
+    type: str
+    issueType: str
+    issueCategory: str
+    metadata: dict[str, Any]
+    numComments: int
+    annotations: list[Any]
+    assignedTo: dict[str, Any] | None
+    isBookmarked: bool
+    isSubscribed: bool
+    subscriptionDetails: dict[str, Any] | None
+    hasSeen: bool
+    isUnhandled: bool
+    priority: str | None
+    priorityLockedAt: str | None
+    count: str
+    userCount: int
+    stats: dict[str, list[list[int]]]
+    firstSeen: str | None
+    lastSeen: str | None
+    inbox: InboxBody | None
+
 
 _STATUS_LABELS = {
     GroupStatus.UNRESOLVED: "unresolved",
@@ -31,6 +84,16 @@ _STATUS_LABELS = {
     GroupStatus.PENDING_MERGE: "pending_merge",
     GroupStatus.REPROCESSING: "reprocessing",
 }
+
+
+class ShortIdBody(TypedDict):
+    """Sentry's short-id lookup: where the issue lives, and the issue itself."""
+
+    organizationSlug: str
+    projectSlug: str
+    groupId: str
+    group: GroupBody
+    shortId: str
 
 
 def serialize_actor(assignee: GroupAssignee | None, actors: Actors) -> dict[str, Any] | None:
@@ -46,7 +109,7 @@ def serialize_actor(assignee: GroupAssignee | None, actors: Actors) -> dict[str,
     return None if team is None else {"type": "team", "id": str(team.id), "name": team.slug}
 
 
-def actor_user(user_id: int | None, actors: Actors) -> dict[str, Any] | None:
+def actor_user(user_id: int | None, actors: Actors) -> UserBody | None:
     user = None if user_id is None else actors.users.get(int(user_id))
     return None if user is None else serialize_user(user)
 
@@ -105,7 +168,7 @@ def _subscription(view: GroupView) -> tuple[bool, dict[str, Any] | None]:
     return True, {"reason": GroupSubscriptionReason(int(row.reason)).name.lower()}
 
 
-def serialize_group(view: GroupView) -> dict[str, Any]:
+def serialize_group(view: GroupView) -> GroupBody:
     state, project, org = view.state, view.project, view.organization
     group = state.group
     status, status_details = _status(view)

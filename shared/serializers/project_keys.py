@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing_extensions import TypedDict
 
 from shared.projects.keys import dsn
 from shared.serializers.dates import format_datetime
 from shared.storage.accounts import ProjectKey
 
 
-def serialize_project_key(key: ProjectKey) -> dict[str, Any]:
+class DsnBody(TypedDict):
+    public: str
+    secret: str
+
+
+class ProjectKeyBody(TypedDict):
+    id: str
+    name: str | None
+    label: str | None
+    public: str
+    secret: str
+    projectId: int
+    isActive: bool
+    rateLimit: None
+    dsn: DsnBody
+    dateCreated: str | None
+
+
+def serialize_project_key(key: ProjectKey) -> ProjectKeyBody:
     """Only the DSN forms this server accepts are listed (``public`` and ``secret``): Sentry's CSP,
     minidump, Unreal, crons and loader URLs would name endpoints that do not exist here."""
     return {

@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NotRequired
+
+from typing_extensions import TypedDict
 
 from shared.auth.access import OrgAccess
-from shared.serializers.accounts import serialize_organization
+from shared.serializers.accounts import OrganizationBody, serialize_organization
 from shared.serializers.dates import format_datetime
 from shared.storage.accounts import Project
 
 
-def serialize_project(project: Project, access: OrgAccess, detailed: bool = False) -> dict[str, Any]:
-    teams = [{"id": str(t.id), "slug": t.slug, "name": t.name} for t in project.teams]
-    body: dict[str, Any] = {
+class ProjectTeamBody(TypedDict):
+    id: str
+    slug: str
+    name: str
+
+
+class ProjectBody(TypedDict):
+    id: str
+    slug: str
+    name: str
+    platform: str | None
+    dateCreated: str | None
+    status: str
+    isMember: bool
+    hasAccess: bool
+    isBookmarked: bool
+    features: list[str]
+    teams: list[ProjectTeamBody]
+    team: ProjectTeamBody | None
+    organization: NotRequired[OrganizationBody]  # the detailed form only
+
+
+def serialize_project(project: Project, access: OrgAccess, detailed: bool = False) -> ProjectBody:
+    teams: list[ProjectTeamBody] = [{"id": str(t.id), "slug": t.slug, "name": t.name} for t in project.teams]
+    body: ProjectBody = {
         "id": str(project.id),
         "slug": project.slug,
         "name": project.name,

@@ -3,19 +3,95 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NotRequired
+
+from typing_extensions import TypedDict
 
 from shared.releases.service import STATUS_ARCHIVED, ReleaseView
-from shared.serializers.accounts import serialize_user
+from shared.serializers.accounts import UserBody, serialize_user
 from shared.serializers.dates import format_datetime
 from shared.storage.releases import CommitFileChange, CommitRef, Deploy, DeployRef, ReleaseCommit
 
 
-def serialize_commit(commit: CommitRef, repository_name: str | None = None) -> dict[str, Any]:
-    author = None
+class AuthorBody(TypedDict):
+    name: str | None
+    email: str | None
+
+
+class CommitRepositoryBody(TypedDict):
+    id: str
+    name: str
+
+
+class CommitBody(TypedDict):
+    id: str
+    message: str | None
+    dateCreated: str | None
+    author: AuthorBody | None
+    repository: NotRequired[CommitRepositoryBody]  # in a release's commit list
+
+
+class DeployBody(TypedDict):
+    id: str
+    environment: str
+    dateStarted: str | None
+    dateFinished: str | None
+    name: str | None
+    url: str | None
+
+
+class CommitFileBody(TypedDict):
+    id: str
+    orgId: int
+    author: AuthorBody | dict[str, Any]  # {} when the commit has no author
+    commitMessage: str | None
+    filename: str
+    type: str
+    repoName: str | None
+
+
+class ReleaseProjectBody(TypedDict):
+    id: int
+    slug: str
+    name: str
+    newGroups: int
+    platform: str | None
+    platforms: list[str]
+    hasHealthData: bool
+
+
+class ReleaseBody(TypedDict):
+    id: int
+    version: str
+    shortVersion: str
+    versionInfo: None
+    status: str
+    ref: str | None
+    url: str | None
+    dateReleased: str | None
+    dateCreated: str | None
+    dateStarted: str | None
+    data: dict[str, Any]
+    newGroups: int
+    owner: UserBody | None
+    commitCount: int
+    lastCommit: CommitBody | None
+    authors: list[AuthorBody]
+    deployCount: int
+    lastDeploy: DeployBody | None
+    firstEvent: str | None
+    lastEvent: str | None
+    currentProjectMeta: dict[str, Any]
+    userAgent: str | None
+    projects: list[ReleaseProjectBody]
+    adoptionStages: NotRequired[dict[str, Any]]  # asked for with ``adoptionStages=1``
+
+
+def serialize_commit(commit: CommitRef, repository_name: str | None = None) -> CommitBody:
+    author: AuthorBody | None = None
     if commit.author_email:
         author = {"name": commit.author_name, "email": commit.author_email}
-    body: dict[str, Any] = {
+    body: CommitBody = {
         "id": commit.key,
         "message": commit.message,
         "dateCreated": format_datetime(commit.date_added),
@@ -26,7 +102,7 @@ def serialize_commit(commit: CommitRef, repository_name: str | None = None) -> d
     return body
 
 
-def serialize_deploy(deploy: Deploy | DeployRef) -> dict[str, Any]:
+def serialize_deploy(deploy: Deploy | DeployRef) -> DeployBody:
     """Sentry's Deploy serializer (``id`` as a string, the environment by name)."""
     return {
         "id": str(int(deploy.id)),
@@ -38,7 +114,7 @@ def serialize_deploy(deploy: Deploy | DeployRef) -> dict[str, Any]:
     }
 
 
-def serialize_commit_file(change: CommitFileChange, row: ReleaseCommit) -> dict[str, Any]:
+def serialize_commit_file(change: CommitFileChange, row: ReleaseCommit) -> CommitFileBody:
     """Sentry's CommitFileChange serializer: the file, its change type and the commit it is in."""
     commit = row.commit
     author = {"name": commit.author_name, "email": commit.author_email} if commit.author_email else {}
@@ -53,15 +129,15 @@ def serialize_commit_file(change: CommitFileChange, row: ReleaseCommit) -> dict[
     }
 
 
-def serialize_release_commit(row: ReleaseCommit) -> dict[str, Any]:
+def serialize_release_commit(row: ReleaseCommit) -> CommitBody:
     return serialize_commit(row.commit, row.repository_name)
 
 
-def serialize_release(view: ReleaseView) -> dict[str, Any]:
+def serialize_release(view: ReleaseView) -> ReleaseBody:
     release = view.release
     linked = {int(p) for p in release.project_ids or ()}
     new_groups = {int(link.project_id): int(link.new_groups or 0) for link in view.links}
-    projects = [
+    projects: list[ReleaseProjectBody] = [
         {
             "id": int(p.id),
             "slug": p.slug,
@@ -74,7 +150,7 @@ def serialize_release(view: ReleaseView) -> dict[str, Any]:
         for p in sorted(view.projects, key=lambda p: p.slug)
         if int(p.id) in linked
     ]
-    body: dict[str, Any] = {
+    body: ReleaseBody = {
         "id": int(release.id),
         "version": release.version,
         "shortVersion": release.version,

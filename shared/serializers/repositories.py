@@ -3,10 +3,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing_extensions import TypedDict
 
 from shared.serializers.dates import format_datetime
 from shared.storage.releases import Repository
+
+
+class ProviderBody(TypedDict):
+    id: str
+    name: str
+
+
+class RepositoryBody(TypedDict):
+    id: str
+    name: str
+    url: str | None
+    provider: ProviderBody
+    status: str
+    dateCreated: str | None
+    integrationId: None
+    externalSlug: str | None
+    externalId: None
+
 
 # Display names of the providers Sentry knows; any other provider id is shown as given.
 _PROVIDER_NAMES = {
@@ -22,14 +40,14 @@ _PROVIDER_NAMES = {
 _UNKNOWN_PROVIDER = {"id": "unknown", "name": "Unknown Provider"}
 
 
-def provider_info(provider: str | None) -> dict[str, str]:
+def provider_info(provider: str | None) -> ProviderBody:
     if not provider:
-        return dict(_UNKNOWN_PROVIDER)
+        return ProviderBody(**_UNKNOWN_PROVIDER)
     name = _PROVIDER_NAMES.get(provider.removeprefix("integrations:"), provider)
     return {"id": provider, "name": name}
 
 
-def serialize_repository(repository: Repository) -> dict[str, Any]:
+def serialize_repository(repository: Repository) -> RepositoryBody:
     return {
         "id": str(repository.id),
         "name": repository.name,

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema, field_validator, model_validator
 
+from shared.http.models.fields import NotNull
 from shared.issues.enums import STATUS_UPDATE_CHOICES, STR_TO_SUBSTATUS
+from shared.issues.updates.assignment import UNRESOLVED_ACTOR
 from shared.issues.updates.request import ASSIGNED_BY_DEFAULT, CommitTarget, IssueUpdate, StatusDetails
 
 MAX_WINDOW_MINUTES = 7 * 24 * 60  # Sentry's ignoreWindow / ignoreUserWindow bound
@@ -29,6 +31,14 @@ def _choice(value: Any, choices: Any) -> Any:
     return value
 
 
+def _not_boolean(value: Any) -> Any:
+    """DRF's IntegerField reads ``str(value)``: ``true``/``false`` are not integers (pydantic's lax
+    mode would take them as 1 and 0)."""
+    if isinstance(value, bool):
+        raise ValueError("A valid integer is required.")
+    return value
+
+
 def _minimum(value: int | None) -> int | None:
     if value is not None and value < 0:
         raise ValueError("Ensure this value is greater than or equal to 0.")
@@ -42,9 +52,32 @@ def _window(value: int | None) -> int | None:
     return value
 
 
-# Booleans may not be null (DRF's BooleanField); the ignore options may, as sentry-cli sends
+def _nullable(schema: dict[str, Any]) -> WithJsonSchema:
+    """The documented schema of an optional field that may also be sent as null."""
+    return WithJsonSchema({"anyOf": [schema, {"type": "null"}]})
+
+
+# The documented schemas say what the validators below accept (the fuzzing checks that they agree):
+# booleans may not be null (DRF's BooleanField); the ignore options may, as sentry-cli sends
 # ``"snoozeDuration": null`` with every update (null means "not given").
-Flag = Annotated[bool | None, BeforeValidator(_not_null)]
+# DRF's BooleanField (as pydantic's) also reads 1/0 and the words for them.
+BOOLEAN_WORDS = ["true", "false", "t", "f", "yes", "no", "y", "n", "on", "off", "1", "0"]
+Flag = Annotated[
+    bool | None, NotNull, WithJsonSchema({"anyOf": [{"type": "boolean"}, {"enum": [0, 1, *BOOLEAN_WORDS]}]})
+]
+Count = Annotated[int | None, BeforeValidator(_not_boolean), _nullable({"type": "integer", "minimum": 0})]
+Window = Annotated[
+    int | None,
+    BeforeValidator(_not_boolean),
+    _nullable({"type": "integer", "minimum": 0, "maximum": MAX_WINDOW_MINUTES}),
+]
+
+
+def _not_boolean_actor(value: Any) -> Any:
+    """``true``/``false`` name no actor (pydantic's lax mode would read them as the ids 1 and 0)."""
+    if isinstance(value, bool):
+        raise ValueError(UNRESOLVED_ACTOR)
+    return value
 
 
 class CommitIn(BaseModel):
@@ -59,11 +92,11 @@ class _IgnoreOptions(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    ignoreDuration: int | None = None
-    ignoreCount: int | None = None
-    ignoreWindow: int | None = None
-    ignoreUserCount: int | None = None
-    ignoreUserWindow: int | None = None
+    ignoreDuration: Count = None
+    ignoreCount: Count = None
+    ignoreWindow: Window = None
+    ignoreUserCount: Count = None
+    ignoreUserWindow: Window = None
 
     @field_validator("ignoreDuration", "ignoreCount", "ignoreUserCount")
     @classmethod
@@ -86,13 +119,25 @@ class StatusDetailsIn(_IgnoreOptions):
     untilEscalating: Flag = None
 
 
+def _discard_alone_schema(schema: dict[str, Any]) -> None:
+    """Documents ``_discard_alone``: with ``"discard": true`` no other field of the update is sent."""
+    others = {name: False for name in schema["properties"] if name != "discard"}
+    discarding = [True, 1, *BOOLEAN_WORDS[0::2]]  # what reads as true
+    schema["if"] = {"properties": {"discard": {"enum": discarding}}, "required": ["discard"]}
+    schema["then"] = {"properties": others}
+
+
 class IssueUpdateIn(_IgnoreOptions):
     """Only submitted fields change; unknown fields are ignored, as Sentry does."""
 
-    status: str | None = None
-    substatus: str | None = None
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_discard_alone_schema)
+
+    status: Annotated[str | None, WithJsonSchema({"type": "string", "enum": list(STATUS_UPDATE_CHOICES)})] = (
+        None
+    )
+    substatus: Annotated[str | None, _nullable({"type": "string", "enum": list(STR_TO_SUBSTATUS)})] = None
     statusDetails: StatusDetailsIn | None = None
-    snoozeDuration: int | None = None  # legacy name of ignoreDuration
+    snoozeDuration: Count = None  # legacy name of ignoreDuration
     inbox: Flag = None
     hasSeen: Flag = None
     isBookmarked: Flag = None
@@ -100,9 +145,10 @@ class IssueUpdateIn(_IgnoreOptions):
     isSubscribed: Flag = None
     merge: Flag = None
     discard: Flag = None
-    assignedTo: str | int | None = None
+    # An actor: "user:1", "team:2", a user id, a username or email; the domain resolves it.
+    assignedTo: Annotated[str | int | None, BeforeValidator(_not_boolean_actor)] = None
     assignedBy: str | None = None  # read from the raw body, as Sentry does (not a validator field)
-    priority: str | None = None
+    priority: Annotated[str | None, WithJsonSchema({"type": "string", "enum": list(PRIORITY_CHOICES)})] = None
 
     @field_validator("status")
     @classmethod

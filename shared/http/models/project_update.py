@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
+
+from shared.http.models.fields import NotNull
+from shared.projects.features import SETTABLE_FEATURES
 
 
 class ProjectUpdate(BaseModel):
@@ -11,4 +16,8 @@ class ProjectUpdate(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    features: list[str] | None = None
+    features: Annotated[
+        list[str] | None,
+        NotNull,
+        WithJsonSchema({"type": "array", "items": {"enum": sorted(SETTABLE_FEATURES)}}),
+    ] = None

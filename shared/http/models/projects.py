@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.slugs import SLUG_ERROR, SLUG_PATTERN
+from shared.slugs import SLUG_ERROR, SLUG_PATTERN, SLUG_SCHEMA_PATTERN
 
 NAME_MAX = 50
+# Documented rules the validators below apply: a slug's characters, a name not only blanks.
+SLUG_RULE = {"pattern": SLUG_SCHEMA_PATTERN}
+NOT_BLANK = {"pattern": "\\S"}
 SLUG_MAX = 50
 
 
@@ -21,8 +24,8 @@ class ProjectCreate(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    name: str = Field(min_length=1, max_length=NAME_MAX)
-    slug: str | None = Field(default=None, max_length=SLUG_MAX)
+    name: str = Field(min_length=1, max_length=NAME_MAX, json_schema_extra=NOT_BLANK)
+    slug: str | None = Field(default=None, max_length=SLUG_MAX, json_schema_extra=SLUG_RULE)
     platform: str | None = Field(default=None, max_length=64)
 
     _slug = field_validator("slug")(_check_slug)
@@ -38,9 +41,17 @@ class ProjectCreate(BaseModel):
 class TeamCreate(BaseModel):
     """``POST /organizations/{org}/teams/``: a name or a slug is required."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["name"], "properties": {"name": {"type": "string", "minLength": 1}}},
+                {"required": ["slug"], "properties": {"slug": {"type": "string", "minLength": 1}}},
+            ]
+        },
+    )
 
     name: str | None = Field(default=None, max_length=64)
-    slug: str | None = Field(default=None, max_length=SLUG_MAX)
+    slug: str | None = Field(default=None, max_length=SLUG_MAX, json_schema_extra=SLUG_RULE)
 
     _slug = field_validator("slug")(_check_slug)

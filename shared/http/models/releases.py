@@ -23,7 +23,7 @@ PATCH_PATH_MAX = 510
 
 class PatchSetEntry(BaseModel):
     path: str = Field(min_length=1, max_length=PATCH_PATH_MAX)
-    type: str = Field(max_length=1)
+    type: str = Field(max_length=1, json_schema_extra={"enum": ["A", "M", "D"]})
 
     @field_validator("type")
     @classmethod
@@ -84,7 +84,7 @@ class ReleaseUpdate(BaseModel):
     ref: str | None = Field(default=None, max_length=MAX_VERSION_LENGTH)
     url: UrlText | None = None
     dateReleased: DateTimeText | None = None
-    status: str | None = None
+    status: str | None = Field(default=None, json_schema_extra={"enum": ["open", "archived", None]})
     commits: Annotated[list[CommitIn] | None, NotNull] = None
     refs: Annotated[list[RefIn] | None, NotNull] = None
     headCommits: Annotated[list[HeadCommitIn] | None, NotNull] = None

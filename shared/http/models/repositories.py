@@ -17,7 +17,7 @@ class RepositoryCreate(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    name: str = Field(min_length=1, max_length=NAME_MAX)
+    name: str = Field(min_length=1, max_length=NAME_MAX, json_schema_extra={"pattern": "\\S"})
     url: UrlText | None = None
     provider: str | None = Field(default=None, max_length=PROVIDER_MAX)
 
