@@ -42,6 +42,7 @@ point-in-time recovery). The last line is one JSON object of the figures.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import contextlib
 import gzip
@@ -105,7 +106,7 @@ ISSUES_BEFORE_STORM = timedelta(seconds=1)
 class Scenario:
     name: str
     rate: int  # events per simulated second
-    seconds: int
+    windows: int  # batching windows simulated, one after another
     projects: int
     issues_per_project: int
     metered: tuple[int, ...]  # the windows run through the real code
@@ -135,11 +136,12 @@ class Batching:
     max_concurrency: int
 
     @classmethod
-    def of_template(cls) -> Batching:
+    def of_template(cls, window_seconds: int | None = None) -> Batching:
+        """The template's, or with another batching window (``--batching-window``, to see what it
+        would change)."""
         [consumer] = [c for c in queue_consumers() if c.function == "EventProcessorFunction"]
-        return cls(
-            consumer.batch_size, max(1, int(consumer.batching_window_seconds)), consumer.max_concurrency
-        )
+        window = window_seconds or max(1, int(consumer.batching_window_seconds))
+        return cls(consumer.batch_size, window, consumer.max_concurrency)
 
 
 def _pollers(rate: int, batching: Batching, fits: int) -> tuple[int, int, int]:
@@ -483,7 +485,12 @@ def _picks(scenario: Scenario, issues: int, rng: random.Random, count: int) -> l
 
 
 def _run(
-    scenario: Scenario, meter: Meter, contention: Contention, start: datetime, rng: random.Random
+    scenario: Scenario,
+    batching: Batching,
+    meter: Meter,
+    contention: Contention,
+    start: datetime,
+    rng: random.Random,
 ) -> dict[str, Any]:
     from shared.ingest.batch import store_batch
     from shared.ingest.event import normalize_event
@@ -517,7 +524,6 @@ def _run(
             issues.append(Issue(p, i, first_project + p, int(group.group_id), hash_value))
         processor_log_bytes = _processor_log_bytes(firsts[:10])
     meter.reset()
-    batching = Batching.of_template()
     record_bytes = SQS_RECORD_BYTES + len(encode_event(1, 1, start, _payload(0, 0, 0, start)).encode())
     pollers, size, batches_per_window = _pollers(
         scenario.rate, batching, LAMBDA_PAYLOAD_BYTES // record_bytes
@@ -526,7 +532,7 @@ def _run(
     edge = Edge()
     failed = 0
     processed = invocations = busy = 0.0
-    for step in range(scenario.seconds // window):
+    for step in range(scenario.windows):
         meter.second = step
         when = start + timedelta(seconds=step * window)
         picks = _picks(scenario, len(issues), rng, scenario.rate * window)
@@ -543,10 +549,12 @@ def _run(
             [
                 (
                     keys[issues[issue].project],
-                    _payload(issues[issue].project, issues[issue].number, user, when),
-                    when,
+                    _payload(issues[issue].project, issues[issue].number, user, moment),
+                    moment,
                 )
-                for issue, user in batch
+                # a batch gathers its events over the window's seconds
+                for position, (issue, user) in enumerate(batch)
+                for moment in [when + timedelta(seconds=position * window // len(batch))]
             ]
             for batch in batches[:sampled]
         ]
@@ -583,7 +591,7 @@ def _run(
     }
     figures: dict[str, Any] = {
         "events_per_second": scenario.rate,
-        "seconds": scenario.seconds,
+        "seconds": scenario.windows * window,
         "issues": len(issues),
         "concurrent_batches": pollers,
         "batches_per_window": batches_per_window,
@@ -655,7 +663,7 @@ def _cost(figures: dict[str, Any], events_per_invocation: float) -> dict[str, fl
     return {name: round(value, 2) for name, value in items.items()}
 
 
-def _scenario(scenario: Scenario, start: datetime) -> tuple[dict[str, Any], float]:
+def _scenario(scenario: Scenario, batching: Batching, start: datetime) -> tuple[dict[str, Any], float]:
     """One scenario on a moto of its own (in a process of its own): its figures and CPU seconds."""
     from moto import mock_aws
 
@@ -665,11 +673,17 @@ def _scenario(scenario: Scenario, start: datetime) -> tuple[dict[str, Any], floa
     with mock_aws(), item_backups(), partition_queries(), contention.installed():
         meter = Meter(REGION, _environment(), _kind_of, lock=contention.lock, refused=contention.refused)
         with meter.installed():
-            figures = _run(scenario, meter, contention, start, rng)
+            figures = _run(scenario, batching, meter, contention, start, rng)
     return figures, time.process_time() - cpu_before
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--batching-window", type=int, help="seconds, instead of the template's")
+    parser.add_argument("--scenario", choices=[s.name for s in SCENARIOS], action="append")
+    arguments = parser.parse_args()
+    batching = Batching.of_template(arguments.batching_window)
+    chosen = [s for s in SCENARIOS if not arguments.scenario or s.name in arguments.scenario]
     now = datetime.now(UTC)
     # The issues (created a second before) and the storms stay within one hour: a group moves its
     # hour's count to the hour's row once an hour, which a storm of seconds would overstate.
@@ -681,16 +695,22 @@ def main() -> None:
     # Each scenario in a process of its own (its own moto, meter and random draws; a process is
     # never reused, as the meter's hooks stay with the clients a process made): the scenarios are
     # independent, and the machine's cores run them side by side. The longest goes first.
-    order = sorted(SCENARIOS, key=lambda s: s.rate * s.projects * s.issues_per_project, reverse=True)
+    order = sorted(chosen, key=lambda s: s.rate * s.projects * s.issues_per_project, reverse=True)
     cpu = 0.0
     workers = min(len(order), os.cpu_count() or 1)
     with ProcessPoolExecutor(max_workers=workers, max_tasks_per_child=1) as pool:
-        runs = {scenario.name: pool.submit(_scenario, scenario, start) for scenario in order}
+        runs = {scenario.name: pool.submit(_scenario, scenario, batching, start) for scenario in order}
         for name, run in runs.items():
             figures[name], used = run.result()
             cpu += used
             print(name, json.dumps(figures[name]), file=sys.stderr, flush=True)
-    figures = {s.name: figures[s.name] for s in SCENARIOS}
+    figures = {
+        "batching_window_seconds": batching.window_seconds,
+        **{s.name: figures[s.name] for s in chosen},
+    }
+    if len(chosen) < len(SCENARIOS):
+        print(json.dumps(figures))
+        return
     storms = [figures[name] for name in STORMS]
     figures["peak_key_wcu"] = max(max(s["peak_table_wcu"], s["peak_index_wcu"]) for s in storms)
     figures["peak_key_rcu"] = max(max(s["peak_table_rcu"], s["peak_index_rcu"]) for s in storms)
