@@ -31,8 +31,8 @@ measured at the file descriptors).
 Dollars per million events, every service that runs (us-east-1 list prices, ``bench/cost.py``):
 API Gateway HTTP API per request (and the figure a Lambda function URL would give: no request
 charge), Lambda (requests, and arm64 GB-seconds at each function's template memory and its
-duration estimated here: the batch's CPU time with moto's included, an upper bound, plus 5 ms
-per DynamoDB request), SQS (the edge's send
+duration estimated here: an invocation's CPU time with moto's included, an upper bound, plus 5 ms
+per request to DynamoDB or SQS), SQS (the edge's send
 per event; the poller's receives and deletes at 10 messages a call), CloudWatch Logs ingestion of
 the log bytes each invocation writes (measured, plus Lambda's own START/END/REPORT lines unless
 the function's ``SystemLogLevel`` is WARN), DynamoDB (write units including those of refused
@@ -84,8 +84,9 @@ LIMITS = {"write": 1000, "read": 3000}  # per partition key and second
 # record carries its message id, receipt handle, attributes, body digest and the queue's ARN.
 LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024
 SQS_RECORD_BYTES = 700
-# A processor invocation lasts its CPU time (measured per thread: moto's work included, an upper
-# bound) plus DynamoDB's answer to each of its requests, made one after another.
+# An invocation lasts its CPU time (measured per thread, so other work on the machine does not
+# stretch it; moto's work included, an upper bound) plus the answer to each of its requests to
+# DynamoDB or SQS, made one after another.
 REQUEST_MS = 5
 SQS_MESSAGES_PER_CALL = 10  # ReceiveMessage and DeleteMessageBatch take at most 10
 # Lambda's own lines per invocation in text format (START, END, REPORT with its durations and
@@ -445,9 +446,10 @@ class Edge:
         for key, payload, _ in items:
             request = _envelope_request(key, payload)
             with _output_bytes() as written:
-                began = time.perf_counter()
+                began = time.thread_time()
                 answer = handler(request, LocalContext("IngestFunction"))
-                self.milliseconds.append(1000 * (time.perf_counter() - began))
+                # its CPU time (moto's SQS included) and SQS's answer to its send
+                self.milliseconds.append(1000 * (time.thread_time() - began) + REQUEST_MS)
             assert answer["statusCode"] == 200, answer
             self.log_bytes += written[0]
         _drain_events_queue()
@@ -613,7 +615,6 @@ def _run(
         "processor_ms_per_invocation": round(
             1000 * busy / invocations + REQUEST_MS * requests / invocations, 2
         ),
-        # The median: a loaded machine stretches some requests many times over.
         "edge_ms_per_event": round(statistics.median(edge.milliseconds), 2),
         "edge_log_bytes_per_invocation": round(edge.log_bytes / len(edge.milliseconds))
         + _platform_log_bytes("IngestFunction"),
