@@ -10,6 +10,10 @@ item sizes it peeks at in moto's backend before and after each request:
 - every global secondary index whose entry appears, disappears, moves (its keys change: a delete
   and a put) or changes its projected attributes pays a write of the entry's size.
 
+Storage: every write's growth of its item (a new item counts 100 bytes of DynamoDB's overhead too)
+times the months it is kept (until its ``expires_at``, else ``MONTHS_KEPT``), in
+``Meter.stored_byte_months``.
+
 Units are attributed to the partition key they land on (the table's, or the index's) and to the
 current simulated second (``Meter.second``), so a benchmark can report the hottest key per second.
 ``Meter.weight`` multiplies what is charged: a sampled request standing for several alike ones
@@ -21,6 +25,8 @@ from __future__ import annotations
 import copy
 import math
 import re
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,6 +43,9 @@ WRITE_UNIT_BYTES = 1024
 READ_UNIT_BYTES = 4096
 WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
 READS = {"GetItem", "Query", "Scan"}
+ITEM_OVERHEAD_BYTES = 100  # what DynamoDB adds to each item's stored size
+MONTHS_KEPT = 12  # items without an expiry are priced for a year
+SECONDS_PER_MONTH = 30 * 86400
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,11 @@ class Meter:
         region: str,
         tables: dict[str, tuple[tuple[str, ...], tuple[Index, ...]]],
         kind_of: Kind = lambda _pk, _sk: "other",
+        lock: threading.RLock | None = None,
+        refused: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
+        """``lock`` is held while the meter peeks at moto's items (the one concurrent writers
+        share); ``refused(operation, parsed)`` sees every answer."""
         self._region = region
         self._tables = tables  # name → (table key attributes, indexes)
         self._kind_of = kind_of
@@ -97,6 +110,9 @@ class Meter:
         self.read_units: defaultdict[tuple[str, str, int], float] = defaultdict(float)
         self.write_units: defaultdict[tuple[str, str, int], float] = defaultdict(float)
         self.largest_item = 0
+        self.stored_byte_months = 0.0
+        self._lock = lock or threading.RLock()
+        self._refused = refused
         self._raw = boto3.client("dynamodb", region_name=region)  # unmetered, for re-reading queries
 
     # -- installation -------------------------------------------------------------------------
@@ -133,19 +149,23 @@ class Meter:
         if self.paused:
             return
         context["meter_params"] = params
-        context["meter_writes"] = [
-            Write(table, key, self._snapshot(table, key), factor)
-            for table, key, factor in self._written(model.name, params)
-        ]
+        with self._lock:
+            context["meter_writes"] = [
+                Write(table, key, self._snapshot(table, key), factor)
+                for table, key, factor in self._written(model.name, params)
+            ]
 
     def _after(self, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         if "meter_params" not in context:
             return
-        self.requests[model.name] += self.weight
         params = context.pop("meter_params")
-        for write in context.pop("meter_writes"):
-            self._charge_write(write)
-        self._charge_reads(model.name, params, parsed)
+        if self._refused is not None:
+            self._refused(model.name, parsed)
+        with self._lock:
+            self.requests[model.name] += self.weight
+            for write in context.pop("meter_writes"):
+                self._charge_write(write)
+            self._charge_reads(model.name, params, parsed)
 
     # -- writes -------------------------------------------------------------------------------
     @staticmethod
@@ -177,6 +197,7 @@ class Meter:
         new = self._stored(write.table, write.key)
         size = max(_item_size(write.old), _item_size(new))
         self.largest_item = max(self.largest_item, _item_size(new))
+        self.stored_byte_months += self.weight * self._byte_months(write.old, new)
         partition = next(iter(write.key[table_keys[0]].values()))
         sort = next(iter(write.key[table_keys[1]].values())) if len(table_keys) > 1 else None
         units = self.weight * write.factor * max(1, math.ceil(size / WRITE_UNIT_BYTES))
@@ -187,6 +208,20 @@ class Meter:
                 units = self.weight * write.factor * max(1, math.ceil(entry_size / WRITE_UNIT_BYTES))
                 self.write_units[(f"{write.table}/{index.name}", index_key, self.second)] += units
                 self.write_kinds[INDEX_KIND] += units
+
+    @staticmethod
+    def _byte_months(old: Item | None, new: Item | None) -> float:
+        """The storage a write adds, in byte-months: its growth for as long as the item is kept."""
+        if new is None:
+            return 0.0
+        growth = _item_size(new) - _item_size(old) + (ITEM_OVERHEAD_BYTES if old is None else 0)
+        if growth <= 0:
+            return 0.0
+        expires = new.attrs.get("expires_at")
+        months = MONTHS_KEPT
+        if expires is not None:
+            months = max(0.0, float(expires.value) - time.time()) / SECONDS_PER_MONTH
+        return growth * months
 
     @staticmethod
     def _index_writes(
@@ -304,3 +339,4 @@ class Meter:
         self.write_units.clear()
         self.write_kinds.clear()
         self.largest_item = 0
+        self.stored_byte_months = 0.0

@@ -30,8 +30,9 @@ from local.metering import measure, meter_capacity
 REPEATS = 3
 LAMBDA_MEMORY_GB = 0.5
 # us-east-1 on-demand list prices as published on 2024-11-01 (DynamoDB's on-demand reduction),
-# Lambda (x86 and arm64), API Gateway (REST and HTTP APIs, first tier) and SQS standard queues
-# unchanged since: dollars per million or per unit.
+# Lambda (x86 and arm64), API Gateway (REST and HTTP APIs, first tier), SQS standard queues,
+# CloudWatch Logs ingestion (standard class), DynamoDB storage and continuous backups unchanged
+# since: dollars per million, per unit, per GB or per GB-month.
 PRICES = {
     "date": "2024-11-01",
     "dynamodb_per_million_write_units": 0.625,
@@ -42,6 +43,9 @@ PRICES = {
     "api_gateway_http_per_million": 1.00,
     "lambda_arm_per_gb_second": 0.0000133334,
     "sqs_standard_per_million": 0.40,
+    "cloudwatch_logs_per_gb_ingested": 0.50,
+    "dynamodb_storage_per_gb_month": 0.25,
+    "dynamodb_pitr_per_gb_month": 0.20,
 }
 
 

@@ -1,48 +1,65 @@
-"""Storm simulation: the real ingestion code on moto in-process (``mock_aws``), with simulated time.
+"""Storm simulation as Lambda runs it: the real ingestion code on moto in-process (``mock_aws``),
+simulated time, concurrent batches against the same tables.
 
-Scenarios (rates are simulated; each simulated second's events are fed as the batches the path
-receives — one event per invocation on the per-event path, SQS batches of the template's
-``BatchSize`` / ``MaximumBatchingWindowInSeconds`` on the batch path):
-- ``one_issue``: one issue at 10,000 events/s for 10 s, users drawn from 100,000;
-- ``project_200``: 200 issues of one project at 50,000 events/s for 5 s;
-- ``spread``: 1,000 events/s over 300 issues of 3 projects for 3 s (ordinary traffic).
+Lambda's SQS poller reads the events queue with at least 5 concurrent pollers (more while the
+queue backs up, up to the template's ``MaximumConcurrency``); each gathers a batch for up to the
+``MaximumBatchingWindowInSeconds``, ``BatchSize`` records or Lambda's 6 MB invocation payload, and
+the batches run at the same time. So a window's events are split over ``pollers`` concurrent
+batches (``_pollers``), not handed over as full batches one after another.
 
-moto runs a few hundred requests/s here, so the storm is *sampled*: in three of its simulated
-seconds (``_metered_seconds``: first, middle, last) two batches run through the real code under the
-meter (``bench/capacity_meter.py``): the second's first batch and its middle one, which is charged
-as every later batch of the second (``Meter.weight``: a second of N batches costs first + (N - 1) x
-middle). The first batch is the dearer one (it writes each issue's latest event, at most once a
-second); the later ones write alike, and read the ledger entries of the batches before them, which
-grow by one per batch: the middle batch reads their average. The first ``EDGE_SAMPLE`` events of
-each metered batch also go through the edge (to time it). Everything else is fast-forwarded
-unmetered (``_fast_forward``): into the hourly counts and users (``record_events``, one call per
-issue), so item sizes grow as in the full storm, and, before the middle batch, into the ledger
-entries of the batches before it. Issues exist before the storm (created unmetered). moto's memory
-and time stay bounded: its transactions back up only the items they name and its Queries look at
-their partition only (``bench/moto_transactions.py``), and the events queue is emptied after each
-batch (``_drain_events_queue``).
+Scenarios (``SCENARIOS``; rates are simulated):
+- ``one_issue``: one issue at 10,000 events/s, users drawn from 100,000;
+- ``project_200``: a storm spread over 200 issues of one project at 50,000 events/s;
+- ``spread``: 1,000 events/s over 300 issues of 3 projects (ordinary busy traffic);
+- ``low_traffic``: 100 events/s over the same 300 issues: batches of about 20;
+- ``mixed_day``: 400 events/s over 300 issues whose popularity follows Zipf's law (a few hot
+  issues and a long tail, as an ordinary day looks).
 
-Dollars per million events use us-east-1 on-demand list prices (``PRICES``, dated): API Gateway HTTP
-API, Lambda (arm64, each function at its template memory and its measured duration here — an
-upper bound, as moto's engine runs in the same process), SQS standard, DynamoDB on-demand.
-The last line is one JSON object of the figures.
+moto runs a few hundred requests/s here, so each scenario is *sampled*: in its metered windows
+(``Scenario.metered``) up to ``SAMPLED_BATCHES`` of the window's batches run concurrently, one
+thread each, through ``store_batch`` under the meter (``bench/capacity_meter.py``) and the
+contention model (``bench/contention.py``: requests atomic, a transaction's items held for its
+latency, conflicts and refused conditions counted with their units); each stands for
+``batches / sampled`` of the window's batches (``Meter.weight``). Every other batch is
+fast-forwarded unmetered (``_fast_forward``) into the hourly counts and users, so item sizes grow
+as in the full storm, and — half of them before the sampled ones — into the window's ledger
+entries, which the sampled batches' Queries then read as an average batch would. Issues exist
+before the storm (created unmetered). The first ``EDGE_SAMPLE`` events of each metered window go
+through the real ingestion handler (an HTTP API 2.0 event, gzip envelope, its log output
+measured at the file descriptors).
+
+Dollars per million events, every service that runs (us-east-1 list prices, ``bench/cost.py``):
+API Gateway HTTP API per request (and the figure a Lambda function URL would give: no request
+charge), Lambda (requests, and arm64 GB-seconds at each function's template memory and its
+duration estimated here: an invocation's CPU time with moto's included, an upper bound, plus 5 ms
+per request to DynamoDB or SQS), SQS (the edge's send
+per event; the poller's receives and deletes at 10 messages a call), CloudWatch Logs ingestion of
+the log bytes each invocation writes (measured, plus Lambda's own START/END/REPORT lines unless
+the function's ``SystemLogLevel`` is WARN), DynamoDB (write units including those of refused
+conflicts, read units, and the storage the events add for as long as their items are kept, with
+point-in-time recovery). The last line is one JSON object of the figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
+import gzip
 import json
 import math
 import os
 import random
+import statistics
 import sys
+import tempfile
+import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,22 +67,39 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.capacity_meter import Index, Meter
+from bench.contention import Contention
 from bench.cost import PRICES
 from bench.moto_transactions import item_backups, partition_queries
+from local.lambda_context import LocalContext
 from local.resources import LOCAL_ENVIRONMENT
-from local.template import environment_refs, load_template, resources
+from local.template import environment_refs, load_template, queue_consumers, resources
 
 REGION = "us-east-1"
 USERS = 100_000
-EDGE_SAMPLE = 50  # events of each sampled batch also sent through the edge, to time it
+EDGE_SAMPLE = 30  # events of each metered window also sent through the ingestion handler
+SAMPLED_BATCHES = 6  # concurrent batches run through the real code in a metered window
+MIN_POLLERS = 5  # Lambda's SQS poller starts with five concurrent batches
 LIMITS = {"write": 1000, "read": 3000}  # per partition key and second
 # Lambda hands an SQS batch over in one invocation payload of at most 6 MB; besides its body, each
 # record carries its message id, receipt handle, attributes, body digest and the queue's ARN.
 LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024
 SQS_RECORD_BYTES = 700
+# An invocation lasts its CPU time (measured per thread, so other work on the machine does not
+# stretch it; moto's work included, an upper bound) plus the answer to each of its requests to
+# DynamoDB or SQS, made one after another.
+REQUEST_MS = 5
+SQS_MESSAGES_PER_CALL = 10  # ReceiveMessage and DeleteMessageBatch take at most 10
+# Lambda's own lines per invocation in text format (START, END, REPORT with its durations and
+# memory), sent unless the function's system log level is WARN.
+PLATFORM_LOG_BYTES = 75 + 53 + 150
 # Write units per event are itemised by the kind of item written (``_kind_of``).
 WRITE_KINDS = ("ledger", "group", "counts_sketch", "index", "latest_event", "other")
-GOALS = {"key_share": 0.5, "write_units_per_event": 0.5, "usd_per_million": 5.0}
+GOALS = {
+    "key_share": 0.5,
+    "write_units_per_event": 0.5,
+    "usd_per_million_one_issue": 1.0,
+    "usd_per_million_spread": 2.0,
+}
 ISSUES_BEFORE_STORM = timedelta(seconds=1)
 
 
@@ -73,101 +107,54 @@ ISSUES_BEFORE_STORM = timedelta(seconds=1)
 class Scenario:
     name: str
     rate: int  # events per simulated second
-    seconds: int
+    windows: int  # batching windows simulated, one after another
     projects: int
     issues_per_project: int
+    metered: tuple[int, ...]  # the windows run through the real code
+    zipf: bool = False  # issue popularity: uniform, or Zipf's law (s = 1.1)
 
 
+# The last window is metered: the audience and the hour's counts have grown by then.
 SCENARIOS = (
-    Scenario("one_issue", 10_000, 10, 1, 1),
-    Scenario("project_200", 50_000, 5, 1, 200),
-    Scenario("spread", 1_000, 3, 3, 100),
+    Scenario("one_issue", 10_000, 4, 1, 1, (3,)),
+    Scenario("project_200", 50_000, 3, 1, 200, (2,)),
+    Scenario("spread", 1_000, 3, 3, 100, (2,)),
+    Scenario("low_traffic", 100, 3, 3, 100, (2,)),
+    Scenario("mixed_day", 400, 3, 3, 100, (2,), zipf=True),
 )
-
+STORMS = ("one_issue", "project_200")
 
 # One queued event as the edge sees it: the project's key, the payload, when it was received.
 Item = tuple[Any, dict[str, Any], datetime]
 
 
 @dataclass(frozen=True)
-class IngestPath:
-    """How events reach the processing code: per event (one invocation each, no edge) or accepted
-    at the edge onto the events queue and processed in SQS batches."""
+class Batching:
+    """The processor's SQS event source as the template configures it."""
 
-    name: str
-    function: str  # the processing function's logical id in the template
-    edge: Callable[[Item], Any] | None
-    process: Callable[[Sequence[Item]], int]  # events that failed
+    batch_size: int
+    window_seconds: int
+    max_concurrency: int
 
-    def batching(self) -> tuple[int, float]:
-        """``BatchSize`` and ``MaximumBatchingWindowInSeconds`` of the function's SQS event."""
-        events = load_template()["Resources"][self.function]["Properties"].get("Events", {})
-        for event in events.values():
-            if event.get("Type") == "SQS":
-                props = event["Properties"]
-                return int(props.get("BatchSize", 10)), float(props.get("MaximumBatchingWindowInSeconds", 0))
-        return 1, 0.0
+    @classmethod
+    def of_template(cls, window_seconds: int | None = None) -> Batching:
+        """The template's, or with another batching window (``--batching-window``, to see what it
+        would change)."""
+        [consumer] = [c for c in queue_consumers() if c.function == "EventProcessorFunction"]
+        window = window_seconds or max(1, int(consumer.batching_window_seconds))
+        return cls(consumer.batch_size, window, consumer.max_concurrency)
 
 
-def _per_event(items: Sequence[Item]) -> int:
-    from shared.ingest.event import normalize_event
-    from shared.ingest.pipeline import process_event
-
-    failed = 0
-    for key, payload, received in items:
-        try:
-            process_event(key, normalize_event(payload, received))
-        except Exception:  # a refused write is a figure here, not a crash
-            failed += 1
-    return failed
-
-
-def _edge(item: Item) -> str:
-    """What the edge does per event once its key is cached: encode it and send it to the queue."""
-    from shared.config import settings
-    from shared.ingest.queue import encode_event
-    from shared.queues import send_message
-
-    key, payload, received = item
-    body = encode_event(int(key.project_id), int(key.org_id), received, payload)
-    send_message(settings().events_queue_url, body)
-    return body
-
-
-def _drain_events_queue() -> None:
-    """The events sent are handed to the processor directly: empty moto's queue (unmetered; the
-    cost counts the poller's receive and delete per batch). moto scans every stored message on
-    each send, so a queue left to fill makes each send slower than the last."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.sqs.models import sqs_backends
-
-    from shared.config import settings
-
-    queue_name = settings().events_queue_url.rsplit("/", 1)[-1]
-    sqs_backends[DEFAULT_ACCOUNT_ID][REGION].get_queue(queue_name)._messages.clear()
-
-
-def _batch(items: Sequence[Item]) -> int:
-    from shared.ingest.batch import store_batch
-    from shared.ingest.queue import encode_event
-
-    records = [
-        {"messageId": f"m{n}", "body": encode_event(int(key.project_id), int(key.org_id), received, payload)}
-        for n, (key, payload, received) in enumerate(items)
-    ]
-    return len(store_batch(records))
-
-
-PATHS = {
-    "per-event": IngestPath("per-event", "IngestFunction", None, _per_event),
-    "batch": IngestPath("batch", "EventProcessorFunction", _edge, _batch),
-}
-
-
-def _metered_seconds(seconds: int) -> set[int]:
-    """The simulated seconds run through the real code: the first, the middle and the last (a
-    storm's seconds are alike but for its audience growing, which the others fast-forward)."""
-    return {0, seconds // 2, seconds - 1}
+def _pollers(rate: int, batching: Batching, fits: int) -> tuple[int, int, int]:
+    """(concurrent batches, events per batch, batches per window) for ``rate`` events/s: at least
+    ``MIN_POLLERS`` batches at once, more when full batches would not take the window's events,
+    at most ``MaximumConcurrency``."""
+    per_window = rate * batching.window_seconds
+    cap = max(1, min(batching.batch_size, fits))
+    pollers = min(batching.max_concurrency, max(MIN_POLLERS, math.ceil(per_window / cap)))
+    size = max(1, min(cap, math.ceil(per_window / pollers)))
+    batches = math.ceil(per_window / size)
+    return min(pollers, batches), size, batches
 
 
 def _kind_of(partition: str, sort: str | None) -> str:
@@ -185,10 +172,19 @@ def _kind_of(partition: str, sort: str | None) -> str:
     return "other"
 
 
+def _function(name: str) -> dict[str, Any]:
+    return load_template()["Resources"][name]["Properties"]
+
+
 def _function_memory(name: str) -> int:
-    template = load_template()
-    function = template["Resources"][name]["Properties"]
-    return int(function.get("MemorySize", template["Globals"]["Function"]["MemorySize"]))
+    return int(_function(name).get("MemorySize", load_template()["Globals"]["Function"]["MemorySize"]))
+
+
+def _platform_log_bytes(name: str) -> int:
+    """Lambda's own log lines per invocation of ``name``: none when its system log level is WARN."""
+    logging = {**load_template()["Globals"]["Function"].get("LoggingConfig", {})}
+    logging.update(_function(name).get("LoggingConfig", {}))
+    return 0 if logging.get("SystemLogLevel") == "WARN" else PLATFORM_LOG_BYTES
 
 
 # -- set-up ---------------------------------------------------------------------------------------
@@ -198,6 +194,7 @@ def _environment() -> dict[str, tuple[tuple[str, ...], tuple[Index, ...]]]:
     import boto3
 
     os.environ.update({k: v for k, v in LOCAL_ENVIRONMENT.items()})
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO"  # the template sets none: INFO, as on AWS
     os.environ.pop("AWS_ENDPOINT_URL", None)
     dynamodb, sqs = boto3.client("dynamodb", region_name=REGION), boto3.client("sqs", region_name=REGION)
     tables: dict[str, tuple[tuple[str, ...], tuple[Index, ...]]] = {}
@@ -221,6 +218,29 @@ def _environment() -> dict[str, tuple[tuple[str, ...], tuple[Index, ...]]]:
         if logical_id in tables or logical_id in queues:
             os.environ[variable] = logical_id if logical_id in tables else queues[logical_id]
     return tables
+
+
+@contextlib.contextmanager
+def _output_bytes() -> Iterator[list[int]]:
+    """The bytes the block writes to standard output and error (what Lambda sends to CloudWatch
+    Logs), caught at the file descriptors; the count is in the list once the block is done."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    written = [0]
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield written
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+            written[0] = sink.seek(0, os.SEEK_END)
 
 
 # Words of the frames' source lines: the lines of a real stack differ from each other, so an event
@@ -315,9 +335,9 @@ def _fast_forward(
     batches: Sequence[Sequence[tuple[int, int]]], issues: list[Issue], when: datetime, ledger_too: bool
 ) -> None:
     """What ``batches`` (of (issue, user) picks) would leave behind, written unmetered: their hourly
-    counts and users (one call per issue for all of them), and, when a later batch of the same
-    second is metered after them, each batch's ledger entry per ledger shard (their ids, 16 bytes
-    each, in the partition that batch's Queries read)."""
+    counts and users (one call per issue for all of them), and, when sampled batches of the same
+    window run after them, each batch's ledger entry per ledger shard (their ids, 16 bytes each,
+    in the partition that batch's Queries read)."""
     from shared.ingest.ledger import shard_of
     from shared.issues.events.counts import record_events
     from shared.storage.group_state import CountedEvents
@@ -349,100 +369,242 @@ def _fast_forward(
                 )
 
 
+def _records(items: Sequence[Item]) -> list[dict[str, Any]]:
+    from shared.ingest.queue import encode_event
+
+    return [
+        {
+            "messageId": uuid.uuid4().hex,
+            "body": encode_event(int(key.project_id), int(key.org_id), when, payload),
+        }
+        for key, payload, when in items
+    ]
+
+
+def _envelope_request(key: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    """An HTTP API 2.0 event of a gzip envelope as sentry-sdk posts it."""
+    header = {"event_id": payload["event_id"], "sent_at": payload["timestamp"]}
+    item = json.dumps(payload).encode()
+    body = gzip.compress(
+        json.dumps(header).encode()
+        + b"\n"
+        + json.dumps({"type": "event", "length": len(item)}).encode()
+        + b"\n"
+        + item
+    )
+    path = f"/api/{int(key.project_id)}/envelope/"
+    return {
+        "version": "2.0",
+        "routeKey": "POST /api/{project_id}/envelope/{proxy+}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {
+            "content-type": "application/x-sentry-envelope",
+            "content-encoding": "gzip",
+            "x-sentry-auth": f"Sentry sentry_key={key.public_key}, sentry_version=7",
+            "user-agent": "sentry.python/2.19.0",
+        },
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "bench",
+            "domainName": "bench.example.com",
+            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9"},
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "POST /api/{project_id}/envelope/{proxy+}",
+            "stage": "$default",
+            "timeEpoch": int(time.time() * 1000),
+        },
+        "pathParameters": {"project_id": str(int(key.project_id)), "proxy": ""},
+        "body": base64.b64encode(body).decode(),
+        "isBase64Encoded": True,
+    }
+
+
+def _drain_events_queue() -> None:
+    """The events the edge sent are handed to the processor directly: empty moto's queue
+    (unmetered; the cost counts the poller's receives and deletes). moto scans every stored
+    message on each send, so a queue left to fill makes each send slower than the last."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sqs.models import sqs_backends
+
+    from shared.config import settings
+
+    queue_name = settings().events_queue_url.rsplit("/", 1)[-1]
+    sqs_backends[DEFAULT_ACCOUNT_ID][REGION].get_queue(queue_name)._messages.clear()
+
+
+@dataclass
+class Edge:
+    """What the ingestion handler spent on the sampled events: wall time of each, log bytes."""
+
+    milliseconds: list[float] = field(default_factory=list)
+    log_bytes: int = 0
+
+    def send(self, items: Sequence[Item]) -> None:
+        from functions.ingest.app import handler
+
+        for key, payload, _ in items:
+            request = _envelope_request(key, payload)
+            with _output_bytes() as written:
+                began = time.thread_time()
+                answer = handler(request, LocalContext("IngestFunction"))
+                # its CPU time (moto's SQS included) and SQS's answer to its send
+                self.milliseconds.append(1000 * (time.thread_time() - began) + REQUEST_MS)
+            assert answer["statusCode"] == 200, answer
+            self.log_bytes += written[0]
+        _drain_events_queue()
+
+
+def _processor_log_bytes(items: Sequence[Item]) -> int:
+    """Log bytes one processor invocation writes (its handler on a small batch, unmetered)."""
+    from functions.event_processor.app import handler
+
+    records = [
+        {
+            **record,
+            "receiptHandle": uuid.uuid4().hex,
+            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(time.time() * 1000))},
+            "messageAttributes": {},
+            "md5OfBody": "",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:EventsQueue",
+            "awsRegion": REGION,
+        }
+        for record in _records(items)
+    ]
+    with _output_bytes() as written:
+        handler({"Records": records}, LocalContext("EventProcessorFunction"))
+    return written[0]
+
+
+def _picks(scenario: Scenario, issues: int, rng: random.Random, count: int) -> list[tuple[int, int]]:
+    if scenario.zipf:
+        weights = [1 / (rank + 1) ** 1.1 for rank in range(issues)]
+        chosen = rng.choices(range(issues), weights=weights, k=count)
+    else:
+        chosen = [rng.randrange(issues) for _ in range(count)]
+    return [(issue, rng.randrange(USERS)) for issue in chosen]
+
+
 def _run(
-    scenario: Scenario, path: IngestPath, meter: Meter, start: datetime, rng: random.Random
+    scenario: Scenario,
+    batching: Batching,
+    meter: Meter,
+    contention: Contention,
+    start: datetime,
+    rng: random.Random,
 ) -> dict[str, Any]:
+    from shared.ingest.batch import store_batch
     from shared.ingest.event import normalize_event
     from shared.ingest.grouping import event_hash
-    from shared.ingest.pipeline import process_event
     from shared.ingest.queue import encode_event
     from shared.storage.accounts import ProjectKey
+    from shared.storage.group_state import GroupHash
 
     first_project = 1 + 10 * SCENARIOS.index(scenario)
-    keys = {
-        p: ProjectKey(*ProjectKey.key(f"{scenario.name}{p}"), id=p, project_id=first_project + p, org_id=1)
-        for p in range(scenario.projects)
-    }
+    keys = {}
     issues: list[Issue] = []
-    with meter.pause():  # the issues exist before the storm
+    created = start - ISSUES_BEFORE_STORM
+    with meter.pause():  # the keys and issues exist before the storm
         for p in range(scenario.projects):
-            for i in range(scenario.issues_per_project):
-                event = normalize_event(_payload(p, i, 0, start - ISSUES_BEFORE_STORM), start)
-                group_id = int(process_event(keys[p], event).group_id or 0)
-                issues.append(Issue(p, i, first_project + p, group_id, event_hash(event)))
+            public_key = uuid.uuid4().hex
+            keys[p] = ProjectKey(
+                *ProjectKey.key(public_key),
+                id=p,
+                project_id=first_project + p,
+                org_id=1,
+                public_key=public_key,
+                secret_key=uuid.uuid4().hex,
+            )
+            keys[p].save()
+        numbered = [(p, i) for p in range(scenario.projects) for i in range(scenario.issues_per_project)]
+        firsts = [(keys[p], _payload(p, i, 0, created), created) for p, i in numbered]
+        assert not store_batch(_records(firsts))
+        for (p, i), (_, payload, _) in zip(numbered, firsts, strict=True):
+            hash_value = event_hash(normalize_event(payload, created))
+            group = GroupHash.get(*GroupHash.key(first_project + p, hash_value))
+            issues.append(Issue(p, i, first_project + p, int(group.group_id), hash_value))
+        processor_log_bytes = _processor_log_bytes(firsts[:10])
     meter.reset()
-    batch_size, window = path.batching()
     record_bytes = SQS_RECORD_BYTES + len(encode_event(1, 1, start, _payload(0, 0, 0, start)).encode())
-    fits = LAMBDA_PAYLOAD_BYTES // record_bytes
-    size = max(1, min(batch_size, fits, math.ceil(scenario.rate * window) or batch_size))
+    pollers, size, batches_per_window = _pollers(
+        scenario.rate, batching, LAMBDA_PAYLOAD_BYTES // record_bytes
+    )
+    window = batching.window_seconds
+    edge = Edge()
     failed = 0
-    sampled = processed = invocations = 0.0
-    edge_seconds = busy = 0.0
-    edge_events = 0
-    for second in range(scenario.seconds):
-        meter.second = second
-        when = start + timedelta(seconds=second)
-        picks = [(rng.randrange(len(issues)), rng.randrange(USERS)) for _ in range(scenario.rate)]
+    processed = invocations = busy = 0.0
+    for step in range(scenario.windows):
+        meter.second = step
+        when = start + timedelta(seconds=step * window)
+        picks = _picks(scenario, len(issues), rng, scenario.rate * window)
         batches = [picks[offset : offset + size] for offset in range(0, len(picks), size)]
-        if second not in _metered_seconds(scenario.seconds):
+        if step not in scenario.metered:
             with meter.pause():
                 _fast_forward(batches, issues, when, ledger_too=False)
             continue
-        # The first batch of the second, then the middle one standing for every later batch: the
-        # latest event is written by the first only, and the k-th batch's ledger Queries read the
-        # k - 1 entries before it, which the middle batch reads on average.
-        middle = len(batches) // 2
-        runs = [(batches[0], 1.0)]
-        if middle:
-            runs.append((batches[middle], (len(picks) - len(batches[0])) / len(batches[middle])))
-        for number, (batch_picks, weight) in enumerate(runs):
-            if number == 1:
-                with meter.pause():
-                    _fast_forward(batches[1:middle], issues, when, ledger_too=True)
-            batch = [
+        sampled = min(len(batches), SAMPLED_BATCHES)
+        others = batches[sampled:]
+        with meter.pause():  # half the others ran before the sampled ones, in the same window
+            _fast_forward(others[: len(others) // 2], issues, when, ledger_too=True)
+        runs = [
+            [
                 (
                     keys[issues[issue].project],
-                    _payload(issues[issue].project, issues[issue].number, user, when),
-                    when,
+                    _payload(issues[issue].project, issues[issue].number, user, moment),
+                    moment,
                 )
-                for issue, user in batch_picks
+                # a batch gathers its events over the window's seconds
+                for position, (issue, user) in enumerate(batch)
+                for moment in [when + timedelta(seconds=position * window // len(batch))]
             ]
-            meter.weight = weight
-            if path.edge is not None:
-                began = time.perf_counter()
-                for item in batch[:EDGE_SAMPLE]:
-                    path.edge(item)
-                edge_seconds += time.perf_counter() - began
-                edge_events += len(batch[:EDGE_SAMPLE])
-                _drain_events_queue()
-            began = time.perf_counter()
-            failed += path.process(batch)
-            busy += weight * (time.perf_counter() - began)
-            meter.weight = 1.0
-            invocations += weight
-            sampled += len(batch)
-            processed += weight * len(batch)
+            for batch in batches[:sampled]
+        ]
         with meter.pause():
-            _fast_forward(batches[middle + 1 :], issues, when, ledger_too=False)
+            edge.send(runs[0][:EDGE_SAMPLE])
+        meter.weight = contention.weight = len(batches) / sampled
+        records = [_records(run) for run in runs]
+        barrier = threading.Barrier(sampled)
+
+        def process(batch: list[dict[str, Any]], barrier: threading.Barrier = barrier) -> tuple[int, float]:
+            barrier.wait()  # the pollers hand their batches over together
+            began = time.thread_time()
+            return len(store_batch(batch)), time.thread_time() - began
+
+        with ThreadPoolExecutor(max_workers=sampled) as pool:
+            for lost, seconds in pool.map(process, records):
+                failed += lost
+                busy += meter.weight * seconds
+        meter.weight = contention.weight = 1.0
+        invocations += len(batches)
+        processed += len(picks)
+        with meter.pause():
+            _fast_forward(others[len(others) // 2 :], issues, when, ledger_too=False)
     read, write, requests = meter.totals()
-    table_write = meter.peak(meter.write_units, index=False)
-    index_write = meter.peak(meter.write_units, index=True)
-    table_read = meter.peak(meter.read_units, index=False)
-    index_read = meter.peak(meter.read_units, index=True)
-    figures = {
+    write += contention.conflict_write_units
+    peaks = {
+        name: meter.peak(units, index=index)
+        for name, units, index in (
+            ("table_wcu", meter.write_units, False),
+            ("index_wcu", meter.write_units, True),
+            ("table_rcu", meter.read_units, False),
+            ("index_rcu", meter.read_units, True),
+        )
+    }
+    figures: dict[str, Any] = {
         "events_per_second": scenario.rate,
-        "seconds": scenario.seconds,
+        "seconds": scenario.windows * window,
         "issues": len(issues),
-        "sampled_events": int(sampled),
-        "failed_events": failed,
+        "concurrent_batches": pollers,
+        "batches_per_window": batches_per_window,
         "batch_size": size,
+        "batching_window_seconds": window,
         "queued_record_bytes": record_bytes,
-        "peak_table_wcu": round(table_write[0]),
-        "peak_table_wcu_key": table_write[1],
-        "peak_index_wcu": round(index_write[0]),
-        "peak_index_wcu_key": index_write[1],
-        "peak_table_rcu": round(table_read[0]),
-        "peak_index_rcu": round(index_read[0]),
+        "failed_events_per_million": round(1e6 * failed / processed, 1),
+        **contention.figures(),
+        **{f"peak_{name}": round(value / window) for name, (value, _) in peaks.items()},
+        "peak_table_wcu_key": peaks["table_wcu"][1],
+        "peak_table_rcu_key": peaks["table_rcu"][1],
         "write_units_per_event": round(write / processed, 3),
         "write_units_per_event_by_kind": {
             kind: round(meter.write_kinds[kind] / processed, 3) for kind in WRITE_KINDS
@@ -450,96 +612,120 @@ def _run(
         "read_units_per_event": round(read / processed, 3),
         "requests_per_event": round(requests / processed, 3),
         "largest_item_bytes": meter.largest_item,
-        "processor_ms_per_invocation": round(1000 * busy / invocations, 2),
-        "edge_ms_per_event": round(1000 * edge_seconds / max(1, edge_events), 2),
+        "processor_ms_per_invocation": round(
+            1000 * busy / invocations + REQUEST_MS * requests / invocations, 2
+        ),
+        "edge_ms_per_event": round(statistics.median(edge.milliseconds), 2),
+        "edge_log_bytes_per_invocation": round(edge.log_bytes / len(edge.milliseconds))
+        + _platform_log_bytes("IngestFunction"),
+        "processor_log_bytes_per_invocation": processor_log_bytes
+        + _platform_log_bytes("EventProcessorFunction"),
+        "byte_months_per_event": round(meter.stored_byte_months / processed, 1),
     }
-    figures["usd_per_million"] = _cost(path, figures, processed / invocations)
+    figures["usd_per_million"] = _cost(figures, processed / invocations)
     return figures
 
 
-def _cost(path: IngestPath, figures: dict[str, Any], events_per_invocation: float) -> dict[str, float]:
-    """Dollars per million events, itemised by service: one API request per event; Lambda per
-    invocation and GB-second (the edge once per event, the processor once per batch); SQS per
-    request (the edge's send, the poller's receive and delete of each batch)."""
+def _cost(figures: dict[str, Any], events_per_invocation: float) -> dict[str, float]:
+    """Dollars per million events, itemised by service (see the module's docstring)."""
     invocations = 1e6 / events_per_invocation
-    gb_second = PRICES["lambda_arm_per_gb_second"] / 1024 / 1000  # per MB-millisecond
-    lambda_ = (invocations * PRICES["lambda_per_million_requests"] / 1e6) + (
-        invocations * _function_memory(path.function) * figures["processor_ms_per_invocation"] * gb_second
+    gb_ms = PRICES["lambda_arm_per_gb_second"] / 1024 / 1000  # per MB-millisecond
+    lambda_ = (
+        (1e6 + invocations) * PRICES["lambda_per_million_requests"] / 1e6
+        + 1e6 * _function_memory("IngestFunction") * math.ceil(figures["edge_ms_per_event"]) * gb_ms
+        + invocations
+        * _function_memory("EventProcessorFunction")
+        * math.ceil(figures["processor_ms_per_invocation"])
+        * gb_ms
     )
-    sqs = 0.0
-    if path.edge is not None:
-        lambda_ += PRICES["lambda_per_million_requests"] + (
-            1e6 * _function_memory("IngestFunction") * figures["edge_ms_per_event"] * gb_second
-        )
-        sqs = (1e6 + 2 * invocations) * PRICES["sqs_standard_per_million"] / 1e6
+    # The edge's send per event; the poller's receives and deletes, 10 messages a call.
+    sqs_requests = 1e6 + 2 * math.ceil(1e6 / SQS_MESSAGES_PER_CALL)
+    logs = (
+        1e6 * figures["edge_log_bytes_per_invocation"]
+        + invocations * figures["processor_log_bytes_per_invocation"]
+    ) / 1024**3
     dynamodb = (
         figures["write_units_per_event"] * PRICES["dynamodb_per_million_write_units"]
         + figures["read_units_per_event"] * PRICES["dynamodb_per_million_read_units"]
+        + 1e6
+        * figures["byte_months_per_event"]
+        / 1024**3
+        * (PRICES["dynamodb_storage_per_gb_month"] + PRICES["dynamodb_pitr_per_gb_month"])
     )
     items = {
         "api_gateway_http": PRICES["api_gateway_http_per_million"],
         "lambda": lambda_,
-        "sqs": sqs,
+        "sqs": sqs_requests * PRICES["sqs_standard_per_million"] / 1e6,
+        "cloudwatch_logs": logs * PRICES["cloudwatch_logs_per_gb_ingested"],
         "dynamodb": dynamodb,
     }
     items["total"] = sum(items.values())
+    items["total_with_function_url"] = items["total"] - items["api_gateway_http"]
     return {name: round(value, 2) for name, value in items.items()}
 
 
-def _scenario(scenario: Scenario, path_name: str, start: datetime) -> tuple[dict[str, Any], float]:
+def _scenario(scenario: Scenario, batching: Batching, start: datetime) -> tuple[dict[str, Any], float]:
     """One scenario on a moto of its own (in a process of its own): its figures and CPU seconds."""
     from moto import mock_aws
 
     rng = random.Random(f"{scenario.name}:14")
     cpu_before = time.process_time()
-    with mock_aws(), item_backups(), partition_queries():
-        meter = Meter(REGION, _environment(), _kind_of)
+    contention = Contention()
+    with mock_aws(), item_backups(), partition_queries(), contention.installed():
+        meter = Meter(REGION, _environment(), _kind_of, lock=contention.lock, refused=contention.refused)
         with meter.installed():
-            figures = _run(scenario, PATHS[path_name], meter, start, rng)
+            figures = _run(scenario, batching, meter, contention, start, rng)
     return figures, time.process_time() - cpu_before
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--path", choices=sorted(PATHS), default="batch")
+    parser.add_argument("--batching-window", type=int, help="seconds, instead of the template's")
+    parser.add_argument("--scenario", choices=[s.name for s in SCENARIOS], action="append")
     arguments = parser.parse_args()
-    path_name = arguments.path
+    batching = Batching.of_template(arguments.batching_window)
+    chosen = [s for s in SCENARIOS if not arguments.scenario or s.name in arguments.scenario]
     now = datetime.now(UTC)
     # The issues (created a second before) and the storms stay within one hour: a group moves its
     # hour's count to the hour's row once an hour, which a storm of seconds would overstate.
     start = now.replace(minute=0, second=0, microsecond=0) + ISSUES_BEFORE_STORM
     if now - start < timedelta(minutes=1):
         start -= timedelta(hours=1)
-    figures: dict[str, Any] = {"path": path_name}
+    figures: dict[str, Any] = {}
     began = time.perf_counter()
     # Each scenario in a process of its own (its own moto, meter and random draws; a process is
     # never reused, as the meter's hooks stay with the clients a process made): the scenarios are
     # independent, and the machine's cores run them side by side. The longest goes first.
-    order = sorted(SCENARIOS, key=lambda s: s.rate * s.projects * s.issues_per_project, reverse=True)
+    order = sorted(chosen, key=lambda s: s.rate * s.projects * s.issues_per_project, reverse=True)
     cpu = 0.0
     workers = min(len(order), os.cpu_count() or 1)
     with ProcessPoolExecutor(max_workers=workers, max_tasks_per_child=1) as pool:
-        runs = {scenario.name: pool.submit(_scenario, scenario, path_name, start) for scenario in order}
+        runs = {scenario.name: pool.submit(_scenario, scenario, batching, start) for scenario in order}
         for name, run in runs.items():
             figures[name], used = run.result()
             cpu += used
             print(name, json.dumps(figures[name]), file=sys.stderr, flush=True)
-    figures = {"path": path_name, **{s.name: figures[s.name] for s in SCENARIOS}}
-    storms = [figures[s.name] for s in SCENARIOS if s.name != "spread"]
+    figures = {
+        "batching_window_seconds": batching.window_seconds,
+        **{s.name: figures[s.name] for s in chosen},
+    }
+    if len(chosen) < len(SCENARIOS):
+        print(json.dumps(figures))
+        return
+    storms = [figures[name] for name in STORMS]
     figures["peak_key_wcu"] = max(max(s["peak_table_wcu"], s["peak_index_wcu"]) for s in storms)
     figures["peak_key_rcu"] = max(max(s["peak_table_rcu"], s["peak_index_rcu"]) for s in storms)
     figures["storm_write_units_per_event"] = max(s["write_units_per_event"] for s in storms)
-    figures["storm_requests_per_event"] = max(s["requests_per_event"] for s in storms)
-    figures["usd_per_million_storm"] = max(s["usd_per_million"]["total"] for s in storms)
-    figures["usd_per_million_spread"] = figures["spread"]["usd_per_million"]["total"]
+    one_issue, spread = figures["one_issue"]["usd_per_million"], figures["spread"]["usd_per_million"]
     figures["goals_met"] = {
         "key_below_half_limit": figures["peak_key_wcu"] <= GOALS["key_share"] * LIMITS["write"]
         and figures["peak_key_rcu"] <= GOALS["key_share"] * LIMITS["read"],
         "storm_write_units_per_event": figures["storm_write_units_per_event"]
         <= GOALS["write_units_per_event"],
-        "usd_per_million": max(figures["usd_per_million_storm"], figures["usd_per_million_spread"])
-        <= GOALS["usd_per_million"],
+        "usd_per_million_one_issue": one_issue["total"] <= GOALS["usd_per_million_one_issue"],
+        "usd_per_million_spread": spread["total"] <= GOALS["usd_per_million_spread"],
     }
+    figures["goals"] = GOALS
     figures["prices"] = PRICES
     figures["seconds_taken"] = round(time.perf_counter() - began, 1)
     figures["cpu_seconds"] = round(cpu, 1)  # the wall clock depends on the machine's load

@@ -74,6 +74,27 @@ def test_the_api_serves_every_route_at_the_root_of_its_url_with_a_rate_limit() -
                 assert event["Properties"]["PayloadFormatVersion"] == "2.0", name
 
 
+def test_the_ingestion_routes_take_a_storm_at_a_rate_of_their_own() -> None:
+    [props] = resources("AWS::Serverless::HttpApi").values()
+    ingest = {
+        f"{e['Properties']['Method'].upper()} {e['Properties']['Path']}"
+        for e in resources("AWS::Serverless::Function")["IngestFunction"]["Events"].values()
+    }
+    assert set(props["RouteSettings"]) == ingest
+    parameters = load_template()["Parameters"]
+    for route in ingest:
+        throttle = props["RouteSettings"][route]
+        assert throttle == {
+            "ThrottlingRateLimit": {"Ref": "IngestRateLimit"},
+            "ThrottlingBurstLimit": {"Ref": "IngestBurstLimit"},
+        }
+    assert (
+        parameters["IngestRateLimit"]["Default"] > 50 * props["DefaultRouteSettings"]["ThrottlingRateLimit"]
+    )
+    logging = resources("AWS::Serverless::Function")["IngestFunction"]["LoggingConfig"]
+    assert logging == {"LogFormat": "JSON", "SystemLogLevel": "WARN"}  # no START/REPORT per event
+
+
 def test_every_alarm_notifies_the_topic_parameter() -> None:
     assert load_template()["Parameters"]["AlarmTopicArn"]["Type"] == "String"
     for name, alarm in _alarms().items():
@@ -87,7 +108,7 @@ def test_functions_log_to_one_group_with_a_retention() -> None:
     [group] = resources("AWS::Logs::LogGroup").values()
     assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     for props in resources("AWS::Serverless::Function").values():
-        assert "LoggingConfig" not in props
+        assert "LogGroup" not in props.get("LoggingConfig", {})  # the global one, merged by SAM
 
 
 def test_outputs_name_everything_the_admin_cli_reads() -> None:
