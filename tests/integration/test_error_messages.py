@@ -21,7 +21,8 @@ from shared.accounts.organizations import add_member, find_organization
 from shared.accounts.users import create_user
 from shared.auth.tokens import create_user_token
 from shared.errors import ApiError
-from shared.ingest.envelope import decode_body, parse_envelope, parse_store_body
+from shared.ingest.encoding import decode_body
+from shared.ingest.envelope import parse_envelope, parse_store_body
 from shared.ingest.event import normalize_event
 from shared.issues.groups import create_group
 from shared.releases.versions import split_commit_range
@@ -117,8 +118,11 @@ def test_envelope_item_store_body_and_encoding_messages() -> None:
         400,
         {"detail": "Invalid event: body is not a JSON object"},
     )
-    assert _refusal(lambda: decode_body(b"plain", "gzip")) == (400, {"detail": "Body is not valid gzip data"})
-    assert _refusal(lambda: decode_body(b"x", "zstd")) == (
+    assert _refusal(lambda: decode_body(b"plain", "gzip", 100)) == (
+        400,
+        {"detail": "Body is not valid gzip data"},
+    )
+    assert _refusal(lambda: decode_body(b"x", "zstd", 100)) == (
         415,
         {"detail": "Unsupported Content-Encoding: zstd"},
     )
