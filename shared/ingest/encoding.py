@@ -52,7 +52,9 @@ def _deflate(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """``deflate`` is zlib-wrapped as the RFC says, or raw as some clients send it: a zlib stream
     starts with a header whose two bytes are a multiple of 31 and name method 8."""
     stream = iter(chunks)
-    first = next(stream, b"")
+    first = b""
+    while len(first) < 2 and (chunk := next(stream, None)) is not None:
+        first += chunk
     wrapped = len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
     yield from _inflate(itertools.chain([first], stream), zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
 

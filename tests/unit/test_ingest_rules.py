@@ -4,9 +4,12 @@ the grouping hash."""
 from __future__ import annotations
 
 import gzip
+import random
+import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import brotli
 import pytest
 
 from shared.errors import BadRequest, ValidationFailed
@@ -114,3 +117,22 @@ def test_fingerprints_replace_or_extend_the_default() -> None:
     assert event_hash(normalize_event({"message": "a"}, NOW)) != event_hash(
         normalize_event({"message": "b"}, NOW)
     )
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", lambda data: zlib.compress(data)[2:-4]),  # raw deflate, as some clients send it
+        ("br", brotli.compress),
+        ("deflate, br", lambda data: brotli.compress(zlib.compress(data))),
+        ("br, deflate", lambda data: zlib.compress(brotli.compress(data))),
+    ],
+)
+def test_streamed_decoding_gives_the_whole_body(encoding: str, compress) -> None:
+    # random bytes and a long run: output pieces of every size, across many input pieces
+    data = random.Random(7).randbytes(300_000) + b"a" * 1_000_000 + b"end"
+    assert decode_body(compress(data), encoding, MAX_BODY_BYTES) == data
+    with pytest.raises(PayloadTooLarge):
+        decode_body(compress(data), encoding, len(data) - 1)
