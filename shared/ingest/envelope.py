@@ -1,35 +1,33 @@
-"""Request bodies as Sentry SDKs send them: decompressed by ``Content-Encoding``, then read either as
+"""Request bodies as Sentry SDKs send them: decoded (``shared.ingest.encoding``), then read either as
 an envelope (``/envelope/``) or as one JSON event (the legacy ``/store/``).
 
 Envelope format: a JSON header line, then items, each a JSON header line (``type``, optional
 ``length`` in bytes) followed by its payload; without ``length`` the payload runs to the next newline.
-Everything is parsed before anything is stored, so a malformed body is a 400 with nothing written."""
+Everything is parsed before anything is stored, so a malformed body is a 400 with nothing written.
+
+The work a body can cause is bounded: at most ``MAX_BODY_BYTES`` decoded, header lines of at most
+``MAX_HEADER_BYTES``, ``MAX_ITEMS`` items, one ``event`` item (Relay drops an envelope with a second
+one) of at most ``MAX_EVENT_BYTES`` (Relay's event size limit) — the only payload parsed as JSON."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
-import zlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import brotli
+from shared.errors import BadRequest
+from shared.ingest.encoding import decode_body, decoded_chunks
+from shared.ingest.queue import EventTooLarge
 
-from shared.errors import ApiError, BadRequest
-
-# Decompressed bodies above this are refused: a small gzip body can expand a thousandfold.
 MAX_BODY_BYTES = 20 * 1024 * 1024
-
-
-class PayloadTooLarge(ApiError):
-    status_code = 413
-    default_detail = "Request body too large"
-
-
-class UnsupportedEncoding(ApiError):
-    status_code = 415
-    default_detail = "Unsupported Content-Encoding"
+MAX_EVENT_BYTES = 1024 * 1024
+MAX_HEADER_BYTES = 64 * 1024
+MAX_ITEMS = 1000
+EVENT_ITEM = "event"  # the item that carries an error or message event; every other type is ignored
+_BLANK = re.compile(rb"\s*")
 
 
 @dataclass(frozen=True)
@@ -41,7 +39,7 @@ class EnvelopeItem:
     def json(self) -> Any:
         try:
             return json.loads(self.payload)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise BadRequest(f"Invalid JSON in envelope item of type {self.type!r}") from None
 
 
@@ -50,75 +48,41 @@ class Envelope:
     headers: dict[str, Any]
     items: list[EnvelopeItem] = field(default_factory=list)
 
-
-def _inflate(data: bytes, wbits: int) -> bytes:
-    decompressor = zlib.decompressobj(wbits)
-    output = decompressor.decompress(data, MAX_BODY_BYTES + 1)
-    if len(output) > MAX_BODY_BYTES or decompressor.unconsumed_tail:
-        raise PayloadTooLarge()
-    return output
+    @property
+    def event(self) -> EnvelopeItem | None:
+        """The envelope's event item, if it has one (``parse_envelope`` allows no second)."""
+        return next((item for item in self.items if item.type == EVENT_ITEM), None)
 
 
-def _decode_one(data: bytes, encoding: str) -> bytes:
-    try:
-        if encoding in ("gzip", "x-gzip"):
-            return _inflate(data, 16 + zlib.MAX_WBITS)
-        if encoding == "deflate":  # zlib-wrapped as the RFC says, or raw as some clients send it
-            try:
-                return _inflate(data, zlib.MAX_WBITS)
-            except zlib.error:
-                return _inflate(data, -zlib.MAX_WBITS)
-        if encoding == "br":
-            output = brotli.decompress(data)
-            if len(output) > MAX_BODY_BYTES:
-                raise PayloadTooLarge()
-            return output
-    except (zlib.error, brotli.error):
-        raise BadRequest(f"Body is not valid {encoding} data") from None
-    raise UnsupportedEncoding(f"Unsupported Content-Encoding: {encoding}")
-
-
-def decode_body(raw: bytes, content_encoding: str | None) -> bytes:
-    """The body with every ``Content-Encoding`` undone (applied left to right, so undone in reverse)."""
-    encodings = [e.strip().lower() for e in (content_encoding or "").split(",") if e.strip()]
-    data = raw
-    for encoding in reversed(encodings):
-        if encoding != "identity":
-            data = _decode_one(data, encoding)
-    if len(data) > MAX_BODY_BYTES:
-        raise PayloadTooLarge()
-    return data
-
-
-def _json_line(line: bytes, what: str) -> dict[str, Any]:
+def _header_at(data: bytes, position: int, what: str) -> tuple[dict[str, Any], int]:
+    """The JSON object on the line that starts at ``position`` (up to the next newline, or the end:
+    an envelope's last line may have none) and where the next line starts. A line too long to be a
+    header is refused before it is parsed."""
+    newline = data.find(b"\n", position)
+    end = len(data) if newline < 0 else newline
+    if end - position > MAX_HEADER_BYTES:
+        raise BadRequest(f"Invalid envelope: {what} is longer than {MAX_HEADER_BYTES} bytes")
+    line = data[position:end]
     try:
         value = json.loads(line) if line.strip() else {}
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest(f"Invalid envelope: {what} is not JSON") from None
     if not isinstance(value, dict):
         raise BadRequest(f"Invalid envelope: {what} is not a JSON object")
-    return value
-
-
-def _line_at(data: bytes, position: int) -> tuple[bytes, int]:
-    """The line that starts at ``position`` (up to the next newline, or the end: an envelope's last
-    line may have none) and where the next one starts."""
-    newline = data.find(b"\n", position)
-    end = len(data) if newline < 0 else newline
-    return data[position:end], end + 1
+    return value, end + 1
 
 
 def parse_envelope(data: bytes) -> Envelope:
     """Split an envelope into its header and items; 400 on any framing error."""
-    if not data.strip():
+    if _BLANK.match(data).end() == len(data):
         raise BadRequest("Empty envelope")
-    header_line, position = _line_at(data, 0)
-    envelope = Envelope(headers=_json_line(header_line, "the envelope header"))
-    while position < len(data):
-        line, position = _line_at(data, position)
-        if not line.strip():
-            continue  # trailing newlines between or after items
-        headers = _json_line(line, "an item header")
+    headers, position = _header_at(data, 0, "the envelope header")
+    envelope = Envelope(headers=headers)
+    # blank lines between or after items are skipped in one step, however many there are
+    while (position := _BLANK.match(data, position).end()) < len(data):
+        if len(envelope.items) == MAX_ITEMS:
+            raise BadRequest(f"Invalid envelope: more than {MAX_ITEMS} items")
+        headers, position = _header_at(data, position, "an item header")
         item_type = headers.get("type")
         if not isinstance(item_type, str) or not item_type:
             raise BadRequest("Invalid envelope: an item header has no type")
@@ -128,27 +92,55 @@ def parse_envelope(data: bytes) -> Envelope:
                 raise BadRequest("Invalid envelope: item length is not a non-negative integer")
             if position + length > len(data):
                 raise BadRequest("Invalid envelope: item is shorter than its length")
-            payload = data[position : position + length]
-            position += length
-            if data[position : position + 1] == b"\n":
-                position += 1
+            end = position + length
         else:
-            payload, position = _line_at(data, position)
-        envelope.items.append(EnvelopeItem(item_type, headers, payload))
+            newline = data.find(b"\n", position)
+            end = len(data) if newline < 0 else newline
+        if item_type == EVENT_ITEM:
+            if envelope.event is not None:
+                raise BadRequest("Invalid envelope: a second event item (an envelope carries one event)")
+            if end - position > MAX_EVENT_BYTES:
+                raise EventTooLarge(f"Event too large: the event item is over {MAX_EVENT_BYTES} bytes")
+        envelope.items.append(EnvelopeItem(item_type, headers, data[position:end]))
+        position = end + 1 if data[end : end + 1] == b"\n" else end
     return envelope
 
 
+class EnvelopeBody:
+    """An envelope body decoded only as far as it has been read: an envelope that names its key
+    only in its own header is authenticated on its first line, before the rest is decoded."""
+
+    def __init__(self, raw: bytes, content_encoding: str | None) -> None:
+        self._chunks = decoded_chunks(raw, content_encoding, MAX_BODY_BYTES)
+        self._read: list[bytes] = []
+
+    def headers(self) -> dict[str, Any]:
+        """The envelope header, from no more of the body than its first line."""
+        head = b"".join(self._read)
+        while b"\n" not in head and len(head) <= MAX_HEADER_BYTES:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._read.append(chunk)
+            head += chunk
+        return _header_at(head, 0, "the envelope header")[0]
+
+    def envelope(self) -> Envelope:
+        return parse_envelope(b"".join([*self._read, *self._chunks]))
+
+
 def parse_store_body(data: bytes) -> dict[str, Any]:
-    """The event of a legacy ``/store/`` request: JSON, or (very old SDKs) base64 of zlib'd JSON."""
+    """The event of a legacy ``/store/`` request (at most ``MAX_EVENT_BYTES``, as the body is decoded
+    with that limit): JSON, or (very old SDKs) base64 of zlib'd JSON."""
     text = data.strip()
     if text[:1] not in (b"{", b""):
         try:
-            text = _inflate(base64.b64decode(text, validate=True), zlib.MAX_WBITS)
-        except (binascii.Error, zlib.error):
+            text = decode_body(base64.b64decode(text, validate=True), "deflate", MAX_EVENT_BYTES)
+        except (binascii.Error, BadRequest):
             raise BadRequest("Invalid event: body is not JSON") from None
     try:
         event = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("Invalid event: body is not JSON") from None
     if not isinstance(event, dict):
         raise BadRequest("Invalid event: body is not a JSON object")

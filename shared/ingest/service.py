@@ -1,13 +1,13 @@
 """An ingestion request at the edge: authenticate the DSN key, undo the compression, parse the
-envelope (or the legacy store body), normalise every event, then queue them for the processor
-(``shared.ingest.batch``) and answer with the event id.
+envelope (or the legacy store body), normalise its event, then queue it for the processor
+(``shared.ingest.batch``) and answer with the event id. An envelope carries at most one event
+(``shared.ingest.envelope``), so every event is one request against the project's rate.
 
 Everything that can make the request a 4xx happens before the first message is sent, so a refused
 request queues nothing. Items other than error and message events (transactions, sessions, client
 reports, attachments, …) are accepted and ignored: an SDK must never see its telemetry refused.
-When the project is over its rate or SQS refuses a message the answer is 429 with ``Retry-After``;
-events of the request already queued are then sent again by the SDK, and the processor counts each
-event id once."""
+When the project is over its rate or SQS refuses the message the answer is 429 with ``Retry-After``,
+and the SDK sends the event again later."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from shared.config import settings
 from shared.errors import TooManyRequests
 from shared.ingest.dsn import authenticate, public_key_from_request
-from shared.ingest.envelope import decode_body, parse_envelope, parse_store_body
+from shared.ingest.encoding import decode_body
+from shared.ingest.envelope import MAX_EVENT_BYTES, EnvelopeBody, parse_store_body
 from shared.ingest.event import normalize_event
 from shared.ingest.queue import encode_event
 from shared.ingest.rate_limit import admit
@@ -30,8 +31,6 @@ from shared.storage.accounts import ProjectKey
 from shared.storage.base import utcnow
 
 logger = Logger(child=True)
-# Envelope items that carry an error or message event; every other item type is ignored.
-EVENT_ITEM_TYPES = frozenset({"event"})
 QUEUE_BUSY_RETRY_SECONDS = 5
 
 
@@ -46,26 +45,26 @@ def _key_from_request(
 def ingest_envelope(
     project_id: int, headers: Mapping[str, str], query: Mapping[str, str], body: bytes
 ) -> dict[str, Any]:
-    """Queue the envelope's events; returns Relay's answer (``{"id": <event id>}``, or ``{}`` for
-    an envelope without one)."""
+    """Queue the envelope's event; returns Relay's answer (``{"id": <event id>}``, or ``{}`` for
+    an envelope without one). A key in the request is checked before any of the body is decoded;
+    an envelope that names its key only in its header has just its first line decoded first."""
     key = _key_from_request(project_id, headers, query)
-    envelope = parse_envelope(decode_body(body, _header(headers, "content-encoding")))
+    reader = EnvelopeBody(body, _header(headers, "content-encoding"))
     if key is None:
-        dsn = envelope.headers.get("dsn")
+        dsn = reader.headers().get("dsn")
         key = authenticate(project_id, public_key_from_request({}, {}, dsn if isinstance(dsn, str) else None))
-    received = utcnow()
+    envelope = reader.envelope()
     header_id = envelope.headers.get("event_id")
-    payloads: list[dict[str, Any]] = []
-    for item in envelope.items:
-        if item.type in EVENT_ITEM_TYPES:
-            payload = item.json()
-            if isinstance(payload, dict) and header_id is not None:
-                payload.setdefault("event_id", header_id)
-            event = normalize_event(payload, received)  # 400 before anything is queued
-            payloads.append({**payload, "event_id": event.event_id})
-    _queue(key, payloads, received)
-    event_id = payloads[0]["event_id"] if payloads else header_id
-    return {"id": event_id} if isinstance(event_id, str) else {}
+    item = envelope.event
+    if item is None:
+        return {"id": header_id} if isinstance(header_id, str) else {}
+    received = utcnow()
+    payload = item.json()
+    if isinstance(payload, dict) and header_id is not None:
+        payload.setdefault("event_id", header_id)
+    event = normalize_event(payload, received)  # 400 before anything is queued
+    _queue(key, {**payload, "event_id": event.event_id}, received)
+    return {"id": event.event_id}
 
 
 def ingest_store(
@@ -74,31 +73,27 @@ def ingest_store(
     """The legacy ``/store/`` endpoint: one event as the body. A transaction posted here is
     accepted and ignored, like any non-error telemetry."""
     key = authenticate(project_id, public_key_from_request(headers, query))  # no DSN in a store body
-    payload = parse_store_body(decode_body(body, _header(headers, "content-encoding")))
+    payload = parse_store_body(decode_body(body, _header(headers, "content-encoding"), MAX_EVENT_BYTES))
     received = utcnow()
     event = normalize_event(payload, received)
     if payload.get("type") != "transaction":
-        _queue(key, [{**payload, "event_id": event.event_id}], received)
+        _queue(key, {**payload, "event_id": event.event_id}, received)
     return {"id": event.event_id}
 
 
-def _queue(key: ProjectKey, payloads: list[dict[str, Any]], received: Any) -> None:
-    """Send each event to the events queue, after the project's rate allows them all."""
-    if not payloads:
-        return
+def _queue(key: ProjectKey, payload: dict[str, Any], received: Any) -> None:
+    """Send the event to the events queue, after the project's rate allows it."""
     project_id, org_id = int(key.project_id), int(key.org_id)
-    bodies = [encode_event(project_id, org_id, received, payload) for payload in payloads]  # 413 first
-    admit(project_id, len(bodies))
-    queue_url = settings().events_queue_url
-    for body in bodies:
-        try:
-            send_message(queue_url, body)
-        except (ClientError, BotoCoreError) as error:
-            logger.warning("events queue refused an event", exc_info=error)
-            raise TooManyRequests(
-                "Event submission rejected: the queue is not accepting events", QUEUE_BUSY_RETRY_SECONDS
-            ) from error
-    count(EVENTS_ACCEPTED, len(bodies))
+    body = encode_event(project_id, org_id, received, payload)  # 413 first
+    admit(project_id)
+    try:
+        send_message(settings().events_queue_url, body)
+    except (ClientError, BotoCoreError) as error:
+        logger.warning("events queue refused an event", exc_info=error)
+        raise TooManyRequests(
+            "Event submission rejected: the queue is not accepting events", QUEUE_BUSY_RETRY_SECONDS
+        ) from error
+    count(EVENTS_ACCEPTED, 1)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

@@ -22,7 +22,8 @@ from shared.accounts.organizations import add_member, find_organization
 from shared.accounts.users import create_user
 from shared.auth.tokens import create_user_token
 from shared.errors import ApiError
-from shared.ingest.envelope import MAX_BODY_BYTES, decode_body, parse_envelope, parse_store_body
+from shared.ingest.encoding import decode_body
+from shared.ingest.envelope import MAX_BODY_BYTES, MAX_EVENT_BYTES, parse_envelope, parse_store_body
 from shared.ingest.event import normalize_event
 from shared.issues.groups import create_group
 from shared.storage.accounts import Organization, Project
@@ -155,8 +156,11 @@ def test_envelope_item_store_body_and_encoding_messages() -> None:
         400,
         {"detail": "Invalid event: body is not a JSON object"},
     )
-    assert _refusal(lambda: decode_body(b"plain", "gzip")) == (400, {"detail": "Body is not valid gzip data"})
-    assert _refusal(lambda: decode_body(b"x", "zstd")) == (
+    assert _refusal(lambda: decode_body(b"plain", "gzip", 100)) == (
+        400,
+        {"detail": "Body is not valid gzip data"},
+    )
+    assert _refusal(lambda: decode_body(b"x", "zstd", 100)) == (
         415,
         {"detail": "Unsupported Content-Encoding: zstd"},
     )
@@ -353,7 +357,10 @@ def test_ingest_size_messages(target: tuple[str, str, int]) -> None:
     bomb = gzip.compress(b"{" + b" " * MAX_BODY_BYTES + b"}")  # about 20 KB on the wire
     headers = {**_auth(public_key), "Content-Encoding": "gzip", "Content-Type": "application/json"}
     inflated = requests.post(url.replace("/envelope/", "/store/"), data=bomb, headers=headers)
-    assert (inflated.status_code, inflated.json()) == (413, {"detail": "Request body too large"})
+    assert (inflated.status_code, inflated.json()) == (
+        413,
+        {"detail": f"Request body too large: over {MAX_EVENT_BYTES} bytes decompressed"},
+    )
     noise = os.urandom(300_000).hex()  # incompressible: above a queued message's 256 KB
     event = _envelope(_event_item(_event(extra={"dump": noise})))
     too_large = requests.post(url, data=event, headers=_auth(public_key))

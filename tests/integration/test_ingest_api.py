@@ -198,7 +198,7 @@ def test_bad_keys_are_refused_and_store_nothing(base_url, target, world: World) 
         b'{}\n{"type": "event"}\n[1, 2]\n',
         b'{}\n{"type": "event"}\n{"event_id": "not-a-uuid"}\n',
         # A valid event first: nothing of the envelope is stored when a later item is malformed.
-        b'{}\n{"type": "event"}\n{"message": "fine"}\n{"type": "event"}\n{"broken"\n',
+        b'{}\n{"type": "event"}\n{"message": "fine"}\n{"type": "session"\n',
     ],
 )
 def test_malformed_envelopes_are_400_and_store_nothing(target, body: bytes) -> None:

@@ -4,14 +4,18 @@ the grouping hash."""
 from __future__ import annotations
 
 import gzip
+import random
+import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import brotli
 import pytest
 
 from shared.errors import BadRequest, ValidationFailed
 from shared.ingest.dsn import public_key_from_request
-from shared.ingest.envelope import MAX_BODY_BYTES, PayloadTooLarge, decode_body, parse_envelope
+from shared.ingest.encoding import PayloadTooLarge, decode_body
+from shared.ingest.envelope import MAX_BODY_BYTES, parse_envelope
 from shared.ingest.event import normalize_event
 from shared.ingest.grouping import event_hash
 
@@ -43,9 +47,9 @@ def test_envelope_items_with_and_without_length() -> None:
 
 
 def test_decompression_is_bounded() -> None:
-    assert decode_body(gzip.compress(b"x" * 10), "gzip") == b"x" * 10
+    assert decode_body(gzip.compress(b"x" * 10), "gzip", MAX_BODY_BYTES) == b"x" * 10
     with pytest.raises(PayloadTooLarge):
-        decode_body(gzip.compress(b"0" * (MAX_BODY_BYTES + 1)), "gzip")
+        decode_body(gzip.compress(b"0" * (MAX_BODY_BYTES + 1)), "gzip", MAX_BODY_BYTES)
 
 
 def test_the_public_key_comes_from_header_query_or_envelope_dsn() -> None:
@@ -113,3 +117,22 @@ def test_fingerprints_replace_or_extend_the_default() -> None:
     assert event_hash(normalize_event({"message": "a"}, NOW)) != event_hash(
         normalize_event({"message": "b"}, NOW)
     )
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", lambda data: zlib.compress(data)[2:-4]),  # raw deflate, as some clients send it
+        ("br", brotli.compress),
+        ("deflate, br", lambda data: brotli.compress(zlib.compress(data))),
+        ("br, deflate", lambda data: zlib.compress(brotli.compress(data))),
+    ],
+)
+def test_streamed_decoding_gives_the_whole_body(encoding: str, compress) -> None:
+    # random bytes and a long run: output pieces of every size, across many input pieces
+    data = random.Random(7).randbytes(300_000) + b"a" * 1_000_000 + b"end"
+    assert decode_body(compress(data), encoding, MAX_BODY_BYTES) == data
+    with pytest.raises(PayloadTooLarge):
+        decode_body(compress(data), encoding, len(data) - 1)
