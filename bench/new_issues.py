@@ -11,6 +11,7 @@ Repeats the burst ``ROUNDS`` times, each on a project of its own, and prints one
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
@@ -28,7 +29,7 @@ from bench.run import Project, _new_project
 from local.background import queued_messages
 from local.system import local_system
 
-ISSUES, SENDERS, ROUNDS = 200, 4, 3
+ISSUES, SENDERS, ROUNDS = 200, 4, int(os.environ.get("ROUNDS", "3"))
 VISIBLE_BUDGET_S = 40.0
 POLL_S = 0.05
 EVENTS_QUEUE = "EventsQueue"

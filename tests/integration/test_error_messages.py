@@ -38,7 +38,6 @@ CLIENT_ERRORS = {
 NOT_PROVOKABLE = {
     " exceed max bit value of ",
     "count must be at least 1",
-    "Too many issues are being created in this project at once; retry",
     "The issues changed while being updated; please try again.",
     "one group's change exceeds a transaction",
     "The event's issue is changing too fast; retry the event",
