@@ -1,9 +1,11 @@
 """Benchmark a burst of new issues as a deploy that changes grouping causes it: 200 events, each with
 a message of its own (so a new issue each), sent by 4 concurrent senders to one project of the
 local system started as ``make run`` starts it (background workers, tables on disk, warm
-environments). Measures the seconds from the first send until the project's issue list, read
-through the API as a user reads it, shows all 200 issues; and checks that their short ids are
-distinct. Bugsink (SQLite, gunicorn 2×4) showed the same burst complete in 4.3 s on this machine.
+environments). Measures the seconds from the first send until all 200 groups are stored
+(the project's status index, read from the table) and until the project's issue list, read through
+the API as a user reads it (100 a page), shows them all; and checks that their short ids are
+distinct. Bugsink (SQLite, gunicorn 2 workers x 4 threads) showed the same burst complete in
+4.3 s on this machine.
 
 Repeats the burst ``ROUNDS`` times, each on a project of its own, and prints one JSON object last.
 """
@@ -60,19 +62,32 @@ def _burst(project: Project, session: requests.Session) -> dict[str, Any]:
     with ThreadPoolExecutor(SENDERS) as pool:
         list(pool.map(sender, range(SENDERS)))
     accepted = time.perf_counter() - start
-    issues: list[dict[str, Any]] = []
-    while time.perf_counter() - start < VISIBLE_BUDGET_S:
-        # the queue's depth is one cheap request; the list is read once the events are taken
-        if not queued_messages(EVENTS_QUEUE):
-            issues = _listed(project, session)
-            if len(issues) >= ISSUES:
-                break
+    # the queue's depth is one cheap request, the project's groups one or two consistent Queries
+    while queued_messages(EVENTS_QUEUE) or _stored(project) < ISSUES:
+        assert time.perf_counter() - start < VISIBLE_BUDGET_S, "the burst was not stored in time"
         time.sleep(POLL_S)
+    stored = time.perf_counter() - start
+    issues: list[dict[str, Any]] = []
+    while len(issues) < ISSUES:
+        assert time.perf_counter() - start < VISIBLE_BUDGET_S, f"{len(issues)} of {ISSUES} issues listed"
+        issues = _listed(project, session)
     visible = time.perf_counter() - start
-    assert len(issues) == ISSUES, f"{len(issues)} of {ISSUES} issues listed after {visible:.1f} s"
-    short_ids = {issue["shortId"] for issue in issues}
-    assert len(short_ids) == ISSUES, "short ids repeated"
-    return {"accepted_s": round(accepted, 2), "all_visible_s": round(visible, 2)}
+    assert len({issue["shortId"] for issue in issues}) == ISSUES, "short ids repeated"
+    return {
+        "accepted_s": round(accepted, 2),
+        "stored_s": round(stored, 2),
+        "all_visible_s": round(visible, 2),
+        "list_read_s": round(visible - stored, 2),
+    }
+
+
+def _stored(project: Project) -> int:
+    """The project's unresolved groups, read from the table (the status index, consistently)."""
+    from shared.issues.enums import GroupStatus
+    from shared.issues.status_index import status_groups
+
+    project_id = int(project.dsn.rsplit("/", 1)[1])
+    return sum(1 for _ in status_groups(project_id, GroupStatus.UNRESOLVED, consistent_read=True))
 
 
 def main() -> None:
@@ -82,15 +97,10 @@ def main() -> None:
     ):
         session = requests.Session()
         rounds = [_burst(_new_project(system.base_url, f"bench-burst-{i}"), session) for i in range(ROUNDS)]
-    visible = sorted(r["all_visible_s"] for r in rounds)
-    figures = {
-        "issues": ISSUES,
-        "senders": SENDERS,
-        "rounds": rounds,
-        "all_visible_s_median": visible[len(visible) // 2],
-        "all_visible_s_best": visible[0],
-        "goal_s": 2.15,
-    }
+    figures: dict[str, Any] = {"issues": ISSUES, "senders": SENDERS, "rounds": rounds}
+    for name in ("stored_s", "all_visible_s", "list_read_s"):
+        figures[f"{name}_median"] = sorted(r[name] for r in rounds)[len(rounds) // 2]
+    figures["goal_all_visible_s"] = 2.15
     print(json.dumps(figures))
 
 
