@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from shared.ingest import ledger
 from shared.ingest.counting.aftermath import known_release
@@ -20,11 +21,14 @@ from shared.ingest.counting.on_group import count_on_group
 from shared.ingest.counting.outcome import Outcome, ProjectRef, in_order, users_of
 from shared.ingest.event import Event
 from shared.ingest.ledger import Target
-from shared.issues.events.counts import record_users
+from shared.issues.events.counts import first_users_row
 from shared.issues.events.latest import latest_event_row
 from shared.issues.groups import CreatedBy, NewGroup, create_groups
 from shared.storage.group_state import GroupHash, hour_bucket
-from shared.storage.issues import Group
+from shared.storage.issues import Group, IssueItem
+
+# Ledger settlements of a batch's new groups run side by side, one shard each.
+SETTLING_THREADS = 4
 
 
 def needs_new_group(hash_row: GroupHash | None) -> bool:
@@ -50,11 +54,19 @@ def create_new_groups(
             groups[hash_value] = group
             settled[ledger.shard_of(hash_value)].append(first)
     results: dict[str, list[Outcome] | Exception] = {}
-    for shard, events in settled.items():
+
+    def settle(shard: int) -> Exception | None:
         try:
-            ledger.settle(project.id, shard, events)
+            ledger.settle(project.id, shard, settled[shard])
         except Exception as error:
-            results.update((h, error) for h in groups if ledger.shard_of(h) == shard)
+            return error
+        return None
+
+    # one Query per shard, a few at once: their round trips need not add up
+    with ThreadPoolExecutor(SETTLING_THREADS) as pool:
+        for shard, error in zip(settled, pool.map(settle, settled), strict=True):
+            if error is not None:
+                results.update((h, error) for h in groups if ledger.shard_of(h) == shard)
     for hash_value, group in groups.items():
         if hash_value in results:
             continue
@@ -78,12 +90,17 @@ def new_group(
     first, alone = events[0], len(events) == 1
 
     def created_by(group_id: int) -> CreatedBy:
-        """The first event counted in the creating transaction: its ledger entry and hour, and the
-        latest event when no other event follows (else ``after_counting`` writes the newest)."""
+        """The first event counted in the creating transaction: its ledger entry and hour, and,
+        when no other event follows, the latest event and the hour's users (else what follows
+        counting writes them for all the events)."""
         entries = ledger.entries_for(project.id, shard, [(Target(group_id=group_id), [first])])
-        latest = [latest_event_row(group_id, first)] if alone else []
+        follow: list[IssueItem] = []
+        if alone:
+            follow.append(latest_event_row(group_id, first))
+            if users := users_of([first]):
+                follow.append(first_users_row(group_id, first.timestamp, users))
         hour = {"current_hour": hour_bucket(first.timestamp), "current_hour_count": 1}
-        return CreatedBy(claims=[*entries, *latest], group_attributes=hour)
+        return CreatedBy(claims=[*entries, *follow], group_attributes=hour)
 
     return NewGroup(
         first.title,
@@ -107,11 +124,9 @@ def after_creation(
     check: ledger.PreCheck,
 ) -> None:
     """What follows the creation of ``group`` with the first of ``events`` counted (and settled in
-    the ledger): its users, or, with more events, those counted on it like on any
-    other group; ``outcomes`` gets theirs. ``check``: the ledger's first read of the events."""
+    the ledger): the other events, if any, counted on it like on any other group; ``outcomes``
+    gets theirs. ``check``: the ledger's first read of the events."""
     first, rest = events[0], list(events[1:])
     outcomes[first.event_id] = Outcome(first.event_id, hash_value, int(group.id), is_new=True)
-    if not rest:  # its latest event was written with it
-        record_users(int(group.id), first.timestamp, users_of([first]))
-    else:
+    if rest:  # (alone, its users and latest event were written with the group)
         count_on_group(project, int(group.id), rest, hash_value, outcomes, check, created=first)
