@@ -2,17 +2,14 @@
 
 Unlike snowflakes they are not limited to 16 ids per second: ``allocate(name, n)`` reserves ``n``
 consecutive values with a single ``UpdateItem ADD n``, so a batch of a thousand rows costs one
-counter request instead of a thousand. A value reserved by a writer that then fails is a gap;
-``claim_next`` is for numbers that must have none (short ids): the counter moves in the writer's
-own transaction, so a value is used exactly when the row that carries it is written.
+counter request instead of a thousand. A value reserved by a writer that then fails is a gap
+(short ids have them too, as Sentry's per-project counter has).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-
-from pynamodb.transactions import TransactWrite
 
 from shared.storage.counters import Counter
 
@@ -25,19 +22,6 @@ def allocate(name: str, count: int = 1) -> range:
     counter.update(actions=[Counter.value.add(count)])
     last = int(counter.value)
     return range(last - count + 1, last + 1)
-
-
-def claim_next(write: TransactWrite, name: str) -> int:
-    """The next value of sequence ``name``, taken by adding to ``write`` an update of the counter
-    on condition it still holds the value read now. If that condition cancels the transaction,
-    another writer took the value: the caller reads again and retries."""
-    try:
-        current = int(Counter.get(f"SEQ#{name}", consistent_read=True).value)
-    except Counter.DoesNotExist:
-        current = 0
-    unchanged = Counter.value == current if current else Counter.value.does_not_exist()
-    write.update(Counter(pk=f"SEQ#{name}"), actions=[Counter.value.set(current + 1)], condition=unchanged)
-    return current + 1
 
 
 class BlockSequence:
@@ -54,10 +38,16 @@ class BlockSequence:
         self._ids: Iterator[int] = iter(())
 
     def next(self) -> int:
+        [value] = self.take(1)
+        return value
+
+    def take(self, count: int) -> list[int]:
+        """``count`` ids: what is left of the block, then, if that is not enough, one request for
+        a new block large enough for the rest (a batch of new rows is one request, not one a block)."""
         with self._lock:
-            value = next(self._ids, None)
-            if value is not None:
-                return value
-            block = allocate(self.name, self.block_size)
-            self._ids = iter(block[1:])
-            return block[0]
+            ids = [value for _, value in zip(range(count), self._ids, strict=False)]
+            if len(ids) < count:
+                block = allocate(self.name, max(self.block_size, count - len(ids)))
+                self._ids = iter(block)
+                ids += [value for _, value in zip(range(count - len(ids)), self._ids, strict=False)]
+            return ids

@@ -10,8 +10,10 @@ transaction limit takes) that adds each group's events to its ``times_seen``, se
 the events are not older than its last one), adds them to their hour's count (on the group item
 for its current hour) and puts one ledger entry per second of their time for all of them (on
 condition that it is new); the ledger's second read compensates an event two deliveries counted.
-A new issue, a tombstoned hash or a group too busy for a shared transaction is counted on its own
-(``process_hash_events``), in transactions of whole seconds. The steps live in
+The batch's new issues of the project are created together (``new_groups``: one short-id counter
+update, shared transactions); a tombstoned hash, a hash claimed by another batch meanwhile or a
+group too busy for a shared transaction is counted on its own (``process_hash_events``), in
+transactions of whole seconds. The steps live in
 ``shared.ingest.counting``: the counting transaction (``writes``), the groups that refuse it read and
 it written again (``refusal``), a hash on its own (``on_group``), the shared transactions of a shard
 (``shards``) and what follows counting (``aftermath``).
@@ -36,7 +38,7 @@ from collections.abc import Mapping, Sequence
 
 from shared.errors import Conflict
 from shared.ingest import ledger
-from shared.ingest.counting.aftermath import known_release
+from shared.ingest.counting.new_groups import after_creation, create_new_groups, needs_new_group, new_group
 from shared.ingest.counting.on_group import count_discarded, count_on_group
 from shared.ingest.counting.outcome import (
     MAX_ATTEMPTS,
@@ -45,17 +47,15 @@ from shared.ingest.counting.outcome import (
     in_order,
     keep_uncounted,
     unique,
-    users_of,
 )
 from shared.ingest.counting.shards import Share, count_shared, units
 from shared.ingest.event import Event
 from shared.ingest.grouping import event_hash
-from shared.ingest.ledger import Target
-from shared.issues.events.counts import record_users
-from shared.issues.events.latest import record_latest_event
-from shared.issues.groups import ClaimTaken, CreatedBy, HashTaken, create_group
+from shared.issues.groups import create_groups
 from shared.storage.accounts import ProjectKey
-from shared.storage.group_state import GroupHash, hour_bucket
+from shared.storage.base import batch_get
+from shared.storage.group_state import GroupHash
+from shared.storage.issues import Group
 
 
 def process_event(key: ProjectKey, event: Event) -> Outcome:
@@ -95,22 +95,30 @@ def process_events(
             pending[hash_value] = keep_uncounted(
                 pending[hash_value], checks[shard].uncounted, hash_value, outcomes
             )
-    for hash_value in by_hash:
-        if hash_value in results or not pending[hash_value]:
-            continue
-        try:
-            hash_row = _get_hash(project.id, hash_value)
-        except Exception as error:
-            results[hash_value] = error
-            continue
+    wanted = [hash_value for hash_value in by_hash if hash_value not in results and pending[hash_value]]
+    try:
+        hash_rows = _get_hashes(project.id, wanted)
+    except Exception as error:
+        results.update((hash_value, error) for hash_value in wanted)
+        wanted = []
+    for hash_value in wanted:
+        hash_row = hash_rows.get(hash_value)
         if hash_row is not None and hash_row.tombstone_id is None and hash_row.group_id is not None:
             share = Share(hash_value, int(hash_row.group_id), pending[hash_value])
             shared[ledger.shard_of(hash_value)].append(share)
         else:
             alone[hash_value] = hash_row
+    fresh = {hash_value: pending[hash_value] for hash_value, row in alone.items() if needs_new_group(row)}
+    try:
+        results.update(create_new_groups(project, fresh, checks))
+    except Exception as error:
+        results.update((hash_value, error) for hash_value in fresh)
     for hash_value, hash_row in alone.items():
+        if hash_value in results:
+            continue
         try:
-            read = (checks[ledger.shard_of(hash_value)], hash_row)
+            # a new group claimed by another batch meanwhile: the hash is read again
+            read = None if hash_value in fresh else (checks[ledger.shard_of(hash_value)], hash_row)
             results[hash_value] = process_hash_events(project, hash_value, pending[hash_value], read)
         except Exception as error:
             results[hash_value] = error
@@ -175,41 +183,22 @@ def process_hash_events(
                 return in_order(events, outcomes)
             stale_group_id = int(hash_row.group_id)
         first = pending[0]
-
-        def created_by(group_id: int, first: Event = first) -> CreatedBy:
-            """The first event counted in the creating transaction: its ledger entry and hour."""
-            entries = ledger.entries_for(project.id, shard, [(Target(group_id=group_id), [first])])
-            hour = {"current_hour": hour_bucket(first.timestamp), "current_hour_count": 1}
-            return CreatedBy(claims=entries, group_attributes=hour)
-
-        try:
-            group = create_group(
-                project,
-                first.title,
-                culprit=first.culprit,
-                level=first.level,
-                first_release_version=known_release(project.org_id, first.release, first.timestamp),
-                first_seen=first.timestamp,
-                data={"type": first.type, "metadata": first.metadata},
-                hash_value=hash_value,
-                stale_group_id=stale_group_id,
-                created_by=created_by,
-            )
-        except (HashTaken, ClaimTaken):
+        [group] = create_groups(project, [new_group(project, hash_value, pending, stale_group_id)])
+        if not isinstance(group, Group):
             # a concurrent batch created the group (or a discard tombstoned the hash), or counted
             # the first event meanwhile: read the ledger and the hash again
             continue
         ledger.settle(project.id, shard, [first])
-        outcomes[first.event_id] = Outcome(first.event_id, hash_value, int(group.id), is_new=True)
-        rest = pending[1:]
-        if not rest:
-            record_users(int(group.id), first.timestamp, users_of([first]))
-            record_latest_event(int(group.id), first)
-            return in_order(events, outcomes)
-        # The rest of the batch counts on the new group like on any other.
-        count_on_group(project, int(group.id), rest, hash_value, outcomes, first_check, created=first)
+        after_creation(project, hash_value, group, pending, outcomes, first_check)
         return in_order(events, outcomes)
     raise Conflict("The event's issue is changing too fast; retry the event")
+
+
+def _get_hashes(project_id: int, hashes: Sequence[str]) -> dict[str, GroupHash]:
+    """The hash rows found of ``hashes``: consistent BatchGetItems of 100 keys."""
+    keys = {GroupHash.key(project_id, hash_value): hash_value for hash_value in hashes}
+    rows = batch_get(GroupHash, list(keys), consistent_read=True)
+    return {keys[(row.pk, row.sk)]: row for row in rows}
 
 
 def _get_hash(project_id: int, hash_value: str) -> GroupHash | None:

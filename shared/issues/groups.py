@@ -3,11 +3,13 @@
 A group, the pointer that makes its short id resolvable and its NEW inbox row are written in one
 conditional transaction, so no reader ever sees a group without its short id or inbox entry. A group
 created by an event also claims the event's grouping hash (GroupHash + GroupHashRef) in that same
-transaction: two concurrent first events of one hash can never make two groups."""
+transaction: two concurrent first events of one hash can never make two groups. New groups are
+created a batch at a time (``create_groups``): their short ids take one counter update, and their
+rows share transactions, so a burst of new issues is not created one number after another."""
 
 from __future__ import annotations
 
-import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,14 +17,13 @@ from typing import Any, Protocol
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
-from shared.errors import Conflict
 from shared.issues.enums import GONE_STATUSES, GroupInboxReason, GroupStatus, GroupSubStatus, PriorityLevel
 from shared.issues.short_ids import parse_short_id
 from shared.issues.transaction import transaction
-from shared.sequences import BlockSequence, claim_next
+from shared.sequences import BlockSequence, allocate
 from shared.storage.accounts import Project
 from shared.storage.base import batch_get, cancelled_by_condition, utcnow
-from shared.storage.dynamodb import backoff
+from shared.storage.dynamodb import max_transaction_items
 from shared.storage.group_state import GroupHash, GroupHashRef
 from shared.storage.issues import (
     Group,
@@ -73,14 +74,34 @@ class CreatedBy:
     group_attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
-# Position of the GroupHash put in create_group's transaction (puts in the order written).
-_HASH_PUT = 3
-
-# Group ids come from a per-process block (decision 19): a burst of new issues costs one counter
-# request per 20 groups. Short ids are taken in the group's own transaction: no gaps.
+# Group ids come from a per-process block (decision 19): a batch of new issues costs at most one
+# counter request.
 _GROUP_IDS = BlockSequence("group", 20)
-# Each attempt loses the project's next short id to a concurrent new group; progress is certain.
-_SHORT_ID_ATTEMPTS = 50
+
+
+@dataclass(frozen=True)
+class NewGroup:
+    """One group to create (``create_groups``): what its first event, or a caller, says of it.
+
+    With ``first_release_version``, the release's ``new_groups`` for this project goes up by one,
+    which is what keeps that release from being deleted (decision 7).
+
+    With ``hash_value``, the GroupHash is pointed at the new group (with its GroupHashRef) in the
+    same transaction, on condition that the hash is unclaimed: absent, unlinked and not tombstoned,
+    or still linked to ``stale_group_id`` (a group on its way out).
+
+    ``created_by(group_id)`` gives the rows of the event that creates the group, written in the same
+    transaction (``CreatedBy``)."""
+
+    title: str
+    culprit: str | None = None
+    level: str = "error"
+    first_release_version: str | None = None
+    first_seen: datetime | None = None
+    data: dict[str, Any] | None = None
+    hash_value: str | None = None
+    stale_group_id: int | None = None
+    created_by: Callable[[int], CreatedBy] | None = None
 
 
 def create_group(
@@ -96,114 +117,146 @@ def create_group(
     stale_group_id: int | None = None,
     created_by: Callable[[int], CreatedBy] | None = None,
 ) -> Group:
-    """Create an UNRESOLVED/NEW group in ``project`` with the project's next short id.
+    """Create an UNRESOLVED/NEW group in ``project`` with the project's next short id (a batch of
+    one of ``create_groups``, whose ``NewGroup`` the arguments are). ``HashTaken`` when the hash
+    was claimed meanwhile, ``ClaimTaken`` when a row of ``created_by`` exists already."""
+    new = NewGroup(
+        title, culprit, level, first_release_version, first_seen, data, hash_value, stale_group_id, created_by
+    )
+    [created] = create_groups(project, [new])
+    if isinstance(created, Exception):
+        raise created
+    return created
 
-    With ``first_release_version``, the release's ``new_groups`` for this project goes up by one,
-    which is what keeps that release from being deleted (decision 7).
 
-    With ``hash_value``, the GroupHash is pointed at the new group (with its GroupHashRef) in the same
-    transaction, on condition that the hash is unclaimed: absent, unlinked and not tombstoned, or
-    still linked to ``stale_group_id`` (a group on its way out). Otherwise ``HashTaken``.
+def create_groups(project: ProjectRef, new: Sequence[NewGroup]) -> list[Group | HashTaken | ClaimTaken]:
+    """Create a group of ``project`` for each of ``new``, UNRESOLVED/NEW, in order: the created
+    Group, or why it was not (``HashTaken``: the hash was claimed meanwhile, by a concurrent batch's
+    group or a tombstone; ``ClaimTaken``: a row of its ``created_by`` exists already).
 
-    ``created_by(group_id)`` gives the rows of the event that creates the group, written in the same
-    transaction (``CreatedBy``); ``ClaimTaken`` when one of its claims exists already."""
-    group_id = _GROUP_IDS.next()
-    for _ in range(_SHORT_ID_ATTEMPTS):
+    The short ids of all of them are reserved with one counter update (ADD n); a group not created
+    leaves its number unused (a gap, as Sentry's counter has). Their rows go in as few transactions
+    as the engine's item limit allows; a group refused by its own conditions is taken out and the
+    others are written again. Then each release's ``new_groups`` goes up by its created groups."""
+    if not new:
+        return []
+    group_ids = _GROUP_IDS.take(len(new))
+    short_ids = allocate(f"shortid:{project.id}", len(new))
+    results: list[Group | HashTaken | ClaimTaken] = []
+    pending = [
+        _rows(project, group_id, short_id, spec)
+        for group_id, short_id, spec in zip(group_ids, short_ids, new, strict=True)
+    ]
+    for unit in _units(pending):
+        _write_unit(unit)
+    for rows in pending:
+        results.append(rows.refused or rows.group)
+    added = Counter(
+        spec.first_release_version
+        for spec, rows in zip(new, pending, strict=True)
+        if spec.first_release_version is not None and rows.refused is None
+    )
+    for version, count in sorted(added.items()):
+        _count_new_groups(project, version, count)
+    return results
+
+
+@dataclass
+class _Rows:
+    """A new group's rows, each put on condition that it is new (the hash: that it is unclaimed),
+    and, once written or refused, why it was refused."""
+
+    group: Group
+    puts: list[tuple[IssueItem, Any]]
+    hash_at: int | None
+    claims_at: range
+    refused: HashTaken | ClaimTaken | None = None
+
+
+def _rows(project: ProjectRef, group_id: int, short_id: int, spec: NewGroup) -> _Rows:
+    now = spec.first_seen or utcnow()
+    created_by = spec.created_by(group_id) if spec.created_by is not None else CreatedBy()
+    pk, sk = Group.key(group_id)
+    group = Group(
+        pk=pk,
+        sk=sk,
+        id=group_id,
+        project_id=int(project.id),
+        org_id=int(project.org_id),
+        short_id=short_id,
+        status=int(GroupStatus.UNRESOLVED),
+        substatus=int(GroupSubStatus.NEW),
+        level=spec.level,
+        title=spec.title,
+        culprit=spec.culprit,
+        first_seen=now,
+        last_seen=now,
+        times_seen=1,
+        priority=int(_PRIORITY_BY_LEVEL.get(spec.level, PriorityLevel.MEDIUM)),
+        first_release_version=spec.first_release_version,
+        gsi1pk=status_index_pk(int(project.id), GroupStatus.UNRESOLVED),
+        gsi1sk=status_index_sk(now, group_id),
+        data=spec.data,
+        **created_by.group_attributes,
+    )
+    pointer = ShortIdPointer(*ShortIdPointer.key(int(project.id), short_id), group_id=group_id)
+    inbox = GroupInbox(*GroupInbox.key(group_id), reason=int(GroupInboxReason.NEW), date_added=now)
+    new_row = IssueItem.pk.does_not_exist()
+    puts: list[tuple[IssueItem, Any]] = [(group, new_row), (pointer, new_row), (inbox, new_row)]
+    hash_at = None
+    if spec.hash_value is not None:
+        hash_at = len(puts)
+        puts.extend(_hash_claim(group, spec.hash_value, spec.stale_group_id))
+    first_claim = len(puts)
+    puts.extend((row, new_row) for row in created_by.claims)
+    return _Rows(group, puts, hash_at, range(first_claim, len(puts)))
+
+
+def _units(pending: list[_Rows]) -> list[list[_Rows]]:
+    """The groups in transactions of at most the engine's item limit (a group's rows stay together)."""
+    limit = max_transaction_items()
+    units: list[list[_Rows]] = []
+    size = 0
+    for rows in pending:
+        if units and size + len(rows.puts) <= limit:
+            units[-1].append(rows)
+            size += len(rows.puts)
+        else:
+            units.append([rows])
+            size = len(rows.puts)
+    return units
+
+
+def _write_unit(unit: list[_Rows]) -> None:
+    """Write the groups of ``unit`` in one transaction; a group whose own condition cancels it is
+    marked refused and the others are written again (an engine may report only one refusal)."""
+    waiting = list(unit)
+    while waiting:
         try:
-            group = _write_group(
-                project,
-                group_id,
-                title,
-                culprit,
-                level,
-                first_release_version,
-                first_seen,
-                data,
-                hash_value,
-                stale_group_id,
-                created_by(group_id) if created_by is not None else CreatedBy(),
-            )
-            break
-        except _ShortIdTaken:
-            time.sleep(backoff(1))  # a concurrent group of the project took the number: read again
-    else:
-        raise Conflict("Too many issues are being created in this project at once; retry")
-    if first_release_version is not None:
-        _count_new_group(project, first_release_version)
-    return group
+            with transaction() as write:
+                for rows in waiting:
+                    for row, condition in rows.puts:
+                        write.save(row, condition=condition)
+            return
+        except TransactWriteError as error:
+            cancelled = cancelled_by_condition(error)
+            refused = False
+            offset = 0
+            for rows in waiting:
+                own = cancelled[offset : offset + len(rows.puts)]
+                offset += len(rows.puts)
+                if rows.hash_at is not None and any(own[rows.hash_at : rows.hash_at + 1]):
+                    rows.refused = HashTaken(rows.puts[rows.hash_at][0].hash)
+                elif any(own[rows.claims_at.start : rows.claims_at.stop]):
+                    rows.refused = ClaimTaken()
+                refused = refused or rows.refused is not None
+            if not refused:
+                raise
+            waiting = [rows for rows in waiting if rows.refused is None]
 
 
-class _ShortIdTaken(Exception):
-    """A concurrent group of the project was given the short id read for this one."""
-
-
-def _write_group(
-    project: ProjectRef,
-    group_id: int,
-    title: str,
-    culprit: str | None,
-    level: str,
-    first_release_version: str | None,
-    first_seen: datetime | None,
-    data: dict[str, Any] | None,
-    hash_value: str | None,
-    stale_group_id: int | None,
-    created_by: CreatedBy,
-) -> Group:
-    """One attempt: the group, its short-id pointer, inbox row, hash claim, the rows of the event
-    that creates it and the project's short-id counter, in one transaction."""
-    try:
-        with transaction() as write:
-            short_id = claim_next(write, f"shortid:{project.id}")
-            now = first_seen or utcnow()
-            pk, sk = Group.key(group_id)
-            group = Group(
-                pk=pk,
-                sk=sk,
-                id=group_id,
-                project_id=int(project.id),
-                org_id=int(project.org_id),
-                short_id=short_id,
-                status=int(GroupStatus.UNRESOLVED),
-                substatus=int(GroupSubStatus.NEW),
-                level=level,
-                title=title,
-                culprit=culprit,
-                first_seen=now,
-                last_seen=now,
-                times_seen=1,
-                priority=int(_PRIORITY_BY_LEVEL.get(level, PriorityLevel.MEDIUM)),
-                first_release_version=first_release_version,
-                gsi1pk=status_index_pk(int(project.id), GroupStatus.UNRESOLVED),
-                gsi1sk=status_index_sk(now, group_id),
-                data=data,
-                **created_by.group_attributes,
-            )
-            pointer_pk, pointer_sk = ShortIdPointer.key(int(project.id), short_id)
-            pointer = ShortIdPointer(pk=pointer_pk, sk=pointer_sk, group_id=group_id)
-            inbox_pk, inbox_sk = GroupInbox.key(group_id)
-            inbox = GroupInbox(pk=inbox_pk, sk=inbox_sk, reason=int(GroupInboxReason.NEW), date_added=now)
-            for item in (group, pointer, inbox):
-                write.save(item, condition=IssueItem.pk.does_not_exist())
-            if hash_value is not None:
-                _claim_hash(write, group, hash_value, stale_group_id)
-            for row in created_by.claims:
-                write.save(row, condition=IssueItem.pk.does_not_exist())
-    except TransactWriteError as error:
-        cancelled = cancelled_by_condition(error)
-        if hash_value is not None and len(cancelled) > _HASH_PUT and cancelled[_HASH_PUT]:
-            raise HashTaken(hash_value) from error
-        first_claim = _HASH_PUT + (2 if hash_value is not None else 0)
-        puts = first_claim + len(created_by.claims)
-        if any(cancelled[first_claim:puts]):
-            raise ClaimTaken() from error
-        if len(cancelled) > puts and cancelled[puts]:  # the counter: the first update, after the puts
-            raise _ShortIdTaken() from error
-        raise
-    return group
-
-
-def _claim_hash(write: Any, group: Group, hash_value: str, stale_group_id: int | None) -> None:
+def _hash_claim(group: Group, hash_value: str, stale_group_id: int | None) -> list[tuple[IssueItem, Any]]:
+    """The GroupHash pointed at ``group`` on condition that it is unclaimed, and its GroupHashRef."""
     project_id = int(group.project_id)
     hash_row = GroupHash(
         *GroupHash.key(project_id, hash_value), project_id=project_id, hash=hash_value, group_id=int(group.id)
@@ -211,24 +264,21 @@ def _claim_hash(write: Any, group: Group, hash_value: str, stale_group_id: int |
     unclaimed = GroupHash.group_id.does_not_exist()
     if stale_group_id is not None:
         unclaimed = unclaimed | (GroupHash.group_id == stale_group_id)
-    write.save(
-        hash_row,
-        condition=GroupHash.pk.does_not_exist() | (GroupHash.tombstone_id.does_not_exist() & unclaimed),
-    )
+    condition = GroupHash.pk.does_not_exist() | (GroupHash.tombstone_id.does_not_exist() & unclaimed)
     ref = GroupHashRef(*GroupHashRef.key(int(group.id), hash_value), project_id=project_id, hash=hash_value)
-    write.save(ref)
+    return [(hash_row, condition), (ref, None)]
 
 
-def _count_new_group(project: ProjectRef, version: str) -> None:
-    """ADD 1 to the release-project link's ``new_groups``. Outside the group's transaction on
-    purpose: a burst of new groups in one release would otherwise conflict on this one item.
+def _count_new_groups(project: ProjectRef, version: str, count: int) -> None:
+    """ADD ``count`` to the release-project link's ``new_groups``. Outside the groups' transactions
+    on purpose: a burst of new groups in one release would otherwise conflict on this one item.
 
     The update creates the link when the project is not linked yet; it then also sets ``kind`` and
     ``project_id``, so release reads see a proper ReleaseProject and serialize its count."""
     link = ReleaseProject(*ReleaseProject.key(int(project.org_id), version, int(project.id)))
     link.update(
         actions=[
-            ReleaseProject.new_groups.add(1),
+            ReleaseProject.new_groups.add(count),
             ReleaseProject.kind.set(ReleaseProject),
             ReleaseProject.project_id.set(int(project.id)),
         ]

@@ -37,7 +37,6 @@ NOT_PROVOKABLE = {
     " exceed max bit value of ",
     "count must be at least 1",
     "Max allowed ID retry reached. Please try again in a second",
-    "Too many issues are being created in this project at once; retry",
     "The issues changed while being updated; please try again.",
     "one group's change exceeds a transaction",
     "The event's issue is changing too fast; retry the event",

@@ -175,7 +175,8 @@ def test_50_events_across_5_new_groups(base_url: str, world: World, faults: Faul
     faults.stop()
     groups = project_groups(project_id)
     assert sorted(int(g.times_seen) for g in groups) == [10] * 5
-    assert sorted(int(g.short_id) for g in groups) == [1, 2, 3, 4, 5]
+    # each its own short id; a creation cut short by a fault leaves its reserved number unused
+    assert len({int(g.short_id) for g in groups}) == 5
 
 
 def test_discard_then_the_deletion_worker(

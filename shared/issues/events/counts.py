@@ -213,6 +213,19 @@ def record_users(group_id: int, when: datetime, user_hashes: Collection[str]) ->
         merge_users(group_id, hour_bucket(when), UserSketch.of(user_hashes), when + RETENTION)
 
 
+def first_users_row(group_id: int, when: datetime, user_hashes: Collection[str]) -> GroupHourlyUsers:
+    """The sketch row of a new group's first hour holding ``user_hashes``, as ``merge_users`` would
+    write it first (version 1): a new group writes it in its creating transaction."""
+    hour = hour_bucket(when)
+    return GroupHourlyUsers(
+        *GroupHourlyUsers.key(group_id, hour),
+        hour=hour,
+        sketch=UserSketch.of(user_hashes).to_bytes(),
+        version=1,
+        expires_at=when + RETENTION,
+    )
+
+
 def record_event(group_id: int, when: datetime, user_hash: str | None) -> None:
     """Count one event of the group in the hour of ``when`` (and its user, when known)."""
     record_events(group_id, when, 1, [user_hash] if user_hash else [])

@@ -129,13 +129,18 @@ def record_latest_event(group_id: int, event: Event) -> None:
     """Keep ``event`` as the group's latest event unless the group already has a newer one.
 
     One conditional PutItem; a lost race (a newer event stored meanwhile) is the expected outcome."""
-    row = GroupLatestEvent(
+    _put_if_newer(latest_event_row(group_id, event))
+
+
+def latest_event_row(group_id: int, event: Event) -> GroupLatestEvent:
+    """The item that keeps ``event`` as the group's latest event (a new group writes it with its
+    first event, in the creating transaction)."""
+    return GroupLatestEvent(
         *GroupLatestEvent.key(group_id),
         event_id=event.event_id,
         timestamp=event.timestamp,
         body=compress_event(event),
     )
-    _put_if_newer(row)
 
 
 def _put_if_newer(row: GroupLatestEvent) -> None:

@@ -7,8 +7,11 @@ small register per bucket of hashed users (the longest run of leading zeros seen
 its size is fixed whatever the audience and two sketches merge by taking the larger register, so
 hours add up into a window without double-counting a user seen in several of them.
 
-Error bound: with 2^12 = 4,096 registers the relative standard error is 1.04 / sqrt(4096) ≈ 1.6 %;
-about 99.7 % of estimates fall within ±4.9 % of the true count (three standard errors). Audiences of
+Error bound: 2^12 = 4,096 registers, read with Ertl's improved estimator (``estimate``), whose
+relative standard error is at most 1.04 / sqrt(4096) ≈ 1.6 %. Measured (``bench/user_sketch.py``,
+1,000 random audiences read as they grow from 101 to 20,000 users): no bias beyond ±0.25 %, RMSE
+1.1 % (hundreds of users) to 1.5 % (20,000), 99.9 % of estimates within ±4.9 % (three standard
+errors), the largest error seen 6.7 % in 70,000 estimates. Audiences of
 up to ``EXACT_LIMIT`` users are counted exactly (their 64-bit hashes are kept), so small issues stay
 tiny and their counts are exact. Stored form (``to_bytes``): ``E`` + the sorted 8-byte hashes, or
 ``H`` + the zlib-compressed registers (about 1.5 to 2.5 KB once every register is in use, 4 KB at most).
@@ -27,7 +30,7 @@ REGISTERS = 1 << PRECISION
 EXACT_LIMIT = 100
 STANDARD_ERROR = 1.04 / math.sqrt(REGISTERS)
 _RANK_BITS = 64 - PRECISION
-_ALPHA = 0.7213 / (1 + 1.079 / REGISTERS)
+_ALPHA_INFINITY = 1 / (2 * math.log(2))
 _KEY_BYTES = 8
 
 
@@ -81,15 +84,10 @@ class UserSketch:
         return UserSketch(registers=bytes(map(max, self.registers, other.registers)))
 
     def count(self) -> int:
-        """Distinct users: exact in the exact form, else the HyperLogLog estimate (with linear
-        counting while registers are still empty, where it is the more accurate estimator)."""
+        """Distinct users: exact in the exact form, else the HyperLogLog estimate (``estimate``)."""
         if self.registers is None:
             return len(self.exact)
-        empty = self.registers.count(0)
-        raw = _ALPHA * REGISTERS * REGISTERS / sum(2.0**-rank for rank in self.registers)
-        if raw <= 2.5 * REGISTERS and empty:
-            return round(REGISTERS * math.log(REGISTERS / empty))
-        return round(raw)
+        return round(estimate(self.registers))
 
     def to_bytes(self) -> bytes:
         if self.registers is None:
@@ -105,6 +103,51 @@ class UserSketch:
             return cls(registers=zlib.decompress(body))
         keys = (body[i : i + _KEY_BYTES] for i in range(0, len(body), _KEY_BYTES))
         return cls(exact=frozenset(int.from_bytes(key, "big") for key in keys))
+
+
+def estimate(registers: bytes) -> float:
+    """Ertl's improved raw estimator ("New cardinality estimation algorithms for HyperLogLog
+    sketches", 2017, algorithm 6) over the histogram of register values: unbiased over the whole
+    range, with no switch between linear counting and the raw estimate (the classic switch near
+    2.5 times 4,096, about 10,000 users, was biased by about +2 % there) and no table of empirical bias
+    corrections (HyperLogLog++'s). The registers are the classic ones, so stored sketches read as
+    before."""
+    histogram = [0] * (_RANK_BITS + 2)
+    for rank in registers:
+        histogram[rank] += 1
+    z = REGISTERS * _tau(1 - histogram[_RANK_BITS + 1] / REGISTERS)
+    for rank in range(_RANK_BITS, 0, -1):
+        z = 0.5 * (z + histogram[rank])
+    z += REGISTERS * _sigma(histogram[0] / REGISTERS)
+    return _ALPHA_INFINITY * REGISTERS * REGISTERS / z
+
+
+def _sigma(x: float) -> float:
+    """x + sum over k >= 1 of x^(2^k) * 2^(k-1): the correction for empty registers."""
+    if x == 1:
+        return math.inf
+    y, z = 1.0, x
+    while True:
+        x *= x
+        previous = z
+        z += x * y
+        y += y
+        if z == previous:
+            return z
+
+
+def _tau(x: float) -> float:
+    """The correction for registers at their largest value (never reached in practice)."""
+    if x in (0, 1):
+        return 0.0
+    y, z = 1.0, 1 - x
+    while True:
+        x = math.sqrt(x)
+        previous = z
+        y *= 0.5
+        z -= (1 - x) ** 2 * y
+        if z == previous:
+            return z / 3
 
 
 def merged(sketches: Iterable[UserSketch]) -> UserSketch:

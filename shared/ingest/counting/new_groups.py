@@ -1,0 +1,132 @@
+"""The new issues of a batch, created together: one short-id counter update for all of a project's
+new groups in the batch, their rows in as few transactions as the engine allows
+(``shared.issues.groups.create_groups``), one ledger settlement per shard.
+
+Why: created one at a time, each taking the project's next short id in its own transaction on
+condition of the counter's value, a burst of new issues (a deploy that changes grouping) was
+created one after another, however many batches took it, and concurrent batches kept losing the
+number to each other. The hash claim stays a condition of each group's rows, so racing batches
+still create each issue once: a batch whose claim is refused leaves the hash to
+``process_hash_events``, which reads it again and counts the events on the group that won."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from shared.ingest import ledger
+from shared.ingest.counting.aftermath import known_release
+from shared.ingest.counting.on_group import count_on_group
+from shared.ingest.counting.outcome import Outcome, ProjectRef, in_order, users_of
+from shared.ingest.event import Event
+from shared.ingest.ledger import Target
+from shared.issues.events.counts import first_users_row
+from shared.issues.events.latest import latest_event_row
+from shared.issues.groups import CreatedBy, NewGroup, create_groups
+from shared.storage.group_state import GroupHash, hour_bucket
+from shared.storage.issues import Group, IssueItem
+
+# Ledger settlements of a batch's new groups run side by side, one shard each.
+SETTLING_THREADS = 4
+
+
+def needs_new_group(hash_row: GroupHash | None) -> bool:
+    """Whether a hash read now starts a new group: it was never seen, or was unlinked."""
+    return hash_row is None or (hash_row.tombstone_id is None and hash_row.group_id is None)
+
+
+def create_new_groups(
+    project: ProjectRef, by_hash: Mapping[str, Sequence[Event]], checks: Mapping[int, ledger.PreCheck]
+) -> dict[str, list[Outcome] | Exception]:
+    """A new group for each hash of ``by_hash`` (its uncounted events, oldest first), created with
+    its first event counted, then the hash's other events counted on it: per hash its Outcomes in
+    the order given, or the exception that stopped it after the group was created. A hash whose
+    group was not created here (claimed meanwhile, or its first event counted meanwhile) is left
+    out, for the caller to count on its own. ``checks``: the ledger's first read of each shard."""
+    hashes = list(by_hash)
+    firsts = [by_hash[hash_value][0] for hash_value in hashes]
+    created = create_groups(project, [new_group(project, h, by_hash[h]) for h in hashes])
+    settled: dict[int, list[Event]] = defaultdict(list)
+    groups: dict[str, Group] = {}
+    for hash_value, first, group in zip(hashes, firsts, created, strict=True):
+        if isinstance(group, Group):
+            groups[hash_value] = group
+            settled[ledger.shard_of(hash_value)].append(first)
+    results: dict[str, list[Outcome] | Exception] = {}
+
+    def settle(shard: int) -> Exception | None:
+        try:
+            ledger.settle(project.id, shard, settled[shard])
+        except Exception as error:
+            return error
+        return None
+
+    # one Query per shard, a few at once: their round trips need not add up
+    with ThreadPoolExecutor(SETTLING_THREADS) as pool:
+        for shard, error in zip(settled, pool.map(settle, settled), strict=True):
+            if error is not None:
+                results.update((h, error) for h in groups if ledger.shard_of(h) == shard)
+    for hash_value, group in groups.items():
+        if hash_value in results:
+            continue
+        try:
+            outcomes: dict[str, Outcome] = {}
+            check = checks[ledger.shard_of(hash_value)]
+            after_creation(project, hash_value, group, by_hash[hash_value], outcomes, check)
+            results[hash_value] = in_order(by_hash[hash_value], outcomes)
+        except Exception as error:
+            results[hash_value] = error
+    return results
+
+
+def new_group(
+    project: ProjectRef, hash_value: str, events: Sequence[Event], stale_group_id: int | None = None
+) -> NewGroup:
+    """The group the first of ``events`` (uncounted, oldest first) starts for its hash (taking it
+    over from ``stale_group_id``, a group on its way out, if given), created with that event
+    counted on it; when no other event follows, it is also the group's latest event."""
+    shard = ledger.shard_of(hash_value)
+    first, alone = events[0], len(events) == 1
+
+    def created_by(group_id: int) -> CreatedBy:
+        """The first event counted in the creating transaction: its ledger entry and hour, and,
+        when no other event follows, the latest event and the hour's users (else what follows
+        counting writes them for all the events)."""
+        entries = ledger.entries_for(project.id, shard, [(Target(group_id=group_id), [first])])
+        follow: list[IssueItem] = []
+        if alone:
+            follow.append(latest_event_row(group_id, first))
+            if users := users_of([first]):
+                follow.append(first_users_row(group_id, first.timestamp, users))
+        hour = {"current_hour": hour_bucket(first.timestamp), "current_hour_count": 1}
+        return CreatedBy(claims=[*entries, *follow], group_attributes=hour)
+
+    return NewGroup(
+        first.title,
+        culprit=first.culprit,
+        level=first.level,
+        first_release_version=known_release(project.org_id, first.release, first.timestamp),
+        first_seen=first.timestamp,
+        data={"type": first.type, "metadata": first.metadata},
+        hash_value=hash_value,
+        stale_group_id=stale_group_id,
+        created_by=created_by,
+    )
+
+
+def after_creation(
+    project: ProjectRef,
+    hash_value: str,
+    group: Group,
+    events: Sequence[Event],
+    outcomes: dict[str, Outcome],
+    check: ledger.PreCheck,
+) -> None:
+    """What follows the creation of ``group`` with the first of ``events`` counted (and settled in
+    the ledger): the other events, if any, counted on it like on any other group; ``outcomes``
+    gets theirs. ``check``: the ledger's first read of the events."""
+    first, rest = events[0], list(events[1:])
+    outcomes[first.event_id] = Outcome(first.event_id, hash_value, int(group.id), is_new=True)
+    if rest:  # (alone, its users and latest event were written with the group)
+        count_on_group(project, int(group.id), rest, hash_value, outcomes, check, created=first)
