@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: run test test-dynamodb-local test-browser screenshots lint bench install clean lock package check-deploy
+.PHONY: run test test-dynamodb-local test-browser screenshots lint bench install clean lock template package check-deploy
 # Downloads, installed layers and the SAM CLI live outside the checkout, so reruns (and CI) reuse them.
 export WATCHTOWER_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/watchtower
 SAM_VERSION := 1.170.0
@@ -64,6 +64,11 @@ test-dynamodb-local: install
 # then the development environment for this machine's Python (infra/requirements-dev.lock).
 lock: install
 	$(PY) -m infra.package lock
+
+# Write infra/template.yaml from infra/template.src.yaml and infra/access.yaml (policies, route twins,
+# alarms); a test fails when the committed template is not current.
+template: install
+	$(PY) -m infra.template
 
 # Build the dependencies layer and one zip per function into build/ (the template's CodeUri/ContentUri).
 package: install

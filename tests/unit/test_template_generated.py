@@ -1,0 +1,59 @@
+"""The committed ``infra/template.yaml`` is what ``make template`` writes from its source and the access map.
+
+Like ``infra/requirements.lock`` (``make lock``), the generated file is committed so SAM, cfn-lint and
+the local runner read plain YAML; this test fails when the source changed and it was not rewritten.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from infra.template import TARGET, current, generate
+from local.template import _TemplateLoader
+
+SOURCE = """\
+Resources:
+  Queue: {Type: AWS::SQS::Queue}
+  Function:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: functions.x.app.handler
+      Routes:
+        GetThing: GET /api/0/things/{id}
+AlarmDefaults: &alarm
+  Period: 300
+  AlarmActions: !If [HasAlarmTopic, [!Ref AlarmTopicArn], []]
+"""
+
+
+def test_committed_template_is_current() -> None:
+    committed = TARGET.read_text(encoding="utf-8")
+    assert committed == current(), "infra/template.src.yaml or infra/access.yaml changed: run `make template`"
+
+
+def test_generation_adds_policies_route_twins_and_alarms_in_cloudformation_short_forms() -> None:
+    text = generate(SOURCE, {"Function": {"Table": "read", "Queue": "send"}})
+
+    template = yaml.load(text, Loader=_TemplateLoader)
+    assert "AlarmDefaults" not in template
+    function = template["Resources"]["Function"]["Properties"]
+    assert "Routes" not in function
+    assert function["Policies"] == [
+        {"DynamoDBReadPolicy": {"TableName": {"Ref": "Table"}}},
+        {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["Queue", "QueueName"]}}},
+    ]
+    routes = {
+        name: (event["Properties"]["Method"], event["Properties"]["Path"])
+        for name, event in function["Events"].items()
+    }
+    assert routes == {
+        "GetThing": ("GET", "/api/0/things/{id}"),
+        "GetThingSlash": ("GET", "/api/0/things/{id}/{proxy+}"),
+    }
+    assert function["Events"]["GetThing"]["Properties"]["ApiId"] == {"Ref": "HttpApi"}
+    errors = template["Resources"]["FunctionErrorsAlarm"]["Properties"]
+    assert errors["MetricName"] == "Errors"
+    assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "Function"}}]
+    assert errors["AlarmActions"] == {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], []]}
+    assert template["Resources"]["FunctionThrottlesAlarm"]["Properties"]["MetricName"] == "Throttles"
+    assert "!Ref HttpApi" in text and "!GetAtt Queue.QueueName" in text
