@@ -22,15 +22,21 @@ of an event reads the same partition, whatever issues it shares a batch with:
   read of a redelivery does the same, so a processor that died between its commit and its
   compensation is made good by the delivery that follows.
 
-The user sketch, the latest event, the index key and the transitions are idempotent and need no
-compensation."""
+What follows counting (the users, the latest event, the release's first and last event, the index
+key, the transitions) is done after the commit, then recorded done by a ``FollowedUp`` mark beside
+each entry (``mark_followed``). An entry without its mark was counted by a processor that died or
+failed after the commit: ``uncounted`` reports its events as ``pending`` (counted, follow-ups not
+known done), and the delivery that has them finishes the steps. Each step is idempotent (merges,
+conditional puts and moves) or guarded (a transition is conditional on the status it leaves and on
+its activity row, keyed by the event that caused it, being new), so finishing them again, or twice at
+once, does nothing twice."""
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError
@@ -45,6 +51,7 @@ from shared.storage.base import cancelled_by_condition, utcnow
 from shared.storage.group_state import (
     COUNTED_EVENTS_RETENTION_DAYS,
     CountedEvents,
+    FollowedUp,
     GroupHourlyCount,
     GroupTombstone,
     hour_bucket,
@@ -152,23 +159,50 @@ def entries_in(events: int) -> int:
     return max(1, -(-events // IDS_PER_ENTRY))
 
 
+@dataclass(frozen=True)
+class _Partition:
+    entries: list[CountedEvents]
+    followed: set[str]  # sort keys of the entries whose follow-up steps are done
+
+
+def _read_partitions(project_id: int, shard: int, seconds: Iterable[datetime]) -> dict[datetime, _Partition]:
+    """The entries of each second's partition and their follow-up marks (consistent: a commit just
+    made is seen)."""
+    read: dict[datetime, _Partition] = {}
+    for second in sorted(set(seconds)):
+        partition = _Partition([], set())
+        for item in IssueItem.query(CountedEvents.partition(project_id, shard, second), consistent_read=True):
+            if isinstance(item, CountedEvents):
+                partition.entries.append(item)
+            elif isinstance(item, FollowedUp):
+                partition.followed.add(item.sk.removesuffix("#followed"))
+        read[second] = partition
+    return read
+
+
 def _read(project_id: int, shard: int, seconds: Iterable[datetime]) -> dict[datetime, list[CountedEvents]]:
     """The entries of each second's partition (consistent: a commit just made is seen)."""
-    return {
-        second: list(
-            CountedEvents.query(CountedEvents.partition(project_id, shard, second), consistent_read=True)
-        )
-        for second in sorted(set(seconds))
-    }
+    return {second: p.entries for second, p in _read_partitions(project_id, shard, seconds).items()}
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Events an entry counted on ``group_id`` whose follow-up steps are not known done."""
+
+    entry: CountedEvents
+    group_id: int
+    events: list[Event]
 
 
 @dataclass(frozen=True)
 class PreCheck:
-    """What the ledger says of events before they are counted: the events no entry holds yet, and
-    the entries read (``fresh_seconds``)."""
+    """What the ledger says of events before they are counted: the events no entry holds yet, the
+    counted ones whose follow-up steps are not known done (``pending``), and the entries read
+    (``fresh_seconds``)."""
 
     uncounted: list[Event]
     partitions: dict[datetime, list[CountedEvents]]
+    pending: list[Pending] = field(default_factory=list)
 
     def fresh_seconds(self, group_id: int) -> frozenset[datetime]:
         """The seconds nobody had counted an event of the group in (as the read found them)."""
@@ -182,11 +216,54 @@ class PreCheck:
 def uncounted(project_id: int, shard: int, events: Sequence[Event]) -> PreCheck:
     """Drop the events the ledger holds, after compensating any of them counted twice (a
     processor that died between its commit and its compensation)."""
-    partitions = _read(project_id, shard, (second_of(event) for event in events))
-    wanted = {_id_bytes(event.event_id) for event in events}
-    _compensate_duplicates(partitions, wanted)
+    read = _read_partitions(project_id, shard, (second_of(event) for event in events))
+    partitions = {second: p.entries for second, p in read.items()}
+    by_id = {_id_bytes(event.event_id): event for event in events}
+    _compensate_duplicates(partitions, set(by_id))
     counted = set().union(*(_ids_of(entry) for entries in partitions.values() for entry in entries))
-    return PreCheck([event for event in events if _id_bytes(event.event_id) not in counted], partitions)
+    pending = [
+        Pending(entry, group_id, [by_id[event_id] for event_id in ids])
+        for p in read.values()
+        for entry in p.entries
+        if entry.sk not in p.followed
+        for group_id, ids in _owned(entry, set(by_id)).items()
+    ]
+    return PreCheck(
+        [event for event in events if _id_bytes(event.event_id) not in counted], partitions, pending
+    )
+
+
+def _owned(entry: CountedEvents, wanted: set[bytes]) -> dict[int, list[bytes]]:
+    """The ids of ``wanted`` whose counting ``entry`` owns (not taken back as another entry's
+    duplicates), per group; none for a tombstone's (dropped events have no follow-up steps)."""
+    if entry.tombstone_id is not None:
+        return {}
+    owned: dict[int, list[bytes]] = defaultdict(list)
+    taken_back = set(entry.compensated or set())
+    for event_id, group_id in _groups_of(entry).items():
+        if event_id in wanted and event_id not in taken_back:
+            owned[group_id].append(event_id)
+    return owned
+
+
+def covers(entry: CountedEvents, followed: set[str]) -> bool:
+    """Whether the follow-up steps of every event ``entry`` owns were done (``followed``: ids)."""
+    owned = _owned(entry, _ids_of(entry))
+    return all(event_id.hex() in followed for ids in owned.values() for event_id in ids)
+
+
+def mark_followed(entries: Iterable[CountedEvents]) -> None:
+    """Record the entries' follow-up steps done: one small put each (one BatchWriteItem)."""
+    marks = [
+        FollowedUp(*FollowedUp.key_of(entry), expires_at=entry.expires_at)
+        for entry in {(e.pk, e.sk): e for e in entries if e.tombstone_id is None}.values()
+    ]
+    if len(marks) == 1:
+        marks[0].save()
+    elif marks:
+        with FollowedUp.batch_write() as batch:
+            for mark in marks:
+                batch.save(mark)
 
 
 def settle(project_id: int, shard: int, events: Sequence[Event]) -> None:

@@ -36,7 +36,7 @@ from collections.abc import Mapping, Sequence
 
 from shared.errors import Conflict
 from shared.ingest import ledger
-from shared.ingest.counting.aftermath import known_release
+from shared.ingest.counting.aftermath import finish_pending, known_release
 from shared.ingest.counting.on_group import count_discarded, count_on_group
 from shared.ingest.counting.outcome import (
     MAX_ATTEMPTS,
@@ -55,7 +55,7 @@ from shared.issues.events.counts import record_users
 from shared.issues.events.latest import record_latest_event
 from shared.issues.groups import ClaimTaken, CreatedBy, HashTaken, create_group
 from shared.storage.accounts import ProjectKey
-from shared.storage.group_state import GroupHash, hour_bucket
+from shared.storage.group_state import CountedEvents, GroupHash, hour_bucket
 
 
 def process_event(key: ProjectKey, event: Event) -> Outcome:
@@ -95,6 +95,11 @@ def process_events(
             pending[hash_value] = keep_uncounted(
                 pending[hash_value], checks[shard].uncounted, hash_value, outcomes
             )
+        try:
+            hash_of = {event.event_id: h for h in hashes for event in by_hash[h]}
+            finish_pending(project, checks[shard].pending, hash_of, outcomes)
+        except Exception as error:
+            results.update((hash_value, error) for hash_value in hashes)
     for hash_value in by_hash:
         if hash_value in results or not pending[hash_value]:
             continue
@@ -154,6 +159,8 @@ def process_hash_events(
         check = fresh_read[0] if fresh_read is not None else ledger.uncounted(project.id, shard, pending)
         first_check = first_check or check  # the latest event goes by what the first read found
         pending = keep_uncounted(pending, check.uncounted, hash_value, outcomes)
+        if read is None and check is first_check:  # its own first read: finish what it found
+            finish_pending(project, check.pending, {e.event_id: hash_value for e in events}, outcomes)
         if not pending:
             return in_order(events, outcomes)
         hash_row = fresh_read[1] if fresh_read is not None else _get_hash(project.id, hash_value)
@@ -176,9 +183,14 @@ def process_hash_events(
             stale_group_id = int(hash_row.group_id)
         first = pending[0]
 
-        def created_by(group_id: int, first: Event = first) -> CreatedBy:
+        claimed: list[CountedEvents] = []
+
+        def created_by(
+            group_id: int, first: Event = first, claimed: list[CountedEvents] = claimed
+        ) -> CreatedBy:
             """The first event counted in the creating transaction: its ledger entry and hour."""
             entries = ledger.entries_for(project.id, shard, [(Target(group_id=group_id), [first])])
+            claimed[:] = entries
             hour = {"current_hour": hour_bucket(first.timestamp), "current_hour_count": 1}
             return CreatedBy(claims=entries, group_attributes=hour)
 
@@ -205,9 +217,9 @@ def process_hash_events(
         if not rest:
             record_users(int(group.id), first.timestamp, users_of([first]))
             record_latest_event(int(group.id), first)
-            return in_order(events, outcomes)
-        # The rest of the batch counts on the new group like on any other.
-        count_on_group(project, int(group.id), rest, hash_value, outcomes, first_check, created=first)
+        else:  # the rest of the batch counts on the new group like on any other
+            count_on_group(project, int(group.id), rest, hash_value, outcomes, first_check, created=first)
+        ledger.mark_followed(claimed)
         return in_order(events, outcomes)
     raise Conflict("The event's issue is changing too fast; retry the event")
 
