@@ -1,0 +1,223 @@
+"""Exactly once for everything an event causes, and an event id counted once per project.
+
+The processor is stopped after each of its DynamoDB requests in turn (``local.faults``'s
+``stop_after``: every later request is refused, as if its environment had died there), then the
+batch is delivered again: the end state is that of a run without the stop — the issue regressed
+once, every user counted, the newest event shown, the release's last event moved, nothing done twice.
+Then the same event id is sent again with what the edge or the client may change about it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from local.faults import disarm, passed, stop_after
+from shared.accounts.organizations import find_organization
+from shared.errors import Conflict
+from shared.ingest import ledger
+from shared.ingest.batch import store_batch
+from shared.ingest.counting import aftermath
+from shared.ingest.queue import encode_event
+from shared.issues.enums import (
+    ActivityType,
+    GroupHistoryStatus,
+    GroupInboxReason,
+    GroupStatus,
+    GroupSubStatus,
+)
+from shared.issues.events.latest import latest_event
+from shared.storage.accounts import Project
+from shared.storage.base import utcnow
+from shared.storage.group_state import COUNTED_EVENTS_RETENTION_DAYS, CountedEvents, FollowedUp
+from shared.storage.issues import Activity, GroupHistory, GroupInbox, IssueItem
+from shared.storage.releases import Release
+from tests import conftest
+from tests.conftest import World, events_queue_record
+from tests.integration.test_event_batches import _group_of, _hour_users, _hourly, _payload
+from tests.integration.test_ingest_api import clear_of_hour_end, group_rows
+
+RELEASE = "backend@2.0.0"
+
+
+@pytest.fixture
+def project(world: World) -> Project:
+    org = find_organization(world.org)
+    assert org is not None
+    return Project.get(*Project.key(int(org.id), world.project))
+
+
+@pytest.fixture
+def stopped() -> Iterator[None]:
+    try:
+        yield
+    finally:
+        disarm(conftest.faults_url)
+
+
+def _record(project: Project, payload: dict[str, Any], received: datetime | None = None) -> dict[str, Any]:
+    body = encode_event(int(project.id), int(project.org_id), received or utcnow(), payload)
+    return events_queue_record(body)
+
+
+def _release(project: Project) -> Release:
+    release = Release(
+        *Release.key(int(project.org_id), RELEASE),
+        id=int(uuid.uuid4().int % 10**12),
+        org_id=int(project.org_id),
+        version=RELEASE,
+        version_lower=RELEASE,
+        project_ids={int(project.id)},
+    )
+    release.save()
+    return release
+
+
+def _resolved_issue(project: Project, fingerprint: str) -> None:
+    """An issue with one event (user u0) a few seconds ago, then resolved (no resolution row: any
+    event regresses it)."""
+    earlier = (utcnow() - timedelta(seconds=3)).isoformat()
+    assert store_batch([_record(project, _payload(fingerprint, user="u0", timestamp=earlier))]) == set()
+    group = _group_of(project, fingerprint)
+    group.update(actions=group.status_actions(GroupStatus.RESOLVED, None))
+    GroupInbox(*GroupInbox.key(int(group.id))).delete()  # resolving takes it out of the inbox
+
+
+def _batch(project: Project, fingerprint: str) -> tuple[list[dict[str, Any]], str]:
+    """Two events of two new users, of a release; the second is the newer."""
+    now = utcnow()
+    payloads = [
+        _payload(
+            fingerprint,
+            user=f"u{i}",
+            release=RELEASE,
+            timestamp=(now + timedelta(milliseconds=i)).isoformat(),
+        )
+        for i in (1, 2)
+    ]
+    return [_record(project, payload) for payload in payloads], payloads[-1]["event_id"]
+
+
+def _assert_exactly_once(project: Project, fingerprint: str, newest: str) -> None:
+    group = _group_of(project, fingerprint)
+    assert (group.status, group.substatus) == (GroupStatus.UNRESOLVED, GroupSubStatus.REGRESSED)
+    assert (group.times_seen, _hourly(group).count, _hour_users(group)) == (3, 3, 3)
+    assert latest_event(int(group.id))["event_id"] == newest
+    rows = group_rows(group)
+    assert [a.type for a in rows[Activity]] == [ActivityType.SET_REGRESSION]
+    assert [h.status for h in rows[GroupHistory]] == [GroupHistoryStatus.REGRESSED]
+    [inbox] = rows[GroupInbox]
+    assert inbox.reason == GroupInboxReason.REGRESSION
+    release = Release.get(*Release.key(int(project.org_id), RELEASE), consistent_read=True)
+    assert release.last_event is not None and release.last_event >= group.last_seen
+
+
+def _unfollowed_entries(project: Project) -> list[CountedEvents]:
+    """Ledger entries of the project whose follow-up steps are not recorded done."""
+    items = list(IssueItem.scan(IssueItem.pk.startswith(f"COUNTED#{project.id}#"), consistent_read=True))
+    done = {(i.pk, i.sk.removesuffix("#followed")) for i in items if isinstance(i, FollowedUp)}
+    return [
+        i
+        for i in items
+        if isinstance(i, CountedEvents) and i.tombstone_id is None and (i.pk, i.sk) not in done
+    ]
+
+
+def test_a_processor_stopped_after_any_request_is_finished_by_the_redelivery(
+    project: Project,
+    stopped: None,
+) -> None:
+    clear_of_hour_end(120)
+    _release(project)
+    # how many requests a batch makes without a stop
+    _resolved_issue(project, "measure")
+    records, newest = _batch(project, "measure")
+    stop_after(conftest.faults_url, 10_000)
+    assert store_batch(records) == set()
+    total = passed(conftest.faults_url)
+    disarm(conftest.faults_url)
+    _assert_exactly_once(project, "measure", newest)
+    assert total > 8  # the ledger, the counting, the users, the latest event, the transition, ...
+    for step in range(total):
+        fingerprint = f"stop-{step}"
+        _resolved_issue(project, fingerprint)
+        records, newest = _batch(project, fingerprint)
+        stop_after(conftest.faults_url, step)
+        failed = store_batch(records)
+        disarm(conftest.faults_url)
+        assert failed == {r["messageId"] for r in records}, step  # left to SQS
+        assert store_batch(records) == set(), step  # delivered again
+        _assert_exactly_once(project, fingerprint, newest)
+        assert store_batch(records) == set(), step  # and once more: nothing changes
+        _assert_exactly_once(project, fingerprint, newest)
+    assert _unfollowed_entries(project) == []
+
+
+def test_a_user_merge_refused_after_the_commit_still_regresses_the_issue(
+    project: Project,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The ordinary conflict of a busy user sketch, after the counting committed."""
+    clear_of_hour_end(60)
+    _release(project)
+    _resolved_issue(project, "conflict")
+    records, newest = _batch(project, "conflict")
+    merge = aftermath.record_users
+
+    def busy(*args: Any, **kwargs: Any) -> None:
+        raise Conflict("The user count is changing too fast; retry the event")
+
+    monkeypatch.setattr(aftermath, "record_users", busy)
+    assert store_batch(records) == {r["messageId"] for r in records}
+    group = _group_of(project, "conflict")
+    assert (group.status, group.times_seen) == (GroupStatus.RESOLVED, 3)  # counted, nothing after
+    monkeypatch.setattr(aftermath, "record_users", merge)
+    assert store_batch(records) == set()
+    _assert_exactly_once(project, "conflict", newest)
+
+
+def test_a_transition_performed_before_is_not_performed_again_after_the_issue_went_back(
+    project: Project,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A delivery that finishes an earlier one's steps after someone resolved the issue again does
+    not regress it a second time for the same event (its activity row is keyed by the event)."""
+    clear_of_hour_end(60)
+    _resolved_issue(project, "twice")
+    records, _ = _batch(project, "twice")
+    mark = ledger.mark_followed
+
+    def died(entries: list[CountedEvents]) -> None:
+        if list(entries):
+            raise ConnectionError("the processor's environment went away before marking its steps done")
+
+    monkeypatch.setattr(ledger, "mark_followed", died)
+    assert store_batch(records) == {r["messageId"] for r in records}
+    group = _group_of(project, "twice")
+    assert group.status == GroupStatus.UNRESOLVED  # every step done, none recorded done
+    group.update(actions=group.status_actions(GroupStatus.RESOLVED, None))  # someone resolves it
+    monkeypatch.setattr(ledger, "mark_followed", mark)
+    assert store_batch(records) == set()
+    group = _group_of(project, "twice")
+    assert (group.status, group.times_seen) == (GroupStatus.RESOLVED, 3)
+    assert [a.type for a in group_rows(group)[Activity]] == [ActivityType.SET_REGRESSION]
+    assert _unfollowed_entries(project) == []
+
+
+def test_the_ledger_outlives_a_message_in_the_queues_and_one_redrive() -> None:
+    from local.template import resources
+
+    queues = resources("AWS::SQS::Queue")
+    events = queues["EventsQueue"]
+    dead_letter = queues["EventsDeadLetterQueue"]
+    queue_days = int(events.get("MessageRetentionPeriod", 345600)) / 86400
+    dead_days = int(dead_letter["MessageRetentionPeriod"]) / 86400
+    assert events["RedrivePolicy"]["maxReceiveCount"] == 5
+    # a message's life in both queues (the dead-letter queue counts from the first enqueue), twice:
+    # a redrive gives the message a new enqueue time
+    life = max(queue_days, dead_days)
+    assert 2 * life <= COUNTED_EVENTS_RETENTION_DAYS
+    assert timedelta(days=COUNTED_EVENTS_RETENTION_DAYS) == ledger.RETENTION
