@@ -37,7 +37,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition, size
@@ -66,13 +66,23 @@ IDS_PER_ENTRY = 1000
 # few issues hashed to it (one transaction and one entry for them), and a shard's second takes a
 # 32nd of the project's events.
 SHARDS = 32
+# Events that claim no time of their own (no SDK sends such events) are spread over this many
+# pseudo-seconds by their id: each stays findable by any delivery, at about one entry per event.
+UNTIMED_SECONDS = 4096
+UNTIMED_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Each attempt lost a race to a concurrent compensation of the same entry; they are rare and few.
 COMPENSATION_ATTEMPTS = 5
 
 
 def second_of(event: Event) -> datetime:
-    """The second an event's ledger partition is keyed by: its own time, whole seconds."""
-    return event.timestamp.replace(microsecond=0)
+    """The second an event's ledger partition is keyed by, the same for every delivery of it: the
+    time its SDK gave it, whole seconds, even when that was implausible and the event is counted
+    at the time received (a resend is received later, with the same claimed time); an event that
+    claims no time takes a second derived from its id (one of ``UNTIMED_SECONDS`` in 1970)."""
+    claimed = event.claimed_timestamp
+    if claimed is None:
+        return UNTIMED_EPOCH + timedelta(seconds=int(event.event_id[:8], 16) % UNTIMED_SECONDS)
+    return claimed.replace(microsecond=0)
 
 
 def _id_bytes(event_id: str) -> bytes:
@@ -103,15 +113,18 @@ def entries_for(
     project_id: int, shard: int, counted: Sequence[tuple[Target, Sequence[Event]]]
 ) -> list[CountedEvents]:
     """The ledger entries of events counted in one transaction, each batch of them on its target
-    (groups of one shard, or one tombstone): per second of their time, one entry per
-    ``IDS_PER_ENTRY`` events, its ids in target order with ``spans`` saying whose they are."""
-    by_second: dict[datetime, dict[Target, set[bytes]]] = defaultdict(lambda: defaultdict(set))
+    (groups of one shard, or one tombstone): per ledger second (``second_of``) and hour they were
+    counted in, one entry per ``IDS_PER_ENTRY`` events, its ids in target order with ``spans``
+    saying whose they are, and ``hour`` when that is not the second's own (an event counted at
+    the time received)."""
+    by_second: dict[tuple[datetime, str], dict[Target, set[bytes]]] = defaultdict(lambda: defaultdict(set))
     for target, events in counted:
         for event in events:
-            by_second[second_of(event)][target].add(_id_bytes(event.event_id))
+            key = (second_of(event), hour_bucket(event.timestamp))
+            by_second[key][target].add(_id_bytes(event.event_id))
     expires = utcnow() + RETENTION
     entries = []
-    for second, targets in sorted(by_second.items()):
+    for (second, hour), targets in sorted(by_second.items()):
         owned = [(target, event_id) for target, ids in targets.items() for event_id in sorted(ids)]
         for start in range(0, len(owned), IDS_PER_ENTRY):
             part = owned[start : start + IDS_PER_ENTRY]
@@ -124,6 +137,7 @@ def entries_for(
                     ids=joined,
                     spans=None if tombstones else _spans(part),
                     tombstone_id=tombstones.pop() if tombstones else None,
+                    hour=None if hour == hour_bucket(second) else hour,
                     expires_at=expires,
                 )
             )
@@ -352,7 +366,7 @@ def _targets(
         group = Group.get(*Group.key(group_id), consistent_read=True)
     except Group.DoesNotExist:
         return []  # deleted: its counts went with it
-    hour = hour_bucket(second)
+    hour = str(entry.hour) if entry.hour else hour_bucket(second)
     if group.current_hour == hour:
         actions = [Group.times_seen.add(-count), Group.current_hour_count.add(-count)]
         return [(group, actions, Group.pk.exists() & (Group.current_hour == hour))]

@@ -159,6 +159,7 @@ class CountedEvents(IssueItem, discriminator="counted_events"):
     compensated = BinarySetAttribute(legacy_encoding=False, null=True)
     spans = ListAttribute(of=NumberAttribute, null=True)
     tombstone_id = NumberAttribute(null=True)
+    hour = UnicodeAttribute(null=True)  # the hour its events were counted in, when not the second's
 
     @staticmethod
     def partition(project_id: int, shard: int, second: datetime) -> str:

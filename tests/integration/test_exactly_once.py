@@ -221,3 +221,56 @@ def test_the_ledger_outlives_a_message_in_the_queues_and_one_redrive() -> None:
     life = max(queue_days, dead_days)
     assert 2 * life <= COUNTED_EVENTS_RETENTION_DAYS
     assert timedelta(days=COUNTED_EVENTS_RETENTION_DAYS) == ledger.RETENTION
+
+
+def _times_seen(project: Project, fingerprint: str) -> tuple[int, int]:
+    group = _group_of(project, fingerprint)
+    return int(group.times_seen), _hourly(group).count
+
+
+def test_a_resend_from_a_clock_minutes_ahead_counts_once(project: Project) -> None:
+    """The edge counts such an event at the time received (Relay's limit: a minute ahead); the
+    resend is received later, with the same claimed time."""
+    clear_of_hour_end(60)
+    ahead = (utcnow() + timedelta(minutes=5)).isoformat()
+    payload = _payload("fast clock", user="u1", timestamp=ahead)
+    assert store_batch([_record(project, payload)]) == set()
+    resent = _record(project, payload, received=utcnow() + timedelta(seconds=7))
+    assert store_batch([resent]) == set()
+    assert _times_seen(project, "fast clock") == (1, 1)
+
+
+def test_a_resend_without_a_timestamp_counts_once(project: Project) -> None:
+    clear_of_hour_end(60)
+    payloads = [_payload("no clock", user=f"u{i}") for i in range(3)]  # no timestamp at all
+    assert store_batch([_record(project, p) for p in payloads]) == set()
+    later = utcnow() + timedelta(seconds=3)
+    assert store_batch([_record(project, p, received=later) for p in [*payloads, payloads[0]]]) == set()
+    assert _times_seen(project, "no clock") == (3, 3)
+
+
+def test_a_resend_with_a_new_receipt_time_counts_once(project: Project) -> None:
+    """Every delivery through the edge again (an SDK's retry after a 429 or a lost answer)."""
+    clear_of_hour_end(60)
+    payloads = _stamped_now("retried", 4)
+    assert store_batch([_record(project, p) for p in payloads]) == set()
+    for seconds in (2, 30):
+        later = utcnow() + timedelta(seconds=seconds)
+        assert store_batch([_record(project, p, received=later) for p in payloads]) == set()
+    assert _times_seen(project, "retried") == (4, 4)
+
+
+def test_a_message_redriven_from_the_dead_letter_queue_counts_once(project: Project) -> None:
+    """A redrive sends the body again as a new message (new id, new enqueue time)."""
+    clear_of_hour_end(60)
+    records = [_record(project, p) for p in _stamped_now("redriven", 3)]
+    assert store_batch(records) == set()
+    redriven = [events_queue_record(record["body"]) for record in records]
+    assert {r["messageId"] for r in redriven}.isdisjoint(r["messageId"] for r in records)
+    assert store_batch(redriven) == set()
+    assert _times_seen(project, "redriven") == (3, 3)
+
+
+def _stamped_now(fingerprint: str, count: int) -> list[dict[str, Any]]:
+    stamp = utcnow().isoformat()
+    return [_payload(fingerprint, user=f"u{i}", timestamp=stamp) for i in range(count)]

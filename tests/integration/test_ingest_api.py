@@ -286,16 +286,16 @@ def test_requests_per_event_at_the_edge_and_in_the_processor(target, local_lambd
     assert new["SendMessage"] == 1  # the edge: the key (no caller memory in tests), then the queue
     # key; hash (miss), the short id counter (read, then moved in the transaction), one transaction
     # (with the event's ledger entry and hourly count), the ledger read before and after it, the
-    # latest event
-    assert _dynamodb(new) == {"GetItem": 3, "Query": 2, "TransactWriteItems": 1, "PutItem": 1}
+    # latest event, the entry's follow-up mark
+    assert _dynamodb(new) == {"GetItem": 3, "Query": 2, "TransactWriteItems": 1, "PutItem": 2}
     with count_requests(background=True) as existing:
         event = _event(timestamp=(now - timedelta(seconds=1)).isoformat())
         assert requests.post(url, data=_envelope(_event_item(event)), headers=_auth(public_key)).ok
         events_processed()
     # key; hash, the ledger read before and after one transaction (group counts, the event's ledger
     # entry and hourly count), the group read back for its transitions, the latest event (the first
-    # of its second)
-    assert _dynamodb(existing) == {"GetItem": 3, "Query": 2, "TransactWriteItems": 1, "PutItem": 1}
+    # of its second), the entry's follow-up mark
+    assert _dynamodb(existing) == {"GetItem": 3, "Query": 2, "TransactWriteItems": 1, "PutItem": 2}
 
 
 def test_concurrent_first_events_of_one_error_make_one_group(target) -> None:

@@ -150,17 +150,17 @@ def chunks(events: list[Event]) -> list[list[Event]]:
     current: list[Event] = []
     entries = 0
     hours: set[str] = set()
-    for second, same_second in itertools.groupby(events, key=second_of):
-        hour = hour_bucket(second)
+    for _, same_second in itertools.groupby(events, key=second_of):
         group = list(same_second)
-        needed = ledger.entries_in(len(group))
+        its_hours = {hour_bucket(event.timestamp) for event in group}
+        needed = ledger.entries_in(len(group)) * len(its_hours)
         # + the counted row and the row of the hour a group's count may move out of
-        if current and entries + needed + len(hours | {hour}) + 2 > limit:
+        if current and entries + needed + len(hours | its_hours) + 2 > limit:
             chunks.append(current)
             current, entries, hours = [], 0, set()
         current += group
         entries += needed
-        hours.add(hour)
+        hours |= its_hours
     if current:
         chunks.append(current)
     return chunks
