@@ -184,11 +184,11 @@ def test_first_and_last_event_come_from_the_events(api: Api, base_url: str, worl
     # the key, the hash, the group read back; the transaction (with the hourly count), the release,
     # and the group's index key (its last_seen moved two hours ahead), the latest event. Its hour is
     # a later one than the group holds: the first transaction is refused, the group read, and the
-    # next one moves the held hour's count to its row
+    # next one moves the held hour's count to its row; the ledger entry's follow-up mark
     written = {
         k: n for k, n in calls[1].items() if k in {"GetItem", "UpdateItem", "TransactWriteItems", "PutItem"}
     }
-    assert written == {"GetItem": 3 + 1, "UpdateItem": 2, "TransactWriteItems": 1 + 1, "PutItem": 1}
+    assert written == {"GetItem": 3 + 1, "UpdateItem": 2, "TransactWriteItems": 1 + 1, "PutItem": 1 + 1}
     # a new group's release check is that same UpdateItem: the GetItems are the key, the group hash
     # and the short-id counter, none of the release
     assert calls[0]["GetItem"] == 3
