@@ -19,7 +19,10 @@ Then per group the users' merge, the latest event (at most once a second), one r
 and the transitions the events cause (regression, snooze expiry, escalation) on the first event that
 triggers them. The group's place
 in the ``by_project_status`` index (its ``gsi1sk``) moves only when ``last_seen`` has advanced by
-``INDEX_STEP`` since it last moved, so a storm moves it once a minute, not once per event.
+``INDEX_STEP`` since it last moved, so a storm moves it once a minute, not once per event. Once
+all that succeeded, each ledger entry of the counting is marked followed up; events the ledger's
+first read finds counted in an entry without its mark (a delivery that failed or died after its
+commit) get those steps now (``finish_pending``) instead of being counted again.
 
 Hash states (decision 16 and the deletion pipeline):
 - tombstoned: the events are dropped and counted on the tombstone (``times_discarded``);
