@@ -2,12 +2,13 @@
 so a redelivered event counts nothing twice without a write per event.
 
 A transaction that counts events on their groups (the groups of one ledger shard, ``shard_of``
-their grouping hash) or on a tombstone also puts one ``CountedEvents`` entry per second of the
-events' own time for all of them: partition ``COUNTED#<project>#<shard>#<second>``, sort key a
-digest of the entry's ids, ids 16 bytes each in runs per group (``spans``: which group each run
-was counted on), on condition that it is new. The partition is known from the event alone (its
-hash and time travel with it, in the SDK's payload or from the edge's receipt), so every delivery
-of an event reads the same partition, whatever issues it shares a batch with:
+their grouping hash) or on a tombstone also puts one ``CountedEvents`` entry per second the
+events' SDK claimed (``second_of``) for all of them: partition ``COUNTED#<project>#<shard>#<second>``,
+sort key a digest of the entry's ids, ids 16 bytes each in runs per group (``spans``: which group
+each run was counted on), on condition that it is new. The partition is known from the event's
+payload alone (its hash, and the time it claims even when it is counted at the time received), so
+every delivery of an event reads the same partition, whatever its receipt time or the issues it
+shares a batch with:
 
 - before counting, ``uncounted`` reads (consistent Query) the partitions of the events' seconds
   and drops the ids some entry holds; the same composition counted twice at once collides on the

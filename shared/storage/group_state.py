@@ -144,7 +144,7 @@ class GroupHashRef(IssueItem, discriminator="group_hash_ref"):
 
 
 class CountedEvents(IssueItem, discriminator="counted_events"):
-    """The ingestion ledger: event ids of one second (the events' own time) that one transaction
+    """The ingestion ledger: event ids of one second (the time their SDK claimed) that one transaction
     counted, written in that transaction on condition that it is new. Partitioned by project,
     ledger shard (a stable hash of the grouping hash) and second, so the events of the few issues
     of one shard in a batch share one entry. ``ids`` are the 16-byte event ids concatenated (16
