@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ from shared.issues.enums import (
     GroupSubStatus,
 )
 from shared.issues.events.latest import latest_event
+from shared.issues.status.snooze import new_snooze
 from shared.storage.accounts import Project
 from shared.storage.base import utcnow
 from shared.storage.group_state import COUNTED_EVENTS_RETENTION_DAYS, CountedEvents, FollowedUp
@@ -42,6 +44,33 @@ from tests.integration.test_event_batches import _group_of, _hour_users, _hourly
 from tests.integration.test_ingest_api import clear_of_hour_end, group_rows
 
 RELEASE = "backend@2.0.0"
+
+
+@dataclass(frozen=True)
+class Comeback:
+    """How an issue is put away, and what an event does to it."""
+
+    status: GroupStatus
+    substatus: GroupSubStatus
+    activity: ActivityType
+    history: GroupHistoryStatus
+    inbox: GroupInboxReason
+
+
+REGRESSION = Comeback(
+    GroupStatus.RESOLVED,
+    GroupSubStatus.REGRESSED,
+    ActivityType.SET_REGRESSION,
+    GroupHistoryStatus.REGRESSED,
+    GroupInboxReason.REGRESSION,
+)
+SNOOZE_OVER = Comeback(
+    GroupStatus.IGNORED,
+    GroupSubStatus.ONGOING,
+    ActivityType.SET_UNRESOLVED,
+    GroupHistoryStatus.UNIGNORED,
+    GroupInboxReason.UNIGNORED,
+)
 
 
 @pytest.fixture
@@ -86,13 +115,19 @@ def _release(project: Project) -> Release:
     return release
 
 
-def _resolved_issue(project: Project, fingerprint: str) -> None:
+def _resolved_issue(project: Project, fingerprint: str, comeback: Comeback = REGRESSION) -> None:
     """An issue with one event (user u0) a few seconds ago, then resolved (no resolution row: any
-    event regresses it)."""
+    event regresses it), or ignored until a time just past (the next event ends the snooze)."""
     earlier = (utcnow() - timedelta(seconds=3)).isoformat()
     assert store_batch([_record(project, _payload(fingerprint, user="u0", timestamp=earlier))]) == set()
     group = _group_of(project, fingerprint)
-    group.update(actions=group.status_actions(GroupStatus.RESOLVED, None))
+    if comeback.status == GroupStatus.IGNORED:
+        group.update(actions=group.status_actions(GroupStatus.IGNORED, GroupSubStatus.UNTIL_CONDITION_MET))
+        until = utcnow() - timedelta(seconds=1)
+        snooze = dict(count=None, window=None, user_count=None, user_window=None, actor_id=None)
+        new_snooze(group, until=until, **snooze).save()
+    else:
+        group.update(actions=group.status_actions(GroupStatus.RESOLVED, None))
     GroupInbox(*GroupInbox.key(int(group.id))).delete()  # resolving takes it out of the inbox
 
 
@@ -111,16 +146,18 @@ def _batch(project: Project, fingerprint: str) -> tuple[list[dict[str, Any]], st
     return [_record(project, payload) for payload in payloads], payloads[-1]["event_id"]
 
 
-def _assert_exactly_once(project: Project, fingerprint: str, newest: str) -> None:
+def _assert_exactly_once(
+    project: Project, fingerprint: str, newest: str, comeback: Comeback = REGRESSION
+) -> None:
     group = _group_of(project, fingerprint)
-    assert (group.status, group.substatus) == (GroupStatus.UNRESOLVED, GroupSubStatus.REGRESSED)
+    assert (group.status, group.substatus) == (GroupStatus.UNRESOLVED, comeback.substatus)
     assert (group.times_seen, _hourly(group).count, _hour_users(group)) == (3, 3, 3)
     assert latest_event(int(group.id))["event_id"] == newest
     rows = group_rows(group)
-    assert [a.type for a in rows[Activity]] == [ActivityType.SET_REGRESSION]
-    assert [h.status for h in rows[GroupHistory]] == [GroupHistoryStatus.REGRESSED]
+    assert [a.type for a in rows[Activity]] == [comeback.activity]
+    assert [h.status for h in rows[GroupHistory]] == [comeback.history]
     [inbox] = rows[GroupInbox]
-    assert inbox.reason == GroupInboxReason.REGRESSION
+    assert inbox.reason == comeback.inbox
     release = Release.get(*Release.key(int(project.org_id), RELEASE), consistent_read=True)
     assert release.last_event is not None and release.last_event >= group.last_seen
 
@@ -136,33 +173,35 @@ def _unfollowed_entries(project: Project) -> list[CountedEvents]:
     ]
 
 
+@pytest.mark.parametrize("comeback", [REGRESSION, SNOOZE_OVER], ids=["regression", "snooze_over"])
 def test_a_processor_stopped_after_any_request_is_finished_by_the_redelivery(
     project: Project,
     stopped: None,
+    comeback: Comeback,
 ) -> None:
     _clear_of_hour_edges(120)
     _release(project)
     # how many requests a batch makes without a stop
-    _resolved_issue(project, "measure")
-    records, newest = _batch(project, "measure")
+    _resolved_issue(project, f"measure-{comeback.inbox}", comeback)
+    records, newest = _batch(project, f"measure-{comeback.inbox}")
     stop_after(conftest.faults_url, 10_000)
     assert store_batch(records) == set()
     total = passed(conftest.faults_url)
     disarm(conftest.faults_url)
-    _assert_exactly_once(project, "measure", newest)
+    _assert_exactly_once(project, f"measure-{comeback.inbox}", newest, comeback)
     assert total > 8  # the ledger, the counting, the users, the latest event, the transition, ...
     for step in range(total):
-        fingerprint = f"stop-{step}"
-        _resolved_issue(project, fingerprint)
+        fingerprint = f"stop-{comeback.inbox}-{step}"
+        _resolved_issue(project, fingerprint, comeback)
         records, newest = _batch(project, fingerprint)
         stop_after(conftest.faults_url, step)
         failed = store_batch(records)
         disarm(conftest.faults_url)
         assert failed == {r["messageId"] for r in records}, step  # left to SQS
         assert store_batch(records) == set(), step  # delivered again
-        _assert_exactly_once(project, fingerprint, newest)
+        _assert_exactly_once(project, fingerprint, newest, comeback)
         assert store_batch(records) == set(), step  # and once more: nothing changes
-        _assert_exactly_once(project, fingerprint, newest)
+        _assert_exactly_once(project, fingerprint, newest, comeback)
     assert _unfollowed_entries(project) == []
 
 
