@@ -6,6 +6,10 @@ requests with DynamoDB's own error responses (status code and JSON body), or let
 through only in part and reports the rest as ``UnprocessedItems`` / ``UnprocessedKeys``, as
 DynamoDB does under load. Tests arm and disarm it over HTTP (``POST``/``DELETE /__faults__``).
 
+``stop_after`` N lets the next N DynamoDB requests through and refuses every one after them (an
+error no client retries), as if the process making them had died there: a test can stop a piece
+of work after each of its requests in turn (the answers report how many passed).
+
 The moto server carries the middleware itself; in front of DynamoDB Local it runs as a forwarding
 proxy: ``python -m local.faults --target URL --port N``.
 """
@@ -53,6 +57,9 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     ),
     "InternalServerError": (500, _PREFIX + "InternalServerError", "Internal server error"),
 }
+# What every request gets once ``stop_after`` requests passed: an error botocore does not retry.
+STOPPED = "Stopped"
+STOPPED_ANSWER = (400, _PREFIX + "ValidationException", "Injected: the process stopped before this request")
 TRANSACTION_CONFLICT = "TransactionConflict"
 UNPROCESSED = "Unprocessed"
 ALL_FAULTS = (*ERRORS, TRANSACTION_CONFLICT, UNPROCESSED)
@@ -78,12 +85,24 @@ class FaultInjector:
         self.faults: tuple[str, ...] = ()
         self.random = random.Random(0)
         self.injected: Counter[str] = Counter()
+        self.stop_after: int | None = None
+        self.passed = 0
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == CONTROL_PATH:
             return self._control(environ, start_response)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if not target.startswith("DynamoDB_") or not self.rate:
+        if not target.startswith("DynamoDB_"):
+            return self.app(environ, start_response)
+        if self.stop_after is not None:
+            with self.lock:
+                stopped = self.passed >= self.stop_after
+                self.passed += 0 if stopped else 1
+                self.injected[STOPPED] += 1 if stopped else 0
+            if stopped:
+                status, kind, message = STOPPED_ANSWER
+                return _json(start_response, status, {"__type": kind, "message": message})
+        if not self.rate:
             return self.app(environ, start_response)
         operation = target.partition(".")[2]
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
@@ -177,10 +196,14 @@ class FaultInjector:
                 self.random = random.Random(settings["seed"])
                 self.rate = float(settings["rate"])
                 self.faults = tuple(settings.get("faults") or ALL_FAULTS)
+                self.stop_after = settings.get("stop_after")
+                self.passed = 0
                 self.injected = Counter()
             elif method == "DELETE":
                 self.rate = 0.0
-            return _json(start_response, 200, {"rate": self.rate, "injected": dict(self.injected)})
+                self.stop_after = None
+            answer = {"rate": self.rate, "injected": dict(self.injected), "passed": self.passed}
+            return _json(start_response, 200, answer)
 
 
 def _batch_size(operation: str, request: dict[str, Any]) -> int:
@@ -222,6 +245,17 @@ class Forwarder:
 def arm(url: str, seed: int, rate: float, faults: Iterable[str] = ALL_FAULTS) -> None:
     """Make ``rate`` of the DynamoDB requests through ``url`` fail, drawn from ``seed``."""
     requests.post(url + CONTROL_PATH, json={"seed": seed, "rate": rate, "faults": list(faults)}, timeout=5)
+
+
+def stop_after(url: str, requests_passing: int) -> None:
+    """Let ``requests_passing`` DynamoDB requests through ``url``, then refuse all (``disarm`` ends it)."""
+    body = {"seed": 0, "rate": 0, "stop_after": requests_passing}
+    requests.post(url + CONTROL_PATH, json=body, timeout=5)
+
+
+def passed(url: str) -> int:
+    """How many DynamoDB requests passed since ``stop_after`` armed the stop."""
+    return int(requests.get(url + CONTROL_PATH, timeout=5).json()["passed"])
 
 
 def disarm(url: str) -> dict[str, int]:

@@ -71,6 +71,9 @@ class Event:
     platform: str | None = None
     environment: str | None = None
     tags: tuple[tuple[str, str], ...] = ()
+    # The time the SDK gave the event, as sent (None: none, or unreadable), even when ``timestamp``
+    # had to take the time received instead: every delivery of the event carries the same one.
+    claimed_timestamp: datetime | None = None
 
     @property
     def type(self) -> str:
@@ -155,6 +158,14 @@ def _event_id(value: Any) -> str:
 
 def _timestamp(value: Any, received: datetime) -> datetime:
     """The event's time; missing, unreadable or implausible times become the time received."""
+    when = _claimed(value)
+    if when is None or when > received + MAX_FUTURE or when < received - MAX_PAST:
+        return received
+    return when
+
+
+def _claimed(value: Any) -> datetime | None:
+    """The time an SDK's ``timestamp`` names (UTC), whether plausible or not; None when unreadable."""
     when: datetime | None = None
     if isinstance(value, int | float) and not isinstance(value, bool):
         try:
@@ -168,9 +179,10 @@ def _timestamp(value: Any, received: datetime) -> datetime:
             when = None
         if when is not None and when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-    if when is None or when > received + MAX_FUTURE or when < received - MAX_PAST:
-        return received
-    return when.astimezone(UTC)
+    try:
+        return when.astimezone(UTC) if when is not None else None
+    except OverflowError:  # an offset that leaves the calendar (year 1 or 9999)
+        return None
 
 
 def _level(value: Any) -> str:
@@ -321,4 +333,5 @@ def normalize_event(payload: Any, received: datetime) -> Event:
         platform=_bounded(payload.get("platform")),
         environment=_bounded(payload.get("environment")),
         tags=_tags(payload.get("tags")),
+        claimed_timestamp=_claimed(payload.get("timestamp")),
     )

@@ -2,12 +2,13 @@
 so a redelivered event counts nothing twice without a write per event.
 
 A transaction that counts events on their groups (the groups of one ledger shard, ``shard_of``
-their grouping hash) or on a tombstone also puts one ``CountedEvents`` entry per second of the
-events' own time for all of them: partition ``COUNTED#<project>#<shard>#<second>``, sort key a
-digest of the entry's ids, ids 16 bytes each in runs per group (``spans``: which group each run
-was counted on), on condition that it is new. The partition is known from the event alone (its
-hash and time travel with it, in the SDK's payload or from the edge's receipt), so every delivery
-of an event reads the same partition, whatever issues it shares a batch with:
+their grouping hash) or on a tombstone also puts one ``CountedEvents`` entry per second the
+events' SDK claimed (``second_of``) for all of them: partition ``COUNTED#<project>#<shard>#<second>``,
+sort key a digest of the entry's ids, ids 16 bytes each in runs per group (``spans``: which group
+each run was counted on), on condition that it is new. The partition is known from the event's
+payload alone (its hash, and the time it claims even when it is counted at the time received), so
+every delivery of an event reads the same partition, whatever its receipt time or the issues it
+shares a batch with:
 
 - before counting, ``uncounted`` reads (consistent Query) the partitions of the events' seconds
   and drops the ids some entry holds; the same composition counted twice at once collides on the
@@ -22,16 +23,22 @@ of an event reads the same partition, whatever issues it shares a batch with:
   read of a redelivery does the same, so a processor that died between its commit and its
   compensation is made good by the delivery that follows.
 
-The user sketch, the latest event, the index key and the transitions are idempotent and need no
-compensation."""
+What follows counting (the users, the latest event, the release's first and last event, the index
+key, the transitions) is done after the commit, then recorded done by a ``FollowedUp`` mark beside
+each entry (``mark_followed``). An entry without its mark was counted by a processor that died or
+failed after the commit: ``uncounted`` reports its events as ``pending`` (counted, follow-ups not
+known done), and the delivery that has them finishes the steps. Each step is idempotent (merges,
+conditional puts and moves) or guarded (a transition is conditional on the status it leaves and on
+its activity row, keyed by the event that caused it, being new), so finishing them again, or twice at
+once, does nothing twice."""
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition, size
@@ -45,6 +52,7 @@ from shared.storage.base import cancelled_by_condition, utcnow
 from shared.storage.group_state import (
     COUNTED_EVENTS_RETENTION_DAYS,
     CountedEvents,
+    FollowedUp,
     GroupHourlyCount,
     GroupTombstone,
     hour_bucket,
@@ -59,13 +67,23 @@ IDS_PER_ENTRY = 1000
 # few issues hashed to it (one transaction and one entry for them), and a shard's second takes a
 # 32nd of the project's events.
 SHARDS = 32
+# Events that claim no time of their own (no SDK sends such events) are spread over this many
+# pseudo-seconds by their id: each stays findable by any delivery, at about one entry per event.
+UNTIMED_SECONDS = 4096
+UNTIMED_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Each attempt lost a race to a concurrent compensation of the same entry; they are rare and few.
 COMPENSATION_ATTEMPTS = 5
 
 
 def second_of(event: Event) -> datetime:
-    """The second an event's ledger partition is keyed by: its own time, whole seconds."""
-    return event.timestamp.replace(microsecond=0)
+    """The second an event's ledger partition is keyed by, the same for every delivery of it: the
+    time its SDK gave it, whole seconds, even when that was implausible and the event is counted
+    at the time received (a resend is received later, with the same claimed time); an event that
+    claims no time takes a second derived from its id (one of ``UNTIMED_SECONDS`` in 1970)."""
+    claimed = event.claimed_timestamp
+    if claimed is None:
+        return UNTIMED_EPOCH + timedelta(seconds=int(event.event_id[:8], 16) % UNTIMED_SECONDS)
+    return claimed.replace(microsecond=0)
 
 
 def _id_bytes(event_id: str) -> bytes:
@@ -96,15 +114,18 @@ def entries_for(
     project_id: int, shard: int, counted: Sequence[tuple[Target, Sequence[Event]]]
 ) -> list[CountedEvents]:
     """The ledger entries of events counted in one transaction, each batch of them on its target
-    (groups of one shard, or one tombstone): per second of their time, one entry per
-    ``IDS_PER_ENTRY`` events, its ids in target order with ``spans`` saying whose they are."""
-    by_second: dict[datetime, dict[Target, set[bytes]]] = defaultdict(lambda: defaultdict(set))
+    (groups of one shard, or one tombstone): per ledger second (``second_of``) and hour they were
+    counted in, one entry per ``IDS_PER_ENTRY`` events, its ids in target order with ``spans``
+    saying whose they are, and ``hour`` when that is not the second's own (an event counted at
+    the time received)."""
+    by_second: dict[tuple[datetime, str], dict[Target, set[bytes]]] = defaultdict(lambda: defaultdict(set))
     for target, events in counted:
         for event in events:
-            by_second[second_of(event)][target].add(_id_bytes(event.event_id))
+            key = (second_of(event), hour_bucket(event.timestamp))
+            by_second[key][target].add(_id_bytes(event.event_id))
     expires = utcnow() + RETENTION
     entries = []
-    for second, targets in sorted(by_second.items()):
+    for (second, hour), targets in sorted(by_second.items()):
         owned = [(target, event_id) for target, ids in targets.items() for event_id in sorted(ids)]
         for start in range(0, len(owned), IDS_PER_ENTRY):
             part = owned[start : start + IDS_PER_ENTRY]
@@ -117,6 +138,7 @@ def entries_for(
                     ids=joined,
                     spans=None if tombstones else _spans(part),
                     tombstone_id=tombstones.pop() if tombstones else None,
+                    hour=None if hour == hour_bucket(second) else hour,
                     expires_at=expires,
                 )
             )
@@ -152,23 +174,50 @@ def entries_in(events: int) -> int:
     return max(1, -(-events // IDS_PER_ENTRY))
 
 
+@dataclass(frozen=True)
+class _Partition:
+    entries: list[CountedEvents]
+    followed: set[str]  # sort keys of the entries whose follow-up steps are done
+
+
+def _read_partitions(project_id: int, shard: int, seconds: Iterable[datetime]) -> dict[datetime, _Partition]:
+    """The entries of each second's partition and their follow-up marks (consistent: a commit just
+    made is seen)."""
+    read: dict[datetime, _Partition] = {}
+    for second in sorted(set(seconds)):
+        partition = _Partition([], set())
+        for item in IssueItem.query(CountedEvents.partition(project_id, shard, second), consistent_read=True):
+            if isinstance(item, CountedEvents):
+                partition.entries.append(item)
+            elif isinstance(item, FollowedUp):
+                partition.followed.add(item.sk.removesuffix("#followed"))
+        read[second] = partition
+    return read
+
+
 def _read(project_id: int, shard: int, seconds: Iterable[datetime]) -> dict[datetime, list[CountedEvents]]:
     """The entries of each second's partition (consistent: a commit just made is seen)."""
-    return {
-        second: list(
-            CountedEvents.query(CountedEvents.partition(project_id, shard, second), consistent_read=True)
-        )
-        for second in sorted(set(seconds))
-    }
+    return {second: p.entries for second, p in _read_partitions(project_id, shard, seconds).items()}
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Events an entry counted on ``group_id`` whose follow-up steps are not known done."""
+
+    entry: CountedEvents
+    group_id: int
+    events: list[Event]
 
 
 @dataclass(frozen=True)
 class PreCheck:
-    """What the ledger says of events before they are counted: the events no entry holds yet, and
-    the entries read (``fresh_seconds``)."""
+    """What the ledger says of events before they are counted: the events no entry holds yet, the
+    counted ones whose follow-up steps are not known done (``pending``), and the entries read
+    (``fresh_seconds``)."""
 
     uncounted: list[Event]
     partitions: dict[datetime, list[CountedEvents]]
+    pending: list[Pending] = field(default_factory=list)
 
     def fresh_seconds(self, group_id: int) -> frozenset[datetime]:
         """The seconds nobody had counted an event of the group in (as the read found them)."""
@@ -182,11 +231,59 @@ class PreCheck:
 def uncounted(project_id: int, shard: int, events: Sequence[Event]) -> PreCheck:
     """Drop the events the ledger holds, after compensating any of them counted twice (a
     processor that died between its commit and its compensation)."""
-    partitions = _read(project_id, shard, (second_of(event) for event in events))
-    wanted = {_id_bytes(event.event_id) for event in events}
-    _compensate_duplicates(partitions, wanted)
+    read = _read_partitions(project_id, shard, (second_of(event) for event in events))
+    partitions = {second: p.entries for second, p in read.items()}
+    by_id = {_id_bytes(event.event_id): event for event in events}
+    _compensate_duplicates(partitions, set(by_id))
     counted = set().union(*(_ids_of(entry) for entries in partitions.values() for entry in entries))
-    return PreCheck([event for event in events if _id_bytes(event.event_id) not in counted], partitions)
+    pending = [
+        Pending(entry, group_id, [by_id[event_id] for event_id in ids])
+        for p in read.values()
+        for entry in p.entries
+        if entry.sk not in p.followed
+        for group_id, ids in _owned(entry, set(by_id)).items()
+    ]
+    return PreCheck(
+        [event for event in events if _id_bytes(event.event_id) not in counted], partitions, pending
+    )
+
+
+def _owned(entry: CountedEvents, wanted: set[bytes]) -> dict[int, list[bytes]]:
+    """The ids of ``wanted`` whose counting ``entry`` owns (not taken back as another entry's
+    duplicates), per group; none for a tombstone's (dropped events have no follow-up steps)."""
+    if entry.tombstone_id is not None:
+        return {}
+    owned: dict[int, list[bytes]] = defaultdict(list)
+    taken_back = set(entry.compensated or set())
+    for event_id, group_id in _groups_of(entry).items():
+        if event_id in wanted and event_id not in taken_back:
+            owned[group_id].append(event_id)
+    return owned
+
+
+def covers(entry: CountedEvents, followed: set[str]) -> bool:
+    """Whether the follow-up steps of every event ``entry`` owns were done (``followed``: ids)."""
+    owned = _owned(entry, _ids_of(entry))
+    return all(event_id.hex() in followed for ids in owned.values() for event_id in ids)
+
+
+def followed_marks(entries: Iterable[CountedEvents]) -> list[FollowedUp]:
+    """The marks that record the follow-up steps of ``entries`` done (a tombstone's entry has none)."""
+    return [
+        FollowedUp(*FollowedUp.key_of(entry), expires_at=entry.expires_at)
+        for entry in {(e.pk, e.sk): e for e in entries if e.tombstone_id is None}.values()
+    ]
+
+
+def mark_followed(entries: Iterable[CountedEvents]) -> None:
+    """Record the entries' follow-up steps done: one small put each (one BatchWriteItem)."""
+    marks = followed_marks(entries)
+    if len(marks) == 1:
+        marks[0].save()
+    elif marks:
+        with FollowedUp.batch_write() as batch:
+            for mark in marks:
+                batch.save(mark)
 
 
 def settle(project_id: int, shard: int, events: Sequence[Event]) -> None:
@@ -275,7 +372,7 @@ def _targets(
         group = Group.get(*Group.key(group_id), consistent_read=True)
     except Group.DoesNotExist:
         return []  # deleted: its counts went with it
-    hour = hour_bucket(second)
+    hour = str(entry.hour) if entry.hour else hour_bucket(second)
     if group.current_hour == hour:
         actions = [Group.times_seen.add(-count), Group.current_hour_count.add(-count)]
         return [(group, actions, Group.pk.exists() & (Group.current_hour == hour))]

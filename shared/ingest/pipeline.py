@@ -21,7 +21,10 @@ Then per group the users' merge, the latest event (at most once a second), one r
 and the transitions the events cause (regression, snooze expiry, escalation) on the first event that
 triggers them. The group's place
 in the ``by_project_status`` index (its ``gsi1sk``) moves only when ``last_seen`` has advanced by
-``INDEX_STEP`` since it last moved, so a storm moves it once a minute, not once per event.
+``INDEX_STEP`` since it last moved, so a storm moves it once a minute, not once per event. Once
+all that succeeded, each ledger entry of the counting is marked followed up; events the ledger's
+first read finds counted in an entry without its mark (a delivery that failed or died after its
+commit) get those steps now (``finish_pending``) instead of being counted again.
 
 Hash states (decision 16 and the deletion pipeline):
 - tombstoned: the events are dropped and counted on the tombstone (``times_discarded``);
@@ -38,6 +41,7 @@ from collections.abc import Mapping, Sequence
 
 from shared.errors import Conflict
 from shared.ingest import ledger
+from shared.ingest.counting.aftermath import finish_pending
 from shared.ingest.counting.new_groups import after_creation, create_new_groups, needs_new_group, new_group
 from shared.ingest.counting.on_group import count_discarded, count_on_group
 from shared.ingest.counting.outcome import (
@@ -95,6 +99,11 @@ def process_events(
             pending[hash_value] = keep_uncounted(
                 pending[hash_value], checks[shard].uncounted, hash_value, outcomes
             )
+        try:
+            hash_of = {event.event_id: h for h in hashes for event in by_hash[h]}
+            finish_pending(project, checks[shard].pending, hash_of, outcomes)
+        except Exception as error:
+            results.update((hash_value, error) for hash_value in hashes)
     wanted = [hash_value for hash_value in by_hash if hash_value not in results and pending[hash_value]]
     try:
         hash_rows = _get_hashes(project.id, wanted)
@@ -162,6 +171,8 @@ def process_hash_events(
         check = fresh_read[0] if fresh_read is not None else ledger.uncounted(project.id, shard, pending)
         first_check = first_check or check  # the latest event goes by what the first read found
         pending = keep_uncounted(pending, check.uncounted, hash_value, outcomes)
+        if read is None and check is first_check:  # its own first read: finish what it found
+            finish_pending(project, check.pending, {e.event_id: hash_value for e in events}, outcomes)
         if not pending:
             return in_order(events, outcomes)
         hash_row = fresh_read[1] if fresh_read is not None else _get_hash(project.id, hash_value)

@@ -20,10 +20,15 @@ def new_activity(
     ident: str | None = None,
     data: dict[str, Any] | None = None,
     when: datetime | None = None,
+    cause: str | None = None,
 ) -> Activity:
-    """An unsaved activity row, for callers that write it inside a transaction with other rows."""
+    """An unsaved activity row, for callers that write it inside a transaction with other rows;
+    with a ``cause``, its key is the cause's (``Activity.caused_key``), so it can be put only once."""
     when = when or utcnow()
-    pk, sk = Activity.new_key(int(group.id), when)
+    if cause is not None:
+        pk, sk = Activity.caused_key(int(group.id), when, cause)
+    else:
+        pk, sk = Activity.new_key(int(group.id), when)
     return Activity(
         pk=pk,
         sk=sk,

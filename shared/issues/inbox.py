@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
+from pynamodb.expressions.update import Action
 
 from shared.issues.activity import new_activity
 from shared.issues.enums import ActivityType, GroupHistoryStatus, GroupInboxReason, GroupInboxRemoveAction
@@ -47,6 +48,24 @@ def add_group_to_inbox(
             return None
         raise
     return inbox
+
+
+def inbox_write(
+    group: Group, reason: GroupInboxReason, reason_details: dict[str, Any] | None = None
+) -> tuple[GroupInbox, list[Action]]:
+    """The inbox row and the actions that put the group in the inbox inside a transaction, with
+    ``add_group_to_inbox``'s rule and no condition: every attribute is set only where the row has
+    none (``if_not_exists``), so a row already there keeps its reason and date."""
+    row = GroupInbox(*GroupInbox.key(int(group.id)))
+    actions: list[Action] = [
+        GroupInbox.kind.set(GroupInbox),
+        GroupInbox.reason.set(GroupInbox.reason | int(reason)),
+        GroupInbox.date_added.set(GroupInbox.date_added | utcnow()),
+    ]
+    details = _reason_details(reason_details)
+    if details is not None:
+        actions.append(GroupInbox.reason_details.set(GroupInbox.reason_details | details))
+    return row, actions
 
 
 def remove_group_from_inbox(group: Group, action: GroupInboxRemoveAction, user_id: int | None = None) -> bool:

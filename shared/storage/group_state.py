@@ -26,8 +26,11 @@ from shared.storage.base import utcnow
 from shared.storage.issues import IssueItem, group_pk
 
 HOURLY_COUNT_RETENTION_DAYS = 7
-# The events queue keeps a message 4 days, its dead-letter queue 14: a ledger entry outlives both.
-COUNTED_EVENTS_RETENTION_DAYS = 15
+# How long an event can still be delivered after it was counted: its message lives 14 days in the
+# events queue and its dead-letter queue together (the dead-letter queue's retention counts from the
+# first enqueue), and a redrive starts a new life of 14 days (SQS gives a redriven message a new
+# enqueue time). A ledger entry outlives both, with a day to spare.
+COUNTED_EVENTS_RETENTION_DAYS = 29
 
 
 def hour_bucket(when: datetime) -> str:
@@ -141,7 +144,7 @@ class GroupHashRef(IssueItem, discriminator="group_hash_ref"):
 
 
 class CountedEvents(IssueItem, discriminator="counted_events"):
-    """The ingestion ledger: event ids of one second (the events' own time) that one transaction
+    """The ingestion ledger: event ids of one second (the time their SDK claimed) that one transaction
     counted, written in that transaction on condition that it is new. Partitioned by project,
     ledger shard (a stable hash of the grouping hash) and second, so the events of the few issues
     of one shard in a batch share one entry. ``ids`` are the 16-byte event ids concatenated (16
@@ -156,10 +159,23 @@ class CountedEvents(IssueItem, discriminator="counted_events"):
     compensated = BinarySetAttribute(legacy_encoding=False, null=True)
     spans = ListAttribute(of=NumberAttribute, null=True)
     tombstone_id = NumberAttribute(null=True)
+    hour = UnicodeAttribute(null=True)  # the hour its events were counted in, when not the second's
 
     @staticmethod
     def partition(project_id: int, shard: int, second: datetime) -> str:
         return f"COUNTED#{project_id}#{shard}#{second.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')}"
+
+
+class FollowedUp(IssueItem, discriminator="followed_up"):
+    """Everything that follows the counting of one ``CountedEvents`` entry is done (users, latest
+    event, releases, index key, transitions): put beside the entry (same partition, its sort key
+    + ``#followed``) once the follow-up steps of all its groups succeeded. An entry without it was
+    counted by a processor that died or failed after the commit: the next delivery of any of its
+    events finishes the steps. About 100 bytes: one write unit, whatever the entry's size."""
+
+    @staticmethod
+    def key_of(entry: CountedEvents) -> tuple[str, str]:
+        return entry.pk, f"{entry.sk}#followed"
 
 
 class GroupTombstone(IssueItem, discriminator="tombstone"):

@@ -9,6 +9,7 @@ Hourly counts expire by TTL (``expires_at``).
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime
 
@@ -189,6 +190,13 @@ class Activity(IssueItem, discriminator="activity"):
     @staticmethod
     def new_key(group_id: int, when: datetime) -> tuple[str, str]:
         return group_pk(group_id), _timed_sk("ACTIVITY", when)
+
+    @staticmethod
+    def caused_key(group_id: int, when: datetime, cause: str) -> tuple[str, str]:
+        """The key of an activity one cause (an event and the change it made) writes at most once:
+        its suffix is derived from the cause instead of drawn at random."""
+        suffix = hashlib.blake2b(cause.encode(), digest_size=4).hexdigest()
+        return group_pk(group_id), f"ACTIVITY#{sortable_time(when)}#{suffix}"
 
 
 class GroupHistory(IssueItem, discriminator="history"):

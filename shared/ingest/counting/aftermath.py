@@ -1,17 +1,26 @@
 """What follows counting a group's events: users, the latest event, releases, the index move and
 the transitions (regression, snooze expiry, escalation) on the first event that triggers them.
 The group's ``by_project_status`` key moves only when ``last_seen`` has advanced by ``INDEX_STEP``
-since it last moved, so a storm moves it once a minute, not once per event."""
+since it last moved, so a storm moves it once a minute, not once per event.
+
+Every step is idempotent or guarded (``shared.ingest.ledger``: the entries of a counting are marked
+followed up once all its steps succeeded; ``finish_pending`` performs them for events an earlier
+delivery counted without getting that far)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import UpdateError
 
+from shared.ingest import ledger
 from shared.ingest.counting.outcome import (
+    LIVE_STATUSES,
     Outcome,
     ProjectRef,
+    read_group,
     users_of,
 )
 from shared.ingest.event import Event
@@ -69,6 +78,32 @@ def after_counting(
         outcomes[event.event_id] = Outcome(event.event_id, hash_value, group_id, transition=transition)
 
 
+def finish_pending(
+    project: ProjectRef,
+    pending: list[ledger.Pending],
+    hash_of: Mapping[str, str],
+    outcomes: dict[str, Outcome],
+) -> None:
+    """The follow-up steps of events counted by an earlier delivery that did not record them done
+    (it died or failed after its commit), for the events of this delivery (``hash_of``: each one's
+    grouping hash): per group and hash, ``after_counting`` with them as if just counted (every step
+    is idempotent or guarded); then the entries whose owned events were all followed up are marked.
+    A group gone or on its way out meanwhile needs nothing more."""
+    by_group: dict[tuple[int, str], dict[str, Event]] = defaultdict(dict)
+    for part in pending:
+        for event in part.events:
+            by_group[(part.group_id, hash_of[event.event_id])][event.event_id] = event
+    followed: set[str] = set()
+    for (group_id, hash_value), found in by_group.items():
+        events = sorted(found.values(), key=lambda event: event.timestamp)
+        group = read_group(group_id)
+        if group is not None and int(group.status) in LIVE_STATUSES:
+            seconds = frozenset(second_of(event) for event in events)
+            after_counting(project, group_id, hash_value, events, outcomes, seconds, None)
+        followed |= set(found)
+    ledger.mark_followed([part.entry for part in pending if ledger.covers(part.entry, followed)])
+
+
 def _by_hour(events: list[Event]) -> dict[str, list[Event]]:
     hours: dict[str, list[Event]] = {}
     for event in events:
@@ -124,7 +159,7 @@ def _transition(group: Group, events: list[Event]) -> tuple[Event, str] | None:
         if group.substatus is not None and int(group.substatus) == GroupSubStatus.UNTIL_ESCALATING:
             escalated = escalate_if_needed(group, newest.event_id, newest.timestamp)
             return (newest, "escalated") if escalated else None
-        return (newest, "unignored") if unsnooze_if_over(group, newest.timestamp) else None
+        return (newest, "unignored") if unsnooze_if_over(group, newest.timestamp, newest.event_id) else None
     return None
 
 

@@ -24,7 +24,7 @@ from shared.ingest.ledger import Target
 from shared.issues.events.counts import first_users_row
 from shared.issues.events.latest import latest_event_row
 from shared.issues.groups import CreatedBy, NewGroup, create_groups
-from shared.storage.group_state import GroupHash, hour_bucket
+from shared.storage.group_state import CountedEvents, GroupHash, hour_bucket
 from shared.storage.issues import Group, IssueItem
 
 # Ledger settlements of a batch's new groups run side by side, one shard each.
@@ -86,19 +86,20 @@ def new_group(
     """The group the first of ``events`` (uncounted, oldest first) starts for its hash (taking it
     over from ``stale_group_id``, a group on its way out, if given), created with that event
     counted on it; when no other event follows, it is also the group's latest event."""
-    shard = ledger.shard_of(hash_value)
     first, alone = events[0], len(events) == 1
 
     def created_by(group_id: int) -> CreatedBy:
         """The first event counted in the creating transaction: its ledger entry and hour, and,
-        when no other event follows, the latest event and the hour's users (else what follows
-        counting writes them for all the events)."""
-        entries = ledger.entries_for(project.id, shard, [(Target(group_id=group_id), [first])])
+        when no other event follows, the latest event and the hour's users, and so the entry's
+        follow-up mark (else what follows counting writes them for all the events, then marks
+        the entry: ``after_creation``)."""
+        entries = first_entries(project, hash_value, first, group_id)
         follow: list[IssueItem] = []
         if alone:
             follow.append(latest_event_row(group_id, first))
             if users := users_of([first]):
                 follow.append(first_users_row(group_id, first.timestamp, users))
+            follow.extend(ledger.followed_marks(entries))
         hour = {"current_hour": hour_bucket(first.timestamp), "current_hour_count": 1}
         return CreatedBy(claims=[*entries, *follow], group_attributes=hour)
 
@@ -128,5 +129,12 @@ def after_creation(
     gets theirs. ``check``: the ledger's first read of the events."""
     first, rest = events[0], list(events[1:])
     outcomes[first.event_id] = Outcome(first.event_id, hash_value, int(group.id), is_new=True)
-    if rest:  # (alone, its users and latest event were written with the group)
+    if rest:  # (alone, its users, latest event and follow-up mark were written with the group)
         count_on_group(project, int(group.id), rest, hash_value, outcomes, check, created=first)
+        ledger.mark_followed(first_entries(project, hash_value, first, int(group.id)))
+
+
+def first_entries(project: ProjectRef, hash_value: str, first: Event, group_id: int) -> list[CountedEvents]:
+    """The ledger entries of a new group's first event, counted in the creating transaction (the
+    same keys whenever they are made)."""
+    return ledger.entries_for(project.id, ledger.shard_of(hash_value), [(Target(group_id=group_id), [first])])

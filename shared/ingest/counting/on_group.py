@@ -11,7 +11,7 @@ from shared.ingest.counting.refusal import GroupCounting, count_on_groups
 from shared.ingest.counting.writes import Counting, NotCounted, RowWrite, chunks, write_counted
 from shared.ingest.event import Event
 from shared.ingest.ledger import Target
-from shared.storage.group_state import GroupTombstone
+from shared.storage.group_state import CountedEvents, GroupTombstone
 
 
 def count_discarded(
@@ -52,19 +52,20 @@ def count_on_group(
     new group (none of them was counted then)."""
     shard = ledger.shard_of(hash_value)
     counted: list[Event] = []
+    written: list[CountedEvents] = []
     # The newest chunk first, renaming the issue unless the group has seen a newer event (an equal
     # time renames it too: a storm's batches share their second); the older chunks only add.
     group = GroupCounting(group_id, [])
     for chunk in chunks(events)[::-1]:
         group.events = chunk
-        [done] = count_on_groups(project, shard, [group])
+        [done] = count_on_groups(project, shard, [group], written)
         merges = 0
         while not group.live and group.merged_into is not None:  # counted on the merge's parent
             merges += 1
             if merges > MAX_ATTEMPTS:
                 raise Conflict("The event's issue is changing too fast; retry the event")
             group = GroupCounting(group.merged_into, chunk)
-            [done] = count_on_groups(project, shard, [group])
+            [done] = count_on_groups(project, shard, [group], written)
         if not group.live:
             if counted or created is not None:
                 raise Conflict("The event's issue went away while counting; retry the event")
@@ -75,4 +76,5 @@ def count_on_group(
     counted = [event for event in events if event.event_id in ids]  # back in time order
     fresh = check.fresh_seconds(group.group_id)
     after_counting(project, group.group_id, hash_value, counted, outcomes, fresh, created)
+    ledger.mark_followed(written)
     return True

@@ -18,7 +18,7 @@ from shared.ingest.event import Event
 from shared.ingest.ledger import Target
 from shared.issues.enums import GroupStatus
 from shared.issues.events.counts import CurrentHour
-from shared.storage.group_state import hour_bucket
+from shared.storage.group_state import CountedEvents, hour_bucket
 from shared.storage.issues import Group
 
 
@@ -45,17 +45,19 @@ class GroupCounting:
         )
 
 
-def count_on_groups(project: ProjectRef, shard: int, groups: list[GroupCounting]) -> list[list[Event]]:
+def count_on_groups(
+    project: ProjectRef, shard: int, groups: list[GroupCounting], written: list[CountedEvents] | None = None
+) -> list[list[Event]]:
     """Count each live group's events in one transaction of ledger ``shard``; after a refusal the
     refused groups are read (``read_refused``) and the live ones written again, up to
     ``MAX_ATTEMPTS`` refusals in a row. Returns per group the events counted (the others of a
     live group were counted by an earlier delivery; nothing of a group found gone or leaving,
     which is set not ``live``) and keeps each group's ``known`` hour. ``Conflict`` when refused
-    once more."""
+    once more. The ledger entries committed are added to ``written``."""
     refusals = 0
     while writing := [group for group in groups if group.live]:
         try:
-            written = write_counted(project, shard, [group.counting() for group in writing])
+            done = write_counted(project, shard, [group.counting() for group in writing], written)
         except NotCounted as refused:
             refusals += 1
             if refusals > MAX_ATTEMPTS:
@@ -63,8 +65,8 @@ def count_on_groups(project: ProjectRef, shard: int, groups: list[GroupCounting]
             read_refused([writing[index] for index in refused.indexes], writing)
             continue
         counted: dict[GroupCounting, list[Event]] = {}
-        for group, (done, write) in zip(writing, written, strict=True):
-            counted[group] = done
+        for group, (events, write) in zip(writing, done, strict=True):
+            counted[group] = events
             if write is not None and write.hour is not None:
                 group.known = CurrentHour(write.hour)
         return [counted.get(group, []) for group in groups]

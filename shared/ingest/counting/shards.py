@@ -17,7 +17,7 @@ from shared.ingest.counting.writes import chunks
 from shared.ingest.event import Event
 from shared.ingest.ledger import second_of
 from shared.storage.dynamodb import max_transaction_items
-from shared.storage.group_state import hour_bucket
+from shared.storage.group_state import CountedEvents, hour_bucket
 
 
 @dataclass(frozen=True)
@@ -74,10 +74,12 @@ def count_shared(
         found = count_on_group(project, share.group_id, share.events, share.hash, outcomes, check)
         return [] if found else [share]
     groups = [GroupCounting(share.group_id, share.events) for share in unit]
-    counted = count_on_groups(project, shard, groups)
+    written: list[CountedEvents] = []
+    counted = count_on_groups(project, shard, groups, written)
     for share, group, done in zip(unit, groups, counted, strict=True):
         if group.live:
             keep_uncounted(share.events, done, share.hash, outcomes)
             fresh = check.fresh_seconds(share.group_id)
             after_counting(project, share.group_id, share.hash, done, outcomes, fresh, None)
+    ledger.mark_followed(written)
     return [share for share, group in zip(unit, groups, strict=True) if not group.live]

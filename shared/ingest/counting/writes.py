@@ -23,7 +23,7 @@ from shared.issues.events.counts import CurrentHour, hour_writes
 from shared.issues.transaction import transaction
 from shared.storage.base import cancelled_by_condition
 from shared.storage.dynamodb import max_transaction_items
-from shared.storage.group_state import hour_bucket
+from shared.storage.group_state import CountedEvents, hour_bucket
 from shared.storage.issues import Group, IssueItem
 
 
@@ -87,14 +87,15 @@ def group_write(
 
 
 def write_counted(
-    project: ProjectRef, shard: int, countings: list[Counting]
+    project: ProjectRef, shard: int, countings: list[Counting], committed: list[CountedEvents] | None = None
 ) -> list[tuple[list[Event], RowWrite | None]]:
     """One transaction: each counting's write on its row and beside it, and the events' ledger
     entries (one per second for all of them, on condition that they are new); then the ledger's
     compensation of any event another delivery counted meanwhile. Returns per counting the events
     counted and the write that counted them; when an identical entry exists (the same events
     counted at once elsewhere), the ledger is read again and the rest retried; ``NotCounted``
-    when rows' conditions failed."""
+    when rows' conditions failed. The entries committed are added to ``committed`` (their follow-up
+    steps are to be marked done once performed)."""
     pending = [list(counting.events) for counting in countings]
     while any(pending):
         counted = [(counting.target, events) for counting, events in zip(countings, pending, strict=True)]
@@ -134,6 +135,8 @@ def write_counted(
             if refused:
                 raise NotCounted(refused) from error
             raise
+        if committed is not None:
+            committed += entries
         ledger.settle(project.id, shard, [event for events in pending for event in events])
         return list(zip(pending, writes, strict=True))
     return [([], None) for _ in countings]
@@ -147,17 +150,17 @@ def chunks(events: list[Event]) -> list[list[Event]]:
     current: list[Event] = []
     entries = 0
     hours: set[str] = set()
-    for second, same_second in itertools.groupby(events, key=second_of):
-        hour = hour_bucket(second)
+    for _, same_second in itertools.groupby(events, key=second_of):
         group = list(same_second)
-        needed = ledger.entries_in(len(group))
+        its_hours = {hour_bucket(event.timestamp) for event in group}
+        needed = ledger.entries_in(len(group)) * len(its_hours)
         # + the counted row and the row of the hour a group's count may move out of
-        if current and entries + needed + len(hours | {hour}) + 2 > limit:
+        if current and entries + needed + len(hours | its_hours) + 2 > limit:
             chunks.append(current)
             current, entries, hours = [], 0, set()
         current += group
         entries += needed
-        hours.add(hour)
+        hours |= its_hours
     if current:
         chunks.append(current)
     return chunks

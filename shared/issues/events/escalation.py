@@ -37,5 +37,6 @@ def escalate_if_needed(group: Group, event_id: str, when: datetime) -> bool:
         history=GroupHistoryStatus.ESCALATING,
         inbox_reason=GroupInboxReason.ESCALATING,
         activity_data={"event_id": event_id, "forecast": todays_ceiling(forecast, when)},
+        caused_by=event_id,
     )
     return apply_transition(group, transition, when)

@@ -83,5 +83,6 @@ def regress_group(group: Group, event_id: str, release_version: str | None, when
         activity_data=data,
         release_version=release_version,
         ends=ends,
+        caused_by=event_id,
     )
     return apply_transition(group, transition, when)

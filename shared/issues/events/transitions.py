@@ -1,9 +1,14 @@
 """The one shape of every automatic transition an event causes (regression, snooze expiry,
 escalation): a status change conditional on the status it starts from, written in one transaction
-with its Activity and GroupHistory rows (and the rows it ends, such as a snooze), then the inbox.
+with its Activity and GroupHistory rows, the rows it ends (such as a snooze) and the inbox row.
 
 The condition makes concurrent events race safely: exactly one of them performs the transition and
-logs it; the others see the condition fail and log nothing, as Sentry's filtered ``update`` does."""
+logs it; the others see the condition fail and log nothing, as Sentry's filtered ``update`` does.
+The activity row is keyed by its cause (the event and the transition), on condition that it is new:
+a delivery that finishes the steps of events counted before (``shared.ingest.ledger``) performs the
+transition an event caused at most once, even when the group went back to the starting state
+meanwhile. The inbox row is in the same transaction (``inbox_write``), so a transition is never
+left without it."""
 
 from __future__ import annotations
 
@@ -22,10 +27,10 @@ from shared.issues.enums import (
     GroupSubStatus,
 )
 from shared.issues.history import new_group_history
-from shared.issues.inbox import add_group_to_inbox
+from shared.issues.inbox import inbox_write
 from shared.issues.transaction import transaction
 from shared.storage.base import cancelled_by_condition
-from shared.storage.issues import Group, IssueItem, status_index_pk
+from shared.storage.issues import Activity, Group, IssueItem, status_index_pk
 
 
 @dataclass(frozen=True)
@@ -42,16 +47,20 @@ class Transition:
     inbox_details: dict[str, Any] | None = None
     release_version: str | None = None
     ends: tuple[IssueItem, ...] = ()  # rows deleted with the transition (snooze, resolution)
+    caused_by: str | None = None  # the event that causes it: its activity is written once
 
 
 def apply_transition(group: Group, transition: Transition, when: datetime) -> bool:
     """Perform ``transition`` on ``group`` if it is still in the starting state; returns whether it
-    did (``group`` is then updated in place). Costs one TransactWriteItems, plus one PutItem for the
-    inbox row when the transition happened."""
+    did (``group`` is then updated in place). Costs one TransactWriteItems."""
     condition = Group.status == int(transition.from_status)
     if transition.from_substatus is not None:
         condition = condition & (Group.substatus == int(transition.from_substatus))
-    activity = new_activity(group, transition.activity, data=transition.activity_data, when=when)
+    cause = None
+    if transition.caused_by is not None:
+        cause = f"{transition.caused_by}#{int(transition.activity)}"
+    activity = new_activity(group, transition.activity, data=transition.activity_data, when=when, cause=cause)
+    inbox, inbox_actions = inbox_write(group, transition.inbox_reason, transition.inbox_details)
     history = new_group_history(
         group, transition.history, release_version=transition.release_version, when=when
     )
@@ -59,19 +68,20 @@ def apply_transition(group: Group, transition: Transition, when: datetime) -> bo
         with transaction() as write:
             for row in transition.ends:
                 write.delete(row)
-            write.save(activity)
+            write.save(activity, condition=Activity.pk.does_not_exist() if cause else None)
             write.save(history)
             write.update(
                 group, group.status_actions(GroupStatus.UNRESOLVED, transition.to_substatus), condition
             )
+            write.update(inbox, inbox_actions)
     except TransactWriteError as error:
         cancelled = cancelled_by_condition(error)
-        group_update = len(transition.ends) + 2  # deletes, then puts, then the update
-        if len(cancelled) > group_update and cancelled[group_update]:
-            return False
+        activity_put = len(transition.ends)  # deletes, then the puts, then the updates
+        group_update = activity_put + 2
+        if any(cancelled[activity_put : group_update + 1 : 2]):
+            return False  # performed before (its activity is there) or not in the starting state
         raise
     group.status = int(GroupStatus.UNRESOLVED)
     group.substatus = int(transition.to_substatus)
     group.gsi1pk = status_index_pk(int(group.project_id), GroupStatus.UNRESOLVED)
-    add_group_to_inbox(group, transition.inbox_reason, transition.inbox_details)
     return True

@@ -31,7 +31,7 @@ def _snooze_details(snooze: GroupSnooze) -> dict[str, Any]:
     return {k: int(v) if isinstance(v, float) else v for k, v in details.items() if v is not None}
 
 
-def unsnooze_if_over(group: Group, when: datetime) -> bool:
+def unsnooze_if_over(group: Group, when: datetime, event_id: str | None = None) -> bool:
     """Reopen the ignored ``group`` if its snooze no longer holds; returns whether it did.
     A group ignored without a snooze (forever) stays ignored. ``group`` must carry the
     ``times_seen`` that includes the new event (the updated item does)."""
@@ -49,5 +49,6 @@ def unsnooze_if_over(group: Group, when: datetime) -> bool:
         inbox_reason=GroupInboxReason.UNIGNORED,
         inbox_details=_snooze_details(snooze) or None,
         ends=(snooze,),
+        caused_by=event_id,
     )
     return apply_transition(group, transition, when)
