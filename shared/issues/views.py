@@ -11,11 +11,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from shared.issues.activity import recent_activity
 from shared.issues.events.counts import RecentCounts, recent_counts
 from shared.issues.state import GroupState, load_fresh_states, load_states
 from shared.storage.accounts import Organization, Pointer, Project, Team, User
 from shared.storage.base import batch_get
-from shared.storage.issues import Group
+from shared.storage.issues import Activity, Group
 
 _USER_COUNT_READERS = 8
 
@@ -48,6 +49,20 @@ def load_actors(user_ids: set[int], team_ids: set[int], known: Actors | None = N
     pointers = batch_get(Pointer, [Team.id_key(i) for i in sorted(team_ids - set(teams))])
     teams |= {int(t.id): t for t in batch_get(Team, [(p.target_pk, p.target_sk) for p in pointers])}
     return Actors(users, teams)
+
+
+@dataclass
+class ActivityFeed:
+    """A group's newest activity and the users it names, read for the activity serializer."""
+
+    rows: list[Activity]
+    actors: Actors
+
+
+def load_feed(group_id: int) -> ActivityFeed:
+    """The newest activity and its users: one Query, then one BatchGetItem when any row has a user."""
+    rows = recent_activity(group_id)
+    return ActivityFeed(rows, load_actors({int(r.user_id) for r in rows if r.user_id is not None}, set()))
 
 
 def _actor_ids(states: list[GroupState]) -> tuple[set[int], set[int]]:
