@@ -45,7 +45,7 @@ def test_the_issue_list_carries_no_activity(base_url, world: World) -> None:
     assert "activity" not in issue
 
 
-def _add_unknown_activity(group_id: int) -> None:
+def add_unknown_activity(group_id: int) -> None:
     """A row of a type this version has no name for (as a newer version might write one)."""
     from shared.issues.activity import new_activity
     from shared.issues.enums import ActivityType
@@ -58,7 +58,7 @@ def _add_unknown_activity(group_id: int) -> None:
 
 def test_an_unknown_activity_type_answers_as_its_number(base_url, world: World) -> None:
     issue_id = _new_issue(world)
-    _add_unknown_activity(issue_id)
+    add_unknown_activity(issue_id)
     for url in (
         f"{base_url}/api/0/issues/{issue_id}/",
         f"{base_url}/api/0/organizations/{world.org}/issues/{issue_id}/",
@@ -77,7 +77,7 @@ def test_the_update_answer_serializes_activity_as_the_details_do(base_url, world
     version = unique("feed")
     api.release(version)
     group = api.group()
-    _add_unknown_activity(int(group.id))
+    add_unknown_activity(int(group.id))
     answer = api.bulk(
         [("id", str(group.id))], {"status": "resolved", "statusDetails": {"inRelease": version}}
     )
