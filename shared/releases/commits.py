@@ -132,7 +132,8 @@ def _link_references(org_id: int, commits: list[Commit], messages: dict[tuple[in
 
 
 def set_commits(release: Release, commit_list: list[CommitInput]) -> list[Group]:
-    """Replace the release's commits with ``commit_list``; returns the groups it resolved."""
+    """Replace the release's commits with ``commit_list``; returns the groups it resolved. The steps
+    run under the release's lease (a concurrent call answers 409); a failure gives the lease back."""
     ordered = _commits_to_store(commit_list)
     _acquire(release)
     try:
