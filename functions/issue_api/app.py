@@ -12,13 +12,12 @@ from shared.http.handler import lambda_handler
 from shared.http.offset_pagination import paginate_offset, requested_end
 from shared.http.request import org_access, principal, query_value, query_values
 from shared.http.resolver import APIGatewayHttpResolver
-from shared.issues.activity import recent_activity
 from shared.issues.events.latest import latest_event
 from shared.issues.listing import list_groups, parse_query
 from shared.issues.lookup import IssueScope, find_issue
 from shared.issues.updates.selection import request_scope
-from shared.issues.views import group_views, load_actors
-from shared.serializers.activity import serialize_activity
+from shared.issues.views import group_views, load_feed
+from shared.serializers.activity import serialize_feed
 from shared.serializers.events import serialize_event
 from shared.serializers.groups import serialize_group
 from shared.storage.issues import Group
@@ -43,9 +42,7 @@ def _list(scope: IssueScope) -> Response:
 
 def _details(scope: IssueScope, group: Group) -> dict[str, Any]:
     """One issue as Sentry's issue details answer it: the group and its newest activity."""
-    rows = recent_activity(int(group.id))
-    actors = load_actors({int(r.user_id) for r in rows if r.user_id is not None}, set())
-    return {**_serialized(scope, [group])[0], "activity": [serialize_activity(r, actors) for r in rows]}
+    return {**_serialized(scope, [group])[0], "activity": serialize_feed(load_feed(int(group.id)))}
 
 
 @app.get("/api/0/issues/<issue_id>")

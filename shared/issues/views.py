@@ -1,6 +1,7 @@
-"""What the group serializer needs, read in bulk: each group's state for the viewing user, the users
-and teams named by assignees and resolutions, and the distinct users and last 24 hourly event counts
-of the retained counts.
+"""What the group and activity serializers need, read in bulk (they read nothing themselves): each
+group's state for the viewing user, the users and teams named by assignees and resolutions, the
+distinct users and last 24 hourly event counts of the retained counts, whether a snooze is over, and
+a group's newest activity with its users.
 
 A page of groups costs a handful of BatchGetItem requests for states and actors, plus one Query per
 group for its user count (the hourly counts hold the user hashes); those Queries run side by side,
@@ -11,11 +12,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from shared.issues.activity import recent_activity
+from shared.issues.enums import GroupStatus
 from shared.issues.events.counts import RecentCounts, recent_counts
 from shared.issues.state import GroupState, load_fresh_states, load_states
+from shared.issues.status.snooze import snooze_is_over
 from shared.storage.accounts import Organization, Pointer, Project, Team, User
 from shared.storage.base import batch_get
-from shared.storage.issues import Group
+from shared.storage.issues import Activity, Group
 
 _USER_COUNT_READERS = 8
 
@@ -33,6 +37,8 @@ class GroupView:
     organization: Organization
     actors: Actors
     counts: RecentCounts
+    # An ignored group whose snooze no longer holds answers as unresolved (the check may count events).
+    snooze_over: bool = False
 
     @property
     def user_count(self) -> int:
@@ -48,6 +54,20 @@ def load_actors(user_ids: set[int], team_ids: set[int], known: Actors | None = N
     pointers = batch_get(Pointer, [Team.id_key(i) for i in sorted(team_ids - set(teams))])
     teams |= {int(t.id): t for t in batch_get(Team, [(p.target_pk, p.target_sk) for p in pointers])}
     return Actors(users, teams)
+
+
+@dataclass
+class ActivityFeed:
+    """A group's newest activity and the users it names, read for the activity serializer."""
+
+    rows: list[Activity]
+    actors: Actors
+
+
+def load_feed(group_id: int) -> ActivityFeed:
+    """The newest activity and its users: one Query, then one BatchGetItem when any row has a user."""
+    rows = recent_activity(group_id)
+    return ActivityFeed(rows, load_actors({int(r.user_id) for r in rows if r.user_id is not None}, set()))
 
 
 def _actor_ids(states: list[GroupState]) -> tuple[set[int], set[int]]:
@@ -95,6 +115,14 @@ def _views(
     else:
         counts = [recent_counts(s.group) for s in states]
     return [
-        GroupView(s, by_id[int(s.group.project_id)], organization, actors, count)
+        GroupView(s, by_id[int(s.group.project_id)], organization, actors, count, _snooze_over(s))
         for s, count in zip(states, counts, strict=True)
     ]
+
+
+def _snooze_over(state: GroupState) -> bool:
+    return (
+        int(state.group.status) == GroupStatus.IGNORED
+        and state.snooze is not None
+        and snooze_is_over(state.snooze, state.group)
+    )

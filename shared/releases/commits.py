@@ -32,10 +32,12 @@ from shared.storage.issues import Group, group_pk
 from shared.storage.releases import (
     AuthorRef,
     Commit,
+    CommitAuthor,
     Release,
     ReleaseCommit,
     ReleaseHeadCommit,
     ReleaseItem,
+    Repository,
 )
 
 LOCK_SECONDS = 600
@@ -130,112 +132,183 @@ def _link_references(org_id: int, commits: list[Commit], messages: dict[tuple[in
 
 
 def set_commits(release: Release, commit_list: list[CommitInput]) -> list[Group]:
-    """Replace the release's commits with ``commit_list``; returns the groups it resolved."""
-    org_id = int(release.org_id)
-    ordered = sorted(commit_list, key=lambda c: c.timestamp or _OLDEST, reverse=True)
-    ordered = [c for c in ordered if not is_skipped(c.message)]
+    """Replace the release's commits with ``commit_list``; returns the groups it resolved. The steps
+    run under the release's lease (a concurrent call answers 409); a failure gives the lease back."""
+    ordered = _commits_to_store(commit_list)
     _acquire(release)
     try:
-        repositories = get_or_create_repositories(
-            org_id, sorted({c.repository or f"organization-{org_id}" for c in ordered})
-        )
-        names_by_email: dict[str, str | None] = {}
-        for c in ordered:
-            email = author_email(c.author_email, c.author_name)
-            if email:
-                names_by_email.setdefault(email, c.author_name)
-        authors = get_or_create_authors(org_id, names_by_email)
-        files: dict[tuple[int, str], dict[str, str]] = {}
-        for c in ordered:
-            if c.patch_set:
-                repository_id = int(repositories[c.repository or f"organization-{org_id}"].id)
-                files.setdefault((repository_id, c.id), {}).update(merged_patch_set(c.patch_set))
-        data = []
-        for c in ordered:
-            email = author_email(c.author_email, c.author_name)
-            repository = repositories[c.repository or f"organization-{org_id}"]
-            changed_files = files.get((int(repository.id), c.id))
-            data.append(
-                CommitData(
-                    repository_id=int(repository.id),
-                    key=c.id,
-                    message=stored_message(c.message),
-                    author_id=int(authors[email].id) if email else None,
-                    author_email=email,
-                    author_name=c.author_name,
-                    timestamp=c.timestamp,
-                    file_count=len(changed_files) if changed_files else None,
-                )
-            )
-        commits = get_or_create_commits(org_id, data)
-        store_file_changes(org_id, [(commits[k], changes) for k, changes in files.items()])
-        in_order = list(dict.fromkeys((d.repository_id, d.key) for d in data))
-        sent = {(d.repository_id, d.key): c.message for c, d in zip(ordered, data, strict=True)}
-        _link_references(org_id, [commits[k] for k in in_order], sent)
+        log = _store_commits(int(release.org_id), ordered)
+        _replace_release_rows(release, log)
+        _finish_release(release, log, commit_count=len(ordered))
+    except BaseException:
+        _unlock(release)
+        raise
+    return _resolve_linked_groups(release, log.commits)
 
-        existing = _release_rows(release, "COMMIT#")
-        names = {int(r.id): name for name, r in repositories.items()}
-        rows: list[ReleaseItem] = []
-        heads: dict[int, Commit] = {}
-        for order, k in enumerate(in_order):
-            commit = commits[k]
-            pk, sk = ReleaseCommit.key(org_id, release.version, order)
+
+@dataclass
+class _CommitLog:
+    """The stored commits of one set_commits, in the release's order (newest first, each once)."""
+
+    repository_names: dict[int, str]
+    by_key: dict[tuple[int, str], Commit]  # (repository id, commit key) → commit
+    order: list[tuple[int, str]]
+
+    @property
+    def commits(self) -> list[Commit]:
+        return [self.by_key[k] for k in self.order]
+
+
+def _commits_to_store(commit_list: list[CommitInput]) -> list[CommitInput]:
+    """Newest first (no timestamp counts as oldest; the sort is stable), skip-marked commits dropped."""
+    ordered = sorted(commit_list, key=lambda c: c.timestamp or _OLDEST, reverse=True)
+    return [c for c in ordered if not is_skipped(c.message)]
+
+
+def _repository_name(commit: CommitInput, org_id: int) -> str:
+    """A commit sent without a repository belongs to the organization's default one (Sentry's name)."""
+    return commit.repository or f"organization-{org_id}"
+
+
+def _author_names(ordered: list[CommitInput]) -> dict[str, str | None]:
+    """Each author email with the name its newest commit gives."""
+    names_by_email: dict[str, str | None] = {}
+    for c in ordered:
+        email = author_email(c.author_email, c.author_name)
+        if email:
+            names_by_email.setdefault(email, c.author_name)
+    return names_by_email
+
+
+def _changed_files(
+    org_id: int, ordered: list[CommitInput], repositories: dict[str, Repository]
+) -> dict[tuple[int, str], dict[str, str]]:
+    """Each commit's changed files; a commit sent twice has the patch sets of both merged."""
+    files: dict[tuple[int, str], dict[str, str]] = {}
+    for c in ordered:
+        if c.patch_set:
+            repository_id = int(repositories[_repository_name(c, org_id)].id)
+            files.setdefault((repository_id, c.id), {}).update(merged_patch_set(c.patch_set))
+    return files
+
+
+def _commit_data(
+    org_id: int,
+    commit: CommitInput,
+    repositories: dict[str, Repository],
+    authors: dict[str, CommitAuthor],
+    files: dict[tuple[int, str], dict[str, str]],
+) -> CommitData:
+    email = author_email(commit.author_email, commit.author_name)
+    repository = repositories[_repository_name(commit, org_id)]
+    changed_files = files.get((int(repository.id), commit.id))
+    return CommitData(
+        repository_id=int(repository.id),
+        key=commit.id,
+        message=stored_message(commit.message),
+        author_id=int(authors[email].id) if email else None,
+        author_email=email,
+        author_name=commit.author_name,
+        timestamp=commit.timestamp,
+        file_count=len(changed_files) if changed_files else None,
+    )
+
+
+def _store_commits(org_id: int, ordered: list[CommitInput]) -> _CommitLog:
+    """Get or create the repositories, authors and commits (with their file changes), then link the
+    groups each commit's message names."""
+    repositories = get_or_create_repositories(org_id, sorted({_repository_name(c, org_id) for c in ordered}))
+    authors = get_or_create_authors(org_id, _author_names(ordered))
+    files = _changed_files(org_id, ordered, repositories)
+    data = [_commit_data(org_id, c, repositories, authors, files) for c in ordered]
+    commits = get_or_create_commits(org_id, data)
+    store_file_changes(org_id, [(commits[k], changes) for k, changes in files.items()])
+    order = list(dict.fromkeys((d.repository_id, d.key) for d in data))
+    # The message as sent, by commit (a commit sent twice: its later copy's).
+    sent = {(d.repository_id, d.key): c.message for c, d in zip(ordered, data, strict=True)}
+    _link_references(org_id, [commits[k] for k in order], sent)
+    names = {int(r.id): name for name, r in repositories.items()}
+    return _CommitLog(names, commits, order)
+
+
+def _replace_release_rows(release: Release, log: _CommitLog) -> None:
+    """Write the release's commit rows in order over the old ones (rows past the new end are
+    deleted), and a head commit for each repository that has none yet."""
+    existing = _release_rows(release, "COMMIT#")
+    rows: list[ReleaseItem] = _commit_rows(release, log)
+    rows += _missing_head_rows(release, log)
+    _write(rows, [r for r in existing if int(r.order) >= len(log.order)])
+
+
+def _commit_rows(release: Release, log: _CommitLog) -> list[ReleaseItem]:
+    rows: list[ReleaseItem] = []
+    for order, k in enumerate(log.order):
+        commit = log.by_key[k]
+        pk, sk = ReleaseCommit.key(int(release.org_id), release.version, order)
+        rows.append(
+            ReleaseCommit(
+                pk=pk,
+                sk=sk,
+                order=order,
+                commit=commit.as_ref(),
+                repository_name=log.repository_names[k[0]],
+                gsi1pk=ReleaseCommit.commit_index_pk(int(commit.id)),
+                gsi1sk=release.gsi1sk,
+            )
+        )
+    return rows
+
+
+def _missing_head_rows(release: Release, log: _CommitLog) -> list[ReleaseItem]:
+    """The newest commit of each repository becomes its head commit, unless the release has one."""
+    heads: dict[int, Commit] = {}
+    for k in log.order:
+        heads.setdefault(k[0], log.by_key[k])
+    present = {int(h.repository_id) for h in _release_rows(release, "HEAD#")}
+    rows: list[ReleaseItem] = []
+    for repository_id, commit in heads.items():
+        if repository_id not in present:
+            pk, sk = ReleaseHeadCommit.key(int(release.org_id), release.version, repository_id)
             rows.append(
-                ReleaseCommit(
+                ReleaseHeadCommit(
                     pk=pk,
                     sk=sk,
-                    order=order,
-                    commit=commit.as_ref(),
-                    repository_name=names[k[0]],
-                    gsi1pk=ReleaseCommit.commit_index_pk(int(commit.id)),
-                    gsi1sk=release.gsi1sk,
+                    repository_id=repository_id,
+                    repository_name=log.repository_names[repository_id],
+                    commit_id=commit.id,
+                    commit_key=commit.key,
                 )
             )
-            heads.setdefault(k[0], commit)
-        stale = [r for r in existing if int(r.order) >= len(in_order)]
-        present = {int(h.repository_id) for h in _release_rows(release, "HEAD#")}
-        for repository_id, commit in heads.items():
-            if repository_id not in present:
-                pk, sk = ReleaseHeadCommit.key(org_id, release.version, repository_id)
-                rows.append(
-                    ReleaseHeadCommit(
-                        pk=pk,
-                        sk=sk,
-                        repository_id=repository_id,
-                        repository_name=names[repository_id],
-                        commit_id=commit.id,
-                        commit_key=commit.key,
-                    )
-                )
-        _write(rows, stale)
+    return rows
 
-        distinct_authors = list(
-            {int(c.author_id): c for c in (commits[k] for k in in_order) if c.author_id is not None}.values()
-        )
-        update_live_release(
-            release,
-            [
-                Release.commit_count.set(len(ordered)),  # as sent, duplicates included (Sentry)
-                Release.authors.set(
-                    [
-                        AuthorRef(id=c.author_id, email=c.author_email, name=c.author_name)
-                        for c in distinct_authors
-                    ]
-                ),
-                Release.last_commit.set(commits[in_order[0]].as_ref())
-                if in_order
-                else Release.last_commit.remove(),
-                Release.commits_locked_until.remove(),
-            ],
-        )
-    except BaseException:
-        try:  # unlock; a release deleted meanwhile stays deleted
-            release.update(actions=[Release.commits_locked_until.remove()], condition=Release.pk.exists())
-        except UpdateError as error:
-            if not condition_failed(error):
-                raise
-        raise
-    return _resolve_linked_groups(release, [commits[k] for k in in_order])
+
+def _finish_release(release: Release, log: _CommitLog, commit_count: int) -> None:
+    """Store the release's commit count, distinct authors and last commit, and release the lease."""
+    commits = log.commits
+    distinct_authors = list({int(c.author_id): c for c in commits if c.author_id is not None}.values())
+    update_live_release(
+        release,
+        [
+            Release.commit_count.set(commit_count),  # as sent, duplicates included (Sentry)
+            Release.authors.set(
+                [
+                    AuthorRef(id=c.author_id, email=c.author_email, name=c.author_name)
+                    for c in distinct_authors
+                ]
+            ),
+            Release.last_commit.set(commits[0].as_ref()) if commits else Release.last_commit.remove(),
+            Release.commits_locked_until.remove(),
+        ],
+    )
+
+
+def _unlock(release: Release) -> None:
+    """Release the lease after a failure; a release deleted meanwhile stays deleted."""
+    try:
+        release.update(actions=[Release.commits_locked_until.remove()], condition=Release.pk.exists())
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
 
 
 def _resolve_linked_groups(release: Release, commits: list[Commit]) -> list[Group]:

@@ -15,7 +15,6 @@ from shared.issues.enums import (
     PriorityLevel,
 )
 from shared.issues.short_ids import format_short_id
-from shared.issues.status.snooze import snooze_is_over
 from shared.issues.views import Actors, GroupView
 from shared.public_url import public_url
 from shared.serializers.accounts import UserBody, serialize_user
@@ -135,7 +134,7 @@ def _status(view: GroupView) -> tuple[str, dict[str, Any]]:
     status = GroupStatus(int(group.status))
     details: dict[str, Any] = {}
     if status == GroupStatus.IGNORED and state.snooze is not None:
-        if snooze_is_over(state.snooze, group):
+        if view.snooze_over:
             return "unresolved", {}
         details = snooze_details(state.snooze, group, view.actors)
     elif status == GroupStatus.IGNORED and group.substatus == GroupSubStatus.UNTIL_ESCALATING:

@@ -175,6 +175,15 @@ def test_an_sdk_error_appears_in_the_stream_and_is_resolved_from_its_page(
     assert api_issue(base_url, world, issue["id"])["status"] == "resolved"
 
 
+def test_an_activity_type_without_a_name_shows_as_its_number(browser, base_url, world: World) -> None:
+    from tests.integration.test_issue_activity import add_unknown_activity
+
+    [issue] = send_errors(base_url, world)
+    add_unknown_activity(int(issue["id"]))
+    open_issue(browser, base_url, world, issue)
+    assert browser.find_element(By.ID, "activity").text.startswith("Watchtower 999")
+
+
 def test_ignore_for_30_minutes_with_the_keyboard(browser, base_url, world: World) -> None:
     [issue] = send_errors(base_url, world)
     open_issue(browser, base_url, world, issue)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.conftest import World
+from tests.conftest import World, unique
 
 
 def _new_issue(world: World) -> int:
@@ -43,3 +43,45 @@ def test_the_issue_list_carries_no_activity(base_url, world: World) -> None:
         f"{base_url}/api/0/projects/{world.org}/{world.project}/issues/", headers=world.headers()
     ).json()
     assert "activity" not in issue
+
+
+def add_unknown_activity(group_id: int) -> None:
+    """A row of a type this version has no name for (as a newer version might write one)."""
+    from shared.issues.activity import new_activity
+    from shared.issues.enums import ActivityType
+    from shared.storage.issues import Group
+
+    row = new_activity(Group.get(*Group.key(group_id)), ActivityType.NOTE, data={"text": "from the future"})
+    row.type = 999
+    row.save()
+
+
+def test_an_unknown_activity_type_answers_as_its_number(base_url, world: World) -> None:
+    issue_id = _new_issue(world)
+    add_unknown_activity(issue_id)
+    for url in (
+        f"{base_url}/api/0/issues/{issue_id}/",
+        f"{base_url}/api/0/organizations/{world.org}/issues/{issue_id}/",
+    ):
+        answer = requests.get(url, headers=world.headers())
+        assert answer.status_code == 200, answer.text
+        [entry] = answer.json()["activity"]
+        assert entry["type"] == 999 and entry["data"] == {"text": "from the future"}
+        assert entry["user"] is None and entry["id"]
+
+
+def test_the_update_answer_serializes_activity_as_the_details_do(base_url, world: World) -> None:
+    from tests.integration.test_issue_update import IssuesApi
+
+    api = IssuesApi(requests.Session(), base_url, world)
+    version = unique("feed")
+    api.release(version)
+    group = api.group()
+    add_unknown_activity(int(group.id))
+    answer = api.bulk(
+        [("id", str(group.id))], {"status": "resolved", "statusDetails": {"inRelease": version}}
+    )
+    assert answer.status_code == 200, answer.text
+    activity = answer.json()["activity"]
+    assert [a["type"] for a in activity] == ["set_resolved_in_release", 999]
+    assert api.get(group).json()["activity"] == activity

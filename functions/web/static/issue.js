@@ -139,7 +139,8 @@ function facts(issue) {
   return h("dl", { className: "facts" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
 }
 
-/** One activity entry as a sentence ("Demo Owner resolved the issue in 1.2.0"). */
+/** One activity entry as a sentence ("Demo Owner resolved the issue in 1.2.0"); a type without a
+ * name arrives as its number. */
 function activityText(entry, teams) {
   const d = entry.data || {};
   const team = (id) => teams.find((t) => String(t.id) === String(id));
@@ -171,7 +172,7 @@ function activityText(entry, teams) {
     first_seen: "saw the issue for the first time",
     set_priority: `set the priority to ${d.priority}`,
   };
-  return `${entry.user ? entry.user.name : "Watchtower"} ${sentences[entry.type] || entry.type.replaceAll("_", " ")}`;
+  return `${entry.user ? entry.user.name : "Watchtower"} ${sentences[entry.type] || String(entry.type).replaceAll("_", " ")}`;
 }
 
 function activitySection(issue, teams) {

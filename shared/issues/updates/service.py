@@ -40,9 +40,9 @@ from shared.issues.updates.priority import plan_priority
 from shared.issues.updates.request import ASSIGNED_BY_CHOICES, IssueUpdate
 from shared.issues.updates.review import plan_inbox
 from shared.issues.updates.share import plan_share
-from shared.issues.views import Actors
+from shared.issues.views import Actors, load_feed
 from shared.serializers.accounts import serialize_user
-from shared.serializers.activities import latest_activities
+from shared.serializers.activity import serialize_feed
 from shared.storage.base import utcnow
 from shared.storage.issues import Group
 from shared.storage.releases import Commit
@@ -216,7 +216,7 @@ def update_groups(scope: IssueScope, groups: list[Group], update: IssueUpdate) -
     if update.merge and len(groups) > 1:
         result["merge"] = merge_groups(groups, plan.actor_id)
     if len(groups) == 1 and plan.resolve is not None and plan.resolve.kind in _ACTIVITY_KINDS:
-        result["activity"] = latest_activities(int(groups[0].id))
+        result["activity"] = serialize_feed(load_feed(int(groups[0].id)))
     return UpdateOutcome(200, result, plan.assignee)
 
 
