@@ -4,10 +4,14 @@ level: this file may load before the root conftest has started the moto server."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.conftest import World
+
+if TYPE_CHECKING:
+    from shared.storage.accounts import Project
 
 
 @pytest.fixture
@@ -29,6 +33,17 @@ def empty_deletion_queue() -> None:
     from tests.integration.deletion_support import run_worker_until_idle
 
     run_worker_until_idle()
+
+
+@pytest.fixture
+def project(world: World) -> Project:
+    """The world's project, as stored."""
+    from shared.accounts.organizations import find_organization
+    from shared.storage.accounts import Project
+
+    org = find_organization(world.org)
+    assert org is not None
+    return Project.get(*Project.key(int(org.id), world.project))
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import pytest
 
 from local.lambda_pool import InvocationFailed, LocalLambda
 from local.metering import count_requests
-from shared.accounts.organizations import find_organization
 from shared.ingest import ledger
 from shared.ingest.batch import store_batch
 from shared.ingest.event import normalize_event
@@ -36,17 +35,10 @@ from shared.storage.group_state import (
     hour_bucket,
 )
 from shared.storage.issues import Activity, Group
-from tests.conftest import World, events_queue_record
+from tests.conftest import events_queue_record
 from tests.integration.test_ingest_api import clear_of_hour_end, group_rows, project_groups, stored_group
 
 PROCESSOR = "EventProcessorFunction"
-
-
-@pytest.fixture
-def project(world: World) -> Project:
-    org = find_organization(world.org)
-    assert org is not None
-    return Project.get(*Project.key(int(org.id), world.project))
 
 
 def _payload(fingerprint: str, user: str | None = None, **fields: Any) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 from local.faults import disarm, passed, stop_after
-from shared.accounts.organizations import find_organization
 from shared.errors import Conflict
 from shared.ingest import ledger
 from shared.ingest.batch import store_batch
@@ -39,7 +38,7 @@ from shared.storage.group_state import COUNTED_EVENTS_RETENTION_DAYS, CountedEve
 from shared.storage.issues import Activity, GroupHistory, GroupInbox, IssueItem
 from shared.storage.releases import Release
 from tests import conftest
-from tests.conftest import World, events_queue_record
+from tests.conftest import events_queue_record
 from tests.integration.test_event_batches import _group_of, _hour_users, _hourly, _payload
 from tests.integration.test_ingest_api import clear_of_hour_end, group_rows
 
@@ -71,13 +70,6 @@ SNOOZE_OVER = Comeback(
     GroupHistoryStatus.UNIGNORED,
     GroupInboxReason.UNIGNORED,
 )
-
-
-@pytest.fixture
-def project(world: World) -> Project:
-    org = find_organization(world.org)
-    assert org is not None
-    return Project.get(*Project.key(int(org.id), world.project))
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 
 from local.metering import count_requests
-from shared.accounts.organizations import find_organization
 from shared.issues import groups
 from shared.issues.enums import (
     ActivityType,
@@ -43,14 +42,6 @@ from shared.storage.issues import (
     group_pk,
 )
 from shared.storage.releases import ReleaseProject, release_pk
-from tests.conftest import World
-
-
-@pytest.fixture
-def project(world: World) -> Project:
-    org = find_organization(world.org)
-    assert org is not None
-    return Project.get(*Project.key(int(org.id), world.project))
 
 
 def _rows(group: Group) -> list[IssueItem]:

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import requests
 
-from shared.accounts.organizations import find_organization
 from shared.ingest.event import Event, normalize_event
 from shared.ingest.pipeline import Outcome, process_event
 from shared.issues.enums import (
@@ -32,13 +31,6 @@ from shared.storage.group_state import GroupHash, GroupTombstone
 from shared.storage.issues import Activity, Group, GroupInbox, GroupResolution
 from tests.conftest import World
 from tests.integration.test_ingest_api import clear_of_hour_end, group_rows, stored_group
-
-
-@pytest.fixture
-def project(world: World) -> Project:
-    org = find_organization(world.org)
-    assert org is not None
-    return Project.get(*Project.key(int(org.id), world.project))
 
 
 @pytest.fixture
