@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.metadata import distributions
+from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 
 from infra.package import (
@@ -22,12 +25,17 @@ def test_lock_was_made_from_the_current_dependencies() -> None:
     assert sources == project_dependencies(), "pyproject.toml changed: run `make lock`"
 
 
-def test_every_dependency_is_pinned_within_its_range() -> None:
-    _, pins = read_lock()
-    for text in project_dependencies():
+@pytest.mark.parametrize(
+    ("lock", "requirements"), [(LOCK, project_dependencies), (DEV_LOCK, development_requirements)]
+)
+def test_every_requirement_is_pinned_within_its_range(
+    lock: Path, requirements: Callable[[], list[str]]
+) -> None:
+    _, pins = read_lock(path=lock)
+    for text in requirements():
         requirement = Requirement(text)
         name = normalize(requirement.name)
-        assert name in pins, f"{name} is not in infra/requirements.lock: run `make lock`"
+        assert name in pins, f"{name} is not in {lock.name}: run `make lock`"
         assert requirement.specifier.contains(pins[name]), f"{name}=={pins[name]} outside {requirement}"
 
 
@@ -50,15 +58,6 @@ def test_development_lock_was_made_from_the_current_requirements() -> None:
     assert sources == development_requirements(), "pyproject.toml changed: run `make lock`"
     names = {normalize(Requirement(text).name) for text in sources}
     assert {"pip", "setuptools", "pytest", "schemathesis", "selenium", "boto3"} <= names
-
-
-def test_every_development_requirement_is_pinned_within_its_range() -> None:
-    _, pins = read_lock(path=DEV_LOCK)
-    for text in development_requirements():
-        requirement = Requirement(text)
-        name = normalize(requirement.name)
-        assert name in pins, f"{name} is not in {DEV_LOCK.name}: run `make lock`"
-        assert requirement.specifier.contains(pins[name]), f"{name}=={pins[name]} outside {requirement}"
 
 
 def test_development_lock_holds_the_functions_dependencies_at_their_runtime_versions() -> None:
