@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -74,6 +75,9 @@ class Event:
     # The time the SDK gave the event, as sent (None: none, or unreadable), even when ``timestamp``
     # had to take the time received instead: every delivery of the event carries the same one.
     claimed_timestamp: datetime | None = None
+    # The whole event as the pipeline keeps it (what the event store writes and the event endpoints
+    # serve); not part of the event's identity.
+    data: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def type(self) -> str:
@@ -294,8 +298,8 @@ def _user_hash(user: Any) -> str | None:
     counts need distinct users, not who they are."""
     if not isinstance(user, dict):
         return None
-    for field, prefix in (("id", "id"), ("username", "username"), ("email", "email"), ("ip_address", "ip")):
-        value = _text(user.get(field))
+    for name, prefix in (("id", "id"), ("username", "username"), ("email", "email"), ("ip_address", "ip")):
+        value = _text(user.get(name))
         if value and value != "{{auto}}":
             return hashlib.md5(f"{prefix}:{value}".encode(), usedforsecurity=False).hexdigest()
     return None
@@ -334,4 +338,5 @@ def normalize_event(payload: Any, received: datetime) -> Event:
         environment=_bounded(payload.get("environment")),
         tags=_tags(payload.get("tags")),
         claimed_timestamp=_claimed(payload.get("timestamp")),
+        data=payload,
     )
