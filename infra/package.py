@@ -52,9 +52,14 @@ class Target:
 
     @property
     def pip_options(self) -> list[str]:
+        machine = self.platform.split("_", 1)[1]
+        # Lambda's python3.13 runtime (Amazon Linux 2023, glibc 2.34) also loads manylinux_2_28
+        # wheels, the only ones newer releases of some packages (symbolic) publish for aarch64.
         return [
             "--platform",
             self.platform,
+            "--platform",
+            f"manylinux_2_28_{machine}",
             "--python-version",
             self.python_version,
             "--implementation",
