@@ -13,7 +13,9 @@ from local.template import _TemplateLoader
 
 SOURCE = """\
 Resources:
+  Table: {Type: AWS::DynamoDB::Table}
   Queue: {Type: AWS::SQS::Queue}
+  Bucket: {Type: AWS::S3::Bucket}
   Function:
     Type: AWS::Serverless::Function
     Properties:
@@ -32,7 +34,7 @@ def test_committed_template_is_current() -> None:
 
 
 def test_generation_adds_policies_route_twins_and_alarms_in_cloudformation_short_forms() -> None:
-    text = generate(SOURCE, {"Function": {"Table": "read", "Queue": "send"}})
+    text = generate(SOURCE, {"Function": {"Table": "read", "Queue": "send", "Bucket": "write"}})
 
     template = yaml.load(text, Loader=_TemplateLoader)
     assert "AlarmDefaults" not in template
@@ -41,6 +43,7 @@ def test_generation_adds_policies_route_twins_and_alarms_in_cloudformation_short
     assert function["Policies"] == [
         {"DynamoDBReadPolicy": {"TableName": {"Ref": "Table"}}},
         {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["Queue", "QueueName"]}}},
+        {"S3WritePolicy": {"BucketName": {"Ref": "Bucket"}}},
     ]
     routes = {
         name: (event["Properties"]["Method"], event["Properties"]["Path"])
