@@ -1,11 +1,14 @@
-"""Least privilege, checked: which tables and queues each function's code can act on, and how.
+"""Least privilege, checked: which tables, queues and buckets each function's code can act on, and how.
 
-``infra/access.yaml`` declares, per function, the actions it needs on each table (``read``,
-``write`` or ``crud``) and queue (``send``). The template's policies must grant exactly that, and
+``infra/access.yaml`` declares, per function, the actions it needs on each table and bucket
+(``read``, ``write`` or ``crud``) and queue (``send``). The template's policies must grant exactly that, and
 the code must do exactly that. The code is read statically: from the handler module, every function
 of ours it names is followed (calls, callbacks, methods by name). In each function reached:
 
 - a queue is used where ``settings().<x>_queue_url`` is read;
+- a bucket is acted on by the S3 calls of the function that reads its ``settings().<x>_bucket``
+  (``get_object``/``head_object``/``list_objects_v2`` read, ``put_object``/``copy_object``/multipart
+  calls write, ``delete_object(s)`` deletes): so each S3 call is written where its bucket is named;
 - a model's table (its ``Meta`` built from ``settings().<x>_table``) is *read* by ``Model.get``/
   ``query``/``scan``/``count``/``batch_get``, ``item.refresh``, or by handing the model class to a
   helper (``batch_get(Model, …)``, ``query_page(Model, …)``);
@@ -42,6 +45,26 @@ POLICY_LEVELS = {
     "DynamoDBWritePolicy": "write",
     "DynamoDBCrudPolicy": "crud",
     "SQSSendMessagePolicy": "send",
+    "S3ReadPolicy": "read",
+    "S3WritePolicy": "write",
+    "S3CrudPolicy": "crud",
+}
+# boto3 S3 client methods → the action they take on their bucket.
+S3_ACTIONS = {
+    **dict.fromkeys(("get_object", "head_object", "list_objects_v2", "download_fileobj"), "read"),
+    **dict.fromkeys(
+        (
+            "put_object",
+            "copy_object",
+            "upload_fileobj",
+            "create_multipart_upload",
+            "upload_part",
+            "complete_multipart_upload",
+            "abort_multipart_upload",
+        ),
+        "write",
+    ),
+    **dict.fromkeys(("delete_object", "delete_objects"), "delete"),
 }
 
 
@@ -117,6 +140,11 @@ class _CodeReader:
             name.lower(): logical_id
             for name, logical_id in environment_refs().items()
             if logical_id in resources("AWS::SQS::Queue")
+        }
+        self.buckets = {
+            name.lower(): logical_id
+            for name, logical_id in environment_refs().items()
+            if logical_id in resources("AWS::S3::Bucket")
         }
         self.methods: dict[str, list[tuple[_Module, ast.AST]]] = {}
         for module in self.modules.values():
@@ -228,6 +256,9 @@ class _CodeReader:
             for setting in _SETTING.findall(ast.unparse(function)):
                 if setting in self.queues:
                     self._note(self.queues[setting], "send", where)
+                elif setting in self.buckets:
+                    for action in _s3_actions(function):
+                        self._note(self.buckets[setting], action, where)
             for node in _walk(function):
                 if isinstance(node, ast.Name):
                     found = self._definition(module, node.id)
@@ -274,6 +305,17 @@ class _CodeReader:
         elif method == "condition_check":
             self._note(target, "read", where)
         return [candidate for candidate in self.methods.get(method, []) if method not in _READS | _WRITES]
+
+
+def _s3_actions(function: ast.AST) -> set[str]:
+    """The actions of the S3 client calls a function makes."""
+    return {
+        S3_ACTIONS[node.func.attr]
+        for node in _walk(function)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in S3_ACTIONS
+    }
 
 
 def code_access(

@@ -121,8 +121,8 @@ def start_process(
     port: int | None = None, data_dir: Path | None = None, kept: tuple[str, ...] = KEPT
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start the locked server in its own process (its own core); returns it and its URL. With
-    ``data_dir`` what it keeps (``kept``: its tables, its queues) is loaded from and saved to that
-    folder. It runs in its own session: a Ctrl-C reaches only the caller, which stops it (and so
+    ``data_dir`` what it keeps (``kept``: its tables, its queues, its buckets) is loaded from and
+    saved to that folder. It runs in its own session: a Ctrl-C reaches only the caller, which stops it (and so
     saves) in order."""
     port = port or free_port()
     keep = ["--data-dir", str(data_dir), *(f"--keep={name}" for name in kept)] if data_dir is not None else []

@@ -1,8 +1,9 @@
-"""The local DynamoDB's data and SQS's queued messages kept on disk, so ``make run`` comes back with
-them after a restart.
+"""The local DynamoDB's data, SQS's queued messages and S3's objects kept on disk, so ``make run``
+comes back with them after a restart.
 
-Inside a moto server process, what it keeps (``KEPT``: the tables, the queues, or both: the local
-system serves DynamoDB and SQS from two processes, each keeping its own file) is pickled for every
+Inside a moto server process, what it keeps (``KEPT``: the tables, the queues, the buckets, or some
+of them: with DynamoDB Local the local system serves DynamoDB from another process, each keeping
+its own file) is pickled for every
 account and region under the server's lock (so the snapshot is consistent), written to a temporary
 file and moved over the previous snapshot (a crash never leaves half a file): when the server stops
 (Ctrl-C, SIGTERM), and after writes once its service has been quiet for ``idle`` seconds, so
@@ -15,7 +16,9 @@ that passed while the system was stopped) and one that was in flight is visible 
 SQS makes it visible when its consumer, gone with the old process, never deleted it. The template's
 queue attributes are set again when the system provisions (``local.resources``). SQS requests are
 told apart by their JSON protocol target (``AmazonSQS.<Operation>``, what boto3 sends); polls
-(``ReceiveMessage``) are not writes, so the idle pollers neither make a snapshot due nor put it off."""
+(``ReceiveMessage``) are not writes, so the idle pollers neither make a snapshot due nor put it off.
+S3 requests are told apart by their signature's credential scope (``…/s3/aws4_request``); a PUT,
+POST or DELETE is a write. A bucket comes back with its objects and its configuration."""
 
 from __future__ import annotations
 
@@ -29,7 +32,8 @@ from typing import Any
 
 SNAPSHOT_NAME = "dynamodb.pickle"
 QUEUES_NAME = "sqs.pickle"
-KEPT = ("dynamodb", "sqs")  # what a server can keep: its tables, its queues
+BUCKETS_NAME = "s3.pickle"
+KEPT = ("dynamodb", "sqs", "s3")  # what a server can keep: its tables, its queues, its buckets
 _READS = ("Get", "Query", "Scan", "Describe", "List", "BatchGet", "TransactGet")
 _SQS_READS = ("Get", "List", "ReceiveMessage")
 _QUEUE_LOCK = "_messages_lock"  # a moto Queue's one unpicklable attribute, made anew on load
@@ -46,6 +50,14 @@ def is_sqs_write(environ: dict[str, Any]) -> bool:
     return service == "AmazonSQS" and not operation.startswith(_SQS_READS)
 
 
+def is_s3_write(environ: dict[str, Any]) -> bool:
+    return "/s3/aws4_request" in environ.get("HTTP_AUTHORIZATION", "") and environ.get("REQUEST_METHOD") in {
+        "PUT",
+        "POST",
+        "DELETE",
+    }
+
+
 def _backends() -> Any:
     from moto.dynamodb.models import dynamodb_backends
 
@@ -56,6 +68,12 @@ def _sqs_backends() -> Any:
     from moto.sqs.models import sqs_backends
 
     return sqs_backends
+
+
+def _s3_backends() -> Any:
+    from moto.s3.models import s3_backends
+
+    return s3_backends
 
 
 def _queue_state(queue: Any) -> dict[str, Any]:
@@ -95,6 +113,15 @@ def _tables() -> dict[tuple[str, str], Any]:
     }
 
 
+def _buckets() -> dict[tuple[str, str], Any]:
+    return {
+        (account, partition): backend.buckets
+        for account, partitions in _s3_backends().items()
+        for partition, backend in partitions.items()
+        if backend.buckets
+    }
+
+
 def _queues() -> dict[tuple[str, str], Any]:
     return {
         (account, region): {name: _queue_state(queue) for name, queue in backend.queues.items()}
@@ -105,14 +132,15 @@ def _queues() -> dict[tuple[str, str], Any]:
 
 
 class Snapshots:
-    """Writes the tables and/or queues (``kept``, of ``KEPT``) to ``directory`` when they changed;
-    ``lock`` is the server's lock."""
+    """Writes the tables, queues and/or buckets (``kept``, of ``KEPT``) to ``directory`` when they
+    changed; ``lock`` is the server's lock."""
 
     def __init__(
         self, directory: Path, lock: threading.Lock, idle: float, kept: tuple[str, ...] = KEPT
     ) -> None:
         self.path = directory / SNAPSHOT_NAME if "dynamodb" in kept else None
         self.queues_path = directory / QUEUES_NAME if "sqs" in kept else None
+        self.buckets_path = directory / BUCKETS_NAME if "s3" in kept else None
         self.lock, self.idle = lock, idle
         self.dirty = threading.Event()
         self.stopped = threading.Event()
@@ -125,7 +153,7 @@ class Snapshots:
             self.last_request = time.monotonic()
             if is_dynamodb_write(environ):
                 self.dirty.set()
-        elif is_sqs_write(environ):
+        elif is_sqs_write(environ) or is_s3_write(environ):
             self.last_request = time.monotonic()
             self.dirty.set()
 
@@ -151,6 +179,8 @@ class Snapshots:
         for (account, region), states in queues.items():
             backend = _sqs_backends()[account][region]
             backend.queues = _restored_queues(states)
+        for (account, partition), buckets in self._read(self.buckets_path).items():
+            _s3_backends()[account][partition].buckets = buckets
         messages = sum(len(state["_messages"]) for states in queues.values() for state in states.values())
         return sum(len(kept) for kept in tables.values()), messages
 
@@ -164,6 +194,8 @@ class Snapshots:
                 files.append((self.path, pickle.dumps(_tables(), protocol=pickle.HIGHEST_PROTOCOL)))
             if self.queues_path is not None:
                 files.append((self.queues_path, pickle.dumps(_queues(), protocol=pickle.HIGHEST_PROTOCOL)))
+            if self.buckets_path is not None:
+                files.append((self.buckets_path, pickle.dumps(_buckets(), protocol=pickle.HIGHEST_PROTOCOL)))
             held = time.perf_counter() - started
         for path, data in files:
             temporary = path.with_suffix(".tmp")

@@ -1,19 +1,22 @@
-"""Create the template's tables and queues on a local endpoint and point the environment at them.
+"""Create the template's tables, queues and buckets on a local endpoint and point the environment at
+them.
 
-Tables and queues are created from the template's own resource properties and named after their
-logical ids; the environment variables the template gives every function are set to match. So
-there is one definition of the infrastructure, and the local system cannot drift from it."""
+Tables, queues and buckets are created from the template's own resource properties; tables and
+queues are named after their logical ids, buckets after them in S3's spelling (``events-bucket``);
+the environment variables the template gives every function are set to match. So there is one
+definition of the infrastructure, and the local system cannot drift from it."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 import boto3
 
 from local.dynamodb_local import ENGINE_LIMITS, selected
-from local.template import environment_refs, resources
+from local.template import environment_refs, load_template, resources
 
 LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -69,6 +72,44 @@ def _create_queues(client: Any) -> dict[str, str]:
     return urls
 
 
+def bucket_name(logical_id: str) -> str:
+    """A bucket's local name: its logical id in lower case, words joined by hyphens (S3's rules)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", logical_id).lower()
+
+
+def _value(value: Any) -> Any:
+    """A property's value, a ``!Ref`` to a parameter read as the parameter's default."""
+    if isinstance(value, dict) and "Ref" in value:
+        return load_template()["Parameters"][value["Ref"]]["Default"]
+    return value
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A template lifecycle rule (CloudFormation's spelling) in S3 API's spelling."""
+    converted: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": ""}}
+    if "ExpirationInDays" in rule:
+        converted["Expiration"] = {"Days": int(_value(rule["ExpirationInDays"]))}
+    if "AbortIncompleteMultipartUpload" in rule:
+        converted["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
+    return converted
+
+
+def _create_buckets(client: Any) -> dict[str, str]:
+    """Create the buckets (kept ones stay, with their objects); returns logical id → bucket name."""
+    existing = {bucket["Name"] for bucket in client.list_buckets().get("Buckets", [])}
+    names = {}
+    for logical_id, props in resources("AWS::S3::Bucket").items():
+        name = names[logical_id] = bucket_name(logical_id)
+        if name not in existing:
+            client.create_bucket(Bucket=name)
+        rules = props.get("LifecycleConfiguration", {}).get("Rules", [])
+        if rules:
+            client.put_bucket_lifecycle_configuration(
+                Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle_rule(rule) for rule in rules]}
+            )
+    return names
+
+
 def provision(endpoint_url: str, public_url: str, dynamodb_url: str | None = None) -> dict[str, str]:
     """Point this process at ``endpoint_url``, create everything there; returns the environment set.
 
@@ -84,11 +125,14 @@ def provision(endpoint_url: str, public_url: str, dynamodb_url: str | None = Non
     os.environ.update(environment)
     _create_tables(boto3.client("dynamodb", endpoint_url=dynamodb_url or endpoint_url))
     queue_urls = _create_queues(boto3.client("sqs", endpoint_url=endpoint_url))
+    buckets = _create_buckets(boto3.client("s3", endpoint_url=endpoint_url))
     tables = set(resources("AWS::DynamoDB::Table"))
     for variable, logical_id in environment_refs().items():
         if logical_id in tables:
             environment[variable] = logical_id
         elif logical_id in queue_urls:
             environment[variable] = queue_urls[logical_id]
+        elif logical_id in buckets:
+            environment[variable] = buckets[logical_id]
     os.environ.update(environment)
     return environment

@@ -78,10 +78,10 @@ def local_system(
 ) -> Iterator[LocalSystem]:
     """Start everything (on free ports unless told: ``moto_port`` for SQS and the other services,
     ``dynamodb_port`` for DynamoDB), yield it, and stop it all on exit (also on errors), the moto
-    servers last so that they save what the workers wrote. With ``data_dir`` the tables, the queues
-    and the demo organization are kept there across restarts; with ``warm`` environments of every
+    servers last so that they save what the workers wrote. With ``data_dir`` the tables, the queues,
+    the buckets and the demo organization are kept there across restarts; with ``warm`` environments of every
     function are started at once (``burst_environments``), as ``make run`` does."""
-    moto, endpoint = start_process(moto_port, data_dir, kept=("sqs",))
+    moto, endpoint = start_process(moto_port, data_dir, kept=("sqs", "s3"))
     port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     with ExitStack() as stack:

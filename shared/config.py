@@ -23,6 +23,9 @@ class Settings:
     deletion_queue_url: str
     release_commits_queue_url: str
     events_queue_url: str
+    events_bucket: str
+    artifacts_bucket: str
+    event_retention_days: int
     public_url: str
     snowflake_region_id: int
     tracing_enabled: bool
@@ -46,6 +49,9 @@ def settings() -> Settings:
         deletion_queue_url=env.get("DELETION_QUEUE_URL", ""),
         release_commits_queue_url=env.get("RELEASE_COMMITS_QUEUE_URL", ""),
         events_queue_url=env.get("EVENTS_QUEUE_URL", ""),
+        events_bucket=env.get("EVENTS_BUCKET", "watchtower-events"),
+        artifacts_bucket=env.get("ARTIFACTS_BUCKET", "watchtower-artifacts"),
+        event_retention_days=int(env.get("EVENT_RETENTION_DAYS", "90")),
         public_url=env.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         snowflake_region_id=int(env.get("SNOWFLAKE_REGION_ID", "0")),
         tracing_enabled=_flag(env.get("TRACING_ENABLED")),

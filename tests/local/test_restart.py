@@ -110,3 +110,22 @@ def test_queued_messages_are_kept_across_a_restart(tmp_path: Path) -> None:
         assert by_body == {"in-flight": "2", "waiting": "1"}
         [elsewhere] = sqs.receive_message(QueueUrl=other)["Messages"]
         assert elsewhere["Body"] == "elsewhere"
+
+
+def test_buckets_keep_their_objects_across_a_restart(tmp_path: Path) -> None:
+    """The template's buckets exist with its retention rule, and what was stored in them is there
+    after a restart (and gone with a fresh start)."""
+    moto_port = free_port()
+    s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{moto_port}")
+    with running_system(tmp_path, MOTO_PORT=str(moto_port)):
+        rules = s3.get_bucket_lifecycle_configuration(Bucket="events-bucket")["Rules"]
+        assert {rule["ID"]: rule.get("Expiration") for rule in rules}["retention"] == {"Days": 90}
+        s3.put_object(Bucket="events-bucket", Key="kept/1", Body=b"kept bytes")
+        s3.put_object(Bucket="artifacts-bucket", Key="bundle", Body=b"bundle bytes")
+
+    with running_system(tmp_path, MOTO_PORT=str(moto_port)):
+        assert s3.get_object(Bucket="events-bucket", Key="kept/1")["Body"].read() == b"kept bytes"
+        assert s3.get_object(Bucket="artifacts-bucket", Key="bundle")["Body"].read() == b"bundle bytes"
+
+    with running_system(tmp_path, MOTO_PORT=str(moto_port), FRESH="1"):
+        assert s3.list_objects_v2(Bucket="events-bucket").get("KeyCount") == 0

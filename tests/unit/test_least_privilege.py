@@ -72,6 +72,23 @@ def test_reading_tells_reads_writes_and_sends_apart(tmp_path: Path) -> None:
     assert unattributed == []
 
 
+def test_reading_tells_a_bucket_by_the_setting_its_calls_name(tmp_path: Path) -> None:
+    root = _handler(
+        tmp_path,
+        "from shared.config import settings\n"
+        "from shared.storage.objects import s3\n\n"
+        "def handler(event, context):\n"
+        "    _keep(b'x')\n"
+        "    return s3().get_object(Bucket=settings().artifacts_bucket, Key='a')\n\n"
+        "def _keep(body: bytes) -> None:\n"
+        "    s3().put_object(Bucket=settings().events_bucket, Key='e', Body=body)\n"
+        "    s3().delete_object(Bucket=settings().events_bucket, Key='old')\n",
+    )
+    levels, unattributed = _code("functions.probe.app", root)
+    assert levels == {"ArtifactsBucket": "read", "EventsBucket": "crud"}
+    assert unattributed == []
+
+
 def test_code_not_called_by_the_handler_grants_nothing(tmp_path: Path) -> None:
     root = _handler(
         tmp_path,

@@ -13,7 +13,9 @@ from local.template import _TemplateLoader
 
 SOURCE = """\
 Resources:
+  Table: {Type: AWS::DynamoDB::Table}
   Queue: {Type: AWS::SQS::Queue}
+  Bucket: {Type: AWS::S3::Bucket}
   Function:
     Type: AWS::Serverless::Function
     Properties:
@@ -32,7 +34,7 @@ def test_committed_template_is_current() -> None:
 
 
 def test_generation_adds_policies_route_twins_and_alarms_in_cloudformation_short_forms() -> None:
-    text = generate(SOURCE, {"Function": {"Table": "read", "Queue": "send"}})
+    text = generate(SOURCE, {"Function": {"Table": "read", "Queue": "send", "Bucket": "write"}})
 
     template = yaml.load(text, Loader=_TemplateLoader)
     assert "AlarmDefaults" not in template
@@ -41,6 +43,7 @@ def test_generation_adds_policies_route_twins_and_alarms_in_cloudformation_short
     assert function["Policies"] == [
         {"DynamoDBReadPolicy": {"TableName": {"Ref": "Table"}}},
         {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["Queue", "QueueName"]}}},
+        {"S3WritePolicy": {"BucketName": {"Ref": "Bucket"}}},
     ]
     routes = {
         name: (event["Properties"]["Method"], event["Properties"]["Path"])
@@ -57,3 +60,24 @@ def test_generation_adds_policies_route_twins_and_alarms_in_cloudformation_short
     assert errors["AlarmActions"] == {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], []]}
     assert template["Resources"]["FunctionThrottlesAlarm"]["Properties"]["MetricName"] == "Throttles"
     assert "!Ref HttpApi" in text and "!GetAtt Queue.QueueName" in text
+
+
+def test_generation_alarms_on_each_work_queue_and_its_dead_letter_queue() -> None:
+    source = SOURCE.replace(
+        "  Queue: {Type: AWS::SQS::Queue}\n",
+        "  Dead: {Type: AWS::SQS::Queue}\n"
+        "  Queue:\n"
+        "    Type: AWS::SQS::Queue\n"
+        "    Properties: {RedrivePolicy: {deadLetterTargetArn: !GetAtt Dead.Arn, maxReceiveCount: 3}}\n",
+    )
+    resources = yaml.load(generate(source, {}), Loader=_TemplateLoader)["Resources"]
+    depth, age = resources["DeadAlarm"]["Properties"], resources["QueueAgeAlarm"]["Properties"]
+    assert depth["AlarmDescription"] == "Messages of Queue failed 3 times and wait in Dead."
+    assert (depth["MetricName"], depth["Threshold"]) == ("ApproximateNumberOfMessagesVisible", 0)
+    assert depth["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["Dead", "QueueName"]}}]
+    assert (age["MetricName"], age["Threshold"]) == (
+        "ApproximateAgeOfOldestMessage",
+        {"Ref": "QueueAgeAlarmSeconds"},
+    )
+    assert age["AlarmActions"] == {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], []]}
+    assert "DeadAgeAlarm" not in resources  # a dead-letter queue has no consumer to wait for
