@@ -26,6 +26,7 @@ class Settings:
     events_bucket: str
     artifacts_bucket: str
     event_retention_days: int
+    artifact_retention_days: int
     public_url: str
     snowflake_region_id: int
     tracing_enabled: bool
@@ -52,6 +53,7 @@ def settings() -> Settings:
         events_bucket=env.get("EVENTS_BUCKET", "watchtower-events"),
         artifacts_bucket=env.get("ARTIFACTS_BUCKET", "watchtower-artifacts"),
         event_retention_days=int(env.get("EVENT_RETENTION_DAYS", "90")),
+        artifact_retention_days=int(env.get("ARTIFACT_RETENTION_DAYS", "90")),
         public_url=env.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         snowflake_region_id=int(env.get("SNOWFLAKE_REGION_ID", "0")),
         tracing_enabled=_flag(env.get("TRACING_ENABLED")),

@@ -119,5 +119,3 @@ def missing_chunks(org_id: int, checksums: list[str]) -> list[str]:
 def read_chunk(org_id: int, checksum: str) -> bytes:
     body = s3().get_object(Bucket=settings().artifacts_bucket, Key=chunk_key(org_id, checksum))["Body"]
     return body.read()
-
-

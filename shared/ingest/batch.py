@@ -16,6 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from shared.artifacts.symbolication import symbolicate
 from shared.ingest.event import Event, normalize_event
 from shared.ingest.grouping import event_hash
 from shared.ingest.pipeline import Outcome, ProjectRef, process_events
@@ -39,7 +40,8 @@ def store_batch(records: list[dict[str, Any]]) -> set[str]:
     for record in records:
         try:
             queued = decode_event(record["body"])
-            event = normalize_event(queued.payload, queued.received)
+            payload = symbolicate(queued.payload, queued.project_id, queued.org_id)
+            event = normalize_event(payload, queued.received)
         except Exception:
             logger.exception("undecodable event message", extra={"message_id": record.get("messageId")})
             failed.add(record["messageId"])

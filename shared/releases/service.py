@@ -12,6 +12,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
+from shared.artifacts.bundles import delete_release_bundles
 from shared.auth.access import OrgAccess
 from shared.auth.scopes import RELEASE_DELETE, RELEASE_READ, RELEASE_WRITE
 from shared.errors import BadRequest, ValidationFailed
@@ -293,6 +294,7 @@ def delete_release(access: OrgAccess, version: str) -> None:
         with ReleaseItem.batch_write() as batch:
             for row in chunk:
                 batch.delete(row)
+    delete_release_bundles(int(access.organization.id), version)
 
 
 def release_commits(access: OrgAccess, version: str) -> tuple[Release, list[Any]]:

@@ -9,8 +9,13 @@ DynamoDB removes expired items only eventually (and moto never)."""
 
 from __future__ import annotations
 
-from pynamodb.attributes import ListAttribute, NumberAttribute, NumberSetAttribute, UnicodeAttribute
-from pynamodb.attributes import UTCDateTimeAttribute
+from pynamodb.attributes import (
+    ListAttribute,
+    NumberAttribute,
+    NumberSetAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 
 from shared.storage.base import utcnow
 from shared.storage.releases import ReleaseItem

@@ -1,0 +1,331 @@
+"""JavaScript frames resolved through uploaded source maps, in the processor, before grouping (so an
+issue groups by the original code, as Sentry's does).
+
+A frame's map is found by the debug id ``sentry-cli sourcemaps inject`` gave its file (the event's
+``debug_meta.images`` of type ``sourcemap``), else by the event's release and dist and the frame's
+URL (exact, then as ``~/<path>``), through the minified file's ``sourcemap`` reference. The frame
+then shows the original file, line, column and function with context lines from the map's
+``sourcesContent``; the minified frames stay as the exception's ``raw_stacktrace``, and what went
+wrong is an entry of the event's ``errors`` (Sentry's types), never a failed event.
+
+A warm processor keeps what it read: index lookups for a minute (a map uploaded after a miss is
+seen within it), bundles and parsed maps in bounded LRUs keyed by content checksum (immutable). A
+storm of one error thus costs one lookup and one bundle fetch per container, not per event."""
+
+from __future__ import annotations
+
+import copy
+import io
+import time
+import zipfile
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from aws_lambda_powertools import Logger
+from symbolic import SymbolicError
+from symbolic.sourcemap import SourceMapView
+
+from shared.config import settings
+from shared.storage.artifacts import SourceFileIndex, debug_id_pk, url_pk
+from shared.storage.objects import s3
+
+logger = Logger(child=True)
+JS_PLATFORMS = {"javascript", "node"}
+CONTEXT_LINES = 5
+INDEX_TTL_SECONDS = 60
+MAX_MAPS = 64
+MAX_BUNDLE_BYTES = 96 * 1024 * 1024
+MAX_LINE_LENGTH = 300  # a context line longer than this is cut (minified sources)
+
+
+class _Lru(OrderedDict[Any, Any]):
+    """A least-recently-used map bounded by entries or by a size measure of its values."""
+
+    def __init__(self, limit: int, size: Any = lambda value: 1) -> None:
+        super().__init__()
+        self.limit, self.size, self.total = limit, size, 0
+
+    def get_fresh(self, key: Any) -> Any:
+        if key not in self:
+            return None
+        self.move_to_end(key)
+        return self[key]
+
+    def put(self, key: Any, value: Any) -> None:
+        if key in self:
+            self.total -= self.size(self.pop(key))
+        self[key] = value
+        self.total += self.size(value)
+        while self.total > self.limit and len(self) > 1:
+            _, evicted = self.popitem(last=False)
+            self.total -= self.size(evicted)
+
+
+_index = _Lru(4096)  # (pk, sk) -> (found item or None, read at)
+_bundles = _Lru(MAX_BUNDLE_BYTES, size=lambda data: len(data) if data else 1)  # checksum -> zip bytes
+_maps = _Lru(MAX_MAPS)  # (checksum, path) -> SourceMapView, or the parse error's text
+
+
+@dataclass(frozen=True)
+class _Found:
+    checksum: str
+    path: str
+    sourcemap: str | None
+    file_type: str
+
+
+def _lookup(pk: str, sk: str) -> _Found | None:
+    cached = _index.get_fresh((pk, sk))
+    if cached is not None and time.monotonic() - cached[1] < INDEX_TTL_SECONDS:
+        return cached[0]
+    try:
+        item = SourceFileIndex.get(pk, sk)
+    except SourceFileIndex.DoesNotExist:
+        item = None
+    if item is not None and item.expires_at is not None and item.expires_at < time.time():
+        item = None  # past its retention, before DynamoDB's TTL removes it
+    found = _Found(item.checksum, item.path, item.sourcemap, item.file_type) if item is not None else None
+    _index.put((pk, sk), (found, time.monotonic()))
+    return found
+
+
+def _bundle(org_id: int, checksum: str) -> zipfile.ZipFile | None:
+    from shared.artifacts.bundles import bundle_key
+
+    data = _bundles.get_fresh(checksum)
+    if data is None:
+        try:
+            body = s3().get_object(Bucket=settings().artifacts_bucket, Key=bundle_key(org_id, checksum))[
+                "Body"
+            ]
+            data = body.read()
+        except s3().exceptions.NoSuchKey:
+            data = b""
+        _bundles.put(checksum, data)
+    return zipfile.ZipFile(io.BytesIO(data)) if data else None
+
+
+def _member(org_id: int, found: _Found) -> bytes | None:
+    archive = _bundle(org_id, found.checksum)
+    try:
+        return archive.read(found.path) if archive is not None else None
+    except (KeyError, zipfile.BadZipFile):
+        return None
+
+
+def _map(org_id: int, found: _Found) -> SourceMapView | str | None:
+    """The parsed map of an index hit; the parse error's text for a bad map; None if gone."""
+    key = (found.checksum, found.path)
+    view = _maps.get_fresh(key)
+    if view is None:
+        data = _member(org_id, found)
+        if data is None:
+            return None
+        try:
+            view = SourceMapView.from_json_bytes(data)
+        except SymbolicError as error:
+            view = str(error) or "invalid source map"
+        _maps.put(key, view)
+    return view
+
+
+def url_candidates(url: str) -> list[str]:
+    """The names an uploaded file may match a frame's URL by: itself, without its query string, and
+    as ``~/<path>`` (any host), as Sentry tries them."""
+    parts = urlsplit(url)
+    bare = url.split("?", 1)[0].split("#", 1)[0]
+    path = parts.path if parts.scheme or url.startswith("/") else "/" + parts.path
+    return list(dict.fromkeys([url, bare, "~" + path]))
+
+
+@dataclass
+class _Resolved:
+    view: SourceMapView
+    map_url: str
+    how: str  # debug-id | release
+
+
+class _EventContext:
+    """What resolving one event's frames shares: its project, release, dist, debug ids, errors."""
+
+    def __init__(self, payload: dict[str, Any], project_id: int, org_id: int) -> None:
+        self.project_id, self.org_id = project_id, org_id
+        self.release = payload.get("release") if isinstance(payload.get("release"), str) else None
+        self.dist = payload.get("dist") if isinstance(payload.get("dist"), str) else None
+        images = (payload.get("debug_meta") or {}).get("images") or []
+        self.debug_ids = {
+            image["code_file"]: str(image["debug_id"]).lower()
+            for image in images
+            if isinstance(image, dict)
+            and image.get("type") == "sourcemap"
+            and image.get("code_file")
+            and image.get("debug_id")
+        }
+        self.errors: list[dict[str, Any]] = []
+        self._reported: set[tuple[str, str]] = set()
+        self._resolved: dict[str, _Resolved | None] = {}
+
+    def error(self, kind: str, **data: Any) -> None:
+        key = (kind, str(data.get("url") or data.get("source")))
+        if key not in self._reported:
+            self._reported.add(key)
+            self.errors.append({"type": kind, **data})
+
+    def resolve(self, abs_path: str) -> _Resolved | None:
+        if abs_path not in self._resolved:
+            self._resolved[abs_path] = self._find(abs_path)
+        return self._resolved[abs_path]
+
+    def _usable(self, found: _Found | None, map_url: str, how: str) -> _Resolved | None:
+        if found is None:
+            return None
+        view = _map(self.org_id, found)
+        if isinstance(view, str):
+            self.error("js_invalid_source", url=map_url, reason=view)
+            return None
+        return _Resolved(view, map_url, how) if view is not None else None
+
+    def _find(self, abs_path: str) -> _Resolved | None:
+        debug_id = self.debug_ids.get(abs_path)
+        if debug_id:
+            found = _lookup(debug_id_pk(self.project_id, debug_id), "source_map")
+            resolved = self._usable(found, f"debug-id://{debug_id}/{abs_path}", "debug-id")
+            if resolved is not None:
+                return resolved
+        if self.release:
+            pk = url_pk(self.project_id, self.release, self.dist)
+            for candidate in url_candidates(abs_path):
+                minified = _lookup(pk, f"URL#{candidate}")
+                if minified is None:
+                    continue
+                if minified.file_type == "source_map":
+                    return self._usable(minified, candidate, "release")
+                reference = minified.sourcemap or candidate.rsplit("/", 1)[-1] + ".map"
+                map_url = _join(candidate, reference)
+                resolved = self._usable(_lookup(pk, f"URL#{map_url}"), map_url, "release")
+                if resolved is not None:
+                    return resolved
+                break
+        self.error("js_no_source", url=abs_path, **({"debug_id": debug_id} if debug_id else {}))
+        return None
+
+
+def _join(base: str, reference: str) -> str:
+    """A map reference resolved against its file's URL; ``~/dist/a.js`` + ``a.js.map`` →
+    ``~/dist/a.js.map`` (urljoin does not know ``~``)."""
+    if not base.startswith("~"):
+        return urljoin(base, reference)
+    if reference.startswith("~/") or "://" in reference:
+        return reference
+    return "~" + urljoin(base[1:], reference)
+
+
+def _context(view: SourceMapView, src_id: int, line: int) -> dict[str, Any]:
+    source = view.get_source_contents(src_id)
+    if source is None:
+        return {}
+    lines = [text[:MAX_LINE_LENGTH] for text in source.split("\n")]
+    if not 0 <= line < len(lines):
+        return {}
+    return {
+        "pre_context": lines[max(0, line - CONTEXT_LINES) : line],
+        "context_line": lines[line],
+        "post_context": lines[line + 1 : line + 1 + CONTEXT_LINES],
+    }
+
+
+def _frame(context: _EventContext, frame: dict[str, Any]) -> dict[str, Any] | None:
+    """The frame resolved through its map, or None when it stays as it is."""
+    abs_path = frame.get("abs_path") or frame.get("filename")
+    lineno, colno = frame.get("lineno"), frame.get("colno")
+    if not isinstance(abs_path, str) or not isinstance(lineno, int) or lineno < 1:
+        return None
+    if frame.get("platform") not in (None, *JS_PLATFORMS):
+        return None
+    if not isinstance(colno, int) or colno < 1:
+        context.error("js_no_column", url=abs_path)
+        return None
+    resolved = context.resolve(abs_path)
+    if resolved is None:
+        return None
+    function = frame.get("function") if isinstance(frame.get("function"), str) else None
+    token = resolved.view.lookup(lineno - 1, colno - 1, function)
+    if token is None or not token.src:
+        context.error("js_invalid_sourcemap_location", column=colno, row=lineno, source=abs_path)
+        return None
+    result = dict(frame)
+    result.update(
+        abs_path=token.src,
+        filename=token.src.split("://", 1)[-1].lstrip("~/.") or token.src,
+        lineno=token.src_line + 1,
+        colno=token.src_col + 1,
+        function=token.function_name or token.name or function,
+        data={
+            **(frame.get("data") or {}),
+            "sourcemap": resolved.map_url,
+            "resolved_with": resolved.how,
+            "symbolicated": True,
+        },
+    )
+    if "node_modules/" in token.src:
+        result["in_app"] = False
+    for key in ("pre_context", "context_line", "post_context"):
+        result.pop(key, None)
+    result.update(_context(resolved.view, token.src_id, token.src_line))
+    return result
+
+
+def _is_javascript(payload: dict[str, Any]) -> bool:
+    return payload.get("platform") in JS_PLATFORMS
+
+
+def symbolicate(payload: dict[str, Any], project_id: int, org_id: int) -> dict[str, Any]:
+    """The event with its JavaScript exception frames resolved (a new dict when anything changed);
+    the event as it came when anything about it cannot be read."""
+    if not _is_javascript(payload):
+        return payload
+    try:
+        return _symbolicate(payload, project_id, org_id)
+    except Exception:
+        logger.exception("symbolication failed; the event keeps its minified frames")
+        return payload
+
+
+def _symbolicate(payload: dict[str, Any], project_id: int, org_id: int) -> dict[str, Any]:
+    values = (
+        (payload.get("exception") or {}).get("values") if isinstance(payload.get("exception"), dict) else None
+    )
+    if not isinstance(values, list):
+        return payload
+    context = _EventContext(payload, project_id, org_id)
+    new_values = []
+    changed = False
+    for value in values:
+        frames = ((value or {}).get("stacktrace") or {}).get("frames") if isinstance(value, dict) else None
+        if not isinstance(frames, list):
+            new_values.append(value)
+            continue
+        try:
+            resolved = [_frame(context, f) if isinstance(f, dict) else None for f in frames]
+        except Exception:  # a fault reading a map must not fail the event: it stays minified
+            logger.exception("source map lookup failed")
+            context.error("js_generic_fetch_error", url=str(frames[-1].get("abs_path") if frames else ""))
+            resolved = [None] * len(frames)
+        if any(r is not None for r in resolved):
+            changed = True
+            value = dict(value)
+            value["raw_stacktrace"] = copy.deepcopy(value["stacktrace"])
+            value["stacktrace"] = {
+                **value["stacktrace"],
+                "frames": [r if r is not None else f for r, f in zip(resolved, frames, strict=True)],
+            }
+        new_values.append(value)
+    if not changed and not context.errors:
+        return payload
+    result = dict(payload)
+    result["exception"] = {**payload["exception"], "values": new_values}
+    if context.errors:
+        result["errors"] = [*(payload.get("errors") or []), *context.errors]
+    return result
