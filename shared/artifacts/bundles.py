@@ -263,8 +263,9 @@ def _index_items(
                 "debug_id": file.debug_id,
                 "expires_at": expires,
             }
-            if file.debug_id and file.file_type == "source_map":
-                items.append(SourceFileIndex(debug_id_pk(project_id, file.debug_id), "source_map", **common))
+            if file.debug_id and file.file_type in {"source_map", "minified_source"}:
+                pk = debug_id_pk(project_id, file.debug_id)
+                items.append(SourceFileIndex(pk, file.file_type, **common))
             if request.version and file.url and len(file.url) <= MAX_KEY_TEXT:
                 pk = url_pk(project_id, request.version, request.dist)
                 items.append(SourceFileIndex(pk, f"URL#{file.url}", **common))

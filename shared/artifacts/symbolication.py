@@ -25,7 +25,7 @@ from urllib.parse import urljoin, urlsplit
 
 from aws_lambda_powertools import Logger
 from symbolic import SymbolicError
-from symbolic.sourcemap import SourceMapView
+from symbolic.sourcemap import SourceMapView, SourceView
 
 from shared.config import settings
 from shared.storage.artifacts import SourceFileIndex, debug_id_pk, url_pk
@@ -140,11 +140,27 @@ def url_candidates(url: str) -> list[str]:
     return list(dict.fromkeys([url, bare, "~" + path]))
 
 
+def _minified(org_id: int, found: _Found | None) -> SourceView | None:
+    """The minified file itself, which names the original function of a frame (its scope)."""
+    if found is None:
+        return None
+    key = (found.checksum, found.path)
+    view = _maps.get_fresh(key)
+    if view is None:
+        data = _member(org_id, found)
+        if data is None:
+            return None
+        view = SourceView.from_bytes(data)
+        _maps.put(key, view)
+    return view
+
+
 @dataclass
 class _Resolved:
     view: SourceMapView
     map_url: str
     how: str  # debug-id | release
+    minified: SourceView | None = None
 
 
 class _EventContext:
@@ -193,6 +209,8 @@ class _EventContext:
             found = _lookup(debug_id_pk(self.project_id, debug_id), "source_map")
             resolved = self._usable(found, f"debug-id://{debug_id}/{abs_path}", "debug-id")
             if resolved is not None:
+                minified = _lookup(debug_id_pk(self.project_id, debug_id), "minified_source")
+                resolved.minified = _minified(self.org_id, minified)
                 return resolved
         if self.release:
             pk = url_pk(self.project_id, self.release, self.dist)
@@ -206,6 +224,7 @@ class _EventContext:
                 map_url = _join(candidate, reference)
                 resolved = self._usable(_lookup(pk, f"URL#{map_url}"), map_url, "release")
                 if resolved is not None:
+                    resolved.minified = _minified(self.org_id, minified)
                     return resolved
                 break
         self.error("js_no_source", url=abs_path, **({"debug_id": debug_id} if debug_id else {}))
@@ -251,7 +270,7 @@ def _frame(context: _EventContext, frame: dict[str, Any]) -> dict[str, Any] | No
     if resolved is None:
         return None
     function = frame.get("function") if isinstance(frame.get("function"), str) else None
-    token = resolved.view.lookup(lineno - 1, colno - 1, function)
+    token = resolved.view.lookup(lineno - 1, colno - 1, function, resolved.minified)
     if token is None or not token.src:
         context.error("js_invalid_sourcemap_location", column=colno, row=lineno, source=abs_path)
         return None
