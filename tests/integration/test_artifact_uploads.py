@@ -1,0 +1,156 @@
+"""sentry-cli's upload protocol through the local API with bad input: Sentry's answers, bounded
+sizes, and nothing stored half-way."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import zipfile
+
+import requests
+
+from shared.artifacts.bundles import bundle_key
+from shared.artifacts.chunks import CHUNK_SIZE, CHUNKS_PER_REQUEST, chunk_key
+from shared.config import settings
+from shared.storage.accounts import Organization
+from shared.storage.objects import s3
+from tests.conftest import World
+
+
+def _org_id(world: World) -> int:
+    from shared.accounts.organizations import find_organization
+
+    organization: Organization = find_organization(world.org)
+    return int(organization.id)
+
+
+def _exists(key: str) -> bool:
+    try:
+        s3().head_object(Bucket=settings().artifacts_bucket, Key=key)
+    except s3().exceptions.ClientError:
+        return False
+    return True
+
+
+def _post_chunks(base_url: str, world: World, parts: list[tuple[str, str, bytes]]) -> requests.Response:
+    files = [(field, (name, data, "application/octet-stream")) for field, name, data in parts]
+    return requests.post(
+        f"{base_url}/api/0/organizations/{world.org}/chunk-upload/", files=files, headers=world.headers()
+    )
+
+
+def _assemble(base_url: str, world: World, body: dict) -> requests.Response:
+    return requests.post(
+        f"{base_url}/api/0/organizations/{world.org}/artifactbundle/assemble/",
+        json=body,
+        headers=world.headers(),
+    )
+
+
+def _sha1(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+def test_chunk_upload_options_name_only_artifact_bundles(base_url: str, world: World) -> None:
+    response = requests.get(
+        f"{base_url}/api/0/organizations/{world.org}/chunk-upload/", headers=world.headers()
+    )
+    assert response.status_code == 200, response.text
+    options = response.json()
+    assert options["url"] == f"{base_url}/api/0/organizations/{world.org}/chunk-upload/"
+    assert options["hashAlgorithm"] == "sha1" and options["compression"] == ["gzip"]
+    assert "artifact_bundles" in options["accept"] and "debug_files" not in options["accept"]
+    assert options["chunkSize"] * options["chunksPerRequest"] <= options["maxRequestSize"]
+
+
+def test_a_chunk_whose_hash_does_not_match_is_refused_and_not_stored(base_url: str, world: World) -> None:
+    good, bad = b"first chunk", b"second chunk"
+    response = _post_chunks(
+        base_url, world, [("file", _sha1(good), good), ("file_gzip", _sha1(b"x"), gzip.compress(bad))]
+    )
+    assert response.status_code == 400
+    assert response.json() == {"error": "Checksum mismatch"}
+    assert not _exists(chunk_key(_org_id(world), _sha1(good)))
+
+
+def test_chunk_counts_and_sizes_are_bounded_as_declared(base_url: str, world: World) -> None:
+    many = [("file", _sha1(bytes([i])), bytes([i])) for i in range(CHUNKS_PER_REQUEST + 1)]
+    response = _post_chunks(base_url, world, many)
+    assert (response.status_code, response.json()) == (400, {"error": "Too many chunks"})
+    big = b"a" * (CHUNK_SIZE + 1)  # compresses to a few KB: the inflated size is what counts
+    response = _post_chunks(base_url, world, [("file_gzip", _sha1(big), gzip.compress(big))])
+    assert (response.status_code, response.json()) == (400, {"error": "Chunk size too large"})
+
+
+def test_assemble_names_the_chunks_it_lacks(base_url: str, world: World) -> None:
+    data = b"a bundle never uploaded"
+    body = {"checksum": _sha1(data), "chunks": [_sha1(data)], "projects": [world.project]}
+    response = _assemble(base_url, world, body)
+    assert response.status_code == 200
+    assert response.json()["state"] == "not_found"
+    assert response.json()["missingChunks"] == [_sha1(data)]
+
+
+def test_assemble_refuses_unknown_projects_and_bad_bodies(base_url: str, world: World) -> None:
+    checksum = _sha1(b"x")
+    response = _assemble(base_url, world, {"checksum": checksum, "chunks": [], "projects": ["nope"]})
+    assert (response.status_code, response.json()) == (400, {"error": "One or more projects are invalid"})
+    response = _assemble(base_url, world, {"checksum": checksum, "chunks": []})
+    assert (response.status_code, response.json()) == (400, {"error": "'projects' is a required property"})
+    body = {"checksum": checksum, "chunks": [], "projects": [world.project], "version": "a/b"}
+    response = _assemble(base_url, world, body)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": 'The version field cannot be empty and cannot contain any "/" characters.'
+    }
+
+
+def _upload(base_url: str, world: World, data: bytes) -> dict:
+    response = _post_chunks(base_url, world, [("file_gzip", _sha1(data), gzip.compress(data))])
+    assert response.status_code == 200, response.text
+    body = {"checksum": _sha1(data), "chunks": [_sha1(data)], "projects": [world.project], "version": "1.0"}
+    response = _assemble(base_url, world, body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_corrupt_zip_is_an_error_state_and_nothing_is_stored(base_url: str, world: World) -> None:
+    data = b"PK\x03\x04 this is not really a zip file"
+    answer = _upload(base_url, world, data)
+    assert answer["state"] == "error"
+    assert answer["detail"].startswith("Invalid bundle")
+    assert not _exists(bundle_key(_org_id(world), _sha1(data)))
+    again = _assemble(
+        base_url, world, {"checksum": _sha1(data), "chunks": [_sha1(data)], "projects": [world.project]}
+    )
+    assert again.json()["state"] == "error"  # the answer sentry-cli polls for stays
+
+
+def test_a_bundle_without_a_manifest_is_refused(base_url: str, world: World) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("files/app.js", "console.log(1)")
+    answer = _upload(base_url, world, buffer.getvalue())
+    assert (answer["state"], answer["detail"]) == ("error", "Invalid bundle: it has no manifest.json")
+
+
+def test_a_valid_bundle_is_stored_once_and_indexed(base_url: str, world: World) -> None:
+    buffer = io.BytesIO()
+    manifest = {
+        "files": {
+            "_/_/app.js.map": {
+                "url": "~/app.js.map",
+                "type": "source_map",
+                "headers": {"debug-id": "5e3c9f1a-6f0e-4f6b-9a61-2b1d2a3c4d5e"},
+            }
+        }
+    }
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        archive.writestr("_/_/app.js.map", "this map is corrupt")  # accepted, as Sentry does
+    data = buffer.getvalue()
+    assert _upload(base_url, world, data)["state"] == "ok"
+    assert _exists(bundle_key(_org_id(world), _sha1(data)))
+    assert _upload(base_url, world, data)["state"] == "ok"
