@@ -211,6 +211,7 @@ class _EventContext:
             if resolved is not None:
                 minified = _lookup(debug_id_pk(self.project_id, debug_id), "minified_source")
                 resolved.minified = _minified(self.org_id, minified)
+            if found is not None:  # the file's own map, even a bad one, is the answer
                 return resolved
         if self.release:
             pk = url_pk(self.project_id, self.release, self.dist)

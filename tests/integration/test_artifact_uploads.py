@@ -14,7 +14,8 @@ import requests
 from shared.artifacts.bundles import bundle_key
 from shared.artifacts.chunks import CHUNK_SIZE, CHUNKS_PER_REQUEST, chunk_key
 from shared.config import settings
-from shared.storage.accounts import Organization
+from shared.storage.accounts import Organization, Project
+from shared.storage.artifacts import ArtifactBundle, ReleaseBundle, bundles_pk, release_bundles_pk
 from shared.storage.objects import s3
 from tests.conftest import World
 
@@ -154,3 +155,65 @@ def test_a_valid_bundle_is_stored_once_and_indexed(base_url: str, world: World) 
     assert _upload(base_url, world, data)["state"] == "ok"
     assert _exists(bundle_key(_org_id(world), _sha1(data)))
     assert _upload(base_url, world, data)["state"] == "ok"
+
+
+def test_a_corrupt_map_and_a_missing_map_are_event_errors(
+    base_url: str, world: World, project: Project
+) -> None:
+    from shared.artifacts.symbolication import symbolicate
+
+    debug_id = "7a1c2e3f-0b4d-4e5f-8a9b-0c1d2e3f4a5b"
+    buffer = io.BytesIO()
+    manifest = {
+        "files": {"m.map": {"url": "~/m.js.map", "type": "source_map", "headers": {"debug-id": debug_id}}}
+    }
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        archive.writestr("m.map", "{not json")
+    assert _upload(base_url, world, buffer.getvalue())["state"] == "ok"
+    frame = {"abs_path": "/srv/m.js", "filename": "/srv/m.js", "lineno": 1, "colno": 10, "function": "t"}
+    other = {
+        "abs_path": "/srv/other.js",
+        "filename": "/srv/other.js",
+        "lineno": 1,
+        "colno": 5,
+        "function": "x",
+    }
+    payload = {
+        "platform": "node",
+        "exception": {"values": [{"type": "Error", "stacktrace": {"frames": [other, frame]}}]},
+        "debug_meta": {"images": [{"type": "sourcemap", "code_file": "/srv/m.js", "debug_id": debug_id}]},
+    }
+    result = symbolicate(payload, int(project.id), _org_id(world))
+    kinds = {error["type"]: error for error in result["errors"]}
+    assert kinds["js_invalid_source"]["url"].startswith(f"debug-id://{debug_id}")
+    assert kinds["js_no_source"]["url"] == "/srv/other.js"
+    assert result["exception"]["values"][0]["stacktrace"]["frames"] == [other, frame]  # kept minified
+
+
+def test_deleting_a_release_deletes_its_bundles(base_url: str, world: World) -> None:
+    created = requests.post(
+        f"{base_url}/api/0/organizations/{world.org}/releases/",
+        json={"version": "1.0", "projects": [world.project]},
+        headers=world.headers(),
+    )
+    assert created.status_code in (201, 208), created.text
+    buffer = io.BytesIO()
+    manifest = {"files": {"a.js": {"url": "~/a.js", "type": "minified_source", "headers": {}}}}
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        archive.writestr("a.js", "function a(){}")
+    data = buffer.getvalue()
+    assert _upload(base_url, world, data)["state"] == "ok"  # uploaded for release 1.0
+    key = bundle_key(_org_id(world), _sha1(data))
+    assert _exists(key)
+    deleted = requests.delete(
+        f"{base_url}/api/0/organizations/{world.org}/releases/1.0/", headers=world.headers()
+    )
+    assert deleted.status_code == 204, deleted.text
+    assert not _exists(key)
+    assert (
+        list(ArtifactBundle.query(bundles_pk(_org_id(world)), ArtifactBundle.sk == f"BUNDLE#{_sha1(data)}"))
+        == []
+    )
+    assert list(ReleaseBundle.query(release_bundles_pk(_org_id(world), "1.0"))) == []
