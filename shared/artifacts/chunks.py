@@ -22,9 +22,10 @@ CHUNKS_PER_REQUEST = 4
 MAX_REQUEST_SIZE = 4 * 1024 * 1024
 MAX_FILE_SIZE = 64 * 1024 * 1024  # one bundle, assembled in memory by one invocation
 CONCURRENCY = 8
-# Only artifact bundles (sourcemaps upload, with or without --release); sentry-cli 2.x reads this
-# list to pick its upload path, 3.x always uses artifact bundles.
-ACCEPT = ["artifact_bundles", "artifact_bundles_v2", "sources"]
+# Only artifact bundles (sourcemaps upload, with or without --release). sentry-cli 2.x reads this
+# list to pick its upload path (without ``debug_files`` it sends debug files to the legacy
+# ``files/dsyms/`` endpoint, refused by name); 3.x always uses artifact bundles.
+ACCEPT = ["artifact_bundles", "artifact_bundles_v2"]
 _SHA1 = re.compile(r"^[0-9a-f]{40}$")
 
 

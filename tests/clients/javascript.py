@@ -29,7 +29,16 @@ MAIN = """\
 const Sentry = require("@sentry/node");
 const { computeTotal } = require("./checkout.js");
 
-Sentry.init({ dsn: process.env.SENTRY_DSN, release: process.env.APP_RELEASE || undefined });
+// PRINT_EVENT=1 prints the event the SDK would send instead of sending it.
+const printed = (event) => {
+  console.log(JSON.stringify(event));
+  return null;
+};
+Sentry.init({
+  dsn: process.env.SENTRY_DSN,
+  release: process.env.APP_RELEASE || undefined,
+  beforeSend: process.env.PRINT_EVENT === "1" ? printed : undefined,
+});
 
 function placeOrder() {
   return computeTotal([{ price: 70 }, { price: 50 }]);
@@ -67,8 +76,9 @@ def tools() -> Path:
     return home
 
 
-def build_app(folder: Path) -> Path:
-    """``src/`` of the app and ``dist/app.js``, minified by esbuild with ``dist/app.js.map``."""
+def build_app(folder: Path, with_sdk: bool = False) -> Path:
+    """``src/`` of the app and ``dist/app.js``, minified by esbuild with ``dist/app.js.map``
+    (``with_sdk``: @sentry/node bundled in too, a bundle and map of a real app's size)."""
     (folder / "src").mkdir(parents=True)
     (folder / "src" / "checkout.js").write_text(CHECKOUT)
     (folder / "src" / "main.js").write_text(MAIN)
@@ -81,10 +91,11 @@ def build_app(folder: Path) -> Path:
             "--sourcemap",
             "--platform=node",
             "--format=cjs",
-            "--external:@sentry/node",
+            *([] if with_sdk else ["--external:@sentry/node"]),
             "--outfile=dist/app.js",
         ],
         cwd=folder,
+        env={**os.environ, "NODE_PATH": str(tools() / "node_modules")},
         check=True,
         capture_output=True,
         timeout=60,
@@ -92,13 +103,16 @@ def build_app(folder: Path) -> Path:
     return folder / "dist" / "app.js"
 
 
-def run_app(bundle: Path, dsn: str, release: str | None) -> None:
-    """Run the bundle under node with @sentry/node; it throws, captures and flushes."""
+def run_app(bundle: Path, dsn: str, release: str | None, print_event: bool = False) -> str:
+    """Run the bundle under node with @sentry/node; it throws, captures and flushes (or prints
+    the event instead of sending it); returns what it printed."""
     env = {
         **os.environ,
         "NODE_PATH": str(tools() / "node_modules"),
         "SENTRY_DSN": dsn,
         "APP_RELEASE": release or "",
+        "PRINT_EVENT": "1" if print_event else "",
     }
     result = subprocess.run(["node", str(bundle)], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+    return result.stdout
