@@ -10,10 +10,12 @@ from typing import Any
 
 from shared.artifacts.bundles import assemble
 from shared.artifacts.chunks import UploadRefused, read_chunks, store_chunks, upload_options
+from shared.artifacts.listing import project_bundles, serialize_bundle
 from shared.auth.scopes import RELEASE_READ, RELEASE_WRITE
 from shared.http.errors import NOT_JSON, json_response
 from shared.http.handler import lambda_handler
-from shared.http.request import org_access
+from shared.http.offset_pagination import paginate_offset
+from shared.http.request import org_access, query_value
 from shared.http.resolver import APIGatewayHttpResolver
 from shared.public_url import public_url
 
@@ -75,6 +77,13 @@ def post_assemble(org: str) -> Any:
     except ValueError:
         return json_response(400, {"detail": NOT_JSON})
     return json_response(200, assemble(access, body))
+
+
+@app.get("/api/0/projects/<org>/<project>/files/artifact-bundles")
+def get_artifact_bundles(org: str, project: str) -> Any:
+    access = org_access(app, org)
+    bundles = project_bundles(access, project, query_value(app, "query"))
+    return paginate_offset(app, bundles, lambda page: [serialize_bundle(b) for b in page])
 
 
 @app.post("/api/0/projects/<org>/<project>/files/difs/assemble")

@@ -207,11 +207,19 @@ def test_deleting_a_release_deletes_its_bundles(base_url: str, world: World) -> 
     assert _upload(base_url, world, data)["state"] == "ok"  # uploaded for release 1.0
     key = bundle_key(_org_id(world), _sha1(data))
     assert _exists(key)
+    listing = f"{base_url}/api/0/projects/{world.org}/{world.project}/files/artifact-bundles/"
+    listed = requests.get(listing, params={"query": "1.0"}, headers=world.headers())
+    assert listed.status_code == 200, listed.text
+    [bundle] = listed.json()
+    assert bundle["bundleId"] == _sha1(data) and bundle["fileCount"] == 1
+    assert bundle["associations"] == [{"release": "1.0", "dist": None}]
+    assert requests.get(listing, params={"query": "2.0"}, headers=world.headers()).json() == []
     deleted = requests.delete(
         f"{base_url}/api/0/organizations/{world.org}/releases/1.0/", headers=world.headers()
     )
     assert deleted.status_code == 204, deleted.text
     assert not _exists(key)
+    assert requests.get(listing, headers=world.headers()).json() == []
     assert (
         list(ArtifactBundle.query(bundles_pk(_org_id(world)), ArtifactBundle.sk == f"BUNDLE#{_sha1(data)}"))
         == []

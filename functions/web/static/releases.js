@@ -1,5 +1,6 @@
 // Releases of a project and one release: its commits and authors, the newest commit per repository,
-// the issues it resolved, its deploys, and finalize / archive / restore (the release PUT).
+// the issues it resolved, its deploys, its uploaded source maps, and finalize / archive / restore (the
+// release PUT).
 
 import { api, ApiError, apiPath, enc } from "./api.js";
 import { statusText } from "./issue.js";
@@ -63,11 +64,26 @@ function commitRow(commit) {
       commit.repository ? ` · ${commit.repository.name}` : "", " · ", time(commit.dateCreated)));
 }
 
+/** The artifact bundles (source maps) uploaded for a release, over its projects, each once. */
+async function sourceMaps(org, release) {
+  const lists = await Promise.all(release.projects.map((p) => api("GET",
+    apiPath(`/api/0/projects/${enc(org)}/${enc(p.slug)}/files/artifact-bundles/`, { query: release.version }))));
+  const bundles = new Map();
+  for (const { data } of lists) for (const bundle of data) bundles.set(bundle.bundleId, bundle);
+  return [...bundles.values()];
+}
+
+function bundleRow(bundle) {
+  const dist = bundle.associations.find((a) => a.dist)?.dist;
+  return h("li", {}, h("code", {}, bundle.bundleId.slice(0, 12)), ` · ${bundle.fileCount} files`,
+    dist ? ` · dist ${dist}` : "", " · ", time(bundle.date));
+}
+
 export async function releasePage(root, org, version, project) {
   const base = `/api/0/organizations/${enc(org)}/releases/${enc(version)}/`;
   const { data: release } = await api("GET", base);
-  const [{ data: commits }, fixed, deployList] = await Promise.all([
-    api("GET", `${base}commits/`), resolvedIn(org, release), deploys(base)]);
+  const [{ data: commits }, fixed, deployList, bundles] = await Promise.all([
+    api("GET", `${base}commits/`), resolvedIn(org, release), deploys(base), sourceMaps(org, release)]);
   document.title = `Release ${release.version} · Watchtower`;
   const section = h("section", { "aria-labelledby": "release-title" });
   const change = (label, body, done, className) => {
@@ -117,6 +133,8 @@ export async function releasePage(root, org, version, project) {
       ? h("p", {}, "This API does not list deploys.")
       : deployList.length
         ? h("ul", {}, deployList.map((d) => h("li", {}, d.environment, " · ", time(d.dateFinished || d.dateStarted))))
-        : h("p", {}, "No deploys."));
+        : h("p", {}, "No deploys."),
+    h("h2", {}, "Source maps"),
+    bundles.length ? h("ul", { id: "artifact-bundles" }, bundles.map(bundleRow)) : h("p", {}, "No source maps uploaded."));
   root.replaceChildren(section);
 }
