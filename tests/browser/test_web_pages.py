@@ -382,3 +382,22 @@ def test_assign_to_a_user_of_the_project(browser, base_url, world: World) -> Non
         "name": colleague["user"]["username"],
         "email": colleague["email"],
     }
+
+
+def test_a_release_page_lists_its_source_maps(browser, base_url, world: World, axe_source: str) -> None:
+    from tests.integration.test_artifact_uploads import small_bundle, upload_bundle
+
+    created = requests.post(
+        f"{base_url}/api/0/organizations/{world.org}/releases/",
+        json={"version": "1.0", "projects": [world.project]},
+        headers=world.headers(),
+        timeout=60,
+    )
+    assert created.status_code == 201, created.text
+    checksum = upload_bundle(base_url, world, small_bundle("~/app.js"))
+    sign_in(browser, base_url, world)
+    go(browser, f"#/{world.org}/releases/1.0?project={world.project}")
+    heading(browser, "Release 1.0")
+    listed = wait(browser, lambda d: d.find_element(By.ID, "artifact-bundles")).text
+    assert checksum[:12] in listed and "1 files" in listed
+    assert_accessible(browser, axe_source)

@@ -108,6 +108,22 @@ def test_assemble_refuses_unknown_projects_and_bad_bodies(base_url: str, world: 
     }
 
 
+def small_bundle(url: str) -> bytes:
+    """A bundle of one minified file served at ``url``."""
+    buffer = io.BytesIO()
+    manifest = {"files": {"a.js": {"url": url, "type": "minified_source", "headers": {}}}}
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        archive.writestr("a.js", "function a(){}")
+    return buffer.getvalue()
+
+
+def upload_bundle(base_url: str, world: World, data: bytes) -> str:
+    """Upload ``data`` as a bundle of release 1.0, as sentry-cli does; its checksum."""
+    assert _upload(base_url, world, data)["state"] == "ok"
+    return _sha1(data)
+
+
 def _upload(base_url: str, world: World, data: bytes) -> dict:
     response = _post_chunks(base_url, world, [("file_gzip", _sha1(data), gzip.compress(data))])
     assert response.status_code == 200, response.text
@@ -198,13 +214,8 @@ def test_deleting_a_release_deletes_its_bundles(base_url: str, world: World) -> 
         headers=world.headers(),
     )
     assert created.status_code in (201, 208), created.text
-    buffer = io.BytesIO()
-    manifest = {"files": {"a.js": {"url": "~/a.js", "type": "minified_source", "headers": {}}}}
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("manifest.json", json.dumps(manifest))
-        archive.writestr("a.js", "function a(){}")
-    data = buffer.getvalue()
-    assert _upload(base_url, world, data)["state"] == "ok"  # uploaded for release 1.0
+    data = small_bundle("~/a.js")
+    upload_bundle(base_url, world, data)  # for release 1.0
     key = bundle_key(_org_id(world), _sha1(data))
     assert _exists(key)
     listing = f"{base_url}/api/0/projects/{world.org}/{world.project}/files/artifact-bundles/"
