@@ -123,11 +123,16 @@ def _known_state(org_id: int, checksum: str) -> dict[str, Any] | None:
         item = ArtifactBundle.get(*ArtifactBundle.key(org_id, checksum), consistent_read=True)
     except ArtifactBundle.DoesNotExist:
         return None
-    if item.state == "ok":
+    if item.state == "ok" and not _expired(item):
         return _answer("ok")
     if (item.lease_until or 0) > time.time():
         return _answer(item.state, detail=item.detail)
     return None
+
+
+def _expired(item: ArtifactBundle) -> bool:
+    """Past its retention: its object is gone (or going), so an upload of it assembles anew."""
+    return item.expires_at is not None and item.expires_at < time.time()
 
 
 def _claim(org_id: int, checksum: str) -> bool:
@@ -140,8 +145,10 @@ def _claim(org_id: int, checksum: str) -> bool:
         state="assembling",
         lease_until=now + LEASE_SECONDS,
     )
-    condition = ArtifactBundle.pk.does_not_exist() | (
-        (ArtifactBundle.state != "ok") & (ArtifactBundle.lease_until < now)
+    condition = (
+        ArtifactBundle.pk.does_not_exist()
+        | ((ArtifactBundle.state != "ok") & (ArtifactBundle.lease_until < now))
+        | (ArtifactBundle.expires_at < now)
     )
     try:
         item.save(condition=condition)

@@ -3,6 +3,7 @@ optionally only those of one release or bundle id (``?query=``): what a release'
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC
 from typing import Any
@@ -17,10 +18,13 @@ def project_bundles(access: OrgAccess, project_slug: str, query: str | None) -> 
     """The organization's stored bundles uploaded for the project (one Query of its bundle partition,
     filtered in code), newest first."""
     project = get_project(access, project_slug, RELEASE_READ)
+    now = time.time()
     bundles = [
         bundle
         for bundle in ArtifactBundle.query(bundles_pk(int(access.organization.id)))
-        if bundle.state == "ok" and int(project.id) in {int(p) for p in bundle.project_ids or ()}
+        if bundle.state == "ok"
+        and (bundle.expires_at or now) >= now
+        and int(project.id) in {int(p) for p in bundle.project_ids or ()}
     ]
     if query:
         bundles = [b for b in bundles if query in {b.release, b.checksum}]

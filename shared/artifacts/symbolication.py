@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 import time
 import zipfile
 from collections import OrderedDict
@@ -38,6 +39,7 @@ INDEX_TTL_SECONDS = 60
 MAX_MAPS = 64
 MAX_BUNDLE_BYTES = 96 * 1024 * 1024
 MAX_LINE_LENGTH = 300  # a context line longer than this is cut (minified sources)
+_WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]")
 
 
 class _Lru(OrderedDict[Any, Any]):
@@ -228,7 +230,8 @@ class _EventContext:
                     resolved.minified = _minified(self.org_id, minified)
                     return resolved
                 break
-        self.error("js_no_source", url=abs_path, **({"debug_id": debug_id} if debug_id else {}))
+        if debug_id or self.release:  # nothing else could have named a map for it
+            self.error("js_no_source", url=abs_path, **({"debug_id": debug_id} if debug_id else {}))
         return None
 
 
@@ -256,11 +259,17 @@ def _context(view: SourceMapView, src_id: int, line: int) -> dict[str, Any]:
     }
 
 
+def _is_url(path: str) -> bool:
+    """A file a map can be uploaded for: a URL (``https://``, ``file://``, ``app://``) or an
+    absolute path, not a runtime's own (``node:internal/…``, ``<anonymous>``, ``native``)."""
+    return "://" in path or path.startswith(("/", "~/")) or _WINDOWS_PATH.match(path) is not None
+
+
 def _frame(context: _EventContext, frame: dict[str, Any]) -> dict[str, Any] | None:
     """The frame resolved through its map, or None when it stays as it is."""
     abs_path = frame.get("abs_path") or frame.get("filename")
     lineno, colno = frame.get("lineno"), frame.get("colno")
-    if not isinstance(abs_path, str) or not isinstance(lineno, int) or lineno < 1:
+    if not isinstance(abs_path, str) or not _is_url(abs_path) or not isinstance(lineno, int) or lineno < 1:
         return None
     if frame.get("platform") not in (None, *JS_PLATFORMS):
         return None

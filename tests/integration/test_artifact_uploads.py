@@ -197,6 +197,7 @@ def test_a_corrupt_map_and_a_missing_map_are_event_errors(
     }
     payload = {
         "platform": "node",
+        "release": "9.9",  # names a release no map was uploaded for
         "exception": {"values": [{"type": "Error", "stacktrace": {"frames": [other, frame]}}]},
         "debug_meta": {"images": [{"type": "sourcemap", "code_file": "/srv/m.js", "debug_id": debug_id}]},
     }
