@@ -20,13 +20,15 @@ def _cli(base_url: str, world: World, *args: str, cwd: Path | None = None) -> An
     return sentry_cli(base_url, world.token, world.org, *args, env={"SENTRY_PROJECT": world.project}, cwd=cwd)
 
 
-def _latest_frames(base_url: str, world: World, project_id: int) -> list[dict[str, Any]]:
+def _latest_frames(base_url: str, world: World, project_id: int) -> tuple[str, list[dict[str, Any]]]:
+    """The issue's culprit (what grouping named it by) and its latest event's innermost frames."""
     events_processed()
     [group] = project_groups(project_id)
+    assert group.title == "Error: Checkout total too high: 120"
     response = requests.get(f"{base_url}/api/0/issues/{group.id}/events/latest/", headers=world.headers())
     assert response.status_code == 200, response.text
     [exception] = [e for e in response.json()["entries"] if e["type"] == "exception"]
-    return exception["data"]["values"][-1]["stacktrace"]["frames"]
+    return group.culprit, exception["data"]["values"][-1]["stacktrace"]["frames"]
 
 
 def _assert_original(frames: list[dict[str, Any]]) -> None:
@@ -54,7 +56,9 @@ def test_injected_debug_ids_resolve_frames(base_url: str, world: World, tmp_path
 
     dsn, project_id = project_dsn(base_url, world)
     run_app(bundle, dsn, release=None)
-    _assert_original(_latest_frames(base_url, world, project_id))
+    culprit, frames = _latest_frames(base_url, world, project_id)
+    _assert_original(frames)
+    assert "computeTotal" in culprit, culprit  # grouped by the original code
 
 
 def test_release_and_url_resolve_frames_without_inject(base_url: str, world: World, tmp_path: Path) -> None:
@@ -78,14 +82,18 @@ def test_release_and_url_resolve_frames_without_inject(base_url: str, world: Wor
 
     dsn, project_id = project_dsn(base_url, world)
     run_app(bundle, dsn, release=release)
-    _assert_original(_latest_frames(base_url, world, project_id))
+    culprit, frames = _latest_frames(base_url, world, project_id)
+    _assert_original(frames)
+    assert "computeTotal" in culprit, culprit  # grouped by the original code
 
 
 def test_minified_frames_without_maps_stay_as_they_are(base_url: str, world: World, tmp_path: Path) -> None:
     bundle = build_app(tmp_path)
     dsn, project_id = project_dsn(base_url, world)
     run_app(bundle, dsn, release=None)
-    innermost = _latest_frames(base_url, world, project_id)[-1]
+    culprit, frames = _latest_frames(base_url, world, project_id)
+    innermost = frames[-1]
+    assert "computeTotal" not in culprit
     assert innermost["filename"].endswith("dist/app.js") and innermost["lineNo"] <= 3
 
 
