@@ -19,7 +19,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import DeleteError, PutError
 
 from shared.artifacts.chunks import CHUNK_SIZE, MAX_FILE_SIZE, UploadRefused, missing_chunks, read_chunk
 from shared.auth.access import OrgAccess
@@ -330,7 +330,10 @@ def _indexed_items(org_id: int, version: str, dist: str | None, bundle: Artifact
 
 def delete_release_bundles(org_id: int, version: str) -> int:
     """Delete the bundles uploaded for a release — their index items, S3 objects and state — as
-    the release itself is deleted; returns how many."""
+    the release itself is deleted; returns how many. An index item by debug id goes only while it
+    still names this bundle (the same injected files may have been uploaded again since); the
+    release's link goes last, so an interrupted deletion leaves nothing unreachable but objects
+    the retention removes."""
     links = list(ReleaseBundle.query(release_bundles_pk(org_id, version)))
     bucket = settings().artifacts_bucket
     for link in links:
@@ -338,13 +341,26 @@ def delete_release_bundles(org_id: int, version: str) -> int:
             bundle = ArtifactBundle.get(*ArtifactBundle.key(org_id, link.checksum), consistent_read=True)
         except ArtifactBundle.DoesNotExist:
             bundle = None
-        doomed: list[Any] = [link]
+        doomed: list[Any] = []
         if bundle is not None:
+            indexed = _indexed_items(org_id, version, link.dist, bundle)
+            by_debug_id = [item for item in indexed if not item.sk.startswith("URL#")]
+            doomed += [item for item in indexed if item.sk.startswith("URL#")]
+            for item in by_debug_id:
+                _delete_if_naming(item, link.checksum)
             doomed.append(bundle)
-            doomed += _indexed_items(org_id, version, link.dist, bundle)
         for batch_items in chunked(doomed, BATCH_WRITE_LIMIT):
             with SourceFileIndex.batch_write() as batch:
                 for item in batch_items:
                     batch.delete(item)
         s3().delete_object(Bucket=bucket, Key=bundle_key(org_id, link.checksum))
+        link.delete()
     return len(links)
+
+
+def _delete_if_naming(item: SourceFileIndex, checksum: str) -> None:
+    try:
+        item.delete(condition=SourceFileIndex.checksum == checksum)
+    except DeleteError as error:
+        if not condition_failed(error):
+            raise

@@ -237,3 +237,45 @@ def test_deleting_a_release_deletes_its_bundles(base_url: str, world: World) -> 
         == []
     )
     assert list(ReleaseBundle.query(release_bundles_pk(_org_id(world), "1.0"))) == []
+
+
+def test_deleting_a_release_keeps_a_debug_id_uploaded_again_since(
+    base_url: str, world: World, project: Project
+) -> None:
+    from shared.storage.artifacts import SourceFileIndex, debug_id_pk
+
+    debug_id = "0d6c2a10-9c4e-4c4f-a0b1-3f2e1d0c9b8a"
+    releases = f"{base_url}/api/0/organizations/{world.org}/releases/"
+    for version in ("1.0", "2.0"):
+        created = requests.post(
+            releases, json={"version": version, "projects": [world.project]}, headers=world.headers()
+        )
+        assert created.status_code == 201, created.text
+    bundles = {}
+    for version in ("1.0", "2.0"):
+        buffer = io.BytesIO()
+        manifest = {
+            "release": version,
+            "files": {
+                "m.map": {"url": "~/m.js.map", "type": "source_map", "headers": {"debug-id": debug_id}}
+            },
+        }
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("manifest.json", json.dumps(manifest))
+            archive.writestr("m.map", '{"version":3,"sources":[],"names":[],"mappings":""}')
+        data = buffer.getvalue()
+        _post_chunks(base_url, world, [("file", _sha1(data), data)])
+        body = {
+            "checksum": _sha1(data),
+            "chunks": [_sha1(data)],
+            "projects": [world.project],
+            "version": version,
+        }
+        assert _assemble(base_url, world, body).json()["state"] == "ok"
+        bundles[version] = _sha1(data)
+
+    assert requests.delete(f"{releases}1.0/", headers=world.headers()).status_code == 204
+    item = SourceFileIndex.get(debug_id_pk(int(project.id), debug_id), "source_map")
+    assert item.checksum == bundles["2.0"]  # the newer upload still answers the debug id
+    assert requests.delete(f"{releases}2.0/", headers=world.headers()).status_code == 204
+    assert SourceFileIndex.count(debug_id_pk(int(project.id), debug_id)) == 0
