@@ -162,6 +162,7 @@ class _Resolved:
     view: SourceMapView
     map_url: str
     how: str  # debug-id | release
+    base: str  # what the map's relative source names resolve against
     minified: SourceView | None = None
 
 
@@ -196,20 +197,20 @@ class _EventContext:
             self._resolved[abs_path] = self._find(abs_path)
         return self._resolved[abs_path]
 
-    def _usable(self, found: _Found | None, map_url: str, how: str) -> _Resolved | None:
+    def _usable(self, found: _Found | None, map_url: str, how: str, base: str) -> _Resolved | None:
         if found is None:
             return None
         view = _map(self.org_id, found)
         if isinstance(view, str):
             self.error("js_invalid_source", url=map_url, reason=view)
             return None
-        return _Resolved(view, map_url, how) if view is not None else None
+        return _Resolved(view, map_url, how, base) if view is not None else None
 
     def _find(self, abs_path: str) -> _Resolved | None:
         debug_id = self.debug_ids.get(abs_path)
         if debug_id:
             found = _lookup(debug_id_pk(self.project_id, debug_id), "source_map")
-            resolved = self._usable(found, f"debug-id://{debug_id}/{abs_path}", "debug-id")
+            resolved = self._usable(found, f"debug-id://{debug_id}/{abs_path}", "debug-id", abs_path)
             if resolved is not None:
                 minified = _lookup(debug_id_pk(self.project_id, debug_id), "minified_source")
                 resolved.minified = _minified(self.org_id, minified)
@@ -222,10 +223,10 @@ class _EventContext:
                 if minified is None:
                     continue
                 if minified.file_type == "source_map":
-                    return self._usable(minified, candidate, "release")
+                    return self._usable(minified, candidate, "release", candidate)
                 reference = minified.sourcemap or candidate.rsplit("/", 1)[-1] + ".map"
                 map_url = _join(candidate, reference)
-                resolved = self._usable(_lookup(pk, f"URL#{map_url}"), map_url, "release")
+                resolved = self._usable(_lookup(pk, f"URL#{map_url}"), map_url, "release", map_url)
                 if resolved is not None:
                     resolved.minified = _minified(self.org_id, minified)
                     return resolved
@@ -286,7 +287,7 @@ def _frame(context: _EventContext, frame: dict[str, Any]) -> dict[str, Any] | No
         return None
     result = dict(frame)
     result.update(
-        abs_path=token.src,
+        abs_path=_join(resolved.base, token.src),
         filename=token.src.split("://", 1)[-1].lstrip("~/.") or token.src,
         lineno=token.src_line + 1,
         colno=token.src_col + 1,

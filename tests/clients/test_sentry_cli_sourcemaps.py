@@ -31,9 +31,10 @@ def _latest_frames(base_url: str, world: World, project_id: int) -> tuple[str, l
     return group.culprit, exception["data"]["values"][-1]["stacktrace"]["frames"]
 
 
-def _assert_original(frames: list[dict[str, Any]]) -> None:
+def _assert_original(frames: list[dict[str, Any]], source: str) -> None:
+    """The innermost frames are the original code; ``source``: the original file's resolved URL."""
     innermost = frames[-1]
-    assert innermost["filename"].endswith("src/checkout.js"), innermost
+    assert innermost["filename"] == "src/checkout.js" and innermost["absPath"] == source, innermost
     assert innermost["function"] == "computeTotal"
     assert innermost["lineNo"] == THROW_LINE
     assert [line for _, line in innermost["context"]] and dict(innermost["context"])[THROW_LINE] == THROW_TEXT
@@ -57,7 +58,7 @@ def test_injected_debug_ids_resolve_frames(base_url: str, world: World, tmp_path
     dsn, project_id = project_dsn(base_url, world)
     run_app(bundle, dsn, release=None)
     culprit, frames = _latest_frames(base_url, world, project_id)
-    _assert_original(frames)
+    _assert_original(frames, str(tmp_path / "src" / "checkout.js"))  # beside the bundle
     assert "computeTotal" in culprit, culprit  # grouped by the original code
 
 
@@ -83,7 +84,7 @@ def test_release_and_url_resolve_frames_without_inject(base_url: str, world: Wor
     dsn, project_id = project_dsn(base_url, world)
     run_app(bundle, dsn, release=release)
     culprit, frames = _latest_frames(base_url, world, project_id)
-    _assert_original(frames)
+    _assert_original(frames, "~" + str(tmp_path / "src" / "checkout.js"))  # as the map names it
     assert "computeTotal" in culprit, culprit  # grouped by the original code
 
 
