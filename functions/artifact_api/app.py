@@ -12,7 +12,7 @@ from shared.artifacts.bundles import assemble
 from shared.artifacts.chunks import UploadRefused, read_chunks, store_chunks, upload_options
 from shared.artifacts.listing import project_bundles, serialize_bundle
 from shared.auth.scopes import RELEASE_READ, RELEASE_WRITE
-from shared.http.errors import NOT_JSON, json_response
+from shared.http.errors import json_response
 from shared.http.handler import lambda_handler
 from shared.http.offset_pagination import paginate_offset
 from shared.http.request import org_access, query_value
@@ -75,7 +75,7 @@ def post_assemble(org: str) -> Any:
     try:
         body = app.current_event.json_body
     except ValueError:
-        return json_response(400, {"detail": NOT_JSON})
+        raise UploadRefused("Invalid json body") from None
     return json_response(200, assemble(access, body))
 
 

@@ -78,7 +78,8 @@ def _inflate(data: bytes) -> bytes:
 
 def read_chunks(parts: list[tuple[str, str, bytes]]) -> list[Chunk]:
     """The request's chunks from its multipart parts ``(field, filename, bytes)``: ``file`` parts
-    as they are, ``file_gzip`` parts inflated; every limit checked before anything is stored."""
+    as they are, ``file_gzip`` parts inflated; every limit checked before anything is stored (the
+    count and each chunk's size bound the request to ``MAX_REQUEST_SIZE``)."""
     chunks = []
     for field, filename, data in parts:
         if field not in {"file", "file_gzip"}:
@@ -88,8 +89,6 @@ def read_chunks(parts: list[tuple[str, str, bytes]]) -> list[Chunk]:
         raise UploadRefused("Too many chunks")
     if any(len(chunk.data) > CHUNK_SIZE for chunk in chunks):
         raise UploadRefused("Chunk size too large")
-    if sum(len(chunk.data) for chunk in chunks) > MAX_REQUEST_SIZE:
-        raise UploadRefused("Request too large")
     for chunk in chunks:
         if not _SHA1.match(chunk.checksum) or hashlib.sha1(chunk.data).hexdigest() != chunk.checksum:
             raise UploadRefused("Checksum mismatch")

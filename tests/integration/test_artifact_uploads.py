@@ -100,6 +100,21 @@ def test_assemble_refuses_unknown_projects_and_bad_bodies(base_url: str, world: 
     assert (response.status_code, response.json()) == (400, {"error": "One or more projects are invalid"})
     response = _assemble(base_url, world, {"checksum": checksum, "chunks": []})
     assert (response.status_code, response.json()) == (400, {"error": "'projects' is a required property"})
+    options = requests.get(
+        f"{base_url}/api/0/organizations/{world.org}/chunk-upload/", headers=world.headers()
+    ).json()
+    over = options["maxFileSize"] // options["chunkSize"] + 1  # chunks of a file past the declared maximum
+    too_many = [_sha1(i.to_bytes(2, "big")) for i in range(over)]
+    response = _assemble(
+        base_url, world, {"checksum": checksum, "chunks": too_many, "projects": [world.project]}
+    )
+    assert (response.status_code, response.json()) == (400, {"error": "File exceeds maximum size"})
+    response = requests.post(
+        f"{base_url}/api/0/organizations/{world.org}/artifactbundle/assemble/",
+        data=b"{not json",
+        headers={**world.headers(), "Content-Type": "application/json"},
+    )
+    assert (response.status_code, response.json()) == (400, {"error": "Invalid json body"})
     body = {"checksum": checksum, "chunks": [], "projects": [world.project], "version": "a/b"}
     response = _assemble(base_url, world, body)
     assert response.status_code == 400
