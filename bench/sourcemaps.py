@@ -44,9 +44,8 @@ def _sentry_cli(base: str, demo: Any, *args: str, cwd: Path) -> None:
 def _clear_caches() -> None:
     from shared.artifacts import symbolication
 
-    for cache in (symbolication._index, symbolication._bundles, symbolication._maps):
-        cache.clear()
-        cache.total = 0
+    for cache in (symbolication._index, symbolication._bundles, symbolication._parsed_files):
+        cache.clear()  # a new container's
 
 
 def _one(payload: dict[str, Any], project_id: int, org_id: int) -> tuple[float, int, dict[str, Any]]:

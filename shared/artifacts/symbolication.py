@@ -36,8 +36,10 @@ logger = Logger(child=True)
 JS_PLATFORMS = {"javascript", "node"}
 CONTEXT_LINES = 5
 INDEX_TTL_SECONDS = 60
-MAX_MAPS = 64
-MAX_BUNDLE_BYTES = 96 * 1024 * 1024
+# Memory a warm processor spends on caches (it runs with 512 MB beside a batch of events): bundle
+# zips, and parsed maps and minified files by the size of their text.
+MAX_BUNDLE_BYTES = 48 * 1024 * 1024
+MAX_PARSED_BYTES = 48 * 1024 * 1024
 MAX_LINE_LENGTH = 300  # a context line longer than this is cut (minified sources)
 _WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]")
 
@@ -55,6 +57,10 @@ class _Lru(OrderedDict[Any, Any]):
         self.move_to_end(key)
         return self[key]
 
+    def clear(self) -> None:
+        super().clear()
+        self.total = 0
+
     def put(self, key: Any, value: Any) -> None:
         if key in self:
             self.total -= self.size(self.pop(key))
@@ -67,7 +73,8 @@ class _Lru(OrderedDict[Any, Any]):
 
 _index = _Lru(4096)  # (pk, sk) -> (found item or None, read at)
 _bundles = _Lru(MAX_BUNDLE_BYTES, size=lambda data: len(data) if data else 1)  # checksum -> zip bytes
-_maps = _Lru(MAX_MAPS)  # (checksum, path) -> SourceMapView, or the parse error's text
+# (checksum, path) -> (SourceMapView or SourceView or a bad map's parse error, bytes of its text)
+_parsed_files = _Lru(MAX_PARSED_BYTES, size=lambda entry: max(1, entry[1]))
 
 
 @dataclass(frozen=True)
@@ -117,20 +124,29 @@ def _member(org_id: int, found: _Found) -> bytes | None:
         return None
 
 
-def _map(org_id: int, found: _Found) -> SourceMapView | str | None:
-    """The parsed map of an index hit; the parse error's text for a bad map; None if gone."""
+def _parsed(org_id: int, found: _Found, parse: Any) -> Any:
+    """A file of a bundle parsed by ``parse`` (cached with its size); None if it is gone."""
     key = (found.checksum, found.path)
-    view = _maps.get_fresh(key)
-    if view is None:
+    entry = _parsed_files.get_fresh(key)
+    if entry is None:
         data = _member(org_id, found)
         if data is None:
             return None
-        try:
-            view = SourceMapView.from_json_bytes(data)
-        except SymbolicError as error:
-            view = str(error) or "invalid source map"
-        _maps.put(key, view)
-    return view
+        entry = (parse(data), len(data))
+        _parsed_files.put(key, entry)
+    return entry[0]
+
+
+def _parse_map(data: bytes) -> SourceMapView | str:
+    try:
+        return SourceMapView.from_json_bytes(data)
+    except SymbolicError as error:
+        return str(error) or "invalid source map"
+
+
+def _map(org_id: int, found: _Found) -> SourceMapView | str | None:
+    """The parsed map of an index hit; the parse error's text for a bad map; None if gone."""
+    return _parsed(org_id, found, _parse_map)
 
 
 def url_candidates(url: str) -> list[str]:
@@ -144,17 +160,7 @@ def url_candidates(url: str) -> list[str]:
 
 def _minified(org_id: int, found: _Found | None) -> SourceView | None:
     """The minified file itself, which names the original function of a frame (its scope)."""
-    if found is None:
-        return None
-    key = (found.checksum, found.path)
-    view = _maps.get_fresh(key)
-    if view is None:
-        data = _member(org_id, found)
-        if data is None:
-            return None
-        view = SourceView.from_bytes(data)
-        _maps.put(key, view)
-    return view
+    return _parsed(org_id, found, SourceView.from_bytes) if found is not None else None
 
 
 @dataclass
