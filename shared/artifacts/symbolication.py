@@ -309,7 +309,10 @@ def _frame(context: _EventContext, frame: dict[str, Any]) -> dict[str, Any] | No
         result["in_app"] = False
     for key in ("pre_context", "context_line", "post_context"):
         result.pop(key, None)
-    result.update(_context(resolved.view, token.src_id, token.src_line))
+    context_lines = _context(resolved.view, token.src_id, token.src_line)
+    if not context_lines:
+        context.error("js_missing_sources_content", source=result["abs_path"], sourcemap=resolved.map_url)
+    result.update(context_lines)
     return result
 
 

@@ -294,3 +294,40 @@ def test_deleting_a_release_keeps_a_debug_id_uploaded_again_since(
     assert item.checksum == bundles["2.0"]  # the newer upload still answers the debug id
     assert requests.delete(f"{releases}2.0/", headers=world.headers()).status_code == 204
     assert SourceFileIndex.count(debug_id_pk(int(project.id), debug_id)) == 0
+
+
+def test_a_map_without_sources_content_resolves_without_context(
+    base_url: str, world: World, project: Project
+) -> None:
+    from shared.artifacts.symbolication import symbolicate
+
+    debug_id = "1f2e3d4c-5b6a-4789-8a7b-6c5d4e3f2a1b"
+    buffer = io.BytesIO()
+    manifest = {
+        "files": {"n.map": {"url": "~/n.js.map", "type": "source_map", "headers": {"debug-id": debug_id}}}
+    }
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        archive.writestr(
+            "n.map", json.dumps({"version": 3, "sources": ["src/n.ts"], "names": [], "mappings": "AAAA"})
+        )
+    assert _upload(base_url, world, buffer.getvalue())["state"] == "ok"
+    frame = {"abs_path": "/srv/n.js", "lineno": 1, "colno": 1, "function": "a", "context_line": "minified"}
+    payload = {
+        "platform": "javascript",
+        "exception": {"values": [{"type": "Error", "stacktrace": {"frames": [frame]}}]},
+        "debug_meta": {"images": [{"type": "sourcemap", "code_file": "/srv/n.js", "debug_id": debug_id}]},
+    }
+    result = symbolicate(payload, int(project.id), _org_id(world))
+    [value] = result["exception"]["values"]
+    [resolved] = value["stacktrace"]["frames"]
+    assert (resolved["abs_path"], resolved["lineno"], resolved["colno"]) == ("/srv/src/n.ts", 1, 1)
+    assert "context_line" not in resolved  # the minified line is not the original's
+    assert value["raw_stacktrace"]["frames"] == [frame]
+    assert result["errors"] == [
+        {
+            "type": "js_missing_sources_content",
+            "source": "/srv/src/n.ts",
+            "sourcemap": f"debug-id://{debug_id}//srv/n.js",
+        }
+    ]
