@@ -232,9 +232,11 @@ class _EventContext:
                     return self._usable(minified, candidate, "release", candidate)
                 reference = minified.sourcemap or candidate.rsplit("/", 1)[-1] + ".map"
                 map_url = _join(candidate, reference)
-                resolved = self._usable(_lookup(pk, f"URL#{map_url}"), map_url, "release", map_url)
-                if resolved is not None:
-                    resolved.minified = _minified(self.org_id, minified)
+                found_map = _lookup(pk, f"URL#{map_url}")
+                if found_map is not None:  # its map, even a bad one, is the answer
+                    resolved = self._usable(found_map, map_url, "release", map_url)
+                    if resolved is not None:
+                        resolved.minified = _minified(self.org_id, minified)
                     return resolved
                 break
         if debug_id or self.release:  # nothing else could have named a map for it

@@ -331,3 +331,34 @@ def test_a_map_without_sources_content_resolves_without_context(
             "sourcemap": f"debug-id://{debug_id}//srv/n.js",
         }
     ]
+
+
+def test_a_bad_map_found_by_release_and_url_is_the_only_error(
+    base_url: str, world: World, project: Project
+) -> None:
+    from shared.artifacts.symbolication import symbolicate
+
+    buffer = io.BytesIO()
+    manifest = {
+        "files": {
+            "r.js": {"url": "~/static/r.js", "type": "minified_source", "headers": {"sourcemap": "r.js.map"}},
+            "r.js.map": {"url": "~/static/r.js.map", "type": "source_map", "headers": {}},
+        }
+    }
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        archive.writestr("r.js", "function r(){throw new Error}")
+        archive.writestr("r.js.map", "[]")
+    data = buffer.getvalue()
+    _post_chunks(base_url, world, [("file", _sha1(data), data)])
+    body = {"checksum": _sha1(data), "chunks": [_sha1(data)], "projects": [world.project], "version": "3.0"}
+    assert _assemble(base_url, world, body).json()["state"] == "ok"
+    frame = {"abs_path": "https://shop.example.com/static/r.js?v=3", "lineno": 1, "colno": 14}
+    payload = {
+        "platform": "javascript",
+        "release": "3.0",
+        "exception": {"values": [{"type": "Error", "stacktrace": {"frames": [frame]}}]},
+    }
+    result = symbolicate(payload, int(project.id), _org_id(world))
+    assert [(e["type"], e["url"]) for e in result["errors"]] == [("js_invalid_source", "~/static/r.js.map")]
+    assert result["exception"]["values"][0]["stacktrace"]["frames"] == [frame]
