@@ -86,7 +86,8 @@ def _value(value: Any) -> Any:
 
 def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
     """A template lifecycle rule (CloudFormation's spelling) in S3 API's spelling."""
-    converted: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": ""}}
+    prefix = rule.get("Prefix", "")
+    converted: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": prefix}}
     if "ExpirationInDays" in rule:
         converted["Expiration"] = {"Days": int(_value(rule["ExpirationInDays"]))}
     if "AbortIncompleteMultipartUpload" in rule:
