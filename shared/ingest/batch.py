@@ -39,7 +39,7 @@ def store_batch(records: list[dict[str, Any]]) -> set[str]:
     for record in records:
         try:
             queued = decode_event(record["body"])
-            event = normalize_event(queued.payload, queued.received)
+            event = normalize_event(queued.payload, queued.received, queued.project_id)
         except Exception:
             logger.exception("undecodable event message", extra={"message_id": record.get("messageId")})
             failed.add(record["messageId"])
