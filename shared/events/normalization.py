@@ -17,8 +17,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sentry_relay.processing import StoreNormalizer
-
 # Sentry's MAX_SECS_IN_PAST / MAX_SECS_IN_FUTURE: a clock up to a minute ahead is trusted, an event
 # older than 30 days is not.
 MAX_PAST = timedelta(days=30)
@@ -31,6 +29,10 @@ def normalize(
 ) -> dict[str, Any]:
     """The event as Sentry stores it. A normalizer is made per event (a few microseconds; the time
     received is part of its configuration); normalizing costs far more (see bench/normalization.py)."""
+    # Imported here: the ingestion edge imports this module's neighbours but never normalizes, and
+    # loading Relay's library would add about 0.1 s to its cold starts.
+    from sentry_relay.processing import StoreNormalizer
+
     normalizer = StoreNormalizer(
         project_id=project_id,
         client_ip=client_ip,
