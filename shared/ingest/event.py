@@ -262,8 +262,8 @@ def _frames(stacktrace: Any) -> tuple[Frame, ...]:
 
 
 def _exceptions(event: dict[str, Any]) -> tuple[ExceptionInfo, ...]:
-    container = event.get("exception")
-    values = container.get("values") if isinstance(container, dict) else container
+    container = event.get("exception")  # Relay makes a bare list ``{"values": [...]}``
+    values = container.get("values") if isinstance(container, dict) else None
     if not isinstance(values, list):
         return ()
     exceptions = []
@@ -306,9 +306,8 @@ def _user_hash(user: Any) -> str | None:
 def _tags(value: Any) -> tuple[tuple[str, str], ...]:
     """The event's ``tags`` (pairs, as Relay leaves them, its own limits applied), the first
     ``MAX_TAGS``, each cut to ``TAG_LENGTH``."""
-    pairs = value.items() if isinstance(value, dict) else value if isinstance(value, list) else ()
     tags = []
-    for pair in pairs:
+    for pair in value if isinstance(value, list) else ():
         if not isinstance(pair, list | tuple) or len(pair) != 2:
             continue
         key, text = _text(pair[0]), _text(pair[1])
