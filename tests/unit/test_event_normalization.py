@@ -147,6 +147,10 @@ def test_a_synthetic_exception_is_titled_by_its_crash_frame() -> None:
         "filename": "/srv/app.js",
         "function": "Server.?",
     }
+    # an anonymous function (the JS stack parser's "?") is no name: Relay drops it, Sentry says so
+    anonymous = {**NODE_MESSAGE_WITH_STACK["exception"]["values"][0]}
+    anonymous["stacktrace"] = {"frames": [{"filename": "/srv/app.js", "function": "?", "in_app": True}]}
+    assert normalize_event({"exception": {"values": [anonymous]}}, NOW).title == "<unknown>"
     # an exception that names no type but is not synthetic is an ``Error``
     typeless = normalize_event({"exception": {"values": [{"value": "boom"}]}}, NOW)
     assert (typeless.title, typeless.metadata["type"]) == ("Error: boom", "Error")
