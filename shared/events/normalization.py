@@ -22,6 +22,9 @@ from typing import Any
 MAX_PAST = timedelta(days=30)
 MAX_FUTURE = timedelta(minutes=1)
 PROTOCOL_VERSION = "7"
+# Relay reads an event with serde_json, whose recursion limit (128) refuses a document whose objects
+# and arrays nest deeper than this (the event object itself is the first level).
+MAX_DEPTH = 127
 
 
 def normalize(

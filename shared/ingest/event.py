@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.errors import BadRequest, ValidationFailed
-from shared.events.normalization import normalize
+from shared.events.normalization import MAX_DEPTH, normalize
 from shared.releases.versions import MAX_VERSION_LENGTH, is_valid_version
 
 TITLE_LENGTH = 100
@@ -323,11 +323,26 @@ def _time(value: Any, received: datetime) -> datetime:
     return received
 
 
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest more than ``limit`` levels deep in ``value`` (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
 def check_event(payload: Any) -> str:
-    """The edge's cheap check, before anything is queued: the payload is an object with a usable
-    ``event_id`` (400 otherwise). Returns the event's id (a new one when it names none)."""
+    """The edge's cheap check, before anything is queued: the payload is an object Relay can read
+    (nested at most ``MAX_DEPTH`` levels) with a usable ``event_id`` (400 otherwise). Returns the
+    event's id (a new one when it names none)."""
     if not isinstance(payload, dict):
         raise BadRequest("Invalid event: not a JSON object")
+    if _deeper_than(payload, MAX_DEPTH):
+        raise BadRequest(f"Invalid event: objects and arrays nested more than {MAX_DEPTH} levels deep")
     return _event_id(payload.get("event_id"))
 
 

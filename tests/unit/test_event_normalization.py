@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.errors import BadRequest, ValidationFailed
+from shared.events.normalization import MAX_DEPTH
 from shared.ingest.event import check_event, normalize_event
 from shared.ingest.grouping import event_hash
 
@@ -178,5 +179,13 @@ def test_the_edge_check_refuses_only_what_cannot_be_an_event() -> None:
         check_event([1])
     with pytest.raises(ValidationFailed):
         check_event({"event_id": "nope"})
+    # as deep as Relay reads is normalized; one level more is refused at the edge
+    chain: list | dict = {}
+    for level in range(MAX_DEPTH - 3):  # objects and arrays in turn, under the event's ``extra``
+        chain = {"a": chain} if level % 2 else [chain]
+    deepest = {"message": "m", "extra": {"x": chain}}
+    assert normalize_event(deepest, NOW).data["extra"]["x"]
+    with pytest.raises(BadRequest, match="nested more than 127 levels"):
+        check_event({"extra": deepest})
     # the processor keeps the edge's id
     assert normalize_event({"event_id": EVENT_ID}, NOW).data["event_id"] == EVENT_ID
