@@ -41,7 +41,7 @@ def store_batch(records: list[dict[str, Any]]) -> set[str]:
         try:
             queued = decode_event(record["body"])
             payload = symbolicate(queued.payload, queued.project_id, queued.org_id)
-            event = normalize_event(payload, queued.received)
+            event = normalize_event(payload, queued.received, queued.project_id)
         except Exception:
             logger.exception("undecodable event message", extra={"message_id": record.get("messageId")})
             failed.add(record["messageId"])

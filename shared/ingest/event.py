@@ -1,8 +1,11 @@
-"""Event normalisation: the few fields of a Sentry event that grouping and issues need, read the way
-Relay and Sentry read them (title, culprit and metadata as Sentry's ErrorEvent / DefaultEvent).
+"""An event as the pipeline works with it: Sentry's normalized event (``shared.events.normalization``,
+Relay's own rules) and the few fields of it that grouping and issues read, read the way Sentry reads
+them (title, culprit and metadata as Sentry's ErrorEvent / DefaultEvent).
 
-Lenient like Relay: an optional field of the wrong shape is ignored, not fatal. Only what makes the
-event unusable is a 400: a payload that is not an object, or an ``event_id`` that is not a UUID."""
+Only what makes the event unusable is a 400, checked cheaply at the edge (``check_event``) before
+anything is queued: a payload that is not an object, or an ``event_id`` that is not a UUID. The
+processor normalizes each event once (``normalize_event``); an optional field of the wrong shape is
+then dropped by Relay and listed in the event's ``errors``, not fatal."""
 
 from __future__ import annotations
 
@@ -10,17 +13,13 @@ import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.errors import BadRequest, ValidationFailed
+from shared.events.normalization import MAX_DEPTH, normalize
 from shared.releases.versions import MAX_VERSION_LENGTH, is_valid_version
 
-LEVELS = {"debug", "info", "warning", "error", "fatal"}
-_LEVEL_ALIASES = {"warn": "warning", "critical": "fatal", "log": "info", "trace": "debug"}
-# Relay's defaults: clocks up to a minute ahead are trusted, events older than 30 days are not.
-MAX_FUTURE = timedelta(minutes=1)
-MAX_PAST = timedelta(days=30)
 TITLE_LENGTH = 100
 CULPRIT_LENGTH = 200
 VALUE_LENGTH = 1024
@@ -34,6 +33,8 @@ CONTEXT_LENGTH = 200
 MAX_TAGS = 50
 TAG_LENGTH = 200
 UNLABELED = "<unlabeled event>"
+DEFAULT_EXCEPTION_TYPE = "Error"
+_NO_FUNCTION = {None, "<redacted>", "<unknown>"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class ExceptionInfo:
     value: str | None
     frames: tuple[Frame, ...]  # oldest first, as in the payload
     module: str | None = None
+    # ``mechanism.synthetic``: the SDK made the exception up (a message with a stack trace, a
+    # signal); Sentry titles such an event by its crash frame, not by the exception's type.
+    synthetic: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,11 +95,15 @@ class Event:
 
     @property
     def metadata(self) -> dict[str, Any]:
+        """Sentry's ErrorEvent metadata: the exception's type (``Error`` when it names none; left out
+        for a synthetic exception), its value and the crash frame's file and function."""
         exception = self.main_exception
         if exception is None:
             return {"title": self.title}
-        frame = _culprit_frame(exception.frames)
-        metadata: dict[str, Any] = {"type": exception.type, "value": exception.value or ""}
+        frame = _crash_frame(exception.frames)
+        metadata: dict[str, Any] = {"value": exception.value or ""}
+        if not exception.synthetic:
+            metadata["type"] = exception.type or DEFAULT_EXCEPTION_TYPE
         if frame is not None:
             metadata["filename"] = frame.filename
             metadata["function"] = frame.function
@@ -107,34 +115,42 @@ class Event:
         if exception is None:
             first_line = (self.message or "").strip().splitlines()[:1]
             return _truncate(first_line[0], TITLE_LENGTH) if first_line else UNLABELED
-        if not exception.type:
-            frame = _culprit_frame(exception.frames)
-            return (frame.function if frame else None) or "<unknown>"
+        metadata = self.metadata
+        if "type" not in metadata:
+            return metadata.get("function") or "<unknown>"
         first_line = (exception.value or "").strip().splitlines()[:1]
         if not first_line:
-            return exception.type
-        return f"{exception.type}: {_truncate(first_line[0], TITLE_LENGTH)}"
+            return metadata["type"]
+        return f"{metadata['type']}: {_truncate(first_line[0], TITLE_LENGTH)}"
 
     @property
     def culprit(self) -> str | None:
         """The transaction when the SDK names one, else ``<module> in <function>`` of the most recent
-        in-app frame (any frame when none is in-app), as Sentry's get_culprit."""
+        in-app frame (any frame when none is in-app), else the request's URL, as Sentry's
+        generate_culprit; none for a synthetic exception."""
         if self.transaction:
             return _truncate(self.transaction, CULPRIT_LENGTH)
         exception = self.main_exception
+        if exception is not None and exception.synthetic:
+            return None
         frame = _culprit_frame(exception.frames) if exception else None
-        if frame is None:
-            return None
-        location = frame.module or frame.filename
-        if not location:
-            return None
-        return _truncate(
-            f"{_truncate(location, 100)} in {_truncate(frame.function or '?', 100)}", CULPRIT_LENGTH
-        )
+        location = (frame.module or frame.filename) if frame else None
+        if frame is not None and location:
+            return _truncate(
+                f"{_truncate(location, 100)} in {_truncate(frame.function or '?', 100)}", CULPRIT_LENGTH
+            )
+        request = self.data.get("request")
+        url = _text(request.get("url")) if isinstance(request, Mapping) else None
+        return _truncate(url, CULPRIT_LENGTH) if url else None
 
 
 def _truncate(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 3] + "..."
+
+
+def _crash_frame(frames: tuple[Frame, ...]) -> Frame | None:
+    """The frame Sentry names the crash location: the culprit frame among those with a function."""
+    return _culprit_frame(tuple(f for f in frames if f.function not in _NO_FUNCTION))
 
 
 def _culprit_frame(frames: tuple[Frame, ...]) -> Frame | None:
@@ -160,14 +176,6 @@ def _event_id(value: Any) -> str:
         raise ValidationFailed({"event_id": ["Invalid event_id: expected a UUID."]}) from None
 
 
-def _timestamp(value: Any, received: datetime) -> datetime:
-    """The event's time; missing, unreadable or implausible times become the time received."""
-    when = _claimed(value)
-    if when is None or when > received + MAX_FUTURE or when < received - MAX_PAST:
-        return received
-    return when
-
-
 def _claimed(value: Any) -> datetime | None:
     """The time an SDK's ``timestamp`` names (UTC), whether plausible or not; None when unreadable."""
     when: datetime | None = None
@@ -189,27 +197,17 @@ def _claimed(value: Any) -> datetime | None:
         return None
 
 
-def _level(value: Any) -> str:
-    text = (_text(value) or "error").strip().lower()
-    text = _LEVEL_ALIASES.get(text, text)
-    return text if text in LEVELS else "error"
-
-
-def _message(event: dict[str, Any]) -> str | None:
-    """``logentry.formatted`` (else its ``message``), else the legacy ``message`` field."""
-    for container in (event.get("logentry"), event.get("message")):
-        if isinstance(container, dict):
-            text = _text(container.get("formatted")) or _text(container.get("message"))
-            if text:
-                return text
-        elif _text(container):
-            return _text(container)
-    return None
+def _message(logentry: Any) -> str | None:
+    """``logentry.formatted`` (Relay formats it from ``params``, and moves a bare ``message`` into
+    ``logentry``), else its ``message``."""
+    if not isinstance(logentry, dict):
+        return None
+    return _text(logentry.get("formatted")) or _text(logentry.get("message")) or None
 
 
 def _release(value: str | None) -> str | None:
-    """The event's release; one that no release could have (Sentry's version rules) counts as none,
-    as Relay drops an invalid release from the event."""
+    """The event's release, which Relay already dropped when invalid; our own version rules (what
+    the releases API accepts) stay the guard that no release row gets a version it would refuse."""
     version = value.strip() if value else None
     if not version or len(version) > MAX_VERSION_LENGTH or not is_valid_version(version):
         return None
@@ -264,8 +262,8 @@ def _frames(stacktrace: Any) -> tuple[Frame, ...]:
 
 
 def _exceptions(event: dict[str, Any]) -> tuple[ExceptionInfo, ...]:
-    container = event.get("exception")
-    values = container.get("values") if isinstance(container, dict) else container
+    container = event.get("exception")  # Relay makes a bare list ``{"values": [...]}``
+    values = container.get("values") if isinstance(container, dict) else None
     if not isinstance(values, list):
         return ()
     exceptions = []
@@ -275,12 +273,14 @@ def _exceptions(event: dict[str, Any]) -> tuple[ExceptionInfo, ...]:
         exception_type, value = _bounded(raw.get("type")), _text(raw.get("value"))
         if exception_type is None and value is None:
             continue
+        mechanism = raw.get("mechanism")
         exceptions.append(
             ExceptionInfo(
                 type=exception_type,
                 value=value[:VALUE_LENGTH] if value else value,
                 frames=_frames(raw.get("stacktrace")),
                 module=_bounded(raw.get("module")),
+                synthetic=isinstance(mechanism, dict) and mechanism.get("synthetic") is True,
             )
         )
     return tuple(exceptions)
@@ -294,23 +294,20 @@ def _fingerprint(value: Any) -> tuple[str, ...] | None:
 
 
 def _user_hash(user: Any) -> str | None:
-    """Sentry's ``sentry:user`` tag (``id:…``, ``username:…``, ``email:…``, ``ip:…``), hashed: the
-    counts need distinct users, not who they are."""
-    if not isinstance(user, dict):
+    """Sentry's ``sentry:user`` tag (``id:…``, ``username:…``, ``email:…``, ``ip:…``, which Relay
+    puts in ``user.sentry_user``), hashed: the counts need distinct users, not who they are. An
+    ``{{auto}}`` address left unresolved names nobody."""
+    tag = _text(user.get("sentry_user")) if isinstance(user, dict) else None
+    if not tag or "{{auto}}" in tag:
         return None
-    for name, prefix in (("id", "id"), ("username", "username"), ("email", "email"), ("ip_address", "ip")):
-        value = _text(user.get(name))
-        if value and value != "{{auto}}":
-            return hashlib.md5(f"{prefix}:{value}".encode(), usedforsecurity=False).hexdigest()
-    return None
+    return hashlib.md5(tag.encode(), usedforsecurity=False).hexdigest()
 
 
 def _tags(value: Any) -> tuple[tuple[str, str], ...]:
-    """The event's ``tags`` (an object, or a list of pairs as some SDKs send), the first
-    ``MAX_TAGS`` with text keys and values, each cut to ``TAG_LENGTH``."""
-    pairs = value.items() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    """The event's ``tags`` (pairs, as Relay leaves them, its own limits applied), the first
+    ``MAX_TAGS``, each cut to ``TAG_LENGTH``."""
     tags = []
-    for pair in pairs:
+    for pair in value if isinstance(value, list) else ():
         if not isinstance(pair, list | tuple) or len(pair) != 2:
             continue
         key, text = _text(pair[0]), _text(pair[1])
@@ -319,24 +316,56 @@ def _tags(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(tags[:MAX_TAGS])
 
 
-def normalize_event(payload: Any, received: datetime) -> Event:
-    """The event the pipeline works with; 400 when the payload cannot be an event at all."""
+def _time(value: Any, received: datetime) -> datetime:
+    """A time Relay wrote (seconds since the epoch), else the time received."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(float(value), UTC)
+    return received
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest more than ``limit`` levels deep in ``value`` (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def check_event(payload: Any) -> str:
+    """The edge's cheap check, before anything is queued: the payload is an object Relay can read
+    (nested at most ``MAX_DEPTH`` levels) with a usable ``event_id`` (400 otherwise). Returns the
+    event's id (a new one when it names none)."""
     if not isinstance(payload, dict):
         raise BadRequest("Invalid event: not a JSON object")
-    release = _text(payload.get("release"))
+    if _deeper_than(payload, MAX_DEPTH):
+        raise BadRequest(f"Invalid event: objects and arrays nested more than {MAX_DEPTH} levels deep")
+    return _event_id(payload.get("event_id"))
+
+
+def normalize_event(
+    payload: Any, received: datetime, project_id: int | None = None, client_ip: str | None = None
+) -> Event:
+    """The event the pipeline works with: normalized once as Sentry's store does, then read; 400
+    when the payload cannot be an event at all."""
+    event_id = check_event(payload)
+    data = normalize({**payload, "event_id": event_id}, project_id, received, client_ip)
     return Event(
-        event_id=_event_id(payload.get("event_id")),
-        timestamp=_timestamp(payload.get("timestamp"), received),
-        level=_level(payload.get("level")),
-        release=_release(release),
-        transaction=_text(payload.get("transaction")) or None,
-        message=_message(payload),
-        exceptions=_exceptions(payload),
-        fingerprint=_fingerprint(payload.get("fingerprint")),
-        user_hash=_user_hash(payload.get("user")),
-        platform=_bounded(payload.get("platform")),
-        environment=_bounded(payload.get("environment")),
-        tags=_tags(payload.get("tags")),
+        event_id=event_id,
+        timestamp=_time(data.get("timestamp"), received),
+        level=_text(data.get("level")) or "error",
+        release=_release(_text(data.get("release"))),
+        transaction=_text(data.get("transaction")) or None,
+        message=_message(data.get("logentry")),
+        exceptions=_exceptions(data),
+        fingerprint=_fingerprint(data.get("fingerprint")),
+        user_hash=_user_hash(data.get("user")),
+        platform=_bounded(data.get("platform")),
+        environment=_bounded(data.get("environment")),
+        tags=_tags(data.get("tags")),
         claimed_timestamp=_claimed(payload.get("timestamp")),
-        data=payload,
+        data=data,
     )

@@ -1,5 +1,5 @@
 """An ingestion request at the edge: authenticate the DSN key, undo the compression, parse the
-envelope (or the legacy store body), normalise its event, then queue it for the processor
+envelope (or the legacy store body), check its event, then queue it for the processor
 (``shared.ingest.batch``) and answer with the event id. An envelope carries at most one event
 (``shared.ingest.envelope``), so every event is one request against the project's rate.
 
@@ -22,7 +22,7 @@ from shared.errors import TooManyRequests
 from shared.ingest.dsn import authenticate, public_key_from_request
 from shared.ingest.encoding import decode_body
 from shared.ingest.envelope import MAX_EVENT_BYTES, EnvelopeBody, parse_store_body
-from shared.ingest.event import normalize_event
+from shared.ingest.event import check_event
 from shared.ingest.queue import encode_event
 from shared.ingest.rate_limit import admit
 from shared.metrics import EVENTS_ACCEPTED, count
@@ -62,9 +62,9 @@ def ingest_envelope(
     payload = item.json()
     if isinstance(payload, dict) and header_id is not None:
         payload.setdefault("event_id", header_id)
-    event = normalize_event(payload, received)  # 400 before anything is queued
-    _queue(key, {**payload, "event_id": event.event_id}, received)
-    return {"id": event.event_id}
+    event_id = check_event(payload)  # 400 before anything is queued; the processor normalizes
+    _queue(key, {**payload, "event_id": event_id}, received)
+    return {"id": event_id}
 
 
 def ingest_store(
@@ -75,10 +75,10 @@ def ingest_store(
     key = authenticate(project_id, public_key_from_request(headers, query))  # no DSN in a store body
     payload = parse_store_body(decode_body(body, _header(headers, "content-encoding"), MAX_EVENT_BYTES))
     received = utcnow()
-    event = normalize_event(payload, received)
+    event_id = check_event(payload)
     if payload.get("type") != "transaction":
-        _queue(key, {**payload, "event_id": event.event_id}, received)
-    return {"id": event.event_id}
+        _queue(key, {**payload, "event_id": event_id}, received)
+    return {"id": event_id}
 
 
 def _queue(key: ProjectKey, payload: dict[str, Any], received: Any) -> None:

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, NotRequired
 
+from sentry_relay.exceptions import RelayError
+from sentry_relay.processing import parse_release
 from typing_extensions import TypedDict
 
 from shared.releases.service import STATUS_ARCHIVED, ReleaseView
@@ -60,11 +63,28 @@ class ReleaseProjectBody(TypedDict):
     hasHealthData: bool
 
 
+class VersionBody(TypedDict):
+    raw: str
+    major: NotRequired[int]
+    minor: NotRequired[int]
+    patch: NotRequired[int]
+    pre: NotRequired[str | None]
+    buildCode: NotRequired[str | None]
+    components: NotRequired[int]
+
+
+class VersionInfoBody(TypedDict):
+    package: str | None
+    version: VersionBody
+    description: str
+    buildHash: str | None
+
+
 class ReleaseBody(TypedDict):
     id: int
     version: str
     shortVersion: str
-    versionInfo: None
+    versionInfo: VersionInfoBody | None
     status: str
     ref: str | None
     url: str | None
@@ -85,6 +105,34 @@ class ReleaseBody(TypedDict):
     userAgent: str | None
     projects: list[ReleaseProjectBody]
     adoptionStages: NotRequired[dict[str, Any]]  # asked for with ``adoptionStages=1``
+
+
+@lru_cache(maxsize=4096)
+def version_info(version: str) -> VersionInfoBody | None:
+    """Sentry's ``versionInfo`` of a release: the version as Relay's release parser reads it
+    (``package@version+build``, semver parts when the version is one, or a build hash); None for a
+    version the parser refuses. Parsed once per version and process."""
+    try:
+        info = parse_release(version)
+    except RelayError:
+        return None
+    parsed = info.get("version_parsed")
+    body: VersionBody = {"raw": info["version_raw"]}
+    if parsed:
+        body.update(
+            major=parsed["major"],
+            minor=parsed["minor"],
+            patch=parsed["patch"],
+            pre=parsed["pre"],
+            buildCode=parsed["build_code"],
+            components=parsed["components"],
+        )
+    return {
+        "package": info.get("package"),
+        "version": body,
+        "description": info["description"],
+        "buildHash": info.get("build_hash"),
+    }
 
 
 def serialize_commit(commit: CommitRef, repository_name: str | None = None) -> CommitBody:
@@ -154,7 +202,7 @@ def serialize_release(view: ReleaseView) -> ReleaseBody:
         "id": int(release.id),
         "version": release.version,
         "shortVersion": release.version,
-        "versionInfo": None,
+        "versionInfo": version_info(release.version),
         "status": "archived" if release.status == STATUS_ARCHIVED else "open",
         "ref": release.ref,
         "url": release.url,

@@ -251,6 +251,11 @@ def test_deep_nesting_anywhere_is_a_400(edge: Edge, base_url: str) -> None:
     store = f"{base_url}/api/{edge.project_id}/store/"
     answer = edge.post(b'{"a":' * 100_000 + b"1" + b"}" * 100_000, edge.auth(), store)
     assert _bounded(answer) == (400, {"detail": "Invalid event: body is not JSON"})
+    # JSON any parser here reads, but deeper than Relay's normalizer reads: refused before queueing
+    too_deep = {"detail": "Invalid event: objects and arrays nested more than 127 levels deep"}
+    relay_deep = b'{"extra":' + _deep(127) + b"}"
+    assert _bounded(edge.post(_envelope(({"type": "event"}, relay_deep)), edge.auth())) == (400, too_deep)
+    assert _bounded(edge.post(relay_deep, edge.auth(), store)) == (400, too_deep)
 
 
 def test_huge_declared_lengths_and_header_lines(edge: Edge) -> None:

@@ -189,7 +189,8 @@ def test_a_huge_event_is_stored_bounded(base_url: str, world: World) -> None:
     assert main["type"] == "Error9"
     assert 0 < len(main["stacktrace"]["frames"]) <= 50
     start, end = main["stacktrace"]["framesOmitted"]
-    assert end - start == 420 - len(main["stacktrace"]["frames"])
+    # Relay's normalization keeps 250 of the 420 frames (Sentry's stack limit); the page folds the rest
+    assert end - start == 250 - len(main["stacktrace"]["frames"])
     assert len(event["tags"]) <= 53 and all(len(t["key"]) <= 200 for t in event["tags"])
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -203,3 +204,49 @@ def test_first_and_last_event_come_from_the_events(api: Api, base_url: str, worl
     assert body["firstEvent"] == format_datetime(stamps[2]) and body["lastEvent"] == format_datetime(
         stamps[1]
     )
+
+
+def test_version_info_is_relays_parse_on_every_release_response(api: Api) -> None:
+    """``versionInfo`` as Sentry exposes Relay's release parser: package, semver parts and build code
+    of ``package@version+build``; only ``raw`` for a version that is not ``package@semver``; a
+    40-hex version is a build hash."""
+    package = unique("shop")
+    version = f"{package}@1.2.3-beta.1+45"
+    created = api.create(version)
+    assert created.status_code == 201, created.text
+    expected = {
+        "package": package,
+        "version": {
+            "raw": "1.2.3-beta.1+45",
+            "major": 1,
+            "minor": 2,
+            "patch": 3,
+            "pre": "beta.1",
+            "buildCode": "45",
+            "components": 3,
+        },
+        "description": "1.2.3-beta.1 (45)",
+        "buildHash": None,
+    }
+    assert created.json()["versionInfo"] == expected
+    assert _details(api, version).json()["versionInfo"] == expected
+    updated = api.put(version, {"ref": "main"})
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["versionInfo"] == expected
+    listed = api.http.get(
+        f"{api.org_url}/releases/", params={"query": package}, headers=api.world.headers()
+    ).json()
+    assert [r["versionInfo"] for r in listed] == [expected]
+
+    plain = unique("plain")
+    api.create(plain)
+    assert _details(api, plain).json()["versionInfo"] == {
+        "package": None,
+        "version": {"raw": plain},
+        "description": plain,
+        "buildHash": None,
+    }
+    sha = uuid.uuid4().hex + "abcdef01"
+    assert api.create(sha).status_code == 201
+    info = _details(api, sha).json()["versionInfo"]
+    assert (info["buildHash"], info["description"]) == (sha, sha[:12])

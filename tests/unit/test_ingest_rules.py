@@ -76,9 +76,12 @@ def test_error_title_culprit_and_metadata() -> None:
 
 def test_message_events_level_and_time() -> None:
     event = normalize_event(
-        {"message": "disk full\nmore", "level": "warn", "timestamp": "2026-11-23T11:00:00Z"}, NOW
+        {"message": "disk full\nmore", "level": "warning", "timestamp": "2026-11-23T11:00:00Z"}, NOW
     )
     assert (event.type, event.title, event.level) == ("default", "disk full", "warning")
+    # Relay's level names: "critical" and "log" are aliases, "warn" is not one (an error event)
+    levels = {name: normalize_event({"level": name}, NOW).level for name in ("critical", "log", "warn")}
+    assert levels == {"critical": "fatal", "log": "info", "warn": "error"}
     assert event.timestamp == NOW - timedelta(hours=1)
     assert normalize_event({"logentry": {"formatted": "hi"}, "level": "nonsense"}, NOW).level == "error"
     assert normalize_event({"timestamp": (NOW + timedelta(hours=1)).timestamp()}, NOW).timestamp == NOW

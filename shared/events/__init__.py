@@ -1,0 +1,1 @@
+"""Events as Sentry keeps them: normalized, stored and read back."""
