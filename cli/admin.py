@@ -26,6 +26,7 @@ STACK_OUTPUTS = {
     "DeletionQueue": "DELETION_QUEUE_URL",
     "ReleaseCommitsQueue": "RELEASE_COMMITS_QUEUE_URL",
     "EventsQueue": "EVENTS_QUEUE_URL",
+    "NotificationsQueue": "NOTIFICATIONS_QUEUE_URL",
     "PublicUrl": "PUBLIC_URL",
     "SnowflakeRegionId": "SNOWFLAKE_REGION_ID",
 }

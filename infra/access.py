@@ -6,6 +6,8 @@ the code must do exactly that. The code is read statically: from the handler mod
 of ours it names is followed (calls, callbacks, methods by name). In each function reached:
 
 - a queue is used where ``settings().<x>_queue_url`` is read;
+- email is sent (``mail``, SES as the identity of the ``MAIL_FROM`` parameter) where
+  ``settings().mail_from`` is read;
 - a model's table (its ``Meta`` built from ``settings().<x>_table``) is *read* by ``Model.get``/
   ``query``/``scan``/``count``/``batch_get``, ``item.refresh``, or by handing the model class to a
   helper (``batch_get(Model, …)``, ``query_page(Model, …)``);
@@ -42,6 +44,7 @@ POLICY_LEVELS = {
     "DynamoDBWritePolicy": "write",
     "DynamoDBCrudPolicy": "crud",
     "SQSSendMessagePolicy": "send",
+    "SESCrudPolicy": "mail",
 }
 
 
@@ -118,6 +121,7 @@ class _CodeReader:
             for name, logical_id in environment_refs().items()
             if logical_id in resources("AWS::SQS::Queue")
         }
+        self.mail = {"mail_from": environment_refs()["MAIL_FROM"]}
         self.methods: dict[str, list[tuple[_Module, ast.AST]]] = {}
         for module in self.modules.values():
             for node in module.definitions.values():
@@ -228,6 +232,8 @@ class _CodeReader:
             for setting in _SETTING.findall(ast.unparse(function)):
                 if setting in self.queues:
                     self._note(self.queues[setting], "send", where)
+                if setting in self.mail:
+                    self._note(self.mail[setting], "mail", where)
             for node in _walk(function):
                 if isinstance(node, ast.Name):
                     found = self._definition(module, node.id)
@@ -287,7 +293,7 @@ def code_access(
 
 def _level(actions: set[str]) -> str:
     """The narrowest policy template covering ``actions`` (SAM's write policy cannot delete)."""
-    if len(actions) == 1 and actions <= {"read", "write", "send"}:
+    if len(actions) == 1 and actions <= {"read", "write", "send", "mail"}:
         return next(iter(actions))
     return "crud"
 

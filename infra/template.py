@@ -106,6 +106,8 @@ _Dumper.add_representer(list, _represent_list)
 
 def _policy(resource: str, level: str) -> dict[str, Any]:
     """SAM's policy template granting ``level`` on a table (by name) or a queue (by queue name)."""
+    if level == "mail":
+        return {_POLICY_OF_LEVEL[level]: {"IdentityName": Tagged("!Ref", resource)}}
     if level == "send":
         return {_POLICY_OF_LEVEL[level]: {"QueueName": Tagged("!GetAtt", f"{resource}.QueueName")}}
     return {_POLICY_OF_LEVEL[level]: {"TableName": Tagged("!Ref", resource)}}

@@ -7,6 +7,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from shared.accounts.creation import create_slugged
 from shared.accounts.teams import get_team
+from shared.alerts.rules import create_default_rule
 from shared.auth.access import OrgAccess
 from shared.auth.scopes import PROJECT_CREATE, PROJECT_READ
 from shared.errors import NotFound, ValidationFailed
@@ -54,6 +55,7 @@ def create_project(
 
     project = create_slugged(build, Project.id_key, candidates, "A project with this slug already exists.")
     create_project_key(project)  # Sentry gives every new project a default DSN key
+    create_default_rule(project)  # and its default issue alert rule
     return project
 
 
