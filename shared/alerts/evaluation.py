@@ -240,7 +240,7 @@ def _fire(project_id: int, rule: AlertRule, batch: Batch, event: Event) -> str |
         RuleGroupStatus.rule_id.set(int(rule.id)),
         RuleGroupStatus.project_id.set(project_id),
         RuleGroupStatus.group_id.set(group_id),
-        RuleGroupStatus.kind.set("rule_group"),
+        RuleGroupStatus.kind.set(RuleGroupStatus),
         RuleGroupStatus.last_fired.set(event.timestamp),
         RuleGroupStatus.last_event_id.set(event.event_id),
     ]
