@@ -91,50 +91,50 @@ def test_rules_are_created_read_replaced_and_deleted(base_url: str, world: World
     ]
 
 
-BAD_BODIES = [
-    ({"name": None}, {"name": ["This field is required."]}),
-    ({"name": "x" * 65}, {"name": ["Ensure this field has no more than 64 characters."]}),
-    ({"actionMatch": "most"}, {"actionMatch": ['"most" is not a valid choice.']}),
-    ({"frequency": 1}, {"frequency": ["Ensure this value is greater than or equal to 5."]}),
-    ({"frequency": 50000}, {"frequency": ["Ensure this value is less than or equal to 43200."]}),
-    ({"frequency": "often"}, {"frequency": ["A valid integer is required."]}),
-    ({"actions": []}, {"actions": ["Must select an action"]}),
-    ({"conditions": []}, {"conditions": ["Must select a condition"]}),
-    ({"conditions": ["first"]}, {"conditions": ["Incorrect type. Expected a mapping, but got str"]}),
-    ({"conditions": [{"value": 1}]}, {"conditions": ["Missing attribute 'id'"]}),
-    (
-        {"conditions": [{"id": "sentry.rules.Nope"}]},
-        {"conditions": ["Invalid node. Could not find 'sentry.rules.Nope'"]},
-    ),
-    ({"filters": [{"id": FIRST_SEEN}]}, {"filters": [f"Invalid node. Could not find '{FIRST_SEEN}'"]}),
-    (
-        {"conditions": [{"id": FREQUENCY, "interval": "1h"}]},
-        {"conditions": ["Ensure at least one action is enabled and all required fields are filled in."]},
-    ),
-    (
-        {"conditions": [{"id": FREQUENCY, "value": "many", "interval": "1h"}]},
-        {"conditions": ["Enter a whole number."]},
-    ),
-    (
-        {"conditions": [{"id": FREQUENCY, "value": 5, "interval": "2h"}]},
-        {"conditions": ["Select a valid choice. 2h is not one of the available choices."]},
-    ),
-    (
-        {"conditions": [{"id": FREQUENCY, "value": 5, "interval": "1h", "comparisonType": "percent"}]},
-        {"conditions": ["Only the count comparison is supported."]},
-    ),
-    (
-        {"filterMatch": None},
-        {"filterMatch": ["Must select a filter match (all, any, none) if filters are supplied"]},
-    ),
-    (
-        {"owner": "robot:1"},
-        {"owner": ["Could not parse actor. Format should be `type:id` where type is `team` or `user`."]},
-    ),
-]
-
-
-@pytest.mark.parametrize(("change", "errors"), BAD_BODIES)
+@pytest.mark.parametrize(
+    ("change", "errors"),
+    [
+        ({"name": None}, {"name": ["This field is required."]}),
+        ({"name": "x" * 65}, {"name": ["Ensure this field has no more than 64 characters."]}),
+        ({"actionMatch": "most"}, {"actionMatch": ['"most" is not a valid choice.']}),
+        ({"frequency": 1}, {"frequency": ["Ensure this value is greater than or equal to 5."]}),
+        ({"frequency": 50000}, {"frequency": ["Ensure this value is less than or equal to 43200."]}),
+        ({"frequency": "often"}, {"frequency": ["A valid integer is required."]}),
+        ({"actions": []}, {"actions": ["Must select an action"]}),
+        ({"conditions": []}, {"conditions": ["Must select a condition"]}),
+        ({"conditions": ["first"]}, {"conditions": ["Incorrect type. Expected a mapping, but got str"]}),
+        ({"conditions": [{"value": 1}]}, {"conditions": ["Missing attribute 'id'"]}),
+        (
+            {"conditions": [{"id": "sentry.rules.Nope"}]},
+            {"conditions": ["Invalid node. Could not find 'sentry.rules.Nope'"]},
+        ),
+        ({"filters": [{"id": FIRST_SEEN}]}, {"filters": [f"Invalid node. Could not find '{FIRST_SEEN}'"]}),
+        (
+            {"conditions": [{"id": FREQUENCY, "interval": "1h"}]},
+            {"conditions": ["Ensure at least one action is enabled and all required fields are filled in."]},
+        ),
+        (
+            {"conditions": [{"id": FREQUENCY, "value": "many", "interval": "1h"}]},
+            {"conditions": ["Enter a whole number."]},
+        ),
+        (
+            {"conditions": [{"id": FREQUENCY, "value": 5, "interval": "2h"}]},
+            {"conditions": ["Select a valid choice. 2h is not one of the available choices."]},
+        ),
+        (
+            {"conditions": [{"id": FREQUENCY, "value": 5, "interval": "1h", "comparisonType": "percent"}]},
+            {"conditions": ["Only the count comparison is supported."]},
+        ),
+        (
+            {"filterMatch": None},
+            {"filterMatch": ["Must select a filter match (all, any, none) if filters are supplied"]},
+        ),
+        (
+            {"owner": "robot:1"},
+            {"owner": ["Could not parse actor. Format should be `type:id` where type is `team` or `user`."]},
+        ),
+    ],
+)
 def test_a_bad_rule_answers_sentrys_400_and_stores_nothing(
     base_url: str, world: World, change: dict[str, Any], errors: dict[str, Any]
 ) -> None:
