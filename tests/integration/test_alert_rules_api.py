@@ -35,8 +35,12 @@ def rule_body(**fields: Any) -> dict[str, Any]:
     }
 
 
-def test_a_new_project_has_sentrys_default_rule(base_url: str, world: World) -> None:
-    response = requests.get(rules_url(base_url, world), headers=world.headers())
+def test_a_project_created_through_the_api_has_sentrys_default_rule(base_url: str, world: World) -> None:
+    projects = f"{base_url}/api/0/teams/{world.org}/{world.team}/projects/"
+    created = requests.post(projects, json={"name": "Alerted"}, headers=world.headers())
+    assert created.status_code == 201, created.text
+    alerted = World(world.org, world.team, created.json()["slug"], world.owner_id, world.token)
+    response = requests.get(rules_url(base_url, alerted), headers=world.headers())
     assert response.status_code == 200, response.text
     [rule] = response.json()
     assert rule["name"] == "Send a notification for new issues"
@@ -49,7 +53,12 @@ def test_a_new_project_has_sentrys_default_rule(base_url: str, world: World) -> 
             "name": "Send a notification to IssueOwners",
         }
     ]
-    assert (rule["actionMatch"], rule["frequency"], rule["projects"]) == ("all", 30, [world.project])
+    assert (rule["actionMatch"], rule["frequency"], rule["projects"]) == ("all", 30, [alerted.project])
+    # Sentry's ``default_rules: false`` leaves it out
+    bare = requests.post(projects, json={"name": "Bare", "default_rules": False}, headers=world.headers())
+    assert bare.status_code == 201, bare.text
+    bare_world = World(world.org, world.team, bare.json()["slug"], world.owner_id, world.token)
+    assert requests.get(rules_url(base_url, bare_world), headers=world.headers()).json() == []
 
 
 def test_rules_are_created_read_replaced_and_deleted(base_url: str, world: World) -> None:
@@ -82,13 +91,11 @@ def test_rules_are_created_read_replaced_and_deleted(base_url: str, world: World
         }
     ]
     assert (replaced.json()["name"], replaced.json()["frequency"]) == ("Busy issues", 60)
-    assert len(requests.get(url, headers=world.headers()).json()) == 2
+    assert [r["name"] for r in requests.get(url, headers=world.headers()).json()] == ["Busy issues"]
     assert requests.delete(details, headers=world.headers()).status_code == 202
     missing = requests.get(details, headers=world.headers())
     assert (missing.status_code, missing.json()) == (404, {"detail": "The requested resource does not exist"})
-    assert [r["name"] for r in requests.get(url, headers=world.headers()).json()] == [
-        "Send a notification for new issues"
-    ]
+    assert requests.get(url, headers=world.headers()).json() == []
 
 
 @pytest.mark.parametrize(
@@ -141,7 +148,8 @@ def test_a_bad_rule_answers_sentrys_400_and_stores_nothing(
     url = rules_url(base_url, world)
     response = requests.post(url, json=rule_body(**change), headers=world.headers())
     assert (response.status_code, response.json()) == (400, errors)
-    [default] = requests.get(url, headers=world.headers()).json()
+    assert requests.get(url, headers=world.headers()).json() == []
+    default = requests.post(url, json=rule_body(), headers=world.headers()).json()
     replaced = requests.put(f"{url}{default['id']}/", json=rule_body(**change), headers=world.headers())
     assert (replaced.status_code, replaced.json()) == (400, errors)
     assert requests.get(url, headers=world.headers()).json() == [default]

@@ -15,7 +15,6 @@ import pytest
 
 from local.lambda_pool import InvocationFailed, LocalLambda
 from local.metering import count_requests
-from shared.alerts.rules import list_rules
 from shared.ingest import ledger
 from shared.ingest.batch import store_batch
 from shared.ingest.event import normalize_event
@@ -65,13 +64,6 @@ def _deliver(local_lambda: LocalLambda, records: list[dict[str, Any]]) -> list[s
     return [failure["itemIdentifier"] for failure in result["batchItemFailures"]]
 
 
-def _without_alert_rules(project: Project) -> None:
-    """The project's rules deleted (a new project has Sentry's default rule): what the pipeline costs
-    without alerts to fire (``tests/clients/test_alert_delivery.py`` pins what alerts add)."""
-    for rule in list_rules(int(project.id)):
-        rule.delete()
-
-
 def _group_of(project: Project, fingerprint: str) -> Group:
     [group] = [g for g in project_groups(int(project.id)) if g.title == f"{fingerprint} happened"]
     return stored_group(group)
@@ -94,7 +86,6 @@ def _hour_users(group: Group) -> int:
 
 def test_a_batch_costs_one_write_per_issue(project: Project, local_lambda: LocalLambda) -> None:
     clear_of_hour_end()
-    _without_alert_rules(project)  # (the processor reads the rules again 10 s after the first batch)
     now = utcnow().replace(microsecond=0)
     earlier, second = (now - timedelta(seconds=1)).isoformat(), now.isoformat()
     existing = _record(project, _payload("existing", timestamp=earlier))
@@ -292,7 +283,6 @@ def test_racing_batches_create_each_new_issue_once_with_distinct_short_ids(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clear_of_hour_end()
-    _without_alert_rules(project)
     shared_names = [f"burst-{i}" for i in range(12)]
     # four batches of the same twelve new issues (each its own events, in its own order) and two
     # issues of their own; all read the ledger and the hashes before any of them creates a group
@@ -355,7 +345,7 @@ def test_a_batch_regresses_on_the_first_event_outside_the_resolution(
     assert _deliver(local_lambda, batch) == []
     back = stored_group(group)
     assert (back.status, back.times_seen) == (GroupStatus.UNRESOLVED, 5)
-    [activity] = [a for a in group_rows(group)[Activity] if a.type != ActivityType.ALERT_FIRED]
+    [activity] = group_rows(group)[Activity]
     assert activity.type == ActivityType.SET_REGRESSION
     assert activity.data.as_dict()["event_id"] == decode_event(batch[0]["body"]).payload["event_id"]
 

@@ -93,13 +93,14 @@ class Setup:
         return int(create_group(project, unique("Error"), culprit="app").id)
 
     def rule(self, fresh: bool = False) -> dict[str, Any]:
-        """``rule_id``: the project's default rule, or a new rule."""
+        """``rule_id``: the project's first rule (made when there is none), or a new rule."""
         url = f"{self.base_url}/api/0/projects/{self.world.org}/{self.world.project}/rules/"
-        if fresh:
-            response = requests.post(url, json=RULE, headers=self.world.headers())
-            assert response.status_code == 201, response.text
-            return {"rule_id": response.json()["id"]}
-        return {"rule_id": requests.get(url, headers=self.world.headers()).json()[0]["id"]}
+        found = [] if fresh else requests.get(url, headers=self.world.headers()).json()
+        if found:
+            return {"rule_id": found[0]["id"]}
+        response = requests.post(url, json=RULE, headers=self.world.headers())
+        assert response.status_code == 201, response.text
+        return {"rule_id": response.json()["id"]}
 
     def new_project(self) -> str:
         response = requests.post(
