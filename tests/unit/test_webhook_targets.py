@@ -74,7 +74,7 @@ def test_on_aws_a_loopback_url_is_refused_before_any_request(monkeypatch: pytest
     settings.cache_clear()
     target = _Server(200)
     try:
-        with pytest.raises(DeliveryFailed, match="127.0.0.1 does not resolve to a public address"):
+        with pytest.raises(DeliveryFailed, match=r"127\.0\.0\.1 does not resolve to a public address"):
             post_json(target.url, {"id": "1"})
         assert target.posts == 0
     finally:
