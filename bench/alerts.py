@@ -6,8 +6,8 @@ Measures (1) the seconds from sending an event of a new issue to its alert's web
 ``ALERTS`` times one after another (the goal: at most 5 s); (2) what evaluation adds to the
 processor: the same burst of ``BURST`` new issues sent to a project without rules and to one
 with the rule (DynamoDB requests, processing and delivery included), per issue; (3) a storm of
-``STORM`` events of one issue on the project with the rule, whose rule does not fire again: the
-DynamoDB reads and writes per event. Prints one JSON object last."""
+``STORM`` events of one issue (sent one after another) on each project, the rule's not firing
+again: the DynamoDB reads and writes per event. Prints one JSON object last."""
 
 from __future__ import annotations
 
@@ -123,6 +123,7 @@ def main() -> None:
             before = len(arrived)
             with_rule = _requests(alerting, burst)
             fired = len(arrived) - before
+            storm_quiet = _requests(quiet, [f"storm_{tag}"] * STORM)
             storm = _requests(alerting, [f"storm_{tag}"] * STORM)
             server.shutdown()
     ordered = sorted(latencies)
@@ -138,6 +139,9 @@ def main() -> None:
                 "requests_per_new_issue_without_rules": {k: round(v / BURST, 2) for k, v in without.items()},
                 "requests_per_new_issue_with_rule": {k: round(v / BURST, 2) for k, v in with_rule.items()},
                 "storm_events": STORM,
+                "storm_requests_per_event_without_rules": {
+                    k: round(v / STORM, 3) for k, v in storm_quiet.items()
+                },
                 "storm_requests_per_event_with_rule": {k: round(v / STORM, 3) for k, v in storm.items()},
             }
         )
