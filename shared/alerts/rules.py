@@ -15,7 +15,8 @@ from shared.errors import NotFound, ValidationFailed
 from shared.sequences import allocate
 from shared.serializers.dates import format_datetime
 from shared.storage.accounts import Project
-from shared.storage.alerts import AlertRule, rules_pk
+from shared.storage.alerts import AlertRule, RuleGroupStatus, rules_pk
+from shared.storage.issues import IssueItem
 
 NAME_MAX = 64
 MATCHES = ("all", "any", "none")
@@ -144,7 +145,24 @@ def update_rule(rule: AlertRule, fields: Mapping[str, Any]) -> AlertRule:
 
 
 def delete_rule(rule: AlertRule) -> None:
+    """The rule and its statuses (its group history)."""
+    pk, _ = RuleGroupStatus.key(int(rule.id), 0)
+    with RuleGroupStatus.batch_write() as batch:
+        for status in RuleGroupStatus.query(pk):
+            batch.delete(status)
     rule.delete()
+
+
+def delete_project_rules(project_id: int) -> int:
+    """Every rule of a deleted project, with their statuses, and its plugins; the rows deleted."""
+    rows = 0
+    for item in list(IssueItem.query(rules_pk(project_id))):
+        if isinstance(item, AlertRule):
+            delete_rule(item)
+        else:
+            item.delete()
+        rows += 1
+    return rows
 
 
 def create_default_rule(project: Project) -> AlertRule:
