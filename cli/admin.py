@@ -26,6 +26,7 @@ STACK_OUTPUTS = {
     "DeletionQueue": "DELETION_QUEUE_URL",
     "ReleaseCommitsQueue": "RELEASE_COMMITS_QUEUE_URL",
     "EventsQueue": "EVENTS_QUEUE_URL",
+    "NotificationsQueue": "NOTIFICATIONS_QUEUE_URL",
     "PublicUrl": "PUBLIC_URL",
     "SnowflakeRegionId": "SNOWFLAKE_REGION_ID",
 }
@@ -99,7 +100,8 @@ def _create_team(args: argparse.Namespace) -> dict[str, Any]:
 def _create_project(args: argparse.Namespace) -> dict[str, Any]:
     from shared.projects.service import create_project
 
-    project = create_project(_acting(args.org, args.user), args.team, args.name, args.slug, args.platform)
+    acting = _acting(args.org, args.user)
+    project = create_project(acting, args.team, args.name, args.slug, args.platform, default_rules=True)
     return {"id": str(project.id), "slug": project.slug}
 
 

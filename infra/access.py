@@ -9,6 +9,8 @@ of ours it names is followed (calls, callbacks, methods by name). In each functi
 - a bucket is acted on by the S3 calls of the function that reads its ``settings().<x>_bucket``
   (``get_object``/``head_object``/``list_objects_v2`` read, ``put_object``/``copy_object``/multipart
   calls write, ``delete_object(s)`` deletes): so each S3 call is written where its bucket is named;
+- email is sent (``mail``, SES as the identity of the ``MAIL_FROM`` parameter) where
+  ``settings().mail_from`` is read;
 - a model's table (its ``Meta`` built from ``settings().<x>_table``) is *read* by ``Model.get``/
   ``query``/``scan``/``count``/``batch_get``, ``item.refresh``, or by handing the model class to a
   helper (``batch_get(Model, …)``, ``query_page(Model, …)``);
@@ -48,6 +50,7 @@ POLICY_LEVELS = {
     "S3ReadPolicy": "read",
     "S3WritePolicy": "write",
     "S3CrudPolicy": "crud",
+    "SESCrudPolicy": "mail",
 }
 # boto3 S3 client methods → the action they take on their bucket.
 S3_ACTIONS = {
@@ -146,6 +149,7 @@ class _CodeReader:
             for name, logical_id in environment_refs().items()
             if logical_id in resources("AWS::S3::Bucket")
         }
+        self.mail = {"mail_from": environment_refs()["MAIL_FROM"]}
         self.methods: dict[str, list[tuple[_Module, ast.AST]]] = {}
         for module in self.modules.values():
             for node in module.definitions.values():
@@ -259,6 +263,8 @@ class _CodeReader:
                 elif setting in self.buckets:
                     for action in _s3_actions(function):
                         self._note(self.buckets[setting], action, where)
+                elif setting in self.mail:
+                    self._note(self.mail[setting], "mail", where)
             for node in _walk(function):
                 if isinstance(node, ast.Name):
                     found = self._definition(module, node.id)
@@ -329,7 +335,7 @@ def code_access(
 
 def _level(actions: set[str]) -> str:
     """The narrowest policy template covering ``actions`` (SAM's write policy cannot delete)."""
-    if len(actions) == 1 and actions <= {"read", "write", "send"}:
+    if len(actions) == 1 and actions <= {"read", "write", "send", "mail"}:
         return next(iter(actions))
     return "crud"
 

@@ -108,7 +108,10 @@ _Dumper.add_representer(list, _represent_list)
 
 def _policy(resource: str, kind: str, level: str) -> dict[str, Any]:
     """SAM's policy template granting ``level`` on a table (by name), a queue (by queue name) or a
-    bucket (by name); ``kind`` is the resource's CloudFormation type."""
+    bucket (by name), or email as an SES identity (``mail``, a parameter); ``kind`` is the
+    resource's CloudFormation type."""
+    if level == "mail":
+        return {"SESCrudPolicy": {"IdentityName": Tagged("!Ref", resource)}}
     (policy,) = (
         p for p, granted in POLICY_LEVELS.items() if granted == level and p.startswith(_POLICY_PREFIX[kind])
     )
@@ -143,7 +146,7 @@ def _function_properties(
     """The function's own properties, then its policies, then its events (routes first)."""
     routes = properties.pop("Routes", {})
     events = properties.pop("Events", {})
-    if policies := [_policy(resource, kinds[resource], level) for resource, level in access.items()]:
+    if policies := [_policy(resource, kinds.get(resource, ""), level) for resource, level in access.items()]:
         properties["Policies"] = policies
     return {**properties, "Events": _route_events(routes) | events}
 

@@ -32,6 +32,8 @@ def main() -> None:
     moto_port = int(os.environ["MOTO_PORT"]) if os.environ.get("MOTO_PORT") else None
     dynamodb_port = int(os.environ["MOTO_DYNAMODB_PORT"]) if os.environ.get("MOTO_DYNAMODB_PORT") else None
     data_dir = _data_dir()
+    # the moto server's SES writes each alert email here (local.mail_outbox)
+    os.environ.setdefault("LOCAL_MAIL_DIR", str(data_dir.parent / "mail"))
     schedule_seconds = float(os.environ.get("LOCAL_SCHEDULE_SECONDS", "10"))
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())

@@ -76,6 +76,10 @@ def serve(
     from local.sqs_direct import DirectSqs
 
     moto_patches.install()  # each request at the cost of what it names (see the module)
+    if os.environ.get("LOCAL_MAIL_DIR"):
+        from local import mail_outbox
+
+        mail_outbox.install(Path(os.environ["LOCAL_MAIL_DIR"]))  # alert email as .eml files
 
     # plain sends, receives and batch deletes skip moto's web framework (local.sqs_direct)
     app = Serialised(FaultInjector(DirectSqs(DomainDispatcherApplication(create_backend_app))))

@@ -28,6 +28,8 @@ LOCAL_ENVIRONMENT = {
     "POWERTOOLS_TRACE_DISABLED": "1",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "DELETION_DELAY_SECONDS": "5",
+    # webhooks to this machine's receivers (refused on AWS)
+    "ALLOW_PRIVATE_WEBHOOKS": "1",
 }
 # Knobs a caller may set for the local system (e.g. ``DELETION_DELAY_SECONDS=0 make run``).
 _OVERRIDABLE = ("DELETION_DELAY_SECONDS", "POWERTOOLS_LOG_LEVEL")
@@ -127,6 +129,9 @@ def provision(endpoint_url: str, public_url: str, dynamodb_url: str | None = Non
     _create_tables(boto3.client("dynamodb", endpoint_url=dynamodb_url or endpoint_url))
     queue_urls = _create_queues(boto3.client("sqs", endpoint_url=endpoint_url))
     buckets = _create_buckets(boto3.client("s3", endpoint_url=endpoint_url))
+    # the alert email's sender, as SES requires it verified
+    sender = os.environ.get("MAIL_FROM") or "watchtower@example.com"
+    boto3.client("ses", endpoint_url=endpoint_url).verify_email_identity(EmailAddress=sender)
     tables = set(resources("AWS::DynamoDB::Table"))
     for variable, logical_id in environment_refs().items():
         if logical_id in tables:

@@ -31,6 +31,10 @@ class Settings:
     snowflake_region_id: int
     tracing_enabled: bool
     deletion_delay_seconds: int
+    notifications_queue_url: str = ""
+    mail_from: str = "watchtower@example.com"
+    # Webhooks to private, loopback or link-local addresses: refused on AWS, allowed by `make run`.
+    allow_private_webhooks: bool = False
 
 
 def _flag(value: str | None) -> bool:
@@ -58,4 +62,7 @@ def settings() -> Settings:
         snowflake_region_id=int(env.get("SNOWFLAKE_REGION_ID", "0")),
         tracing_enabled=_flag(env.get("TRACING_ENABLED")),
         deletion_delay_seconds=int(env.get("DELETION_DELAY_SECONDS", "3600")),
+        notifications_queue_url=env.get("NOTIFICATIONS_QUEUE_URL", ""),
+        mail_from=env.get("MAIL_FROM") or "watchtower@example.com",
+        allow_private_webhooks=_flag(env.get("ALLOW_PRIVATE_WEBHOOKS")),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -43,6 +44,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # The request counts the tests pin are a call's full cost; the caller memory's own tests
     # (tests/integration/test_auth_cache.py) turn it on.
     os.environ["AUTH_CACHE_SECONDS"] = "0"
+    # alert email the moto server's SES is sent, as .eml files (local.mail_outbox)
+    os.environ["LOCAL_MAIL_DIR"] = tempfile.mkdtemp(prefix="watchtower-mail-")
     _moto, endpoint = start_process()
     _dynamodb, dynamodb_url = start_dynamodb()
     if selected():

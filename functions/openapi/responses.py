@@ -60,6 +60,10 @@ SUCCESS: dict[tuple[str, str], dict[str, str]] = {
     ("delete", "/api/0/organizations/{org}/issues/{issue_id}"): {"202": "Scheduled for deletion"},
     ("delete", "/api/0/organizations/{org}/issues"): {"204": "Scheduled for deletion, or none matched"},
     ("delete", "/api/0/projects/{org}/{project}/issues"): {"204": "Scheduled for deletion, or none matched"},
+    ("post", "/api/0/projects/{org}/{project}/rules"): {"201": "Created"},
+    ("delete", "/api/0/projects/{org}/{project}/rules/{rule_id}"): {"202": "Deleted"},
+    ("post", "/api/0/projects/{org}/{project}/plugins/{plugin}"): {"201": "Enabled"},
+    ("delete", "/api/0/projects/{org}/{project}/plugins/{plugin}"): {"204": "Disabled"},
 }
 # Operations answering 200 that may also answer 204 (a discard, or a bulk update that matched nothing).
 ALSO_NO_CONTENT = {

@@ -28,7 +28,7 @@ app = APIGatewayHttpResolver(enable_validation=True)
 @app.post("/api/0/teams/<org>/<team>/projects")
 def post_project(org: str, team: str, body: ProjectCreate) -> Any:
     access = org_access(app, org)
-    project = create_project(access, team, body.name, body.slug, body.platform)
+    project = create_project(access, team, body.name, body.slug, body.platform, body.default_rules)
     return json_response(201, serialize_project(project, access, detailed=True))
 
 

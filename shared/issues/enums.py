@@ -94,6 +94,8 @@ class ActivityType(IntEnum):
     SET_PRIORITY = 26
     # Newer than the list we have; its number was not checked against Sentry, 27 is our choice.
     REFERENCED_IN_COMMIT = 27
+    # Ours (Sentry records none): an issue alert rule fired for the issue (data: rule, eventId).
+    ALERT_FIRED = 1001
 
 
 class GroupHistoryStatus(IntEnum):

@@ -14,6 +14,7 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from shared.alerts.rules import delete_project_rules
 from shared.auth.access import OrgAccess
 from shared.errors import NotFound
 from shared.issues.deletion.queue import (
@@ -105,7 +106,7 @@ def run_project_deletion(project_id: int, transaction_id: str) -> None:
             delete_group_list(chunk, delete_type="delete")
             queued += len(chunk)
     remove_project_from_releases(project_id)
-    rows = 1
+    rows = 1 + delete_project_rules(project_id)
     with AccountItem.batch_write() as batch:
         for row in AccountItem.query(Project.id_key(project_id)[0]):
             if isinstance(row, Pointer) and row.sk.startswith("KEY#"):

@@ -7,6 +7,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from shared.accounts.creation import create_slugged
 from shared.accounts.teams import get_team
+from shared.alerts.rules import create_default_rule
 from shared.auth.access import OrgAccess
 from shared.auth.scopes import PROJECT_CREATE, PROJECT_READ
 from shared.errors import NotFound, ValidationFailed
@@ -22,9 +23,15 @@ PENDING_DELETION = "pending_deletion"
 
 
 def create_project(
-    access: OrgAccess, team_slug: str, name: str, slug: str | None = None, platform: str | None = None
+    access: OrgAccess,
+    team_slug: str,
+    name: str,
+    slug: str | None = None,
+    platform: str | None = None,
+    default_rules: bool = False,
 ) -> Project:
-    """Create a project owned by ``team_slug``; an explicit slug must be free and not reserved."""
+    """Create a project owned by ``team_slug``; an explicit slug must be free and not reserved.
+    ``default_rules``: with Sentry's default alert rule (the API's default, as Sentry's)."""
     access.require(PROJECT_CREATE)
     team = get_team(access, team_slug)
     if not access.has_team_access(int(team.id)):
@@ -54,6 +61,8 @@ def create_project(
 
     project = create_slugged(build, Project.id_key, candidates, "A project with this slug already exists.")
     create_project_key(project)  # Sentry gives every new project a default DSN key
+    if default_rules:
+        create_default_rule(project)
     return project
 
 

@@ -184,6 +184,22 @@ def test_an_activity_type_without_a_name_shows_as_its_number(browser, base_url, 
     assert browser.find_element(By.ID, "activity").text.startswith("Watchtower 999")
 
 
+def test_the_issue_page_shows_the_alert_that_fired(browser, base_url, world: World) -> None:
+    rule = {
+        "name": "Tell the team",
+        "actionMatch": "all",
+        "conditions": [{"id": "sentry.rules.conditions.first_seen_event.FirstSeenEventCondition"}],
+        "actions": [{"id": "sentry.mail.actions.NotifyEmailAction", "targetType": "IssueOwners"}],
+    }
+    url = f"{base_url}/api/0/projects/{world.org}/{world.project}/rules/"
+    assert requests.post(url, json=rule, headers=world.headers(), timeout=60).status_code == 201
+    [issue] = send_errors(base_url, world)
+    open_issue(browser, base_url, world, issue)
+    assert browser.find_element(By.ID, "activity").text.startswith(
+        "Watchtower fired the alert rule “Tell the team”"
+    )
+
+
 def test_ignore_for_30_minutes_with_the_keyboard(browser, base_url, world: World) -> None:
     [issue] = send_errors(base_url, world)
     open_issue(browser, base_url, world, issue)

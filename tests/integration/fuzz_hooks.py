@@ -1,10 +1,10 @@
 """Schemathesis hooks of the OpenAPI fuzz test (loaded through ``SCHEMATHESIS_HOOKS``).
 
 The run's configuration names real data (an organization, team, project, release, issue, short id
-and DSN key), so calls get past the lookups. Operations that destroy what they are given (deleting
-a project, a release or an issue, discarding an issue) are configured with a placeholder instead,
-replaced here before each call by something made for that call alone: the other operations keep
-finding their data, however the calls interleave."""
+and DSN key, alert rule), so calls get past the lookups. Operations that destroy what they are given
+(deleting a project, a release, an issue or an alert rule, discarding an issue) are configured with
+a placeholder instead, replaced here before each call by something made for that call alone: the
+other operations keep finding their data, however the calls interleave."""
 
 from __future__ import annotations
 
@@ -22,6 +22,15 @@ STATE: dict[str, Any] = json.loads(Path(os.environ["FUZZ_STATE"]).read_text(enco
 FRESH_PROJECT = "fresh-project"
 FRESH_RELEASE = "fresh-release"
 SPARE_ISSUE = "spare-issue"
+FRESH_RULE = "fresh-rule"
+RULE = {
+    "name": "doomed",
+    "actionMatch": "all",
+    "conditions": [{"id": "sentry.rules.conditions.first_seen_event.FirstSeenEventCondition"}],
+    "actions": [
+        {"id": "sentry.rules.actions.notify_event_service.NotifyEventServiceAction", "service": "webhooks"}
+    ],
+}
 
 _lock = threading.Lock()
 _spare_issues: list[str] = list(STATE["spare_issues"])
@@ -56,6 +65,10 @@ def _fresh_release() -> str:
     return _post(f"/api/0/organizations/{STATE['org']}/releases/", body)["version"]
 
 
+def _fresh_rule() -> str:
+    return str(_post(f"/api/0/projects/{STATE['org']}/{STATE['project']}/rules/", RULE)["id"])
+
+
 def _spare_issue(operation: str) -> str:
     """An issue no other call uses; once the operation has had its share, the last one it had
     again (by then deleted or discarded)."""
@@ -75,6 +88,8 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwar
         parameters["project"] = _fresh_project()
     if parameters.get("version") == FRESH_RELEASE:
         parameters["version"] = _fresh_release()
+    if parameters.get("rule_id") == FRESH_RULE:
+        parameters["rule_id"] = _fresh_rule()
     discards = (
         case.method.upper() == "PUT" and isinstance(case.body, dict) and case.body.get("discard") is True
     )

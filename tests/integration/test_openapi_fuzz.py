@@ -29,9 +29,19 @@ NAMES_STORED_DATA = (
     "|PUT /api/0/organizations/\\\\{org\\\\}/releases/\\\\{version\\\\}"
     "|GET /api/0/organizations/\\\\{org\\\\}/releases/\\\\{version\\\\}"
     "|POST /api/0/organizations/\\\\{org\\\\}/releases/\\\\{version\\\\}/deploys"
-    "|PUT .*/issues(/\\\\{issue_id\\\\})?)$"
+    "|PUT .*/issues(/\\\\{issue_id\\\\})?"
+    # a rule's nodes and a plugin's URLs are more than a schema can say
+    "|(POST|PUT) /api/0/projects/\\\\{org\\\\}/\\\\{project\\\\}/(rules|plugins).*)$"
 )
 BULK = "^(PUT|DELETE) /api/0/(organizations/\\\\{org\\\\}|projects/\\\\{org\\\\}/\\\\{project\\\\})/issues$"
+
+
+RULE = {
+    "name": "fuzzed",
+    "actionMatch": "all",
+    "conditions": [{"id": "sentry.rules.conditions.first_seen_event.FirstSeenEventCondition"}],
+    "actions": [{"id": "sentry.mail.actions.NotifyEmailAction", "targetType": "IssueOwners"}],
+}
 
 
 def _api(base_url: str, world: World, method: str, path: str, **kwargs: Any) -> Any:
@@ -95,7 +105,9 @@ def _second_organization(world: World) -> World:
     return World(other.org, other.team, other.project, world.owner_id, world.token)
 
 
-def _config(world: World, bulk: World, version: str, issue: dict[str, Any], key: dict[str, Any]) -> str:
+def _config(
+    world: World, bulk: World, version: str, issue: dict[str, Any], key: dict[str, Any], rule: str
+) -> str:
     """The run's configuration: real data for every path parameter, placeholders (``fuzz_hooks``)
     where an operation destroys what it is given, another organization for the bulk issue updates
     and deletions (which select every issue of their scope)."""
@@ -112,6 +124,8 @@ fail-on = ["missing_test_data"]
 "path.short_id" = "{issue["shortId"]}"
 "path.project_id" = "{key["projectId"]}"
 "path.asset" = "app.js"
+"path.rule_id" = "{rule}"
+"path.plugin" = "webhooks"
 "query.sentry_key" = "{key["public"]}"
 
 [phases.coverage]
@@ -121,6 +135,10 @@ unexpected-methods = []
 [[operations]]
 include-name = "DELETE /api/0/projects/{{org}}/{{project}}"
 parameters = {{ "path.project" = "fresh-project" }}
+
+[[operations]]
+include-name = "DELETE /api/0/projects/{{org}}/{{project}}/rules/{{rule_id}}"
+parameters = {{ "path.rule_id" = "fresh-rule" }}
 
 [[operations]]
 include-name = "DELETE /api/0/organizations/{{org}}/releases/{{version}}"
@@ -185,7 +203,8 @@ def test_the_api_holds_up_to_its_own_document(base_url: str, world: World, tmp_p
     bulk = _second_organization(world)
     _groups(bulk, 3)
     config = tmp_path / "schemathesis.toml"
-    config.write_text(_config(world, bulk, version, issue, key))
+    rule = _api(base_url, world, "POST", f"/api/0/projects/{world.org}/{world.project}/rules/", json=RULE)
+    config.write_text(_config(world, bulk, version, issue, key, rule["id"]))
     state = tmp_path / "state.json"
     state.write_text(
         json.dumps(

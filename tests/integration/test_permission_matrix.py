@@ -92,6 +92,16 @@ class Setup:
         project = Project.get(*Project.key(int(org.id), self.world.project))
         return int(create_group(project, unique("Error"), culprit="app").id)
 
+    def rule(self, fresh: bool = False) -> dict[str, Any]:
+        """``rule_id``: the project's first rule (made when there is none), or a new rule."""
+        url = f"{self.base_url}/api/0/projects/{self.world.org}/{self.world.project}/rules/"
+        found = [] if fresh else requests.get(url, headers=self.world.headers()).json()
+        if found:
+            return {"rule_id": found[0]["id"]}
+        response = requests.post(url, json=RULE, headers=self.world.headers())
+        assert response.status_code == 201, response.text
+        return {"rule_id": response.json()["id"]}
+
     def new_project(self) -> str:
         response = requests.post(
             f"{self.base_url}/api/0/teams/{self.world.org}/{self.world.team}/projects/",
@@ -179,6 +189,23 @@ def _fresh_issue(s: Setup) -> dict[str, Any]:
 
 
 ANON = "401 401 401"
+RULE_PATH = "/api/0/projects/{org}/{project}/rules/{rule_id}"
+PLUGIN_PATH = "/api/0/projects/{org}/{project}/plugins/{plugin}"
+RULE = {
+    "name": "matrix",
+    "actionMatch": "all",
+    "conditions": [{"id": "sentry.rules.conditions.first_seen_event.FirstSeenEventCondition"}],
+    "actions": [
+        {"id": "sentry.rules.actions.notify_event_service.NotifyEventServiceAction", "service": "webhooks"}
+    ],
+}
+HOOKS = {"urls": "https://example.com/hook"}
+
+
+def _webhooks(s: Setup) -> dict[str, Any]:
+    return {"plugin": "webhooks"}
+
+
 PUBLIC = "200 200 200 200 200 200 200 200 200 200"
 INGEST = "401 401 401 401 401 401 401 401 401 401"
 
@@ -238,6 +265,30 @@ ROWS = [
     ),
     Row("GET", "/api/0/projects/{org}/{project}/keys", f"{ANON} 404 403 403 404 200 200 200"),
     Row("GET", "/api/0/projects/{org}/{project}/members", f"{ANON} 404 403 403 404 200 200 200"),
+    # issue alert rules and the notification plugins
+    Row("GET", "/api/0/projects/{org}/{project}/rules", f"{ANON} 404 403 403 404 200 200 200"),
+    Row(
+        "POST",
+        "/api/0/projects/{org}/{project}/rules",
+        f"{ANON} 404 403 403 403 403 201 201",
+        body=lambda s: RULE,
+    ),
+    Row("GET", RULE_PATH, f"{ANON} 404 403 403 404 200 200 200", params=lambda s: s.rule()),
+    Row(
+        "PUT",
+        RULE_PATH,
+        f"{ANON} 404 403 403 403 403 200 200",
+        params=lambda s: s.rule(),
+        body=lambda s: RULE,
+    ),
+    Row("DELETE", RULE_PATH, f"{ANON} 404 403 403 403 403 202 202", params=lambda s: s.rule(fresh=True)),
+    Row(
+        "GET", f"{RULE_PATH}/group-history", f"{ANON} 404 403 403 404 200 200 200", params=lambda s: s.rule()
+    ),
+    Row("GET", PLUGIN_PATH, f"{ANON} 404 403 403 404 200 200 200", params=_webhooks),
+    Row("PUT", PLUGIN_PATH, f"{ANON} 404 403 403 403 403 200 200", params=_webhooks, body=lambda s: HOOKS),
+    Row("POST", PLUGIN_PATH, f"{ANON} 404 403 403 403 403 201 201", params=_webhooks),
+    Row("DELETE", PLUGIN_PATH, f"{ANON} 404 403 403 403 403 204 204", params=_webhooks),
     # releases
     Row(
         "POST",

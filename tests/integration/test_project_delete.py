@@ -126,6 +126,34 @@ def test_deleting_a_project_hides_it_and_deletes_its_groups(
     assert Project.count(project.pk, Project.sk == project.sk) == 0
 
 
+def test_a_deleted_project_takes_its_alert_rules_and_plugins(
+    world: World, base_url: str, http: requests.Session
+) -> None:
+    from shared.storage.alerts import rules_pk
+    from shared.storage.issues import IssueItem
+
+    api = f"{base_url}/api/0/projects/{world.org}/{world.project}"
+    rule = {
+        "name": "gone",
+        "actionMatch": "all",
+        "conditions": [{"id": "sentry.rules.conditions.first_seen_event.FirstSeenEventCondition"}],
+        "actions": [
+            {
+                "id": "sentry.rules.actions.notify_event_service.NotifyEventServiceAction",
+                "service": "webhooks",
+            }
+        ],
+    }
+    assert http.post(f"{api}/rules/", json=rule, headers=world.headers()).status_code == 201
+    hooks = {"urls": "https://example.com/hook"}
+    assert http.put(f"{api}/plugins/webhooks/", json=hooks, headers=world.headers()).status_code == 200
+    project_id = int(project_of(world).id)
+    assert IssueItem.count(rules_pk(project_id)) == 2
+    assert http.delete(f"{api}/", headers=world.headers()).status_code == 204
+    run_worker_until_idle()
+    assert IssueItem.count(rules_pk(project_id)) == 0
+
+
 def test_a_deleted_project_leaves_its_releases(world: World, base_url: str, http: requests.Session) -> None:
     other = http.post(
         f"{base_url}/api/0/teams/{world.org}/{world.team}/projects/",

@@ -41,8 +41,9 @@ def test_project_creation_cost_in_requests(http, base_url, world: World) -> None
     with count_requests() as calls:
         assert http.post(url, json={"name": "Counted"}, headers=world.headers()).status_code == 201
     # token, org, member, team, snowflake counter, one transaction (project + id pointer), then the
-    # default DSN key: its id counter and one transaction (key + listing pointer)
-    assert calls == {"GetItem": 4, "UpdateItem": 2, "TransactWriteItems": 2}
+    # default DSN key: its id counter and one transaction (key + listing pointer), then the default
+    # alert rule: its id counter and its item
+    assert calls == {"GetItem": 4, "UpdateItem": 3, "TransactWriteItems": 2, "PutItem": 1}
 
 
 def test_same_name_gets_a_suffixed_slug_and_explicit_slug_conflict_is_409(http, base_url, world) -> None:

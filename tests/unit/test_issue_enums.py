@@ -38,7 +38,7 @@ def test_status_numbers_match_sentry() -> None:
 def test_inbox_activity_history_and_resolution_values() -> None:
     assert GroupInboxReason.NEW == 0 and GroupInboxReason.ONGOING == 6
     assert [a.value for a in GroupInboxRemoveAction] == ["resolved", "ignored", "mark_reviewed"]
-    assert [a.value for a in ActivityType] == list(range(1, 28))
+    assert [a.value for a in ActivityType] == [*range(1, 28), 1001]  # 1001: ours, an alert fired
     assert ActivityType.MARK_REVIEWED == 23 and ActivityType.REFERENCED_IN_COMMIT == 27
     assert [h.value for h in GroupHistoryStatus] == list(range(21))
     assert GroupHistoryStatus.REVIEWED == 10 and GroupHistoryStatus.PRIORITY_LOW == 20

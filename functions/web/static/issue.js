@@ -171,6 +171,7 @@ function activityText(entry, teams) {
     referenced_in_commit: "saw the issue referenced in a commit",
     first_seen: "saw the issue for the first time",
     set_priority: `set the priority to ${d.priority}`,
+    alert_fired: `fired the alert rule “${d.rule?.name}”`,
   };
   return `${entry.user ? entry.user.name : "Watchtower"} ${sentences[entry.type] || String(entry.type).replaceAll("_", " ")}`;
 }

@@ -27,6 +27,8 @@ class ProjectCreate(BaseModel):
     name: str = Field(min_length=1, max_length=NAME_MAX, json_schema_extra=NOT_BLANK)
     slug: str | None = Field(default=None, max_length=SLUG_MAX, json_schema_extra=SLUG_RULE)
     platform: str | None = Field(default=None, max_length=64)
+    # Sentry's: the project gets its default issue alert rule unless told not to
+    default_rules: bool = Field(default=True, strict=True)
 
     _slug = field_validator("slug")(_check_slug)
 

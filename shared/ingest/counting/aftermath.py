@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from pynamodb.exceptions import UpdateError
 
+from shared.alerts.evaluation import Batch, evaluate
 from shared.ingest import ledger
 from shared.ingest.counting.outcome import (
     LIVE_STATUSES,
@@ -49,8 +50,8 @@ def after_counting(
     fresh: frozenset[datetime],
     created: Event | None,
 ) -> None:
-    """Users, the latest event, releases, the index move and the transitions of events just
-    counted (their counts went with them).
+    """Users, the latest event, releases, the index move, the transitions of events just
+    counted (their counts went with them) and the alert rules they meet (``shared.alerts``).
 
     The latest event (the issue page's stack trace, several KB) is written at most once a second
     per hash: only when nobody had counted an event of the second of the batch's newest event
@@ -76,6 +77,7 @@ def after_counting(
     if triggered is not None:
         event, transition = triggered
         outcomes[event.event_id] = Outcome(event.event_id, hash_value, group_id, transition=transition)
+    evaluate(project.id, Batch(project.org_id, group, everything, created, triggered))
 
 
 def finish_pending(

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from shared.alerts.evaluation import Batch, evaluate
 from shared.ingest import ledger
 from shared.ingest.counting.aftermath import known_release
 from shared.ingest.counting.on_group import count_on_group
@@ -132,6 +133,8 @@ def after_creation(
     if rest:  # (alone, its users, latest event and follow-up mark were written with the group)
         count_on_group(project, int(group.id), rest, hash_value, outcomes, check, created=first)
         ledger.mark_followed(first_entries(project, hash_value, first, int(group.id)))
+    else:
+        evaluate(project.id, Batch(project.org_id, group, [first], first, None))
 
 
 def first_entries(project: ProjectRef, hash_value: str, first: Event, group_id: int) -> list[CountedEvents]:
