@@ -88,15 +88,15 @@ def get_artifact_bundles(org: str, project: str) -> Any:
 
 @app.post("/api/0/projects/<org>/<project>/files/difs/assemble")
 def post_difs_assemble(org: str, project: str) -> Any:
-    """sentry-cli 3.x's debug-files upload (chunked): refused by name."""
-    org_access(app, org)
+    """sentry-cli 3.x's debug-files upload (chunked): refused by name, to a caller who may upload."""
+    org_access(app, org).require(RELEASE_WRITE)
     return json_response(400, {"detail": DEBUG_FILES_REFUSED})
 
 
 @app.post("/api/0/projects/<org>/<project>/files/dsyms")
 def post_dsyms(org: str, project: str) -> Any:
     """sentry-cli 2.x's debug-files upload when chunk upload does not accept them: refused alike."""
-    org_access(app, org)
+    org_access(app, org).require(RELEASE_WRITE)
     return json_response(400, {"detail": DEBUG_FILES_REFUSED})
 
 

@@ -289,6 +289,35 @@ ROWS = [
     Row("PUT", PLUGIN_PATH, f"{ANON} 404 403 403 403 403 200 200", params=_webhooks, body=lambda s: HOOKS),
     Row("POST", PLUGIN_PATH, f"{ANON} 404 403 403 403 403 201 201", params=_webhooks),
     Row("DELETE", PLUGIN_PATH, f"{ANON} 404 403 403 403 403 204 204", params=_webhooks),
+    # source maps: sentry-cli's chunk upload and artifact bundles; debug files are refused by name
+    Row("GET", "/api/0/organizations/{org}/chunk-upload", f"{ANON} 404 403 200 200 200 200 200"),
+    Row(
+        "POST",
+        "/api/0/organizations/{org}/chunk-upload",
+        f"{ANON} 404 403 200 200 200 200 200",
+        body=lambda s: "",
+    ),
+    Row(
+        "POST",
+        "/api/0/organizations/{org}/artifactbundle/assemble",
+        f"{ANON} 404 403 200 400 200 200 200",
+        body=lambda s: {"checksum": "0" * 40, "chunks": ["0" * 40], "projects": [s.world.project]},
+    ),
+    Row(
+        "GET", "/api/0/projects/{org}/{project}/files/artifact-bundles", f"{ANON} 404 403 200 404 200 200 200"
+    ),
+    Row(
+        "POST",
+        "/api/0/projects/{org}/{project}/files/difs/assemble",
+        f"{ANON} 404 403 400 400 400 400 400",
+        body=lambda s: {},
+    ),
+    Row(
+        "POST",
+        "/api/0/projects/{org}/{project}/files/dsyms",
+        f"{ANON} 404 403 400 400 400 400 400",
+        body=lambda s: "",
+    ),
     # releases
     Row(
         "POST",
