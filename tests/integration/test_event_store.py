@@ -247,15 +247,22 @@ def test_bad_ids_cursors_and_windows_get_sentrys_answers(
         answer = _get(base_url, world, path)
         assert (answer.status_code, answer.json()) == (404, {"detail": "Event not found"}), path
     assert _get(base_url, world, "issues/999999999/events/").status_code == 404
-    bad = {
-        "cursor": ("garbage!", "Invalid cursor parameter."),
-        "statsPeriod": ("forever", "Invalid statsPeriod"),
-        "start": ("2026-01-01T00:00:00", "start and end are both required"),
-        "per_page": ("0", "Invalid per_page value. Must be between 1 and 100."),
-    }
-    for name, (value, detail) in bad.items():
-        answer = _get(base_url, world, f"issues/{group.id}/events/", **{name: value})
-        assert (answer.status_code, answer.json()) == (400, {"detail": detail}), name
+    later, earlier = "2026-01-02T00:00:00", "2026-01-01T00:00:00"
+    bad = [
+        ({"cursor": "garbage!"}, "Invalid cursor parameter."),
+        ({"statsPeriod": "forever"}, "Invalid statsPeriod"),
+        ({"start": earlier}, "start and end are both required"),
+        ({"start": "yesterday", "end": later}, "yesterday is not a valid ISO8601 date query"),
+        ({"start": later, "end": earlier}, "start must be before end"),
+        (
+            {"statsPeriod": "1h", "start": earlier, "end": later},
+            "You cannot use statsPeriod with start and end",
+        ),
+        ({"per_page": "0"}, "Invalid per_page value. Must be between 1 and 100."),
+    ]
+    for params, detail in bad:
+        answer = _get(base_url, world, f"issues/{group.id}/events/", **params)
+        assert (answer.status_code, answer.json()) == (400, {"detail": detail}), params
     other = conftest.make_world()
     foreign = requests.get(
         f"{base_url}/api/0/organizations/{other.org}/eventids/{event_id}/",
