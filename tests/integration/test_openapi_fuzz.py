@@ -31,7 +31,9 @@ NAMES_STORED_DATA = (
     "|POST /api/0/organizations/\\\\{org\\\\}/releases/\\\\{version\\\\}/deploys"
     "|PUT .*/issues(/\\\\{issue_id\\\\})?"
     # a rule's nodes and a plugin's URLs are more than a schema can say
-    "|(POST|PUT) /api/0/projects/\\\\{org\\\\}/\\\\{project\\\\}/(rules|plugins).*)$"
+    "|(POST|PUT) /api/0/projects/\\\\{org\\\\}/\\\\{project\\\\}/(rules|plugins).*"
+    # an assembly names chunks uploaded before it
+    "|POST /api/0/organizations/\\\\{org\\\\}/artifactbundle/assemble)$"
 )
 BULK = "^(PUT|DELETE) /api/0/(organizations/\\\\{org\\\\}|projects/\\\\{org\\\\}/\\\\{project\\\\})/issues$"
 
@@ -165,6 +167,14 @@ include-name-regex = "{NAMES_STORED_DATA}"
 # Their bodies name stored things (projects, repositories, releases, commits, assignees), or a
 # parameter's rule depends on another's (a release's sort with a project): valid by the schema is
 # not enough to be accepted, so only this check is left out (docs/decisions.md).
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-name = [
+    "POST /api/0/projects/{{org}}/{{project}}/files/difs/assemble",
+    "POST /api/0/projects/{{org}}/{{project}}/files/dsyms",
+]
+# Debug information files are refused by name, whatever the body (docs/decisions.md).
 checks.positive_data_acceptance.enabled = false
 
 [[operations]]
