@@ -284,7 +284,8 @@ def serialize_user(data: dict[str, Any]) -> dict[str, Any] | None:
     user = _dict(data.get("user"))
     if not user:
         return None
-    known = {"id", "email", "username", "ip_address", "name", "geo", "data"}
+    # ``sentry_user`` is Relay's derived key (``id:42``), shown as the event's ``user`` tag instead.
+    known = {"id", "email", "username", "ip_address", "name", "geo", "data", "sentry_user"}
     extra = {k: v for k, v in user.items() if k not in known}
     return {
         "id": _text(user.get("id")),
