@@ -35,6 +35,7 @@ from shared.releases.release_events import record_release_event
 from shared.storage.base import condition_failed
 from shared.storage.group_state import hour_bucket
 from shared.storage.issues import Group, status_index_sk
+from shared.tags.store import record_tags
 
 # Sentry bumps last_seen only when it is over a minute old; our index key moves at the same pace.
 INDEX_STEP = timedelta(seconds=60)
@@ -59,6 +60,7 @@ def after_counting(
     everything = ([created] if created is not None else []) + counted
     for hour_events in _by_hour(everything).values():
         record_users(group_id, hour_events[-1].timestamp, users_of(hour_events))
+    record_tags(group_id, everything)
     if everything:
         newest = max(everything, key=lambda event: event.timestamp)
         if created is not None or second_of(newest) in fresh:
@@ -166,7 +168,7 @@ def _transition(group: Group, events: list[Event]) -> tuple[Event, str] | None:
 def known_release(org_id: int, version: str | None, timestamp: datetime) -> str | None:
     """The event's release if the releases table has it, with the event counted on it (its first
     and last event): a group's first release must be a real release (it counts in the release's
-    ``new_groups``); ingestion does not create releases."""
+    ``new_groups``); the batch created the releases its events name (``shared.releases.from_events``)."""
     if not version:
         return None
     return version if record_release_event(org_id, version, timestamp) else None
