@@ -93,7 +93,7 @@ SQS_MESSAGES_PER_CALL = 10  # ReceiveMessage and DeleteMessageBatch take at most
 # memory), sent unless the function's system log level is WARN.
 PLATFORM_LOG_BYTES = 75 + 53 + 150
 # Write units per event are itemised by the kind of item written (``_kind_of``).
-WRITE_KINDS = ("ledger", "group", "counts_sketch", "index", "latest_event", "other")
+WRITE_KINDS = ("ledger", "group", "counts_sketch", "index", "latest_event", "tags", "other")
 GOALS = {
     "key_share": 0.5,
     "write_units_per_event": 0.5,
@@ -169,6 +169,8 @@ def _kind_of(partition: str, sort: str | None) -> str:
         return "counts_sketch"
     if sort == "LATEST_EVENT":
         return "latest_event"
+    if sort == "TAGS":
+        return "tags"
     return "other"
 
 
@@ -282,7 +284,7 @@ def _payload(project: int, issue: int, user: int, when: datetime) -> dict[str, A
         "timestamp": when.isoformat(),
         "level": "error",
         "platform": "python",
-        "release": None,
+        "release": f"shop@1.{project}.0",
         "environment": "production",
         "server_name": "web-7f9c",
         "user": {"id": f"user-{user}", "ip_address": "{{auto}}"},

@@ -13,6 +13,7 @@ created by sentry-cli does."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from pynamodb.exceptions import PutError
 
@@ -20,6 +21,7 @@ from shared.ingest.counting.outcome import ProjectRef
 from shared.ingest.event import Event
 from shared.issues.status.pending_resolutions import settle_pending_resolutions
 from shared.releases.deploys import is_valid_environment
+from shared.releases.release_events import record_release_event
 from shared.releases.service import ReleaseChanges, create_release_row, find_release, link_project_ids
 from shared.sequences import allocate
 from shared.storage.base import condition_failed
@@ -28,6 +30,7 @@ from shared.storage.releases import Release, ReleaseProjectEnvironment
 
 _known: set[tuple[object, ...]] = set()
 _releases: dict[tuple[int, int, str], Release] = {}
+_spans: dict[tuple[int, str], tuple[datetime, datetime]] = {}
 _KNOWN_LIMIT = 10_000
 
 
@@ -43,6 +46,8 @@ def record_named(project: ProjectRef, events: Sequence[Event]) -> None:
     pairs = {(e.release, e.environment) for e in events if e.release and e.environment in environments}
     versions = sorted({e.release for e in events if e.release})
     releases = {version: _release(project, version) for version in versions}
+    for version in versions:
+        _record_events(project, version, [e.timestamp for e in events if e.release == version])
     for name in sorted(environments):
         _environment(project, name)
     for version, name in sorted(pairs):
@@ -63,6 +68,22 @@ def _release(project: ProjectRef, version: str) -> Release:
         _releases.clear()
     _releases[key] = release
     return release
+
+
+def _record_events(project: ProjectRef, version: str, timestamps: list[datetime]) -> None:
+    """The release's ``firstEvent``/``lastEvent`` moved to the batch's oldest and newest events of
+    it: at most two conditional writes per release per batch, none when this processor already
+    recorded a span that holds them."""
+    first, last = min(timestamps), max(timestamps)
+    key = (project.org_id, version)
+    seen = _spans.get(key)
+    if seen is not None and seen[0] <= first and last <= seen[1]:
+        return
+    for timestamp in sorted({first, last}):
+        record_release_event(project.org_id, version, timestamp)
+    if len(_spans) >= _KNOWN_LIMIT:
+        _spans.clear()
+    _spans[key] = (min(first, seen[0]), max(last, seen[1])) if seen else (first, last)
 
 
 def _environment(project: ProjectRef, name: str) -> None:

@@ -1,4 +1,4 @@
-"""What follows counting a group's events: users, the latest event, releases, the index move and
+"""What follows counting a group's events: users, the latest event, tags, the index move and
 the transitions (regression, snooze expiry, escalation) on the first event that triggers them.
 The group's ``by_project_status`` key moves only when ``last_seen`` has advanced by ``INDEX_STEP``
 since it last moved, so a storm moves it once a minute, not once per event.
@@ -50,8 +50,9 @@ def after_counting(
     fresh: frozenset[datetime],
     created: Event | None,
 ) -> None:
-    """Users, the latest event, releases, the index move and the transitions of events just
-    counted (their counts went with them).
+    """Users, the latest event, tags, the index move and the transitions of events just
+    counted (their counts went with them; their releases' first and last events were recorded
+    for the whole batch, ``shared.releases.from_events``).
 
     The latest event (the issue page's stack trace, several KB) is written at most once a second
     per hash: only when nobody had counted an event of the second of the batch's newest event
@@ -69,9 +70,6 @@ def after_counting(
         outcomes[event.event_id] = Outcome(event.event_id, hash_value, group_id)
     if not counted:
         return
-    for version, timestamps in _releases(counted).items():
-        for timestamp in sorted({min(timestamps), max(timestamps)}):
-            record_release_event(project.org_id, version, timestamp)
     group = Group.get(*Group.key(group_id), consistent_read=True)
     _move_in_index(group)
     triggered = _transition(group, counted)
@@ -111,14 +109,6 @@ def _by_hour(events: list[Event]) -> dict[str, list[Event]]:
     for event in events:
         hours.setdefault(hour_bucket(event.timestamp), []).append(event)
     return hours
-
-
-def _releases(events: list[Event]) -> dict[str, list[datetime]]:
-    found: dict[str, list[datetime]] = {}
-    for event in events:
-        if event.release:
-            found.setdefault(event.release, []).append(event.timestamp)
-    return found
 
 
 def _move_in_index(group: Group) -> None:
