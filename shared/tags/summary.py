@@ -5,7 +5,8 @@ Each key keeps at most ``TOP_VALUES`` values (``environment``: ``TOP_ENVIRONMENT
 already kept is counted exactly from the time it was kept; a new value when the key is full takes
 the place of the value with the smallest count and inherits that count as its possible
 overestimate (``error``). So a value that was never displaced has ``error`` 0 and an exact count,
-every value more frequent than ``total / TOP_VALUES`` is always kept, and the long tail is what the
+every value more frequent than ``total / TOP_VALUES`` is always kept (a key's most frequent values
+of a batch are counted first), and the long tail is what the
 kept counts leave of the total (an estimate). Keys past ``MAX_KEYS`` are not tracked.
 
 Stored as compressed JSON in one item (``shared.storage.group_tags``): a few hundred bytes for an
@@ -94,7 +95,8 @@ class TagSummary:
                 seen = grouped.setdefault((key, value), [0, seconds, seconds])
                 seen[0] += 1
                 seen[1], seen[2] = min(seen[1], seconds), max(seen[2], seconds)
-        for (key, value), (count, first, last) in grouped.items():
+        # the batch's most frequent values first: they take the free places, the rare ones compete
+        for (key, value), (count, first, last) in sorted(grouped.items(), key=lambda item: -item[1][0]):
             counts = self.keys.get(key)
             if counts is None:
                 if len(self.keys) >= MAX_KEYS:
