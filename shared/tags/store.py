@@ -3,7 +3,14 @@
 Once per group per batch (``after_counting``), never per event: read the summary, add the batch's
 events, write it back on condition that nobody wrote it meanwhile (else again, after a short random
 pause). A new group's first event writes the first summary in the creating transaction
-(``first_tags_row``)."""
+(``first_tags_row``).
+
+A storming group (``HOT_HOUR_EVENTS`` or more in its current hour), whose events arrive a few per
+batch across many concurrent batches, would cost a write per batch for a few events. Its batches
+are sampled instead: a batch of ``n`` of its events writes with probability
+``p = min(1, n / EVENTS_PER_WRITE)`` and adds its counts weighted by ``1 / p`` (randomly rounded),
+so the counts stay unbiased estimates and a write stands for about ``EVENTS_PER_WRITE`` events.
+Below that rate every batch is counted exactly."""
 
 from __future__ import annotations
 
@@ -22,12 +29,23 @@ from shared.tags.summary import TagSummary
 
 MERGE_ATTEMPTS = 25
 MERGE_PAUSE_SECONDS = 0.002
+HOT_HOUR_EVENTS = 1_000
+EVENTS_PER_WRITE = 20
 
 
-def _summary_of(events: Sequence[Event], into: TagSummary | None = None) -> TagSummary:
+def _summary_of(events: Sequence[Event], into: TagSummary | None = None, weight: float = 1.0) -> TagSummary:
     summary = into or TagSummary()
-    summary.add_events((event.timestamp, event_tags(event)) for event in events)
+    summary.add_events(((event.timestamp, event_tags(event)) for event in events), weight)
     return summary
+
+
+def sampling_weight(batch_events: int, hour_events: int, draw: float) -> float | None:
+    """The weight of a batch's tag counts (1: exact), or None when the batch is not sampled;
+    ``draw`` is uniform in [0, 1)."""
+    if hour_events < HOT_HOUR_EVENTS:
+        return 1.0
+    chance = min(1.0, batch_events / EVENTS_PER_WRITE)
+    return 1.0 / chance if draw < chance else None
 
 
 def first_tags_row(group_id: int, events: Sequence[Event]) -> GroupTags:
@@ -35,9 +53,11 @@ def first_tags_row(group_id: int, events: Sequence[Event]) -> GroupTags:
     return GroupTags(*GroupTags.key(group_id), summary=_summary_of(events).to_bytes(), version=1)
 
 
-def record_tags(group_id: int, events: Sequence[Event]) -> None:
-    """Add ``events`` (just counted on the group) to its tag summary: one conditional write."""
-    if not events:
+def record_tags(group_id: int, events: Sequence[Event], hour_events: int = 0) -> None:
+    """Add ``events`` (just counted on the group, ``hour_events`` in its current hour) to its tag
+    summary: one conditional write, or none for a storming group's batch left out of the sample."""
+    weight = sampling_weight(len(events), hour_events, random.random())
+    if not events or weight is None:
         return
     key = GroupTags.key(group_id)
     for attempt in range(MERGE_ATTEMPTS):
@@ -45,7 +65,7 @@ def record_tags(group_id: int, events: Sequence[Event]) -> None:
             row: GroupTags | None = GroupTags.get(*key, consistent_read=True)
         except GroupTags.DoesNotExist:
             row = None
-        summary = _summary_of(events, TagSummary.from_bytes(row.summary if row else None))
+        summary = _summary_of(events, TagSummary.from_bytes(row.summary if row else None), weight)
         version = int(row.version) if row is not None else 0
         condition = GroupTags.version == version if row is not None else GroupTags.pk.does_not_exist()
         try:

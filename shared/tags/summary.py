@@ -15,6 +15,7 @@ ordinary issue, a few KB at most."""
 from __future__ import annotations
 
 import json
+import random
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,11 @@ from datetime import UTC, datetime
 TOP_VALUES = 10
 TOP_ENVIRONMENTS = 30
 MAX_KEYS = 40
+
+
+def _weighted(count: int, weight: float) -> int:
+    scaled = count * weight
+    return int(scaled) + (1 if random.random() < scaled - int(scaled) else 0)
 
 
 def _epoch(when: datetime) -> int:
@@ -86,8 +92,9 @@ class KeyCounts:
 class TagSummary:
     keys: dict[str, KeyCounts] = field(default_factory=dict)
 
-    def add_events(self, tagged: Iterable[tuple[datetime, Mapping[str, str]]]) -> None:
-        """Count events given as (timestamp, tags): one pass per (key, value) of the batch."""
+    def add_events(self, tagged: Iterable[tuple[datetime, Mapping[str, str]]], weight: float = 1.0) -> None:
+        """Count events given as (timestamp, tags), each standing for ``weight`` events (a sampled
+        batch; randomly rounded so the counts stay unbiased): one pass per (key, value)."""
         grouped: dict[tuple[str, str], list[int]] = {}
         for when, tags in tagged:
             seconds = _epoch(when)
@@ -96,7 +103,8 @@ class TagSummary:
                 seen[0] += 1
                 seen[1], seen[2] = min(seen[1], seconds), max(seen[2], seconds)
         # the batch's most frequent values first: they take the free places, the rare ones compete
-        for (key, value), (count, first, last) in sorted(grouped.items(), key=lambda item: -item[1][0]):
+        for (key, value), (seen, first, last) in sorted(grouped.items(), key=lambda item: -item[1][0]):
+            count = seen if weight == 1.0 else _weighted(seen, weight)
             counts = self.keys.get(key)
             if counts is None:
                 if len(self.keys) >= MAX_KEYS:

@@ -61,7 +61,6 @@ def after_counting(
     everything = ([created] if created is not None else []) + counted
     for hour_events in _by_hour(everything).values():
         record_users(group_id, hour_events[-1].timestamp, users_of(hour_events))
-    record_tags(group_id, everything)
     if everything:
         newest = max(everything, key=lambda event: event.timestamp)
         if created is not None or second_of(newest) in fresh:
@@ -71,6 +70,7 @@ def after_counting(
     if not counted:
         return
     group = Group.get(*Group.key(group_id), consistent_read=True)
+    record_tags(group_id, everything, int(group.current_hour_count or 0))
     _move_in_index(group)
     triggered = _transition(group, counted)
     if triggered is not None:
