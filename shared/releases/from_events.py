@@ -34,6 +34,13 @@ _spans: dict[tuple[int, str], tuple[datetime, datetime]] = {}
 _KNOWN_LIMIT = 10_000
 
 
+def forget_known() -> None:
+    """Forget what this processor made or found, as a new (cold) processor starts."""
+    _known.clear()
+    _releases.clear()
+    _spans.clear()
+
+
 def _remember(key: tuple[object, ...]) -> None:
     if len(_known) >= _KNOWN_LIMIT:
         _known.clear()

@@ -5,12 +5,12 @@ events, write it back on condition that nobody wrote it meanwhile (else again, a
 pause). A new group's first event writes the first summary in the creating transaction
 (``first_tags_row``).
 
-A storming group (``HOT_HOUR_EVENTS`` or more in its current hour), whose events arrive a few per
-batch across many concurrent batches, would cost a write per batch for a few events. Its batches
-are sampled instead: a batch of ``n`` of its events writes with probability
-``p = min(1, n / EVENTS_PER_WRITE)`` and adds its counts weighted by ``1 / p`` (randomly rounded),
-so the counts stay unbiased estimates and a write stands for about ``EVENTS_PER_WRITE`` events.
-Below that rate every batch is counted exactly."""
+A storming issue, whose events arrive a few per batch across many concurrent batches, would cost
+a write per batch for a few events. Once ``BUSY_WRITES`` writes already carried events of the
+batch's newest second, its batches are sampled: a batch of ``n`` of its events writes with
+probability ``p = min(1, n / EVENTS_PER_WRITE)`` and adds its counts weighted by ``1 / p``
+(randomly rounded), so the counts stay unbiased estimates and a write stands for about
+``EVENTS_PER_WRITE`` events. An issue written fewer times a second is counted exactly."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ from shared.tags.summary import TagSummary
 
 MERGE_ATTEMPTS = 25
 MERGE_PAUSE_SECONDS = 0.002
-HOT_HOUR_EVENTS = 1_000
-EVENTS_PER_WRITE = 20
+BUSY_WRITES = 3
+EVENTS_PER_WRITE = 40
 
 
 def _summary_of(events: Sequence[Event], into: TagSummary | None = None, weight: float = 1.0) -> TagSummary:
@@ -39,10 +39,11 @@ def _summary_of(events: Sequence[Event], into: TagSummary | None = None, weight:
     return summary
 
 
-def sampling_weight(batch_events: int, hour_events: int, draw: float) -> float | None:
+def sampling_weight(batch_events: int, busy: bool, draw: float) -> float | None:
     """The weight of a batch's tag counts (1: exact), or None when the batch is not sampled;
-    ``draw`` is uniform in [0, 1)."""
-    if hour_events < HOT_HOUR_EVENTS:
+    ``busy``: the issue's summary is written ``BUSY_WRITES`` times a second; ``draw`` is uniform
+    in [0, 1)."""
+    if not busy:
         return 1.0
     chance = min(1.0, batch_events / EVENTS_PER_WRITE)
     return 1.0 / chance if draw < chance else None
@@ -53,23 +54,36 @@ def first_tags_row(group_id: int, events: Sequence[Event]) -> GroupTags:
     return GroupTags(*GroupTags.key(group_id), summary=_summary_of(events).to_bytes(), version=1)
 
 
-def record_tags(group_id: int, events: Sequence[Event], hour_events: int = 0) -> None:
-    """Add ``events`` (just counted on the group, ``hour_events`` in its current hour) to its tag
-    summary: one conditional write, or none for a storming group's batch left out of the sample."""
-    weight = sampling_weight(len(events), hour_events, random.random())
-    if not events or weight is None:
+def record_tags(group_id: int, events: Sequence[Event]) -> None:
+    """Add ``events`` (just counted on the group) to its tag summary: one conditional write, or
+    none for a storming issue's batch left out of the sample."""
+    if not events:
         return
     key = GroupTags.key(group_id)
+    newest = int(max(event.timestamp for event in events).timestamp())
+    draw = random.random()
+    weight: float | None = None
     for attempt in range(MERGE_ATTEMPTS):
         try:
             row: GroupTags | None = GroupTags.get(*key, consistent_read=True)
         except GroupTags.DoesNotExist:
             row = None
+        same_second = row is not None and row.second is not None and int(row.second) == newest
+        if weight is None:  # decided once per batch: a retry must not draw again
+            busy = same_second and int(row.writes or 0) >= BUSY_WRITES if row is not None else False
+            weight = sampling_weight(len(events), busy, draw)
+            if weight is None:
+                return
         summary = _summary_of(events, TagSummary.from_bytes(row.summary if row else None), weight)
         version = int(row.version) if row is not None else 0
         condition = GroupTags.version == version if row is not None else GroupTags.pk.does_not_exist()
+        second, writes = newest, 1
+        if row is not None and row.second is not None and int(row.second) >= newest:
+            second, writes = int(row.second), int(row.writes or 0) + (1 if same_second else 0)
+        updated = GroupTags(*key, summary=summary.to_bytes(), version=version + 1)
+        updated.second, updated.writes = second, writes
         try:
-            GroupTags(*key, summary=summary.to_bytes(), version=version + 1).save(condition=condition)
+            updated.save(condition=condition)
             return
         except PutError as error:
             if not condition_failed(error):

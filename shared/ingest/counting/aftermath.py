@@ -70,7 +70,7 @@ def after_counting(
     if not counted:
         return
     group = Group.get(*Group.key(group_id), consistent_read=True)
-    record_tags(group_id, everything, int(group.current_hour_count or 0))
+    record_tags(group_id, everything)
     _move_in_index(group)
     triggered = _transition(group, counted)
     if triggered is not None:
