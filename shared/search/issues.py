@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from shared.accounts.users import find_user_by_name_or_email
 from shared.auth.access import OrgAccess
 from shared.issues.enums import STR_TO_SUBSTATUS, GroupStatus, GroupSubStatus
 from shared.releases.ordering import project_versions
@@ -340,8 +341,6 @@ class _Compiler:
 
     # -- people ------------------------------------------------------------------------------------
     def _actor_matchers(self, values: Sequence[str]) -> list[Callable[[GroupAssignee | None], bool]]:
-        from shared.accounts.users import find_user_by_name_or_email
-
         access = self.context.access
         my_teams = access.team_ids if access is not None else set()
         found: list[Callable[[GroupAssignee | None], bool]] = []
@@ -376,8 +375,6 @@ class _Compiler:
     key_assigned_or_suggested = key_assigned_to
 
     def _user_id(self, value: str) -> int:
-        from shared.accounts.users import find_user_by_name_or_email
-
         if value == "me":
             return self.context.user_id if self.context.user_id is not None else -1
         user = find_user_by_name_or_email(value)
