@@ -192,14 +192,28 @@ def test_search(sdk_project: tuple[Api, str, str], query: str, expected: set[str
         ("issue.category:potato", "Invalid category value of 'potato'"),
         (
             "age:yesterday",
-            "first_seen: Invalid date: yesterday. Expected +/-duration (e.g. +1h) or ISO 8601-like",
+            "first_seen: Invalid date: yesterday. Expected +/-duration (e.g. +1h) or ISO 8601-like (e.g. ",
         ),
+        (
+            "(level:error",
+            "Parse error at '(leve' (column 0). This is commonly caused by unmatched parentheses. "
+            "Enclose any text in double quotes.",
+        ),
+        ('has:"a b"', 'Invalid format for "has" search: was expecting a field or tag instead'),
+        ("issue.type:potato", "Invalid type value of 'potato'"),
+        ("x" * 2001, "Query is too long: at most 2000 characters"),
     ],
 )
 def test_bad_queries_get_sentrys_400(http, base_url: str, world: World, query: str, detail: str) -> None:
     response = Api(http, base_url, world).get(f"projects/{world.org}/{world.project}/issues/", query=query)
     assert response.status_code == 400
     assert response.json()["detail"].startswith(detail)
+
+
+def test_a_bad_stats_period_is_400(http, base_url: str, world: World) -> None:
+    path = f"projects/{world.org}/{world.project}/issues/"
+    response = Api(http, base_url, world).get(path, statsPeriod="yesterday")
+    assert (response.status_code, response.json()) == (400, {"detail": "Invalid statsPeriod"})
 
 
 def test_resolved_in_next_release_waits_for_the_projects_first_release(
