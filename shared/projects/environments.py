@@ -55,6 +55,15 @@ def serialize_project_environment(row: ProjectEnvironment) -> dict[str, Any]:
     return {"id": str(int(row.id)), "name": row.name, "isHidden": bool(row.is_hidden)}
 
 
+def delete_environments(project_id: int) -> int:
+    """Remove a deleted project's environments (one Query, BatchWriteItem deletes); how many."""
+    rows = list(ProjectEnvironment.query(ProjectEnvironment.partition(project_id)))
+    with ProjectEnvironment.batch_write() as batch:
+        for row in rows:
+            batch.delete(row)
+    return len(rows)
+
+
 def find_environment(project: Project, name: str) -> ProjectEnvironment:
     try:
         return ProjectEnvironment.get(*ProjectEnvironment.key(int(project.id), name))
