@@ -93,7 +93,7 @@ SQS_MESSAGES_PER_CALL = 10  # ReceiveMessage and DeleteMessageBatch take at most
 # memory), sent unless the function's system log level is WARN.
 PLATFORM_LOG_BYTES = 75 + 53 + 150
 # Write units per event are itemised by the kind of item written (``_kind_of``).
-WRITE_KINDS = ("ledger", "group", "counts_sketch", "index", "latest_event", "event_store", "other")
+WRITE_KINDS = ("ledger", "group", "counts_sketch", "index", "latest_event", "event_store", "tags", "other")
 GOALS = {
     "key_share": 0.5,
     "event_store_usd_per_million": 0.30,
@@ -172,6 +172,8 @@ def _kind_of(partition: str, sort: str | None) -> str:
         return "latest_event"
     if partition.startswith("EVENTIDS#") or (sort is not None and sort.startswith("EVENTS#")):
         return "event_store"
+    if sort == "TAGS":
+        return "tags"
     return "other"
 
 
@@ -288,7 +290,7 @@ def _payload(project: int, issue: int, user: int, when: datetime) -> dict[str, A
         "timestamp": when.isoformat(),
         "level": "error",
         "platform": "python",
-        "release": None,
+        "release": f"shop@1.{project}.0",
         "environment": "production",
         "server_name": "web-7f9c",
         "user": {"id": f"user-{user}", "ip_address": "{{auto}}"},

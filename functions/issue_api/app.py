@@ -1,4 +1,5 @@
-"""Issue reads: one issue (by id, or by short id within an organization) and the issue lists."""
+"""Issue reads: one issue (by id, or by short id within an organization), the issue lists, an
+issue's tags, and the environments of a project or an organization."""
 
 from __future__ import annotations
 
@@ -11,35 +12,57 @@ from shared.http.handler import lambda_handler
 from shared.http.offset_pagination import paginate_offset, requested_end
 from shared.http.request import org_access, principal, query_value, query_values
 from shared.http.resolver import APIGatewayHttpResolver
-from shared.issues.listing import list_groups, parse_query
-from shared.issues.lookup import IssueScope, find_issue
+from shared.issues.details import details_extras
+from shared.issues.listing import list_groups, parse_query, scope_context
+from shared.issues.lookup import IssueScope, find_issue, organization_scope, parse_ids
+from shared.issues.periods import ListPeriods
 from shared.issues.updates.selection import request_scope
 from shared.issues.views import group_views, load_feed
+from shared.projects.environments import (
+    find_environment,
+    organization_environments,
+    project_environments,
+    serialize_project_environment,
+)
+from shared.search.issues import environment_filter
 from shared.serializers.activity import serialize_feed
 from shared.serializers.groups import serialize_group
+from shared.storage.base import utcnow
 from shared.storage.issues import Group
+from shared.tags.store import group_tags
+from shared.tags.summary import TagSummary
+from shared.tags.views import group_tag_key, group_tag_keys, group_tag_values
 
 app = APIGatewayHttpResolver(enable_validation=True)
 
 
-def _serialized(scope: IssueScope, groups: list) -> list[dict[str, Any]]:
+def _serialized(scope: IssueScope, groups: list, periods: ListPeriods | None = None) -> list[dict[str, Any]]:
     views = group_views(scope.access.organization, scope.projects, groups, scope.access.principal.user_id)
-    return [serialize_group(view) for view in views]
+    return [serialize_group(view, periods) for view in views]
 
 
 def _list(scope: IssueScope) -> Response:
     """One page of the search in the order of Sentry's ``sort`` (default: newest last seen first),
-    with Sentry's offset cursors and Link header."""
+    with Sentry's offset cursors and Link header; ``environment`` (repeatable) keeps the issues
+    seen in one of them; ``statsPeriod``/``groupStatsPeriod`` choose the counts and ``stats``."""
     sort = query_value(app, "sort")
-    query = parse_query(query_value(app, "query"))
+    query = parse_query(query_value(app, "query"), scope_context(scope))
+    environment_filter(query, query_values(app, "environment"))
+    periods = ListPeriods.of(query_value(app, "statsPeriod"), query_value(app, "groupStatsPeriod"), utcnow())
     user_id = scope.access.principal.user_id
     found = list_groups(scope, query, user_id, sort, requested_end(app))
-    return paginate_offset(app, found, lambda groups: _serialized(scope, groups))
+    return paginate_offset(app, found, lambda groups: _serialized(scope, groups, periods))
 
 
 def _details(scope: IssueScope, group: Group) -> dict[str, Any]:
-    """One issue as Sentry's issue details answer it: the group and its newest activity."""
-    return {**_serialized(scope, [group])[0], "activity": serialize_feed(load_feed(int(group.id)))}
+    """One issue as Sentry's issue details answer it: the group, its releases, people and tag
+    keys, ``stats`` of 24 hours and 30 days, and its newest activity."""
+    details_periods = ListPeriods(None, ("24h", "30d"))
+    return {
+        **_serialized(scope, [group], details_periods)[0],
+        **details_extras(group, scope.projects),
+        "activity": serialize_feed(load_feed(int(group.id))),
+    }
 
 
 @app.get("/api/0/issues/<issue_id>")
@@ -66,6 +89,54 @@ def get_short_id(org: str, short_id: str) -> Any:
         "group": serialized,
         "shortId": serialized["shortId"],
     }
+
+
+def _tags(issue_id: str, org: str | None) -> TagSummary:
+    _, group = find_issue(principal(app), issue_id, org, EVENT_READ)
+    return group_tags(int(group.id))
+
+
+@app.get("/api/0/issues/<issue_id>/tags")
+def get_issue_tags(issue_id: str) -> Any:
+    limit = query_value(app, "limit")
+    keys = query_values(app, "key")
+    return group_tag_keys(_tags(issue_id, None), keys, int(limit) if limit and limit.isdecimal() else None)
+
+
+@app.get("/api/0/issues/<issue_id>/tags/<key>")
+def get_issue_tag(issue_id: str, key: str) -> Any:
+    return group_tag_key(_tags(issue_id, None), key)
+
+
+@app.get("/api/0/issues/<issue_id>/tags/<key>/values")
+def get_issue_tag_values(issue_id: str, key: str) -> Any:
+    values = group_tag_values(_tags(issue_id, None), key, query_value(app, "sort"))
+    return paginate_offset(app, iter(values), lambda page: page)
+
+
+@app.get("/api/0/organizations/<org>/issues/<issue_id>/tags")
+def get_org_issue_tags(org: str, issue_id: str) -> Any:
+    return group_tag_keys(_tags(issue_id, org), query_values(app, "key"), None)
+
+
+@app.get("/api/0/projects/<org>/<project>/environments")
+def list_project_environments(org: str, project: str) -> Any:
+    scope = request_scope(org_access(app, org), EVENT_READ, project, [])
+    return project_environments(scope.projects[0], query_value(app, "visibility"))
+
+
+@app.get("/api/0/projects/<org>/<project>/environments/<environment>")
+def get_project_environment(org: str, project: str, environment: str) -> Any:
+    scope = request_scope(org_access(app, org), EVENT_READ, project, [])
+    return serialize_project_environment(find_environment(scope.projects[0], environment))
+
+
+@app.get("/api/0/organizations/<org>/environments")
+def list_org_environments(org: str) -> Any:
+    access = org_access(app, org)
+    access.require(EVENT_READ)
+    ids = [i for i in parse_ids(query_values(app, "project"), "project") if i != -1]
+    return organization_environments(organization_scope(access, ids).projects, query_value(app, "visibility"))
 
 
 @app.get("/api/0/organizations/<org>/issues")

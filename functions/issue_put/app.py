@@ -1,5 +1,6 @@
-"""``PUT /api/0/issues/{id}/`` and the bulk issue updates (organization and project), and the
-matching DELETEs, which queue the issues for deletion."""
+"""``PUT /api/0/issues/{id}/`` and the bulk issue updates (organization and project), the
+matching DELETEs, which queue the issues for deletion, and the PUT that hides a project's
+environment."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from shared.auth.scopes import EVENT_ADMIN, EVENT_WRITE
+from shared.auth.scopes import EVENT_ADMIN, EVENT_WRITE, PROJECT_WRITE
 from shared.http.errors import json_response
 from shared.http.handler import lambda_handler
+from shared.http.models.environments import EnvironmentUpdate
 from shared.http.models.issues import IssueUpdateIn
 from shared.http.request import org_access, principal, query_value, query_values
 from shared.http.resolver import APIGatewayHttpResolver
@@ -20,6 +22,7 @@ from shared.issues.updates.request import IssueUpdate
 from shared.issues.updates.selection import bulk_groups, request_scope
 from shared.issues.updates.service import UpdateOutcome, update_groups
 from shared.issues.views import fresh_group_views, group_views
+from shared.projects.environments import set_hidden
 from shared.serializers.groups import serialize_group
 from shared.storage.issues import Group
 
@@ -105,6 +108,14 @@ def delete_project_issues(org: str, project: str) -> Any:
     scope = request_scope(org_access(app, org), EVENT_ADMIN, project, [])
     delete_issues(_selected(scope))
     return Response(status_code=204, body="")
+
+
+@app.put("/api/0/projects/<org>/<project>/environments/<environment>")
+def put_project_environment(
+    org: str, project: str, environment: str, body: Annotated[EnvironmentUpdate, Body()]
+) -> Any:
+    scope = request_scope(org_access(app, org), PROJECT_WRITE, project, [])
+    return set_hidden(scope.projects[0], environment, body.isHidden)
 
 
 handler = lambda_handler(app)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from shared.http.pagination import MAX_PER_PAGE
-from shared.issues.listing import STATUS_WORDS
 from shared.releases.details import STATS_PERIODS, STATUS_FILTERS
+from shared.search.statuses import STATUS_WORDS
 
 Parameter = dict[str, Any]
 

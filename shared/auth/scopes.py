@@ -40,6 +40,7 @@ TEAM_READ = frozenset({"team:read", "team:write", "team:admin"})
 TEAM_WRITE = frozenset({"team:write", "team:admin"})
 PROJECT_READ = frozenset({"project:read", "project:write", "project:admin"})
 PROJECT_CREATE = frozenset({"project:write", "project:admin"})
+PROJECT_WRITE = PROJECT_CREATE
 RELEASE_READ = frozenset({"project:read", "project:write", "project:admin", "project:releases", "org:ci"})
 RELEASE_WRITE = frozenset({"project:write", "project:admin", "project:releases", "org:ci"})
 RELEASE_DELETE = frozenset({"project:admin", "project:releases"})

@@ -26,6 +26,7 @@ from shared.ingest.grouping import event_hash
 from shared.ingest.pipeline import Outcome, ProjectRef, process_events
 from shared.ingest.queue import decode_event
 from shared.metrics import EVENTS_DROPPED, EVENTS_PROCESSED, GROUPS_CREATED, count
+from shared.releases.from_events import record_named
 
 logger = Logger(child=True)
 
@@ -63,6 +64,12 @@ def store_batch(records: list[dict[str, Any]]) -> set[str]:
     outcomes: list[Outcome] = []
     counted: list[Counted] = []
     for project, events in by_project.items():
+        try:  # before counting: a new group's first release must exist
+            record_named(project, [event for hashed in events.values() for event in hashed])
+        except Exception:
+            logger.exception("releases or environments of a batch not stored", extra={"project": project.id})
+            failed.update(i.message_id for (p, _), items in by_hash.items() if p == project for i in items)
+            continue
         for hash_value, stored in process_events(project, events).items():
             if isinstance(stored, Exception):
                 logger.error(

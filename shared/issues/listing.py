@@ -1,17 +1,16 @@
 """Issue lists and the search that selects groups for a bulk update without ids.
 
-The query language is the part of Sentry's search these flows need: ``is:`` statuses
-(``unresolved``, ``resolved``, ``ignored``/``archived``/``muted``), ``is:for_review``,
-``is:assigned``/``is:unassigned``, ``assigned:me``, ``bookmarks:me`` and free text matched against the
-title and culprit. Anything else is refused with Sentry's 400 rather than silently ignored.
-
-The order comes from the keys-only ``by_project_status`` index, one Query stream per (project,
-status), newest last seen first, merged lazily; the groups behind the entries are read from the table
-by one BatchGetItem per 100 entries (``status_index``), then the text filter applies to them, and
-filters that need a child row (inbox, assignee, bookmark) read those rows 100 at a time for the
-candidates in hand. A group whose status changed since the index was read is left to the partition
-it moved to, and one deleted meanwhile is skipped. Only what a page (or the bulk limit) needs is
-read: a date-sorted page reads, at first, only the groups up to its end (plus the look-ahead).
+The query is Sentry's issue search (``shared.search.issues``); an invalid one is refused with
+Sentry's 400. The order comes from the keys-only ``by_project_status`` index, one Query stream per
+(project, status), newest last seen first, merged lazily; the groups behind the entries are read
+from the table by one BatchGetItem per 100 entries (``status_index``), then the checks of their own
+fields apply, and checks that need a row beside the group (inbox, assignee, bookmark,
+subscription, tag summary) read those rows 100 at a time for the candidates in hand. A group whose
+status changed since the index was read is left to the partition it moved to, and one deleted
+meanwhile is skipped. Every filter runs over the whole stream, so a page of a filtered list is the
+page of all matching groups however many there are; only what a page (or the bulk limit) needs is
+read: a date-sorted page without filters reads, at first, only the groups up to its end (plus the
+look-ahead).
 
 Sentry's ``sort``: ``date`` (last seen, the default) is the index order itself. ``new`` (first seen)
 and ``freq`` (events) sort the ``SORT_WINDOW`` most recently seen matching groups in memory, read
@@ -23,18 +22,26 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
 from shared.errors import BadRequest
-from shared.issues.enums import GroupStatus
 from shared.issues.events.counts import users_seen
 from shared.issues.lookup import IssueScope
 from shared.issues.status_index import StatusEntry, entry_groups, status_entries
+from shared.search.issues import (
+    GroupRows,
+    IssueSearch,
+    SearchContext,
+    compile_search,
+    row_keys,
+)
+from shared.search.statuses import STATUS_WORDS
 from shared.storage.base import BATCH_GET_LIMIT, batch_get, chunked
-from shared.storage.group_people import GroupAssignee, GroupBookmark
+from shared.storage.group_people import GroupAssignee, GroupBookmark, GroupSubscription
 from shared.storage.issues import Group, GroupInbox, IssueItem
+from shared.tags.store import many_group_tags
+from shared.tags.summary import TagSummary
 
 DEFAULT_QUERY = "is:unresolved"
 BULK_MUTATION_LIMIT = 1000
@@ -45,57 +52,14 @@ SORT_WINDOW = 1000
 USER_SORT_WINDOW = 200
 _USER_COUNT_READERS = 8
 
-STATUS_WORDS = {
-    "unresolved": GroupStatus.UNRESOLVED,
-    "resolved": GroupStatus.RESOLVED,
-    "ignored": GroupStatus.IGNORED,
-    "archived": GroupStatus.IGNORED,
-    "muted": GroupStatus.IGNORED,
-}
-_LISTED_STATUSES = (GroupStatus.UNRESOLVED, GroupStatus.RESOLVED, GroupStatus.IGNORED)
 
-
-@dataclass
-class IssueQuery:
-    statuses: set[GroupStatus] = field(default_factory=set)
-    for_review: bool = False
-    assigned: bool | None = None  # is:assigned / is:unassigned
-    assigned_to_me: bool = False
-    bookmarked_by_me: bool = False
-    text: list[str] = field(default_factory=list)
-
-    @property
-    def narrowed(self) -> bool:
-        """Whether groups of the statuses asked for may still be left out (text or row filters)."""
-        return (
-            bool(self.text)
-            or self.for_review
-            or self.assigned is not None
-            or self.assigned_to_me
-            or self.bookmarked_by_me
-        )
-
-
-def parse_query(query: str | None) -> IssueQuery:
+def parse_query(query: str | None, context: SearchContext | None = None) -> IssueSearch:
     """``None`` means Sentry's default ``is:unresolved``; ``""`` lists every live status."""
-    parsed = IssueQuery()
-    for token in (DEFAULT_QUERY if query is None else query).split():
-        key, sep, value = token.partition(":")
-        if not sep:
-            parsed.text.append(token.lower())
-        elif key == "is" and value in STATUS_WORDS:
-            parsed.statuses.add(STATUS_WORDS[value])
-        elif key == "is" and value == "for_review":
-            parsed.for_review = True
-        elif key == "is" and value in {"assigned", "unassigned"}:
-            parsed.assigned = value == "assigned"
-        elif key == "assigned" and value == "me":
-            parsed.assigned_to_me = True
-        elif key == "bookmarks" and value == "me":
-            parsed.bookmarked_by_me = True
-        else:
-            raise BadRequest(INVALID_QUERY)
-    return parsed
+    return compile_search(DEFAULT_QUERY if query is None else query, context or SearchContext(None, []))
+
+
+def scope_context(scope: IssueScope) -> SearchContext:
+    return SearchContext(scope.access.principal.user_id, scope.projects, scope.access)
 
 
 def status_query(status: str) -> str:
@@ -106,21 +70,20 @@ def status_query(status: str) -> str:
 
 
 def search_groups(
-    scope: IssueScope, query: IssueQuery, user_id: int | None, first_read: int = BATCH_GET_LIMIT
+    scope: IssueScope, query: IssueSearch, user_id: int | None, first_read: int = BATCH_GET_LIMIT
 ) -> Iterator[Group]:
     """The matching groups of the scope's projects, newest last seen first (ties by id). The first
     read fetches ``first_read`` groups (what the caller expects to need, at most 100), later ones 100."""
-    statuses = query.statuses or set(_LISTED_STATUSES)
-    streams = [status_entries(int(p.id), s) for p in scope.projects for s in sorted(statuses)]
+    streams = [status_entries(int(p.id), s) for p in scope.projects for s in query.listed_statuses()]
     merged = heapq.merge(*streams, key=lambda e: e.position, reverse=True)
     for entries in _reads(merged, first_read):
         listed = [
             group
             for entry, group in entry_groups(entries)
-            if group.gsi1pk == entry.partition and _text_matches(group, query.text)
+            if group.gsi1pk == entry.partition and query.matches_group(group)
         ]
-        for chunk in chunked(listed, BATCH_GET_LIMIT // 3):
-            yield from _filter_by_rows(chunk, query, user_id)
+        for chunk in chunked(listed, BATCH_GET_LIMIT // 4):
+            yield from _filter_by_rows(chunk, query)
 
 
 def _reads(entries: Iterator[StatusEntry], first: int) -> Iterator[list[StatusEntry]]:
@@ -131,48 +94,29 @@ def _reads(entries: Iterator[StatusEntry], first: int) -> Iterator[list[StatusEn
         size = BATCH_GET_LIMIT
 
 
-def _text_matches(group: Group, words: list[str]) -> bool:
-    haystack = f"{group.title} {group.culprit or ''}".lower()
-    return all(word in haystack for word in words)
-
-
-def _filter_by_rows(groups: list[Group], query: IssueQuery, user_id: int | None) -> list[Group]:
-    """Apply the filters that depend on a group's inbox, assignee or bookmark row."""
-    needs_assignee = query.assigned is not None or query.assigned_to_me
-    keys: list[tuple[str, str]] = []
-    for g in groups:
-        if query.for_review:
-            keys.append(GroupInbox.key(int(g.id)))
-        if needs_assignee:
-            keys.append(GroupAssignee.key(int(g.id)))
-        if query.bookmarked_by_me:
-            keys.append(GroupBookmark.key(int(g.id), user_id or 0))
-    if not keys:
+def _filter_by_rows(groups: list[Group], query: IssueSearch) -> list[Group]:
+    """Apply the checks that depend on a row beside the group: one BatchGetItem of the rows of up
+    to 25 groups, and one of their tag summaries when the search needs them."""
+    if not query.row_checks:
         return groups
-    present = {
-        (row.pk, row.sk): row
-        for chunk in chunked(keys, BATCH_GET_LIMIT)
-        for row in batch_get(IssueItem, chunk)
-    }
+    keys = [key for g in groups for key in row_keys(query, int(g.id))]
+    present = {(row.pk, row.sk): row for row in batch_get(IssueItem, keys)} if keys else {}
+    tags = many_group_tags([int(g.id) for g in groups]) if "tags" in query.needs else {}
     kept = []
     for g in groups:
         gid = int(g.id)
         assignee = present.get(GroupAssignee.key(gid))
-        if query.for_review and GroupInbox.key(gid) not in present:
-            continue
-        if query.assigned is not None and (assignee is not None) != query.assigned:
-            continue
-        if query.assigned_to_me and not _assigned_to(assignee, user_id):
-            continue
-        if query.bookmarked_by_me and GroupBookmark.key(gid, user_id or 0) not in present:
-            continue
-        kept.append(g)
+        subscription = present.get(GroupSubscription.key(gid, query.subscription_user or 0))
+        rows = GroupRows(
+            assignee=assignee if isinstance(assignee, GroupAssignee) else None,
+            bookmarked=GroupBookmark.key(gid, query.bookmark_user or 0) in present,
+            subscribed=isinstance(subscription, GroupSubscription) and bool(subscription.is_active),
+            in_inbox=GroupInbox.key(gid) in present,
+            tags=tags.get(gid) or TagSummary(),
+        )
+        if query.matches_rows(g, rows):
+            kept.append(g)
     return kept
-
-
-def _assigned_to(assignee: IssueItem | None, user_id: int | None) -> bool:
-    """``assigned:me``: assigned to the user directly (teams are not expanded)."""
-    return isinstance(assignee, GroupAssignee) and user_id is not None and assignee.user_id == user_id
 
 
 def _user_sort_keys(groups: list[Group]) -> dict[int, int]:
@@ -213,7 +157,7 @@ def sort_groups(groups: Iterator[Group], sort: str | None) -> Iterator[Group]:
 
 
 def list_groups(
-    scope: IssueScope, query: IssueQuery, user_id: int | None, sort: str | None, end: int
+    scope: IssueScope, query: IssueSearch, user_id: int | None, sort: str | None, end: int
 ) -> Iterator[Group]:
     """The search in ``sort`` order for a page that ends ``end`` groups in (look-ahead included):
     in the index order, without filters that leave groups out, only those groups are needed, so
@@ -225,4 +169,5 @@ def list_groups(
 
 def bulk_candidates(scope: IssueScope, query: str | None, user_id: int | None) -> list[Group]:
     """What a bulk update without ids applies to: the search's first ``BULK_MUTATION_LIMIT`` groups."""
-    return list(islice(search_groups(scope, parse_query(query), user_id), BULK_MUTATION_LIMIT))
+    search = parse_query(query, scope_context(scope))
+    return list(islice(search_groups(scope, search, user_id), BULK_MUTATION_LIMIT))

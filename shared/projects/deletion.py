@@ -27,6 +27,7 @@ from shared.issues.deletion.queue import (
 from shared.issues.enums import GroupStatus
 from shared.issues.status_index import status_groups
 from shared.metrics import ROWS_DELETED, count
+from shared.projects.environments import delete_environments
 from shared.projects.keys import list_project_keys
 from shared.projects.service import PENDING_DELETION, PROJECT_ADMIN, get_project
 from shared.releases.project_removal import remove_project_from_releases
@@ -106,7 +107,7 @@ def run_project_deletion(project_id: int, transaction_id: str) -> None:
             delete_group_list(chunk, delete_type="delete")
             queued += len(chunk)
     remove_project_from_releases(project_id)
-    rows = 1 + delete_project_rules(project_id)
+    rows = 1 + delete_project_rules(project_id) + delete_environments(project_id)
     with AccountItem.batch_write() as batch:
         for row in AccountItem.query(Project.id_key(project_id)[0]):
             if isinstance(row, Pointer) and row.sk.startswith("KEY#"):

@@ -124,18 +124,24 @@ def _link_projects(release: Release, projects: list[Project]) -> list[Project]:
 
     Each link is an UpdateItem, not a put: a group first seen in this release may already have
     counted itself in the link's ``new_groups``, and that count must survive the linking."""
-    new = [p for p in projects if int(p.id) not in {int(i) for i in release.project_ids or ()}]
+    linked = set(link_project_ids(release, [int(p.id) for p in projects]))
+    return [p for p in projects if int(p.id) in linked]
+
+
+def link_project_ids(release: Release, project_ids: list[int]) -> list[int]:
+    """Link the projects of ``project_ids`` not yet linked (see ``_link_projects``); the new ones."""
+    new = sorted({int(i) for i in project_ids} - {int(i) for i in release.project_ids or ()})
     if not new:
         return []
-    update_live_release(release, [Release.project_ids.add({int(p.id) for p in new})])
-    for project in new:
-        link = ReleaseProject(*ReleaseProject.key(int(release.org_id), release.version, int(project.id)))
+    update_live_release(release, [Release.project_ids.add(set(new))])
+    for project_id in new:
+        link = ReleaseProject(*ReleaseProject.key(int(release.org_id), release.version, project_id))
         link.update(
             actions=[
                 ReleaseProject.kind.set(ReleaseProject),
                 ReleaseProject.release_id.set(int(release.id)),
-                ReleaseProject.project_id.set(int(project.id)),
-                ReleaseProject.gsi1pk.set(ReleaseProject.project_index_pk(int(project.id))),
+                ReleaseProject.project_id.set(project_id),
+                ReleaseProject.gsi1pk.set(ReleaseProject.project_index_pk(project_id)),
                 ReleaseProject.gsi1sk.set(release.gsi1sk),
                 ReleaseProject.new_groups.add(0),
             ]
@@ -226,7 +232,7 @@ def create_release(
     _require_visible_result(release, wanted, visible)
     created = False
     if release is None:
-        release, created = _create(org_id, version, changes, access.principal.user_id, user_agent)
+        release, created = create_release_row(org_id, version, changes, access.principal.user_id, user_agent)
         if not created:
             _require_visible_result(release, wanted, visible)
     linked_before = len(release.project_ids or ())
@@ -241,7 +247,7 @@ def _require_visible_result(release: Release | None, wanted: list[Project], visi
         raise ValidationFailed({"projects": [INVALID_PROJECTS]})
 
 
-def _create(
+def create_release_row(
     org_id: int, version: str, changes: ReleaseChanges, owner_id: int | None, user_agent: str | None
 ) -> tuple[Release, bool]:
     now = utcnow()

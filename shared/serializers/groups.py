@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -14,6 +14,7 @@ from shared.issues.enums import (
     GroupSubStatus,
     PriorityLevel,
 )
+from shared.issues.periods import ListPeriods, stats_body
 from shared.issues.short_ids import format_short_id
 from shared.issues.views import Actors, GroupView
 from shared.public_url import public_url
@@ -72,6 +73,7 @@ class GroupBody(TypedDict):
     firstSeen: str | None
     lastSeen: str | None
     inbox: InboxBody | None
+    lifetime: NotRequired[dict[str, Any]]
 
 
 _STATUS_LABELS = {
@@ -167,14 +169,16 @@ def _subscription(view: GroupView) -> tuple[bool, dict[str, Any] | None]:
     return True, {"reason": GroupSubscriptionReason(int(row.reason)).name.lower()}
 
 
-def serialize_group(view: GroupView) -> GroupBody:
+def serialize_group(view: GroupView, periods: ListPeriods | None = None) -> GroupBody:
+    """The group as the lists show it; ``periods``: the ``statsPeriod`` its ``count`` and
+    ``userCount`` cover (with the totals under ``lifetime``) and the ``stats`` series shown."""
     state, project, org = view.state, view.project, view.organization
     group = state.group
     status, status_details = _status(view)
     subscribed, subscription_details = _subscription(view)
     seen = state.seen is not None and state.seen.last_seen >= group.last_seen
     data = group.data.as_dict() if group.data is not None else {}
-    return {
+    body: GroupBody = {
         "id": str(group.id),
         "shortId": format_short_id(project.slug, int(group.short_id)),
         "title": group.title,
@@ -213,8 +217,7 @@ def serialize_group(view: GroupView) -> GroupBody:
         "priorityLockedAt": format_datetime(group.priority_locked_at),
         "count": str(int(group.times_seen)),
         "userCount": view.user_count,
-        # Sentry's default statsPeriod of the issue stream: [unix hour, events] for the last 24 hours.
-        "stats": {"24h": [[int(hour.timestamp()), count] for hour, count in view.counts.last_24h]},
+        "stats": stats_body(view.counts, periods.series if periods is not None else ("24h",)),
         "firstSeen": format_datetime(group.first_seen),
         "lastSeen": format_datetime(group.last_seen),
         "inbox": None
@@ -225,3 +228,13 @@ def serialize_group(view: GroupView) -> GroupBody:
             "date_added": format_datetime(state.inbox.date_added),
         },
     }
+    if periods is not None and periods.since is not None:
+        body["lifetime"] = {
+            "count": body["count"],
+            "userCount": body["userCount"],
+            "firstSeen": body["firstSeen"],
+            "lastSeen": body["lastSeen"],
+        }
+        body["count"] = str(view.counts.events_since(periods.since))
+        body["userCount"] = view.counts.users_since(periods.since)
+    return body

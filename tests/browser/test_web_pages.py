@@ -417,3 +417,25 @@ def test_a_release_page_lists_its_source_maps(browser, base_url, world: World, a
     listed = wait(browser, lambda d: d.find_element(By.ID, "artifact-bundles")).text
     assert checksum[:12] in listed and "1 files" in listed
     assert_accessible(browser, axe_source)
+
+
+def test_the_environment_selector_and_the_issue_pages_tag_facets(
+    browser, base_url, world: World, axe_source: str
+) -> None:
+    [issue] = send_errors(base_url, world)  # sent in the environment "test"
+    sign_in(browser, base_url, world)
+    labelled(browser, "Environment").send_keys("test")
+    wait(browser, lambda d: "environment=test" in d.current_url)
+    idle(browser)
+    link(browser, issue["title"]).click()
+    heading(browser, issue["title"])
+    idle(browser)
+    facets = browser.find_element(By.ID, "tags").text
+    assert "Environment\ntest: 100 %" in facets and "Level\nerror: 100 %" in facets
+    assert_accessible(browser, axe_source)
+
+    sign_in(browser, base_url, world)
+    search = labelled(browser, "Search")
+    search.clear()
+    search.send_keys("times_seen:lots", Keys.ENTER)
+    text_appears(browser, "times_seen: Invalid number: lots.")

@@ -42,6 +42,7 @@ NOT_PROVOKABLE = {
     "The event's issue is changing too fast; retry the event",
     "The event's issue went away while counting; retry the event",
     "The issue's user count is changing too fast; retry",
+    "The issue's tags are changing too fast; retry",
     # compensations of one ledger entry racing more than a few times in a row
     "The events' ledger is changing too fast; retry the events",
     # a merge moving a group's current-hour count while events keep changing it, many times in a row

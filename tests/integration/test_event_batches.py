@@ -107,12 +107,14 @@ def test_a_batch_costs_one_write_per_issue(project: Project, local_lambda: Local
     # after each counting transaction
     assert calls["Query"] == (1 + 1 + 1) + (1 + 1)
     # both hashes in one consistent BatchGetItem; each group read back, each issue's hour of users
+    # and its tag summary
     assert calls["BatchGetItem"] == 1
-    assert calls["GetItem"] == 2 + 2
+    assert calls["GetItem"] == 2 + 2 + 2
     # each issue's users merged once (both bring new users), and its latest event written once
     # (the new issue's at its creation, the other's for the first batch of its second); each
-    # ledger entry's follow-up mark (the creation's, the new issue's other events', the other's)
-    assert calls["PutItem"] == 2 + 2 + 3
+    # ledger entry's follow-up mark (the creation's, the new issue's other events', the other's);
+    # each issue's tag summary once
+    assert calls["PutItem"] == 2 + 2 + 3 + 2
     entries = [row for row in _ledger_rows(project) if int(other.id) in _groups_of(row)]
     assert sorted(len(row.ids) for row in entries) == [16, 5 * 16]
 
@@ -395,8 +397,8 @@ def test_the_latest_event_is_written_once_a_second(project: Project, local_lambd
         with count_requests() as calls:
             assert _deliver(local_lambda, records) == []
         assert latest_event(int(group.id))["event_id"] == shown
-        # + the follow-up mark of the batch's ledger entry
-        assert calls["PutItem"] == (1 if records is not same_second else 0) + 1
+        # + the follow-up mark of the batch's ledger entry and the issue's tag summary
+        assert calls["PutItem"] == (1 if records is not same_second else 0) + 1 + 1
     assert _group_of(project, "page").times_seen == 7
 
 

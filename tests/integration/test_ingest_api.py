@@ -300,8 +300,8 @@ def test_requests_per_event_at_the_edge_and_in_the_processor(target, local_lambd
         events_processed()
     # key; hash, the ledger read before and after one transaction (group counts, the event's ledger
     # entry and hourly count), the group read back for its transitions, the latest event (the first
-    # of its second), the entry's follow-up mark
-    expected = {"GetItem": 2, "BatchGetItem": 1, "Query": 2, "TransactWriteItems": 1, "PutItem": 2}
+    # of its second), the entry's follow-up mark, the tag summary read and written
+    expected = {"GetItem": 3, "BatchGetItem": 1, "Query": 2, "TransactWriteItems": 1, "PutItem": 3}
     assert _dynamodb(existing) == expected
 
 

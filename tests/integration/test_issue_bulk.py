@@ -69,6 +69,10 @@ def test_bulk_bad_ids_and_bodies_are_400(api: IssuesApi) -> None:
     response = api.bulk([("id", str(group.id))], {"status": "nope"})
     assert response.status_code == 400
     response = api.bulk("query=is:whatever", {"status": "resolved"}, project=True)
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith('Invalid value for "is" search, valid values are [')
+    response = api.bulk("status=whatever", {"status": "resolved"}, project=True)
+    assert response.status_code == 400
     assert response.json() == {"detail": "Invalid query. Error getting group ids and group list"}
     too_many = [("id", str(group.id))] + [("id", str(10**12 + n)) for n in range(1000)]
     response = api.bulk(too_many, {"status": "resolved"})

@@ -44,7 +44,29 @@ def test_the_last_24_hours_count_each_event_in_its_hour(base_url, world: World) 
     assert sum(count for _, count in series) == int(issue["count"]) == 4
 
     detail = requests.get(f"{base_url}/api/0/issues/{issue['id']}/", headers=world.headers()).json()
-    assert detail["stats"] == issue["stats"]
+    assert detail["stats"]["24h"] == issue["stats"]["24h"]
+    days = detail["stats"]["30d"]  # the details add Sentry's 30 daily buckets
+    today = int(now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp())
+    assert len(days) == 30 and days[-1][0] == today
+    assert sum(count for _, count in days) == 4
+
+    daily = requests.get(
+        f"{base_url}/api/0/projects/{world.org}/{world.project}/issues/",
+        params={"groupStatsPeriod": "14d", "statsPeriod": "1h"},
+        headers=world.headers(),
+    )
+    assert daily.status_code == 200, daily.text
+    [listed] = daily.json()
+    assert list(listed["stats"]) == ["14d"] and len(listed["stats"]["14d"]) == 14
+    assert sum(count for _, count in listed["stats"]["14d"]) == 4
+    assert listed["count"] == "3" and listed["lifetime"]["count"] == "4"  # the last hour, and in all
+    bad = requests.get(
+        f"{base_url}/api/0/projects/{world.org}/{world.project}/issues/",
+        params={"groupStatsPeriod": "1y"},
+        headers=world.headers(),
+    )
+    assert bad.status_code == 400
+    assert bad.json() == {"detail": "Invalid stats_period. Valid choices are '', '24h', '14d', and 'auto'"}
 
 
 def test_an_issue_without_recent_events_has_24_empty_hours(base_url, world: World) -> None:

@@ -191,7 +191,7 @@ def test_resolve_removes_from_inbox_and_subscribes(api: IssuesApi) -> None:
 
 def test_resolved_in_next_release_and_in_release(api: IssuesApi) -> None:
     group = api.group()
-    missing = api.put(group, {"status": "resolvedInNextRelease"})
+    missing = api.put(group, {"status": "resolved", "statusDetails": {"inNextRelease": True}})
     assert missing.status_code == 400
     assert missing.json() == {
         "statusDetails": {

@@ -58,7 +58,7 @@ def _issue(base_url: str, world: World, key: dict[str, Any]) -> dict[str, Any]:
     stored = requests.post(
         f"{base_url}/api/{key['projectId']}/store/",
         params={"sentry_key": key["public"]},
-        json={"message": mark, "level": "error", "fingerprint": [mark]},
+        json={"message": mark, "level": "error", "fingerprint": [mark], "environment": "production"},
         timeout=60,
     )
     assert stored.status_code == 200, stored.text
@@ -128,6 +128,8 @@ fail-on = ["missing_test_data"]
 "path.asset" = "app.js"
 "path.rule_id" = "{rule}"
 "path.plugin" = "webhooks"
+"path.environment" = "production"
+"path.key" = "level"
 "query.sentry_key" = "{key["public"]}"
 
 [phases.coverage]

@@ -36,11 +36,14 @@ from local.template import routes
 from shared.accounts.organizations import add_member, find_organization, join_team
 from shared.auth.tokens import create_org_token
 from shared.events.store import Counted, keep_counted
+from shared.ingest.counting.outcome import ProjectRef
 from shared.ingest.event import normalize_event
 from shared.issues.events.latest import record_latest_event
 from shared.issues.groups import create_group
 from shared.issues.short_ids import format_short_id
+from shared.releases.from_events import record_named
 from shared.storage.accounts import Project, Team
+from shared.tags.store import record_tags
 from tests.conftest import World, events_processed, make_user, make_world, unique
 from tests.integration import stored_items
 
@@ -155,6 +158,10 @@ def make_setup(base_url: str) -> Setup:
     )
     keep_counted([counted])
     setup.event_id = kept["event_id"]
+    # its tags and its environment, as the processor records them for a batch
+    tagged = normalize_event({**kept, "environment": "production"}, datetime.now(UTC))
+    record_named(ProjectRef(setup.project_id, int(org.id)), [tagged])
+    record_tags(group_id, [tagged])
     return setup
 
 
@@ -337,6 +344,22 @@ ROWS = [
         f"{ANON} 404 403 400 400 400 400 400",
         body=lambda s: "",
     ),
+    # environments from events
+    Row("GET", "/api/0/projects/{org}/{project}/environments", f"{ANON} 404 403 403 404 200 200 200"),
+    Row(
+        "GET",
+        "/api/0/projects/{org}/{project}/environments/{environment}",
+        f"{ANON} 404 403 403 404 200 200 200",
+        params=lambda s: {"environment": "production"},
+    ),
+    Row(
+        "PUT",
+        "/api/0/projects/{org}/{project}/environments/{environment}",
+        f"{ANON} 404 403 403 403 403 200 200",
+        params=lambda s: {"environment": "production"},
+        body=lambda s: {"isHidden": False},
+    ),
+    Row("GET", "/api/0/organizations/{org}/environments", f"{ANON} 404 403 403 200 200 200 200"),
     # releases
     Row(
         "POST",
@@ -398,6 +421,25 @@ ROWS = [
     ),
     # issues: reads
     Row("GET", "/api/0/issues/{issue_id}", f"{ANON} 404 403 403 404 200 200 200", params=_issue),
+    Row("GET", "/api/0/issues/{issue_id}/tags", f"{ANON} 404 403 403 404 200 200 200", params=_issue),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/issues/{issue_id}/tags",
+        f"{ANON} 404 403 403 404 200 200 200",
+        params=_issue,
+    ),
+    Row(
+        "GET",
+        "/api/0/issues/{issue_id}/tags/{key}",
+        f"{ANON} 404 403 403 404 200 200 200",
+        params=lambda s: {"issue_id": s.group_id, "key": "environment"},
+    ),
+    Row(
+        "GET",
+        "/api/0/issues/{issue_id}/tags/{key}/values",
+        f"{ANON} 404 403 403 404 200 200 200",
+        params=lambda s: {"issue_id": s.group_id, "key": "environment"},
+    ),
     Row(
         "GET",
         "/api/0/organizations/{org}/issues/{issue_id}",

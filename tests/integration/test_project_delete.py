@@ -17,6 +17,7 @@ from shared.projects.features import DISCARD_GROUPS
 from shared.projects.keys import get_project_key, list_project_keys
 from shared.storage.accounts import Project
 from shared.storage.base import utcnow
+from shared.storage.environments import ProjectEnvironment
 from shared.storage.group_state import ProjectDeletion
 from tests.conftest import World, make_user
 from tests.integration.deletion_support import (
@@ -93,6 +94,14 @@ def test_deleting_a_project_hides_it_and_deletes_its_groups(
 ) -> None:
     project = project_of(world)
     groups = [populated_group(project, f"issue {i}", world.owner_id) for i in range(3)]
+    environment = ProjectEnvironment(
+        *ProjectEnvironment.key(int(project.id), "production"),
+        id=1,
+        project_id=int(project.id),
+        org_id=int(project.org_id),
+        name="production",
+    )
+    environment.save()
     key = list_project_keys(project)[0]
     url = f"{base_url}/api/0/projects/{world.org}/{world.project}/"
 
@@ -124,6 +133,7 @@ def test_deleting_a_project_hides_it_and_deletes_its_groups(
         assert not short_id_pointer_exists(group)
     assert get_project_key(key.public_key) is None
     assert Project.count(project.pk, Project.sk == project.sk) == 0
+    assert list(ProjectEnvironment.query(ProjectEnvironment.partition(int(project.id)))) == []
 
 
 def test_a_deleted_project_takes_its_alert_rules_and_plugins(

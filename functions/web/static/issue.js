@@ -132,6 +132,8 @@ function facts(issue) {
     ["Project", issue.project.name], ["Level", issue.level], ["Events", issue.count],
     ["Last 24 hours", lastDay(issue)], ["Users", issue.userCount],
     ["First seen", time(issue.firstSeen)], ["Last seen", time(issue.lastSeen)],
+    ["First release", issue.firstRelease ? issue.firstRelease.version : "none"],
+    ["Last release", issue.lastRelease ? issue.lastRelease.version : "none"],
     ["Assignee", issue.assignedTo ? `${issue.assignedTo.type === "team" ? "#" : ""}${issue.assignedTo.name}` : "nobody"],
     ["Bookmarked", issue.isBookmarked ? "yes" : "no"], ["Subscribed", issue.isSubscribed ? "yes" : "no"],
     ["Shared", issue.isPublic ? `yes (share id ${issue.shareId})` : "no"],
@@ -174,6 +176,19 @@ function activityText(entry, teams) {
     alert_fired: `fired the alert rule “${d.rule?.name}”`,
   };
   return `${entry.user ? entry.user.name : "Watchtower"} ${sentences[entry.type] || String(entry.type).replaceAll("_", " ")}`;
+}
+
+/** Tag facets: each key with its top values and their share of the key's events. */
+function tagsSection(tags) {
+  const share = (value, total) => `${Math.round((100 * value.count) / Math.max(total, 1))} %`;
+  return h("section", { "aria-labelledby": "tags-title" },
+    h("h2", { id: "tags-title" }, "Tags"),
+    tags.length
+      ? h("dl", { className: "facts tags", id: "tags" }, tags.map((tag) => [
+        h("dt", {}, tag.name),
+        h("dd", {}, tag.topValues.map((v) => `${v.value}: ${share(v, tag.totalValues)}`).join(" · ")),
+      ]))
+      : h("p", {}, "No tags yet."));
 }
 
 function activitySection(issue, teams) {
@@ -247,7 +262,8 @@ export async function issuePage(root, org, issueId) {
     api("GET", "/api/0/"),
     api("GET", apiPath(`/api/0/organizations/${enc(org)}/repos/`, { per_page: 100 })),
   ].map((p) => p.then((r) => r.data)));
-  const [{ data: issue }] = await Promise.all([api("GET", `/api/0/issues/${enc(issueId)}/`), latest, shared]);
+  const tags = api("GET", `/api/0/issues/${enc(issueId)}/tags/`).then((r) => r.data);
+  const [{ data: issue }] = await Promise.all([api("GET", `/api/0/issues/${enc(issueId)}/`), latest, shared, tags]);
   session.project = issue.project.slug;
   const projectPath = `/api/0/projects/${enc(org)}/${enc(issue.project.slug)}/`;
   const [[project, members, releases], [whoami, repositories], event] = await Promise.all([
@@ -327,6 +343,7 @@ export async function issuePage(root, org, issueId) {
     submitting(assigneeForm(issue, whoami.user, members, teams), "Assignee updated."),
     eventSection(event, issue),
     h("h2", {}, "Details"), facts(issue),
+    tagsSection(await tags),
     activitySection(issue, teams));
   root.replaceChildren(section);
 }

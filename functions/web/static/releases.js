@@ -46,6 +46,14 @@ async function resolvedIn(org, release) {
   return pages.flatMap(({ data }) => data).filter((issue) => issue.statusDetails?.inRelease === release.version);
 }
 
+/** The issues the release introduced: first seen in it (the search's ``first-release:``). */
+async function introducedIn(org, release) {
+  const query = `first-release:"${release.version.replaceAll('"', '\\"')}"`;
+  const pages = await Promise.all(release.projects.map((p) => api("GET",
+    apiPath(`/api/0/projects/${enc(org)}/${enc(p.slug)}/issues/`, { query, per_page: 100 }))));
+  return pages.flatMap(({ data }) => data);
+}
+
 /** Deploys, when the API serves them for releases (an older API answers 404: the section says so). */
 async function deploys(base) {
   try {
@@ -82,8 +90,9 @@ function bundleRow(bundle) {
 export async function releasePage(root, org, version, project) {
   const base = `/api/0/organizations/${enc(org)}/releases/${enc(version)}/`;
   const { data: release } = await api("GET", base);
-  const [{ data: commits }, fixed, deployList, bundles] = await Promise.all([
-    api("GET", `${base}commits/`), resolvedIn(org, release), deploys(base), sourceMaps(org, release)]);
+  const [{ data: commits }, fixed, deployList, bundles, introduced] = await Promise.all([
+    api("GET", `${base}commits/`), resolvedIn(org, release), deploys(base), sourceMaps(org, release),
+    introducedIn(org, release)]);
   document.title = `Release ${release.version} · Watchtower`;
   const section = h("section", { "aria-labelledby": "release-title" });
   const change = (label, body, done, className) => {
@@ -117,6 +126,11 @@ export async function releasePage(root, org, version, project) {
       release.status === "archived"
         ? change("Restore", { status: "open" }, "Restored.")
         : change("Archive", { status: "archived" }, "Archived.")),
+    h("h2", {}, "New issues in this release"),
+    introduced.length
+      ? h("ul", { id: "new-issues" }, introduced.map((issue) => h("li", {},
+        h("a", { href: `#/${org}/issues/${issue.id}` }, `${issue.shortId}: ${issue.title}`), " — ", statusText(issue))))
+      : h("p", {}, "None."),
     h("h2", {}, "Issues resolved in this release"),
     fixed.length
       ? h("ul", { id: "resolved-issues" }, fixed.map((issue) => h("li", {},

@@ -55,12 +55,16 @@ export async function streamPage(root, org, project, params) {
   const query = params.has("query") ? params.get("query") : "is:unresolved";
   const sort = SORT_CAPTIONS[params.get("sort")] ? params.get("sort") : "date";
   const cursor = params.get("cursor");
+  const environment = params.get("environment") || null;
   // The sort travels with every link of the page, except the default one (clean addresses).
   const sortParam = sort === "date" ? null : sort;
   const listPath = project ? `/api/0/projects/${enc(org)}/${enc(project)}/issues/` : `/api/0/organizations/${enc(org)}/issues/`;
-  const [{ data: issues, link }, { data: projects }] = await Promise.all([
-    api("GET", apiPath(listPath, { query, sort: sortParam, cursor, per_page: PER_PAGE })),
+  const environmentsPath = project
+    ? `/api/0/projects/${enc(org)}/${enc(project)}/environments/` : `/api/0/organizations/${enc(org)}/environments/`;
+  const [{ data: issues, link }, { data: projects }, { data: environments }] = await Promise.all([
+    api("GET", apiPath(listPath, { query, sort: sortParam, cursor, environment, per_page: PER_PAGE })),
     api("GET", `/api/0/organizations/${enc(org)}/projects/`),
+    api("GET", environmentsPath),
   ]);
   document.title = `Issues · ${project || org} · Watchtower`;
 
@@ -79,12 +83,19 @@ export async function streamPage(root, org, project, params) {
   projectPicker.addEventListener("change", () => {
     location.hash = hashFor(org, projectPicker.value || null, { query: search.value, sort: sortParam });
   });
+  const environmentPicker = h("select", { name: "environment" },
+    h("option", { value: "" }, "All environments"),
+    environments.map((e) => h("option", { value: e.name, selected: e.name === environment }, e.name)));
+  environmentPicker.addEventListener("change", () => {
+    location.hash = hashFor(org, project, { query, sort: sortParam, environment: environmentPicker.value || null });
+  });
   const searchForm = h("form", { className: "inline", role: "search" },
-    field("Project", projectPicker), field("Saved search", saved), field("Search", search, "query"),
+    field("Project", projectPicker), field("Environment", environmentPicker), field("Saved search", saved),
+    field("Search", search, "query"),
     h("button", { type: "submit" }, "Search"), field("Sort by", sorter, "sort"));
   searchForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    location.hash = hashFor(org, project, { query: search.value, sort: sortParam });
+    location.hash = hashFor(org, project, { query: search.value, sort: sortParam, environment });
   });
 
   const checks = issues.map((issue) =>

@@ -1,4 +1,4 @@
-"""What follows counting a group's events: users, the latest event, releases, the index move and
+"""What follows counting a group's events: users, the latest event, tags, the index move and
 the transitions (regression, snooze expiry, escalation) on the first event that triggers them.
 The group's ``by_project_status`` key moves only when ``last_seen`` has advanced by ``INDEX_STEP``
 since it last moved, so a storm moves it once a minute, not once per event.
@@ -36,6 +36,7 @@ from shared.releases.release_events import record_release_event
 from shared.storage.base import condition_failed
 from shared.storage.group_state import hour_bucket
 from shared.storage.issues import Group, status_index_sk
+from shared.tags.store import record_tags
 
 # Sentry bumps last_seen only when it is over a minute old; our index key moves at the same pace.
 INDEX_STEP = timedelta(seconds=60)
@@ -50,8 +51,9 @@ def after_counting(
     fresh: frozenset[datetime],
     created: Event | None,
 ) -> None:
-    """Users, the latest event, releases, the index move, the transitions of events just
-    counted (their counts went with them) and the alert rules they meet (``shared.alerts``).
+    """Users, the latest event, tags, the index move, the transitions of events just counted (their
+    counts went with them; their releases' first and last events were recorded for the whole batch,
+    ``shared.releases.from_events``) and the alert rules they meet (``shared.alerts``).
 
     The latest event (the issue page's stack trace, several KB) is written at most once a second
     per hash: only when nobody had counted an event of the second of the batch's newest event
@@ -68,10 +70,8 @@ def after_counting(
         outcomes[event.event_id] = Outcome(event.event_id, hash_value, group_id)
     if not counted:
         return
-    for version, timestamps in _releases(counted).items():
-        for timestamp in sorted({min(timestamps), max(timestamps)}):
-            record_release_event(project.org_id, version, timestamp)
     group = Group.get(*Group.key(group_id), consistent_read=True)
+    record_tags(group_id, everything)
     _move_in_index(group)
     triggered = _transition(group, counted)
     if triggered is not None:
@@ -111,14 +111,6 @@ def _by_hour(events: list[Event]) -> dict[str, list[Event]]:
     for event in events:
         hours.setdefault(hour_bucket(event.timestamp), []).append(event)
     return hours
-
-
-def _releases(events: list[Event]) -> dict[str, list[datetime]]:
-    found: dict[str, list[datetime]] = {}
-    for event in events:
-        if event.release:
-            found.setdefault(event.release, []).append(event.timestamp)
-    return found
 
 
 def _move_in_index(group: Group) -> None:
@@ -168,7 +160,7 @@ def _transition(group: Group, events: list[Event]) -> tuple[Event, str] | None:
 def known_release(org_id: int, version: str | None, timestamp: datetime) -> str | None:
     """The event's release if the releases table has it, with the event counted on it (its first
     and last event): a group's first release must be a real release (it counts in the release's
-    ``new_groups``); ingestion does not create releases."""
+    ``new_groups``); the batch created the releases its events name (``shared.releases.from_events``)."""
     if not version:
         return None
     return version if record_release_event(org_id, version, timestamp) else None

@@ -27,6 +27,7 @@ from shared.issues.events.latest import latest_event_row
 from shared.issues.groups import CreatedBy, NewGroup, create_groups
 from shared.storage.group_state import CountedEvents, GroupHash, hour_bucket
 from shared.storage.issues import Group, IssueItem
+from shared.tags.store import first_tags_row
 
 # Ledger settlements of a batch's new groups run side by side, one shard each.
 SETTLING_THREADS = 4
@@ -98,6 +99,7 @@ def new_group(
         follow: list[IssueItem] = []
         if alone:
             follow.append(latest_event_row(group_id, first))
+            follow.append(first_tags_row(group_id, [first]))
             if users := users_of([first]):
                 follow.append(first_users_row(group_id, first.timestamp, users))
             follow.extend(ledger.followed_marks(entries))

@@ -286,27 +286,27 @@ def events_since(group_id: int, since: datetime) -> int:
 
 def _hour_rows(
     group_id: int, since: datetime, until: datetime
-) -> tuple[dict[str, GroupHourlyCount], UserSketch]:
-    """The unexpired count rows of the hours from ``since`` to ``until`` and the union of their
-    user sketches, from one Query (counts and sketches of an hour are neighbours)."""
+) -> tuple[dict[str, GroupHourlyCount], dict[str, UserSketch]]:
+    """The unexpired count rows of the hours from ``since`` to ``until`` and their user sketches,
+    by hour, from one Query (counts and sketches of an hour are neighbours)."""
     now = utcnow()
     low = GroupHourlyCount.key(group_id, hour_bucket(since))[1]
     high = GroupHourlyUsers.key(group_id, hour_bucket(until))[1]
     counts: dict[str, GroupHourlyCount] = {}
-    sketches: list[UserSketch] = []
+    sketches: dict[str, UserSketch] = {}
     for row in IssueItem.query(group_pk(group_id), IssueItem.sk.between(low, high), consistent_read=True):
         if row.expires_at is not None and row.expires_at <= now:
             continue
         if isinstance(row, GroupHourlyCount):
             counts[row.hour] = row
         elif isinstance(row, GroupHourlyUsers):
-            sketches.append(UserSketch.from_bytes(row.sketch))
-    return counts, merged(sketches)
+            sketches[row.hour] = UserSketch.from_bytes(row.sketch)
+    return counts, sketches
 
 
 def users_since(group_id: int, since: datetime) -> int:
     """Distinct users of the group in the hour buckets from ``since`` until now."""
-    return _hour_rows(group_id, since, utcnow())[1].count()
+    return merged(list(_hour_rows(group_id, since, utcnow())[1].values())).count()
 
 
 def users_seen(group_id: int) -> int:
@@ -317,24 +317,54 @@ def users_seen(group_id: int) -> int:
 
 @dataclass(frozen=True)
 class RecentCounts:
-    """What an issue view shows of its counts: distinct users over the retained counts and the
-    events of each of the last 24 hours (Sentry's ``stats["24h"]``), from the same rows."""
+    """What an issue view shows of its counts, from the retained hourly rows: events and distinct
+    users of any period within them (Sentry's ``count``/``userCount`` of a ``statsPeriod``), and
+    the series of Sentry's ``stats`` (``24h``: hourly, ``14d``: daily)."""
 
-    users_seen: int
-    last_24h: list[tuple[datetime, int]]
+    hours: dict[str, int]
+    sketches: dict[str, UserSketch]
+    now: datetime
+
+    @property
+    def users_seen(self) -> int:
+        return merged(list(self.sketches.values())).count()
+
+    def users_since(self, since: datetime) -> int:
+        low = hour_bucket(since)
+        return merged([sketch for hour, sketch in self.sketches.items() if hour >= low]).count()
+
+    def events_since(self, since: datetime) -> int:
+        low = hour_bucket(since)
+        return sum(count for hour, count in self.hours.items() if hour >= low)
+
+    def series(self, buckets: int, size: timedelta) -> list[tuple[datetime, int]]:
+        """``buckets`` of ``size`` (an hour or a day) ending with the current one, oldest first."""
+        if size >= timedelta(days=1):
+            end = self.now.replace(hour=0, minute=0, second=0, microsecond=0)
+        else:
+            end = self.now.replace(minute=0, second=0, microsecond=0)
+        starts = [end - size * (buckets - 1 - i) for i in range(buckets)]
+        totals = dict.fromkeys(starts, 0)
+        for hour, count in self.hours.items():
+            when = hour_start(hour)
+            for start in reversed(starts):
+                if start <= when < start + size:
+                    totals[start] += count
+                    break
+        return list(totals.items())
+
+    @property
+    def last_24h(self) -> list[tuple[datetime, int]]:
+        return self.series(24, timedelta(hours=1))
 
 
 def recent_counts(group: Group) -> RecentCounts:
-    """One Query of the retained hourly rows gives both the user count and the 24-hour series;
+    """One Query of the retained hourly rows gives the counts and users of every hour;
     ``group`` (read before, as a view reads it) brings its current hour."""
     group_id = int(group.id)
     now = utcnow()
     current = CurrentHour.of(group)
     since = now - RETENTION
-    found, users = _hour_rows(group_id, since, now)
+    found, sketches = _hour_rows(group_id, since, now)
     rows = _with_current_hour(group_id, current, found, hour_bucket(since), hour_bucket(now))
-    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=23)
-    hours = [start + timedelta(hours=i) for i in range(24)]
-    counts = {bucket: int(row.count or 0) for bucket, row in rows.items()}
-    series = [(hour, counts.get(hour_bucket(hour), 0)) for hour in hours]
-    return RecentCounts(users.count(), series)
+    return RecentCounts({bucket: int(row.count or 0) for bucket, row in rows.items()}, sketches, now)

@@ -34,6 +34,12 @@ def pending_index_sk(release: Release, group_id: int) -> str:
     return f"{release.date_added.isoformat()}#{group_id:020d}"
 
 
+def before_any_release(group_id: int) -> str:
+    """The sort key of a resolution pending on a project without releases: before every release's
+    date, so the first release linked to the project settles it."""
+    return f"0000#{group_id:020d}"
+
+
 def future_index_pk(project_id: int) -> str:
     return f"FUTURERESOLUTION#{project_id}"
 

@@ -5,8 +5,9 @@ The release or commit is looked up before anything is written; each group's reso
 part of its one transaction (status, resolution row, inbox removal, activity, history), conditional
 on the status the decision was made from. Groups already resolved are skipped, as the newest Sentry
 does. ``resolvedInNextRelease`` picks the project's greatest semantic version when it follows
-semver, else its most recently added release; ``inNextRelease``/``inRelease: latest`` take the most
-recently added one, as Sentry's validator does."""
+semver, else its most recently added release (without releases: pending for the project's first);
+``inNextRelease``/``inRelease: latest`` take the most recently added one, as Sentry's
+validator does."""
 
 from __future__ import annotations
 
@@ -26,7 +27,12 @@ from shared.issues.enums import (
 )
 from shared.issues.history import new_group_history
 from shared.issues.state import GroupState
-from shared.issues.status.pending_resolutions import future_index_pk, pending_index_pk, pending_index_sk
+from shared.issues.status.pending_resolutions import (
+    before_any_release,
+    future_index_pk,
+    pending_index_pk,
+    pending_index_sk,
+)
 from shared.issues.updates.changes import GroupChange
 from shared.issues.updates.request import IssueUpdate
 from shared.releases.commit_releases import latest_release_with_commit
@@ -178,10 +184,8 @@ def resolve_target(
     if len(projects) > 1:
         raise BadRequest("Cannot set resolved for multiple projects.")
     if kind == "next_release":
-        release = found.get("next") or release_to_resolve_by(projects[0])
-        if release is None:
-            raise ValidationFailed({"statusDetails": {"inNextRelease": [NO_RELEASE]}})
-        return ResolveTarget(kind, release=release)
+        # No release yet: resolved now, pending for the first release the project gets.
+        return ResolveTarget(kind, release=found.get("next") or release_to_resolve_by(projects[0]))
     if kind == "upcoming_release":
         return ResolveTarget(kind, release=found["upcoming"])
     if kind == "release":
@@ -275,6 +279,26 @@ def plan_resolve(state: GroupState, change: GroupChange, target: ResolveTarget, 
         )
         data = {"version": "" if pending else release.version}
         ident = str(release.id)
+    elif target.kind == "next_release":
+        pk, sk = GroupResolution.key(int(group.id))
+        change.put(
+            GroupResolution(
+                pk=pk,
+                sk=sk,
+                type=int(GroupResolutionType.IN_NEXT_RELEASE),
+                status=int(GroupResolutionStatus.PENDING),
+                release_version="",
+                actor_id=actor_id,
+                datetime=now,
+                gsi2pk=pending_index_pk(int(group.project_id)),
+                gsi2sk=before_any_release(int(group.id)),
+            )
+        )
+        activity_type, history = (
+            ActivityType.SET_RESOLVED_IN_RELEASE,
+            GroupHistoryStatus.SET_RESOLVED_IN_RELEASE,
+        )
+        data = {"version": ""}
     elif state.resolution is not None:
         change.delete(state.resolution)
     if target.commit is not None:

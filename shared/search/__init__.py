@@ -1,0 +1,1 @@
+"""Sentry's search query language and the issue search built on it."""

@@ -1,0 +1,21 @@
+"""A group's tag summary (``shared.tags.summary``), one item in the group's partition, so it is read
+and deleted with the group. ``version`` goes up by one per write: merges are conditional on the
+version they read. ``second``/``writes``: the newest event second written and how many writes
+carried events of it (how busy the issue is, ``shared.tags.store``)."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BinaryAttribute, NumberAttribute
+
+from shared.storage.issues import IssueItem, group_pk
+
+
+class GroupTags(IssueItem, discriminator="tags"):
+    summary = BinaryAttribute(legacy_encoding=False)
+    version = NumberAttribute(default=0)
+    second = NumberAttribute(null=True)  # epoch seconds
+    writes = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(group_id: int) -> tuple[str, str]:
+        return group_pk(group_id), "TAGS"
