@@ -7,8 +7,9 @@ that are not per function. The generator adds what would otherwise be written ou
 - each entry of a function's ``Routes`` (``Name: METHOD /path``) as an HTTP API event, with its
   trailing-slash twin ``NameSlash`` at ``/path/{proxy+}`` (docs/decisions.md, "Trailing slashes");
   routes without a twin are written as ``Events``;
-- an ``Errors`` and a ``Throttles`` alarm for every function, with the source's ``AlarmDefaults``
-  (which the hand-written alarms merge too, ``<<: *alarm``).
+- an ``Errors`` and a ``Throttles`` alarm for every function, and for every work queue (one with a
+  dead-letter queue) an alarm on the age of its oldest message and one on its dead-letter queue's
+  depth, with the source's ``AlarmDefaults`` (which the hand-written alarms merge too, ``<<: *alarm``).
 
 The output is plain SAM, read as it is by SAM, cfn-lint, the local runner and the tests. ``make
 template`` rewrites it; tests/unit/test_template_generated.py fails when it is not current.
@@ -165,6 +166,36 @@ def _function_alarms(function: str, defaults: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _queue_alarms(queue: str, properties: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """A work queue's alarms: its oldest message waiting too long, and messages in its dead-letter queue."""
+    redrive = properties["RedrivePolicy"]
+    dead_letter = redrive["deadLetterTargetArn"].value.split(".")[0]
+
+    def alarm(description: str, name: str, metric: str, threshold: Any) -> dict[str, Any]:
+        dimension = {"Name": "QueueName", "Value": Tagged("!GetAtt", f"{name}.QueueName")}
+        return {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                **defaults,
+                "AlarmDescription": description,
+                "Namespace": "AWS/SQS",
+                "MetricName": metric,
+                "Dimensions": [dimension],
+                "Statistic": "Maximum",
+                "Threshold": threshold,
+            },
+        }
+
+    failed = f"Messages of {queue} failed {redrive['maxReceiveCount']} times and wait in {dead_letter}."
+    waited = f"The oldest message of {queue} has waited longer than QueueAgeAlarmSeconds."
+    return {
+        f"{dead_letter}Alarm": alarm(failed, dead_letter, "ApproximateNumberOfMessagesVisible", 0),
+        f"{queue}AgeAlarm": alarm(
+            waited, queue, "ApproximateAgeOfOldestMessage", Tagged("!Ref", "QueueAgeAlarmSeconds")
+        ),
+    }
+
+
 def generate(source: str, access: dict[str, dict[str, str]]) -> str:
     """The full template text for a source text and an access map."""
     template = yaml.load(source, Loader=_Loader)  # a SafeLoader with CloudFormation's tags
@@ -175,8 +206,15 @@ def generate(source: str, access: dict[str, dict[str, str]]) -> str:
     for name in functions:
         properties = resources[name]["Properties"]
         resources[name]["Properties"] = _function_properties(properties, access.get(name, {}), kinds)
+    queues = [
+        (name, body["Properties"])
+        for name, body in resources.items()
+        if body["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in body.get("Properties", {})
+    ]
     for name in functions:
         resources.update(_function_alarms(name, alarm_defaults))
+    for name, properties in queues:
+        resources.update(_queue_alarms(name, properties, alarm_defaults))
     body = yaml.dump(template, Dumper=_Dumper, sort_keys=False, width=200)
     return HEADER + body
 

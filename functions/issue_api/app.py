@@ -7,18 +7,15 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from shared.auth.scopes import EVENT_READ
-from shared.errors import NotFound
 from shared.http.handler import lambda_handler
 from shared.http.offset_pagination import paginate_offset, requested_end
 from shared.http.request import org_access, principal, query_value, query_values
 from shared.http.resolver import APIGatewayHttpResolver
-from shared.issues.events.latest import latest_event
 from shared.issues.listing import list_groups, parse_query
 from shared.issues.lookup import IssueScope, find_issue
 from shared.issues.updates.selection import request_scope
 from shared.issues.views import group_views, load_feed
 from shared.serializers.activity import serialize_feed
-from shared.serializers.events import serialize_event
 from shared.serializers.groups import serialize_group
 from shared.storage.issues import Group
 
@@ -55,26 +52,6 @@ def get_issue(issue_id: str) -> Any:
 def get_org_issue(org: str, issue_id: str) -> Any:
     scope, group = find_issue(principal(app), issue_id, org, EVENT_READ)
     return _details(scope, group)
-
-
-def _latest_event(group: Group) -> dict[str, Any]:
-    """Sentry's ``/events/latest/`` of an issue: its newest event, 404 when none is stored."""
-    document = latest_event(int(group.id))
-    if document is None:
-        raise NotFound("Event not found")
-    return serialize_event(document, group)
-
-
-@app.get("/api/0/issues/<issue_id>/events/latest")
-def get_latest_event(issue_id: str) -> Any:
-    _, group = find_issue(principal(app), issue_id, None, EVENT_READ)
-    return _latest_event(group)
-
-
-@app.get("/api/0/organizations/<org>/issues/<issue_id>/events/latest")
-def get_org_latest_event(org: str, issue_id: str) -> Any:
-    _, group = find_issue(principal(app), issue_id, org, EVENT_READ)
-    return _latest_event(group)
 
 
 @app.get("/api/0/organizations/<org>/shortids/<short_id>")

@@ -13,9 +13,10 @@ from typing import Any
 from pydantic import ConfigDict, TypeAdapter, with_config
 from typing_extensions import TypedDict
 
+from shared.events.serializer import EventBody, HashBody, SimpleEventBody
+from shared.events.serializer import EventIdBody as EventLookupBody
 from shared.serializers.accounts import MemberBody, TeamBody, WhoAmIBody
 from shared.serializers.activity import GroupDetailsBody
-from shared.serializers.events import EventBody
 from shared.serializers.groups import GroupBody, ShortIdBody
 from shared.serializers.project_keys import ProjectKeyBody
 from shared.serializers.projects import ProjectBody
@@ -45,8 +46,15 @@ BODIES: dict[tuple[str, str], Any] = {
     ("get", "/api/0/organizations/{org}/issues/{issue_id}"): GroupDetailsBody,
     ("put", "/api/0/issues/{issue_id}"): GroupBody,
     ("put", "/api/0/organizations/{org}/issues/{issue_id}"): GroupBody,
-    ("get", "/api/0/issues/{issue_id}/events/latest"): EventBody,
-    ("get", "/api/0/organizations/{org}/issues/{issue_id}/events/latest"): EventBody,
+    ("get", "/api/0/issues/{issue_id}/events"): list[SimpleEventBody],
+    ("get", "/api/0/organizations/{org}/issues/{issue_id}/events"): list[SimpleEventBody],
+    ("get", "/api/0/issues/{issue_id}/events/{event_id}"): EventBody,
+    ("get", "/api/0/organizations/{org}/issues/{issue_id}/events/{event_id}"): EventBody,
+    ("get", "/api/0/projects/{org}/{project}/events"): list[SimpleEventBody],
+    ("get", "/api/0/projects/{org}/{project}/events/{event_id}"): EventBody,
+    ("get", "/api/0/organizations/{org}/eventids/{event_id}"): EventLookupBody,
+    ("get", "/api/0/issues/{issue_id}/hashes"): list[HashBody],
+    ("get", "/api/0/organizations/{org}/issues/{issue_id}/hashes"): list[HashBody],
     ("get", "/api/0/organizations/{org}/shortids/{short_id}"): ShortIdBody,
     ("get", "/api/0/organizations/{org}/issues"): list[GroupBody],
     ("get", "/api/0/projects/{org}/{project}/issues"): list[GroupBody],

@@ -6,16 +6,20 @@ A hash whose events cannot be stored (a storage fault, a conflict that outlasted
 fails with the hashes it shared a transaction with, if any: their records are reported as failed
 (powertools' ``BatchProcessor`` turns that into ``batchItemFailures``) and SQS delivers them
 again; the other records of the batch succeed. A
-record that cannot be decoded fails too and reaches the dead-letter queue after its retries."""
+record that cannot be decoded fails too and reaches the dead-letter queue after its retries.
+The counted events are then kept in the event store (``shared.events.store``); when that fails,
+their records fail too."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from shared.events.store import Counted, keep_counted
 from shared.ingest.event import Event, normalize_event
 from shared.ingest.grouping import event_hash
 from shared.ingest.pipeline import Outcome, ProjectRef, process_events
@@ -30,6 +34,7 @@ class _Decoded:
     message_id: str
     project: ProjectRef
     event: Event
+    received: datetime
 
 
 def store_batch(records: list[dict[str, Any]]) -> set[str]:
@@ -44,7 +49,8 @@ def store_batch(records: list[dict[str, Any]]) -> set[str]:
             logger.exception("undecodable event message", extra={"message_id": record.get("messageId")})
             failed.add(record["messageId"])
             continue
-        decoded = _Decoded(record["messageId"], ProjectRef(queued.project_id, queued.org_id), event)
+        project = ProjectRef(queued.project_id, queued.org_id)
+        decoded = _Decoded(record["messageId"], project, event, queued.received)
         by_hash[(decoded.project, event_hash(event))].append(decoded)
 
     by_project: dict[ProjectRef, dict[str, list[Event]]] = defaultdict(dict)
@@ -53,6 +59,7 @@ def store_batch(records: list[dict[str, Any]]) -> set[str]:
     for project, hash_value in by_hash:
         by_project[project][hash_value] = [item.event for item in by_hash[(project, hash_value)]]
     outcomes: list[Outcome] = []
+    counted: list[Counted] = []
     for project, events in by_project.items():
         for hash_value, stored in process_events(project, events).items():
             if isinstance(stored, Exception):
@@ -64,7 +71,35 @@ def store_batch(records: list[dict[str, Any]]) -> set[str]:
                 failed.update(item.message_id for item in by_hash[(project, hash_value)])
             else:
                 outcomes += stored
+                counted += _counted(project, hash_value, by_hash[(project, hash_value)], stored)
+    try:
+        keep_counted(counted)
+    except Exception:
+        logger.exception("counted events not kept", extra={"events": len(counted)})
+        failed.update(item.message_id for item in counted)
     count(EVENTS_PROCESSED, sum(1 for o in outcomes if o.group_id is not None))
     count(EVENTS_DROPPED, sum(1 for o in outcomes if o.discarded))
     count(GROUPS_CREATED, sum(1 for o in outcomes if o.is_new))
     return failed
+
+
+def _counted(
+    project: ProjectRef, hash_value: str, decoded: list[_Decoded], stored: list[Outcome]
+) -> list[Counted]:
+    """The events of a hash that belong to a group (counted now or by an earlier delivery)."""
+    found = []
+    for item, outcome in zip(decoded, stored, strict=True):
+        group_id = outcome.group_id if outcome.group_id is not None else outcome.counted_on
+        if group_id is not None:
+            found.append(
+                Counted(
+                    item.message_id,
+                    project.org_id,
+                    project.id,
+                    hash_value,
+                    group_id,
+                    item.event,
+                    item.received,
+                )
+            )
+    return found

@@ -212,12 +212,14 @@ class Pending:
 @dataclass(frozen=True)
 class PreCheck:
     """What the ledger says of events before they are counted: the events no entry holds yet, the
-    counted ones whose follow-up steps are not known done (``pending``), and the entries read
+    counted ones whose follow-up steps are not known done (``pending``), the group each counted
+    one was counted on (``owners``, by event id; none for a tombstone's) and the entries read
     (``fresh_seconds``)."""
 
     uncounted: list[Event]
     partitions: dict[datetime, list[CountedEvents]]
     pending: list[Pending] = field(default_factory=list)
+    owners: dict[str, int] = field(default_factory=dict)
 
     def fresh_seconds(self, group_id: int) -> frozenset[datetime]:
         """The seconds nobody had counted an event of the group in (as the read found them)."""
@@ -243,9 +245,15 @@ def uncounted(project_id: int, shard: int, events: Sequence[Event]) -> PreCheck:
         if entry.sk not in p.followed
         for group_id, ids in _owned(entry, set(by_id)).items()
     ]
-    return PreCheck(
-        [event for event in events if _id_bytes(event.event_id) not in counted], partitions, pending
-    )
+    owners = {
+        event_id.hex(): group_id
+        for entries in partitions.values()
+        for entry in entries
+        for group_id, ids in _owned(entry, set(by_id)).items()
+        for event_id in ids
+    }
+    uncounted_events = [event for event in events if _id_bytes(event.event_id) not in counted]
+    return PreCheck(uncounted_events, partitions, pending, owners)
 
 
 def _owned(entry: CountedEvents, wanted: set[bytes]) -> dict[int, list[bytes]]:

@@ -97,7 +97,7 @@ def process_events(
             continue
         for hash_value in hashes:
             pending[hash_value] = keep_uncounted(
-                pending[hash_value], checks[shard].uncounted, hash_value, outcomes
+                pending[hash_value], checks[shard].uncounted, hash_value, outcomes, checks[shard].owners
             )
         try:
             hash_of = {event.event_id: h for h in hashes for event in by_hash[h]}
@@ -170,7 +170,7 @@ def process_hash_events(
         fresh_read = read if first_check is None else None
         check = fresh_read[0] if fresh_read is not None else ledger.uncounted(project.id, shard, pending)
         first_check = first_check or check  # the latest event goes by what the first read found
-        pending = keep_uncounted(pending, check.uncounted, hash_value, outcomes)
+        pending = keep_uncounted(pending, check.uncounted, hash_value, outcomes, check.owners)
         if read is None and check is first_check:  # its own first read: finish what it found
             finish_pending(project, check.pending, {e.event_id: hash_value for e in events}, outcomes)
         if not pending:

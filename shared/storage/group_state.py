@@ -209,3 +209,37 @@ class ProjectDeletion(IssueItem, discriminator="project_deletion"):
     @staticmethod
     def key(project_id: int) -> tuple[str, str]:
         return f"PROJECTDELETION#{project_id}", "PROJECTDELETION"
+
+
+class GroupEvents(IssueItem, discriminator="group_events"):
+    """Where one batch's events of a group (and grouping hash) are kept: the batch's object in the
+    events bucket and, per event, its id, time, byte range in the object and environment
+    (``shared.events.index``: ``rows``, newest first). In the group's partition, sorted by the
+    newest of its events, so an issue's events are listed by time with a Query, and deleted (made
+    unreadable at once by the group's status) with the group. Expires by TTL with the object."""
+
+    object_key = UnicodeAttribute()
+    hash = UnicodeAttribute()
+    rows = BinaryAttribute(legacy_encoding=False)
+    environments = ListAttribute(of=UnicodeAttribute, null=True)
+
+    @staticmethod
+    def key(group_id: int, newest: str, batch: str, hash_value: str) -> tuple[str, str]:
+        """``newest``: the newest event's time (``sortable_time``); ``batch``: the object's name."""
+        return group_pk(group_id), f"EVENTS#{newest}#{batch}#{hash_value[:8]}"
+
+
+class EventIds(IssueItem, discriminator="event_ids"):
+    """The events of one batch of an organization whose ids fall in one of ``EVENT_ID_BUCKETS``
+    buckets: ``ids`` (16 bytes each, what a lookup's filter tests) and, per event, its project,
+    group, time, the ``GroupEvents`` item that lists it and its byte range (``shared.events.index``).
+    Partition ``EVENTIDS#<org>#<bucket>``, sorted by the time the batch was kept: a lookup reads
+    the bucket's partition newest first until an item holds the id. Expires by TTL."""
+
+    object_key = UnicodeAttribute()
+    ids = BinarySetAttribute(legacy_encoding=False)
+    rows = BinaryAttribute(legacy_encoding=False)
+
+    @staticmethod
+    def partition(org_id: int, bucket: int) -> str:
+        return f"EVENTIDS#{org_id}#{bucket}"

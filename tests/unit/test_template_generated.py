@@ -60,3 +60,24 @@ def test_generation_adds_policies_route_twins_and_alarms_in_cloudformation_short
     assert errors["AlarmActions"] == {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], []]}
     assert template["Resources"]["FunctionThrottlesAlarm"]["Properties"]["MetricName"] == "Throttles"
     assert "!Ref HttpApi" in text and "!GetAtt Queue.QueueName" in text
+
+
+def test_generation_alarms_on_each_work_queue_and_its_dead_letter_queue() -> None:
+    source = SOURCE.replace(
+        "  Queue: {Type: AWS::SQS::Queue}\n",
+        "  Dead: {Type: AWS::SQS::Queue}\n"
+        "  Queue:\n"
+        "    Type: AWS::SQS::Queue\n"
+        "    Properties: {RedrivePolicy: {deadLetterTargetArn: !GetAtt Dead.Arn, maxReceiveCount: 3}}\n",
+    )
+    resources = yaml.load(generate(source, {}), Loader=_TemplateLoader)["Resources"]
+    depth, age = resources["DeadAlarm"]["Properties"], resources["QueueAgeAlarm"]["Properties"]
+    assert depth["AlarmDescription"] == "Messages of Queue failed 3 times and wait in Dead."
+    assert (depth["MetricName"], depth["Threshold"]) == ("ApproximateNumberOfMessagesVisible", 0)
+    assert depth["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["Dead", "QueueName"]}}]
+    assert (age["MetricName"], age["Threshold"]) == (
+        "ApproximateAgeOfOldestMessage",
+        {"Ref": "QueueAgeAlarmSeconds"},
+    )
+    assert age["AlarmActions"] == {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], []]}
+    assert "DeadAgeAlarm" not in resources  # a dead-letter queue has no consumer to wait for

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from shared.ingest.event import Event
@@ -19,7 +19,9 @@ MAX_ATTEMPTS = 5
 class Outcome:
     """What became of one event: its group (None when dropped or already counted), whether the
     group is new, and the transition it caused, if any (``regressed``, ``unignored``,
-    ``escalated``). ``duplicate`` events were counted by an earlier delivery."""
+    ``escalated``). ``duplicate`` events were counted by an earlier delivery, on ``counted_on``
+    (None: on a tombstone), which the event store still keeps them under: the delivery that
+    counted them may have died before it stored them."""
 
     event_id: str
     hash: str
@@ -28,6 +30,7 @@ class Outcome:
     discarded: bool = False
     transition: str | None = None
     duplicate: bool = False
+    counted_on: int | None = None
 
 
 @dataclass(frozen=True)
@@ -44,14 +47,21 @@ def unique(events: Sequence[Event]) -> list[Event]:
 
 
 def keep_uncounted(
-    events: Sequence[Event], uncounted: Sequence[Event], hash_value: str, outcomes: dict[str, Outcome]
+    events: Sequence[Event],
+    uncounted: Sequence[Event],
+    hash_value: str,
+    outcomes: dict[str, Outcome],
+    owners: Mapping[str, int] | None = None,
 ) -> list[Event]:
     """The ``events`` among ``uncounted``, in their order; each other one is noted in ``outcomes``
-    as a duplicate (an earlier delivery counted it)."""
+    as a duplicate (an earlier delivery counted it, on its group in ``owners`` if any)."""
     left = {event.event_id for event in uncounted}
     for event in events:
         if event.event_id not in left:
-            outcomes[event.event_id] = Outcome(event.event_id, hash_value, None, duplicate=True)
+            group_id = (owners or {}).get(event.event_id)
+            outcomes[event.event_id] = Outcome(
+                event.event_id, hash_value, None, duplicate=True, counted_on=group_id
+            )
     return [event for event in events if event.event_id in left]
 
 
