@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 from urllib.parse import quote
 
@@ -28,11 +29,15 @@ from shared.storage.issues import Group
 
 app = APIGatewayHttpResolver(enable_validation=True)
 EVENTS_PER_READ = 100
+# An issue's attachments are found through its events: a request reads at most this many of the
+# newest, so its time stays bounded however many events the issue has.
+MAX_EVENTS_READ = 1000
 
 
 def _issue_attachments(group: Group) -> Iterator[Attachment]:
-    """The issue's attachments, newest event first, narrowed by Sentry's ``types`` and
-    ``event_id`` filters; events are read a hundred at a time, only as far as the page needs."""
+    """The attachments of the issue's newest ``MAX_EVENTS_READ`` events, newest event first,
+    narrowed by Sentry's ``types`` and ``event_id`` filters; events are read a hundred at a time,
+    only as far as the page needs."""
     types = set(query_values(app, "types"))
     wanted_events = set(query_values(app, "event_id"))
     batch: list[str] = []
@@ -42,7 +47,7 @@ def _issue_attachments(group: Group) -> Iterator[Attachment]:
             if not types or attachment.type in types:
                 yield attachment
 
-    for event_id in issue_event_ids(group):
+    for event_id in islice(issue_event_ids(group), MAX_EVENTS_READ):
         if wanted_events and event_id not in wanted_events:
             continue
         batch.append(event_id)
