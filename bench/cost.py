@@ -31,7 +31,8 @@ REPEATS = 3
 LAMBDA_MEMORY_GB = 0.5
 # us-east-1 on-demand list prices as published on 2024-11-01 (DynamoDB's on-demand reduction),
 # Lambda (x86 and arm64), API Gateway (REST and HTTP APIs, first tier), SQS standard queues,
-# CloudWatch Logs ingestion (standard class), DynamoDB storage and continuous backups unchanged
+# CloudWatch Logs ingestion (standard class), S3 Standard requests and storage (first 50 TB),
+# DynamoDB storage and continuous backups unchanged
 # since: dollars per million, per unit, per GB or per GB-month.
 PRICES = {
     "date": "2024-11-01",
@@ -46,6 +47,9 @@ PRICES = {
     "cloudwatch_logs_per_gb_ingested": 0.50,
     "dynamodb_storage_per_gb_month": 0.25,
     "dynamodb_pitr_per_gb_month": 0.20,
+    "s3_put_per_million": 5.0,
+    "s3_get_per_million": 0.4,
+    "s3_storage_per_gb_month": 0.023,
 }
 
 

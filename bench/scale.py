@@ -93,9 +93,10 @@ SQS_MESSAGES_PER_CALL = 10  # ReceiveMessage and DeleteMessageBatch take at most
 # memory), sent unless the function's system log level is WARN.
 PLATFORM_LOG_BYTES = 75 + 53 + 150
 # Write units per event are itemised by the kind of item written (``_kind_of``).
-WRITE_KINDS = ("ledger", "group", "counts_sketch", "index", "latest_event", "other")
+WRITE_KINDS = ("ledger", "group", "counts_sketch", "index", "latest_event", "event_store", "other")
 GOALS = {
     "key_share": 0.5,
+    "event_store_usd_per_million": 0.30,
     "write_units_per_event": 0.5,
     "usd_per_million_one_issue": 1.0,
     "usd_per_million_spread": 2.0,
@@ -169,6 +170,8 @@ def _kind_of(partition: str, sort: str | None) -> str:
         return "counts_sketch"
     if sort == "LATEST_EVENT":
         return "latest_event"
+    if partition.startswith("EVENTIDS#") or (sort is not None and sort.startswith("EVENTS#")):
+        return "event_store"
     return "other"
 
 
@@ -214,9 +217,12 @@ def _environment() -> dict[str, tuple[tuple[str, ...], tuple[Index, ...]]]:
         )
         tables[name] = (tuple(k["AttributeName"] for k in props["KeySchema"]), indexes)
     queues = {name: sqs.create_queue(QueueName=name)["QueueUrl"] for name in resources("AWS::SQS::Queue")}
+    buckets = {name: name.lower() for name in resources("AWS::S3::Bucket")}
+    for bucket in buckets.values():
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=bucket)
     for variable, logical_id in environment_refs().items():
-        if logical_id in tables or logical_id in queues:
-            os.environ[variable] = logical_id if logical_id in tables else queues[logical_id]
+        if logical_id in tables or logical_id in queues or logical_id in buckets:
+            os.environ[variable] = {**buckets, **queues}.get(logical_id, logical_id)
     return tables
 
 
@@ -623,7 +629,39 @@ def _run(
         "byte_months_per_event": round(meter.stored_byte_months / processed, 1),
     }
     figures["usd_per_million"] = _cost(figures, processed / invocations)
+    figures["event_store"] = _event_store(figures, processed / invocations)
+    store = figures["event_store"]["usd_per_million"]
+    cost = figures["usd_per_million"]
+    cost["s3"] = round(store["s3_puts"] + store["storage_month"], 2)
+    cost["total"] = round(cost["total"] + cost["s3"], 2)
+    cost["total_with_function_url"] = round(cost["total_with_function_url"] + cost["s3"], 2)
     return figures
+
+
+def _event_store(figures: dict[str, Any], events_per_invocation: float) -> dict[str, Any]:
+    """What keeping the events costs: one S3 PUT per batch, the index's write units, and a month of
+    S3 storage at the compressed size measured on the objects the sampled batches wrote."""
+    import boto3
+
+    client = boto3.client("s3", region_name=REGION)
+    stored, events = 0, 0
+    for item in client.list_objects_v2(Bucket=os.environ["EVENTS_BUCKET"]).get("Contents", []):
+        body = client.get_object(Bucket=os.environ["EVENTS_BUCKET"], Key=item["Key"])["Body"].read()
+        stored, events = stored + len(body), events + gzip.decompress(body).count(b"\n")
+    per_event = stored / max(events, 1)
+    units = figures["write_units_per_event_by_kind"]["event_store"]
+    usd = {
+        "s3_puts": PRICES["s3_put_per_million"] / events_per_invocation,
+        "index_writes": units * PRICES["dynamodb_per_million_write_units"],
+        "storage_month": 1e6 * per_event / 1024**3 * PRICES["s3_storage_per_gb_month"],
+    }
+    usd["total"] = sum(usd.values())
+    return {
+        "s3_puts_per_event": round(1 / events_per_invocation, 4),
+        "compressed_bytes_per_event": round(per_event),
+        "index_write_units_per_event": units,
+        "usd_per_million": {name: round(value, 3) for name, value in usd.items()},
+    }
 
 
 def _cost(figures: dict[str, Any], events_per_invocation: float) -> dict[str, float]:
@@ -724,6 +762,11 @@ def main() -> None:
         <= GOALS["write_units_per_event"],
         "usd_per_million_one_issue": one_issue["total"] <= GOALS["usd_per_million_one_issue"],
         "usd_per_million_spread": spread["total"] <= GOALS["usd_per_million_spread"],
+        "event_store_usd_per_million": {
+            name: figures[name]["event_store"]["usd_per_million"]["total"]
+            <= GOALS["event_store_usd_per_million"]
+            for name in (scenario.name for scenario in SCENARIOS)
+        },
     }
     figures["goals"] = GOALS
     figures["prices"] = PRICES

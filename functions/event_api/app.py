@@ -4,6 +4,7 @@ latest, oldest or recommended), a project's events and one of them, which issue 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 from shared.auth.scopes import EVENT_READ
@@ -129,9 +130,11 @@ def resolve_event_id(org: str, event_id: str) -> Any:
     wanted = event_id_of(event_id)
     access = org_access(app, org)
     access.require(EVENT_READ)
-    scope = organization_scope(access)
-    group, _, document = event_by_id(int(access.organization.id), wanted, allowed=scope.contains)
-    project = scope.project(int(group.project_id))
+    with ThreadPoolExecutor(1) as pool:  # the visible projects are read while the event is found
+        visible = pool.submit(organization_scope, access)
+        allowed = lambda group: visible.result().contains(group)  # noqa: E731
+        group, _, document = event_by_id(int(access.organization.id), wanted, allowed=allowed)
+    project = visible.result().project(int(group.project_id))
     return {
         "organizationSlug": access.organization.slug,
         "projectSlug": project.slug if project is not None else None,

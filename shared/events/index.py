@@ -6,7 +6,7 @@ organization, all in one BatchWriteItem.
 ``GroupEvents`` rows (newest first): id 16 B, time (ms) 8 B, byte offset 4 B, length 4 B,
 environment 1 B (an index into the item's ``environments``; 255: none) — 33 bytes an event.
 ``EventIds`` rows: id 16 B, project 8 B, group 8 B, time (ms) 8 B, the newest time of its
-``GroupEvents`` item 8 B, the first 4 bytes of its grouping hash, offset 4 B, length 4 B — 60
+``GroupEvents`` item 8 B, 4 bytes naming its grouping hash (``hash_tag``), offset 4 B, length 4 B — 60
 bytes an event, plus its id in ``ids`` (what a lookup's filter tests).
 
 An event kept twice (a delivery that died after storing it, then delivered again) has two rows:
@@ -14,6 +14,7 @@ every reader keeps the first it meets of an id."""
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import struct
 from collections import defaultdict
@@ -85,6 +86,11 @@ def _time(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
+def hash_tag(hash_value: str) -> str:
+    """4 bytes (8 hex digits) naming a grouping hash in keys and rows."""
+    return hashlib.blake2b(hash_value.encode(), digest_size=4).hexdigest()
+
+
 def bucket_of(event_id: str) -> int:
     return int(event_id[0], 16) * EVENT_ID_BUCKETS // 16
 
@@ -116,7 +122,8 @@ def index_items(kept: Sequence[Kept], received: datetime) -> list[IssueItem]:
             for e in events
         )
         # to the millisecond, as the ids' rows hold it (they name the item by it)
-        key = GroupEvents.key(group_id, sortable_time(_time(_ms(events[0].timestamp))), batch, hash_value)
+        newest = sortable_time(_time(_ms(events[0].timestamp)))
+        key = GroupEvents.key(group_id, newest, batch, hash_tag(hash_value))
         items.append(
             GroupEvents(
                 *key,
@@ -138,7 +145,7 @@ def index_items(kept: Sequence[Kept], received: datetime) -> list[IssueItem]:
                 e.group_id,
                 _ms(e.timestamp),
                 _ms(newest_of[(e.group_id, e.hash)]),
-                bytes.fromhex(e.hash[:8]),
+                bytes.fromhex(hash_tag(e.hash)),
                 e.location.offset,
                 e.location.length,
             )
@@ -267,9 +274,9 @@ def locate(org_id: int, event_id: str) -> Located | None:
             row = _IDS_ROW.unpack_from(raw, offset)
             if row[0] != wanted:
                 continue
-            _, project_id, group_id, ms, newest_ms, hash_prefix, start, length = row
+            _, project_id, group_id, ms, newest_ms, tag, start, length = row
             batch = batch_name(str(item.object_key))
-            refs_sk = GroupEvents.key(group_id, sortable_time(_time(newest_ms)), batch, hash_prefix.hex())[1]
+            refs_sk = GroupEvents.key(group_id, sortable_time(_time(newest_ms)), batch, tag.hex())[1]
             return Located(
                 event_id,
                 project_id,

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 from shared.errors import BadRequest, NotFound
@@ -152,27 +152,36 @@ def _one(location: Location) -> dict[str, Any]:
 
 
 def _neighbours(group_id: int, sk: str, event_id: str) -> tuple[str | None, str | None]:
-    """The previous (older) and next (newer) event ids within the group: one Query each way, from
-    the event's own ``GroupEvents`` item (``sk``) on, the two side by side."""
-
-    def beside(older: bool) -> str | None:
-        # from the item itself (all its rows), toward older or newer events
-        position = (sk + "\x00", 0) if older else (sk, ALL_ROWS)
+    """The previous (older) and next (newer) event ids within the group: one Query from the
+    event's own ``GroupEvents`` item (``sk``) toward older events (its item and the next), and one
+    toward newer events only when the event is its item's newest."""
+    older = newer = None
+    found = False
+    for row in walk_group(group_id, (sk + "\x00", 0), older=True, page_size=2):
+        if found:
+            older = row.event_id
+            break
+        if row.sk != sk:
+            break
+        if row.event_id == event_id:
+            found = True
+        else:
+            newer = row.event_id
+    if newer is None:
         passed = False
-        for row in walk_group(group_id, position, older, page_size=2):
+        for row in walk_group(group_id, (sk, ALL_ROWS), older=False, page_size=2):
             if passed or row.sk != sk:
-                return row.event_id
+                newer = row.event_id
+                break
             passed = row.event_id == event_id
-        return None
-
-    with ThreadPoolExecutor(2) as pool:
-        older, newer = pool.map(beside, (True, False))
     return older, newer
 
 
-def detailed(document: dict[str, Any], group_id: int, sk: str) -> EventBody:
-    """The event's details with the previous and next event ids of its issue."""
-    older, newer = _neighbours(group_id, sk, document["event_id"])
+def detailed(
+    document: dict[str, Any], group_id: int, sk: str, known: tuple[str | None, str | None] | None = None
+) -> EventBody:
+    """The event's details with the previous and next event ids of its issue (``known``: as found)."""
+    older, newer = known if known is not None else _neighbours(group_id, sk, document["event_id"])
     body = serialize_full(document, group_id)
     body["previousEventID"], body["nextEventID"] = older, newer
     return body
@@ -214,12 +223,17 @@ def event_details(
 
 def group_event(group: Group, which: str, window: Window) -> EventBody:
     """The group's ``latest``, ``oldest`` or ``recommended`` event (Sentry recommends the newest
-    event with the most context; every kept event has its full context, so: the newest)."""
+    event with the most context; every kept event has its full context, so: the newest), with its
+    one neighbour, from one Query."""
     older = which != "oldest"
-    row = next(walk_group(int(group.id), None, older, window, page_size=1), None)
-    if row is None:
+    first, beside = islice(
+        chain(walk_group(int(group.id), None, older, window, page_size=2), [None, None]), 2
+    )
+    if first is None:
         raise NotFound(EVENT_NOT_FOUND)
-    return detailed(_one(row.location), int(group.id), row.sk)
+    other = beside.event_id if beside is not None else None
+    known = (other, None) if older else (None, other)
+    return detailed(_one(first.location), int(group.id), first.sk, known)
 
 
 def latest_of_hash(group: Group, hash_value: str) -> EventBody | None:

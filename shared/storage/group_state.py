@@ -224,9 +224,10 @@ class GroupEvents(IssueItem, discriminator="group_events"):
     environments = ListAttribute(of=UnicodeAttribute, null=True)
 
     @staticmethod
-    def key(group_id: int, newest: str, batch: str, hash_value: str) -> tuple[str, str]:
-        """``newest``: the newest event's time (``sortable_time``); ``batch``: the object's name."""
-        return group_pk(group_id), f"EVENTS#{newest}#{batch}#{hash_value[:8]}"
+    def key(group_id: int, newest: str, batch: str, hash_tag: str) -> tuple[str, str]:
+        """``newest``: the newest event's time (``sortable_time``); ``batch``: the object's name;
+        ``hash_tag``: 8 hex digits naming the grouping hash (``shared.events.index.hash_tag``)."""
+        return group_pk(group_id), f"EVENTS#{newest}#{batch}#{hash_tag}"
 
 
 class EventIds(IssueItem, discriminator="event_ids"):

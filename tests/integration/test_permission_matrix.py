@@ -35,6 +35,7 @@ import requests
 from local.template import routes
 from shared.accounts.organizations import add_member, find_organization, join_team
 from shared.auth.tokens import create_org_token
+from shared.events.store import Counted, keep_counted
 from shared.ingest.event import normalize_event
 from shared.issues.events.latest import record_latest_event
 from shared.issues.groups import create_group
@@ -68,6 +69,7 @@ class Setup:
     group_id: int
     short_id: str
     project_id: int
+    event_id: str = ""
 
     def headers(self, caller: str) -> dict[str, str]:
         if caller == "none":
@@ -130,6 +132,19 @@ def make_setup(base_url: str) -> Setup:
     # The issue has a latest event, so its readers get 200 where the caller may see it.
     event = {"event_id": secrets.token_hex(16), "message": "matrix", "platform": "python"}
     record_latest_event(group_id, normalize_event(event, datetime.now(UTC)))
+    # and one kept event, so the event readers get 200 where the caller may see it
+    kept = {**event, "event_id": secrets.token_hex(16)}
+    counted = Counted(
+        "m",
+        int(org.id),
+        setup.project_id,
+        "matrix-hash",
+        group_id,
+        normalize_event(kept, datetime.now(UTC)),
+        datetime.now(UTC),
+    )
+    keep_counted([counted])
+    setup.event_id = kept["event_id"]
     return setup
 
 
@@ -172,6 +187,10 @@ def _fresh_release(s: Setup) -> dict[str, Any]:
 
 def _issue(s: Setup) -> dict[str, Any]:
     return {"issue_id": s.group_id}
+
+
+def _event(s: Setup) -> dict[str, Any]:
+    return {"issue_id": s.group_id, "event_id": s.event_id}
 
 
 def _fresh_issue(s: Setup) -> dict[str, Any]:
@@ -305,12 +324,42 @@ ROWS = [
         f"{ANON} 404 403 403 404 200 200 200",
         params=_issue,
     ),
+    Row("GET", "/api/0/issues/{issue_id}/events", f"{ANON} 404 403 403 404 200 200 200", params=_issue),
     Row(
-        "GET", "/api/0/issues/{issue_id}/events/latest", f"{ANON} 404 403 403 404 200 200 200", params=_issue
+        "GET",
+        "/api/0/organizations/{org}/issues/{issue_id}/events",
+        f"{ANON} 404 403 403 404 200 200 200",
+        params=_issue,
     ),
     Row(
         "GET",
-        "/api/0/organizations/{org}/issues/{issue_id}/events/latest",
+        "/api/0/issues/{issue_id}/events/{event_id}",
+        f"{ANON} 404 403 403 404 200 200 200",
+        params=_event,
+    ),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/issues/{issue_id}/events/{event_id}",
+        f"{ANON} 404 403 403 404 200 200 200",
+        params=_event,
+    ),
+    Row("GET", "/api/0/projects/{org}/{project}/events", f"{ANON} 404 403 403 404 200 200 200"),
+    Row(
+        "GET",
+        "/api/0/projects/{org}/{project}/events/{event_id}",
+        f"{ANON} 404 403 403 404 200 200 200",
+        params=_event,
+    ),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/eventids/{event_id}",
+        f"{ANON} 404 403 403 404 200 200 200",
+        params=_event,
+    ),
+    Row("GET", "/api/0/issues/{issue_id}/hashes", f"{ANON} 404 403 403 404 200 200 200", params=_issue),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/issues/{issue_id}/hashes",
         f"{ANON} 404 403 403 404 200 200 200",
         params=_issue,
     ),
