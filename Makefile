@@ -10,14 +10,10 @@ export WATCHTOWER_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/watchtower
 SAM_VERSION := 1.170.0
 SAM := $(WATCHTOWER_CACHE)/deploy/sam-$(SAM_VERSION)/bin/sam
 export SAM_CLI_TELEMETRY := 0
-# The browser test's tools live outside the checkout: Debian's Chromium (apt), axe-core and
-# @sentry/node (npm).
+# The browser test's tools live outside the checkout: Debian's Chromium (apt) and axe-core (npm).
 AXE_VERSION := 4.14.1
 AXE_DIR ?= $(WATCHTOWER_CACHE)/axe-core-$(AXE_VERSION)
 AXE_JS := $(AXE_DIR)/node_modules/axe-core/axe.min.js
-SENTRY_NODE_VERSION := 11.12.0
-SENTRY_NODE_DIR ?= $(WATCHTOWER_CACHE)/sentry-node-$(SENTRY_NODE_VERSION)
-SENTRY_NODE := $(SENTRY_NODE_DIR)/node_modules/@sentry/node/package.json
 
 PIP := $(PY) -m pip --disable-pip-version-check
 DEV_LOCK := infra/requirements-dev.lock
@@ -48,15 +44,11 @@ test: lint
 $(AXE_JS):
 	npm install --silent --no-audit --no-fund --prefix $(AXE_DIR) axe-core@$(AXE_VERSION)
 
-$(SENTRY_NODE):
-	npm install --silent --no-audit --no-fund --prefix $(SENTRY_NODE_DIR) @sentry/node@$(SENTRY_NODE_VERSION)
-
-# The web pages in headless Chromium (selenium), with axe-core on every page and events from the
-# real sentry-sdk and @sentry/node.
-test-browser: install $(AXE_JS) $(SENTRY_NODE)
+# The web pages in headless Chromium (selenium), with axe-core on every page.
+test-browser: install $(AXE_JS)
 	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
-	AXE_CORE_JS=$(AXE_JS) SENTRY_NODE_MODULES=$(SENTRY_NODE_DIR)/node_modules $(VENV)/bin/pytest tests/browser -p no:xdist
+	AXE_CORE_JS=$(AXE_JS) $(VENV)/bin/pytest tests/browser -p no:xdist
 
 # The README's pictures of the pages, taken by the browser test.
 screenshots:
