@@ -93,7 +93,8 @@ def list_event_attachments(org: str, project: str, event_id: str) -> Any:
 
 def _download(attachment: Attachment) -> Response:
     """The bytes with their content type, always as a download (never rendered on the API's origin)."""
-    name = attachment.name.replace('"', "")
+    # the quoted name in plain ASCII (a header's text), the exact one percent-encoded beside it
+    name = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in attachment.name)
     disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(attachment.name)}"
     response = Response(
         status_code=200,

@@ -18,6 +18,7 @@ same attachment sent twice has the same id without any counter."""
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +38,8 @@ DEFAULT_TYPE = "event.attachment"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 UNNAMED = "Unnamed Attachment"
 MAX_NAME_LENGTH = 256
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_MIME_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+(\s*;[^;]+)*$")
 
 
 class AttachmentsTooLarge(ApiError):
@@ -80,7 +83,15 @@ def check_limits(items: list[EnvelopeItem]) -> None:
 
 
 def _text(value: Any, default: str) -> str:
-    return value[:MAX_NAME_LENGTH] if isinstance(value, str) and value.strip() else default
+    """A header's text, without control characters (it may become a response header's value)."""
+    text = _CONTROL.sub("", value)[:MAX_NAME_LENGTH] if isinstance(value, str) else ""
+    return text if text.strip() else default
+
+
+def _content_type(value: Any) -> str:
+    """The item's ``content_type`` when it is a MIME type (it is served back as ``Content-Type``)."""
+    text = _text(value, DEFAULT_CONTENT_TYPE)
+    return text if _MIME_TYPE.match(text) else DEFAULT_CONTENT_TYPE
 
 
 def store_attachments(project_id: int, event_id: str, items: list[EnvelopeItem], received: datetime) -> None:
@@ -88,7 +99,7 @@ def store_attachments(project_id: int, event_id: str, items: list[EnvelopeItem],
     bucket = settings().events_bucket
     files = []
     for index, item in enumerate(items):
-        content_type = _text(item.headers.get("content_type"), DEFAULT_CONTENT_TYPE)
+        content_type = _content_type(item.headers.get("content_type"))
         s3().put_object(
             Bucket=bucket,
             Key=object_key(project_id, event_id, index),

@@ -204,3 +204,32 @@ def test_the_edge_keeps_the_bytes_under_the_events_prefix_and_indexes_them_once(
         object_key(project_id, event["event_id"], 0),
         object_key(project_id, event["event_id"], 1),
     ]
+
+
+def test_a_hostile_name_or_content_type_never_becomes_a_header(base_url, world: World) -> None:
+    event = _event()
+    raw = json.dumps(event).encode()
+    payload = b"<script>alert(1)</script>"
+    header = {
+        "type": "attachment",
+        "length": len(payload),
+        "filename": 'résumé "x"\r\nSet-Cookie: a=b.html',
+        "content_type": "text/html\r\nX-Evil: 1",
+    }
+    lines = [b"{}", json.dumps({"type": "event", "length": len(raw)}).encode(), raw]
+    body = b"\n".join([*lines, json.dumps(header).encode(), payload]) + b"\n"
+    assert _post(base_url, world, body).status_code == 200
+    events_processed()
+    path = f"/api/0/projects/{world.org}/{world.project}/events/{event['event_id']}/attachments/"
+    [listed] = _get(base_url, world, path).json()
+    assert listed["name"] == 'résumé "x"Set-Cookie: a=b.html'
+    assert listed["mimetype"] == "application/octet-stream"
+    download = _get(base_url, world, f"{path}{listed['id']}/", download="1")
+    assert download.status_code == 200 and download.content == payload
+    assert "X-Evil" not in download.headers and "Set-Cookie" not in download.headers
+    assert download.headers["Content-Type"] == "application/octet-stream"
+    assert download.headers["Content-Disposition"] == (
+        'attachment; filename="r_sum_ _x_Set-Cookie: a=b.html"; '
+        "filename*=UTF-8''r%C3%A9sum%C3%A9%20%22x%22Set-Cookie%3A%20a%3Db.html"
+    )
+    assert download.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
