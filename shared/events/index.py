@@ -5,9 +5,9 @@ organization, all in one BatchWriteItem.
 
 ``GroupEvents`` rows (newest first): id 16 B, time (ms) 8 B, byte offset 4 B, length 4 B,
 environment 1 B (an index into the item's ``environments``; 255: none) — 33 bytes an event.
-``EventIds`` rows: id 16 B, project 8 B, group 8 B, time (ms) 8 B, the newest time of its
-``GroupEvents`` item 8 B, 4 bytes naming its grouping hash (``hash_tag``), offset 4 B, length 4 B — 60
-bytes an event, plus its id in ``ids`` (what a lookup's filter tests).
+``EventIds`` rows, in the order of the ids (``ids``, 16 bytes each, what a lookup's filter tests):
+project 8 B, group 8 B, time (ms) 8 B, the newest time of its ``GroupEvents`` item 8 B, 4 bytes
+naming its grouping hash (``hash_tag``), offset 4 B, length 4 B — 60 bytes an event with its id.
 
 An event kept twice (a delivery that died after storing it, then delivered again) has two rows:
 every reader keeps the first it meets of an id."""
@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from shared.config import settings
 from shared.events.objects import Location, batch_name
@@ -31,7 +32,7 @@ from shared.storage.issues import IssueItem, group_pk, sortable_time
 # 50,000 events/s on one organization about 400 WCU/s each), and a lookup reads one of them.
 EVENT_ID_BUCKETS = 8
 _REFS_ROW = struct.Struct(">16sqIIB")
-_IDS_ROW = struct.Struct(">16sqqqq4sII")
+_IDS_ROW = struct.Struct(">qqqq4sII")
 NO_ENVIRONMENT = 255
 # Environments named in one GroupEvents item (more are rare; the rest list as none).
 MAX_ENVIRONMENTS = 254
@@ -140,7 +141,6 @@ def index_items(kept: Sequence[Kept], received: datetime) -> list[IssueItem]:
     for (org_id, bucket), found in by_bucket.items():
         rows = b"".join(
             _IDS_ROW.pack(
-                bytes.fromhex(e.event_id),
                 e.project_id,
                 e.group_id,
                 _ms(e.timestamp),
@@ -149,7 +149,7 @@ def index_items(kept: Sequence[Kept], received: datetime) -> list[IssueItem]:
                 e.location.offset,
                 e.location.length,
             )
-            for e in found.values()
+            for e in sorted(found.values(), key=lambda e: e.event_id)
         )
         items.append(
             EventIds(
@@ -259,6 +259,13 @@ def newest_of_hash(group_id: int, hash_value: str) -> Found | None:
     return None
 
 
+def _id_rows(item: EventIds) -> list[tuple[bytes, tuple[Any, ...]]]:
+    """Each id of an ``EventIds`` item with its row: the rows are in the order of the ids."""
+    raw = bytes(item.rows)
+    rows = [_IDS_ROW.unpack_from(raw, offset) for offset in range(0, len(raw), _IDS_ROW.size)]
+    return list(zip(sorted(item.ids), rows, strict=True))
+
+
 def locate(org_id: int, event_id: str) -> Located | None:
     """Where event ``event_id`` of the organization is: its bucket's items, newest first, until one
     holds the id (the filter leaves the others on DynamoDB's side)."""
@@ -269,12 +276,10 @@ def locate(org_id: int, event_id: str) -> Located | None:
         filter_condition=EventIds.ids.contains(wanted),
     )
     for item in items:
-        raw = bytes(item.rows)
-        for offset in range(0, len(raw), _IDS_ROW.size):
-            row = _IDS_ROW.unpack_from(raw, offset)
-            if row[0] != wanted:
+        for event, row in _id_rows(item):
+            if event != wanted:
                 continue
-            _, project_id, group_id, ms, newest_ms, tag, start, length = row
+            project_id, group_id, ms, newest_ms, tag, start, length = row
             batch = batch_name(str(item.object_key))
             refs_sk = GroupEvents.key(group_id, sortable_time(_time(newest_ms)), batch, tag.hex())[1]
             return Located(
@@ -303,16 +308,14 @@ def walk_project(
             page_size=page_size,
         )
         for item in items:
-            raw = bytes(item.rows)
-            for index in range(len(raw) // _IDS_ROW.size):
-                row = _IDS_ROW.unpack_from(raw, index * _IDS_ROW.size)
+            for index, (event, row) in enumerate(_id_rows(item)):
                 place = (str(item.sk), number, index)
-                if row[1] != project_id or (position is not None and _not_after(place, position)):
+                if row[0] != project_id or (position is not None and _not_after(place, position)):
                     continue
                 batch = batch_name(str(item.object_key))
-                refs_sk = GroupEvents.key(row[2], sortable_time(_time(row[4])), batch, row[5].hex())[1]
-                location = Location(str(item.object_key), row[6], row[7])
-                yield place, Located(row[0].hex(), row[1], row[2], _time(row[3]), location, refs_sk)
+                refs_sk = GroupEvents.key(row[1], sortable_time(_time(row[3])), batch, row[4].hex())[1]
+                location = Location(str(item.object_key), row[5], row[6])
+                yield place, Located(event.hex(), row[0], row[1], _time(row[2]), location, refs_sk)
 
     def order(entry: tuple[tuple[str, int, int], Located]) -> tuple[str, int, int]:
         sk, number, index = entry[0]

@@ -21,12 +21,13 @@ from itertools import chain, islice
 from typing import Any
 
 from shared.errors import BadRequest, NotFound
-from shared.events.index import Found, Window, locate, newest_of_hash, walk_group, walk_project
+from shared.events.index import Found, Located, Window, locate, newest_of_hash, walk_group, walk_project
 from shared.events.objects import Location, read_documents
 from shared.events.serializer import EventBody, serialize_full, serialize_simple
 from shared.issues.enums import GONE_STATUSES
 from shared.storage.base import batch_get
-from shared.storage.issues import Group
+from shared.storage.group_state import GroupEvents
+from shared.storage.issues import Group, group_pk
 
 EVENT_NOT_FOUND = "Event not found"
 INVALID_CURSOR = "Invalid cursor parameter."
@@ -198,7 +199,7 @@ def event_by_id(
     and admitted by ``allowed``: the bucket's Query, then the group's GetItem and the object's
     ranged GET side by side."""
     located = locate(org_id, event_id)
-    if located is None or (known is not None and located.group_id != int(known.id)):
+    if located is None or (known is not None and not _listed_in(known, located)):
         raise NotFound(EVENT_NOT_FOUND)
     if known is not None:
         return known, located.refs_sk, _one(located.location)
@@ -208,6 +209,14 @@ def event_by_id(
         group = group_read.result()
         document = document_read.result()
     return group, located.refs_sk, document
+
+
+def _listed_in(group: Group, located: Located) -> bool:
+    """Whether the event is one of the group's: counted on it, or on a group merged into it (whose
+    ``GroupEvents`` items the merge copied under the same keys: one GetItem)."""
+    if located.group_id == int(group.id):
+        return True
+    return GroupEvents.count(group_pk(int(group.id)), GroupEvents.sk == located.refs_sk) > 0
 
 
 def event_details(

@@ -21,6 +21,7 @@ from shared.ingest.batch import store_batch
 from shared.ingest.event import normalize_event
 from shared.ingest.grouping import event_hash
 from shared.ingest.queue import encode_event
+from shared.issues.updates.merge import merge_groups
 from shared.storage.accounts import Project
 from shared.storage.base import utcnow
 from shared.storage.group_state import EventIds, GroupEvents, GroupHash
@@ -28,7 +29,7 @@ from shared.storage.issues import Group
 from shared.storage.objects import s3
 from tests import conftest
 from tests.conftest import World, events_queue_record
-from tests.integration.deletion_support import project_of
+from tests.integration.deletion_support import project_of, run_worker_until_idle
 
 RICH = {
     "platform": "python",
@@ -343,3 +344,20 @@ def test_a_processor_stopped_after_any_request_keeps_its_events_once(
                 base_url, world, f"projects/{world.org}/{world.project}/events/{payload['event_id']}/"
             )
             assert answer.status_code == 200, (step, answer.text)
+
+
+def test_a_merge_lists_the_childs_events_under_the_parent(
+    base_url: str, world: World, project: Project
+) -> None:
+    parent, parent_ids = _kept(project, uuid.uuid4().hex, [[5, 4, 2]])
+    child, child_ids = _kept(project, uuid.uuid4().hex, [[3, 1]])
+    assert merge_groups([parent, child], world.owner_id)["parent"] == str(parent.id)
+    run_worker_until_idle()
+    listed = _get(base_url, world, f"issues/{parent.id}/events/")
+    listed_ids = [e["eventID"] for e in listed.json()]
+    assert sorted(listed_ids) == sorted(child_ids + parent_ids)
+    for event_id in child_ids:
+        answer = _get(base_url, world, f"issues/{parent.id}/events/{event_id}/")
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["groupID"] == str(parent.id)
+    assert _get(base_url, world, f"issues/{child.id}/events/").status_code == 404

@@ -36,7 +36,13 @@ from shared.issues.events.user_sketch import UserSketch
 from shared.issues.transaction import transaction
 from shared.storage.base import cancelled_by_condition, condition_failed, utcnow
 from shared.storage.group_people import GroupAssignee, GroupBookmark, GroupSeen, GroupShare, GroupSubscription
-from shared.storage.group_state import GroupHash, GroupHashRef, GroupHourlyCount, GroupHourlyUsers
+from shared.storage.group_state import (
+    GroupEvents,
+    GroupHash,
+    GroupHashRef,
+    GroupHourlyCount,
+    GroupHourlyUsers,
+)
 from shared.storage.issues import Activity, Group, GroupLink, IssueItem, group_pk, status_index_sk
 
 logger = Logger(child=True)
@@ -128,6 +134,7 @@ def _move_into(child: Group, parent: Group) -> None:
     _copy_rows(child, parent, GroupLink, "LINK#")
     _move_people(child, parent)
     move_latest_event(int(child.id), int(parent.id))
+    _copy_kept_events(child, parent)
 
 
 def _move_hashes(child: Group, parent: Group) -> None:
@@ -257,6 +264,18 @@ def _move_people(child: Group, parent: Group) -> None:
                 if row.sk not in taken:
                     row.pk = parent_pk
                     batch.save(row)
+
+
+def _copy_kept_events(child: Group, parent: Group) -> None:
+    """The child's kept events listed under the parent too (``GroupEvents`` items under the same sort
+    keys: a rerun rewrites them); the originals go with the child's deletion."""
+    rows = GroupEvents.query(
+        group_pk(int(child.id)), GroupEvents.sk.startswith("EVENTS#"), consistent_read=True
+    )
+    with GroupEvents.batch_write() as batch:
+        for row in rows:
+            row.pk = group_pk(int(parent.id))
+            batch.save(row)
 
 
 def _copy_rows(child: Group, parent: Group, model: type[Activity] | type[GroupLink], prefix: str) -> None:
