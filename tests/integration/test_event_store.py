@@ -247,15 +247,22 @@ def test_bad_ids_cursors_and_windows_get_sentrys_answers(
         answer = _get(base_url, world, path)
         assert (answer.status_code, answer.json()) == (404, {"detail": "Event not found"}), path
     assert _get(base_url, world, "issues/999999999/events/").status_code == 404
-    bad = {
-        "cursor": ("garbage!", "Invalid cursor parameter."),
-        "statsPeriod": ("forever", "Invalid statsPeriod"),
-        "start": ("2026-01-01T00:00:00", "start and end are both required"),
-        "per_page": ("0", "Invalid per_page value. Must be between 1 and 100."),
-    }
-    for name, (value, detail) in bad.items():
-        answer = _get(base_url, world, f"issues/{group.id}/events/", **{name: value})
-        assert (answer.status_code, answer.json()) == (400, {"detail": detail}), name
+    later, earlier = "2026-01-02T00:00:00", "2026-01-01T00:00:00"
+    bad = [
+        ({"cursor": "garbage!"}, "Invalid cursor parameter."),
+        ({"statsPeriod": "forever"}, "Invalid statsPeriod"),
+        ({"start": earlier}, "start and end are both required"),
+        ({"start": "yesterday", "end": later}, "yesterday is not a valid ISO8601 date query"),
+        ({"start": later, "end": earlier}, "start must be before end"),
+        (
+            {"statsPeriod": "1h", "start": earlier, "end": later},
+            "You cannot use statsPeriod with start and end",
+        ),
+        ({"per_page": "0"}, "Invalid per_page value. Must be between 1 and 100."),
+    ]
+    for params, detail in bad:
+        answer = _get(base_url, world, f"issues/{group.id}/events/", **params)
+        assert (answer.status_code, answer.json()) == (400, {"detail": detail}), params
     other = conftest.make_world()
     foreign = requests.get(
         f"{base_url}/api/0/organizations/{other.org}/eventids/{event_id}/",
@@ -361,3 +368,30 @@ def test_a_merge_lists_the_childs_events_under_the_parent(
         assert answer.status_code == 200, answer.text
         assert answer.json()["groupID"] == str(parent.id)
     assert _get(base_url, world, f"issues/{child.id}/events/").status_code == 404
+
+
+def test_an_issues_hashes_come_with_their_latest_event(base_url: str, world: World, project: Project) -> None:
+    fingerprint = uuid.uuid4().hex
+    group, ids = _kept(project, fingerprint, [[3, 2]])
+    hash_value = event_hash(normalize_event(_payload(fingerprint, **RICH), utcnow()))
+    answer = _get(base_url, world, f"issues/{group.id}/hashes/")
+    assert answer.status_code == 200, answer.text
+    [row] = answer.json()
+    assert row["id"] == hash_value and row["mergedBySeer"] is False
+    assert row["latestEvent"]["eventID"] == ids[0]
+    assert 'rel="next"' in answer.headers["Link"]
+
+
+def test_a_projects_events_page_by_their_cursors(base_url: str, world: World, project: Project) -> None:
+    _, first = _kept(project, uuid.uuid4().hex, [[4, 3]])
+    _, second = _kept(project, uuid.uuid4().hex, [[2, 1]])
+    seen: list[str] = []
+    answer = _get(base_url, world, f"projects/{world.org}/{world.project}/events/", per_page=3)
+    while True:
+        assert answer.status_code == 200, answer.text
+        seen += [e["eventID"] for e in answer.json()]
+        if answer.links["next"]["results"] != "true":
+            break
+        answer = requests.get(answer.links["next"]["url"], headers=world.headers(), timeout=30)
+    assert sorted(seen) == sorted(first + second) and len(seen) == 4
+    assert set(seen[:2]) == set(second)  # the newer batch first
