@@ -2,10 +2,11 @@
 from one small index item per event.
 
 At the edge, before the event is queued, each attachment's bytes are written to the events bucket
-under ``attachments/<project>/<event_id>/<n>`` and the event's index item (issues table, its own
+under ``attachments/<project>/<event_id>/<n>-<sha1>`` and the event's index item (issues table, its
 partition ``ATTACHMENTS#<project>#<event_id>``) is created with a condition that it does not exist:
 an event sent again (the SDK retries after a 429 or a lost answer) rewrites the same keys with the
-same bytes and leaves the first index alone, so nothing is listed twice. The index item expires with
+same bytes and leaves the first index alone, so nothing is listed twice (other bytes under the same
+event id go to other keys, which nothing lists). The index item expires with
 the event's retention (TTL), the bytes with the bucket's lifecycle rule.
 
 Limits follow Relay's two (one attachment, all attachments of an envelope), refused with Relay's
@@ -65,8 +66,10 @@ class Attachment:
     sha1: str
 
 
-def object_key(project_id: int, event_id: str, index: int) -> str:
-    return f"attachments/{project_id}/{event_id}/{index}"
+def object_key(project_id: int, event_id: str, index: int, sha1: str) -> str:
+    """Named by content too: a resend with other bytes under the same event id writes other keys,
+    so the index written first always names the bytes it describes."""
+    return f"attachments/{project_id}/{event_id}/{index}-{sha1}"
 
 
 def attachment_id(project_id: int, event_id: str, index: int) -> str:
@@ -100,9 +103,10 @@ def store_attachments(project_id: int, event_id: str, items: list[EnvelopeItem],
     files = []
     for index, item in enumerate(items):
         content_type = _content_type(item.headers.get("content_type"))
+        sha1 = hashlib.sha1(item.payload, usedforsecurity=False).hexdigest()
         s3().put_object(
             Bucket=bucket,
-            Key=object_key(project_id, event_id, index),
+            Key=object_key(project_id, event_id, index, sha1),
             Body=item.payload,
             ContentType=content_type,
         )
@@ -114,7 +118,7 @@ def store_attachments(project_id: int, event_id: str, items: list[EnvelopeItem],
                 type=_text(item.headers.get("attachment_type"), DEFAULT_TYPE),
                 content_type=content_type,
                 size=len(item.payload),
-                sha1=hashlib.sha1(item.payload, usedforsecurity=False).hexdigest(),
+                sha1=sha1,
             )
         )
     pk, sk = EventAttachments.key(project_id, event_id)
@@ -177,6 +181,6 @@ def attachment_bytes(attachment: Attachment) -> bytes:
     """The attachment's bytes (one GetObject)."""
     answer = s3().get_object(
         Bucket=settings().events_bucket,
-        Key=object_key(attachment.project_id, attachment.event_id, attachment.index),
+        Key=object_key(attachment.project_id, attachment.event_id, attachment.index, attachment.sha1),
     )
     return answer["Body"].read()

@@ -5,6 +5,7 @@ nothing; an event sent twice lists its files once; deleting the issue hides them
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import uuid
 from typing import Any
@@ -66,8 +67,6 @@ def test_an_sdk_events_attachments_are_listed_and_download_as_sent(base_url, wor
     assert log["size"] == len(LOG) and blob["size"] == len(BLOB)
     assert log["mimetype"] == "text/plain" and log["headers"] == {"Content-Type": "text/plain"}
     assert blob["mimetype"] == "application/octet-stream"
-    import hashlib
-
     assert log["sha1"] == hashlib.sha1(LOG).hexdigest()
     assert log["dateCreated"].endswith("Z")
 
@@ -151,6 +150,12 @@ def test_an_event_sent_again_lists_its_attachments_once(base_url, world: World) 
     assert [a["name"] for a in _get(base_url, world, f"/api/0/issues/{issue_id}/attachments/").json()] == [
         "retry.log"
     ]
+    # the same event id with other bytes: the first index stands and still names the first bytes
+    assert _post(base_url, world, _envelope(event, ("retry.log", b"other bytes\n"))).status_code == 200
+    [again] = _get(base_url, world, path).json()
+    assert again == listed[0]
+    download = _get(base_url, world, f"{path}{again['id']}/", download="1")
+    assert download.content == b"first try\n"
 
 
 def test_deleting_the_issue_hides_its_attachments_and_strangers_never_see_them(
@@ -201,8 +206,8 @@ def test_the_edge_keeps_the_bytes_under_the_events_prefix_and_indexes_them_once(
         Bucket=settings().events_bucket, Prefix=f"attachments/{project_id}/{event['event_id']}/"
     )
     assert sorted(o["Key"] for o in listing["Contents"]) == [
-        object_key(project_id, event["event_id"], 0),
-        object_key(project_id, event["event_id"], 1),
+        object_key(project_id, event["event_id"], 0, hashlib.sha1(b"one\n").hexdigest()),
+        object_key(project_id, event["event_id"], 1, hashlib.sha1(b"two\n").hexdigest()),
     ]
 
 
