@@ -26,7 +26,8 @@ MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_EVENT_BYTES = 1024 * 1024
 MAX_HEADER_BYTES = 64 * 1024
 MAX_ITEMS = 1000
-EVENT_ITEM = "event"  # the item that carries an error or message event; every other type is ignored
+EVENT_ITEM = "event"  # the item that carries an error or message event
+ATTACHMENT_ITEM = "attachment"  # a file sent with the event (``shared.events.attachments``)
 _BLANK = re.compile(rb"\s*")
 
 
@@ -52,6 +53,10 @@ class Envelope:
     def event(self) -> EnvelopeItem | None:
         """The envelope's event item, if it has one (``parse_envelope`` allows no second)."""
         return next((item for item in self.items if item.type == EVENT_ITEM), None)
+
+    @property
+    def attachments(self) -> list[EnvelopeItem]:
+        return [item for item in self.items if item.type == ATTACHMENT_ITEM]
 
 
 def _header_at(data: bytes, position: int, what: str) -> tuple[dict[str, Any], int]:

@@ -4,8 +4,9 @@ envelope (or the legacy store body), check its event, then queue it for the proc
 (``shared.ingest.envelope``), so every event is one request against the project's rate.
 
 Everything that can make the request a 4xx happens before the first message is sent, so a refused
-request queues nothing. Items other than error and message events (transactions, sessions, client
-reports, attachments, …) are accepted and ignored: an SDK must never see its telemetry refused.
+request queues nothing. An event's attachments are stored (``shared.events.attachments``) once the
+event is admitted and before it is queued. Other items (transactions, sessions, client reports, …)
+are accepted and ignored: an SDK must never see its telemetry refused.
 When the project is over its rate or SQS refuses the message the answer is 429 with ``Retry-After``,
 and the SDK sends the event again later."""
 
@@ -19,9 +20,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.config import settings
 from shared.errors import TooManyRequests
+from shared.events.attachments import check_limits, store_attachments
 from shared.ingest.dsn import authenticate, public_key_from_request
 from shared.ingest.encoding import decode_body
-from shared.ingest.envelope import MAX_EVENT_BYTES, EnvelopeBody, parse_store_body
+from shared.ingest.envelope import MAX_EVENT_BYTES, EnvelopeBody, EnvelopeItem, parse_store_body
 from shared.ingest.event import check_event
 from shared.ingest.queue import encode_event
 from shared.ingest.rate_limit import admit
@@ -63,7 +65,8 @@ def ingest_envelope(
     if isinstance(payload, dict) and header_id is not None:
         payload.setdefault("event_id", header_id)
     event_id = check_event(payload)  # 400 before anything is queued; the processor normalizes
-    _queue(key, {**payload, "event_id": event_id}, received)
+    check_limits(envelope.attachments)
+    _queue(key, {**payload, "event_id": event_id}, received, envelope.attachments)
     return {"id": event_id}
 
 
@@ -81,15 +84,20 @@ def ingest_store(
     return {"id": event_id}
 
 
-def _queue(key: ProjectKey, payload: dict[str, Any], received: Any) -> None:
-    """Send the event to the events queue, after the project's rate allows it."""
+def _queue(
+    key: ProjectKey, payload: dict[str, Any], received: Any, attachments: list[EnvelopeItem] | None = None
+) -> None:
+    """Send the event to the events queue, after the project's rate allows it and its attachments
+    are stored (an event is never listed without the files it was sent with)."""
     project_id, org_id = int(key.project_id), int(key.org_id)
     body = encode_event(project_id, org_id, received, payload)  # 413 first
     admit(project_id)
     try:
+        if attachments:
+            store_attachments(project_id, str(payload["event_id"]), attachments, received)
         send_message(settings().events_queue_url, body)
     except (ClientError, BotoCoreError) as error:
-        logger.warning("events queue refused an event", exc_info=error)
+        logger.warning("events queue or bucket refused an event", exc_info=error)
         raise TooManyRequests(
             "Event submission rejected: the queue is not accepting events", QUEUE_BUSY_RETRY_SECONDS
         ) from error

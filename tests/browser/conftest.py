@@ -46,7 +46,15 @@ def axe_source() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def downloads() -> Iterator[Path]:
+    """Where the browser saves what a page downloads (an attachment)."""
+    folder = Path(tempfile.mkdtemp(prefix="watchtower-downloads-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser(downloads: Path) -> Iterator[object]:
     os.environ.setdefault("SE_OFFLINE", "true")  # selenium must not try to download a driver
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -58,6 +66,9 @@ def browser() -> Iterator[object]:
     profile = tempfile.mkdtemp(prefix="watchtower-chromium-")
     options.add_argument(f"--user-data-dir={profile}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
     driver = webdriver.Chrome(options=options, service=Service(_executable("chromedriver")))
     try:
         yield driver

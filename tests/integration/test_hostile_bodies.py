@@ -285,10 +285,14 @@ def test_a_store_bomb_stops_at_the_event_limit(edge: Edge, base_url: str) -> Non
 
 
 def test_the_largest_body_accepted_stays_within_memory(edge: Edge) -> None:
-    """Just under the decoded limit, sent as it is: an event and an attachment of ~20 MB."""
-    event = _event(message="with a large attachment")
-    attachment = ({"type": "attachment", "filename": "dump.bin"}, b"\x07" * (20 * 1024 * 1024 - 4096))
-    answer = edge.post(_envelope(_event_item(event), attachment), edge.auth())
+    """Just under the decoded limit, sent as it is: an event, attachments up to their envelope limit
+    (16 MiB, kept on S3) and an ignored item filling the rest of ~20 MB."""
+    event = _event(message="with large attachments")
+    attachments = [
+        ({"type": "attachment", "filename": f"dump{i}.bin"}, b"\x07" * (4 * 1024 * 1024)) for i in range(4)
+    ]
+    rest = ({"type": "replay_recording"}, b"\x08" * (4 * 1024 * 1024 - 4096))
+    answer = edge.post(_envelope(_event_item(event), *attachments, rest), edge.auth())
     assert _bounded(answer) == (200, {"id": event["event_id"]})
     assert answer.queued == 1
 

@@ -485,6 +485,27 @@ ROWS = [
         f"{ANON} 404 403 403 404 200 200 200",
         params=_issue,
     ),
+    # attachments: the issue's (none yet: an empty list), and an event's (no such event: 404 where
+    # the project is visible, so the event's own check is what answers)
+    Row("GET", "/api/0/issues/{issue_id}/attachments", f"{ANON} 404 403 403 404 200 200 200", params=_issue),
+    Row(
+        "GET",
+        "/api/0/organizations/{org}/issues/{issue_id}/attachments",
+        f"{ANON} 404 403 403 404 200 200 200",
+        params=_issue,
+    ),
+    Row(
+        "GET",
+        "/api/0/projects/{org}/{project}/events/{event_id}/attachments",
+        f"{ANON} 404 403 403 404 404 404 404",
+        params=lambda s: {"event_id": "0" * 32},
+    ),
+    Row(
+        "GET",
+        "/api/0/projects/{org}/{project}/events/{event_id}/attachments/{attachment_id}",
+        f"{ANON} 404 403 403 404 404 404 404",
+        params=lambda s: {"event_id": "0" * 32, "attachment_id": "1"},
+    ),
     Row(
         "GET",
         "/api/0/organizations/{org}/shortids/{short_id}",

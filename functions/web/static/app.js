@@ -128,7 +128,7 @@ async function route() {
   try {
     const [org, second, third, fourth] = parts;
     if (!org) await home(root);
-    else if (second === "issues" && third) await issuePage(root, org, third);
+    else if (second === "issues" && third) await issuePage(root, org, third, query);
     else if (second === "issues") await streamPage(root, org, null, query);
     else if (second === "releases" && third) await releasePage(root, org, third, query.get("project"));
     else if (third === "issues" && !fourth) await streamPage(root, org, second, query);

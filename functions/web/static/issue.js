@@ -2,6 +2,7 @@
 // (the buttons send exactly the PUT bodies Sentry's own issue page sends).
 
 import { api, apiPath, enc, session } from "./api.js";
+import { eventSection, eventsTab, loadEvent } from "./event.js";
 import { badges, lastDay } from "./stream.js";
 import { busy, field, h, notice, time } from "./ui.js";
 
@@ -201,69 +202,30 @@ function activitySection(issue, teams) {
       : h("p", {}, "Nothing yet."));
 }
 
-/** One frame: where it is, expandable to its source lines (the frame's own line marked). */
-function frameView(frame, open) {
-  const where = [frame.filename || frame.absPath || frame.module || "?", frame.function ? ` in ${frame.function}` : "",
-    frame.lineNo != null ? ` at line ${frame.lineNo}` : "", frame.colNo != null ? `:${frame.colNo}` : ""].join("");
-  const source = (frame.context || []).map(([number, text]) => h("li", {
-    value: number, className: number === frame.lineNo ? "current" : null,
-    "aria-current": number === frame.lineNo ? "true" : null,
-  }, h("code", {}, text)));
-  return h("details", { className: `frame${frame.inApp ? " in-app" : ""}`, open },
-    h("summary", {}, h("code", {}, where), frame.inApp ? h("span", { className: "badge app" }, "In app") : null),
-    source.length ? h("ol", { className: "source" }, source) : h("p", { className: "sub" }, "No source lines were sent."));
+/** The issue's two tabs: its details (one event at a time) and the list of its events. */
+function tabs(org, issueId, current) {
+  const tab = (label, href, name) => h("a", { href, "aria-current": current === name ? "page" : null, className: "tab" }, label);
+  return h("nav", { className: "tabs", "aria-label": "Issue tabs" },
+    tab("Details", `#/${org}/issues/${enc(issueId)}`, "details"),
+    tab("Events", `#/${org}/issues/${enc(issueId)}?tab=events`, "events"));
 }
 
-/** One exception of the chain: its in-app frames first (most recent first, the newest open), then
- * the full stack trace, every frame, behind one more disclosure. */
-function exceptionView(value, index) {
-  const frames = [...(value.stacktrace?.frames || [])].reverse();
-  const inApp = frames.filter((f) => f.inApp);
-  const omitted = value.stacktrace?.framesOmitted;
-  return h("div", { className: "exception", "data-exception": index },
-    h("h3", {}, h("strong", {}, value.type || "Error"), value.value ? `: ${value.value}` : ""),
-    value.module ? h("p", { className: "sub" }, `in module ${value.module}`) : null,
-    inApp.length
-      ? h("div", { className: "frames app-frames" }, inApp.map((f, i) => frameView(f, i === 0)))
-      : h("p", { className: "sub" }, frames.length ? "No frame of this stack trace is in app." : "No stack trace."),
-    frames.length
-      ? h("details", { className: "full-trace" },
-        h("summary", { className: "button" }, `Full stack trace (${frames.length} frame${frames.length === 1 ? "" : "s"})`),
-        omitted ? h("p", { className: "sub" }, `${omitted[1] - omitted[0]} frames in the middle were left out.`) : null,
-        h("div", { className: "frames" }, frames.map((f) => frameView(f, false))))
-      : null);
-}
-
-/** The latest event: its exceptions (the one raised last first), else its message; its tags. */
-function eventSection(event, issue) {
-  const title = h("h2", { id: "event-title" }, "Latest event");
-  if (!event) {
-    const m = issue.metadata || {};
-    return h("section", { "aria-labelledby": "event-title" }, title,
-      h("p", { className: "sub" }, "No event of this issue is stored yet."),
-      m.type ? h("p", {}, h("strong", {}, m.type), m.value ? `: ${m.value}` : "") : null);
-  }
-  const exception = event.entries.find((e) => e.type === "exception");
-  const message = event.entries.find((e) => e.type === "message");
-  return h("section", { "aria-labelledby": "event-title", id: "latest-event" }, title,
-    h("p", { className: "sub" }, `Event ${event.eventID.slice(0, 8)} · `, time(event.dateCreated)),
-    exception ? [...exception.data.values].reverse().map((v, i) => exceptionView(v, i)) : null,
-    message ? h("pre", { className: "message" }, message.data.formatted) : null,
-    event.tags.length ? [h("h3", { id: "tags-title" }, "Tags"), h("dl", { className: "tags", "aria-labelledby": "tags-title" },
-      event.tags.map((t) => [h("dt", {}, t.key), h("dd", {}, t.value)]))] : null);
-}
-
-export async function issuePage(root, org, issueId) {
+export async function issuePage(root, org, issueId, query = new URLSearchParams()) {
   // Everything that needs only the issue id or the organization starts at once; what needs the
   // issue's project starts as soon as the issue answers.
-  const latest = api("GET", `/api/0/issues/${enc(issueId)}/events/latest/`)
-    .then((r) => r.data, (error) => { if (error.status === 404) return null; throw error; });
+  const tab = query.get("tab") === "events" ? "events" : "details";
+  const hashFor = (eventId) => `#/${org}/issues/${enc(issueId)}?event=${enc(eventId)}`;
+  const pageHash = (cursor) => `#/${org}/issues/${enc(issueId)}?tab=events&cursor=${enc(cursor)}`;
+  const issueAnswer = api("GET", `/api/0/issues/${enc(issueId)}/`).then((r) => r.data);
+  const eventAnswer = issueAnswer.then((issue) => (tab === "events"
+    ? eventsTab(issue, query.get("cursor"), hashFor, pageHash)
+    : loadEvent(org, issue, query.get("event") || "latest")));
   const shared = Promise.all([
     api("GET", "/api/0/"),
     api("GET", apiPath(`/api/0/organizations/${enc(org)}/repos/`, { per_page: 100 })),
   ].map((p) => p.then((r) => r.data)));
   const tags = api("GET", `/api/0/issues/${enc(issueId)}/tags/`).then((r) => r.data);
-  const [{ data: issue }] = await Promise.all([api("GET", `/api/0/issues/${enc(issueId)}/`), latest, shared, tags]);
+  const [issue] = await Promise.all([issueAnswer, eventAnswer, shared, tags]);
   session.project = issue.project.slug;
   const projectPath = `/api/0/projects/${enc(org)}/${enc(issue.project.slug)}/`;
   const [[project, members, releases], [whoami, repositories], event] = await Promise.all([
@@ -272,7 +234,8 @@ export async function issuePage(root, org, issueId) {
       api("GET", `${projectPath}members/`),
       api("GET", apiPath(`${projectPath}releases/`, { per_page: 100 })),
     ].map((p) => p.then((r) => r.data))),
-    shared, latest]);
+    shared, eventAnswer]);
+  const eventPart = tab === "events" ? event : eventSection(event, issue, hashFor);
   const teams = project.teams;
   document.title = `${issue.shortId} · ${issue.title} · Watchtower`;
   const section = h("section", { "aria-labelledby": "issue-title" });
@@ -281,7 +244,7 @@ export async function issuePage(root, org, issueId) {
       location.hash = `#/${org}/${issue.project.slug}/issues`;
       return;
     }
-    await issuePage(root, org, issue.id);
+    await issuePage(root, org, issue.id, query);
     notice(root.querySelector("section"), done);
   });
   const button = (label, body, done, extra = {}) => {
@@ -341,7 +304,8 @@ export async function issuePage(root, org, issueId) {
     h("p", { className: "status-line", id: "issue-status" }, h("strong", {}, statusText(issue))),
     h("div", { className: "toolbar", role: "group", "aria-label": "Issue actions" }, actions),
     submitting(assigneeForm(issue, whoami.user, members, teams), "Assignee updated."),
-    eventSection(event, issue),
+    tabs(org, issue.id, tab),
+    eventPart,
     h("h2", {}, "Details"), facts(issue),
     tagsSection(await tags),
     activitySection(issue, teams));

@@ -1,0 +1,31 @@
+"""Which issue holds an event, for what is reached through an event (its attachments): the event
+store's index, and the issue only while it is visible, so deleting or merging an issue hides what
+hangs off its events at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from shared.events.index import locate, walk_group
+from shared.events.reads import event_id_of
+from shared.issues.enums import GONE_STATUSES
+from shared.issues.groups import get_group
+from shared.storage.issues import Group
+
+
+def visible_event_group(org_id: int, project_id: int, event_id: str) -> tuple[str, Group] | None:
+    """The event's normalized id and live issue, when the event is the project's (404 for an id
+    that is not an event id, as Sentry's routes match nothing else)."""
+    event_id = event_id_of(event_id)
+    located = locate(org_id, event_id)
+    if located is None or located.project_id != project_id:
+        return None
+    group = get_group(located.group_id)
+    if group is None or int(group.status) in GONE_STATUSES or int(group.project_id) != project_id:
+        return None
+    return event_id, group
+
+
+def issue_event_ids(group: Group) -> Iterator[str]:
+    """The issue's event ids, newest first."""
+    return (found.event_id for found in walk_group(int(group.id)))
