@@ -59,6 +59,7 @@ class _Capture(Transport):
 
 
 def _rich_event() -> None:
+    sentry_sdk.get_isolation_scope().clear_breadcrumbs()  # none left by another test of this process
     sentry_sdk.set_user({"id": "42", "email": "ada@example.com"})
     sentry_sdk.set_tag("region", "eu")
     sentry_sdk.set_context("cart", {"items": 3})

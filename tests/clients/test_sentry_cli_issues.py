@@ -66,12 +66,14 @@ def test_resolve_in_next_release(base_url, world: World) -> None:
     assert resolution.type == GroupResolutionType.IN_NEXT_RELEASE
 
 
-def test_resolve_in_next_release_without_releases_fails(base_url, world: World) -> None:
+def test_resolve_in_next_release_without_releases_waits_for_the_first(base_url, world: World) -> None:
+    """Sentry answers 200 on a project with no release yet: the issue is resolved and its resolution
+    waits for the project's first release."""
     (group,) = _groups(world, 1)
     result = cli(base_url, world, "issues", "resolve", "-n", "--id", str(group.id))
-    assert result.returncode == 1
-    assert "http status: 400" in result.stderr
-    assert _status(group) == GroupStatus.UNRESOLVED
+    assert result.returncode == 0, result.stderr
+    assert "new status: resolvedInNextRelease" in result.stdout
+    assert _status(group) == GroupStatus.RESOLVED
 
 
 def test_issues_list(base_url, world: World) -> None:

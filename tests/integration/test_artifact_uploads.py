@@ -9,6 +9,7 @@ import io
 import json
 import zipfile
 
+import pytest
 import requests
 
 from shared.artifacts.bundles import bundle_key
@@ -362,3 +363,58 @@ def test_a_bad_map_found_by_release_and_url_is_the_only_error(
     result = symbolicate(payload, int(project.id), _org_id(world))
     assert [(e["type"], e["url"]) for e in result["errors"]] == [("js_invalid_source", "~/static/r.js.map")]
     assert result["exception"]["values"][0]["stacktrace"]["frames"] == [frame]
+
+
+CHECKSUM = "a" * 40
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (
+            {"checksum": CHECKSUM, "chunks": [], "projects": ["p"], "extra": 1},
+            "Additional properties are not allowed ('extra' was unexpected)",
+        ),
+        ({"checksum": "XYZ", "chunks": [], "projects": ["p"]}, "\"XYZ\" does not match '^[0-9a-f]{40}$'"),
+        (
+            {"checksum": CHECKSUM, "chunks": ["nope"], "projects": ["p"]},
+            "chunks must be a list of SHA-1 hex digests",
+        ),
+        ({"checksum": CHECKSUM, "chunks": [], "projects": [1]}, "projects must be a list of strings"),
+        ({"checksum": CHECKSUM, "chunks": [], "projects": []}, "You need to specify at least one project"),
+        ({"checksum": CHECKSUM, "chunks": [], "projects": ["p"], "dist": 7}, "7 is not of type 'string'"),
+    ],
+)
+def test_assemble_answers_sentrys_schema_messages(
+    base_url: str, world: World, body: dict, error: str
+) -> None:
+    response = _assemble(base_url, world, body)
+    assert (response.status_code, response.json()) == (400, {"error": error})
+
+
+def test_a_gzip_chunk_that_does_not_inflate_and_a_broken_multipart_body_are_refused(
+    base_url: str, world: World
+) -> None:
+    response = _post_chunks(base_url, world, [("file_gzip", _sha1(b"x"), b"not gzip at all")])
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("Invalid gzip data: ")
+    broken = requests.post(
+        f"{base_url}/api/0/organizations/{world.org}/chunk-upload/",
+        data=b"no parts here",
+        headers={**world.headers(), "Content-Type": "multipart/form-data; boundary=xyz"},
+    )
+    assert (broken.status_code, broken.json()) == (400, {"error": "Invalid multipart body"})
+
+
+def test_debug_files_are_refused_by_name(base_url: str, world: World) -> None:
+    for path in ("files/difs/assemble/", "files/dsyms/"):
+        response = requests.post(
+            f"{base_url}/api/0/projects/{world.org}/{world.project}/{path}", json={}, headers=world.headers()
+        )
+        assert (response.status_code, response.json()) == (
+            400,
+            {
+                "detail": "Debug information files (dSYM, PDB, ELF, ProGuard) are not supported by this "
+                "server; only JavaScript source maps are (sentry-cli sourcemaps upload)."
+            },
+        )
