@@ -34,6 +34,7 @@ MINIFIED_FRAME = {
     "lineno": 1,
     "colno": 16,
     "function": "t",
+    "in_app": True,
 }
 UNMAPPED_FRAME = {"abs_path": "/srv/vendor.js", "filename": "/srv/vendor.js", "lineno": 3, "colno": 7}
 
