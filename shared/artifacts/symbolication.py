@@ -21,6 +21,7 @@ import time
 import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -29,6 +30,7 @@ from symbolic import SymbolicError
 from symbolic.sourcemap import SourceMapView, SourceView
 
 from shared.config import settings
+from shared.ingest.event import Event, normalize_event
 from shared.storage.artifacts import SourceFileIndex, debug_id_pk, url_pk
 from shared.storage.objects import s3
 
@@ -322,24 +324,46 @@ def _is_javascript(payload: dict[str, Any]) -> bool:
     return payload.get("platform") in JS_PLATFORMS
 
 
-def symbolicate(payload: dict[str, Any], project_id: int, org_id: int) -> dict[str, Any]:
-    """The event with its JavaScript exception frames resolved (a new dict when anything changed);
-    the event as it came when anything about it cannot be read."""
+def _resolve(
+    payload: dict[str, Any], project_id: int, org_id: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The event with its JavaScript exception frames resolved (a new dict when anything changed)
+    and the problems found; the event as it came when anything about it cannot be read."""
     if not _is_javascript(payload):
-        return payload
+        return payload, []
     try:
         return _symbolicate(payload, project_id, org_id)
     except Exception:
         logger.exception("symbolication failed; the event keeps its minified frames")
-        return payload
+        return payload, []
 
 
-def _symbolicate(payload: dict[str, Any], project_id: int, org_id: int) -> dict[str, Any]:
+def symbolicate(payload: dict[str, Any], project_id: int, org_id: int) -> dict[str, Any]:
+    """The event with its frames resolved and the problems found appended to its ``errors``."""
+    result, errors = _resolve(payload, project_id, org_id)
+    return {**result, "errors": [*(payload.get("errors") or []), *errors]} if errors else result
+
+
+def symbolicated_event(payload: dict[str, Any], project_id: int, org_id: int, received: datetime) -> Event:
+    """The event with its frames resolved, then normalized as Sentry stores it. Relay's
+    normalization keeps only an error's type, name and value, so the problems symbolication found
+    join ``errors`` after it with their details (url, source map), as Sentry's processing adds
+    them after its normalization."""
+    result, errors = _resolve(payload, project_id, org_id)
+    event = normalize_event(result, received, project_id)
+    if errors:
+        event.data["errors"] = [*(event.data.get("errors") or []), *errors]
+    return event
+
+
+def _symbolicate(
+    payload: dict[str, Any], project_id: int, org_id: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     values = (
         (payload.get("exception") or {}).get("values") if isinstance(payload.get("exception"), dict) else None
     )
     if not isinstance(values, list):
-        return payload
+        return payload, []
     context = _EventContext(payload, project_id, org_id)
     new_values = []
     changed = False
@@ -363,10 +387,6 @@ def _symbolicate(payload: dict[str, Any], project_id: int, org_id: int) -> dict[
                 "frames": [r if r is not None else f for r, f in zip(resolved, frames, strict=True)],
             }
         new_values.append(value)
-    if not changed and not context.errors:
-        return payload
-    result = dict(payload)
-    result["exception"] = {**payload["exception"], "values": new_values}
-    if context.errors:
-        result["errors"] = [*(payload.get("errors") or []), *context.errors]
-    return result
+    if not changed:
+        return payload, context.errors
+    return {**payload, "exception": {**payload["exception"], "values": new_values}}, context.errors

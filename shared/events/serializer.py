@@ -376,16 +376,39 @@ def _release(document: dict[str, Any]) -> dict[str, Any] | None:
     return {"version": version, "shortVersion": version}
 
 
+# Sentry's ``EventError`` messages, by type, for the problems Relay and symbolication record.
+_ERROR_MESSAGES = {
+    "invalid_data": "Discarded invalid value",
+    "invalid_attribute": "Discarded unknown attribute",
+    "missing_attribute": "Missing value for required attribute",
+    "value_too_long": "Discarded value due to exceeding maximum length",
+    "future_timestamp": "Invalid timestamp (in future)",
+    "past_timestamp": "Invalid timestamp (too old)",
+    "clock_drift": "Clock drift detected in SDK",
+    "invalid_environment": 'Environment cannot contain "/" or newlines',
+    "js_generic_fetch_error": "Unable to fetch resource",
+    "js_no_column": "Cannot apply sourcemap because stacktrace frame is missing column information",
+    "js_no_source": "Source code was not found",
+    "js_invalid_source": "Sourcemap was invalid or not parseable",
+    "js_invalid_sourcemap_location": (
+        "Location from stackframe mapped to an invalid location in original code"
+    ),
+    "js_missing_sources_content": "Missing Sources Context",
+}
+
+
 def _errors(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Processing problems (Sentry's ``errors``: ``type``, ``message``, the rest as ``data``)."""
-    found = []
-    for error in data.get("errors") or []:
-        if isinstance(error, dict) and error.get("type"):
-            rest = {k: v for k, v in error.items() if k not in ("type", "message")}
-            found.append(
-                {"type": error["type"], "message": error.get("message") or error["type"], "data": rest}
-            )
-    return found
+    """Processing problems as Sentry's ``EventError.get_api_context``: ``type``, the message its
+    type names (``Unknown error`` for one Sentry has none for), and the rest as ``data``."""
+    return [
+        {
+            "type": error["type"],
+            "message": _ERROR_MESSAGES.get(error["type"], "Unknown error"),
+            "data": {k: v for k, v in error.items() if k != "type"},
+        }
+        for error in data.get("errors") or []
+        if isinstance(error, dict) and isinstance(error.get("type"), str)
+    ]
 
 
 def serialize_simple(document: dict[str, Any], group_id: int) -> SimpleEventBody:

@@ -19,9 +19,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from shared.artifacts.symbolication import symbolicate
+from shared.artifacts.symbolication import symbolicated_event
 from shared.events.store import Counted, keep_counted
-from shared.ingest.event import Event, normalize_event
+from shared.ingest.event import Event
 from shared.ingest.grouping import event_hash
 from shared.ingest.pipeline import Outcome, ProjectRef, process_events
 from shared.ingest.queue import decode_event
@@ -46,8 +46,7 @@ def store_batch(records: list[dict[str, Any]]) -> set[str]:
     for record in records:
         try:
             queued = decode_event(record["body"])
-            payload = symbolicate(queued.payload, queued.project_id, queued.org_id)
-            event = normalize_event(payload, queued.received, queued.project_id)
+            event = symbolicated_event(queued.payload, queued.project_id, queued.org_id, queued.received)
         except Exception:
             logger.exception("undecodable event message", extra={"message_id": record.get("messageId")})
             failed.add(record["messageId"])

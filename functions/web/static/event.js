@@ -53,18 +53,13 @@ function frameView(frame, open) {
     vars);
 }
 
-/** One exception of the chain: its in-app frames first (most recent first, the newest open), then
- * the full stack trace, every frame, behind one more disclosure. */
-function exceptionView(value, index) {
-  const frames = [...(value.stacktrace?.frames || [])].reverse();
+/** A stack trace's in-app frames (most recent first, the newest open), then every frame behind
+ * one more disclosure. */
+function framesView(stacktrace) {
+  const frames = [...(stacktrace?.frames || [])].reverse();
   const inApp = frames.filter((f) => f.inApp);
-  const omitted = value.stacktrace?.framesOmitted;
-  const mechanism = value.mechanism;
-  return h("div", { className: "exception", "data-exception": index },
-    h("h3", {}, h("strong", {}, value.type || "Error"), value.value ? `: ${value.value}` : ""),
-    value.module ? h("p", { className: "sub" }, `in module ${value.module}`) : null,
-    mechanism ? h("p", { className: "sub" }, `mechanism: ${mechanism.type || "generic"}`,
-      mechanism.handled === false ? " · unhandled" : mechanism.handled === true ? " · handled" : "") : null,
+  const omitted = stacktrace?.framesOmitted;
+  return [
     inApp.length
       ? h("div", { className: "frames app-frames" }, inApp.map((f, i) => frameView(f, i === 0)))
       : h("p", { className: "sub" }, frames.length ? "No frame of this stack trace is in app." : "No stack trace."),
@@ -73,7 +68,43 @@ function exceptionView(value, index) {
         h("summary", { className: "button" }, `Full stack trace (${frames.length} frame${frames.length === 1 ? "" : "s"})`),
         omitted ? h("p", { className: "sub" }, `${omitted[1] - omitted[0]} frames in the middle were left out.`) : null,
         h("div", { className: "frames" }, frames.map((f) => frameView(f, false))))
-      : null);
+      : null,
+  ];
+}
+
+/** One exception of the chain with its frames; when source maps resolved them, a toggle button
+ * switches between the original frames and the minified ones the SDK sent (``rawStacktrace``). */
+function exceptionView(value, index) {
+  const mechanism = value.mechanism;
+  const trace = h("div", { className: "trace", id: `trace-${index}`, "data-frames": "original" },
+    framesView(value.stacktrace));
+  let toggle = null;
+  if (value.rawStacktrace) {
+    // The label names what a press shows, so it carries the state (no aria-pressed beside it).
+    toggle = h("button", { type: "button", className: "frames-toggle", "aria-controls": trace.id }, "Show minified");
+    toggle.addEventListener("click", () => {
+      const minified = trace.dataset.frames === "original";
+      toggle.textContent = minified ? "Show original" : "Show minified";
+      trace.dataset.frames = minified ? "minified" : "original";
+      trace.replaceChildren(...framesView(minified ? value.rawStacktrace : value.stacktrace).filter(Boolean));
+    });
+  }
+  return h("div", { className: "exception", "data-exception": index },
+    h("div", { className: "exception-head" },
+      h("h3", {}, h("strong", {}, value.type || "Error"), value.value ? `: ${value.value}` : ""), toggle),
+    value.module ? h("p", { className: "sub" }, `in module ${value.module}`) : null,
+    mechanism ? h("p", { className: "sub" }, `mechanism: ${mechanism.type || "generic"}`,
+      mechanism.handled === false ? " · unhandled" : mechanism.handled === true ? " · handled" : "") : null,
+    trace);
+}
+
+/** What went wrong processing the event (Sentry's ``errors``): each message with its details. */
+function processingErrorsView(errors) {
+  if (!errors?.length) return null;
+  return part("processing-errors-title", `Processing errors (${errors.length})`,
+    h("ul", { className: "processing-errors" }, errors.map((e, i) => h("li", { "data-error-type": e.type },
+      h("strong", { id: `processing-error-${i}` }, e.message), ` (${e.type})`,
+      Object.keys(e.data || {}).length ? pairs(e.data, `processing-error-${i}`) : null))));
 }
 
 function breadcrumbsView(entry) {
@@ -197,6 +228,7 @@ export function eventSection({ event, attachments, base }, issue, hashFor) {
     eventNavigation(event, hashFor),
     h("p", { className: "sub", id: "event-id" }, `Event ${event.eventID} · `, time(event.dateCreated),
       facts.map(([k, v]) => ` · ${k}: ${v}`)),
+    processingErrorsView(event.errors),
     exception ? [...exception.data.values].reverse().map((v, i) => exceptionView(v, i)) : null,
     message ? h("pre", { className: "message" }, message.data.formatted) : null,
     breadcrumbsView(entry("breadcrumbs")),

@@ -1,0 +1,54 @@
+"""An exception resolved through a source map on the issue page: its original frames first, a
+toggle button switching to the minified frames the SDK sent and back, the other exception of the
+chain (no map) without one, and the event's processing errors listed. Each view passes axe-core."""
+
+from __future__ import annotations
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from tests.browser.pages import go, heading, wait
+from tests.browser.test_web_pages import assert_accessible, sign_in
+from tests.conftest import World
+from tests.integration.test_raw_frames import send_minified_event
+
+
+def _newest_frame(exception) -> str:
+    return exception.find_element(By.CSS_SELECTOR, ".app-frames details.frame").text
+
+
+def test_the_toggle_switches_between_original_and_minified_frames(
+    browser, base_url, world: World, axe_source: str
+) -> None:
+    _, issue_id = send_minified_event(base_url, world)
+    sign_in(browser, base_url, world)
+    go(browser, f"#/{world.org}/issues/{issue_id}")
+    heading(browser, "declined")
+    resolved, cause = browser.find_elements(By.CSS_SELECTOR, "#latest-event .exception")
+    assert "Error: declined" in resolved.text and "TypeError: cart is empty" in cause.text
+    assert cause.find_elements(By.CSS_SELECTOR, "button.frames-toggle") == []  # nothing was resolved
+
+    original = _newest_frame(resolved)
+    assert "src/checkout.js in t at line 2:3" in original
+    assert 'throw new Error("declined");' in original  # the source lines from sourcesContent
+    toggle = resolved.find_element(By.CSS_SELECTOR, "button.frames-toggle")
+    assert toggle.text == "Show minified"
+    assert toggle.get_attribute("aria-controls") == resolved.find_element(
+        By.CSS_SELECTOR, ".trace"
+    ).get_attribute("id")
+    errors = browser.find_element(By.ID, "processing-errors-title-part").text
+    assert "Processing errors (1)" in errors
+    assert "Source code was not found (js_no_source)" in errors and "/srv/vendor.js" in errors
+    assert_accessible(browser, axe_source)
+
+    toggle.send_keys(Keys.ENTER)
+    wait(browser, lambda d: toggle.text == "Show original")
+    minified = _newest_frame(resolved)
+    assert "/srv/app.js in t at line 1:16" in minified and "src/checkout.js" not in minified
+    assert "No source lines were sent." in minified
+    assert browser.switch_to.active_element == toggle  # the focus stays on the button
+    assert_accessible(browser, axe_source)
+
+    toggle.send_keys(Keys.SPACE)
+    wait(browser, lambda d: toggle.text == "Show minified")
+    assert _newest_frame(resolved) == original
