@@ -20,6 +20,8 @@ class GroupStatus(IntEnum):
 GONE_STATUSES = frozenset(
     {GroupStatus.PENDING_DELETION, GroupStatus.DELETION_IN_PROGRESS, GroupStatus.PENDING_MERGE}
 )
+# Groups whose deletion is queued or running: their own job is on its way.
+DELETING_STATUSES = frozenset({GroupStatus.PENDING_DELETION, GroupStatus.DELETION_IN_PROGRESS})
 
 
 class GroupSubStatus(IntEnum):

@@ -18,15 +18,19 @@ from pynamodb.exceptions import DoesNotExist
 from shared.errors import BadRequest, ValidationFailed
 from shared.issues.activity import new_activity
 from shared.issues.enums import (
-    ActivityType,
-    GroupHistoryStatus,
     GroupResolutionStatus,
     GroupResolutionType,
-    GroupStatus,
 )
 from shared.issues.history import new_group_history
 from shared.issues.state import GroupState
 from shared.issues.status.pending_resolutions import future_index_pk, pending_index_pk, pending_index_sk
+from shared.issues.status.transitions import (
+    RESOLVED,
+    RESOLVED_IN_COMMIT,
+    RESOLVED_IN_RELEASE,
+    InboxEffect,
+    StatusTransition,
+)
 from shared.issues.updates.changes import GroupChange
 from shared.issues.updates.request import IssueUpdate
 from shared.releases.commit_releases import latest_release_with_commit
@@ -219,18 +223,29 @@ def status_details(target: ResolveTarget, actor: dict[str, Any] | None) -> dict[
     return {}
 
 
+def _resolution_rule(target: ResolveTarget) -> StatusTransition:
+    """The row of the status table: in a commit, in a release (now, pending or future), or now."""
+    if target.commit is not None:
+        return RESOLVED_IN_COMMIT
+    if target.future_version is not None or target.release is not None:
+        return RESOLVED_IN_RELEASE
+    return RESOLVED
+
+
 def plan_resolve(state: GroupState, change: GroupChange, target: ResolveTarget, actor_id: int | None) -> bool:
     """Add the group's resolution to ``change``; False when it is already resolved (skipped)."""
     group = state.group
-    if int(group.status) == GroupStatus.RESOLVED:
+    rule = _resolution_rule(target)
+    if not rule.starts_from(int(group.status), None):
         return False
     now = utcnow()
     change.update(
-        [*group.status_actions(GroupStatus.RESOLVED, None), Group.resolved_at.set(now)],
+        [*rule.actions(group), Group.resolved_at.set(now)],
         condition=Group.status == int(group.status),
     )
-    change.delete(GroupInbox(*GroupInbox.key(int(group.id))))
-    activity_type, history, data, ident = ActivityType.SET_RESOLVED, GroupHistoryStatus.RESOLVED, {}, None
+    if rule.inbox is InboxEffect.REMOVE:
+        change.delete(GroupInbox(*GroupInbox.key(int(group.id))))
+    data, ident = {}, None
     release = target.release
     if target.future_version is not None:
         pk, sk = GroupResolution.key(int(group.id))
@@ -246,10 +261,6 @@ def plan_resolve(state: GroupState, change: GroupChange, target: ResolveTarget, 
                 gsi2pk=future_index_pk(int(group.project_id)),
                 gsi2sk=f"{int(group.id):020d}",
             )
-        )
-        activity_type, history = (
-            ActivityType.SET_RESOLVED_IN_RELEASE,
-            GroupHistoryStatus.SET_RESOLVED_IN_RELEASE,
         )
         data = {"future_release_version": target.future_version}
     elif release is not None:
@@ -269,10 +280,6 @@ def plan_resolve(state: GroupState, change: GroupChange, target: ResolveTarget, 
                 gsi2sk=pending_index_sk(release, int(group.id)) if pending else None,
             )
         )
-        activity_type, history = (
-            ActivityType.SET_RESOLVED_IN_RELEASE,
-            GroupHistoryStatus.SET_RESOLVED_IN_RELEASE,
-        )
         data = {"version": "" if pending else release.version}
         ident = str(release.id)
     elif state.resolution is not None:
@@ -289,18 +296,14 @@ def plan_resolve(state: GroupState, change: GroupChange, target: ResolveTarget, 
                 group_id=int(group.id),
             )
         )
-        activity_type, history = (
-            ActivityType.SET_RESOLVED_IN_COMMIT,
-            GroupHistoryStatus.SET_RESOLVED_IN_COMMIT,
-        )
         data = {"commit": int(target.commit.id)}
     change.put(
-        new_activity(group, activity_type, user_id=actor_id, ident=ident, data=data, when=change.tick())
+        new_activity(group, rule.activity, user_id=actor_id, ident=ident, data=data, when=change.tick())
     )
     change.put(
         new_group_history(
             group,
-            history,
+            rule.history,
             user_id=actor_id,
             release_version=release.version if release else None,
             when=change.tick(),

@@ -33,6 +33,7 @@ from shared.issues.enums import GONE_STATUSES, ActivityType, GroupStatus
 from shared.issues.events.counts import flush_current_hour, merge_users
 from shared.issues.events.latest import move_latest_event
 from shared.issues.events.user_sketch import UserSketch
+from shared.issues.status.transitions import MERGING
 from shared.issues.transaction import transaction
 from shared.storage.base import cancelled_by_condition, condition_failed, utcnow
 from shared.storage.group_people import GroupAssignee, GroupBookmark, GroupSeen, GroupShare, GroupSubscription
@@ -66,12 +67,12 @@ def merge_groups(groups: list[Group], actor_id: int | None) -> dict:
     children = update_groups_where(
         candidates,
         lambda group: [
-            *group.status_actions(GroupStatus.PENDING_MERGE, None),
+            *MERGING.actions(group),
             Group.merged_into.set(int(parent.id)),
             Group.gsi2pk.set(DELETION_INDEX_PK),
             Group.gsi2sk.set(deletion_index_sk(now, int(group.id))),
         ],
-        ~Group.status.is_in(*[int(s) for s in GONE_STATUSES]),
+        MERGING.from_condition(),
     )
     if not children:
         return {"parent": str(parent.id), "children": []}
