@@ -11,6 +11,7 @@ recently added one, as Sentry's validator does."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
@@ -233,80 +234,103 @@ def _resolution_rule(target: ResolveTarget) -> StatusTransition:
 
 
 def plan_resolve(state: GroupState, change: GroupChange, target: ResolveTarget, actor_id: int | None) -> bool:
-    """Add the group's resolution to ``change``; False when it is already resolved (skipped)."""
+    """Add the group's resolution to ``change``; False when it is already resolved (skipped).
+
+    In four phases: the status change the table's row makes, the resolution row that says which
+    release the group is resolved in (or its removal), the link to the fixing commit, then the
+    activity and history rows that log it."""
     group = state.group
     rule = _resolution_rule(target)
     if not rule.starts_from(int(group.status), None):
-        return False
+        return False  # already resolved: the newest Sentry leaves it as it is and logs nothing
     now = utcnow()
+    # 1. The status, on condition that it is still the one read; out of the inbox.
     change.update(
-        [*rule.actions(group), Group.resolved_at.set(now)],
-        condition=Group.status == int(group.status),
+        [*rule.actions(group), Group.resolved_at.set(now)], condition=Group.status == int(group.status)
     )
     if rule.inbox is InboxEffect.REMOVE:
         change.delete(GroupInbox(*GroupInbox.key(int(group.id))))
-    data, ident = {}, None
-    release = target.release
-    if target.future_version is not None:
-        pk, sk = GroupResolution.key(int(group.id))
-        change.put(
-            GroupResolution(
-                pk=pk,
-                sk=sk,
-                type=int(GroupResolutionType.IN_FUTURE_RELEASE),
-                status=int(GroupResolutionStatus.PENDING),
-                release_version=target.future_version,
-                actor_id=actor_id,
-                datetime=now,
-                gsi2pk=future_index_pk(int(group.project_id)),
-                gsi2sk=f"{int(group.id):020d}",
-            )
-        )
-        data = {"future_release_version": target.future_version}
-    elif release is not None:
-        pending = target.kind in PENDING_KINDS
-        pk, sk = GroupResolution.key(int(group.id))
-        change.put(
-            GroupResolution(
-                pk=pk,
-                sk=sk,
-                type=int(PENDING_KINDS.get(target.kind, GroupResolutionType.IN_RELEASE)),
-                status=int(GroupResolutionStatus.PENDING if pending else GroupResolutionStatus.RESOLVED),
-                release_version=release.version,
-                release_id=int(release.id),
-                actor_id=actor_id,
-                datetime=now,
-                gsi2pk=pending_index_pk(int(group.project_id)) if pending else None,
-                gsi2sk=pending_index_sk(release, int(group.id)) if pending else None,
-            )
-        )
-        data = {"version": "" if pending else release.version}
-        ident = str(release.id)
+    # 2. The release it is resolved in replaces any earlier resolution; resolved "now" ends it.
+    resolution = _resolution_row(group, target, actor_id, now)
+    if resolution is not None:
+        change.put(resolution)
     elif state.resolution is not None:
         change.delete(state.resolution)
+    # 3. In a commit: the group's link to it (the commit lists the group once this is written).
     if target.commit is not None:
-        # In a commit: resolved in the newest release holding it (written above) when there is one.
-        pk, sk = GroupLink.commit_key(int(group.id), int(target.commit.id))
-        change.put(
-            GroupLink(
-                pk=pk,
-                sk=sk,
-                linked_id=int(target.commit.id),
-                project_id=int(group.project_id),
-                group_id=int(group.id),
-            )
-        )
-        data = {"commit": int(target.commit.id)}
+        change.put(_commit_link(group, target.commit))
+    # 4. The log, in Sentry's order: the activity, then the history row.
+    data, ident = _activity_details(target)
     change.put(
         new_activity(group, rule.activity, user_id=actor_id, ident=ident, data=data, when=change.tick())
     )
+    release_version = target.release.version if target.release is not None else None
     change.put(
         new_group_history(
-            group,
-            rule.history,
-            user_id=actor_id,
-            release_version=release.version if release else None,
-            when=change.tick(),
+            group, rule.history, user_id=actor_id, release_version=release_version, when=change.tick()
         )
     )
     return True
+
+
+def _resolution_row(
+    group: Group, target: ResolveTarget, actor_id: int | None, now: datetime
+) -> GroupResolution | None:
+    """The GroupResolution of a release target: PENDING and listed in the index its settling reads
+    (future release: by package and version; next or upcoming release: by the date of the release it
+    must be newer than), or RESOLVED in a release that exists. None when resolved now or in a commit
+    no release contains yet."""
+    pk, sk = GroupResolution.key(int(group.id))
+    if target.future_version is not None:
+        # Not released yet: waits for a release of the same package with at least this version.
+        return GroupResolution(
+            pk=pk,
+            sk=sk,
+            type=int(GroupResolutionType.IN_FUTURE_RELEASE),
+            status=int(GroupResolutionStatus.PENDING),
+            release_version=target.future_version,
+            actor_id=actor_id,
+            datetime=now,
+            gsi2pk=future_index_pk(int(group.project_id)),
+            gsi2sk=f"{int(group.id):020d}",
+        )
+    release = target.release
+    if release is None:
+        return None
+    # Next / upcoming release: pending until a newer release settles it; otherwise resolved in it.
+    pending = target.kind in PENDING_KINDS
+    return GroupResolution(
+        pk=pk,
+        sk=sk,
+        type=int(PENDING_KINDS.get(target.kind, GroupResolutionType.IN_RELEASE)),
+        status=int(GroupResolutionStatus.PENDING if pending else GroupResolutionStatus.RESOLVED),
+        release_version=release.version,
+        release_id=int(release.id),
+        actor_id=actor_id,
+        datetime=now,
+        gsi2pk=pending_index_pk(int(group.project_id)) if pending else None,
+        gsi2sk=pending_index_sk(release, int(group.id)) if pending else None,
+    )
+
+
+def _commit_link(group: Group, commit: Commit) -> GroupLink:
+    """The group's link to the commit that fixes it (resolved in the newest release holding the
+    commit, when there is one: ``_resolution_row``)."""
+    pk, sk = GroupLink.commit_key(int(group.id), int(commit.id))
+    return GroupLink(
+        pk=pk, sk=sk, linked_id=int(commit.id), project_id=int(group.project_id), group_id=int(group.id)
+    )
+
+
+def _activity_details(target: ResolveTarget) -> tuple[dict[str, Any], str | None]:
+    """The activity's data and ident, as Sentry logs them: the commit, else the future version, else
+    the release (its version once resolved in it, empty while pending); the ident names the release."""
+    release = target.release
+    ident = str(release.id) if release is not None and target.future_version is None else None
+    if target.commit is not None:
+        return {"commit": int(target.commit.id)}, ident
+    if target.future_version is not None:
+        return {"future_release_version": target.future_version}, None
+    if release is not None:
+        return {"version": "" if target.kind in PENDING_KINDS else release.version}, ident
+    return {}, None
