@@ -1,5 +1,6 @@
 """Sentry's numbers and strings for group state, so stored rows and API answers match Sentry's
-(decision 12). Values come from sentry-behaviour §4.4 and §4.6."""
+(``../shared/contract/decisions.md`` 12). Values come from ``../shared/contract/sentry-behaviour.md``
+§4.4 and §4.6."""
 
 from __future__ import annotations
 

@@ -74,8 +74,8 @@ class CreatedBy:
     group_attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
-# Group ids come from a per-process block (decision 19): a batch of new issues costs at most one
-# counter request.
+# Group ids come from a per-process block (docs/decisions.md §issues.3): a batch of new issues costs
+# at most one counter request.
 _GROUP_IDS = BlockSequence("group", 20)
 
 
@@ -84,7 +84,7 @@ class NewGroup:
     """One group to create (``create_groups``): what its first event, or a caller, says of it.
 
     With ``first_release_version``, the release's ``new_groups`` for this project goes up by one,
-    which is what keeps that release from being deleted (decision 7).
+    which is what keeps that release from being deleted (docs/decisions.md §releases.7).
 
     With ``hash_value``, the GroupHash is pointed at the new group (with its GroupHashRef) in the
     same transaction, on condition that the hash is unclaimed: absent, unlinked and not tombstoned,

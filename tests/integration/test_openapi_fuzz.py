@@ -115,7 +115,7 @@ fail-on = ["missing_test_data"]
 "query.sentry_key" = "{key["public"]}"
 
 [phases.coverage]
-# An HTTP API answers 404, never 405, for a method it has no route for (docs/decisions.md).
+# An HTTP API answers 404, never 405, for a method it has no route for (docs/decisions.md §tests.3).
 unexpected-methods = []
 
 [[operations]]
@@ -146,7 +146,7 @@ checks.positive_data_acceptance.enabled = false
 include-name-regex = "{NAMES_STORED_DATA}"
 # Their bodies name stored things (projects, repositories, releases, commits, assignees), or a
 # parameter's rule depends on another's (a release's sort with a project): valid by the schema is
-# not enough to be accepted, so only this check is left out (docs/decisions.md).
+# not enough to be accepted, so only this check is left out (docs/decisions.md §tests.3).
 checks.positive_data_acceptance.enabled = false
 
 [[operations]]

@@ -1,4 +1,4 @@
-"""Queuing groups for deletion (Sentry's delete_group_list, decision 16).
+"""Queuing groups for deletion (Sentry's delete_group_list, docs/decisions.md §deletion.2).
 
 What must stop at once happens here: the groups leave every list (PENDING_DELETION), their hashes
 stop routing events to them and their inbox rows go. Deleting the rest of each group waits for the
@@ -47,7 +47,8 @@ DELETE_PROJECT = "delete_project"
 
 
 def deletion_delay() -> int:
-    """Seconds between a delete request and the actual deletion (Sentry's countdown, decision 16)."""
+    """Seconds between a delete request and the actual deletion (Sentry's countdown,
+    docs/decisions.md §deletion.2)."""
     return settings().deletion_delay_seconds
 
 

@@ -3,7 +3,7 @@
 Either way the group leaves the inbox (its row of ``shared.issues.status.transitions``). With a
 duration, a count or a user count, one GroupSnooze row replaces any earlier one and says when the
 group comes back; without, earlier snoozes are removed (ignored forever). Until escalating stores the
-forecast of daily ceilings the group's events are compared with (decision 13)."""
+forecast of daily ceilings the group's events are compared with (docs/decisions.md §status.3)."""
 
 from __future__ import annotations
 

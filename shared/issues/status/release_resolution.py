@@ -1,5 +1,6 @@
 """Resolving groups in a release: what set_commits does for every group linked to one of the
-release's commits (decision 5, Sentry's update_group_resolutions)."""
+release's commits (docs/decisions.md §status.1 and §status.14, Sentry's
+update_group_resolutions)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Merging groups of one project into the one with the most events (Sentry's handle_merge and its
-merge_groups task, decision 15).
+merge_groups task, docs/decisions.md §deletion.6).
 
 The request only marks the children PENDING_MERGE (they leave every list at once), logs MERGE on
 the parent and queues a merge job on the deletion queue. The job moves what must survive into the
