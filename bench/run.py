@@ -41,13 +41,12 @@ LATENCY_REPEATS, LATENCY_BUDGET_S = 40, 10.0
 THROUGHPUT_WINDOW_S = 5.0
 # A burst of new issues is sent for a shorter time: each new issue costs more to count than an event
 # of an existing one (its group, short id, inbox and hash claim; a batch's new issues are created
-# together, docs/decisions.md "A burst of new issues, created a batch at a time"), so a 5 s burst
-# would take much of the bench's two minutes to count.
+# together, docs/decisions.md §ingest.37), so a 5 s burst would take much of the bench's two
+# minutes to count.
 NEW_GROUP_WINDOW_S = 2.0
 # Events are processed from a queue: how long after the last send they may take to be counted. A
 # backlog left behind would be counted during (and disturb) the next section, so this is long enough
-# for the new-group sections on this machine (docs/decisions.md, "`make run` at 200 events/s from 4
-# senders").
+# for the new-group sections on this machine (docs/decisions.md §perf.7).
 COUNTED_BUDGET_S = 40.0
 COUNTED_POLL_S = 0.05
 # Once the count is reached with the queue empty, it is read again after this long: a redelivered

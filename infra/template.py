@@ -5,7 +5,7 @@ that are not per function. The generator adds what would otherwise be written ou
 
 - each function's ``Policies``, from its line in ``access.yaml`` (the least-privilege map);
 - each entry of a function's ``Routes`` (``Name: METHOD /path``) as an HTTP API event, with its
-  trailing-slash twin ``NameSlash`` at ``/path/{proxy+}`` (docs/decisions.md, "Trailing slashes");
+  trailing-slash twin ``NameSlash`` at ``/path/{proxy+}`` (docs/decisions.md §api.13);
   routes without a twin are written as ``Events``;
 - an ``Errors`` and a ``Throttles`` alarm for every function, and for every work queue (one with a
   dead-letter queue) an alarm on the age of its oldest message and one on its dead-letter queue's

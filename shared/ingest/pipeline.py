@@ -26,7 +26,7 @@ all that succeeded, each ledger entry of the counting is marked followed up; eve
 first read finds counted in an entry without its mark (a delivery that failed or died after its
 commit) get those steps now (``finish_pending``) instead of being counted again.
 
-Hash states (decision 16 and the deletion pipeline):
+Hash states (docs/decisions.md §ingest.7, and the deletion pipeline, §deletion.2):
 - tombstoned: the events are dropped and counted on the tombstone (``times_discarded``);
 - linked to a live group: the events are counted there;
 - linked to a group being merged: followed to the merge parent (``merged_into``);

@@ -1,5 +1,6 @@
 """Sentry's numbers and strings for group state, so stored rows and API answers match Sentry's
-(decision 12). Values come from sentry-behaviour §4.4 and §4.6."""
+(``../shared/contract/decisions.md`` 12). Values come from ``../shared/contract/sentry-behaviour.md``
+§4.4 and §4.6."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ class GroupStatus(IntEnum):
 GONE_STATUSES = frozenset(
     {GroupStatus.PENDING_DELETION, GroupStatus.DELETION_IN_PROGRESS, GroupStatus.PENDING_MERGE}
 )
+# Groups whose deletion is queued or running: their own job is on its way.
+DELETING_STATUSES = frozenset({GroupStatus.PENDING_DELETION, GroupStatus.DELETION_IN_PROGRESS})
 
 
 class GroupSubStatus(IntEnum):

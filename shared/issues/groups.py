@@ -17,8 +17,9 @@ from typing import Any, Protocol
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
-from shared.issues.enums import GONE_STATUSES, GroupInboxReason, GroupStatus, GroupSubStatus, PriorityLevel
+from shared.issues.enums import GONE_STATUSES, PriorityLevel
 from shared.issues.short_ids import parse_short_id
+from shared.issues.status.transitions import CREATED
 from shared.issues.transaction import transaction
 from shared.sequences import BlockSequence, allocate
 from shared.storage.accounts import Project
@@ -30,7 +31,6 @@ from shared.storage.issues import (
     GroupInbox,
     IssueItem,
     ShortIdPointer,
-    status_index_pk,
     status_index_sk,
 )
 from shared.storage.releases import ReleaseProject
@@ -74,8 +74,8 @@ class CreatedBy:
     group_attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
-# Group ids come from a per-process block (decision 19): a batch of new issues costs at most one
-# counter request.
+# Group ids come from a per-process block (docs/decisions.md §issues.3): a batch of new issues costs
+# at most one counter request.
 _GROUP_IDS = BlockSequence("group", 20)
 
 
@@ -84,7 +84,7 @@ class NewGroup:
     """One group to create (``create_groups``): what its first event, or a caller, says of it.
 
     With ``first_release_version``, the release's ``new_groups`` for this project goes up by one,
-    which is what keeps that release from being deleted (decision 7).
+    which is what keeps that release from being deleted (docs/decisions.md §releases.7).
 
     With ``hash_value``, the GroupHash is pointed at the new group (with its GroupHashRef) in the
     same transaction, on condition that the hash is unclaimed: absent, unlinked and not tombstoned,
@@ -184,8 +184,6 @@ def _rows(project: ProjectRef, group_id: int, short_id: int, spec: NewGroup) -> 
         project_id=int(project.id),
         org_id=int(project.org_id),
         short_id=short_id,
-        status=int(GroupStatus.UNRESOLVED),
-        substatus=int(GroupSubStatus.NEW),
         level=spec.level,
         title=spec.title,
         culprit=spec.culprit,
@@ -194,13 +192,13 @@ def _rows(project: ProjectRef, group_id: int, short_id: int, spec: NewGroup) -> 
         times_seen=1,
         priority=int(_PRIORITY_BY_LEVEL.get(spec.level, PriorityLevel.MEDIUM)),
         first_release_version=spec.first_release_version,
-        gsi1pk=status_index_pk(int(project.id), GroupStatus.UNRESOLVED),
         gsi1sk=status_index_sk(now, group_id),
         data=spec.data,
+        **Group.status_values(int(project.id), CREATED.to_status, CREATED.to_substatus),
         **created_by.group_attributes,
     )
     pointer = ShortIdPointer(*ShortIdPointer.key(int(project.id), short_id), group_id=group_id)
-    inbox = GroupInbox(*GroupInbox.key(group_id), reason=int(GroupInboxReason.NEW), date_added=now)
+    inbox = GroupInbox(*GroupInbox.key(group_id), reason=int(CREATED.inbox_reason), date_added=now)
     new_row = IssueItem.pk.does_not_exist()
     puts: list[tuple[IssueItem, Any]] = [(group, new_row), (pointer, new_row), (inbox, new_row)]
     hash_at = None

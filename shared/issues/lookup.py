@@ -81,7 +81,7 @@ def find_issue(
 
 
 def parse_ids(values: list[str], field: str) -> list[int]:
-    """Integer query values (decision 11: a non-integer ``?id=`` is a 400, never a 500)."""
+    """Integer query values (docs/decisions.md §issues.11: a non-integer ``?id=`` is a 400, never a 500)."""
     try:
         return [int(value) for value in values]
     except ValueError:

@@ -312,9 +312,10 @@ def _unlock(release: Release) -> None:
 
 
 def _resolve_linked_groups(release: Release, commits: list[Commit]) -> list[Group]:
-    """Decision 5: every group linked to one of the release's commits (by its message, or resolved
-    in it through an issue update) is resolved in the release, by the user the commit's author is
-    (the newest linking commit's; none when no user has that email), as Sentry attributes it."""
+    """``../shared/contract/decisions.md`` 5 (docs/decisions.md §status.14): every group linked to one
+    of the release's commits (by its message, or resolved in it through an issue update) is resolved
+    in the release, by the user the commit's author is (the newest linking commit's; none when no
+    user has that email), as Sentry attributes it."""
     linking: dict[int, Commit] = {}
     for commit in commits:
         for group_id in sorted({int(g) for g in (commit.resolves or set()) | (commit.fixed_groups or set())}):

@@ -1,7 +1,8 @@
 """The release flows: create (idempotent upsert), read, list, update (Sentry's PUT) and delete.
 
-Every flow validates the whole request before its first write (decision 4): projects, repositories
-of refs and permissions are checked first, so a 400 leaves everything as it was."""
+Every flow validates the whole request before its first write (``../shared/contract/decisions.md``
+4): projects, repositories of refs and permissions are checked first, so a 400 leaves everything as
+it was."""
 
 from __future__ import annotations
 
@@ -106,7 +107,8 @@ def resolve_projects(access: OrgAccess, projects: list[Project], entries: list[s
 
 
 def _metadata_actions(release: Release, changes: ReleaseChanges) -> list[Any]:
-    """Sentry stores ref/url/dateReleased only when truthy; status open/archived always (decision 1)."""
+    """Sentry stores ref/url/dateReleased only when truthy; status open/archived always
+    (``../shared/contract/decisions.md`` 1)."""
     actions = []
     if changes.ref:
         actions.append(Release.ref.set(changes.ref))
@@ -157,7 +159,8 @@ def _batch_save(rows: list[ReleaseItem]) -> None:
 
 
 def _record_release_activity(release: Release, project_ids: list[int]) -> None:
-    """Decision 9: one Activity RELEASE per linked project when the release is first released."""
+    """One Activity RELEASE per linked project when the release is first released
+    (``../shared/contract/decisions.md`` 9)."""
     rows = []
     for project_id in project_ids:
         pk, sk = ReleaseActivity.key(int(release.org_id), release.version, project_id)
@@ -289,7 +292,8 @@ def get_release(access: OrgAccess, version: str) -> ReleaseView:
 
 
 def delete_release(access: OrgAccess, version: str) -> None:
-    """Delete a release and its rows; 400 while it is some group's first release (decision 7)."""
+    """Delete a release and its rows; 400 while it is some group's first release
+    (docs/decisions.md §releases.7)."""
     access.require(RELEASE_DELETE)
     projects = organization_projects(access)
     release = require_release_access(access, find_release(int(access.organization.id), version), projects)

@@ -67,7 +67,7 @@ class TableModel(Model):
 # Built during the init phase (a Lambda environment's import of its handler), as AWS advises for SDK
 # clients, not by the first request: a provisioned environment (``make run`` warms one of each
 # function) then serves its first request as fast as the next, and the client exists before any
-# request's worker threads could race to build it. See docs/decisions.md.
+# request's worker threads could race to build it. See docs/decisions.md §storage.7.
 client()
 
 

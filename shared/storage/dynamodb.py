@@ -20,7 +20,7 @@ API) or 429 (ingestion) with ``Retry-After``; SQS workers fail the record so SQS
 Engines older than today's DynamoDB (DynamoDB Local's 2020 build) are described by settings read
 from the environment: ``DYNAMODB_MAX_TRANSACTION_ITEMS`` (AWS: 100) bounds transactions, and
 ``DYNAMODB_EMPTY_STRINGS=refused`` stores empty non-key strings as a marker that reads back as ``""``
-(AWS allows them since 2020). See docs/decisions.md.
+(AWS allows them since 2020). See docs/decisions.md §storage.4.
 """
 
 from __future__ import annotations

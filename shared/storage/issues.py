@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from pynamodb.attributes import (
     DiscriminatorAttribute,
@@ -128,15 +129,26 @@ class Group(IssueItem, discriminator="group"):
     def key(group_id: int) -> tuple[str, str]:
         return group_pk(group_id), "GROUP"
 
+    @staticmethod
+    def status_values(project_id: int, status: int, substatus: int | None) -> dict[str, Any]:
+        """The attributes a status change sets: status, substatus and the index partition. ``gsi1sk``
+        is left alone: it does not depend on the status, and rewriting it from a copy's
+        ``last_seen`` could undo a concurrent "seen again" update."""
+        return {
+            "status": int(status),
+            "substatus": None if substatus is None else int(substatus),
+            "gsi1pk": status_index_pk(project_id, status),
+        }
+
     def status_actions(self, status: int, substatus: int | None) -> list[Action]:
-        """Update actions for a status change, index partition included. ``gsi1sk`` is left alone:
-        it does not depend on the status, and rewriting it from this copy's ``last_seen`` could undo
-        a concurrent "seen again" update."""
-        return [
-            Group.status.set(int(status)),
-            Group.substatus.set(None if substatus is None else int(substatus)),
-            Group.gsi1pk.set(status_index_pk(int(self.project_id), status)),
-        ]
+        """Update actions for a status change (``status_values``)."""
+        values = Group.status_values(int(self.project_id), status, substatus)
+        return [getattr(Group, name).set(value) for name, value in values.items()]
+
+    def take_status(self, status: int, substatus: int | None) -> None:
+        """This copy as ``status_actions`` left the stored item, once they are written."""
+        for name, value in Group.status_values(int(self.project_id), status, substatus).items():
+            setattr(self, name, value)
 
 
 class ShortIdPointer(IssueItem, discriminator="short_id"):

@@ -140,7 +140,8 @@ class ReleaseProject(ReleaseItem, discriminator="release_project"):
 
 
 class ReleaseActivity(ReleaseItem, discriminator="release_activity"):
-    """Activity RELEASE of one project, written when the release is first released (decision 9)."""
+    """Activity RELEASE of one project, written when the release is first released
+    (``../shared/contract/decisions.md`` 9)."""
 
     type = NumberAttribute()
     project_id = NumberAttribute()

@@ -161,7 +161,7 @@ fail-on = ["missing_test_data"]
 "query.sentry_key" = "{key["public"]}"
 
 [phases.coverage]
-# An HTTP API answers 404, never 405, for a method it has no route for (docs/decisions.md).
+# An HTTP API answers 404, never 405, for a method it has no route for (docs/decisions.md §tests.3).
 unexpected-methods = []
 
 [[operations]]
@@ -204,7 +204,7 @@ checks.positive_data_acceptance.enabled = false
 include-name-regex = "{NAMES_STORED_DATA}"
 # Their bodies name stored things (projects, repositories, releases, commits, assignees), or a
 # parameter's rule depends on another's (a release's sort with a project): valid by the schema is
-# not enough to be accepted, so only this check is left out (docs/decisions.md).
+# not enough to be accepted, so only this check is left out (docs/decisions.md §tests.3).
 checks.positive_data_acceptance.enabled = false
 
 [[operations]]
@@ -212,7 +212,7 @@ include-name = [
     "POST /api/0/projects/{{org}}/{{project}}/files/difs/assemble",
     "POST /api/0/projects/{{org}}/{{project}}/files/dsyms",
 ]
-# Debug information files are refused by name, whatever the body (docs/decisions.md).
+# Debug information files are refused by name, whatever the body (§artifacts.1).
 checks.positive_data_acceptance.enabled = false
 
 [[operations]]

@@ -1,6 +1,6 @@
-"""Discarding groups (Sentry's handle_discard, decision 17): a tombstone per group takes over its
-hashes, so future events with those fingerprints are dropped, then the groups go through the
-deletion pipeline.
+"""Discarding groups (Sentry's handle_discard, docs/decisions.md §deletion.5): a tombstone per group
+takes over its hashes, so future events with those fingerprints are dropped, then the groups go
+through the deletion pipeline.
 
 Every check runs before the first write, so a refused discard changes nothing. The tombstone is
 put only if absent (one per previous group); a group whose tombstone exists but which is still

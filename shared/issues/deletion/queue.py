@@ -1,4 +1,4 @@
-"""Queuing groups for deletion (Sentry's delete_group_list, decision 16).
+"""Queuing groups for deletion (Sentry's delete_group_list, docs/decisions.md §deletion.2).
 
 What must stop at once happens here: the groups leave every list (PENDING_DELETION), their hashes
 stop routing events to them and their inbox rows go. Deleting the rest of each group waits for the
@@ -18,8 +18,8 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from shared.config import settings
-from shared.issues.enums import GroupStatus
 from shared.issues.row_keys import partition_keys
+from shared.issues.status.transitions import DELETION_QUEUED
 from shared.issues.transaction import transaction
 from shared.queues import send_job
 from shared.storage.base import cancelled_by_condition, chunked, condition_failed, utcnow
@@ -37,7 +37,6 @@ logger = Logger(child=True)
 # The sparse index holds only groups on their way out, all under one partition key.
 DELETION_INDEX_PK = "DELETION"
 HASH_REF_PREFIX = "HASH#"
-DELETING_STATUSES = frozenset({GroupStatus.PENDING_DELETION, GroupStatus.DELETION_IN_PROGRESS})
 # Groups named by one deletion job: small enough for one worker invocation to finish in its timeout.
 GROUPS_PER_JOB = 20
 SQS_MAX_DELAY = 900
@@ -48,7 +47,8 @@ DELETE_PROJECT = "delete_project"
 
 
 def deletion_delay() -> int:
-    """Seconds between a delete request and the actual deletion (Sentry's countdown, decision 16)."""
+    """Seconds between a delete request and the actual deletion (Sentry's countdown,
+    docs/decisions.md §deletion.2)."""
     return settings().deletion_delay_seconds
 
 
@@ -90,12 +90,12 @@ def delete_group_list(groups: list[Group], delete_type: str = "delete") -> str:
     marked = update_groups_where(
         ordered,
         lambda group: [
-            *group.status_actions(GroupStatus.PENDING_DELETION, None),
+            *DELETION_QUEUED.actions(group),
             Group.delete_after.set(delete_after),
             Group.gsi2pk.set(DELETION_INDEX_PK),
             Group.gsi2sk.set(deletion_index_sk(delete_after, int(group.id))),
         ],
-        ~Group.status.is_in(*[int(s) for s in DELETING_STATUSES]),
+        DELETION_QUEUED.from_condition(),
     )
     if not marked:
         return transaction_id

@@ -10,12 +10,11 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 
 from shared.issues.deletion.queue import (
-    DELETING_STATUSES,
     DELETION_INDEX_PK,
     deletion_index_sk,
     queue_group_deletion,
 )
-from shared.issues.enums import GroupStatus
+from shared.issues.enums import DELETING_STATUSES, GroupStatus
 from shared.issues.row_keys import index_keys
 from shared.issues.updates.merge import queue_merge
 from shared.projects.deletion import send_project_job

@@ -13,14 +13,14 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DeleteError, UpdateError
 
 from shared.issues.deletion.queue import (
-    DELETING_STATUSES,
     HASH_REF_PREFIX,
     load_group,
     queue_group_deletion,
     unlink_hash,
 )
-from shared.issues.enums import GroupStatus
+from shared.issues.enums import DELETING_STATUSES
 from shared.issues.row_keys import partition_keys
+from shared.issues.status.transitions import DELETION_STARTED
 from shared.metrics import ROWS_DELETED, count
 from shared.storage.base import condition_failed, utcnow
 from shared.storage.issues import Group, IssueItem, ShortIdPointer, group_pk
@@ -59,11 +59,11 @@ def delete_group_now(group: Group) -> None:
     BatchWriteItem; a hash reference is first unlinked from its GroupHash (in case the request
     died before doing it), and the GroupHash row itself stays, as in Sentry."""
     group_id = int(group.id)
-    if int(group.status) != GroupStatus.DELETION_IN_PROGRESS:
+    if int(group.status) != DELETION_STARTED.to_status:
         try:
             group.update(
-                actions=group.status_actions(GroupStatus.DELETION_IN_PROGRESS, None),
-                condition=Group.status.is_in(*[int(s) for s in DELETING_STATUSES]),
+                actions=DELETION_STARTED.actions(group),
+                condition=DELETION_STARTED.from_condition(),
             )
         except UpdateError as error:
             if condition_failed(error):

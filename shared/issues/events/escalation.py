@@ -6,15 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.issues.enums import (
-    ActivityType,
-    GroupHistoryStatus,
-    GroupInboxReason,
-    GroupStatus,
-    GroupSubStatus,
-)
 from shared.issues.events.forecast import is_escalating, todays_ceiling
 from shared.issues.events.transitions import Transition, apply_transition
+from shared.issues.status.transitions import ESCALATED
 from shared.storage.group_state import GroupForecast
 from shared.storage.issues import Group
 
@@ -30,12 +24,7 @@ def escalate_if_needed(group: Group, event_id: str, when: datetime) -> bool:
     except GroupForecast.DoesNotExist:
         forecast = None
     transition = Transition(
-        from_status=GroupStatus.IGNORED,
-        from_substatus=GroupSubStatus.UNTIL_ESCALATING,
-        to_substatus=GroupSubStatus.ESCALATING,
-        activity=ActivityType.SET_ESCALATING,
-        history=GroupHistoryStatus.ESCALATING,
-        inbox_reason=GroupInboxReason.ESCALATING,
+        ESCALATED,
         activity_data={"event_id": event_id, "forecast": todays_ceiling(forecast, when)},
         caused_by=event_id,
     )

@@ -1,4 +1,4 @@
-"""The escalation forecast of an archived-until-escalating group (decision 13).
+"""The escalation forecast of an archived-until-escalating group (docs/decisions.md §status.3).
 
 Sentry's standard algorithm ("version A" of ``escalating_issues_alg``): from the group's hourly event
 counts of the past seven days it derives one ceiling per day for the next fourteen days. A group

@@ -15,15 +15,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.issues.enums import (
-    ActivityType,
-    GroupHistoryStatus,
-    GroupInboxReason,
     GroupResolutionType,
-    GroupStatus,
-    GroupSubStatus,
 )
 from shared.issues.events.transitions import Transition, apply_transition
 from shared.issues.status.pending_resolutions import fulfils_future_version
+from shared.issues.status.transitions import REGRESSED
 from shared.releases.ordering import follows_semver, is_newer, semver_key
 from shared.storage.issues import Group, GroupResolution
 
@@ -75,11 +71,7 @@ def regress_group(group: Group, event_id: str, release_version: str | None, when
         data.update({"follows_semver": semver_order, "resolved_in_version": resolution.release_version})
         ends = (resolution,)
     transition = Transition(
-        from_status=GroupStatus.RESOLVED,
-        to_substatus=GroupSubStatus.REGRESSED,
-        activity=ActivityType.SET_REGRESSION,
-        history=GroupHistoryStatus.REGRESSED,
-        inbox_reason=GroupInboxReason.REGRESSION,
+        REGRESSED,
         activity_data=data,
         release_version=release_version,
         ends=ends,

@@ -19,30 +19,20 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 
 from shared.issues.activity import new_activity
-from shared.issues.enums import (
-    ActivityType,
-    GroupHistoryStatus,
-    GroupInboxReason,
-    GroupStatus,
-    GroupSubStatus,
-)
 from shared.issues.history import new_group_history
 from shared.issues.inbox import inbox_write
+from shared.issues.status.transitions import StatusTransition
 from shared.issues.transaction import transaction
 from shared.storage.base import cancelled_by_condition
-from shared.storage.issues import Activity, Group, IssueItem, status_index_pk
+from shared.storage.issues import Activity, Group, IssueItem
 
 
 @dataclass(frozen=True)
 class Transition:
-    """From ``from_status`` (and ``from_substatus`` when given) to UNRESOLVED/``to_substatus``."""
+    """One event's transition: its row of the status table (``rule``: where it starts, what it
+    sets, logs and puts in the inbox) and what this occurrence adds to it."""
 
-    from_status: GroupStatus
-    to_substatus: GroupSubStatus
-    activity: ActivityType
-    history: GroupHistoryStatus
-    inbox_reason: GroupInboxReason
-    from_substatus: GroupSubStatus | None = None
+    rule: StatusTransition
     activity_data: dict[str, Any] = field(default_factory=dict)
     inbox_details: dict[str, Any] | None = None
     release_version: str | None = None
@@ -53,26 +43,21 @@ class Transition:
 def apply_transition(group: Group, transition: Transition, when: datetime) -> bool:
     """Perform ``transition`` on ``group`` if it is still in the starting state; returns whether it
     did (``group`` is then updated in place). Costs one TransactWriteItems."""
-    condition = Group.status == int(transition.from_status)
-    if transition.from_substatus is not None:
-        condition = condition & (Group.substatus == int(transition.from_substatus))
+    rule = transition.rule
+    assert rule.activity is not None and rule.history is not None and rule.inbox_reason is not None
     cause = None
     if transition.caused_by is not None:
-        cause = f"{transition.caused_by}#{int(transition.activity)}"
-    activity = new_activity(group, transition.activity, data=transition.activity_data, when=when, cause=cause)
-    inbox, inbox_actions = inbox_write(group, transition.inbox_reason, transition.inbox_details)
-    history = new_group_history(
-        group, transition.history, release_version=transition.release_version, when=when
-    )
+        cause = f"{transition.caused_by}#{int(rule.activity)}"
+    activity = new_activity(group, rule.activity, data=transition.activity_data, when=when, cause=cause)
+    inbox, inbox_actions = inbox_write(group, rule.inbox_reason, transition.inbox_details)
+    history = new_group_history(group, rule.history, release_version=transition.release_version, when=when)
     try:
         with transaction() as write:
             for row in transition.ends:
                 write.delete(row)
             write.save(activity, condition=Activity.pk.does_not_exist() if cause else None)
             write.save(history)
-            write.update(
-                group, group.status_actions(GroupStatus.UNRESOLVED, transition.to_substatus), condition
-            )
+            write.update(group, rule.actions(group), rule.from_condition())
             write.update(inbox, inbox_actions)
     except TransactWriteError as error:
         cancelled = cancelled_by_condition(error)
@@ -81,7 +66,5 @@ def apply_transition(group: Group, transition: Transition, when: datetime) -> bo
         if any(cancelled[activity_put : group_update + 1 : 2]):
             return False  # performed before (its activity is there) or not in the starting state
         raise
-    group.status = int(GroupStatus.UNRESOLVED)
-    group.substatus = int(transition.to_substatus)
-    group.gsi1pk = status_index_pk(int(group.project_id), GroupStatus.UNRESOLVED)
+    rule.performed_on(group)
     return True

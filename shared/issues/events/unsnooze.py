@@ -7,15 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from shared.issues.enums import (
-    ActivityType,
-    GroupHistoryStatus,
-    GroupInboxReason,
-    GroupStatus,
-    GroupSubStatus,
-)
 from shared.issues.events.transitions import Transition, apply_transition
 from shared.issues.status.snooze import snooze_is_over
+from shared.issues.status.transitions import SNOOZE_OVER
 from shared.storage.group_state import GroupSnooze
 from shared.storage.issues import Group
 
@@ -42,11 +36,7 @@ def unsnooze_if_over(group: Group, when: datetime, event_id: str | None = None) 
     if not snooze_is_over(snooze, group, when):
         return False
     transition = Transition(
-        from_status=GroupStatus.IGNORED,
-        to_substatus=GroupSubStatus.ONGOING,
-        activity=ActivityType.SET_UNRESOLVED,
-        history=GroupHistoryStatus.UNIGNORED,
-        inbox_reason=GroupInboxReason.UNIGNORED,
+        SNOOZE_OVER,
         inbox_details=_snooze_details(snooze) or None,
         ends=(snooze,),
         caused_by=event_id,

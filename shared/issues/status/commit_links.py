@@ -1,6 +1,6 @@
 """Commits that say they fix a group ("Fixes WEB-12"): a GroupLink(commit, resolves) per group and a
-REFERENCED_IN_COMMIT activity (decision 5: the newest Sentry links and logs; resolution waits for a
-release that contains the commit)."""
+REFERENCED_IN_COMMIT activity (docs/decisions.md §releases.14: the newest Sentry links and logs;
+resolution waits for a release that contains the commit)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """Ignoring (archiving) groups: Sentry's handle_ignored and handle_archived_until_escalating.
 
-Either way the group leaves the inbox (action IGNORED, which logs nothing). With a duration, a count
-or a user count, one GroupSnooze row replaces any earlier one and says when the group comes back;
-without, earlier snoozes are removed (ignored forever). Until escalating stores the forecast of daily
-ceilings the group's events are compared with (decision 13)."""
+Either way the group leaves the inbox (its row of ``shared.issues.status.transitions``). With a
+duration, a count or a user count, one GroupSnooze row replaces any earlier one and says when the
+group comes back; without, earlier snoozes are removed (ignored forever). Until escalating stores the
+forecast of daily ceilings the group's events are compared with (docs/decisions.md §status.3)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from shared.issues.state import GroupState
 from shared.issues.status.snooze import new_snooze
 from shared.issues.updates.changes import GroupChange
 from shared.issues.updates.request import StatusDetails
-from shared.storage.issues import GroupInbox
 
 
 def snooze_options(details: StatusDetails) -> dict[str, int | None]:
@@ -45,7 +44,6 @@ def plan_ignored(
     """Snooze (or un-snooze) the group; returns the snooze's options for statusDetails, or None when
     it is ignored forever."""
     group = state.group
-    change.delete(GroupInbox(*GroupInbox.key(int(group.id))))
     if not creates_snooze(details):
         if state.snooze is not None:
             change.delete(state.snooze)
@@ -73,7 +71,6 @@ def plan_ignored(
 
 
 def plan_until_escalating(state: GroupState, change: GroupChange) -> None:
-    """Out of the inbox; no snooze applies (the forecast is saved once the change is written)."""
-    change.delete(GroupInbox(*GroupInbox.key(int(state.group.id))))
+    """No snooze applies (the forecast is saved once the change is written)."""
     if state.snooze is not None:
         change.delete(state.snooze)

@@ -1,24 +1,25 @@
 """Resolving groups in a release: what set_commits does for every group linked to one of the
-release's commits (decision 5, Sentry's update_group_resolutions)."""
+release's commits (docs/decisions.md §status.1 and §status.14, Sentry's
+update_group_resolutions)."""
 
 from __future__ import annotations
 
 from pynamodb.exceptions import TransactWriteError
 
 from shared.issues.enums import (
-    GroupHistoryStatus,
     GroupResolutionStatus,
     GroupResolutionType,
     GroupStatus,
 )
 from shared.issues.history import new_group_history
+from shared.issues.status.transitions import RESOLVED_BY_RELEASE
 from shared.issues.transaction import transaction
 from shared.storage.base import cancelled_by_condition, utcnow
-from shared.storage.issues import Group, GroupInbox, GroupResolution, status_index_pk
+from shared.storage.issues import Group, GroupInbox, GroupResolution
 
-# Only live groups get resolved: resolving one that is pending deletion or merge would pull it back
-# into the issue lists. Anything already resolved is skipped, as the newest Sentry does.
-RESOLVABLE_STATUSES = (GroupStatus.UNRESOLVED, GroupStatus.IGNORED)
+# Only live groups get resolved (``RESOLVED_BY_RELEASE``): resolving one that is pending deletion or
+# merge would pull it back into the issue lists. Anything already resolved is skipped, as the newest
+# Sentry does.
 # Operation order in the transaction: deletes, then puts, then the update (see transaction()).
 _GROUP_UPDATE = 3
 
@@ -43,7 +44,7 @@ def resolve_groups_in_release(
     for group in groups:
         actor = actors.get(int(group.id), actor_id)
         resolution = _in_release(group, release_version, release_id, actor)
-        if int(group.status) in RESOLVABLE_STATUSES:
+        if RESOLVED_BY_RELEASE.starts_from(int(group.status), None):
             if _resolve(group, resolution, actor):
                 resolved.append(group)
         elif int(group.status) == GroupStatus.RESOLVED:
@@ -69,20 +70,19 @@ def _in_release(
 
 def _resolve(group: Group, resolution: GroupResolution, actor_id: int | None) -> bool:
     now = resolution.datetime
-    actions = [*group.status_actions(GroupStatus.RESOLVED, None), Group.resolved_at.set(now)]
+    rule = RESOLVED_BY_RELEASE
+    actions = [*rule.actions(group), Group.resolved_at.set(now)]
     try:
         with transaction() as write:
-            write.delete(GroupInbox(*GroupInbox.key(int(group.id))))
+            write.delete(GroupInbox(*GroupInbox.key(int(group.id))))  # rule.inbox: REMOVE
             write.save(resolution)
-            write.save(new_group_history(group, GroupHistoryStatus.RESOLVED, user_id=actor_id, when=now))
-            write.update(group, actions, condition=Group.status.is_in(*map(int, RESOLVABLE_STATUSES)))
+            write.save(new_group_history(group, rule.history, user_id=actor_id, when=now))
+            write.update(group, actions, condition=rule.from_condition())
     except TransactWriteError as error:
         cancelled = cancelled_by_condition(error)
         if len(cancelled) > _GROUP_UPDATE and cancelled[_GROUP_UPDATE]:
             return False
         raise
-    group.status = int(GroupStatus.RESOLVED)
-    group.substatus = None
+    rule.performed_on(group)
     group.resolved_at = now
-    group.gsi1pk = status_index_pk(int(group.project_id), GroupStatus.RESOLVED)
     return True

@@ -12,6 +12,7 @@ validator does."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
@@ -19,11 +20,8 @@ from pynamodb.exceptions import DoesNotExist
 from shared.errors import BadRequest, ValidationFailed
 from shared.issues.activity import new_activity
 from shared.issues.enums import (
-    ActivityType,
-    GroupHistoryStatus,
     GroupResolutionStatus,
     GroupResolutionType,
-    GroupStatus,
 )
 from shared.issues.history import new_group_history
 from shared.issues.state import GroupState
@@ -32,6 +30,13 @@ from shared.issues.status.pending_resolutions import (
     future_index_pk,
     pending_index_pk,
     pending_index_sk,
+)
+from shared.issues.status.transitions import (
+    RESOLVED,
+    RESOLVED_IN_COMMIT,
+    RESOLVED_IN_RELEASE,
+    InboxEffect,
+    StatusTransition,
 )
 from shared.issues.updates.changes import GroupChange
 from shared.issues.updates.request import IssueUpdate
@@ -223,111 +228,128 @@ def status_details(target: ResolveTarget, actor: dict[str, Any] | None) -> dict[
     return {}
 
 
+def _resolution_rule(target: ResolveTarget) -> StatusTransition:
+    """The row of the status table: in a commit, in a release (now, pending or future), or now."""
+    if target.commit is not None:
+        return RESOLVED_IN_COMMIT
+    if target.future_version is not None or target.release is not None or target.kind == "next_release":
+        return RESOLVED_IN_RELEASE
+    return RESOLVED
+
+
 def plan_resolve(state: GroupState, change: GroupChange, target: ResolveTarget, actor_id: int | None) -> bool:
-    """Add the group's resolution to ``change``; False when it is already resolved (skipped)."""
+    """Add the group's resolution to ``change``; False when it is already resolved (skipped).
+
+    In four phases: the status change the table's row makes, the resolution row that says which
+    release the group is resolved in (or its removal), the link to the fixing commit, then the
+    activity and history rows that log it."""
     group = state.group
-    if int(group.status) == GroupStatus.RESOLVED:
-        return False
+    rule = _resolution_rule(target)
+    if not rule.starts_from(int(group.status), None):
+        return False  # already resolved: the newest Sentry leaves it as it is and logs nothing
     now = utcnow()
+    # 1. The status, on condition that it is still the one read; out of the inbox.
     change.update(
-        [*group.status_actions(GroupStatus.RESOLVED, None), Group.resolved_at.set(now)],
-        condition=Group.status == int(group.status),
+        [*rule.actions(group), Group.resolved_at.set(now)], condition=Group.status == int(group.status)
     )
-    change.delete(GroupInbox(*GroupInbox.key(int(group.id))))
-    activity_type, history, data, ident = ActivityType.SET_RESOLVED, GroupHistoryStatus.RESOLVED, {}, None
-    release = target.release
-    if target.future_version is not None:
-        pk, sk = GroupResolution.key(int(group.id))
-        change.put(
-            GroupResolution(
-                pk=pk,
-                sk=sk,
-                type=int(GroupResolutionType.IN_FUTURE_RELEASE),
-                status=int(GroupResolutionStatus.PENDING),
-                release_version=target.future_version,
-                actor_id=actor_id,
-                datetime=now,
-                gsi2pk=future_index_pk(int(group.project_id)),
-                gsi2sk=f"{int(group.id):020d}",
-            )
-        )
-        activity_type, history = (
-            ActivityType.SET_RESOLVED_IN_RELEASE,
-            GroupHistoryStatus.SET_RESOLVED_IN_RELEASE,
-        )
-        data = {"future_release_version": target.future_version}
-    elif release is not None:
-        pending = target.kind in PENDING_KINDS
-        pk, sk = GroupResolution.key(int(group.id))
-        change.put(
-            GroupResolution(
-                pk=pk,
-                sk=sk,
-                type=int(PENDING_KINDS.get(target.kind, GroupResolutionType.IN_RELEASE)),
-                status=int(GroupResolutionStatus.PENDING if pending else GroupResolutionStatus.RESOLVED),
-                release_version=release.version,
-                release_id=int(release.id),
-                actor_id=actor_id,
-                datetime=now,
-                gsi2pk=pending_index_pk(int(group.project_id)) if pending else None,
-                gsi2sk=pending_index_sk(release, int(group.id)) if pending else None,
-            )
-        )
-        activity_type, history = (
-            ActivityType.SET_RESOLVED_IN_RELEASE,
-            GroupHistoryStatus.SET_RESOLVED_IN_RELEASE,
-        )
-        data = {"version": "" if pending else release.version}
-        ident = str(release.id)
-    elif target.kind == "next_release":
-        pk, sk = GroupResolution.key(int(group.id))
-        change.put(
-            GroupResolution(
-                pk=pk,
-                sk=sk,
-                type=int(GroupResolutionType.IN_NEXT_RELEASE),
-                status=int(GroupResolutionStatus.PENDING),
-                release_version="",
-                actor_id=actor_id,
-                datetime=now,
-                gsi2pk=pending_index_pk(int(group.project_id)),
-                gsi2sk=before_any_release(int(group.id)),
-            )
-        )
-        activity_type, history = (
-            ActivityType.SET_RESOLVED_IN_RELEASE,
-            GroupHistoryStatus.SET_RESOLVED_IN_RELEASE,
-        )
-        data = {"version": ""}
+    if rule.inbox is InboxEffect.REMOVE:
+        change.delete(GroupInbox(*GroupInbox.key(int(group.id))))
+    # 2. The release it is resolved in replaces any earlier resolution; resolved "now" ends it.
+    resolution = _resolution_row(group, target, actor_id, now)
+    if resolution is not None:
+        change.put(resolution)
     elif state.resolution is not None:
         change.delete(state.resolution)
+    # 3. In a commit: the group's link to it (the commit lists the group once this is written).
     if target.commit is not None:
-        # In a commit: resolved in the newest release holding it (written above) when there is one.
-        pk, sk = GroupLink.commit_key(int(group.id), int(target.commit.id))
-        change.put(
-            GroupLink(
-                pk=pk,
-                sk=sk,
-                linked_id=int(target.commit.id),
-                project_id=int(group.project_id),
-                group_id=int(group.id),
-            )
-        )
-        activity_type, history = (
-            ActivityType.SET_RESOLVED_IN_COMMIT,
-            GroupHistoryStatus.SET_RESOLVED_IN_COMMIT,
-        )
-        data = {"commit": int(target.commit.id)}
+        change.put(_commit_link(group, target.commit))
+    # 4. The log, in Sentry's order: the activity, then the history row.
+    data, ident = _activity_details(target)
     change.put(
-        new_activity(group, activity_type, user_id=actor_id, ident=ident, data=data, when=change.tick())
+        new_activity(group, rule.activity, user_id=actor_id, ident=ident, data=data, when=change.tick())
     )
+    release_version = target.release.version if target.release is not None else None
     change.put(
         new_group_history(
-            group,
-            history,
-            user_id=actor_id,
-            release_version=release.version if release else None,
-            when=change.tick(),
+            group, rule.history, user_id=actor_id, release_version=release_version, when=change.tick()
         )
     )
     return True
+
+
+def _resolution_row(
+    group: Group, target: ResolveTarget, actor_id: int | None, now: datetime
+) -> GroupResolution | None:
+    """The GroupResolution of a release target: PENDING and listed in the index its settling reads
+    (future release: by package and version; next or upcoming release: by the date of the release it
+    must be newer than), or RESOLVED in a release that exists. None when resolved now or in a commit
+    no release contains yet."""
+    pk, sk = GroupResolution.key(int(group.id))
+    if target.future_version is not None:
+        # Not released yet: waits for a release of the same package with at least this version.
+        return GroupResolution(
+            pk=pk,
+            sk=sk,
+            type=int(GroupResolutionType.IN_FUTURE_RELEASE),
+            status=int(GroupResolutionStatus.PENDING),
+            release_version=target.future_version,
+            actor_id=actor_id,
+            datetime=now,
+            gsi2pk=future_index_pk(int(group.project_id)),
+            gsi2sk=f"{int(group.id):020d}",
+        )
+    release = target.release
+    if release is None and target.kind == "next_release":
+        # The project has no release yet: pending for the first one it gets.
+        return GroupResolution(
+            pk=pk,
+            sk=sk,
+            type=int(GroupResolutionType.IN_NEXT_RELEASE),
+            status=int(GroupResolutionStatus.PENDING),
+            release_version="",
+            actor_id=actor_id,
+            datetime=now,
+            gsi2pk=pending_index_pk(int(group.project_id)),
+            gsi2sk=before_any_release(int(group.id)),
+        )
+    if release is None:
+        return None
+    # Next / upcoming release: pending until a newer release settles it; otherwise resolved in it.
+    pending = target.kind in PENDING_KINDS
+    return GroupResolution(
+        pk=pk,
+        sk=sk,
+        type=int(PENDING_KINDS.get(target.kind, GroupResolutionType.IN_RELEASE)),
+        status=int(GroupResolutionStatus.PENDING if pending else GroupResolutionStatus.RESOLVED),
+        release_version=release.version,
+        release_id=int(release.id),
+        actor_id=actor_id,
+        datetime=now,
+        gsi2pk=pending_index_pk(int(group.project_id)) if pending else None,
+        gsi2sk=pending_index_sk(release, int(group.id)) if pending else None,
+    )
+
+
+def _commit_link(group: Group, commit: Commit) -> GroupLink:
+    """The group's link to the commit that fixes it (resolved in the newest release holding the
+    commit, when there is one: ``_resolution_row``)."""
+    pk, sk = GroupLink.commit_key(int(group.id), int(commit.id))
+    return GroupLink(
+        pk=pk, sk=sk, linked_id=int(commit.id), project_id=int(group.project_id), group_id=int(group.id)
+    )
+
+
+def _activity_details(target: ResolveTarget) -> tuple[dict[str, Any], str | None]:
+    """The activity's data and ident, as Sentry logs them: the commit, else the future version, else
+    the release (its version once resolved in it, empty while pending); the ident names the release."""
+    release = target.release
+    ident = str(release.id) if release is not None and target.future_version is None else None
+    if target.commit is not None:
+        return {"commit": int(target.commit.id)}, ident
+    if target.future_version is not None:
+        return {"future_release_version": target.future_version}, None
+    if release is not None:
+        return {"version": "" if target.kind in PENDING_KINDS else release.version}, ident
+    if target.kind == "next_release":  # pending for the project's first release
+        return {"version": ""}, None
+    return {}, None

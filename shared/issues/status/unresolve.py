@@ -11,45 +11,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.expressions.operand import Path
-
 from shared.errors import ValidationFailed
 from shared.issues.activity import new_activity
 from shared.issues.enums import (
     STATUS_UPDATE_CHOICES,
     STR_TO_SUBSTATUS,
     ActivityType,
-    GroupHistoryStatus,
     GroupStatus,
     GroupSubStatus,
 )
 from shared.issues.history import new_group_history
 from shared.issues.state import GroupState
 from shared.issues.status.ignore import plan_ignored, plan_until_escalating
+from shared.issues.status.transitions import BY_UPDATE_TARGET, InboxEffect, substatus_is
 from shared.issues.updates.changes import GroupChange
 from shared.issues.updates.request import IssueUpdate
 from shared.serializers.dates import format_datetime
-from shared.storage.issues import Group
+from shared.storage.issues import Group, GroupInbox
 
 TRANSITION_AFTER_DAYS = 7
-ALLOWED_SUBSTATUSES = {
-    GroupStatus.UNRESOLVED: {
-        GroupSubStatus.ONGOING,
-        GroupSubStatus.ESCALATING,
-        GroupSubStatus.REGRESSED,
-        GroupSubStatus.NEW,
-    },
-    GroupStatus.IGNORED: {
-        GroupSubStatus.UNTIL_ESCALATING,
-        GroupSubStatus.FOREVER,
-        GroupSubStatus.UNTIL_CONDITION_MET,
-    },
-}
-_IGNORED_HISTORY = {
-    GroupSubStatus.UNTIL_ESCALATING: GroupHistoryStatus.ARCHIVED_UNTIL_ESCALATING,
-    GroupSubStatus.FOREVER: GroupHistoryStatus.ARCHIVED_FOREVER,
-    GroupSubStatus.UNTIL_CONDITION_MET: GroupHistoryStatus.ARCHIVED_UNTIL_CONDITION_MET,
-}
 
 
 @dataclass
@@ -66,7 +46,7 @@ def status_plan(update: IssueUpdate, group_count: int) -> StatusPlan:
     """400 when the given substatus does not go with the status."""
     status = STATUS_UPDATE_CHOICES[update.status or ""]
     substatus = STR_TO_SUBSTATUS[update.substatus] if update.substatus else None
-    if substatus is not None and substatus not in ALLOWED_SUBSTATUSES[status]:
+    if substatus is not None and (status, substatus) not in BY_UPDATE_TARGET:
         raise ValidationFailed(
             {"substatus": [f"Invalid substatus {update.substatus} for status {update.status}."]}
         )
@@ -98,26 +78,27 @@ def plan_status(
     """Add the status change of one group; returns its statusDetails and substatus for the answer."""
     group = state.group
     substatus = plan.substatus or infer_unresolved_substatus(group, plan.single, now)
+    target = BY_UPDATE_TARGET[(plan.status, substatus)]  # a pair ``status_plan`` checked
     if state.resolution is not None:
         change.delete(state.resolution)
+    if target.inbox is InboxEffect.REMOVE:
+        change.delete(GroupInbox(*GroupInbox.key(int(group.id))))
     details: dict[str, Any] = {}
     snooze: dict[str, Any] | None = None
-    if plan.status == GroupStatus.IGNORED and substatus == GroupSubStatus.UNTIL_ESCALATING:
+    if target.to_status == GroupStatus.IGNORED and target.to_substatus == GroupSubStatus.UNTIL_ESCALATING:
         plan_until_escalating(state, change)
         details = {"ignoreUntilEscalating": True}
-    elif plan.status == GroupStatus.IGNORED:
+    elif target.to_status == GroupStatus.IGNORED:
         snooze = plan_ignored(state, change, plan.update.status_details, actor_id, now)
         details = {**snooze, "ignoreUntil": format_datetime(snooze["ignoreUntil"])} if snooze else {}
     read = (int(group.status), None if group.substatus is None else int(group.substatus))
-    if read == (int(plan.status), int(substatus)):
+    if read == (int(target.to_status), int(substatus)):
         return details, substatus
-    change.update(
-        group.status_actions(plan.status, substatus),
-        condition=(Group.status == read[0]) & substatus_is(read[1]),
-    )
-    if read[0] == plan.status:
+    change.update(target.actions(group), condition=(Group.status == read[0]) & substatus_is(read[1]))
+    if not target.starts_from(*read):
         return details, substatus  # only the substatus moves: no transition to log
-    if plan.status == GroupStatus.IGNORED:
+    data = None
+    if target.activity == ActivityType.SET_IGNORED:
         data = {
             "ignoreCount": None,
             "ignoreDuration": plan.update.status_details.ignore_duration or None,
@@ -129,19 +110,7 @@ def plan_status(
         }
         if snooze:
             data.update({k: v for k, v in details.items() if k in data})
-        change.put(
-            new_activity(group, ActivityType.SET_IGNORED, user_id=actor_id, data=data, when=change.tick())
-        )
-        history = _IGNORED_HISTORY[substatus]
-    else:
-        change.put(new_activity(group, ActivityType.SET_UNRESOLVED, user_id=actor_id, when=change.tick()))
-        history = GroupHistoryStatus.UNRESOLVED
-    change.put(new_group_history(group, history, user_id=actor_id, when=change.tick()))
+    assert target.activity is not None and target.history is not None
+    change.put(new_activity(group, target.activity, user_id=actor_id, data=data, when=change.tick()))
+    change.put(new_group_history(group, target.history, user_id=actor_id, when=change.tick()))
     return details, substatus
-
-
-def substatus_is(value: int | None) -> Any:
-    """Condition on the substatus read; a null one may be stored as NULL or be absent."""
-    if value is None:
-        return Group.substatus.does_not_exist() | Path(Group.substatus).is_type("NULL")
-    return Group.substatus == value

@@ -1,5 +1,5 @@
 """Merging groups of one project into the one with the most events (Sentry's handle_merge and its
-merge_groups task, decision 15).
+merge_groups task, docs/decisions.md §deletion.6).
 
 The request only marks the children PENDING_MERGE (they leave every list at once), logs MERGE on
 the parent and queues a merge job on the deletion queue. The job moves what must survive into the
@@ -33,6 +33,7 @@ from shared.issues.enums import GONE_STATUSES, ActivityType, GroupStatus
 from shared.issues.events.counts import flush_current_hour, merge_users
 from shared.issues.events.latest import move_latest_event
 from shared.issues.events.user_sketch import UserSketch
+from shared.issues.status.transitions import MERGING
 from shared.issues.transaction import transaction
 from shared.storage.base import cancelled_by_condition, condition_failed, utcnow
 from shared.storage.group_people import GroupAssignee, GroupBookmark, GroupSeen, GroupShare, GroupSubscription
@@ -72,12 +73,12 @@ def merge_groups(groups: list[Group], actor_id: int | None) -> dict:
     children = update_groups_where(
         candidates,
         lambda group: [
-            *group.status_actions(GroupStatus.PENDING_MERGE, None),
+            *MERGING.actions(group),
             Group.merged_into.set(int(parent.id)),
             Group.gsi2pk.set(DELETION_INDEX_PK),
             Group.gsi2sk.set(deletion_index_sk(now, int(group.id))),
         ],
-        ~Group.status.is_in(*[int(s) for s in GONE_STATUSES]),
+        MERGING.from_condition(),
     )
     if not children:
         return {"parent": str(parent.id), "children": []}

@@ -12,12 +12,10 @@ from shared.issues.enums import (
     ActivityType,
     GroupHistoryStatus,
     GroupInboxReason,
-    GroupStatus,
-    GroupSubStatus,
 )
 from shared.issues.history import new_group_history
 from shared.issues.state import GroupState
-from shared.issues.status.unresolve import substatus_is
+from shared.issues.status.transitions import REVIEWED, substatus_is
 from shared.issues.updates.changes import GroupChange
 from shared.storage.issues import Group, GroupInbox, IssueItem
 
@@ -49,11 +47,9 @@ def plan_inbox(
     if status_given:
         return
     substatus = None if group.substatus is None else int(group.substatus)
-    if int(group.status) == GroupStatus.UNRESOLVED and substatus != GroupSubStatus.ONGOING:
+    if REVIEWED.starts_from(int(group.status), substatus):
         change.update(
-            group.status_actions(GroupStatus.UNRESOLVED, GroupSubStatus.ONGOING),
-            condition=(Group.status == int(GroupStatus.UNRESOLVED)) & substatus_is(substatus),
+            REVIEWED.actions(group),
+            condition=(Group.status == int(group.status)) & substatus_is(substatus),
         )
-        change.put(
-            new_activity(group, ActivityType.AUTO_SET_ONGOING, data={"manually": True}, when=change.tick())
-        )
+        change.put(new_activity(group, REVIEWED.activity, data={"manually": True}, when=change.tick()))

@@ -1,9 +1,9 @@
 """Which groups a bulk request is about (Sentry's update_groups_with_search_fn, made strict).
 
 With ``?id=`` the listed groups the caller may see (at most 1000 ids), unknown ids ignored, and
-never a fallback to the search when none matched (decision 10). Without ids, the search
-(``?query=``, or ``?status=`` as sentry-cli sends it, default ``is:unresolved``) selects at most
-1000 groups."""
+never a fallback to the search when none matched (``../shared/contract/decisions.md`` 10). Without
+ids, the search (``?query=``, or ``?status=`` as sentry-cli sends it, default ``is:unresolved``)
+selects at most 1000 groups."""
 
 from __future__ import annotations
 
