@@ -3,7 +3,10 @@
 The source is the template as written by hand: parameters, tables, queues, functions and the alarms
 that are not per function. The generator adds what would otherwise be written out again and again:
 
+- each function's ``CodeUri``, the zip ``make package`` builds for its handler's folder;
 - each function's ``Policies``, from its line in ``access.yaml`` (the least-privilege map);
+- an environment variable of every function and a stack output (read by ``cli/admin.py``) for each
+  table (``ACCOUNTS_TABLE``), work queue (``DELETION_QUEUE_URL``) and bucket (``EVENTS_BUCKET``);
 - each entry of a function's ``Routes`` (``Name: METHOD /path``) as an HTTP API event, with its
   trailing-slash twin ``NameSlash`` at ``/path/{proxy+}`` (docs/decisions.md §api.13);
   routes without a twin are written as ``Events``;
@@ -17,6 +20,7 @@ template`` rewrites it; tests/unit/test_template_generated.py fails when it is n
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,9 +147,16 @@ def _route_events(routes: dict[str, str]) -> dict[str, Any]:
 def _function_properties(
     properties: dict[str, Any], access: dict[str, str], kinds: dict[str, str]
 ) -> dict[str, Any]:
-    """The function's own properties, then its policies, then its events (routes first)."""
+    """The function's own properties with its code's zip, then its policies, then its events
+    (routes first)."""
     routes = properties.pop("Routes", {})
     events = properties.pop("Events", {})
+    folder = properties["Handler"].split(".")[1]  # functions.<folder>.app.handler
+    properties = {
+        "Handler": properties.pop("Handler"),
+        "CodeUri": f"../build/functions/{folder}.zip",
+        **properties,
+    }
     if policies := [_policy(resource, kinds.get(resource, ""), level) for resource, level in access.items()]:
         properties["Policies"] = policies
     return {**properties, "Events": _route_events(routes) | events}
@@ -199,6 +210,18 @@ def _queue_alarms(queue: str, properties: dict[str, Any], defaults: dict[str, An
     }
 
 
+def _named_resources(resources: dict[str, Any]) -> list[tuple[str, str]]:
+    """(environment variable, logical id) of every table, work queue and bucket, in template order."""
+    named = []
+    for name, body in resources.items():
+        kind = body["Type"]
+        is_work_queue = kind == "AWS::SQS::Queue" and "RedrivePolicy" in body.get("Properties", {})
+        if kind in {"AWS::DynamoDB::Table", "AWS::S3::Bucket"} or is_work_queue:
+            variable = re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper()
+            named.append((f"{variable}_URL" if is_work_queue else variable, name))
+    return named
+
+
 def generate(source: str, access: dict[str, dict[str, str]]) -> str:
     """The full template text for a source text and an access map."""
     template = yaml.load(source, Loader=_Loader)  # a SafeLoader with CloudFormation's tags
@@ -218,6 +241,16 @@ def generate(source: str, access: dict[str, dict[str, str]]) -> str:
         resources.update(_function_alarms(name, alarm_defaults))
     for name, properties in queues:
         resources.update(_queue_alarms(name, properties, alarm_defaults))
+    named = _named_resources(resources)
+    environment = template["Globals"]["Function"]["Environment"]
+    environment["Variables"] = {
+        **{variable: Tagged("!Ref", name) for variable, name in named},
+        **environment["Variables"],
+    }
+    template["Outputs"] = {
+        **template["Outputs"],
+        **{name: {"Value": Tagged("!Ref", name)} for _, name in named},
+    }
     body = yaml.dump(template, Dumper=_Dumper, sort_keys=False, width=200)
     return HEADER + body
 

@@ -25,6 +25,12 @@ Resources:
 AlarmDefaults: &alarm
   Period: 300
   AlarmActions: !If [HasAlarmTopic, [!Ref AlarmTopicArn], []]
+Globals:
+  Function:
+    Environment:
+      Variables: {TRACING_ENABLED: "false"}
+Outputs:
+  ApiUrl: {Value: x}
 """
 
 
@@ -40,6 +46,14 @@ def test_generation_adds_policies_route_twins_and_alarms_in_cloudformation_short
     assert "AlarmDefaults" not in template
     function = template["Resources"]["Function"]["Properties"]
     assert "Routes" not in function
+    assert function["CodeUri"] == "../build/functions/x.zip"  # the zip `make package` builds for it
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables == {"TABLE": {"Ref": "Table"}, "BUCKET": {"Ref": "Bucket"}, "TRACING_ENABLED": "false"}
+    assert template["Outputs"] == {
+        "ApiUrl": {"Value": "x"},
+        "Table": {"Value": {"Ref": "Table"}},
+        "Bucket": {"Value": {"Ref": "Bucket"}},
+    }
     assert function["Policies"] == [
         {"DynamoDBReadPolicy": {"TableName": {"Ref": "Table"}}},
         {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["Queue", "QueueName"]}}},
@@ -72,6 +86,10 @@ def test_generation_alarms_on_each_work_queue_and_its_dead_letter_queue() -> Non
     )
     resources = yaml.load(generate(source, {}), Loader=_TemplateLoader)["Resources"]
     depth, age = resources["DeadAlarm"]["Properties"], resources["QueueAgeAlarm"]["Properties"]
+    variables = yaml.load(generate(source, {}), Loader=_TemplateLoader)["Globals"]["Function"]["Environment"]
+    assert (
+        variables["Variables"]["QUEUE_URL"] == {"Ref": "Queue"} and "DEAD_URL" not in variables["Variables"]
+    )
     assert depth["AlarmDescription"] == "Messages of Queue failed 3 times and wait in Dead."
     assert (depth["MetricName"], depth["Threshold"]) == ("ApproximateNumberOfMessagesVisible", 0)
     assert depth["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["Dead", "QueueName"]}}]
