@@ -42,8 +42,12 @@ def test_project_creation_cost_in_requests(http, base_url, world: World) -> None
         assert http.post(url, json={"name": "Counted"}, headers=world.headers()).status_code == 201
     # token, org, member, team, snowflake counter, one transaction (project + id pointer), then the
     # default DSN key: its id counter and one transaction (key + listing pointer), then the default
-    # alert rule: its id counter and its item
-    assert calls == {"GetItem": 4, "UpdateItem": 3, "TransactWriteItems": 2, "PutItem": 1}
+    # alert rule: its id counter and its item. When other writers (the suite's other worker) took the
+    # second's snowflake slots, the project's id borrows an earlier second: one BatchGetItem of the
+    # earlier seconds' counters and one UpdateItem more (shared/snowflake.py).
+    borrowed = calls.pop("BatchGetItem", 0)
+    assert borrowed in (0, 1)
+    assert calls == {"GetItem": 4, "UpdateItem": 3 + borrowed, "TransactWriteItems": 2, "PutItem": 1}
 
 
 def test_same_name_gets_a_suffixed_slug_and_explicit_slug_conflict_is_409(http, base_url, world) -> None:
