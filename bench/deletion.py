@@ -35,27 +35,23 @@ def _setup() -> Any:
 
     user = create_user("bench", "bench@example.com")
     org = create_organization("Bench", "bench")
-    add_member(org, int(user.id), "owner")
-    access = organization_access(Principal.acting_user(int(user.id)), org.slug)
+    add_member(org, user.id, "owner")
+    access = organization_access(Principal.acting_user(user.id), org.slug)
     team = create_team(access, "Bench", None)
-    project = create_project(
-        organization_access(Principal.acting_user(int(user.id)), org.slug), team.slug, "Web"
-    )
+    project = create_project(organization_access(Principal.acting_user(user.id), org.slug), team.slug, "Web")
     group = create_group(project, "ZeroDivisionError: division by zero")
     with Activity.batch_write() as batch:
         for _ in range(CHILDREN - 1 - HASHES):  # the inbox row is a child too
-            batch.save(new_activity(group, ActivityType.NOTE, user_id=int(user.id), data={"text": "x"}))
+            batch.save(new_activity(group, ActivityType.NOTE, user_id=user.id, data={"text": "x"}))
     for i in range(HASHES):
         hash_value = f"{i:032x}"
         GroupHash(
-            *GroupHash.key(int(project.id), hash_value),
-            project_id=int(project.id),
+            *GroupHash.key(project.id, hash_value),
+            project_id=project.id,
             hash=hash_value,
-            group_id=int(group.id),
+            group_id=group.id,
         ).save()
-        GroupHashRef(
-            *GroupHashRef.key(int(group.id), hash_value), project_id=int(project.id), hash=hash_value
-        ).save()
+        GroupHashRef(*GroupHashRef.key(group.id, hash_value), project_id=project.id, hash=hash_value).save()
     return group
 
 
@@ -67,12 +63,12 @@ def main() -> None:
         from shared.storage.issues import Group, group_pk
 
         group = _setup()
-        children = sum(1 for key in partition_keys(group_pk(int(group.id))) if key[1] != "GROUP")
+        children = sum(1 for key in partition_keys(group_pk(group.id)) if key[1] != "GROUP")
         queued = measure(lambda: delete_group_list([group]))
-        stored = Group.get(*Group.key(int(group.id)), consistent_read=True)
+        stored = Group.get(*Group.key(group.id), consistent_read=True)
         due = stored.delete_after + timedelta(seconds=1)
-        worker = measure(lambda: delete_groups([int(group.id)], "bench", now=due))
-        left = sum(1 for _ in partition_keys(group_pk(int(group.id))))
+        worker = measure(lambda: delete_groups([group.id], "bench", now=due))
+        left = sum(1 for _ in partition_keys(group_pk(group.id)))
         figures = {
             "children": children,
             "queue": {

@@ -116,7 +116,7 @@ def _keep(project: Any) -> tuple[str, list[str], int, int]:
         records = [
             {
                 "messageId": uuid.uuid4().hex,
-                "body": encode_event(int(project.id), int(project.org_id), utcnow(), payload),
+                "body": encode_event(project.id, project.org_id, utcnow(), payload),
             }
             for payload in payloads
         ]
@@ -156,7 +156,7 @@ def main() -> None:
         base, demo, http = api.base, api.demo, api.http
         fingerprint, ids, written, kept = _keep(api.project)
         hash_value = event_hash(normalize_event(_payload(fingerprint, 0), utcnow()))
-        group_id = int(GroupHash.get(*GroupHash.key(int(api.project.id), hash_value)).group_id)
+        group_id = GroupHash.get(*GroupHash.key(api.project.id, hash_value)).group_id
         middle = ids[len(ids) // 2]
         issue = f"{base}/api/0/issues/{group_id}"
         project = f"{base}/api/0/projects/{demo.org}/{demo.project}"

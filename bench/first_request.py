@@ -95,7 +95,7 @@ class Requests:
         self.system = system
         demo = system.demo
         self.project_path = f"/api/0/projects/{demo.org}/{demo.project}/"
-        project = Project.get(*Project.key(int(find_organization(demo.org).id), demo.project))
+        project = Project.get(*Project.key(find_organization(demo.org).id, demo.project))
         self.group = new_groups(project, 1)[0]
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {demo.token}"

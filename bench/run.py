@@ -129,11 +129,11 @@ def _new_project(base: str, name: str) -> Project:
     suffix = uuid.uuid4().hex[:8]
     user = create_user(f"{name}-{suffix}", f"{name}-{suffix}@example.com")
     org = create_organization(name, f"{name}-{suffix}")
-    add_member(org, int(user.id), "owner")
-    access = organization_access(Principal.acting_user(int(user.id)), org.slug)
+    add_member(org, user.id, "owner")
+    access = organization_access(Principal.acting_user(user.id), org.slug)
     team = create_team(access, "Team", None)
     project = create_project(access, team.slug, "App")
-    token = create_user_token(int(user.id), set(ROLE_SCOPES["owner"]))
+    token = create_user_token(user.id, set(ROLE_SCOPES["owner"]))
     return Project(base, org.slug, project.slug, token, dsn(list_project_keys(project)[0]))
 
 
@@ -164,7 +164,7 @@ def _events_counted(project: Project) -> int:
 
     project_id = int(project.dsn.rsplit("/", 1)[1])
     groups = status_groups(project_id, GroupStatus.UNRESOLVED, consistent_read=True)
-    return sum(int(group.times_seen or 0) for group in groups)
+    return sum(group.times_seen or 0 for group in groups)
 
 
 class CountWrong(Exception):

@@ -383,7 +383,7 @@ def _records(items: Sequence[Item]) -> list[dict[str, Any]]:
     return [
         {
             "messageId": uuid.uuid4().hex,
-            "body": encode_event(int(key.project_id), int(key.org_id), when, payload),
+            "body": encode_event(key.project_id, key.org_id, when, payload),
         }
         for key, payload, when in items
     ]
@@ -400,7 +400,7 @@ def _envelope_request(key: Any, payload: dict[str, Any]) -> dict[str, Any]:
         + b"\n"
         + item
     )
-    path = f"/api/{int(key.project_id)}/envelope/"
+    path = f"/api/{key.project_id}/envelope/"
     return {
         "version": "2.0",
         "routeKey": "POST /api/{project_id}/envelope/{proxy+}",
@@ -422,7 +422,7 @@ def _envelope_request(key: Any, payload: dict[str, Any]) -> dict[str, Any]:
             "stage": "$default",
             "timeEpoch": int(time.time() * 1000),
         },
-        "pathParameters": {"project_id": str(int(key.project_id)), "proxy": ""},
+        "pathParameters": {"project_id": str(key.project_id), "proxy": ""},
         "body": base64.b64encode(body).decode(),
         "isBase64Encoded": True,
     }
@@ -531,7 +531,7 @@ def _run(
         for (p, i), (_, payload, _) in zip(numbered, firsts, strict=True):
             hash_value = event_hash(normalize_event(payload, created))
             group = GroupHash.get(*GroupHash.key(first_project + p, hash_value))
-            issues.append(Issue(p, i, first_project + p, int(group.group_id), hash_value))
+            issues.append(Issue(p, i, first_project + p, group.group_id, hash_value))
         processor_log_bytes = _processor_log_bytes(firsts[:10])
     meter.reset()
     record_bytes = SQS_RECORD_BYTES + len(encode_event(1, 1, start, _payload(0, 0, 0, start)).encode())

@@ -47,7 +47,7 @@ def _issues(project: Any, count: int) -> None:
     from shared.tags.summary import TagSummary
 
     template = create_group(project, "Error template")
-    rows = [r for r in IssueItem.query(group_pk(int(template.id))) if not isinstance(r, GroupTags)]
+    rows = [r for r in IssueItem.query(group_pk(template.id)) if not isinstance(r, GroupTags)]
     now = utcnow()
     clones: list[IssueItem] = []
     for n, group_id in enumerate(allocate("group", count)):

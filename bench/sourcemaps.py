@@ -66,7 +66,7 @@ def main() -> None:
         _sentry_cli(api.base, api.demo, "sourcemaps", "upload", "dist", cwd=folder)
         printed = run_app(bundle, "http://key@127.0.0.1:9/1", release=None, print_event=True)
         payload = json.loads(printed.strip().splitlines()[-1])
-        project_id, org_id = int(api.project.id), int(api.project.org_id)
+        project_id, org_id = api.project.id, api.project.org_id
 
         _clear_caches()
         cold_cpu, cold_requests, resolved = _one(payload, project_id, org_id)

@@ -58,7 +58,7 @@ def _create_org(args: argparse.Namespace) -> dict[str, Any]:
         owner = find_user_by_name_or_email(args.owner)
         if owner is None:
             raise SystemExit(f"unknown user {args.owner}")
-        add_member(org, int(owner.id), "owner")
+        add_member(org, owner.id, "owner")
     return {"id": str(org.id), "slug": org.slug}
 
 
@@ -76,7 +76,7 @@ def _add_member(args: argparse.Namespace) -> dict[str, Any]:
     org, user = find_organization(args.org), find_user_by_name_or_email(args.user)
     if org is None or user is None:
         raise SystemExit("unknown organization or user")
-    member = add_member(org, int(user.id), args.role)
+    member = add_member(org, user.id, args.role)
     return {"org": org.slug, "user": str(user.id), "role": member.role}
 
 
@@ -87,7 +87,7 @@ def _acting(org: str, user: str):
     member = find_user_by_name_or_email(user)
     if member is None:
         raise SystemExit(f"unknown user {user}")
-    return organization_access(Principal.acting_user(int(member.id)), org)
+    return organization_access(Principal.acting_user(member.id), org)
 
 
 def _create_team(args: argparse.Namespace) -> dict[str, Any]:
@@ -114,11 +114,11 @@ def _create_token(args: argparse.Namespace) -> dict[str, Any]:
         org = find_organization(args.org)
         if org is None:
             raise SystemExit(f"unknown organization {args.org}")
-        return {"token": create_org_token(int(org.id), org.slug, args.label)}
+        return {"token": create_org_token(org.id, org.slug, args.label)}
     user = find_user_by_name_or_email(args.user)
     if user is None:
         raise SystemExit(f"unknown user {args.user}")
-    return {"token": create_user_token(int(user.id), set(args.scopes.split(",")), args.label)}
+    return {"token": create_user_token(user.id, set(args.scopes.split(",")), args.label)}
 
 
 def _set_project_feature(args: argparse.Namespace) -> dict[str, Any]:
@@ -133,7 +133,7 @@ def _set_project_feature(args: argparse.Namespace) -> dict[str, Any]:
         raise SystemExit(f"unknown feature {args.feature} (known: {', '.join(sorted(SETTABLE_FEATURES))})")
     org = find_organization(args.org)
     try:
-        project = Project.get(*Project.key(int(org.id), args.project)) if org is not None else None
+        project = Project.get(*Project.key(org.id, args.project)) if org is not None else None
     except DoesNotExist:
         project = None
     if project is None or project.status == PENDING_DELETION:

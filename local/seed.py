@@ -32,11 +32,11 @@ class Demo:
 def seed_demo() -> Demo:
     user = create_user("demo", "demo@example.com", "Demo Owner")
     org = create_organization("Demo", DEMO_ORG)
-    add_member(org, int(user.id), "owner")
-    access = organization_access(Principal.acting_user(int(user.id)), DEMO_ORG)
+    add_member(org, user.id, "owner")
+    access = organization_access(Principal.acting_user(user.id), DEMO_ORG)
     team = create_team(access, "Demo", DEMO_TEAM)
-    access = organization_access(Principal.acting_user(int(user.id)), DEMO_ORG)
+    access = organization_access(Principal.acting_user(user.id), DEMO_ORG)
     project = create_project(access, team.slug, "Web", DEMO_PROJECT, default_rules=True)
     set_project_features(project, {DISCARD_GROUPS})  # so "delete and discard" works in the demo
-    token = create_user_token(int(user.id), set(ROLE_SCOPES["owner"]), name="demo")
+    token = create_user_token(user.id, set(ROLE_SCOPES["owner"]), name="demo")
     return Demo(org.slug, team.slug, project.slug, user.email, token, dsn(list_project_keys(project)[0]))

@@ -49,7 +49,7 @@ def _demo(data_dir: Path | None) -> tuple[Demo, bool]:
         demo = Demo(**json.loads(kept.read_text(encoding="utf-8")))
         org = find_organization(demo.org)
         if org is not None:
-            project = Project.get(*Project.key(int(org.id), demo.project))
+            project = Project.get(*Project.key(org.id, demo.project))
             return Demo(**{**asdict(demo), "dsn": dsn(list_project_keys(project)[0])}), True
     demo = seed_demo()
     if kept is not None:

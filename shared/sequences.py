@@ -20,7 +20,7 @@ def allocate(name: str, count: int = 1) -> range:
         raise ValueError("count must be at least 1")
     counter = Counter(pk=f"SEQ#{name}")
     counter.update(actions=[Counter.value.add(count)])
-    last = int(counter.value)
+    last = counter.value
     return range(last - count + 1, last + 1)
 
 

@@ -102,7 +102,7 @@ def _claim_slot(second: int, now: float) -> int | None:
         if condition_failed(error):
             return None
         raise
-    return int(counter.value) - 1
+    return counter.value - 1
 
 
 def _earlier_seconds_with_room(second: int, lookback: int, now: float) -> list[int]:
@@ -111,9 +111,7 @@ def _earlier_seconds_with_room(second: int, lookback: int, now: float) -> list[i
     with_room: list[int] = []
     for chunk in chunked(earlier, 100):
         counters = batch_get(Counter, [_counter_key(s) for s in chunk], consistent_read=True)
-        used = {
-            c.pk: int(c.value) for c in counters if c.expires_at is None or c.expires_at.timestamp() > now
-        }
+        used = {c.pk: c.value for c in counters if c.expires_at is None or c.expires_at.timestamp() > now}
         with_room.extend(s for s in chunk if used.get(_counter_key(s), 0) < SLOTS_PER_SECOND)
         if with_room:
             return with_room

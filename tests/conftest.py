@@ -155,8 +155,8 @@ def make_user(scopes: set[str] | None = None) -> tuple[int, str]:
 
     name = unique("user")
     user = create_user(name, f"{name}@example.com")
-    token = create_user_token(int(user.id), scopes or set(ROLE_SCOPES["owner"]))
-    return int(user.id), token
+    token = create_user_token(user.id, scopes or set(ROLE_SCOPES["owner"]))
+    return user.id, token
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ def demo_api() -> Iterator[DemoApi]:
 
         demo = system.demo
         org = find_organization(demo.org)
-        project = Project.get(*Project.key(int(org.id), demo.project))
+        project = Project.get(*Project.key(org.id, demo.project))
         http = requests.Session()
         http.headers["Authorization"] = f"Bearer {demo.token}"
         yield DemoApi(system.base_url, demo, project, http)
@@ -42,7 +42,7 @@ def new_groups(project: Any, count: int) -> list[int]:
     from shared.issues.groups import create_group
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(lambda i: int(create_group(project, f"Error {i}").id), range(count)))
+        return list(pool.map(lambda i: create_group(project, f"Error {i}").id, range(count)))
 
 
 def cloned_groups(project: Any, count: int) -> list[int]:
@@ -56,7 +56,7 @@ def cloned_groups(project: Any, count: int) -> list[int]:
     from shared.storage.issues import Group, IssueItem, group_pk, status_index_sk
 
     template = create_group(project, "Bulk")
-    rows = list(IssueItem.query(group_pk(int(template.id))))
+    rows = list(IssueItem.query(group_pk(template.id)))
     ids = list(allocate("group", count))
     clones = []
     for group_id in ids:

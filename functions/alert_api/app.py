@@ -35,13 +35,13 @@ RULE_WRITE = PROJECT_CREATE
 
 def _creators(user_ids: set[int]) -> dict[int, dict[str, Any]]:
     users = batch_get(User, [User.key(i) for i in sorted(user_ids)])
-    return {int(u.id): {"id": int(u.id), "name": u.name or u.username, "email": u.email} for u in users}
+    return {u.id: {"id": u.id, "name": u.name or u.username, "email": u.email} for u in users}
 
 
 def _serialized(rules: list[Any], project: Any) -> list[dict[str, Any]]:
-    creators = _creators({int(r.created_by) for r in rules if r.created_by is not None})
+    creators = _creators({r.created_by for r in rules if r.created_by is not None})
     return [
-        serialize_rule(r, project, creators.get(int(r.created_by)) if r.created_by is not None else None)
+        serialize_rule(r, project, creators.get(r.created_by) if r.created_by is not None else None)
         for r in rules
     ]
 
@@ -49,7 +49,7 @@ def _serialized(rules: list[Any], project: Any) -> list[dict[str, Any]]:
 @app.get("/api/0/projects/<org>/<project>/rules")
 def get_rules(org: str, project: str) -> Any:
     found = get_project(org_access(app, org), project, PROJECT_READ)
-    return _serialized(list_rules(int(found.id)), found)
+    return _serialized(list_rules(found.id), found)
 
 
 @app.post("/api/0/projects/<org>/<project>/rules")
@@ -91,7 +91,7 @@ def get_rule_group_history(org: str, project: str, rule_id: str) -> Any:
 def get_plugin(org: str, project: str, plugin: str) -> Any:
     found = get_project(org_access(app, org), project, PROJECT_READ)
     plugin_kind(plugin)
-    return serialize_plugin(plugin, load_plugin(int(found.id), plugin))
+    return serialize_plugin(plugin, load_plugin(found.id, plugin))
 
 
 @app.put("/api/0/projects/<org>/<project>/plugins/<plugin>")

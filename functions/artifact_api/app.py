@@ -65,7 +65,7 @@ def post_chunks(org: str) -> Any:
     access = org_access(app, org)
     access.require(RELEASE_WRITE)
     chunks = read_chunks(_parts())
-    store_chunks(int(access.organization.id), chunks)
+    store_chunks(access.organization.id, chunks)
     return json_response(200, {})
 
 

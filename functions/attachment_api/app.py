@@ -43,7 +43,7 @@ def _issue_attachments(group: Group) -> Iterator[Attachment]:
     batch: list[str] = []
 
     def flush() -> Iterator[Attachment]:
-        for attachment in attachments_of_events(int(group.project_id), batch):
+        for attachment in attachments_of_events(group.project_id, batch):
             if not types or attachment.type in types:
                 yield attachment
 
@@ -79,10 +79,10 @@ def list_org_issue_attachments(org: str, issue_id: str) -> Any:
 def _event_attachments(org: str, project_slug: str, event_id: str) -> list[Attachment]:
     """The attachments of an event the caller may see; 404 for an unknown or hidden event."""
     project = get_project(org_access(app, org), project_slug, EVENT_READ)
-    found = visible_event_group(int(project.org_id), int(project.id), event_id)
+    found = visible_event_group(project.org_id, project.id, event_id)
     if found is None:
         raise NotFound("Event not found")
-    return event_attachments(int(project.id), found[0])
+    return event_attachments(project.id, found[0])
 
 
 @app.get("/api/0/projects/<org>/<project>/events/<event_id>/attachments")

@@ -87,11 +87,11 @@ def _issue_event(issue_id: str, org: str | None, event_id: str) -> EventBody:
                 raise
             return _kept_latest(group)
     wanted = event_id_of(event_id)
-    return event_details(int(group.org_id), wanted, known=group)
+    return event_details(group.org_id, wanted, known=group)
 
 
 def _kept_latest(group: Group) -> EventBody:
-    document = latest_event(int(group.id))
+    document = latest_event(group.id)
     if document is None:
         raise NotFound(EVENT_NOT_FOUND)
     kept = serialize_event(document, group)
@@ -112,7 +112,7 @@ def get_org_issue_event(org: str, issue_id: str, event_id: str) -> Any:
 def list_project_events(org: str, project: str) -> Any:
     scope = request_scope(org_access(app, org), EVENT_READ, project, [])
     [found] = scope.projects
-    page = project_events(int(found.org_id), int(found.id), query_value(app, "cursor"), _per_page(), _full())
+    page = project_events(found.org_id, found.id, query_value(app, "cursor"), _per_page(), _full())
     return _page(page)
 
 
@@ -121,7 +121,7 @@ def get_project_event(org: str, project: str, event_id: str) -> Any:
     wanted = event_id_of(event_id)
     scope = request_scope(org_access(app, org), EVENT_READ, project, [])
     [found] = scope.projects
-    return event_details(int(found.org_id), wanted, allowed=scope.contains)
+    return event_details(found.org_id, wanted, allowed=scope.contains)
 
 
 @app.get("/api/0/organizations/<org>/eventids/<event_id>")
@@ -133,14 +133,14 @@ def resolve_event_id(org: str, event_id: str) -> Any:
     with ThreadPoolExecutor(1) as pool:  # the visible projects are read while the event is found
         visible = pool.submit(organization_scope, access)
         allowed = lambda group: visible.result().contains(group)  # noqa: E731
-        group, _, document = event_by_id(int(access.organization.id), wanted, allowed=allowed)
-    project = visible.result().project(int(group.project_id))
+        group, _, document = event_by_id(access.organization.id, wanted, allowed=allowed)
+    project = visible.result().project(group.project_id)
     return {
         "organizationSlug": access.organization.slug,
         "projectSlug": project.slug if project is not None else None,
-        "groupId": str(int(group.id)),
+        "groupId": str(group.id),
         "eventId": wanted,
-        "event": serialize_full(document, int(group.id)),
+        "event": serialize_full(document, group.id),
     }
 
 
@@ -149,7 +149,7 @@ def _hashes(issue_id: str, org: str | None) -> Any:
     _, group = find_issue(principal(app), issue_id, org, EVENT_READ)
     body = [
         {"id": value, "latestEvent": latest_of_hash(group, value), "mergedBySeer": False}
-        for value in sorted(hash_values(int(group.id)))
+        for value in sorted(hash_values(group.id))
     ]
     return paginated_response(app, Page(body), body)
 

@@ -61,7 +61,7 @@ def _details(scope: IssueScope, group: Group) -> dict[str, Any]:
     return {
         **_serialized(scope, [group], details_periods)[0],
         **details_extras(group, scope.projects),
-        "activity": serialize_feed(load_feed(int(group.id))),
+        "activity": serialize_feed(load_feed(group.id)),
     }
 
 
@@ -85,7 +85,7 @@ def get_short_id(org: str, short_id: str) -> Any:
     return {
         "organizationSlug": scope.access.organization.slug,
         "projectSlug": serialized["project"]["slug"],
-        "groupId": str(int(group.id)),
+        "groupId": str(group.id),
         "group": serialized,
         "shortId": serialized["shortId"],
     }
@@ -93,7 +93,7 @@ def get_short_id(org: str, short_id: str) -> Any:
 
 def _tags(issue_id: str, org: str | None) -> TagSummary:
     _, group = find_issue(principal(app), issue_id, org, EVENT_READ)
-    return group_tags(int(group.id))
+    return group_tags(group.id)
 
 
 @app.get("/api/0/issues/<issue_id>/tags")

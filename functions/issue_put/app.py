@@ -57,7 +57,7 @@ def _put_one(found: tuple[IssueScope, Group], body: IssueUpdateIn | None) -> Any
     if outcome.status_code != 200:
         return _answer(outcome)
     organization, user_id = scope.access.organization, scope.access.principal.user_id
-    views = fresh_group_views(organization, scope.projects, [int(group.id)], user_id, outcome.known_actors())
+    views = fresh_group_views(organization, scope.projects, [group.id], user_id, outcome.known_actors())
     return serialize_group((views or group_views(organization, scope.projects, [group], user_id))[0])
 
 

@@ -72,7 +72,7 @@ def get_org_projects(org: str) -> Any:
 @app.get("/api/0/organizations/<org>/teams")
 def get_org_teams(org: str) -> Any:
     access = org_access(app, org)
-    return [serialize_team(t, int(t.id) in access.team_ids) for t in list_teams(access)]
+    return [serialize_team(t, t.id in access.team_ids) for t in list_teams(access)]
 
 
 @app.post("/api/0/organizations/<org>/teams")

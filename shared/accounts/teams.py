@@ -21,7 +21,7 @@ def create_team(access: OrgAccess, name: str | None, slug: str | None) -> Team:
     The creating user joins the team, as in Sentry, so they can reach its projects.
     """
     access.require(TEAM_WRITE)
-    org_id = int(access.organization.id)
+    org_id = access.organization.id
     label = name or slug or ""
 
     def candidates():
@@ -35,7 +35,7 @@ def create_team(access: OrgAccess, name: str | None, slug: str | None) -> Team:
 
     team = create_slugged(build, Team.id_key, candidates, "A team with this slug already exists.")
     if access.member is not None:
-        join_team(access.member, int(team.id))
+        join_team(access.member, team.id)
     return team
 
 
@@ -43,7 +43,7 @@ def get_team(access: OrgAccess, slug: str) -> Team:
     """A team the caller may see (404 otherwise)."""
     access.require(TEAM_READ | {"project:write", "project:admin"})
     try:
-        return Team.get(*Team.key(int(access.organization.id), slug))
+        return Team.get(*Team.key(access.organization.id, slug))
     except DoesNotExist:
         raise NotFound() from None
 
@@ -51,5 +51,5 @@ def get_team(access: OrgAccess, slug: str) -> Team:
 def list_teams(access: OrgAccess) -> list[Team]:
     """Every team of the organization, by slug (one Query on the organization's partition)."""
     access.require(TEAM_READ)
-    pk, prefix = Team.key(int(access.organization.id), "")
+    pk, prefix = Team.key(access.organization.id, "")
     return list(Team.query(pk, Team.sk.startswith(prefix)))

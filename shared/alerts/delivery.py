@@ -85,10 +85,10 @@ def deliver(message: dict[str, Any]) -> int:
         "title": group.title,
         "culprit": group.culprit,
         "level": message.get("level") or group.level,
-        "short_id": format_short_id(project.slug, int(group.short_id)),
+        "short_id": format_short_id(project.slug, group.short_id),
         "url": f"{public_url()}/organizations/{org.slug}/issues/{group.id}/",
     }
-    steps = _steps(message, int(project.id))
+    steps = _steps(message, project.id)
     done = {
         row.pk
         for row in batch_get(Delivery, [Delivery.key(step.key) for step in steps], consistent_read=True)
@@ -101,7 +101,7 @@ def deliver(message: dict[str, Any]) -> int:
             continue
         try:
             if step.kind == "email":
-                to = recipients(int(org.id), project.team_ids, step.target)
+                to = recipients(org.id, project.team_ids, step.target)
                 if to:
                     send_email(alert_email(to, about_project, about_group, rule_name))
             elif step.kind == "webhooks":

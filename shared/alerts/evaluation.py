@@ -87,15 +87,13 @@ class _GroupFacts:
         if key not in self._counts:
             since = utcnow() - timedelta(minutes=n.INTERVALS[interval])
             count = events_since if kind == n.EVENT_FREQUENCY else users_since
-            self._counts[key] = count(int(self.group.id), since)
+            self._counts[key] = count(self.group.id, since)
         return self._counts[key]
 
     def assignee(self) -> GroupAssignee | None:
         if self._assignee is False:
             try:
-                self._assignee = GroupAssignee.get(
-                    *GroupAssignee.key(int(self.group.id)), consistent_read=True
-                )
+                self._assignee = GroupAssignee.get(*GroupAssignee.key(self.group.id), consistent_read=True)
             except DoesNotExist:
                 self._assignee = None
         return self._assignee  # type: ignore[return-value]
@@ -103,7 +101,7 @@ class _GroupFacts:
 
 def _high_priority(group: Group) -> bool:
     if group.priority is not None:
-        return int(group.priority) >= PriorityLevel.HIGH
+        return group.priority >= PriorityLevel.HIGH
     return group.level in ("error", "fatal")
 
 
@@ -159,7 +157,7 @@ def _filter(node: dict[str, Any], event: Event, batch: Batch, facts: _GroupFacts
     if kind == n.TAGGED_EVENT:
         return _tag_matches(node, event)
     if kind == n.ISSUE_OCCURRENCES:
-        return int(group.times_seen) >= int(node["value"])
+        return group.times_seen >= int(node["value"])
     if kind == n.AGE_COMPARISON:
         cutoff = utcnow() - timedelta(minutes=int(node["value"]) * n.AGE_UNITS[node["time"]])
         return group.first_seen < cutoff if node["comparison_type"] == "older" else group.first_seen > cutoff
@@ -173,7 +171,7 @@ def _filter(node: dict[str, Any], event: Event, batch: Batch, facts: _GroupFacts
         # the newest release this group has seen an event of is the event's own
         return bool(event.release) and event is batch.events[-1]
     if kind == n.ISSUE_CATEGORY:
-        return int(group.category or 1) == int(node["value"])
+        return (group.category or 1) == int(node["value"])
     return False
 
 
@@ -229,15 +227,15 @@ def evaluate(project_id: int, batch: Batch) -> list[str]:
 
 
 def _fire(project_id: int, rule: AlertRule, batch: Batch, event: Event) -> str | None:
-    group_id = int(batch.group.id)
-    window = timedelta(minutes=int(rule.frequency))
+    group_id = batch.group.id
+    window = timedelta(minutes=rule.frequency)
     with _lock:
-        recent = _fired.get((int(rule.id), group_id))
+        recent = _fired.get((rule.id, group_id))
     if recent is not None and event.timestamp - recent < window:
         return None
-    status = RuleGroupStatus(*RuleGroupStatus.key(int(rule.id), group_id))
+    status = RuleGroupStatus(*RuleGroupStatus.key(rule.id, group_id))
     base = [
-        RuleGroupStatus.rule_id.set(int(rule.id)),
+        RuleGroupStatus.rule_id.set(rule.id),
         RuleGroupStatus.project_id.set(project_id),
         RuleGroupStatus.group_id.set(group_id),
         RuleGroupStatus.kind.set(RuleGroupStatus),
@@ -260,7 +258,7 @@ def _fire(project_id: int, rule: AlertRule, batch: Batch, event: Event) -> str |
                 raise
             return None
     with _lock:
-        _fired[(int(rule.id), group_id)] = event.timestamp
+        _fired[(rule.id, group_id)] = event.timestamp
     notification = f"{rule.id}-{group_id}-{event.event_id}"
     data = {
         "rule": {"id": str(rule.id), "name": rule.name},
@@ -283,7 +281,7 @@ def _message(
         "notification": notification,
         "project_id": project_id,
         "org_id": batch.org_id,
-        "group_id": int(batch.group.id),
+        "group_id": batch.group.id,
         "rule": {"id": str(rule.id), "name": rule.name, "actions": rule.actions},
         "event": payload,
         "level": event.level,

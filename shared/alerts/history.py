@@ -17,19 +17,19 @@ HISTORY_LIMIT = 100
 
 
 def rule_group_history(access: OrgAccess, project: Project, rule: AlertRule) -> list[dict[str, Any]]:
-    pk, _ = RuleGroupStatus.key(int(rule.id), 0)
+    pk, _ = RuleGroupStatus.key(rule.id, 0)
     statuses = sorted(RuleGroupStatus.query(pk), key=lambda s: s.last_fired, reverse=True)[:HISTORY_LIMIT]
     views = fresh_group_views(
-        access.organization, [project], [int(s.group_id) for s in statuses], access.principal.user_id
+        access.organization, [project], [s.group_id for s in statuses], access.principal.user_id
     )
-    by_id = {int(view.state.group.id): view for view in views}
+    by_id = {view.state.group.id: view for view in views}
     return [
         {
-            "group": serialize_group(by_id[int(s.group_id)]),
-            "count": int(s.fired or 0),
+            "group": serialize_group(by_id[s.group_id]),
+            "count": s.fired or 0,
             "lastTriggered": format_datetime(s.last_fired),
             "eventId": s.last_event_id,
         }
         for s in statuses
-        if int(s.group_id) in by_id
+        if s.group_id in by_id
     ]

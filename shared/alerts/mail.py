@@ -24,11 +24,11 @@ def recipients(org_id: int, team_ids: set[int], action: dict[str, Any]) -> list[
         return []
     members = list_members(org_id)
     if target == "Member":
-        chosen = [m for m in members if int(m.user_id) == int(action["targetIdentifier"])]
+        chosen = [m for m in members if m.user_id == int(action["targetIdentifier"])]
     else:
         wanted = {int(action["targetIdentifier"])} if target == "Team" else team_ids
-        chosen = [m for m in members if wanted & {int(t) for t in m.team_ids}]
-    users = batch_get(User, [User.key(int(m.user_id)) for m in chosen])
+        chosen = [m for m in members if wanted.intersection(m.team_ids)]
+    users = batch_get(User, [User.key(m.user_id) for m in chosen])
     return sorted({user.email for user in users if user.is_active and user.email})
 
 

@@ -97,8 +97,8 @@ def configure_plugin(project: Project, slug: str, body: Any) -> ServicePlugin:
     bad = [url for url in urls if not _check_url(url)]
     if bad:
         raise ValidationFailed({"errors": {field.name: f"{bad[0][:100]} is not a valid URL."}})
-    plugin: ServicePlugin = load_plugin(int(project.id), slug) or ServicePlugin(
-        *ServicePlugin.key(int(project.id), slug), project_id=int(project.id), slug=slug
+    plugin: ServicePlugin = load_plugin(project.id, slug) or ServicePlugin(
+        *ServicePlugin.key(project.id, slug), project_id=project.id, slug=slug
     )
     plugin.config = {field.name: "\n".join(urls)}
     plugin.enabled = True
@@ -108,8 +108,8 @@ def configure_plugin(project: Project, slug: str, body: Any) -> ServicePlugin:
 
 def set_enabled(project: Project, slug: str, enabled: bool) -> ServicePlugin:
     plugin_kind(slug)
-    plugin: ServicePlugin = load_plugin(int(project.id), slug) or ServicePlugin(
-        *ServicePlugin.key(int(project.id), slug), project_id=int(project.id), slug=slug, config={}
+    plugin: ServicePlugin = load_plugin(project.id, slug) or ServicePlugin(
+        *ServicePlugin.key(project.id, slug), project_id=project.id, slug=slug, config={}
     )
     plugin.enabled = enabled
     plugin.save()

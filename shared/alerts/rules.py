@@ -123,15 +123,15 @@ def get_rule(project: Project, rule_id: str) -> AlertRule:
     if not rule_id.isdigit() or len(rule_id) > 19:
         raise NotFound()
     try:
-        return AlertRule.get(*AlertRule.key(int(project.id), int(rule_id)))
+        return AlertRule.get(*AlertRule.key(project.id, int(rule_id)))
     except DoesNotExist:
         raise NotFound() from None
 
 
 def create_rule(project: Project, fields: Mapping[str, Any], user_id: int | None) -> AlertRule:
     [rule_id] = allocate("alert_rule")
-    pk, sk = AlertRule.key(int(project.id), rule_id)
-    rule = AlertRule(pk=pk, sk=sk, id=rule_id, project_id=int(project.id), created_by=user_id, **fields)
+    pk, sk = AlertRule.key(project.id, rule_id)
+    rule = AlertRule(pk=pk, sk=sk, id=rule_id, project_id=project.id, created_by=user_id, **fields)
     rule.save(condition=AlertRule.pk.does_not_exist())
     return rule
 
@@ -146,7 +146,7 @@ def update_rule(rule: AlertRule, fields: Mapping[str, Any]) -> AlertRule:
 
 def delete_rule(rule: AlertRule) -> None:
     """The rule and its statuses (its group history)."""
-    pk, _ = RuleGroupStatus.key(int(rule.id), 0)
+    pk, _ = RuleGroupStatus.key(rule.id, 0)
     with RuleGroupStatus.batch_write() as batch:
         for status in RuleGroupStatus.query(pk):
             batch.delete(status)
@@ -200,7 +200,7 @@ def serialize_rule(
         "actions": _with_names(rule.actions),
         "actionMatch": rule.action_match,
         "filterMatch": rule.filter_match or "all",
-        "frequency": int(rule.frequency),
+        "frequency": rule.frequency,
         "name": rule.name,
         "dateCreated": format_datetime(rule.date_created),
         "owner": rule.owner,

@@ -91,7 +91,7 @@ def assemble(access: OrgAccess, body: Any) -> dict[str, Any]:
     """One assemble call: missing chunks named, else the bundle's state (assembling it if new)."""
     access.require(RELEASE_WRITE)
     request = parse_request(body)
-    org_id = int(access.organization.id)
+    org_id = access.organization.id
     visible = access.visible(organization_projects(access))
     by_name = {p.slug: p for p in visible} | {str(p.id): p for p in visible}
     chosen = {by_name[name].id for name in request.projects if name in by_name}

@@ -21,10 +21,10 @@ def project_bundles(access: OrgAccess, project_slug: str, query: str | None) -> 
     now = time.time()
     bundles = [
         bundle
-        for bundle in ArtifactBundle.query(bundles_pk(int(access.organization.id)))
+        for bundle in ArtifactBundle.query(bundles_pk(access.organization.id))
         if bundle.state == "ok"
         and (bundle.expires_at or now) >= now
-        and int(project.id) in {int(p) for p in bundle.project_ids or ()}
+        and project.id in {int(p) for p in bundle.project_ids or ()}
     ]
     if query:
         bundles = [b for b in bundles if query in {b.release, b.checksum}]

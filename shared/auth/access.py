@@ -34,8 +34,8 @@ class Principal:
         return cls(
             kind=token.token_kind,
             scopes=frozenset(token.scopes),
-            user_id=None if token.user_id is None else int(token.user_id),
-            org_id=None if token.org_id is None else int(token.org_id),
+            user_id=token.user_id,
+            org_id=token.org_id,
         )
 
     @classmethod
@@ -100,13 +100,13 @@ class OrgAccess:
 
     @property
     def team_ids(self) -> set[int]:
-        return set() if self.member is None else {int(t) for t in self.member.team_ids}
+        return set() if self.member is None else set(self.member.team_ids)
 
     def has_team_access(self, team_id: int) -> bool:
         return self.has_global_access or team_id in self.team_ids
 
     def has_project_access(self, project: Project) -> bool:
-        return int(project.org_id) == int(self.organization.id) and (
+        return project.org_id == self.organization.id and (
             self.has_global_access or bool(project.team_ids & self.team_ids)
         )
 
@@ -120,10 +120,10 @@ def organization_access(principal: Principal, id_or_slug: str) -> OrgAccess:
     if organization is None:
         raise NotFound()
     if principal.is_org_token:
-        if principal.org_id != int(organization.id):
+        if principal.org_id != organization.id:
             raise NotFound()
         return OrgAccess(principal, organization, None, principal.scopes)
-    org_id, user_id = int(organization.id), principal.user_id or 0
+    org_id, user_id = organization.id, principal.user_id or 0
     member = cache.members.get((org_id, user_id), lambda: find_member(org_id, user_id))
     if member is None:
         raise NotFound()

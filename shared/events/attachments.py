@@ -141,15 +141,15 @@ def store_attachments(project_id: int, event_id: str, items: list[EnvelopeItem],
 def _attachments(row: EventAttachments) -> list[Attachment]:
     return [
         Attachment(
-            project_id=int(row.project_id),
+            project_id=row.project_id,
             event_id=row.event_id,
             date_created=row.date_created,
             id=f.id,
-            index=int(f.index),
+            index=f.index,
             name=f.name,
             type=f.type,
             content_type=f.content_type,
-            size=int(f.size),
+            size=f.size,
             sha1=f.sha1,
         )
         for f in row.files

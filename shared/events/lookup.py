@@ -21,11 +21,11 @@ def visible_event_group(org_id: int, project_id: int, event_id: str) -> tuple[st
     if located is None or located.project_id != project_id:
         return None
     group = get_group(located.group_id)
-    if group is None or int(group.status) in GONE_STATUSES or int(group.project_id) != project_id:
+    if group is None or group.status in GONE_STATUSES or group.project_id != project_id:
         return None
     return event_id, group
 
 
 def issue_event_ids(group: Group) -> Iterator[str]:
     """The issue's event ids, newest first."""
-    return (found.event_id for found in walk_group(int(group.id)))
+    return (found.event_id for found in walk_group(group.id))

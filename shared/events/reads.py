@@ -120,14 +120,14 @@ def group_events(group: Group, cursor: str | None, per_page: int, window: Window
     position = _decode(cursor, 2)
     older = position is None or position[0]
     start = (position[1][0], position[1][1]) if position else None
-    rows = list(islice(walk_group(int(group.id), start, older, window, per_page + 1), per_page + 1))
+    rows = list(islice(walk_group(group.id, start, older, window, per_page + 1), per_page + 1))
     more = len(rows) > per_page
     rows = rows[:per_page]
     if not older:
         rows.reverse()
     documents = _documents(rows)
     serialize = serialize_full if full else serialize_simple
-    items = [serialize(documents[r.event_id], int(group.id)) for r in rows if r.event_id in documents]
+    items = [serialize(documents[r.event_id], group.id) for r in rows if r.event_id in documents]
     first, last = (rows[0], rows[-1]) if rows else (None, None)
     has_older = more if older else position is not None
     has_newer = (position is not None) if older else more
@@ -140,7 +140,7 @@ def group_events(group: Group, cursor: str | None, per_page: int, window: Window
 
 def _visible_group(group_id: int, allowed: Callable[[Group], bool]) -> Group:
     [group] = batch_get(Group, [Group.key(group_id)]) or [None]
-    if group is None or int(group.status) in GONE_STATUSES or not allowed(group):
+    if group is None or group.status in GONE_STATUSES or not allowed(group):
         raise NotFound(EVENT_NOT_FOUND)
     return group
 
@@ -214,9 +214,9 @@ def event_by_id(
 def _listed_in(group: Group, located: Located) -> bool:
     """Whether the event is one of the group's: counted on it, or on a group merged into it (whose
     ``GroupEvents`` items the merge copied under the same keys: one GetItem)."""
-    if located.group_id == int(group.id):
+    if located.group_id == group.id:
         return True
-    return GroupEvents.count(group_pk(int(group.id)), GroupEvents.sk == located.refs_sk) > 0
+    return GroupEvents.count(group_pk(group.id), GroupEvents.sk == located.refs_sk) > 0
 
 
 def event_details(
@@ -227,7 +227,7 @@ def event_details(
 ) -> EventBody:
     """Sentry's project and issue event details: the event with its neighbours in its issue."""
     group, refs_sk, document = event_by_id(org_id, event_id, allowed, known)
-    return detailed(document, int(group.id), refs_sk)
+    return detailed(document, group.id, refs_sk)
 
 
 def group_event(group: Group, which: str, window: Window) -> EventBody:
@@ -235,23 +235,21 @@ def group_event(group: Group, which: str, window: Window) -> EventBody:
     event with the most context; every kept event has its full context, so: the newest), with its
     one neighbour, from one Query."""
     older = which != "oldest"
-    first, beside = islice(
-        chain(walk_group(int(group.id), None, older, window, page_size=2), [None, None]), 2
-    )
+    first, beside = islice(chain(walk_group(group.id, None, older, window, page_size=2), [None, None]), 2)
     if first is None:
         raise NotFound(EVENT_NOT_FOUND)
     other = beside.event_id if beside is not None else None
     known = (other, None) if older else (None, other)
-    return detailed(_one(first.location), int(group.id), first.sk, known)
+    return detailed(_one(first.location), group.id, first.sk, known)
 
 
 def latest_of_hash(group: Group, hash_value: str) -> EventBody | None:
     """The newest kept event of one of the group's hashes, serialized (None: none kept)."""
-    row = newest_of_hash(int(group.id), hash_value)
+    row = newest_of_hash(group.id, hash_value)
     if row is None:
         return None
     document = read_documents([row.location]).get(row.location)
-    return serialize_full(document, int(group.id)) if document else None
+    return serialize_full(document, group.id) if document else None
 
 
 def project_events(org_id: int, project_id: int, cursor: str | None, per_page: int, full: bool) -> EventPage:
@@ -263,11 +261,11 @@ def project_events(org_id: int, project_id: int, cursor: str | None, per_page: i
     found = list(islice(walk_project(org_id, project_id, start, per_page + 1), per_page + 1))  # type: ignore[arg-type]
     more = len(found) > per_page
     found = found[:per_page]
-    groups = {int(g.id): g for g in batch_get(Group, list({Group.key(f.group_id) for _, f in found}))}
+    groups = {g.id: g for g in batch_get(Group, list({Group.key(f.group_id) for _, f in found}))}
     live = [
         (place, f)
         for place, f in found
-        if f.group_id in groups and int(groups[f.group_id].status) not in GONE_STATUSES
+        if f.group_id in groups and groups[f.group_id].status not in GONE_STATUSES
     ]
     documents = read_documents(f.location for _, f in live)
     serialize = serialize_full if full else serialize_simple

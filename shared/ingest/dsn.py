@@ -62,7 +62,7 @@ def authenticate(project_id: int, public_key: str | None) -> ProjectKey:
         if _PUBLIC_KEY.fullmatch(public_key)
         else None
     )
-    if key is None or int(key.project_id) != project_id:
+    if key is None or key.project_id != project_id:
         raise NotAuthenticated("Unknown DSN key for this project")
     if not key.is_active:
         raise PermissionDenied("This DSN key is disabled")

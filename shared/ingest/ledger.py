@@ -152,14 +152,14 @@ def _spans(owned: list[tuple[Target, bytes]]) -> list[int]:
         if spans and spans[-2] == target.group_id:
             spans[-1] += 1
         else:
-            spans += [int(target.group_id or 0), 1]
+            spans += [target.group_id or 0, 1]
     return spans
 
 
 def _groups_of(entry: CountedEvents) -> dict[bytes, int]:
     """The group each id of ``entry`` was counted on."""
     raw = bytes(entry.ids or b"")
-    spans = [int(value) for value in entry.spans or []]
+    spans = list(entry.spans or [])
     owners: dict[bytes, int] = {}
     offset = 0
     for group_id, count in zip(spans[::2], spans[1::2], strict=True):
@@ -372,7 +372,7 @@ def _targets(
     condition that they are still what was read. A group holds its current hour's count itself
     (``hour_writes``); an older hour is on its row."""
     if entry.tombstone_id is not None:
-        tombstone = GroupTombstone(*GroupTombstone.key(int(entry.tombstone_id)))
+        tombstone = GroupTombstone(*GroupTombstone.key(entry.tombstone_id))
         return [(tombstone, [GroupTombstone.times_discarded.add(-count)], IssueItem.pk.exists())]
     if group_id is None:
         return []

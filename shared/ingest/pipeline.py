@@ -64,7 +64,7 @@ from shared.storage.issues import Group
 
 def process_event(key: ProjectKey, event: Event) -> Outcome:
     """Store ``event`` of the key's project as an occurrence of its issue (a batch of one)."""
-    project = ProjectRef(int(key.project_id), int(key.org_id))
+    project = ProjectRef(key.project_id, key.org_id)
     [outcome] = process_hash_events(project, event_hash(event), [event])
     return outcome
 
@@ -113,7 +113,7 @@ def process_events(
     for hash_value in wanted:
         hash_row = hash_rows.get(hash_value)
         if hash_row is not None and hash_row.tombstone_id is None and hash_row.group_id is not None:
-            share = Share(hash_value, int(hash_row.group_id), pending[hash_value])
+            share = Share(hash_value, hash_row.group_id, pending[hash_value])
             shared[ledger.shard_of(hash_value)].append(share)
         else:
             alone[hash_value] = hash_row
@@ -177,7 +177,7 @@ def process_hash_events(
             return in_order(events, outcomes)
         hash_row = fresh_read[1] if fresh_read is not None else _get_hash(project.id, hash_value)
         if hash_row is not None and hash_row.tombstone_id is not None:
-            discarded = count_discarded(project, hash_value, int(hash_row.tombstone_id), pending)
+            discarded = count_discarded(project, hash_value, hash_row.tombstone_id, pending)
             counted = {event.event_id for event in discarded}
             for event in pending:
                 done = event.event_id in counted
@@ -187,12 +187,10 @@ def process_hash_events(
             return in_order(events, outcomes)
         stale_group_id = None
         if hash_row is not None and hash_row.group_id is not None:
-            found = count_on_group(
-                project, int(hash_row.group_id), pending, hash_value, outcomes, first_check
-            )
+            found = count_on_group(project, hash_row.group_id, pending, hash_value, outcomes, first_check)
             if found:
                 return in_order(events, outcomes)
-            stale_group_id = int(hash_row.group_id)
+            stale_group_id = hash_row.group_id
         first = pending[0]
         [group] = create_groups(project, [new_group(project, hash_value, pending, stale_group_id)])
         if not isinstance(group, Group):

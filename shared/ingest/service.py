@@ -89,7 +89,7 @@ def _queue(
 ) -> None:
     """Send the event to the events queue, after the project's rate allows it and its attachments
     are stored (an event is never listed without the files it was sent with)."""
-    project_id, org_id = int(key.project_id), int(key.org_id)
+    project_id, org_id = key.project_id, key.org_id
     body = encode_event(project_id, org_id, received, payload)  # 413 first
     admit(project_id)
     try:

@@ -26,15 +26,15 @@ def new_activity(
     with a ``cause``, its key is the cause's (``Activity.caused_key``), so it can be put only once."""
     when = when or utcnow()
     if cause is not None:
-        pk, sk = Activity.caused_key(int(group.id), when, cause)
+        pk, sk = Activity.caused_key(group.id, when, cause)
     else:
-        pk, sk = Activity.new_key(int(group.id), when)
+        pk, sk = Activity.new_key(group.id, when)
     return Activity(
         pk=pk,
         sk=sk,
         type=int(type),
-        project_id=int(group.project_id),
-        group_id=int(group.id),
+        project_id=group.project_id,
+        group_id=group.id,
         user_id=user_id,
         ident=ident,
         data=data or {},

@@ -22,7 +22,7 @@ class OnlyErrorIssues(ApiError):
 
 def is_error_issue(group: Group) -> bool:
     """Groups without a stored category came from error events, the only kind ingested."""
-    return group.category is None or int(group.category) == ERROR_CATEGORY
+    return group.category is None or group.category == ERROR_CATEGORY
 
 
 def require_error_issues(groups: list[Group], action: str) -> None:

@@ -29,20 +29,20 @@ def _releases(org_id: int, versions: list[str], projects: list[Project]) -> dict
 
 def details_extras(group: Group, projects: list[Project]) -> dict[str, Any]:
     """``firstRelease``, ``lastRelease``, ``seenBy``, ``participants`` and ``tags`` of the group."""
-    tags = group_tags(int(group.id))
-    pk = group_pk(int(group.id))
+    tags = group_tags(group.id)
+    pk = group_pk(group.id)
     seen = list(GroupSeen.query(pk, GroupSeen.sk.startswith("SEEN#")))
     rows = GroupSubscription.query(pk, GroupSubscription.sk.startswith("SUBSCRIPTION#"))
     subscribed = [row for row in rows if row.is_active]
-    user_ids = sorted({int(r.user_id) for r in seen} | {int(r.user_id) for r in subscribed})
-    users = {int(u.id): u for u in batch_get(User, [User.key(i) for i in user_ids])}
+    user_ids = sorted({r.user_id for r in seen} | {r.user_id for r in subscribed})
+    users = {u.id: u for u in batch_get(User, [User.key(i) for i in user_ids])}
     first, last = group.first_release_version, tags.newest_value("release")
-    releases = _releases(int(group.org_id), [v for v in (first, last) if v], projects)
-    participants = [serialize_user(users[int(r.user_id)]) for r in subscribed if int(r.user_id) in users]
+    releases = _releases(group.org_id, [v for v in (first, last) if v], projects)
+    participants = [serialize_user(users[r.user_id]) for r in subscribed if r.user_id in users]
     seen_by = [
-        {**serialize_user(users[int(r.user_id)]), "lastSeen": format_datetime(r.last_seen)}
+        {**serialize_user(users[r.user_id]), "lastSeen": format_datetime(r.last_seen)}
         for r in sorted(seen, key=lambda r: r.last_seen, reverse=True)
-        if int(r.user_id) in users
+        if r.user_id in users
     ]
     return {
         "firstRelease": releases.get(first) if first else None,

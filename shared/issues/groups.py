@@ -181,8 +181,8 @@ def _rows(project: ProjectRef, group_id: int, short_id: int, spec: NewGroup) -> 
         pk=pk,
         sk=sk,
         id=group_id,
-        project_id=int(project.id),
-        org_id=int(project.org_id),
+        project_id=project.id,
+        org_id=project.org_id,
         short_id=short_id,
         level=spec.level,
         title=spec.title,
@@ -194,10 +194,10 @@ def _rows(project: ProjectRef, group_id: int, short_id: int, spec: NewGroup) -> 
         first_release_version=spec.first_release_version,
         gsi1sk=status_index_sk(now, group_id),
         data=spec.data,
-        **Group.status_values(int(project.id), CREATED.to_status, CREATED.to_substatus),
+        **Group.status_values(project.id, CREATED.to_status, CREATED.to_substatus),
         **created_by.group_attributes,
     )
-    pointer = ShortIdPointer(*ShortIdPointer.key(int(project.id), short_id), group_id=group_id)
+    pointer = ShortIdPointer(*ShortIdPointer.key(project.id, short_id), group_id=group_id)
     inbox = GroupInbox(*GroupInbox.key(group_id), reason=int(CREATED.inbox_reason), date_added=now)
     new_row = IssueItem.pk.does_not_exist()
     puts: list[tuple[IssueItem, Any]] = [(group, new_row), (pointer, new_row), (inbox, new_row)]
@@ -255,15 +255,15 @@ def _write_unit(unit: list[_Rows]) -> None:
 
 def _hash_claim(group: Group, hash_value: str, stale_group_id: int | None) -> list[tuple[IssueItem, Any]]:
     """The GroupHash pointed at ``group`` on condition that it is unclaimed, and its GroupHashRef."""
-    project_id = int(group.project_id)
+    project_id = group.project_id
     hash_row = GroupHash(
-        *GroupHash.key(project_id, hash_value), project_id=project_id, hash=hash_value, group_id=int(group.id)
+        *GroupHash.key(project_id, hash_value), project_id=project_id, hash=hash_value, group_id=group.id
     )
     unclaimed = GroupHash.group_id.does_not_exist()
     if stale_group_id is not None:
         unclaimed = unclaimed | (GroupHash.group_id == stale_group_id)
     condition = GroupHash.pk.does_not_exist() | (GroupHash.tombstone_id.does_not_exist() & unclaimed)
-    ref = GroupHashRef(*GroupHashRef.key(int(group.id), hash_value), project_id=project_id, hash=hash_value)
+    ref = GroupHashRef(*GroupHashRef.key(group.id, hash_value), project_id=project_id, hash=hash_value)
     return [(hash_row, condition), (ref, None)]
 
 
@@ -273,12 +273,12 @@ def _count_new_groups(project: ProjectRef, version: str, count: int) -> None:
 
     The update creates the link when the project is not linked yet; it then also sets ``kind`` and
     ``project_id``, so release reads see a proper ReleaseProject and serialize its count."""
-    link = ReleaseProject(*ReleaseProject.key(int(project.org_id), version, int(project.id)))
+    link = ReleaseProject(*ReleaseProject.key(project.org_id, version, project.id))
     link.update(
         actions=[
             ReleaseProject.new_groups.add(count),
             ReleaseProject.kind.set(ReleaseProject),
-            ReleaseProject.project_id.set(int(project.id)),
+            ReleaseProject.project_id.set(project.id),
         ]
     )
 
@@ -300,18 +300,18 @@ def find_groups_by_short_ids(org_id: int, short_ids: list[str]) -> dict[str, Gro
     if not parsed:
         return {}
     slugs = sorted({slug for slug, _ in parsed.values()})
-    project_ids = {p.slug: int(p.id) for p in batch_get(Project, [Project.key(org_id, s) for s in slugs])}
+    project_ids = {p.slug: p.id for p in batch_get(Project, [Project.key(org_id, s) for s in slugs])}
     pointer_keys = {
         text: ShortIdPointer.key(project_ids[slug], number)
         for text, (slug, number) in parsed.items()
         if slug in project_ids
     }
     pointers = batch_get(ShortIdPointer, sorted(set(pointer_keys.values())))
-    group_ids = {(p.pk, p.sk): int(p.group_id) for p in pointers}
+    group_ids = {(p.pk, p.sk): p.group_id for p in pointers}
     groups = {
-        int(g.id): g
+        g.id: g
         for g in batch_get(Group, [Group.key(i) for i in sorted(set(group_ids.values()))])
-        if int(g.status) not in GONE_STATUSES
+        if g.status not in GONE_STATUSES
     }
     found: dict[str, Group] = {}
     for text, key in pointer_keys.items():

@@ -18,13 +18,13 @@ def new_group_history(
 ) -> GroupHistory:
     """An unsaved history row, for callers that write it inside a transaction with the transition."""
     when = when or utcnow()
-    pk, sk = GroupHistory.new_key(int(group.id), when)
+    pk, sk = GroupHistory.new_key(group.id, when)
     return GroupHistory(
         pk=pk,
         sk=sk,
         status=int(status),
-        project_id=int(group.project_id),
-        group_id=int(group.id),
+        project_id=group.project_id,
+        group_id=group.id,
         user_id=user_id,
         release_version=release_version,
         date_added=when,

@@ -37,7 +37,7 @@ def add_group_to_inbox(
 
     Like Sentry's get_or_create, an existing row keeps its original reason and date: the put is
     conditional on the row being absent."""
-    pk, sk = GroupInbox.key(int(group.id))
+    pk, sk = GroupInbox.key(group.id)
     inbox = GroupInbox(
         pk=pk, sk=sk, reason=int(reason), reason_details=_reason_details(reason_details), date_added=utcnow()
     )
@@ -56,7 +56,7 @@ def inbox_write(
     """The inbox row and the actions that put the group in the inbox inside a transaction, with
     ``add_group_to_inbox``'s rule and no condition: every attribute is set only where the row has
     none (``if_not_exists``), so a row already there keeps its reason and date."""
-    row = GroupInbox(*GroupInbox.key(int(group.id)))
+    row = GroupInbox(*GroupInbox.key(group.id))
     actions: list[Action] = [
         GroupInbox.kind.set(GroupInbox),
         GroupInbox.reason.set(GroupInbox.reason | int(reason)),
@@ -74,7 +74,7 @@ def remove_group_from_inbox(group: Group, action: GroupInboxRemoveAction, user_i
     Marking reviewed by a user also writes Activity MARK_REVIEWED and GroupHistory REVIEWED, only
     when a row was removed (Sentry's rule). The delete is conditional and shares a transaction with
     those rows, so two concurrent reviewers cannot both log a review."""
-    inbox = GroupInbox(*GroupInbox.key(int(group.id)))
+    inbox = GroupInbox(*GroupInbox.key(group.id))
     present = GroupInbox.pk.exists()
     if action == GroupInboxRemoveAction.MARK_REVIEWED and user_id is not None:
         now = utcnow()

@@ -74,7 +74,7 @@ def search_groups(
 ) -> Iterator[Group]:
     """The matching groups of the scope's projects, newest last seen first (ties by id). The first
     read fetches ``first_read`` groups (what the caller expects to need, at most 100), later ones 100."""
-    streams = [status_entries(int(p.id), s) for p in scope.projects for s in query.listed_statuses()]
+    streams = [status_entries(p.id, s) for p in scope.projects for s in query.listed_statuses()]
     merged = heapq.merge(*streams, key=lambda e: e.position, reverse=True)
     for entries in _reads(merged, first_read):
         listed = [
@@ -99,12 +99,12 @@ def _filter_by_rows(groups: list[Group], query: IssueSearch) -> list[Group]:
     to 25 groups, and one of their tag summaries when the search needs them."""
     if not query.row_checks:
         return groups
-    keys = [key for g in groups for key in row_keys(query, int(g.id))]
+    keys = [key for g in groups for key in row_keys(query, g.id)]
     present = {(row.pk, row.sk): row for row in batch_get(IssueItem, keys)} if keys else {}
-    tags = many_group_tags([int(g.id) for g in groups]) if "tags" in query.needs else {}
+    tags = many_group_tags([g.id for g in groups]) if "tags" in query.needs else {}
     kept = []
     for g in groups:
-        gid = int(g.id)
+        gid = g.id
         assignee = present.get(GroupAssignee.key(gid))
         subscription = present.get(GroupSubscription.key(gid, query.subscription_user or 0))
         rows = GroupRows(
@@ -124,8 +124,8 @@ def _user_sort_keys(groups: list[Group]) -> dict[int, int]:
     if not groups:
         return {}
     with ThreadPoolExecutor(max_workers=min(len(groups), _USER_COUNT_READERS)) as pool:
-        counts = pool.map(lambda g: users_seen(int(g.id)), groups)
-        return dict(zip((int(g.id) for g in groups), counts, strict=True))
+        counts = pool.map(lambda g: users_seen(g.id), groups)
+        return dict(zip((g.id for g in groups), counts, strict=True))
 
 
 def _sorted_window(
@@ -145,12 +145,12 @@ def sort_groups(groups: Iterator[Group], sort: str | None) -> Iterator[Group]:
     if sort == "new":
         return _sorted_window(groups, SORT_WINDOW, lambda _: lambda g: g.first_seen)
     if sort == "freq":
-        return _sorted_window(groups, SORT_WINDOW, lambda _: lambda g: int(g.times_seen))
+        return _sorted_window(groups, SORT_WINDOW, lambda _: lambda g: g.times_seen)
     if sort == "user":
 
         def by_users(candidates: list[Group]) -> Callable[[Group], int]:
             users = _user_sort_keys(candidates)
-            return lambda g: users[int(g.id)]
+            return lambda g: users[g.id]
 
         return _sorted_window(groups, USER_SORT_WINDOW, by_users)
     raise BadRequest(INVALID_SORT)

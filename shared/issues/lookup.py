@@ -26,13 +26,13 @@ class IssueScope:
     projects: list[Project]
 
     def project(self, project_id: int) -> Project | None:
-        return next((p for p in self.projects if int(p.id) == int(project_id)), None)
+        return next((p for p in self.projects if p.id == int(project_id)), None)
 
     def contains(self, group: Group) -> bool:
         return (
-            int(group.org_id) == int(self.access.organization.id)
-            and self.project(int(group.project_id)) is not None
-            and int(group.status) not in GONE_STATUSES
+            group.org_id == self.access.organization.id
+            and self.project(group.project_id) is not None
+            and group.status not in GONE_STATUSES
         )
 
 
@@ -44,7 +44,7 @@ def organization_scope(access: OrgAccess, project_ids: list[int] | None = None) 
     visible = access.visible(organization_projects(access))
     if project_ids:
         wanted = set(project_ids)
-        visible = [p for p in visible if int(p.id) in wanted]
+        visible = [p for p in visible if p.id in wanted]
         if len(visible) != len(wanted):
             raise PermissionDenied()
     return IssueScope(access, visible)
@@ -63,21 +63,19 @@ def find_issue(
         if issue_id.isdecimal():
             group = get_group(int(issue_id))
         else:
-            group = find_groups_by_short_ids(int(access.organization.id), [issue_id]).get(
-                issue_id.strip().upper()
-            )
+            group = find_groups_by_short_ids(access.organization.id, [issue_id]).get(issue_id.strip().upper())
     elif issue_id.isdecimal():
         group = get_group(int(issue_id))
         if group is None:
             raise NotFound()
-        access = organization_access(principal, str(int(group.org_id)))
+        access = organization_access(principal, str(group.org_id))
     else:
         raise NotFound()
     scope = organization_scope(access)
     if group is None or not scope.contains(group):
         raise NotFound()
     access.require(scopes)
-    return IssueScope(access, [scope.project(int(group.project_id))]), group
+    return IssueScope(access, [scope.project(group.project_id)]), group
 
 
 def parse_ids(values: list[str], field: str) -> list[int]:
@@ -91,5 +89,5 @@ def parse_ids(values: list[str], field: str) -> list[int]:
 def groups_by_ids(scope: IssueScope, ids: list[int]) -> list[Group]:
     """The listed groups the caller may see (unknown or hidden ids are left out), 100 per request."""
     keys = [Group.key(i) for i in dict.fromkeys(ids)]
-    found = {int(g.id): g for g in batch_get(Group, keys, consistent_read=True)}
+    found = {g.id: g for g in batch_get(Group, keys, consistent_read=True)}
     return [found[i] for i in dict.fromkeys(ids) if i in found and scope.contains(found[i])]

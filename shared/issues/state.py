@@ -79,11 +79,11 @@ def load_states(
     """The state of each group (in the given order); ``groups`` are as already read. Only ``rows``
     are read; the others raise :class:`UnreadRow` when looked at."""
     unread = ALL_ROWS - rows
-    states = {int(g.id): GroupState(g, unread=unread) for g in groups}
+    states = {g.id: GroupState(g, unread=unread) for g in groups}
     keys = [key for group_id in states for key in _keys(group_id, user_id, rows)]
     for row in batch_get(IssueItem, keys, consistent_read=consistent):
         _place(states, row)
-    return [states[int(g.id)] for g in groups]
+    return [states[g.id] for g in groups]
 
 
 def load_fresh_states(group_ids: list[int], user_id: int | None) -> list[GroupState]:
@@ -91,7 +91,7 @@ def load_fresh_states(group_ids: list[int], user_id: int | None) -> list[GroupSt
     BatchGetItem per 100 keys (a group deleted meanwhile is left out)."""
     keys = [key for i in group_ids for key in [Group.key(i), *_keys(i, user_id)]]
     found = batch_get(IssueItem, keys, consistent_read=True)
-    states = {int(g.id): GroupState(g) for g in found if isinstance(g, Group)}
+    states = {g.id: GroupState(g) for g in found if isinstance(g, Group)}
     for row in found:
         if not isinstance(row, Group):
             _place(states, row)
@@ -100,5 +100,5 @@ def load_fresh_states(group_ids: list[int], user_id: int | None) -> list[GroupSt
 
 def reload_groups(group_ids: list[int]) -> list[Group]:
     """The groups as stored now (consistent), e.g. after an update refused by a condition."""
-    found = {int(g.id): g for g in batch_get(Group, [Group.key(i) for i in group_ids], consistent_read=True)}
+    found = {g.id: g for g in batch_get(Group, [Group.key(i) for i in group_ids], consistent_read=True)}
     return [found[i] for i in group_ids if i in found]

@@ -50,9 +50,9 @@ def load_actors(user_ids: set[int], team_ids: set[int], known: Actors | None = N
     known = known or Actors({}, {})
     users = {i: known.users[i] for i in user_ids if i in known.users}
     teams = {i: known.teams[i] for i in team_ids if i in known.teams}
-    users |= {int(u.id): u for u in batch_get(User, [User.key(i) for i in sorted(user_ids - set(users))])}
+    users |= {u.id: u for u in batch_get(User, [User.key(i) for i in sorted(user_ids - set(users))])}
     pointers = batch_get(Pointer, [Team.id_key(i) for i in sorted(team_ids - set(teams))])
-    teams |= {int(t.id): t for t in batch_get(Team, [(p.target_pk, p.target_sk) for p in pointers])}
+    teams |= {t.id: t for t in batch_get(Team, [(p.target_pk, p.target_sk) for p in pointers])}
     return Actors(users, teams)
 
 
@@ -67,7 +67,7 @@ class ActivityFeed:
 def load_feed(group_id: int) -> ActivityFeed:
     """The newest activity and its users: one Query, then one BatchGetItem when any row has a user."""
     rows = recent_activity(group_id)
-    return ActivityFeed(rows, load_actors({int(r.user_id) for r in rows if r.user_id is not None}, set()))
+    return ActivityFeed(rows, load_actors({r.user_id for r in rows if r.user_id is not None}, set()))
 
 
 def _actor_ids(states: list[GroupState]) -> tuple[set[int], set[int]]:
@@ -75,12 +75,12 @@ def _actor_ids(states: list[GroupState]) -> tuple[set[int], set[int]]:
     teams: set[int] = set()
     for state in states:
         if state.assignee is not None and state.assignee.user_id is not None:
-            users.add(int(state.assignee.user_id))
+            users.add(state.assignee.user_id)
         if state.assignee is not None and state.assignee.team_id is not None:
-            teams.add(int(state.assignee.team_id))
+            teams.add(state.assignee.team_id)
         for row in (state.resolution, state.snooze):
             if row is not None and row.actor_id is not None:
-                users.add(int(row.actor_id))
+                users.add(row.actor_id)
     return users, teams
 
 
@@ -108,21 +108,21 @@ def _views(
     organization: Organization, projects: list[Project], states: list[GroupState], known: Actors | None
 ) -> list[GroupView]:
     actors = load_actors(*_actor_ids(states), known)
-    by_id = {int(p.id): p for p in projects}
+    by_id = {p.id: p for p in projects}
     if len(states) > 1:
         with ThreadPoolExecutor(max_workers=min(len(states), _USER_COUNT_READERS)) as pool:
             counts = list(pool.map(lambda s: recent_counts(s.group), states))
     else:
         counts = [recent_counts(s.group) for s in states]
     return [
-        GroupView(s, by_id[int(s.group.project_id)], organization, actors, count, _snooze_over(s))
+        GroupView(s, by_id[s.group.project_id], organization, actors, count, _snooze_over(s))
         for s, count in zip(states, counts, strict=True)
     ]
 
 
 def _snooze_over(state: GroupState) -> bool:
     return (
-        int(state.group.status) == GroupStatus.IGNORED
+        state.group.status == GroupStatus.IGNORED
         and state.snooze is not None
         and snooze_is_over(state.snooze, state.group)
     )

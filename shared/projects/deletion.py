@@ -62,11 +62,11 @@ def delete_project(access: OrgAccess, slug: str) -> None:
     # Events stop at once: ingestion refuses inactive keys, and it never reads the project itself.
     for key in list_project_keys(project):
         key.update(actions=[ProjectKey.is_active.set(False)])
-    _mark_for_sweeper(int(project.id), utcnow())
+    _mark_for_sweeper(project.id, utcnow())
     transaction_id = uuid.uuid4().hex
-    send_project_job(int(project.id), transaction_id)
+    send_project_job(project.id, transaction_id)
     logger.info(
-        "project queued for deletion", extra={"project_id": int(project.id), "transaction_id": transaction_id}
+        "project queued for deletion", extra={"project_id": project.id, "transaction_id": transaction_id}
     )
 
 

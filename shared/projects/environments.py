@@ -37,22 +37,22 @@ def _visible(rows: list[ProjectEnvironment], visibility: str | None) -> list[Pro
 
 def project_environments(project: Project, visibility: str | None) -> list[dict[str, Any]]:
     """Sentry's EnvironmentProjectSerializer, by name."""
-    rows = _visible(environments_of([int(project.id)]), visibility)
+    rows = _visible(environments_of([project.id]), visibility)
     return [serialize_project_environment(row) for row in sorted(rows, key=lambda r: r.name)]
 
 
 def organization_environments(projects: list[Project], visibility: str | None) -> list[dict[str, Any]]:
     """Sentry's organization environments: each name once (``visibility`` judged per project, as
     Sentry filters its EnvironmentProject rows), by name."""
-    rows = _visible(environments_of([int(p.id) for p in projects]), visibility)
+    rows = _visible(environments_of([p.id for p in projects]), visibility)
     by_name: dict[str, ProjectEnvironment] = {}
     for row in rows:
         by_name.setdefault(row.name, row)
-    return [{"id": str(int(row.id)), "name": name} for name, row in sorted(by_name.items())]
+    return [{"id": str(row.id), "name": name} for name, row in sorted(by_name.items())]
 
 
 def serialize_project_environment(row: ProjectEnvironment) -> dict[str, Any]:
-    return {"id": str(int(row.id)), "name": row.name, "isHidden": bool(row.is_hidden)}
+    return {"id": str(row.id), "name": row.name, "isHidden": bool(row.is_hidden)}
 
 
 def delete_environments(project_id: int) -> int:
@@ -66,7 +66,7 @@ def delete_environments(project_id: int) -> int:
 
 def find_environment(project: Project, name: str) -> ProjectEnvironment:
     try:
-        return ProjectEnvironment.get(*ProjectEnvironment.key(int(project.id), name))
+        return ProjectEnvironment.get(*ProjectEnvironment.key(project.id, name))
     except DoesNotExist:
         raise NotFound() from None
 

@@ -29,13 +29,13 @@ def create_project_key(project: Project, label: str = DEFAULT_LABEL) -> ProjectK
         pk=pk,
         sk=sk,
         id=allocate("projectkey")[0],
-        project_id=int(project.id),
-        org_id=int(project.org_id),
+        project_id=project.id,
+        org_id=project.org_id,
         public_key=public_key,
         secret_key=secrets.token_hex(16),
         label=label,
     )
-    create_unique(key, [ProjectKey.list_key(int(project.id), public_key)])
+    create_unique(key, [ProjectKey.list_key(project.id, public_key)])
     return key
 
 
@@ -49,10 +49,10 @@ def get_project_key(public_key: str) -> ProjectKey | None:
 
 def list_project_keys(project: Project) -> list[ProjectKey]:
     """The project's keys, oldest first (one Query for the pointers, one BatchGetItem per 100)."""
-    pk, _ = ProjectKey.list_key(int(project.id), "")
+    pk, _ = ProjectKey.list_key(project.id, "")
     pointers = Pointer.query(pk, Pointer.sk.startswith("KEY#"), consistent_read=True)
     keys = batch_get(ProjectKey, [(p.target_pk, p.target_sk) for p in pointers], consistent_read=True)
-    return sorted(keys, key=lambda k: int(k.id))
+    return sorted(keys, key=lambda k: k.id)
 
 
 def dsn(key: ProjectKey, with_secret: bool = False) -> str:
@@ -60,4 +60,4 @@ def dsn(key: ProjectKey, with_secret: bool = False) -> str:
     built on this server's public URL (the SDK then posts to ``<url>/api/<project id>/envelope/``)."""
     url = urlsplit(public_url())
     credentials = f"{key.public_key}:{key.secret_key}" if with_secret else key.public_key
-    return f"{url.scheme}://{credentials}@{url.netloc}{url.path.rstrip('/')}/{int(key.project_id)}"
+    return f"{url.scheme}://{credentials}@{url.netloc}{url.path.rstrip('/')}/{key.project_id}"

@@ -24,13 +24,11 @@ def project_members(access: OrgAccess, slug: str) -> list[ProjectMember]:
     one BatchGetItem of their users. 404 for a project the caller may not see."""
     project = get_project(access, slug)
     team_ids = project.team_ids
-    members = [
-        m for m in list_members(int(access.organization.id)) if team_ids & {int(t) for t in m.team_ids}
-    ]
-    users = {int(u.id): u for u in batch_get(User, [User.key(int(m.user_id)) for m in members])}
+    members = [m for m in list_members(access.organization.id) if team_ids.intersection(m.team_ids)]
+    users = {u.id: u for u in batch_get(User, [User.key(m.user_id) for m in members])}
     found = [
-        ProjectMember(m, users[int(m.user_id)])
+        ProjectMember(m, users[m.user_id])
         for m in members
-        if int(m.user_id) in users and users[int(m.user_id)].is_active
+        if m.user_id in users and users[m.user_id].is_active
     ]
-    return sorted(found, key=lambda p: (p.user.email.lower(), int(p.user.id)))
+    return sorted(found, key=lambda p: (p.user.email.lower(), p.user.id))

@@ -34,11 +34,11 @@ def create_project(
     ``default_rules``: with Sentry's default alert rule (the API's default, as Sentry's)."""
     access.require(PROJECT_CREATE)
     team = get_team(access, team_slug)
-    if not access.has_team_access(int(team.id)):
+    if not access.has_team_access(team.id):
         raise NotFound()
     if slug is not None and slug in RESERVED_PROJECT_SLUGS:
         raise ValidationFailed({"slug": [f'The slug "{slug}" is reserved and not allowed.']})
-    org_id = int(access.organization.id)
+    org_id = access.organization.id
 
     def candidates():
         if slug is not None:
@@ -56,7 +56,7 @@ def create_project(
             slug=candidate,
             name=name,
             platform=platform,
-            teams=[TeamRef(id=int(team.id), slug=team.slug, name=team.name)],
+            teams=[TeamRef(id=team.id, slug=team.slug, name=team.name)],
         )
 
     project = create_slugged(build, Project.id_key, candidates, "A project with this slug already exists.")
@@ -70,7 +70,7 @@ def get_project(access: OrgAccess, slug: str, scopes: frozenset[str] = PROJECT_R
     """A project the caller may see, by slug; 404 when absent or outside the caller's teams."""
     access.require(scopes)
     try:
-        project = Project.get(*Project.key(int(access.organization.id), slug))
+        project = Project.get(*Project.key(access.organization.id, slug))
     except DoesNotExist:
         raise NotFound() from None
     if project.status == PENDING_DELETION or not access.has_project_access(project):
@@ -91,7 +91,7 @@ def get_project_by_id(project_id: int) -> Project | None:
 def list_projects(access: OrgAccess) -> list[Project]:
     """The organization's projects the caller may see, by slug (one Query)."""
     access.require(PROJECT_READ | {"org:read"})
-    pk, prefix = Project.key(int(access.organization.id), "")
+    pk, prefix = Project.key(access.organization.id, "")
     return access.visible(
         Project.query(pk, Project.sk.startswith(prefix), filter_condition=Project.status != PENDING_DELETION)
     )

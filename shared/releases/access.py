@@ -15,12 +15,12 @@ from shared.storage.releases import Release
 
 def organization_projects(access: OrgAccess) -> list[Project]:
     """Every project of the organization (one Query of its partition)."""
-    pk, prefix = Project.key(int(access.organization.id), "")
+    pk, prefix = Project.key(access.organization.id, "")
     return list(Project.query(pk, Project.sk.startswith(prefix)))
 
 
 def visible_project_ids(access: OrgAccess, projects: list[Project]) -> set[int]:
-    return {int(p.id) for p in access.visible(projects)}
+    return {p.id for p in access.visible(projects)}
 
 
 def links_visible(linked: set[int], visible_ids: set[int]) -> bool:

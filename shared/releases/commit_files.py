@@ -27,14 +27,14 @@ def store_file_changes(org_id: int, changes: list[tuple[Commit, dict[str, str]]]
     rows = []
     for commit, files in changes:
         for filename, change_type in files.items():
-            pk, sk = CommitFileChange.key(int(commit.repository_id), commit.key, filename)
+            pk, sk = CommitFileChange.key(commit.repository_id, commit.key, filename)
             rows.append(
                 CommitFileChange(
                     pk=pk,
                     sk=sk,
                     id=next(ids),
                     org_id=org_id,
-                    commit_id=int(commit.id),
+                    commit_id=commit.id,
                     filename=filename,
                     type=change_type,
                 )
@@ -51,9 +51,9 @@ def release_file_changes(rows: list[ReleaseCommit]) -> list[tuple[CommitFileChan
     for row in rows:
         if not row.commit.file_count:
             continue
-        pk = f"REPO#{int(row.commit.repository_id)}"
+        pk = f"REPO#{row.commit.repository_id}"
         prefix = CommitFileChange.prefix(row.commit.key)
         found.extend(
             (change, row) for change in CommitFileChange.query(pk, CommitFileChange.sk.startswith(prefix))
         )
-    return sorted(found, key=lambda pair: (pair[0].filename, int(pair[0].id)))
+    return sorted(found, key=lambda pair: (pair[0].filename, pair[0].id))

@@ -106,7 +106,7 @@ def _create(org_id: int, missing: list[CommitData]) -> dict[tuple[int, str], Com
             late = [r for r in rows if (r.repository_id, r.key) not in existing]
             for row in late:  # created by nobody after all: write them one by one
                 row.save(condition=Commit.pk.does_not_exist())
-        created.update({(int(r.repository_id), r.key): r for r in rows})
+        created.update({(r.repository_id, r.key): r for r in rows})
     return created
 
 
@@ -117,7 +117,7 @@ def get_or_create_commits(org_id: int, commits: list[CommitData]) -> dict[tuple[
     for data in commits:
         wanted.setdefault((data.repository_id, data.key), data)
     keys = [Commit.item_key(repo_id, key) for repo_id, key in wanted]
-    found = {(int(c.repository_id), c.key): c for c in batch_get(Commit, keys)}
+    found = {(c.repository_id, c.key): c for c in batch_get(Commit, keys)}
     changed = [found[k] for k, data in wanted.items() if k in found and _apply_changes(found[k], data)]
     for chunk in chunked(changed, BATCH_WRITE_LIMIT):
         with Commit.batch_write() as batch:

@@ -104,31 +104,31 @@ def _link_references(org_id: int, commits: list[Commit], messages: dict[tuple[in
     """Record which groups each commit's message says it fixes (GroupLink + activity, by the user
     the commit's author is), and drop the links of groups an edited message no longer names. The
     message as sent is read whole (the stored one may be cut); without one, the stored one counts."""
-    texts = {c.key: messages.get((int(c.repository_id), c.key)) or c.message for c in commits}
+    texts = {c.key: messages.get((c.repository_id, c.key)) or c.message for c in commits}
     short_ids = {key: referenced_short_ids(text) for key, text in texts.items()}
     issue_ids = {key: referenced_issue_ids(text, settings().public_url) for key, text in texts.items()}
     groups = find_groups_by_short_ids(org_id, sorted({s for ids in short_ids.values() for s in ids}))
     by_id = {
-        int(g.id): g
+        g.id: g
         for g in batch_get(
             Group, [Group.key(i) for i in sorted({i for ids in issue_ids.values() for i in ids})]
         )
-        if int(g.org_id) == org_id and int(g.status) not in GONE_STATUSES
+        if g.org_id == org_id and g.status not in GONE_STATUSES
     }
     authors = user_ids_by_email(sorted({c.author_email for c in commits if c.author_email}))
     for commit in commits:
         named = [groups[s] for s in short_ids[commit.key] if s in groups]
         named += [by_id[i] for i in issue_ids[commit.key] if i in by_id]
-        linked = list({int(g.id): g for g in named}.values())
-        resolves = {int(g.id) for g in linked}
+        linked = list({g.id: g for g in named}.values())
+        resolves = {g.id for g in linked}
         before = {int(g) for g in commit.resolves or ()}
         if resolves != before:
             commit.update(actions=[Commit.resolves.set(resolves or None)])
             dropped = before - resolves - {int(g) for g in commit.fixed_groups or ()}
             if dropped:
-                unlink_commit_from_groups(int(commit.id), sorted(dropped))
+                unlink_commit_from_groups(commit.id, sorted(dropped))
         if linked:
-            link_commit_to_groups(int(commit.id), linked, authors.get(commit.author_email or ""))
+            link_commit_to_groups(commit.id, linked, authors.get(commit.author_email or ""))
 
 
 def set_commits(release: Release, commit_list: list[CommitInput]) -> list[Group]:
@@ -137,7 +137,7 @@ def set_commits(release: Release, commit_list: list[CommitInput]) -> list[Group]
     ordered = _commits_to_store(commit_list)
     _acquire(release)
     try:
-        log = _store_commits(int(release.org_id), ordered)
+        log = _store_commits(release.org_id, ordered)
         _replace_release_rows(release, log)
         _finish_release(release, log, commit_count=len(ordered))
     except BaseException:
@@ -187,7 +187,7 @@ def _changed_files(
     files: dict[tuple[int, str], dict[str, str]] = {}
     for c in ordered:
         if c.patch_set:
-            repository_id = int(repositories[_repository_name(c, org_id)].id)
+            repository_id = repositories[_repository_name(c, org_id)].id
             files.setdefault((repository_id, c.id), {}).update(merged_patch_set(c.patch_set))
     return files
 
@@ -201,12 +201,12 @@ def _commit_data(
 ) -> CommitData:
     email = author_email(commit.author_email, commit.author_name)
     repository = repositories[_repository_name(commit, org_id)]
-    changed_files = files.get((int(repository.id), commit.id))
+    changed_files = files.get((repository.id, commit.id))
     return CommitData(
-        repository_id=int(repository.id),
+        repository_id=repository.id,
         key=commit.id,
         message=stored_message(commit.message),
-        author_id=int(authors[email].id) if email else None,
+        author_id=authors[email].id if email else None,
         author_email=email,
         author_name=commit.author_name,
         timestamp=commit.timestamp,
@@ -227,7 +227,7 @@ def _store_commits(org_id: int, ordered: list[CommitInput]) -> _CommitLog:
     # The message as sent, by commit (a commit sent twice: its later copy's).
     sent = {(d.repository_id, d.key): c.message for c, d in zip(ordered, data, strict=True)}
     _link_references(org_id, [commits[k] for k in order], sent)
-    names = {int(r.id): name for name, r in repositories.items()}
+    names = {r.id: name for name, r in repositories.items()}
     return _CommitLog(names, commits, order)
 
 
@@ -237,14 +237,14 @@ def _replace_release_rows(release: Release, log: _CommitLog) -> None:
     existing = _release_rows(release, "COMMIT#")
     rows: list[ReleaseItem] = _commit_rows(release, log)
     rows += _missing_head_rows(release, log)
-    _write(rows, [r for r in existing if int(r.order) >= len(log.order)])
+    _write(rows, [r for r in existing if r.order >= len(log.order)])
 
 
 def _commit_rows(release: Release, log: _CommitLog) -> list[ReleaseItem]:
     rows: list[ReleaseItem] = []
     for order, k in enumerate(log.order):
         commit = log.by_key[k]
-        pk, sk = ReleaseCommit.key(int(release.org_id), release.version, order)
+        pk, sk = ReleaseCommit.key(release.org_id, release.version, order)
         rows.append(
             ReleaseCommit(
                 pk=pk,
@@ -252,7 +252,7 @@ def _commit_rows(release: Release, log: _CommitLog) -> list[ReleaseItem]:
                 order=order,
                 commit=commit.as_ref(),
                 repository_name=log.repository_names[k[0]],
-                gsi1pk=ReleaseCommit.commit_index_pk(int(commit.id)),
+                gsi1pk=ReleaseCommit.commit_index_pk(commit.id),
                 gsi1sk=release.gsi1sk,
             )
         )
@@ -264,11 +264,11 @@ def _missing_head_rows(release: Release, log: _CommitLog) -> list[ReleaseItem]:
     heads: dict[int, Commit] = {}
     for k in log.order:
         heads.setdefault(k[0], log.by_key[k])
-    present = {int(h.repository_id) for h in _release_rows(release, "HEAD#")}
+    present = {h.repository_id for h in _release_rows(release, "HEAD#")}
     rows: list[ReleaseItem] = []
     for repository_id, commit in heads.items():
         if repository_id not in present:
-            pk, sk = ReleaseHeadCommit.key(int(release.org_id), release.version, repository_id)
+            pk, sk = ReleaseHeadCommit.key(release.org_id, release.version, repository_id)
             rows.append(
                 ReleaseHeadCommit(
                     pk=pk,
@@ -285,7 +285,7 @@ def _missing_head_rows(release: Release, log: _CommitLog) -> list[ReleaseItem]:
 def _finish_release(release: Release, log: _CommitLog, commit_count: int) -> None:
     """Store the release's commit count, distinct authors and last commit, and release the lease."""
     commits = log.commits
-    distinct_authors = list({int(c.author_id): c for c in commits if c.author_id is not None}.values())
+    distinct_authors = list({c.author_id: c for c in commits if c.author_id is not None}.values())
     update_live_release(
         release,
         [
@@ -325,7 +325,7 @@ def _resolve_linked_groups(release: Release, commits: list[Commit]) -> list[Grou
     groups = batch_get(Group, [(group_pk(g), "GROUP") for g in sorted(linking)], consistent_read=True)
     users = user_ids_by_email(sorted({c.author_email for c in linking.values() if c.author_email}))
     actors = {g: users.get(c.author_email or "") for g, c in linking.items()}
-    return resolve_groups_in_release(groups, release.version, int(release.id), None, actors)
+    return resolve_groups_in_release(groups, release.version, release.id, None, actors)
 
 
 def clear_commits(release: Release) -> None:

@@ -49,17 +49,17 @@ def create_deploy(access: OrgAccess, version: str, data: DeployInput) -> Deploy:
     else to every project of the release. 404 for a missing or hidden release, 400 before any write."""
     access.require(RELEASE_WRITE)
     org_projects = organization_projects(access)
-    release = require_release_access(access, find_release(int(access.organization.id), version), org_projects)
+    release = require_release_access(access, find_release(access.organization.id, version), org_projects)
     linked = {int(p) for p in release.project_ids or ()}
     if data.projects is None:
         project_ids = sorted(linked)
     else:
         chosen = resolve_projects(access, org_projects, data.projects)
-        outside = sorted(p.slug for p in chosen if int(p.id) not in linked)
+        outside = sorted(p.slug for p in chosen if p.id not in linked)
         if outside:
             raise BadRequest(f"Invalid projects ({', '.join(outside)}) for release {release.version}")
-        project_ids = sorted(int(p.id) for p in chosen)
-    org_id = int(release.org_id)
+        project_ids = sorted(p.id for p in chosen)
+    org_id = release.org_id
     deploy_id = allocate("deploy")[0]
     pk, sk = Deploy.key(org_id, release.version, deploy_id)
     deploy = Deploy(
@@ -92,14 +92,14 @@ def create_deploy(access: OrgAccess, version: str, data: DeployInput) -> Deploy:
 
 def _mark_environment(t: TransactWrite, release: Release, project_id: int, deploy: Deploy) -> None:
     """The (project, environment) row of the release now points at ``deploy``."""
-    key = ReleaseProjectEnvironment.key(int(release.org_id), release.version, project_id, deploy.environment)
+    key = ReleaseProjectEnvironment.key(release.org_id, release.version, project_id, deploy.environment)
     t.update(
         ReleaseProjectEnvironment(*key),
         actions=[
             ReleaseProjectEnvironment.kind.set(ReleaseProjectEnvironment),
             ReleaseProjectEnvironment.project_id.set(project_id),
             ReleaseProjectEnvironment.environment.set(deploy.environment),
-            ReleaseProjectEnvironment.last_deploy_id.set(int(deploy.id)),
+            ReleaseProjectEnvironment.last_deploy_id.set(deploy.id),
             ReleaseProjectEnvironment.gsi1pk.set(
                 ReleaseProjectEnvironment.index_pk(project_id, deploy.environment)
             ),
@@ -118,14 +118,14 @@ def list_deploys(access: OrgAccess, version: str, project_ids: list[int]) -> lis
     limited to the caller's projects (and to ``project_ids`` when given)."""
     access.require(RELEASE_READ)
     org_projects = organization_projects(access)
-    release = require_release_access(access, find_release(int(access.organization.id), version), org_projects)
+    release = require_release_access(access, find_release(access.organization.id, version), org_projects)
     visible = visible_project_ids(access, org_projects)
     if project_ids:
         visible &= set(project_ids)
     deploy_ids = {
-        int(row.last_deploy_id)
+        row.last_deploy_id
         for row in release_environments(release)
-        if int(row.project_id) in visible and row.last_deploy_id is not None
+        if row.project_id in visible and row.last_deploy_id is not None
     }
-    keys = [Deploy.key(int(release.org_id), release.version, i) for i in sorted(deploy_ids)]
-    return sorted(batch_get(Deploy, keys), key=lambda d: (d.date_finished, int(d.id)), reverse=True)
+    keys = [Deploy.key(release.org_id, release.version, i) for i in sorted(deploy_ids)]
+    return sorted(batch_get(Deploy, keys), key=lambda d: (d.date_finished, d.id), reverse=True)

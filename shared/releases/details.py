@@ -84,7 +84,7 @@ def parse_details_query(params: dict[str, list[str]]) -> DetailsQuery:
 
 
 def _ordered(releases: list[Release]) -> list[Release]:
-    return sorted(releases, key=lambda r: (r.date_added, int(r.id)))
+    return sorted(releases, key=lambda r: (r.date_added, r.id))
 
 
 def _project_releases(org_id: int, project_id: int, environments: list[str]) -> list[Release]:
@@ -112,15 +112,15 @@ def current_project_meta(release: Release, query: DetailsQuery, project_ids: set
         raise BadRequest("Invalid project")
     if not release.links_project(query.project_id):
         raise NotFound()
-    candidates = _project_releases(int(release.org_id), query.project_id, query.environments)
-    position = (release.date_added, int(release.id))
+    candidates = _project_releases(release.org_id, query.project_id, query.environments)
+    position = (release.date_added, release.id)
     wanted = STATUS_FILTERS[query.status]
     needle = (query.query or "").lower()
     filtered = [
-        r for r in candidates if int(r.status or 0) == wanted and (not needle or needle in r.version_lower)
+        r for r in candidates if (r.status or 0) == wanted and (not needle or needle in r.version_lower)
     ]
-    older = [r for r in filtered if (r.date_added, int(r.id)) < position]
-    newer = [r for r in filtered if (r.date_added, int(r.id)) > position]
+    older = [r for r in filtered if (r.date_added, r.id) < position]
+    newer = [r for r in filtered if (r.date_added, r.id) > position]
     return {
         "nextReleaseVersion": newer[0].version if newer else None,
         "prevReleaseVersion": older[-1].version if older else None,
@@ -138,7 +138,7 @@ def adoption_stages(view_projects: list[Any], release: Release) -> dict[str, Any
     return {
         p.slug: {"stage": "low_adoption", "adopted": None, "unadopted": None}
         for p in view_projects
-        if int(p.id) in linked
+        if p.id in linked
     }
 
 
@@ -146,7 +146,7 @@ def release_details(access: OrgAccess, version: str, params: dict[str, list[str]
     """The release as its details GET shows it, with the query's validation and extras."""
     query = parse_details_query(params)
     view = get_release(access, version)
-    view.current_project_meta = current_project_meta(view.release, query, {int(p.id) for p in view.projects})
+    view.current_project_meta = current_project_meta(view.release, query, {p.id for p in view.projects})
     if query.adoption_stages:
         view.adoption_stages = adoption_stages(view.projects, view.release)
     return view

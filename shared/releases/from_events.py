@@ -119,7 +119,7 @@ def _release_environment(project: ProjectRef, release: Release, name: str) -> No
     if key in _known:
         return
     row = ReleaseProjectEnvironment(
-        *ReleaseProjectEnvironment.key(int(release.org_id), release.version, project.id, name)
+        *ReleaseProjectEnvironment.key(release.org_id, release.version, project.id, name)
     )
     row.update(
         actions=[

@@ -72,4 +72,4 @@ def is_newer(org_id: int, version: str, than: str, semver_order: bool) -> bool |
     if version not in stored or than not in stored:
         return None
     a, b = stored[version], stored[than]
-    return (b.date_added, int(b.id)) < (a.date_added, int(a.id))
+    return (b.date_added, b.id) < (a.date_added, a.id)

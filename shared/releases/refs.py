@@ -83,15 +83,15 @@ def set_refs(
 ) -> None:
     """Store each repository's head commit; with ``fetch``, fill the release's commits from the
     ranges: at once when they are short, else through the release-commits queue."""
-    org_id = int(release.org_id)
+    org_id = release.org_id
     refs = starting_at_previous_release(release, refs, repositories)
     bounds = [(repositories[r.repository], *r.bounds()) for r in refs]
-    wanted = [CommitData(repository_id=int(repo.id), key=end) for repo, _, end in bounds]
+    wanted = [CommitData(repository_id=repo.id, key=end) for repo, _, end in bounds]
     heads = get_or_create_commits(org_id, wanted)
     rows = []
     for repo, _, end in bounds:
-        head = heads[(int(repo.id), end)]
-        pk, sk = ReleaseHeadCommit.key(org_id, release.version, int(repo.id))
+        head = heads[(repo.id, end)]
+        pk, sk = ReleaseHeadCommit.key(org_id, release.version, repo.id)
         rows.append(
             ReleaseHeadCommit(
                 pk=pk,
@@ -150,14 +150,11 @@ def starting_at_previous_release(
     if previous is None:
         return refs
     keys = [
-        ReleaseHeadCommit.key(int(release.org_id), previous, int(repositories[r.repository].id))
-        for r in open_ended
+        ReleaseHeadCommit.key(release.org_id, previous, repositories[r.repository].id) for r in open_ended
     ]
-    heads = {int(h.repository_id): h.commit_key for h in batch_get(ReleaseHeadCommit, keys)}
+    heads = {h.repository_id: h.commit_key for h in batch_get(ReleaseHeadCommit, keys)}
     return [
-        replace(r, previous_commit=heads.get(int(repositories[r.repository].id)))
-        if r.bounds()[0] is None
-        else r
+        replace(r, previous_commit=heads.get(repositories[r.repository].id)) if r.bounds()[0] is None else r
         for r in refs
     ]
 
@@ -166,23 +163,23 @@ def commits_in_ranges(
     bounds: list[tuple[Repository, str | None, str]], heads: dict[tuple[int, str], Commit]
 ) -> list[Commit]:
     """The stored commits of every ref's range, newest first per repository."""
-    starts = [Commit.item_key(int(repo.id), start) for repo, start, _ in bounds if start]
-    known = {(int(c.repository_id), c.key): c for c in batch_get(Commit, starts)}
+    starts = [Commit.item_key(repo.id, start) for repo, start, _ in bounds if start]
+    known = {(c.repository_id, c.key): c for c in batch_get(Commit, starts)}
     log: list[Commit] = []
     for repo, start, end in bounds:
-        start_commit = known.get((int(repo.id), start)) if start else None
-        log.extend(_range(int(repo.id), start_commit, heads[(int(repo.id), end)]))
+        start_commit = known.get((repo.id, start)) if start else None
+        log.extend(_range(repo.id, start_commit, heads[(repo.id, end)]))
     return log
 
 
 def _set_log(release: Release, log: list[Commit], repositories: dict[str, Repository]) -> None:
-    names = {int(r.id): r.name for r in repositories.values()}
+    names = {r.id: r.name for r in repositories.values()}
     set_commits(
         release,
         [
             CommitInput(
                 id=c.key,
-                repository=names[int(c.repository_id)],
+                repository=names[c.repository_id],
                 message=c.message,
                 author_name=c.author_name,
                 author_email=c.author_email,
@@ -205,7 +202,7 @@ def fill_commits_from_refs(job: dict[str, Any]) -> int:
     refs = [Ref(r["repository"], r["commit"], r.get("previousCommit")) for r in job["refs"]]
     repositories = ref_repositories(org_id, refs)
     bounds = [(repositories[r.repository], *r.bounds()) for r in refs]
-    heads = get_or_create_commits(org_id, [CommitData(int(repo.id), end) for repo, _, end in bounds])
+    heads = get_or_create_commits(org_id, [CommitData(repo.id, end) for repo, _, end in bounds])
     log = commits_in_ranges(bounds, heads)
     _set_log(release, log, repositories)
     return len(log)

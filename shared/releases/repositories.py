@@ -29,7 +29,7 @@ DUPLICATE_NAME = "A repository with that name already exists"
 def list_repositories(access: OrgAccess, cursor: str | None, per_page: int) -> Page[Repository]:
     """One page of the organization's repositories in name order (one Query)."""
     access.require(REPO_READ)
-    pk, prefix = Repository.key(int(access.organization.id), "")
+    pk, prefix = Repository.key(access.organization.id, "")
     return query_page(Repository, pk, Repository.sk.startswith(prefix), cursor=cursor, per_page=per_page)
 
 
@@ -39,7 +39,7 @@ def create_repository(
     """Add a repository; 409 when the organization already has one by that name."""
     access.require(REPO_WRITE)
     (repository_id,) = allocate(SEQUENCE, 1)
-    repository = _new(int(access.organization.id), name, repository_id, url, provider)
+    repository = _new(access.organization.id, name, repository_id, url, provider)
     try:
         repository.save(condition=Repository.pk.does_not_exist())
     except PutError as error:

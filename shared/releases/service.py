@@ -71,12 +71,12 @@ class ReleaseView:
 
 def _owners(releases: list[Release]) -> dict[int, User]:
     """The users who created ``releases`` (one BatchGetItem per 100; none without owners)."""
-    ids = sorted({int(r.owner_id) for r in releases if r.owner_id is not None})
-    return {int(u.id): u for u in batch_get(User, [User.key(i) for i in ids])}
+    ids = sorted({r.owner_id for r in releases if r.owner_id is not None})
+    return {u.id: u for u in batch_get(User, [User.key(i) for i in ids])}
 
 
 def _view(release: Release, projects: list[Project]) -> ReleaseView:
-    owner = _owners([release]).get(int(release.owner_id)) if release.owner_id is not None else None
+    owner = _owners([release]).get(release.owner_id) if release.owner_id is not None else None
     return ReleaseView(release, projects, _links(release), owner)
 
 
@@ -95,14 +95,14 @@ def resolve_projects(access: OrgAccess, projects: list[Project], entries: list[s
     """Each entry a slug or an id of a project the caller can see; else 400."""
     visible = access.visible(projects)
     by_slug = {p.slug: p for p in visible}
-    by_id = {int(p.id): p for p in visible}
+    by_id = {p.id: p for p in visible}
     chosen: dict[int, Project] = {}
     for entry in entries:
         text = str(entry)
         project = by_id.get(int(text)) if text.isdecimal() else by_slug.get(text)
         if project is None:
             raise ValidationFailed({"projects": [INVALID_PROJECTS]})
-        chosen[int(project.id)] = project
+        chosen[project.id] = project
     return list(chosen.values())
 
 
@@ -126,8 +126,8 @@ def _link_projects(release: Release, projects: list[Project]) -> list[Project]:
 
     Each link is an UpdateItem, not a put: a group first seen in this release may already have
     counted itself in the link's ``new_groups``, and that count must survive the linking."""
-    linked = set(link_project_ids(release, [int(p.id) for p in projects]))
-    return [p for p in projects if int(p.id) in linked]
+    linked = set(link_project_ids(release, [p.id for p in projects]))
+    return [p for p in projects if p.id in linked]
 
 
 def link_project_ids(release: Release, project_ids: list[int]) -> list[int]:
@@ -137,11 +137,11 @@ def link_project_ids(release: Release, project_ids: list[int]) -> list[int]:
         return []
     update_live_release(release, [Release.project_ids.add(set(new))])
     for project_id in new:
-        link = ReleaseProject(*ReleaseProject.key(int(release.org_id), release.version, project_id))
+        link = ReleaseProject(*ReleaseProject.key(release.org_id, release.version, project_id))
         link.update(
             actions=[
                 ReleaseProject.kind.set(ReleaseProject),
-                ReleaseProject.release_id.set(int(release.id)),
+                ReleaseProject.release_id.set(release.id),
                 ReleaseProject.project_id.set(project_id),
                 ReleaseProject.gsi1pk.set(ReleaseProject.project_index_pk(project_id)),
                 ReleaseProject.gsi1sk.set(release.gsi1sk),
@@ -163,7 +163,7 @@ def _record_release_activity(release: Release, project_ids: list[int]) -> None:
     (``../shared/contract/decisions.md`` 9)."""
     rows = []
     for project_id in project_ids:
-        pk, sk = ReleaseActivity.key(int(release.org_id), release.version, project_id)
+        pk, sk = ReleaseActivity.key(release.org_id, release.version, project_id)
         rows.append(
             ReleaseActivity(
                 pk=pk,
@@ -188,7 +188,7 @@ def _apply(
         update_live_release(release, actions)
     newly_linked = _link_projects(release, new_projects)
     if newly_linked:
-        settle_pending_resolutions(release, [int(p.id) for p in newly_linked])
+        settle_pending_resolutions(release, [p.id for p in newly_linked])
     if changes.commits:
         set_commits(release, changes.commits)
     if changes.refs:
@@ -200,16 +200,16 @@ def _apply(
         if not was_released:
             _record_release_activity(release, linked)
         elif newly_linked:
-            _record_release_activity(release, [int(p.id) for p in newly_linked])
+            _record_release_activity(release, [p.id for p in newly_linked])
 
 
 def update_release(access: OrgAccess, version: str, changes: ReleaseChanges) -> ReleaseView:
     """Sentry's PUT: 404 for a missing or hidden release, 400 before any write, only submitted fields."""
     access.require(RELEASE_WRITE)
     projects = organization_projects(access)
-    release = require_release_access(access, find_release(int(access.organization.id), version), projects)
+    release = require_release_access(access, find_release(access.organization.id, version), projects)
     new_projects = resolve_projects(access, projects, changes.projects) if changes.projects else []
-    repos = ref_repositories(int(release.org_id), changes.refs) if changes.refs else {}
+    repos = ref_repositories(release.org_id, changes.refs) if changes.refs else {}
     _apply(access, release, changes, new_projects, repos)
     count(RELEASES_UPDATED)
     return _view(release, projects)
@@ -226,7 +226,7 @@ def create_release(
     ``projects: Invalid project ids or slugs``, whether the version is new or exists in projects the
     caller cannot see, so the answer names no hidden project."""
     access.require(RELEASE_WRITE)
-    org_id = int(access.organization.id)
+    org_id = access.organization.id
     projects = organization_projects(access)
     wanted = resolve_projects(access, projects, changes.projects or [])
     repos = ref_repositories(org_id, changes.refs) if changes.refs else {}
@@ -246,7 +246,7 @@ def create_release(
 def _require_visible_result(release: Release | None, wanted: list[Project], visible: set[int]) -> None:
     """400 unless the release, once ``wanted`` is linked, is one the caller may see."""
     linked = set() if release is None else {int(p) for p in release.project_ids or ()}
-    if not links_visible(linked | {int(p.id) for p in wanted}, visible):
+    if not links_visible(linked | {p.id for p in wanted}, visible):
         raise ValidationFailed({"projects": [INVALID_PROJECTS]})
 
 
@@ -287,7 +287,7 @@ def create_release_row(
 def get_release(access: OrgAccess, version: str) -> ReleaseView:
     access.require(RELEASE_READ)
     projects = organization_projects(access)
-    release = require_release_access(access, find_release(int(access.organization.id), version), projects)
+    release = require_release_access(access, find_release(access.organization.id, version), projects)
     return _view(release, projects)
 
 
@@ -296,7 +296,7 @@ def delete_release(access: OrgAccess, version: str) -> None:
     (docs/decisions.md §releases.7)."""
     access.require(RELEASE_DELETE)
     projects = organization_projects(access)
-    release = require_release_access(access, find_release(int(access.organization.id), version), projects)
+    release = require_release_access(access, find_release(access.organization.id, version), projects)
     rows = list(ReleaseItem.query(release.pk))
     if any(isinstance(r, ReleaseProject) and (r.new_groups or 0) > 0 for r in rows):
         raise BadRequest("This release is referenced by active issues and cannot be removed.")
@@ -304,7 +304,7 @@ def delete_release(access: OrgAccess, version: str) -> None:
         with ReleaseItem.batch_write() as batch:
             for row in chunk:
                 batch.delete(row)
-    delete_release_bundles(int(access.organization.id), version)
+    delete_release_bundles(access.organization.id, version)
 
 
 def release_commits(access: OrgAccess, version: str) -> tuple[Release, list[Any]]:
@@ -324,7 +324,7 @@ class ReleaseListing:
         """Views of one page of releases, with their project links (``newGroups``) read in one
         BatchGetItem per 100 links."""
         keys = [
-            ReleaseProject.key(int(r.org_id), r.version, int(project_id))
+            ReleaseProject.key(r.org_id, r.version, int(project_id))
             for r in page
             for project_id in sorted(r.project_ids or ())
         ]
@@ -332,9 +332,7 @@ class ReleaseListing:
         for link in batch_get(ReleaseProject, keys):
             links.setdefault(link.pk, []).append(link)
         owners = _owners(page)
-        return [
-            ReleaseView(r, self.projects, links.get(r.pk, []), owners.get(int(r.owner_id or 0))) for r in page
-        ]
+        return [ReleaseView(r, self.projects, links.get(r.pk, []), owners.get(r.owner_id or 0)) for r in page]
 
 
 def list_releases(
@@ -353,14 +351,14 @@ def _visible_releases(
     access: OrgAccess, projects: list[Project], project: Project | None, status: str | None, query: str | None
 ) -> Iterator[Release]:
     visible = visible_project_ids(access, projects)
-    org_id = int(access.organization.id)
+    org_id = access.organization.id
     if project is not None:
-        versions = project_versions(int(project.id), limit=None)
+        versions = project_versions(project.id, limit=None)
         candidates: Iterator[Release] = (r for v in versions if (r := find_release(org_id, v)) is not None)
     else:
         candidates = Release.by_date.query(f"ORG#{org_id}", scan_index_forward=False)
     for release in candidates:
-        if status is not None and int(release.status or 0) != STATUS_VALUES[status]:
+        if status is not None and (release.status or 0) != STATUS_VALUES[status]:
             continue
         if query and query.lower() not in release.version_lower:
             continue

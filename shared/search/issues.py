@@ -199,11 +199,11 @@ def _date_bounds(term: Term, key: str, now: datetime) -> list[tuple[str, datetim
 
 
 def _user_is(ids: set[int]) -> Callable[[GroupAssignee | None], bool]:
-    return lambda a: a is not None and a.user_id is not None and int(a.user_id) in ids
+    return lambda a: a is not None and a.user_id is not None and a.user_id in ids
 
 
 def _team_is(ids: set[int]) -> Callable[[GroupAssignee | None], bool]:
-    return lambda a: a is not None and a.team_id is not None and int(a.team_id) in ids
+    return lambda a: a is not None and a.team_id is not None and a.team_id in ids
 
 
 def _negate(check: Callable[..., bool], negated: bool) -> Callable[..., bool]:
@@ -276,7 +276,7 @@ class _Compiler:
             substatus = STR_TO_SUBSTATUS[value]
             if not term.negated:
                 self.substatus_statuses.add(_SUBSTATUS_STATUS[substatus])
-            self.group(lambda g: g.substatus is not None and int(g.substatus) == substatus, term.negated)
+            self.group(lambda g: g.substatus is not None and g.substatus == substatus, term.negated)
         elif value in {"assigned", "unassigned"}:
             wanted = (value == "assigned") != term.negated
             self.rows("assignee", lambda g, r: (r.assignee is not None) == wanted)
@@ -293,7 +293,7 @@ class _Compiler:
     def key_times_seen(self, term: Term, key: str) -> None:
         numbers = [_number(key, value) for value in term.values]
         compare = _COMPARE[term.operator]
-        self.group(lambda g: any(compare(int(g.times_seen), n) for n in numbers), term.negated)
+        self.group(lambda g: any(compare(g.times_seen, n) for n in numbers), term.negated)
 
     def _dates(self, term: Term, key: str, field_of: Callable[[Group], datetime]) -> None:
         bounds = _date_bounds(term, key, self.context.now)
@@ -311,7 +311,7 @@ class _Compiler:
         for value in values:
             if value == "latest":
                 for project in self.context.projects:
-                    versions += list(project_versions(int(project.id), limit=1))[:1]
+                    versions += list(project_versions(project.id, limit=1))[:1]
                 if not versions:
                     versions.append("")  # Sentry: no release, nothing matches
             else:
@@ -355,7 +355,7 @@ class _Compiler:
                 found.append(_team_is({self._team_id(value[1:])}))
             else:
                 user = find_user_by_name_or_email(value)
-                user_id = int(user.id) if user is not None else (int(value) if value.isdecimal() else -1)
+                user_id = user.id if user is not None else (int(value) if value.isdecimal() else -1)
                 found.append(_user_is({user_id}))
         return found
 
@@ -364,7 +364,7 @@ class _Compiler:
         if access is None:
             return -1
         try:
-            return int(Team.get(*Team.key(int(access.organization.id), slug)).id)
+            return Team.get(*Team.key(access.organization.id, slug)).id
         except Team.DoesNotExist:
             return -1
 
@@ -378,7 +378,7 @@ class _Compiler:
         if value == "me":
             return self.context.user_id if self.context.user_id is not None else -1
         user = find_user_by_name_or_email(value)
-        return int(user.id) if user is not None else -1
+        return user.id if user is not None else -1
 
     def key_bookmarked_by(self, term: Term, key: str) -> None:
         self.search.bookmark_user = self._user_id(term.values[0])

@@ -47,7 +47,7 @@ def serialize_activity(row: Activity, actors: Actors) -> ActivityBody:
     data = row.data
     return {
         "id": row.sk.rsplit("#", 1)[-1],
-        "type": activity_type_name(int(row.type)),
+        "type": activity_type_name(row.type),
         "user": actor_user(row.user_id, actors),
         "data": data.as_dict() if hasattr(data, "as_dict") else dict(data or {}),
         "dateCreated": format_datetime(row.datetime),

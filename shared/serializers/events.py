@@ -144,8 +144,8 @@ def serialize_event(document: dict[str, Any], group: Group) -> EventBody:
     return {
         "id": document["event_id"],
         "eventID": document["event_id"],
-        "groupID": str(int(group.id)),
-        "projectID": str(int(group.project_id)),
+        "groupID": str(group.id),
+        "projectID": str(group.project_id),
         "type": document.get("type") or "default",
         "title": document.get("title") or "",
         "message": document.get("message") or "",

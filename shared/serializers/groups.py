@@ -102,11 +102,11 @@ def serialize_actor(assignee: GroupAssignee | None, actors: Actors) -> dict[str,
     if assignee is None:
         return None
     if assignee.user_id is not None:
-        user = actors.users.get(int(assignee.user_id))
+        user = actors.users.get(assignee.user_id)
         if user is None:
             return None
         return {"type": "user", "id": str(user.id), "name": user.username, "email": user.email}
-    team = actors.teams.get(int(assignee.team_id or 0))
+    team = actors.teams.get(assignee.team_id or 0)
     return None if team is None else {"type": "team", "id": str(team.id), "name": team.slug}
 
 
@@ -120,20 +120,20 @@ def snooze_details(snooze: GroupSnooze, group: Group, actors: Actors) -> dict[st
     state = snooze.state.as_dict() if snooze.state is not None else {}
     count = snooze.count
     if count and not snooze.window and "times_seen" in state:
-        count = int(count) - (int(group.times_seen) - int(state["times_seen"]))
+        count = int(count) - (group.times_seen - int(state["times_seen"]))
     return {
         "ignoreCount": None if count is None else int(count),
         "ignoreUntil": format_datetime(snooze.until),
-        "ignoreUserCount": None if snooze.user_count is None else int(snooze.user_count),
-        "ignoreUserWindow": None if snooze.user_window is None else int(snooze.user_window),
-        "ignoreWindow": None if snooze.window is None else int(snooze.window),
+        "ignoreUserCount": snooze.user_count,
+        "ignoreUserWindow": snooze.user_window,
+        "ignoreWindow": snooze.window,
         "actor": actor_user(snooze.actor_id, actors),
     }
 
 
 def _status(view: GroupView) -> tuple[str, dict[str, Any]]:
     group, state = view.state.group, view.state
-    status = GroupStatus(int(group.status))
+    status = GroupStatus(group.status)
     details: dict[str, Any] = {}
     if status == GroupStatus.IGNORED and state.snooze is not None:
         if view.snooze_over:
@@ -143,7 +143,7 @@ def _status(view: GroupView) -> tuple[str, dict[str, Any]]:
         details = {"ignoreUntilEscalating": True}
     elif status == GroupStatus.RESOLVED and state.resolution is not None:
         resolution = state.resolution
-        kind = int(resolution.type)
+        kind = resolution.type
         if kind == GroupResolutionType.IN_RELEASE:
             details["inRelease"] = resolution.release_version
         elif kind == GroupResolutionType.IN_UPCOMING_RELEASE:
@@ -166,7 +166,7 @@ def _subscription(view: GroupView) -> tuple[bool, dict[str, Any] | None]:
         return False, None
     if not row.is_active:
         return False, {"disabled": True}
-    return True, {"reason": GroupSubscriptionReason(int(row.reason)).name.lower()}
+    return True, {"reason": GroupSubscriptionReason(row.reason).name.lower()}
 
 
 def serialize_group(view: GroupView, periods: ListPeriods | None = None) -> GroupBody:
@@ -180,7 +180,7 @@ def serialize_group(view: GroupView, periods: ListPeriods | None = None) -> Grou
     data = group.data.as_dict() if group.data is not None else {}
     body: GroupBody = {
         "id": str(group.id),
-        "shortId": format_short_id(project.slug, int(group.short_id)),
+        "shortId": format_short_id(project.slug, group.short_id),
         "title": group.title,
         "culprit": group.culprit,
         "permalink": f"{public_url()}/organizations/{org.slug}/issues/{group.id}/",
@@ -188,9 +188,7 @@ def serialize_group(view: GroupView, periods: ListPeriods | None = None) -> Grou
         "level": group.level,
         "status": status,
         "statusDetails": status_details,
-        "substatus": None
-        if group.substatus is None
-        else SUBSTATUS_TO_STR[GroupSubStatus(int(group.substatus))],
+        "substatus": None if group.substatus is None else SUBSTATUS_TO_STR[GroupSubStatus(group.substatus)],
         "isPublic": state.share is not None,
         "shareId": None if state.share is None else state.share.uuid,
         "platform": project.platform,
@@ -215,7 +213,7 @@ def serialize_group(view: GroupView, periods: ListPeriods | None = None) -> Grou
         "isUnhandled": False,
         "priority": _priority(group.priority),
         "priorityLockedAt": format_datetime(group.priority_locked_at),
-        "count": str(int(group.times_seen)),
+        "count": str(group.times_seen),
         "userCount": view.user_count,
         "stats": stats_body(view.counts, periods.series if periods is not None else ("24h",)),
         "firstSeen": format_datetime(group.first_seen),
@@ -223,7 +221,7 @@ def serialize_group(view: GroupView, periods: ListPeriods | None = None) -> Grou
         "inbox": None
         if state.inbox is None
         else {
-            "reason": int(state.inbox.reason),
+            "reason": state.inbox.reason,
             "reason_details": state.inbox.reason_details.as_dict() if state.inbox.reason_details else None,
             "date_added": format_datetime(state.inbox.date_added),
         },

@@ -36,7 +36,7 @@ def serialize_project_key(key: ProjectKey) -> ProjectKeyBody:
         "label": key.label,
         "public": key.public_key,
         "secret": key.secret_key,
-        "projectId": int(key.project_id),
+        "projectId": key.project_id,
         "isActive": bool(key.is_active),
         "rateLimit": None,
         "dsn": {"public": dsn(key), "secret": dsn(key, with_secret=True)},

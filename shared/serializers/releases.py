@@ -153,7 +153,7 @@ def serialize_commit(commit: CommitRef, repository_name: str | None = None) -> C
 def serialize_deploy(deploy: Deploy | DeployRef) -> DeployBody:
     """Sentry's Deploy serializer (``id`` as a string, the environment by name)."""
     return {
-        "id": str(int(deploy.id)),
+        "id": str(deploy.id),
         "environment": deploy.environment,
         "dateStarted": format_datetime(deploy.date_started),
         "dateFinished": format_datetime(deploy.date_finished),
@@ -167,8 +167,8 @@ def serialize_commit_file(change: CommitFileChange, row: ReleaseCommit) -> Commi
     commit = row.commit
     author = {"name": commit.author_name, "email": commit.author_email} if commit.author_email else {}
     return {
-        "id": str(int(change.id)),
-        "orgId": int(change.org_id),
+        "id": str(change.id),
+        "orgId": change.org_id,
         "author": author,
         "commitMessage": commit.message,
         "filename": change.filename,
@@ -184,22 +184,22 @@ def serialize_release_commit(row: ReleaseCommit) -> CommitBody:
 def serialize_release(view: ReleaseView) -> ReleaseBody:
     release = view.release
     linked = {int(p) for p in release.project_ids or ()}
-    new_groups = {int(link.project_id): int(link.new_groups or 0) for link in view.links}
+    new_groups = {link.project_id: link.new_groups or 0 for link in view.links}
     projects: list[ReleaseProjectBody] = [
         {
-            "id": int(p.id),
+            "id": p.id,
             "slug": p.slug,
             "name": p.name,
-            "newGroups": new_groups.get(int(p.id), 0),
+            "newGroups": new_groups.get(p.id, 0),
             "platform": p.platform,
             "platforms": [p.platform] if p.platform else [],
             "hasHealthData": False,
         }
         for p in sorted(view.projects, key=lambda p: p.slug)
-        if int(p.id) in linked
+        if p.id in linked
     ]
     body: ReleaseBody = {
-        "id": int(release.id),
+        "id": release.id,
         "version": release.version,
         "shortVersion": release.version,
         "versionInfo": version_info(release.version),
@@ -212,10 +212,10 @@ def serialize_release(view: ReleaseView) -> ReleaseBody:
         "data": {},
         "newGroups": sum(new_groups.values()),
         "owner": serialize_user(view.owner) if view.owner is not None else None,
-        "commitCount": int(release.commit_count or 0),
+        "commitCount": release.commit_count or 0,
         "lastCommit": serialize_commit(release.last_commit) if release.last_commit else None,
         "authors": [{"name": a.name, "email": a.email} for a in release.authors or []],
-        "deployCount": int(release.total_deploys or 0),
+        "deployCount": release.total_deploys or 0,
         "lastDeploy": serialize_deploy(release.last_deploy) if release.last_deploy else None,
         "firstEvent": format_datetime(release.first_event),
         "lastEvent": format_datetime(release.last_event),

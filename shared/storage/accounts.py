@@ -14,7 +14,6 @@ from pynamodb.attributes import (
     DiscriminatorAttribute,
     ListAttribute,
     MapAttribute,
-    NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
@@ -22,6 +21,7 @@ from pynamodb.attributes import (
 
 from shared.config import settings
 from shared.storage.base import TableModel, table_meta, utcnow
+from shared.storage.integers import IntegerAttribute
 
 
 class AccountItem(TableModel):
@@ -42,7 +42,7 @@ class Pointer(AccountItem, discriminator="pointer"):
 
 
 class Organization(AccountItem, discriminator="org"):
-    id = NumberAttribute()
+    id = IntegerAttribute()
     slug = UnicodeAttribute()
     name = UnicodeAttribute()
     open_membership = BooleanAttribute(default=False)
@@ -59,7 +59,7 @@ class Organization(AccountItem, discriminator="org"):
 
 
 class User(AccountItem, discriminator="user"):
-    id = NumberAttribute()
+    id = IntegerAttribute()
     username = UnicodeAttribute()
     email = UnicodeAttribute()
     name = UnicodeAttribute(default="")
@@ -82,10 +82,10 @@ class User(AccountItem, discriminator="user"):
 class OrganizationMember(AccountItem, discriminator="member"):
     """A user's membership: role and the teams (by id) that give access to projects."""
 
-    org_id = NumberAttribute()
-    user_id = NumberAttribute()
+    org_id = IntegerAttribute()
+    user_id = IntegerAttribute()
     role = UnicodeAttribute(default="member")
-    team_ids = ListAttribute(of=NumberAttribute, default=list)
+    team_ids = ListAttribute(of=IntegerAttribute, default=list)
     date_added = UTCDateTimeAttribute(default=utcnow)
 
     @staticmethod
@@ -94,8 +94,8 @@ class OrganizationMember(AccountItem, discriminator="member"):
 
 
 class Team(AccountItem, discriminator="team"):
-    id = NumberAttribute()
-    org_id = NumberAttribute()
+    id = IntegerAttribute()
+    org_id = IntegerAttribute()
     slug = UnicodeAttribute()
     name = UnicodeAttribute()
     date_created = UTCDateTimeAttribute(default=utcnow)
@@ -112,14 +112,14 @@ class Team(AccountItem, discriminator="team"):
 class TeamRef(MapAttribute):
     """A team as a project shows it; copied into the project so reading it is one request."""
 
-    id = NumberAttribute()
+    id = IntegerAttribute()
     slug = UnicodeAttribute()
     name = UnicodeAttribute()
 
 
 class Project(AccountItem, discriminator="project"):
-    id = NumberAttribute()
-    org_id = NumberAttribute()
+    id = IntegerAttribute()
+    org_id = IntegerAttribute()
     slug = UnicodeAttribute()
     name = UnicodeAttribute()
     platform = UnicodeAttribute(null=True)
@@ -138,15 +138,15 @@ class Project(AccountItem, discriminator="project"):
 
     @property
     def team_ids(self) -> set[int]:
-        return {int(team.id) for team in self.teams}
+        return {team.id for team in self.teams}
 
 
 class ApiToken(AccountItem, discriminator="token"):
     """An API token, stored under the SHA-256 of its text: the clear value is never kept."""
 
     token_kind = UnicodeAttribute()  # "user" or "org"
-    user_id = NumberAttribute(null=True)
-    org_id = NumberAttribute(null=True)
+    user_id = IntegerAttribute(null=True)
+    org_id = IntegerAttribute(null=True)
     scopes = UnicodeSetAttribute()
     name = UnicodeAttribute(default="")
     token_last_characters = UnicodeAttribute(default="")
@@ -161,9 +161,9 @@ class ProjectKey(AccountItem, discriminator="project_key"):
     """A DSN key of a project (Sentry's ProjectKey), stored under its public key: every ingested
     event authenticates with one GetItem. A ``Pointer`` at ``list_key`` lists a project's keys."""
 
-    id = NumberAttribute()
-    project_id = NumberAttribute()
-    org_id = NumberAttribute()
+    id = IntegerAttribute()
+    project_id = IntegerAttribute()
+    org_id = IntegerAttribute()
     public_key = UnicodeAttribute()
     secret_key = UnicodeAttribute()
     label = UnicodeAttribute(default="Default")

@@ -15,12 +15,12 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
-    NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
 
 from shared.storage.base import utcnow
+from shared.storage.integers import IntegerAttribute
 from shared.storage.issues import IssueItem
 
 
@@ -29,18 +29,18 @@ def rules_pk(project_id: int) -> str:
 
 
 class AlertRule(IssueItem, discriminator="alert_rule"):
-    id = NumberAttribute()
-    project_id = NumberAttribute()
+    id = IntegerAttribute()
+    project_id = IntegerAttribute()
     name = UnicodeAttribute()
     action_match = UnicodeAttribute()
     filter_match = UnicodeAttribute(null=True)
-    frequency = NumberAttribute()  # minutes between fires for one group
+    frequency = IntegerAttribute()  # minutes between fires for one group
     environment = UnicodeAttribute(null=True)
     owner = UnicodeAttribute(null=True)  # "user:<id>" or "team:<id>"
     conditions = JSONAttribute()
     filters = JSONAttribute()
     actions = JSONAttribute()
-    created_by = NumberAttribute(null=True)  # user id
+    created_by = IntegerAttribute(null=True)  # user id
     date_created = UTCDateTimeAttribute(default=utcnow)
 
     @staticmethod
@@ -49,12 +49,12 @@ class AlertRule(IssueItem, discriminator="alert_rule"):
 
 
 class RuleGroupStatus(IssueItem, discriminator="rule_group"):
-    rule_id = NumberAttribute()
-    project_id = NumberAttribute()
-    group_id = NumberAttribute()
+    rule_id = IntegerAttribute()
+    project_id = IntegerAttribute()
+    group_id = IntegerAttribute()
     last_fired = UTCDateTimeAttribute()  # the triggering event's time
     last_event_id = UnicodeAttribute()
-    fired = NumberAttribute(default=0)
+    fired = IntegerAttribute(default=0)
 
     @staticmethod
     def key(rule_id: int, group_id: int) -> tuple[str, str]:
@@ -73,7 +73,7 @@ class Delivery(IssueItem, discriminator="delivery"):
 class ServicePlugin(IssueItem, discriminator="service_plugin"):
     """A project's legacy notification plugin (``webhooks``, ``slack``): on or off, and its settings."""
 
-    project_id = NumberAttribute()
+    project_id = IntegerAttribute()
     slug = UnicodeAttribute()
     enabled = BooleanAttribute(default=False)
     config = JSONAttribute(default=dict)

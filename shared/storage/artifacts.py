@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     ListAttribute,
-    NumberAttribute,
     NumberSetAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
 
 from shared.storage.base import utcnow
+from shared.storage.integers import IntegerAttribute
 from shared.storage.releases import ReleaseItem
 
 
@@ -42,21 +42,21 @@ class ArtifactBundle(ReleaseItem, discriminator="artifact_bundle"):
     ``assembling`` (a lease, so a concurrent assemble answers that state instead of working twice),
     then ``ok`` with what it indexed, or ``error`` with the detail sentry-cli prints."""
 
-    org_id = NumberAttribute()
+    org_id = IntegerAttribute()
     checksum = UnicodeAttribute()
     state = UnicodeAttribute()  # assembling | ok | error
     detail = UnicodeAttribute(null=True)
-    lease_until = NumberAttribute(null=True)  # epoch seconds an ``assembling`` claim holds
+    lease_until = IntegerAttribute(null=True)  # epoch seconds an ``assembling`` claim holds
     object_key = UnicodeAttribute(null=True)
-    size = NumberAttribute(null=True)
+    size = IntegerAttribute(null=True)
     release = UnicodeAttribute(null=True)
     dist = UnicodeAttribute(null=True)
     project_ids = NumberSetAttribute(null=True)
     debug_ids = ListAttribute(of=UnicodeAttribute, null=True)  # of its source maps, for deletion
     urls = ListAttribute(of=UnicodeAttribute, null=True)  # its indexed URLs, for deletion
-    file_count = NumberAttribute(null=True)
+    file_count = IntegerAttribute(null=True)
     date_added = UTCDateTimeAttribute(default=utcnow)
-    expires_at = NumberAttribute(null=True)
+    expires_at = IntegerAttribute(null=True)
 
     @staticmethod
     def key(org_id: int, checksum: str) -> tuple[str, str]:
@@ -69,9 +69,9 @@ class ReleaseBundle(ReleaseItem, discriminator="release_bundle"):
 
     checksum = UnicodeAttribute()
     dist = UnicodeAttribute(null=True)
-    file_count = NumberAttribute(default=0)
+    file_count = IntegerAttribute(default=0)
     date_added = UTCDateTimeAttribute(default=utcnow)
-    expires_at = NumberAttribute(null=True)
+    expires_at = IntegerAttribute(null=True)
 
     @staticmethod
     def key(org_id: int, version: str, checksum: str) -> tuple[str, str]:
@@ -88,4 +88,4 @@ class SourceFileIndex(ReleaseItem, discriminator="source_file"):
     file_type = UnicodeAttribute()  # source_map | minified_source | source
     sourcemap = UnicodeAttribute(null=True)
     debug_id = UnicodeAttribute(null=True)
-    expires_at = NumberAttribute(null=True)
+    expires_at = IntegerAttribute(null=True)

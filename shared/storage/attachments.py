@@ -7,11 +7,11 @@ from __future__ import annotations
 from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
-    NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
 
+from shared.storage.integers import IntegerAttribute
 from shared.storage.issues import IssueItem
 
 
@@ -19,18 +19,18 @@ class StoredAttachment(MapAttribute):
     """One attachment as the index lists it (its bytes are at ``object_key(project, event, index)``)."""
 
     id = UnicodeAttribute()
-    index = NumberAttribute()
+    index = IntegerAttribute()
     name = UnicodeAttribute()
     type = UnicodeAttribute()
     content_type = UnicodeAttribute()
-    size = NumberAttribute()
+    size = IntegerAttribute()
     sha1 = UnicodeAttribute()
 
 
 class EventAttachments(IssueItem, discriminator="event_attachments"):
     """The attachments of one event, in the order the envelope carried them."""
 
-    project_id = NumberAttribute()
+    project_id = IntegerAttribute()
     event_id = UnicodeAttribute()
     date_created = UTCDateTimeAttribute()
     files = ListAttribute(of=StoredAttachment, default=list)

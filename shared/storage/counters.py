@@ -3,10 +3,11 @@ never see the same value. Snowflake seconds expire by TTL; plain sequences live 
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 
 from shared.config import settings
 from shared.storage.base import TableModel, table_meta
+from shared.storage.integers import IntegerAttribute
 
 
 class Counter(TableModel):
@@ -15,5 +16,5 @@ class Counter(TableModel):
     Meta = table_meta(settings().counters_table)
 
     pk = UnicodeAttribute(hash_key=True)
-    value = NumberAttribute(default=0)
+    value = IntegerAttribute(default=0)
     expires_at = TTLAttribute(null=True)

@@ -4,16 +4,17 @@ hides it (Sentry's ``is_hidden``)."""
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from shared.storage.base import utcnow
+from shared.storage.integers import IntegerAttribute
 from shared.storage.issues import IssueItem
 
 
 class ProjectEnvironment(IssueItem, discriminator="environment"):
-    id = NumberAttribute()
-    project_id = NumberAttribute()
-    org_id = NumberAttribute()
+    id = IntegerAttribute()
+    project_id = IntegerAttribute()
+    org_id = IntegerAttribute()
     name = UnicodeAttribute()
     is_hidden = BooleanAttribute(default=False)
     date_added = UTCDateTimeAttribute(default=utcnow)

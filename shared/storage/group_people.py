@@ -4,9 +4,10 @@ keys reads a user's view of many groups, and the group's deletion finds them wit
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from shared.storage.base import utcnow
+from shared.storage.integers import IntegerAttribute
 from shared.storage.issues import IssueItem, group_pk
 
 
@@ -15,9 +16,9 @@ class GroupAssignee(IssueItem, discriminator="assignee"):
     ``user:<id>`` or ``team:<id>`` so a write can be made conditional on the previous assignee."""
 
     actor = UnicodeAttribute()
-    user_id = NumberAttribute(null=True)
-    team_id = NumberAttribute(null=True)
-    project_id = NumberAttribute()
+    user_id = IntegerAttribute(null=True)
+    team_id = IntegerAttribute(null=True)
+    project_id = IntegerAttribute()
     date_added = UTCDateTimeAttribute(default=utcnow)
 
     @staticmethod
@@ -29,10 +30,10 @@ class GroupSubscription(IssueItem, discriminator="subscription"):
     """A user's workflow-notification subscription to a group; ``is_active`` False is an explicit
     unsubscribe, which Sentry keeps as a row."""
 
-    user_id = NumberAttribute()
-    project_id = NumberAttribute()
+    user_id = IntegerAttribute()
+    project_id = IntegerAttribute()
     is_active = BooleanAttribute(default=True)
-    reason = NumberAttribute(default=0)  # GroupSubscriptionReason
+    reason = IntegerAttribute(default=0)  # GroupSubscriptionReason
     date_added = UTCDateTimeAttribute(default=utcnow)
 
     @staticmethod
@@ -41,8 +42,8 @@ class GroupSubscription(IssueItem, discriminator="subscription"):
 
 
 class GroupBookmark(IssueItem, discriminator="bookmark"):
-    user_id = NumberAttribute()
-    project_id = NumberAttribute()
+    user_id = IntegerAttribute()
+    project_id = IntegerAttribute()
     date_added = UTCDateTimeAttribute(default=utcnow)
 
     @staticmethod
@@ -53,8 +54,8 @@ class GroupBookmark(IssueItem, discriminator="bookmark"):
 class GroupSeen(IssueItem, discriminator="seen"):
     """When the user last looked at the group; ``hasSeen`` compares it with the group's last event."""
 
-    user_id = NumberAttribute()
-    project_id = NumberAttribute()
+    user_id = IntegerAttribute()
+    project_id = IntegerAttribute()
     last_seen = UTCDateTimeAttribute(default=utcnow)
 
     @staticmethod
@@ -66,8 +67,8 @@ class GroupShare(IssueItem, discriminator="share"):
     """The public share of a group; a new uuid each time the group is made public."""
 
     uuid = UnicodeAttribute()
-    project_id = NumberAttribute()
-    user_id = NumberAttribute(null=True)
+    project_id = IntegerAttribute()
+    user_id = IntegerAttribute(null=True)
     date_added = UTCDateTimeAttribute(default=utcnow)
 
     @staticmethod

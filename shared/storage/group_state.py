@@ -23,6 +23,7 @@ from pynamodb.attributes import (
 )
 
 from shared.storage.base import utcnow
+from shared.storage.integers import IntegerAttribute
 from shared.storage.issues import IssueItem, group_pk
 
 HOURLY_COUNT_RETENTION_DAYS = 7
@@ -48,12 +49,12 @@ class GroupSnooze(IssueItem, discriminator="snooze"):
     ``state`` keeps ``times_seen`` / ``users_seen`` at snooze time for counts without a window."""
 
     until = UTCDateTimeAttribute(null=True)
-    count = NumberAttribute(null=True)
-    window = NumberAttribute(null=True)  # minutes
-    user_count = NumberAttribute(null=True)
-    user_window = NumberAttribute(null=True)  # minutes
+    count = IntegerAttribute(null=True)
+    window = IntegerAttribute(null=True)  # minutes
+    user_count = IntegerAttribute(null=True)
+    user_window = IntegerAttribute(null=True)  # minutes
     state = MapAttribute(null=True)
-    actor_id = NumberAttribute(null=True)
+    actor_id = IntegerAttribute(null=True)
     date_added = UTCDateTimeAttribute(default=utcnow)
 
     @staticmethod
@@ -68,7 +69,7 @@ class GroupHourlyCount(IssueItem, discriminator="hourly_count"):
     (``Group.current_hour``)."""
 
     hour = UnicodeAttribute()  # hour_bucket()
-    count = NumberAttribute(default=0)
+    count = IntegerAttribute(default=0)
     # Set when the group's ``current_hour_count`` of this hour was added here (the hour moved on):
     # a reader that read the group before this row then knows not to add it again.
     flushed = BooleanAttribute(null=True)
@@ -85,7 +86,7 @@ class GroupHourlyUsers(IssueItem, discriminator="hourly_users"):
 
     hour = UnicodeAttribute()
     sketch = BinaryAttribute(legacy_encoding=False)
-    version = NumberAttribute(default=0)
+    version = IntegerAttribute(default=0)
 
     @staticmethod
     def key(group_id: int, hour: str) -> tuple[str, str]:
@@ -121,10 +122,10 @@ class GroupLatestEvent(IssueItem, discriminator="latest_event"):
 class GroupHash(IssueItem, discriminator="group_hash"):
     """A grouping hash of a project: the group its events go to, or the tombstone that drops them."""
 
-    project_id = NumberAttribute()
+    project_id = IntegerAttribute()
     hash = UnicodeAttribute()
-    group_id = NumberAttribute(null=True)
-    tombstone_id = NumberAttribute(null=True)
+    group_id = IntegerAttribute(null=True)
+    tombstone_id = IntegerAttribute(null=True)
 
     @staticmethod
     def key(project_id: int, hash_value: str) -> tuple[str, str]:
@@ -135,7 +136,7 @@ class GroupHashRef(IssueItem, discriminator="group_hash_ref"):
     """The reverse of a GroupHash, in the group's partition: a group's hashes are then found by the
     same Query that reads (or deletes) the group, which merge, discard and deletion all need."""
 
-    project_id = NumberAttribute()
+    project_id = IntegerAttribute()
     hash = UnicodeAttribute()
 
     @staticmethod
@@ -157,8 +158,8 @@ class CountedEvents(IssueItem, discriminator="counted_events"):
 
     ids = BinaryAttribute(legacy_encoding=False)
     compensated = BinarySetAttribute(legacy_encoding=False, null=True)
-    spans = ListAttribute(of=NumberAttribute, null=True)
-    tombstone_id = NumberAttribute(null=True)
+    spans = ListAttribute(of=IntegerAttribute, null=True)
+    tombstone_id = IntegerAttribute(null=True)
     hour = UnicodeAttribute(null=True)  # the hour its events were counted in, when not the second's
 
     @staticmethod
@@ -182,15 +183,15 @@ class GroupTombstone(IssueItem, discriminator="tombstone"):
     """What remains of a discarded group (Sentry's TOMBSTONE_FIELDS_FROM_GROUP), keyed by its own id;
     unique per previous group so a group is never tombstoned twice."""
 
-    id = NumberAttribute()
-    previous_group_id = NumberAttribute()
-    project_id = NumberAttribute()
+    id = IntegerAttribute()
+    previous_group_id = IntegerAttribute()
+    project_id = IntegerAttribute()
     level = UnicodeAttribute()
     message = UnicodeAttribute()
     culprit = UnicodeAttribute(null=True)
     data = MapAttribute(null=True)
-    actor_id = NumberAttribute(null=True)
-    times_discarded = NumberAttribute(default=0)
+    actor_id = IntegerAttribute(null=True)
+    times_discarded = IntegerAttribute(default=0)
     date_added = UTCDateTimeAttribute(default=utcnow)
 
     @staticmethod
@@ -203,7 +204,7 @@ class ProjectDeletion(IssueItem, discriminator="project_deletion"):
     groups, so the deletion sweeper re-sends a project job that was lost, as it does for groups.
     Removed when the project's job has finished."""
 
-    project_id = NumberAttribute()
+    project_id = IntegerAttribute()
     date_added = UTCDateTimeAttribute(default=utcnow)
 
     @staticmethod

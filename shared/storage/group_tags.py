@@ -5,16 +5,17 @@ carried events of it (how busy the issue is, ``shared.tags.store``)."""
 
 from __future__ import annotations
 
-from pynamodb.attributes import BinaryAttribute, NumberAttribute
+from pynamodb.attributes import BinaryAttribute
 
+from shared.storage.integers import IntegerAttribute
 from shared.storage.issues import IssueItem, group_pk
 
 
 class GroupTags(IssueItem, discriminator="tags"):
     summary = BinaryAttribute(legacy_encoding=False)
-    version = NumberAttribute(default=0)
-    second = NumberAttribute(null=True)  # epoch seconds
-    writes = NumberAttribute(null=True)
+    version = IntegerAttribute(default=0)
+    second = IntegerAttribute(null=True)  # epoch seconds
+    writes = IntegerAttribute(null=True)
 
     @staticmethod
     def key(group_id: int) -> tuple[str, str]:

@@ -17,7 +17,6 @@ from typing import Any
 from pynamodb.attributes import (
     DiscriminatorAttribute,
     MapAttribute,
-    NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -27,6 +26,7 @@ from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 
 from shared.config import settings
 from shared.storage.base import TableModel, table_meta, utcnow
+from shared.storage.integers import IntegerAttribute
 
 
 class ByProjectStatus(GlobalSecondaryIndex):
@@ -97,33 +97,33 @@ class Group(IssueItem, discriminator="group"):
     """A Sentry issue. ``gsi1pk``/``gsi1sk`` place it in ``by_project_status``; every write that
     changes ``status`` or ``last_seen`` must set them too (``status_actions``, ``status_index_sk``)."""
 
-    id = NumberAttribute()
-    project_id = NumberAttribute()
-    org_id = NumberAttribute()
-    short_id = NumberAttribute()
-    status = NumberAttribute()  # GroupStatus
-    substatus = NumberAttribute(null=True)  # GroupSubStatus
+    id = IntegerAttribute()
+    project_id = IntegerAttribute()
+    org_id = IntegerAttribute()
+    short_id = IntegerAttribute()
+    status = IntegerAttribute()  # GroupStatus
+    substatus = IntegerAttribute(null=True)  # GroupSubStatus
     level = UnicodeAttribute()
     title = UnicodeAttribute()  # Sentry's Group.message
     culprit = UnicodeAttribute(null=True)
     first_seen = UTCDateTimeAttribute()
     last_seen = UTCDateTimeAttribute()
-    times_seen = NumberAttribute()
-    priority = NumberAttribute(null=True)  # PriorityLevel
+    times_seen = IntegerAttribute()
+    priority = IntegerAttribute(null=True)  # PriorityLevel
     priority_locked_at = UTCDateTimeAttribute(null=True)  # set by a manual priority change
     resolved_at = UTCDateTimeAttribute(null=True)
     first_release_version = UnicodeAttribute(null=True)
     data = MapAttribute(null=True)
-    category = NumberAttribute(null=True)  # Sentry's GroupCategory; absent means ERROR (1)
+    category = IntegerAttribute(null=True)  # Sentry's GroupCategory; absent means ERROR (1)
     # Deletion pipeline: the time before which a queued deletion must not run (SQS delays stop at
     # 900 s), and the parent a PENDING_MERGE group is being merged into (for the sweeper's retries).
     delete_after = UTCDateTimeAttribute(null=True)
-    merged_into = NumberAttribute(null=True)
+    merged_into = IntegerAttribute(null=True)
     # Ingestion counts the events of the group's newest hour here rather than on the hour's
     # ``GroupHourlyCount`` row (one item fewer per counting transaction); when the hour moves on,
     # the count goes to its row (``shared.issues.events.counts``, which every reader goes through).
     current_hour = UnicodeAttribute(null=True)  # hour_bucket()
-    current_hour_count = NumberAttribute(null=True)
+    current_hour_count = IntegerAttribute(null=True)
 
     @staticmethod
     def key(group_id: int) -> tuple[str, str]:
@@ -142,19 +142,19 @@ class Group(IssueItem, discriminator="group"):
 
     def status_actions(self, status: int, substatus: int | None) -> list[Action]:
         """Update actions for a status change (``status_values``)."""
-        values = Group.status_values(int(self.project_id), status, substatus)
+        values = Group.status_values(self.project_id, status, substatus)
         return [getattr(Group, name).set(value) for name, value in values.items()]
 
     def take_status(self, status: int, substatus: int | None) -> None:
         """This copy as ``status_actions`` left the stored item, once they are written."""
-        for name, value in Group.status_values(int(self.project_id), status, substatus).items():
+        for name, value in Group.status_values(self.project_id, status, substatus).items():
             setattr(self, name, value)
 
 
 class ShortIdPointer(IssueItem, discriminator="short_id"):
     """Resolves a qualified short id ("WEB-12") to its group: project id + number are unique."""
 
-    group_id = NumberAttribute()
+    group_id = IntegerAttribute()
 
     @staticmethod
     def key(project_id: int, short_id: int) -> tuple[str, str]:
@@ -164,7 +164,7 @@ class ShortIdPointer(IssueItem, discriminator="short_id"):
 class GroupInbox(IssueItem, discriminator="inbox"):
     """The group is "for review"; at most one row per group."""
 
-    reason = NumberAttribute()  # GroupInboxReason
+    reason = IntegerAttribute()  # GroupInboxReason
     reason_details = MapAttribute(null=True)
     date_added = UTCDateTimeAttribute(default=utcnow)
 
@@ -176,11 +176,11 @@ class GroupInbox(IssueItem, discriminator="inbox"):
 class GroupResolution(IssueItem, discriminator="resolution"):
     """The release a group is resolved in (or pending for); at most one row per group."""
 
-    type = NumberAttribute()  # GroupResolutionType
-    status = NumberAttribute()  # GroupResolutionStatus
+    type = IntegerAttribute()  # GroupResolutionType
+    status = IntegerAttribute()  # GroupResolutionStatus
     release_version = UnicodeAttribute()
-    release_id = NumberAttribute(null=True)
-    actor_id = NumberAttribute(null=True)
+    release_id = IntegerAttribute(null=True)
+    actor_id = IntegerAttribute(null=True)
     datetime = UTCDateTimeAttribute(default=utcnow)
 
     @staticmethod
@@ -191,10 +191,10 @@ class GroupResolution(IssueItem, discriminator="resolution"):
 class Activity(IssueItem, discriminator="activity"):
     """One entry of a group's activity feed, in time order within the group's partition."""
 
-    type = NumberAttribute()  # ActivityType
-    project_id = NumberAttribute()
-    group_id = NumberAttribute()
-    user_id = NumberAttribute(null=True)
+    type = IntegerAttribute()  # ActivityType
+    project_id = IntegerAttribute()
+    group_id = IntegerAttribute()
+    user_id = IntegerAttribute(null=True)
     ident = UnicodeAttribute(null=True)
     data = MapAttribute(default=dict)
     datetime = UTCDateTimeAttribute()
@@ -214,10 +214,10 @@ class Activity(IssueItem, discriminator="activity"):
 class GroupHistory(IssueItem, discriminator="history"):
     """One status transition of a group (Sentry's GroupHistory), in time order."""
 
-    status = NumberAttribute()  # GroupHistoryStatus
-    project_id = NumberAttribute()
-    group_id = NumberAttribute()
-    user_id = NumberAttribute(null=True)
+    status = IntegerAttribute()  # GroupHistoryStatus
+    project_id = IntegerAttribute()
+    group_id = IntegerAttribute()
+    user_id = IntegerAttribute(null=True)
     release_version = UnicodeAttribute(null=True)
     date_added = UTCDateTimeAttribute()
 
@@ -230,10 +230,10 @@ class GroupLink(IssueItem, discriminator="link"):
     """A commit that says it fixes the group; keyed by commit so linking twice is one row."""
 
     linked_type = UnicodeAttribute(default="commit")
-    linked_id = NumberAttribute()
+    linked_id = IntegerAttribute()
     relationship = UnicodeAttribute(default="resolves")
-    project_id = NumberAttribute()
-    group_id = NumberAttribute()
+    project_id = IntegerAttribute()
+    group_id = IntegerAttribute()
     date_added = UTCDateTimeAttribute(default=utcnow)
 
     @staticmethod

@@ -15,7 +15,6 @@ from pynamodb.attributes import (
     DiscriminatorAttribute,
     ListAttribute,
     MapAttribute,
-    NumberAttribute,
     NumberSetAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -24,6 +23,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from shared.config import settings
 from shared.storage.base import TableModel, table_meta, utcnow
+from shared.storage.integers import IntegerAttribute
 
 
 class ByDate(GlobalSecondaryIndex):
@@ -64,18 +64,18 @@ def version_of(pk: str) -> str:
 class CommitRef(MapAttribute):
     """A commit as a release shows it (``lastCommit``): enough to serialize without another read."""
 
-    id = NumberAttribute()
+    id = IntegerAttribute()
     key = UnicodeAttribute()
-    repository_id = NumberAttribute()
+    repository_id = IntegerAttribute()
     message = UnicodeAttribute(null=True)
     author_email = UnicodeAttribute(null=True)
     author_name = UnicodeAttribute(null=True)
     date_added = UTCDateTimeAttribute(null=True)
-    file_count = NumberAttribute(null=True)  # file changes stored for the commit (its patch_set)
+    file_count = IntegerAttribute(null=True)  # file changes stored for the commit (its patch_set)
 
 
 class AuthorRef(MapAttribute):
-    id = NumberAttribute()
+    id = IntegerAttribute()
     email = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
 
@@ -83,7 +83,7 @@ class AuthorRef(MapAttribute):
 class DeployRef(MapAttribute):
     """A deploy as a release shows it (``lastDeploy``), copied in so the release reads in one GetItem."""
 
-    id = NumberAttribute()
+    id = IntegerAttribute()
     environment = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
     url = UnicodeAttribute(null=True)
@@ -92,24 +92,24 @@ class DeployRef(MapAttribute):
 
 
 class Release(ReleaseItem, discriminator="release"):
-    id = NumberAttribute()
-    org_id = NumberAttribute()
+    id = IntegerAttribute()
+    org_id = IntegerAttribute()
     version = UnicodeAttribute()
     version_lower = UnicodeAttribute()  # for the case-insensitive ``query`` filter
     ref = UnicodeAttribute(null=True)
     url = UnicodeAttribute(null=True)
-    status = NumberAttribute(default=0)  # ReleaseStatus: OPEN 0, ARCHIVED 1
-    owner_id = NumberAttribute(null=True)
+    status = IntegerAttribute(default=0)  # ReleaseStatus: OPEN 0, ARCHIVED 1
+    owner_id = IntegerAttribute(null=True)
     user_agent = UnicodeAttribute(null=True)
     project_ids = NumberSetAttribute(default=set)
     date_added = UTCDateTimeAttribute(default=utcnow)
     date_started = UTCDateTimeAttribute(null=True)
     date_released = UTCDateTimeAttribute(null=True)
-    commit_count = NumberAttribute(default=0)
+    commit_count = IntegerAttribute(default=0)
     last_commit = CommitRef(null=True)
     authors = ListAttribute(of=AuthorRef, default=list)
-    commits_locked_until = NumberAttribute(null=True)  # lease of set_commits (epoch seconds)
-    total_deploys = NumberAttribute(default=0)
+    commits_locked_until = IntegerAttribute(null=True)  # lease of set_commits (epoch seconds)
+    total_deploys = IntegerAttribute(default=0)
     first_event = UTCDateTimeAttribute(null=True)  # the oldest and newest events that carried it
     last_event = UTCDateTimeAttribute(null=True)
     last_deploy = DeployRef(null=True)
@@ -125,9 +125,9 @@ class Release(ReleaseItem, discriminator="release"):
 class ReleaseProject(ReleaseItem, discriminator="release_project"):
     """Links a release to a project; indexed by project so a project's releases list by date."""
 
-    release_id = NumberAttribute()
-    project_id = NumberAttribute()
-    new_groups = NumberAttribute(default=0)
+    release_id = IntegerAttribute()
+    project_id = IntegerAttribute()
+    new_groups = IntegerAttribute(default=0)
 
     @staticmethod
     def key(org_id: int, version: str, project_id: int) -> tuple[str, str]:
@@ -143,8 +143,8 @@ class ReleaseActivity(ReleaseItem, discriminator="release_activity"):
     """Activity RELEASE of one project, written when the release is first released
     (``../shared/contract/decisions.md`` 9)."""
 
-    type = NumberAttribute()
-    project_id = NumberAttribute()
+    type = IntegerAttribute()
+    project_id = IntegerAttribute()
     ident = UnicodeAttribute()
     data = MapAttribute(default=dict)
     datetime = UTCDateTimeAttribute()
@@ -157,7 +157,7 @@ class ReleaseActivity(ReleaseItem, discriminator="release_activity"):
 class Deploy(ReleaseItem, discriminator="deploy"):
     """One deploy of a release to an environment (``sentry-cli deploys new``)."""
 
-    id = NumberAttribute()
+    id = IntegerAttribute()
     environment = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
     url = UnicodeAttribute(null=True)
@@ -184,9 +184,9 @@ class ReleaseProjectEnvironment(ReleaseItem, discriminator="release_project_envi
     """A release seen in one environment of one project, with that pair's newest deploy (Sentry's
     ReleaseProjectEnvironment): the deploys list and the ``environment`` filters read these."""
 
-    project_id = NumberAttribute()
+    project_id = IntegerAttribute()
     environment = UnicodeAttribute()
-    last_deploy_id = NumberAttribute(null=True)
+    last_deploy_id = IntegerAttribute(null=True)
 
     @staticmethod
     def key(org_id: int, version: str, project_id: int, environment: str) -> tuple[str, str]:
@@ -201,7 +201,7 @@ class ReleaseProjectEnvironment(ReleaseItem, discriminator="release_project_envi
 class ReleaseCommit(ReleaseItem, discriminator="release_commit"):
     """One commit of a release's log, in order (0 = newest), with the commit copied in."""
 
-    order = NumberAttribute()
+    order = IntegerAttribute()
     commit = CommitRef()
     repository_name = UnicodeAttribute()
 
@@ -218,9 +218,9 @@ class ReleaseCommit(ReleaseItem, discriminator="release_commit"):
 class ReleaseHeadCommit(ReleaseItem, discriminator="release_head_commit"):
     """The newest commit of a release in one repository."""
 
-    repository_id = NumberAttribute()
+    repository_id = IntegerAttribute()
     repository_name = UnicodeAttribute()
-    commit_id = NumberAttribute()
+    commit_id = IntegerAttribute()
     commit_key = UnicodeAttribute()
 
     @staticmethod
@@ -231,8 +231,8 @@ class ReleaseHeadCommit(ReleaseItem, discriminator="release_head_commit"):
 class Repository(ReleaseItem, discriminator="repository"):
     """A repository of an organization, unique by name."""
 
-    id = NumberAttribute()
-    org_id = NumberAttribute()
+    id = IntegerAttribute()
+    org_id = IntegerAttribute()
     name = UnicodeAttribute()
     url = UnicodeAttribute(null=True)
     provider = UnicodeAttribute(null=True)
@@ -246,8 +246,8 @@ class Repository(ReleaseItem, discriminator="repository"):
 
 
 class CommitAuthor(ReleaseItem, discriminator="commit_author"):
-    id = NumberAttribute()
-    org_id = NumberAttribute()
+    id = IntegerAttribute()
+    org_id = IntegerAttribute()
     email = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
 
@@ -261,18 +261,18 @@ class Commit(ReleaseItem, discriminator="commit"):
     references ("Fixes PROJ-12") and ``fixed_groups`` those resolved in it by an issue update, so
     resolving a release's groups needs no extra lookup."""
 
-    id = NumberAttribute()
-    org_id = NumberAttribute()
-    repository_id = NumberAttribute()
+    id = IntegerAttribute()
+    org_id = IntegerAttribute()
+    repository_id = IntegerAttribute()
     key = UnicodeAttribute(attr_name="commit_key")
     message = UnicodeAttribute(null=True)
-    author_id = NumberAttribute(null=True)
+    author_id = IntegerAttribute(null=True)
     author_email = UnicodeAttribute(null=True)
     author_name = UnicodeAttribute(null=True)
     date_added = UTCDateTimeAttribute(default=utcnow)
     resolves = NumberSetAttribute(null=True)
     fixed_groups = NumberSetAttribute(null=True)  # groups an issue update resolved "in this commit"
-    file_count = NumberAttribute(null=True)
+    file_count = IntegerAttribute(null=True)
 
     @staticmethod
     def item_key(repository_id: int, key: str) -> tuple[str, str]:
@@ -295,9 +295,9 @@ class CommitFileChange(ReleaseItem, discriminator="commit_file_change"):
     """One file a commit added, modified or deleted (its ``patch_set``), beside the commit. The path
     (up to 510 characters) is hashed into the key so any path fits DynamoDB's key size."""
 
-    id = NumberAttribute()
-    org_id = NumberAttribute()
-    commit_id = NumberAttribute()
+    id = IntegerAttribute()
+    org_id = IntegerAttribute()
+    commit_id = IntegerAttribute()
     filename = UnicodeAttribute()
     type = UnicodeAttribute()  # A, M or D
 

@@ -68,18 +68,18 @@ def record_tags(group_id: int, events: Sequence[Event]) -> None:
             row: GroupTags | None = GroupTags.get(*key, consistent_read=True)
         except GroupTags.DoesNotExist:
             row = None
-        same_second = row is not None and row.second is not None and int(row.second) == newest
+        same_second = row is not None and row.second is not None and row.second == newest
         if weight is None:  # decided once per batch: a retry must not draw again
-            busy = same_second and int(row.writes or 0) >= BUSY_WRITES if row is not None else False
+            busy = same_second and (row.writes or 0) >= BUSY_WRITES if row is not None else False
             weight = sampling_weight(len(events), busy, draw)
             if weight is None:
                 return
         summary = _summary_of(events, TagSummary.from_bytes(row.summary if row else None), weight)
-        version = int(row.version) if row is not None else 0
+        version = row.version if row is not None else 0
         condition = GroupTags.version == version if row is not None else GroupTags.pk.does_not_exist()
         second, writes = newest, 1
-        if row is not None and row.second is not None and int(row.second) >= newest:
-            second, writes = int(row.second), int(row.writes or 0) + (1 if same_second else 0)
+        if row is not None and row.second is not None and row.second >= newest:
+            second, writes = row.second, (row.writes or 0) + (1 if same_second else 0)
         updated = GroupTags(*key, summary=summary.to_bytes(), version=version + 1)
         updated.second, updated.writes = second, writes
         try:

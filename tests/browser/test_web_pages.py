@@ -373,10 +373,10 @@ def test_assign_to_a_user_of_the_project(browser, base_url, world: World) -> Non
     from tests.conftest import make_user
 
     org = find_organization(world.org)
-    project = Project.get(*Project.key(int(org.id), world.project))
+    project = Project.get(*Project.key(org.id, world.project))
     colleague_id, _ = make_user()
     add_member(org, colleague_id, "member")
-    join_team(find_member(int(org.id), colleague_id), int(project.teams[0].id))
+    join_team(find_member(org.id, colleague_id), project.teams[0].id)
     members = requests.get(
         f"{base_url}/api/0/projects/{world.org}/{world.project}/members/", headers=world.headers(), timeout=60
     ).json()

@@ -241,9 +241,7 @@ def test_a_redelivered_batch_sends_nothing_twice(
     payloads = [
         {"event_id": f"{i:032x}", "message": "redelivered", "fingerprint": ["again"]} for i in range(1, 4)
     ]
-    records = [
-        events_queue_record(encode_event(int(project.id), int(project.org_id), utcnow(), p)) for p in payloads
-    ]
+    records = [events_queue_record(encode_event(project.id, project.org_id, utcnow(), p)) for p in payloads]
     for _ in range(3):  # the batch, then the same batch twice more (its visibility ran out)
         result = local_lambda.invoke("EventProcessorFunction", {"Records": records})
         assert result == {"batchItemFailures": []}
@@ -255,7 +253,7 @@ def _org(project: Any, world: World) -> bool:
     from shared.accounts.organizations import find_organization
 
     org = find_organization(world.org)
-    return org is not None and int(project.org_id) == int(org.id)
+    return org is not None and project.org_id == org.id
 
 
 def test_a_webhook_answering_5xx_is_retried_then_dead_lettered(

@@ -17,14 +17,14 @@ def cli(base_url: str, world: World, *args: str):
 
 def _groups(world: World, count: int) -> list[Group]:
     org = find_organization(world.org)
-    project = Project.get(*Project.key(int(org.id), world.project))
+    project = Project.get(*Project.key(org.id, world.project))
     return [create_group(project, f"Error {i}") for i in range(count)]
 
 
 def _status(group: Group) -> int:
-    fresh = get_group(int(group.id))
+    fresh = get_group(group.id)
     assert fresh is not None
-    return int(fresh.status)
+    return fresh.status
 
 
 def test_resolve_mute_unresolve_by_id_status_and_all(base_url, world: World) -> None:
@@ -59,9 +59,7 @@ def test_resolve_in_next_release(base_url, world: World) -> None:
     assert "resolvedInNextRelease" in result.stdout
     assert _status(group) == GroupStatus.RESOLVED
     (resolution,) = [
-        r
-        for r in IssueItem.query(group_pk(int(group.id)), consistent_read=True)
-        if isinstance(r, GroupResolution)
+        r for r in IssueItem.query(group_pk(group.id), consistent_read=True) if isinstance(r, GroupResolution)
     ]
     assert resolution.type == GroupResolutionType.IN_NEXT_RELEASE
 

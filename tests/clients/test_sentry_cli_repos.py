@@ -29,7 +29,7 @@ def test_repos_list_shows_every_repository_across_pages(base_url, world: World) 
     assert created.status_code == 201, created.text
     # 100 more: two pages of the default 100, so the CLI must follow the Link header's next cursor.
     names = [f"acme/service-{i:03d}" for i in range(100)]
-    get_or_create_repositories(int(find_organization(world.org).id), names)
+    get_or_create_repositories(find_organization(world.org).id, names)
 
     with count_requests() as calls:
         result = sentry_cli(base_url, world.token, world.org, "repos", "list")

@@ -159,7 +159,7 @@ def test_an_ignored_issue_comes_back_when_its_snooze_count_is_reached(base_url, 
         _capture_division_error()
     [group] = project_groups(project_id)
     group.update(actions=group.status_actions(GroupStatus.IGNORED, GroupSubStatus.UNTIL_CONDITION_MET))
-    GroupInbox(*GroupInbox.key(int(group.id))).delete()
+    GroupInbox(*GroupInbox.key(group.id)).delete()
     new_snooze(
         group, until=None, count=2, window=None, user_count=None, user_window=None, actor_id=None
     ).save()
@@ -187,9 +187,9 @@ def test_an_archived_issue_escalates_when_this_hour_beats_its_forecast(base_url,
         _capture_division_error()
     [group] = project_groups(project_id)
     group.update(actions=group.status_actions(GroupStatus.IGNORED, GroupSubStatus.UNTIL_ESCALATING))
-    GroupInbox(*GroupInbox.key(int(group.id))).delete()
+    GroupInbox(*GroupInbox.key(group.id)).delete()
     now = datetime.now(UTC)
-    forecast = GroupForecast(*GroupForecast.key(int(group.id)), forecast=[3] * 14, date_added=now)
+    forecast = GroupForecast(*GroupForecast.key(group.id), forecast=[3] * 14, date_added=now)
     forecast.save()
 
     with sdk(dsn):
@@ -215,16 +215,16 @@ def test_events_of_a_discarded_issue_are_dropped_and_counted(base_url, world: Wo
     [group] = project_groups(project_id)
     [ref] = group_rows(group)[GroupHashRef]
     tombstone = GroupTombstone(
-        *GroupTombstone.key(int(group.id)),
-        id=int(group.id),
-        previous_group_id=int(group.id),
+        *GroupTombstone.key(group.id),
+        id=group.id,
+        previous_group_id=group.id,
         project_id=project_id,
         level="error",
         message=group.title,
     )
     tombstone.save()
     GroupHash(*GroupHash.key(project_id, ref.hash)).update(
-        actions=[GroupHash.group_id.remove(), GroupHash.tombstone_id.set(int(tombstone.id))]
+        actions=[GroupHash.group_id.remove(), GroupHash.tombstone_id.set(tombstone.id)]
     )
 
     with sdk(dsn):
@@ -232,7 +232,7 @@ def test_events_of_a_discarded_issue_are_dropped_and_counted(base_url, world: Wo
         _capture_division_error()
     assert [g.id for g in project_groups(project_id)] == [group.id]
     assert stored_group(group).times_seen == 1
-    assert GroupTombstone.get(*GroupTombstone.key(int(group.id))).times_discarded == 2
+    assert GroupTombstone.get(*GroupTombstone.key(group.id)).times_discarded == 2
 
 
 def test_an_unknown_dsn_key_stores_nothing(base_url, world: World) -> None:

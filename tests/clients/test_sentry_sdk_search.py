@@ -236,7 +236,7 @@ def test_resolved_in_next_release_waits_for_the_projects_first_release(
     version = unique("app") + "@2.0.0"
     with sdk(dsn, release=version):
         sentry_sdk.capture_message("the release is out")
-    resolution = GroupResolution.get(*GroupResolution.key(int(group.id)))
+    resolution = GroupResolution.get(*GroupResolution.key(group.id))
     assert (resolution.type, resolution.status, resolution.release_version) == (
         GroupResolutionType.IN_RELEASE,
         GroupResolutionStatus.RESOLVED,

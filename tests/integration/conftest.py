@@ -43,7 +43,7 @@ def project(world: World) -> Project:
 
     org = find_organization(world.org)
     assert org is not None
-    return Project.get(*Project.key(int(org.id), world.project))
+    return Project.get(*Project.key(org.id, world.project))
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from tests.conftest import World
 def project_of(world: World, discard: bool = False) -> Project:
     org = find_organization(world.org)
     assert org is not None
-    project = Project.get(*Project.key(int(org.id), world.project))
+    project = Project.get(*Project.key(org.id, world.project))
     if discard:
         set_project_features(project, {DISCARD_GROUPS})
         project.refresh()
@@ -47,16 +47,16 @@ def owner_access(world: World) -> OrgAccess:
 
 def attach_hash(group: Group, hash_value: str) -> None:
     """What ingestion writes for a new fingerprint: the hash row and its reference in the group."""
-    pk, sk = GroupHash.key(int(group.project_id), hash_value)
-    GroupHash(pk=pk, sk=sk, project_id=int(group.project_id), hash=hash_value, group_id=int(group.id)).save()
-    ref_pk, ref_sk = GroupHashRef.key(int(group.id), hash_value)
-    GroupHashRef(pk=ref_pk, sk=ref_sk, project_id=int(group.project_id), hash=hash_value).save()
+    pk, sk = GroupHash.key(group.project_id, hash_value)
+    GroupHash(pk=pk, sk=sk, project_id=group.project_id, hash=hash_value, group_id=group.id).save()
+    ref_pk, ref_sk = GroupHashRef.key(group.id, hash_value)
+    GroupHashRef(pk=ref_pk, sk=ref_sk, project_id=group.project_id, hash=hash_value).save()
 
 
 def populated_group(project: Project, title: str, user_id: int, extra_activities: int = 0) -> Group:
     """A group with a child row of every kind a group owns, and two hashes."""
     group = create_group(project, title, culprit="app.views in handler")
-    gid = int(group.id)
+    gid = group.id
     for suffix in ("a", "b"):
         attach_hash(group, f"{title}-{gid}-{suffix}")
     for _ in range(1 + extra_activities):
@@ -65,7 +65,7 @@ def populated_group(project: Project, title: str, user_id: int, extra_activities
     record_event(gid, datetime.now(UTC), "user-1")
     record_event(gid, datetime.now(UTC) - timedelta(hours=2), "user-2")
     record_latest_event(gid, normalize_event({"message": title}, datetime.now(UTC)))
-    pid = int(project.id)
+    pid = project.id
     rows: list[IssueItem] = [
         GroupSnooze(*GroupSnooze.key(gid), count=10),
         GroupForecast(*GroupForecast.key(gid), forecast=[200] * 14),
@@ -89,7 +89,7 @@ def partition(group_id: int) -> list[tuple[str, str]]:
 
 def group_hashes(group: Group) -> list[str]:
     """The hashes listed in the group's partition (its GroupHashRef rows)."""
-    return [sk.removeprefix("HASH#") for _, sk in partition(int(group.id)) if sk.startswith("HASH#")]
+    return [sk.removeprefix("HASH#") for _, sk in partition(group.id) if sk.startswith("HASH#")]
 
 
 def rows(group_id: int) -> list[IssueItem]:
@@ -112,7 +112,7 @@ def row_exists(key: tuple[str, str]) -> bool:
 
 
 def short_id_pointer_exists(group: Group) -> bool:
-    return row_exists(ShortIdPointer.key(int(group.project_id), int(group.short_id)))
+    return row_exists(ShortIdPointer.key(group.project_id, group.short_id))
 
 
 def get_hash(project_id: int, hash_value: str) -> GroupHash:

@@ -25,7 +25,7 @@ def _org_id(world: World) -> int:
     from shared.accounts.organizations import find_organization
 
     organization: Organization = find_organization(world.org)
-    return int(organization.id)
+    return organization.id
 
 
 def _exists(key: str) -> bool:
@@ -217,7 +217,7 @@ def test_a_corrupt_map_and_a_missing_map_are_event_errors(
         "exception": {"values": [{"type": "Error", "stacktrace": {"frames": [other, frame]}}]},
         "debug_meta": {"images": [{"type": "sourcemap", "code_file": "/srv/m.js", "debug_id": debug_id}]},
     }
-    result = symbolicate(payload, int(project.id), _org_id(world))
+    result = symbolicate(payload, project.id, _org_id(world))
     kinds = {error["type"]: error for error in result["errors"]}
     assert kinds["js_invalid_source"]["url"].startswith(f"debug-id://{debug_id}")
     assert kinds["js_no_source"]["url"] == "/srv/other.js"
@@ -291,10 +291,10 @@ def test_deleting_a_release_keeps_a_debug_id_uploaded_again_since(
         bundles[version] = _sha1(data)
 
     assert requests.delete(f"{releases}1.0/", headers=world.headers()).status_code == 204
-    item = SourceFileIndex.get(debug_id_pk(int(project.id), debug_id), "source_map")
+    item = SourceFileIndex.get(debug_id_pk(project.id, debug_id), "source_map")
     assert item.checksum == bundles["2.0"]  # the newer upload still answers the debug id
     assert requests.delete(f"{releases}2.0/", headers=world.headers()).status_code == 204
-    assert SourceFileIndex.count(debug_id_pk(int(project.id), debug_id)) == 0
+    assert SourceFileIndex.count(debug_id_pk(project.id, debug_id)) == 0
 
 
 def test_a_map_without_sources_content_resolves_without_context(
@@ -319,7 +319,7 @@ def test_a_map_without_sources_content_resolves_without_context(
         "exception": {"values": [{"type": "Error", "stacktrace": {"frames": [frame]}}]},
         "debug_meta": {"images": [{"type": "sourcemap", "code_file": "/srv/n.js", "debug_id": debug_id}]},
     }
-    result = symbolicate(payload, int(project.id), _org_id(world))
+    result = symbolicate(payload, project.id, _org_id(world))
     [value] = result["exception"]["values"]
     [resolved] = value["stacktrace"]["frames"]
     assert (resolved["abs_path"], resolved["lineno"], resolved["colno"]) == ("/srv/src/n.ts", 1, 1)
@@ -360,7 +360,7 @@ def test_a_bad_map_found_by_release_and_url_is_the_only_error(
         "release": "3.0",
         "exception": {"values": [{"type": "Error", "stacktrace": {"frames": [frame]}}]},
     }
-    result = symbolicate(payload, int(project.id), _org_id(world))
+    result = symbolicate(payload, project.id, _org_id(world))
     assert [(e["type"], e["url"]) for e in result["errors"]] == [("js_invalid_source", "~/static/r.js.map")]
     assert result["exception"]["values"][0]["stacktrace"]["frames"] == [frame]
 

@@ -34,7 +34,7 @@ def test_user_tokens_are_stored_only_as_hashes(world: World) -> None:
 
 def test_org_token_embeds_url_and_org_and_reaches_only_its_org(http, base_url, world: World) -> None:
     org = find_organization(world.org)
-    token = create_org_token(int(org.id), org.slug)
+    token = create_org_token(org.id, org.slug)
     prefix, payload, secret = token.split("_", 2)
     assert prefix == "sntrys"
     claims = json.loads(base64.b64decode(payload))

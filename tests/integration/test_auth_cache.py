@@ -74,7 +74,7 @@ def test_a_removed_member_stops_seeing_the_organization_within_the_ttl(
     user_id, token = _member(world, "owner")
     assert [p["slug"] for p in _projects(http, base_url, world, token).json()] == [world.project]
     org = find_organization(world.org)
-    OrganizationMember.get(*OrganizationMember.key(int(org.id), user_id)).delete()
+    OrganizationMember.get(*OrganizationMember.key(org.id, user_id)).delete()
     _after_ttl()
     removed = _projects(http, base_url, world, token)
     assert removed.status_code == 404 and "detail" in removed.json()
@@ -84,7 +84,7 @@ def test_a_changed_role_applies_within_the_ttl(http, base_url, world: World, sho
     user_id, token = _member(world, "owner")
     assert [p["slug"] for p in _projects(http, base_url, world, token).json()] == [world.project]
     org = find_organization(world.org)
-    member = OrganizationMember.get(*OrganizationMember.key(int(org.id), user_id))
+    member = OrganizationMember.get(*OrganizationMember.key(org.id, user_id))
     member.update(actions=[OrganizationMember.role.set("member")])  # no team: sees no project
     _after_ttl()
     demoted = _projects(http, base_url, world, token)

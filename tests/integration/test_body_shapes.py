@@ -35,7 +35,7 @@ def test_an_issue_update_that_is_not_an_object_is_refused(api: IssuesApi, body: 
     )
     assert response.status_code == 400
     assert response.json() == {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {kind}."]}
-    assert int(stored(group).status) == GroupStatus.UNRESOLVED
+    assert stored(group).status == GroupStatus.UNRESOLVED
 
 
 def test_a_release_created_from_a_list_is_refused(base_url: str, world: World) -> None:
@@ -60,7 +60,7 @@ def test_booleans_are_not_numbers_in_an_issue_update(api: IssuesApi, body: dict,
     group = api.group()
     response = api.put(group, body)
     assert (response.status_code, response.json()) == (400, errors)
-    assert int(stored(group).status) == GroupStatus.UNRESOLVED
+    assert stored(group).status == GroupStatus.UNRESOLVED
 
 
 def test_project_features_may_not_be_null(base_url: str, world: World) -> None:

@@ -44,18 +44,18 @@ def _job_messages(group_id: int) -> list[dict]:
 def test_delete_group_list_marks_pending_unlinks_hashes_and_queues_one_job(world: World) -> None:
     project = project_of(world)
     group = populated_group(project, "boom", world.owner_id)
-    hashes = [sk.removeprefix("HASH#") for _, sk in partition(int(group.id)) if sk.startswith("HASH#")]
+    hashes = [sk.removeprefix("HASH#") for _, sk in partition(group.id) if sk.startswith("HASH#")]
 
     with count_requests() as requests:
         delete_group_list([group])
 
-    stored = Group.get(*Group.key(int(group.id)), consistent_read=True)
+    stored = Group.get(*Group.key(group.id), consistent_read=True)
     assert stored.status == GroupStatus.PENDING_DELETION
     assert stored.substatus is None
     assert stored.delete_after > utcnow() + timedelta(seconds=2)  # the local delay is 5 s
     assert stored.gsi2pk == "DELETION"
-    assert not row_exists(GroupInbox.key(int(group.id)))
-    assert [get_hash(int(project.id), h).group_id for h in hashes] == [None, None]
+    assert not row_exists(GroupInbox.key(group.id))
+    assert [get_hash(project.id, h).group_id for h in hashes] == [None, None]
     # One transaction, one inbox batch, one hash Query, two hash updates, one SendMessage.
     assert requests == {
         "TransactWriteItems": 1,
@@ -68,7 +68,7 @@ def test_delete_group_list_marks_pending_unlinks_hashes_and_queues_one_job(world
     delete_group_list([stored])
     messages = receive(wait_seconds=8)  # the job is delayed by the local 5 s
     acknowledge(messages)
-    assert [json.loads(m["Body"])["group_ids"] for m in messages] == [[int(group.id)]]
+    assert [json.loads(m["Body"])["group_ids"] for m in messages] == [[group.id]]
 
 
 def test_worker_deletes_every_child_row_and_leaves_the_neighbour(
@@ -77,18 +77,18 @@ def test_worker_deletes_every_child_row_and_leaves_the_neighbour(
     project = project_of(world)
     group = populated_group(project, "gone", world.owner_id)
     neighbour = populated_group(project, "stays", world.owner_id)
-    before = snapshot(int(neighbour.id))
-    hashes = [sk.removeprefix("HASH#") for _, sk in partition(int(group.id)) if sk.startswith("HASH#")]
-    assert len(partition(int(group.id))) >= 17
+    before = snapshot(neighbour.id)
+    hashes = [sk.removeprefix("HASH#") for _, sk in partition(group.id) if sk.startswith("HASH#")]
+    assert len(partition(group.id)) >= 17
 
     delete_group_list([group])
     assert run_worker_until_idle() >= 1
 
-    assert partition(int(group.id)) == []
+    assert partition(group.id) == []
     assert not short_id_pointer_exists(group)
     # GroupHash rows stay (as in Sentry), unlinked.
-    assert [get_hash(int(project.id), h).group_id for h in hashes] == [None, None]
-    assert snapshot(int(neighbour.id)) == before
+    assert [get_hash(project.id, h).group_id for h in hashes] == [None, None]
+    assert snapshot(neighbour.id) == before
     assert short_id_pointer_exists(neighbour)
 
 
@@ -96,18 +96,18 @@ def test_duplicate_delivery_ends_in_the_same_state(world: World, no_deletion_del
     project = project_of(world)
     group = populated_group(project, "twice", world.owner_id)
     neighbour = populated_group(project, "neighbour", world.owner_id)
-    before = snapshot(int(neighbour.id))
+    before = snapshot(neighbour.id)
 
     delete_group_list([group])
-    messages = _job_messages(int(group.id))
+    messages = _job_messages(group.id)
     assert len(messages) == 1
     assert deliver(messages) == set()
-    assert partition(int(group.id)) == []
+    assert partition(group.id) == []
     assert deliver(messages) == set()  # SQS redelivers: the second run finds nothing to do
     acknowledge(messages)
 
-    assert partition(int(group.id)) == []
-    assert snapshot(int(neighbour.id)) == before
+    assert partition(group.id) == []
+    assert snapshot(neighbour.id) == before
 
 
 def test_a_worker_that_dies_half_way_is_resumed_by_the_retry(
@@ -116,8 +116,8 @@ def test_a_worker_that_dies_half_way_is_resumed_by_the_retry(
     project = project_of(world)
     group = populated_group(project, "crash", world.owner_id, extra_activities=60)
     neighbour = populated_group(project, "survivor", world.owner_id)
-    before = snapshot(int(neighbour.id))
-    rows_before = len(partition(int(group.id)))
+    before = snapshot(neighbour.id)
+    rows_before = len(partition(group.id))
 
     original_commit = BatchWrite.commit
     commits = {"n": 0}
@@ -129,23 +129,21 @@ def test_a_worker_that_dies_half_way_is_resumed_by_the_retry(
         original_commit(self)
 
     delete_group_list([group])
-    messages = _job_messages(int(group.id))
+    messages = _job_messages(group.id)
     monkeypatch.setattr(BatchWrite, "commit", crash_on_second_batch)
     with pytest.raises(BatchProcessingError):  # the whole batch failed: SQS will deliver it again
         deliver(messages)
     monkeypatch.setattr(BatchWrite, "commit", original_commit)
 
-    left = partition(int(group.id))
+    left = partition(group.id)
     assert 0 < len(left) < rows_before  # half-way: the first batch of 25 went, the group row is kept
-    assert (
-        Group.get(*Group.key(int(group.id)), consistent_read=True).status == GroupStatus.DELETION_IN_PROGRESS
-    )
+    assert Group.get(*Group.key(group.id), consistent_read=True).status == GroupStatus.DELETION_IN_PROGRESS
 
     assert deliver(messages) == set()  # the retry
     acknowledge(messages)
-    assert partition(int(group.id)) == []
+    assert partition(group.id) == []
     assert not short_id_pointer_exists(group)
-    assert snapshot(int(neighbour.id)) == before
+    assert snapshot(neighbour.id) == before
 
 
 def test_a_job_received_before_delete_after_is_queued_again(world: World) -> None:
@@ -153,32 +151,32 @@ def test_a_job_received_before_delete_after_is_queued_again(world: World) -> Non
     group = populated_group(project, "early", world.owner_id)
     delete_group_list([group])
 
-    assert delete_groups([int(group.id)], "tx", now=utcnow()) == 0
+    assert delete_groups([group.id], "tx", now=utcnow()) == 0
 
-    assert len(partition(int(group.id))) > 1
-    assert Group.get(*Group.key(int(group.id)), consistent_read=True).status == GroupStatus.PENDING_DELETION
+    assert len(partition(group.id)) > 1
+    assert Group.get(*Group.key(group.id), consistent_read=True).status == GroupStatus.PENDING_DELETION
     # The original job and the re-queued one both arrive after the (5 s) delay, then delete it.
     delayed = receive(wait_seconds=10)
-    assert any(int(group.id) in json.loads(m["Body"])["group_ids"] for m in delayed)
+    assert any(group.id in json.loads(m["Body"])["group_ids"] for m in delayed)
     assert deliver(delayed) == set()
     acknowledge(delayed)
     run_worker_until_idle()
-    assert partition(int(group.id)) == []
+    assert partition(group.id) == []
 
 
 def test_the_sweeper_requeues_a_group_whose_message_was_lost(world: World, no_deletion_delay: None) -> None:
     project = project_of(world)
     group = populated_group(project, "lost", world.owner_id)
     delete_group_list([group])
-    acknowledge(_job_messages(int(group.id)))  # the job is lost
+    acknowledge(_job_messages(group.id))  # the job is lost
 
-    assert int(group.id) not in sweep()  # not stuck yet
+    assert group.id not in sweep()  # not stuck yet
     later = utcnow() + STUCK_AFTER + timedelta(minutes=1)
-    assert int(group.id) in sweep(now=later)
-    assert int(group.id) not in sweep(now=later)  # pushed back while its new job runs
+    assert group.id in sweep(now=later)
+    assert group.id not in sweep(now=later)  # pushed back while its new job runs
 
     run_worker_until_idle()
-    assert partition(int(group.id)) == []
+    assert partition(group.id) == []
 
 
 def test_a_poison_message_fails_alone_and_goes_back_to_sqs(world: World, no_deletion_delay: None) -> None:
@@ -194,7 +192,7 @@ def test_a_poison_message_fails_alone_and_goes_back_to_sqs(world: World, no_dele
     assert deliver(messages) == set(poison)  # partial batch failure: only the poison one goes back
 
     acknowledge(messages)
-    assert partition(int(group.id)) == []
+    assert partition(group.id) == []
 
 
 def test_a_message_failing_five_times_lands_in_the_dead_letter_queue() -> None:

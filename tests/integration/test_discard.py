@@ -39,7 +39,7 @@ def test_discard_tombstones_the_group_and_the_worker_deletes_the_rest(
     project = project_of(world, discard=True)
     group = populated_group(project, "TypeError: x is undefined", world.owner_id)
     neighbour = populated_group(project, "KeyError: 'id'", world.owner_id)
-    before = snapshot(int(neighbour.id))
+    before = snapshot(neighbour.id)
     hashes = group_hashes(group)
 
     with count_requests() as calls:
@@ -61,31 +61,31 @@ def test_discard_tombstones_the_group_and_the_worker_deletes_the_rest(
         "BatchWriteItem": 1,
         "SendMessage": 1,
     }
-    tombstone = GroupTombstone.get(*GroupTombstone.key(int(group.id)), consistent_read=True)
+    tombstone = GroupTombstone.get(*GroupTombstone.key(group.id), consistent_read=True)
     assert (tombstone.message, tombstone.culprit, tombstone.level) == (
         "TypeError: x is undefined",
         "app.views in handler",
         "error",
     )
-    assert (int(tombstone.id), int(tombstone.project_id), tombstone.actor_id) == (
-        int(group.id),
-        int(project.id),
+    assert (tombstone.id, tombstone.project_id, tombstone.actor_id) == (
+        group.id,
+        project.id,
         world.owner_id,
     )
     for hash_value in hashes:
-        stored = get_hash(int(project.id), hash_value)
+        stored = get_hash(project.id, hash_value)
         assert (stored.group_id, stored.tombstone_id) == (None, tombstone.id)
-    assert Group.get(*Group.key(int(group.id)), consistent_read=True).status == GroupStatus.PENDING_DELETION
+    assert Group.get(*Group.key(group.id), consistent_read=True).status == GroupStatus.PENDING_DELETION
     gone = http.get(f"{base_url}/api/0/issues/{group.id}/", headers=world.headers())
     assert gone.status_code == 404
 
     assert run_worker_until_idle() >= 1
 
-    assert partition(int(group.id)) == []
+    assert partition(group.id) == []
     assert not short_id_pointer_exists(group)
-    assert row_exists(GroupTombstone.key(int(group.id)))
-    assert [get_hash(int(project.id), h).tombstone_id for h in hashes] == [tombstone.id, tombstone.id]
-    assert snapshot(int(neighbour.id)) == before
+    assert row_exists(GroupTombstone.key(group.id))
+    assert [get_hash(project.id, h).tombstone_id for h in hashes] == [tombstone.id, tombstone.id]
+    assert snapshot(neighbour.id) == before
 
 
 def test_bulk_discard_of_two_groups(world: World, base_url: str, http: requests.Session) -> None:
@@ -101,8 +101,8 @@ def test_bulk_discard_of_two_groups(world: World, base_url: str, http: requests.
 
     assert response.status_code == 204, response.text
     run_worker_until_idle()
-    assert partition(int(first.id)) == [] and partition(int(second.id)) == []
-    assert row_exists(GroupTombstone.key(int(first.id))) and row_exists(GroupTombstone.key(int(second.id)))
+    assert partition(first.id) == [] and partition(second.id) == []
+    assert row_exists(GroupTombstone.key(first.id)) and row_exists(GroupTombstone.key(second.id))
 
 
 @pytest.mark.parametrize(
@@ -126,16 +126,16 @@ def test_refused_discards_write_nothing(
     group = populated_group(project, "refused", world.owner_id)
     if category is not None:
         group.update(actions=[Group.category.set(category)])
-    before = snapshot(int(group.id))
+    before = snapshot(group.id)
     hashes = group_hashes(group)
 
     response = http.put(f"{base_url}/api/0/issues/{group.id}/", json=body, headers=world.headers())
 
     assert response.status_code == 400
     assert response.json() == expected
-    assert snapshot(int(group.id)) == before
-    assert not row_exists(GroupTombstone.key(int(group.id)))
-    assert [get_hash(int(project.id), h).group_id for h in hashes] == [int(group.id)] * 2
+    assert snapshot(group.id) == before
+    assert not row_exists(GroupTombstone.key(group.id))
+    assert [get_hash(project.id, h).group_id for h in hashes] == [group.id] * 2
     assert receive() == []
 
 
@@ -144,7 +144,7 @@ def test_discard_with_another_attribute_is_refused(
 ) -> None:
     project = project_of(world, discard=True)
     group = populated_group(project, "mixed", world.owner_id)
-    before = snapshot(int(group.id))
+    before = snapshot(group.id)
 
     response = http.put(
         f"{base_url}/api/0/issues/{group.id}/",
@@ -154,8 +154,8 @@ def test_discard_with_another_attribute_is_refused(
 
     assert response.status_code == 400
     assert "Other attributes cannot be updated when discarding" in response.text
-    assert snapshot(int(group.id)) == before
-    assert not row_exists(GroupTombstone.key(int(group.id)))
+    assert snapshot(group.id) == before
+    assert not row_exists(GroupTombstone.key(group.id))
 
 
 def test_a_retried_discard_finishes_a_half_done_one(world: World) -> None:
@@ -163,15 +163,15 @@ def test_a_retried_discard_finishes_a_half_done_one(world: World) -> None:
     project = project_of(world, discard=True)
     group = populated_group(project, "half", world.owner_id)
     discard_groups(owner_access(world), [group], world.owner_id)
-    tombstone = GroupTombstone.get(*GroupTombstone.key(int(group.id)), consistent_read=True)
+    tombstone = GroupTombstone.get(*GroupTombstone.key(group.id), consistent_read=True)
     group.update(actions=group.status_actions(GroupStatus.UNRESOLVED, None))  # as if it never got queued
-    live = Group.get(*Group.key(int(group.id)), consistent_read=True)
+    live = Group.get(*Group.key(group.id), consistent_read=True)
 
     discard_groups(owner_access(world), [live], world.owner_id)
 
-    assert GroupTombstone.get(*GroupTombstone.key(int(group.id)), consistent_read=True).id == tombstone.id
+    assert GroupTombstone.get(*GroupTombstone.key(group.id), consistent_read=True).id == tombstone.id
     run_worker_until_idle()
-    assert partition(int(group.id)) == []
+    assert partition(group.id) == []
 
 
 def test_events_with_a_discarded_fingerprint_are_dropped(
@@ -195,5 +195,5 @@ def test_events_with_a_discarded_fingerprint_are_dropped(
 
     assert (dropped.discarded, dropped.group_id) == (True, None)
     tombstone = GroupTombstone.get(*GroupTombstone.key(int(group_id)), consistent_read=True)
-    assert (int(tombstone.id), int(tombstone.times_discarded)) == (group_id, 1)
+    assert (tombstone.id, tombstone.times_discarded) == (group_id, 1)
     assert partition(int(group_id)) == []

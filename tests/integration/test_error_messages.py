@@ -200,7 +200,7 @@ def test_release_service_messages(base_url: str, world: World) -> None:
     assert requests.post(releases, json={"version": version, "projects": [world.project]}, headers=headers).ok
     org = find_organization(world.org)
     assert org is not None
-    project = Project.get(*Project.key(int(org.id), world.project))
+    project = Project.get(*Project.key(org.id, world.project))
     create_group(project, "KeyError: x", first_release_version=version)
     refused = requests.delete(f"{releases}{version}/", headers=headers)
     assert (refused.status_code, refused.json()) == (
@@ -251,7 +251,7 @@ def test_project_and_issue_messages(base_url: str, world: World) -> None:
     )
     org = find_organization(world.org)
     assert org is not None
-    group = create_group(Project.get(*Project.key(int(org.id), world.project)), "TypeError: y")
+    group = create_group(Project.get(*Project.key(org.id, world.project)), "TypeError: y")
     body = {"status": "resolved", "statusDetails": {"inCommit": {"commit": "abc", "repository": "nope/nope"}}}
     unknown_repo = requests.put(f"{base_url}/api/0/issues/{group.id}/", json=body, headers=headers)
     assert unknown_repo.status_code == 400, unknown_repo.text
@@ -265,14 +265,14 @@ def test_account_messages(world: World) -> None:
         409,
         {"detail": "A user with this username already exists."},
     )
-    status, body = _refusal(lambda: create_user_token(int(user.id), {"bogus:scope"}))
+    status, body = _refusal(lambda: create_user_token(user.id, {"bogus:scope"}))
     assert (status, body) == (400, {"scopes": ["Invalid scopes: bogus:scope"]})
     org = find_organization(world.org)
     assert org is not None
-    assert _refusal(lambda: add_member(org, int(user.id), "emperor"))[0] == 400
-    assert "Invalid role: emperor" in str(_refusal(lambda: add_member(org, int(user.id), "emperor"))[1])
-    add_member(org, int(user.id), "member")
-    assert _refusal(lambda: add_member(org, int(user.id), "member")) == (
+    assert _refusal(lambda: add_member(org, user.id, "emperor"))[0] == 400
+    assert "Invalid role: emperor" in str(_refusal(lambda: add_member(org, user.id, "emperor"))[1])
+    add_member(org, user.id, "member")
+    assert _refusal(lambda: add_member(org, user.id, "member")) == (
         400,
         {"detail": "This user is already a member of the organization."},
     )
@@ -281,7 +281,7 @@ def test_account_messages(world: World) -> None:
 def test_ingest_key_messages(base_url: str, world: World) -> None:
     org = find_organization(world.org)
     assert org is not None
-    project_id = Project.get(*Project.key(int(org.id), world.project)).id
+    project_id = Project.get(*Project.key(org.id, world.project)).id
     url = f"{base_url}/api/{project_id}/envelope/"
     missing = requests.post(url, data=b"{}\n")
     assert (missing.status_code, missing.json()) == (
@@ -327,7 +327,7 @@ def test_future_release_messages(base_url: str, world: World) -> None:
     org = find_organization(world.org)
     assert org is not None
     org.update(actions=[Organization.features.add({"organizations:resolve-in-future-release"})])
-    group = create_group(Project.get(*Project.key(int(org.id), world.project)), "ValueError: z")
+    group = create_group(Project.get(*Project.key(org.id, world.project)), "ValueError: z")
     url = f"{base_url}/api/0/issues/{group.id}/"
 
     def resolve_in(version: str) -> requests.Response:

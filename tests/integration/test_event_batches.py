@@ -55,7 +55,7 @@ def _payload(fingerprint: str, user: str | None = None, **fields: Any) -> dict[s
 
 def _record(project: Project, payload: dict[str, Any]) -> dict[str, Any]:
     """An SQS record as Lambda receives it, of a message the edge would have sent."""
-    return events_queue_record(encode_event(int(project.id), int(project.org_id), utcnow(), payload))
+    return events_queue_record(encode_event(project.id, project.org_id, utcnow(), payload))
 
 
 def _deliver(local_lambda: LocalLambda, records: list[dict[str, Any]]) -> list[str]:
@@ -65,7 +65,7 @@ def _deliver(local_lambda: LocalLambda, records: list[dict[str, Any]]) -> list[s
 
 
 def _group_of(project: Project, fingerprint: str) -> Group:
-    [group] = [g for g in project_groups(int(project.id)) if g.title == f"{fingerprint} happened"]
+    [group] = [g for g in project_groups(project.id) if g.title == f"{fingerprint} happened"]
     return stored_group(group)
 
 
@@ -73,14 +73,12 @@ def _hourly(group: Group) -> GroupHourlyCount:
     """The group's count of this hour, as every reader sees it (the group item's current hour
     included)."""
     now = utcnow()
-    return hourly_counts(int(group.id), now, now)[hour_bucket(now)]
+    return hourly_counts(group.id, now, now)[hour_bucket(now)]
 
 
 def _hour_users(group: Group) -> int:
     """Distinct users of the group this hour, from its stored sketch."""
-    row = GroupHourlyUsers.get(
-        *GroupHourlyUsers.key(int(group.id), hour_bucket(utcnow())), consistent_read=True
-    )
+    row = GroupHourlyUsers.get(*GroupHourlyUsers.key(group.id, hour_bucket(utcnow())), consistent_read=True)
     return UserSketch.from_bytes(row.sketch).count()
 
 
@@ -115,7 +113,7 @@ def test_a_batch_costs_one_write_per_issue(project: Project, local_lambda: Local
     # ledger entry's follow-up mark (the creation's, the new issue's other events', the other's);
     # each issue's tag summary once
     assert calls["PutItem"] == 2 + 2 + 3 + 2
-    entries = [row for row in _ledger_rows(project) if int(other.id) in _groups_of(row)]
+    entries = [row for row in _ledger_rows(project) if other.id in _groups_of(row)]
     assert sorted(len(row.ids) for row in entries) == [16, 5 * 16]
 
 
@@ -270,15 +268,15 @@ def test_racing_batches_create_one_group(project: Project, local_lambda: LocalLa
     batches = [[_record(project, _payload("race")) for _ in range(5)] for _ in range(4)]
     with ThreadPoolExecutor(len(batches)) as pool:
         assert list(pool.map(lambda b: _deliver(local_lambda, b), batches)) == [[]] * len(batches)
-    [group] = project_groups(int(project.id))
+    [group] = project_groups(project.id)
     assert stored_group(group).times_seen == 20 and _hourly(group).count == 20
     [ref] = group_rows(group)[GroupHashRef]
-    assert GroupHash.get(*GroupHash.key(int(project.id), ref.hash)).group_id == group.id
+    assert GroupHash.get(*GroupHash.key(project.id, ref.hash)).group_id == group.id
 
 
 def _short_ids(project: Project) -> dict[str, int]:
     """Title → short id of every group of the project."""
-    return {str(group.title): int(group.short_id) for group in project_groups(int(project.id))}
+    return {str(group.title): group.short_id for group in project_groups(project.id)}
 
 
 def test_racing_batches_create_each_new_issue_once_with_distinct_short_ids(
@@ -303,8 +301,8 @@ def test_racing_batches_create_each_new_issue_once_with_distinct_short_ids(
         group = _group_of(project, name)
         assert (group.times_seen, _hourly(group).count, _hour_users(group)) == (4, 4, 4)
         [ref] = group_rows(group)[GroupHashRef]
-        assert GroupHash.get(*GroupHash.key(int(project.id), ref.hash)).group_id == group.id
-        assert latest_event(int(group.id)) is not None
+        assert GroupHash.get(*GroupHash.key(project.id, ref.hash)).group_id == group.id
+        assert latest_event(group.id) is not None
     # each batch reserved its short ids with one counter update (numbers lost to a racing batch
     # stay unused, as in Sentry's counter), not one transaction per number
     assert calls["UpdateItem"] <= 4 * 2  # per batch: its short ids, and at most a block of group ids
@@ -396,7 +394,7 @@ def test_the_latest_event_is_written_once_a_second(project: Project, local_lambd
     for records, shown in ((first, first_newest), (same_second, first_newest), (later, later_newest)):
         with count_requests() as calls:
             assert _deliver(local_lambda, records) == []
-        assert latest_event(int(group.id))["event_id"] == shown
+        assert latest_event(group.id)["event_id"] == shown
         # + the follow-up mark of the batch's ledger entry and the issue's tag summary
         assert calls["PutItem"] == (1 if records is not same_second else 0) + 1 + 1
     assert _group_of(project, "page").times_seen == 7
@@ -409,9 +407,7 @@ def test_a_second_of_many_events_is_split_into_entries_under_16_kb(
     now = utcnow().replace(microsecond=0)
     payloads = _stamped("crowded", 2100, now)
     assert _deliver(local_lambda, [_record(project, p) for p in payloads]) == []
-    entries = [
-        row for row in _ledger_rows(project) if int(_group_of(project, "crowded").id) in _groups_of(row)
-    ]
+    entries = [row for row in _ledger_rows(project) if _group_of(project, "crowded").id in _groups_of(row)]
     # the first event's entry is written by the group's creation, the other 2,099 in 1,000s
     assert sorted(len(row.ids) // 16 for row in entries) == [1, 99, 1000, 1000]
     assert all(_item_bytes(row) < 16 * 1024 for row in entries)
@@ -451,7 +447,7 @@ def test_the_newest_hour_is_counted_on_the_group_and_moves_to_its_row_once(
     group = _group_of(project, "hours")
     assert (group.current_hour, group.current_hour_count) == (last_hour, 3)
     assert group_rows(group)[GroupHourlyCount] == []  # nothing on an hour row yet
-    assert hourly_counts(int(group.id), earlier)[last_hour].count == 3
+    assert hourly_counts(group.id, earlier)[last_hour].count == 3
 
     records = [_record(project, p) for p in _at("hours", earlier, 2) + _at("hours", now, 4)]
     with count_requests() as calls:
@@ -467,9 +463,9 @@ def test_the_newest_hour_is_counted_on_the_group_and_moves_to_its_row_once(
     assert _deliver(local_lambda, records) == []
     group = _group_of(project, "hours")
     assert (group.times_seen, group.current_hour, group.current_hour_count) == (11, this_hour, 4)
-    counts = hourly_counts(int(group.id), earlier)
+    counts = hourly_counts(group.id, earlier)
     assert {hour: row.count for hour, row in counts.items()} == {last_hour: 7, this_hour: 4}
-    assert events_since(int(group.id), earlier) == 11
+    assert events_since(group.id, earlier) == 11
     assert [count for _, count in recent_counts(group).last_24h[-2:]] == [7, 4]
 
 
@@ -491,7 +487,7 @@ def test_racing_batches_move_the_hour_on_exactly_once(project: Project, local_la
     rows = {row.hour: row for row in group_rows(group)[GroupHourlyCount]}
     assert rows[hour_bucket(two_hours_ago)].count == 5 and rows[hour_bucket(two_hours_ago)].flushed
     assert rows[hour_bucket(an_hour_ago)].count == 12
-    counts = hourly_counts(int(group.id), two_hours_ago)
+    counts = hourly_counts(group.id, two_hours_ago)
     assert [counts[hour_bucket(when)].count for when in (two_hours_ago, an_hour_ago, now)] == [5, 12, 18]
 
 
@@ -511,9 +507,9 @@ def test_a_reader_counts_the_current_hour_once_while_it_moves_on(project: Projec
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(GroupHourlyCount, "query", query_after_the_hour_moved_on)
-        counts = hourly_counts(int(group.id), earlier)
+        counts = hourly_counts(group.id, earlier)
     assert {hour: row.count for hour, row in counts.items()} == {hour_bucket(earlier): 4}
-    counts = hourly_counts(int(group.id), earlier)
+    counts = hourly_counts(group.id, earlier)
     assert {hour: row.count for hour, row in counts.items()} == {hour_bucket(earlier): 4, hour_bucket(now): 1}
 
 
@@ -550,7 +546,7 @@ def test_issues_of_one_ledger_shard_are_counted_in_one_transaction_with_one_entr
     # the other; one ledger read of each shard's second before counting and one after
     assert (calls["TransactWriteItems"], calls["Query"]) == (2, 2 + 2)
     shared = [row for row in _ledger_rows(project) if len(_groups_of(row)) > 1]
-    assert [(_groups_of(row), len(row.ids) // 16) for row in shared] == [({int(g.id) for g in groups[:3]}, 9)]
+    assert [(_groups_of(row), len(row.ids) // 16) for row in shared] == [({g.id for g in groups[:3]}, 9)]
     assert [_group_of(project, f).times_seen for f in [*together, apart]] == [3, 4, 5, 6]
     assert _deliver(local_lambda, records) == []  # again: nothing counted twice
     counted = [_group_of(project, f) for f in [*together, apart]]
@@ -612,7 +608,7 @@ def test_a_shard_transaction_refused_by_groups_on_their_way_out_counts_them_on_t
     )
     child, doomed, kept = (_group_of(project, f) for f in (merging, deleting, parent))
     child.update(
-        actions=[*child.status_actions(GroupStatus.PENDING_MERGE, None), Group.merged_into.set(int(kept.id))]
+        actions=[*child.status_actions(GroupStatus.PENDING_MERGE, None), Group.merged_into.set(kept.id)]
     )
     doomed.update(actions=doomed.status_actions(GroupStatus.PENDING_DELETION, None))
     payloads = _at(merging, now, 2) + _at(deleting, now, 3) + _at(parent, now, 4)
@@ -623,11 +619,11 @@ def test_a_shard_transaction_refused_by_groups_on_their_way_out_counts_them_on_t
     assert (stored_group(child).times_seen, stored_group(doomed).times_seen) == (1, 1)
     assert stored_group(kept).times_seen == 1 + 2 + 4
     deleting_hash = event_hash(normalize_event(_at(deleting, now, 1)[0], now))
-    hash_row = GroupHash.get(*GroupHash.key(int(project.id), deleting_hash), consistent_read=True)
-    assert int(hash_row.group_id) not in (int(child.id), int(doomed.id), int(kept.id))
-    fresh = Group.get(*Group.key(int(hash_row.group_id)), consistent_read=True)
-    assert (fresh.times_seen, int(fresh.status)) == (3, GroupStatus.UNRESOLVED)
+    hash_row = GroupHash.get(*GroupHash.key(project.id, deleting_hash), consistent_read=True)
+    assert hash_row.group_id not in (child.id, doomed.id, kept.id)
+    fresh = Group.get(*Group.key(hash_row.group_id), consistent_read=True)
+    assert (fresh.times_seen, fresh.status) == (3, GroupStatus.UNRESOLVED)
     assert store_batch(records) == set()  # again: nothing counted twice
-    counted = [Group.get(*Group.key(int(g.id)), consistent_read=True) for g in (child, doomed, kept, fresh)]
+    counted = [Group.get(*Group.key(g.id), consistent_read=True) for g in (child, doomed, kept, fresh)]
     assert [g.times_seen for g in counted] == [1, 1, 7, 3]
     assert [_hourly(g).count for g in counted[2:]] == [7, 3]

@@ -83,14 +83,14 @@ def _payload(fingerprint: str, seconds_ago: float = 0, **fields: Any) -> dict[st
 
 
 def _record(project: Project, payload: dict[str, Any]) -> dict[str, Any]:
-    return events_queue_record(encode_event(int(project.id), int(project.org_id), utcnow(), payload))
+    return events_queue_record(encode_event(project.id, project.org_id, utcnow(), payload))
 
 
 def _group_of(project: Project, fingerprint: str) -> Group:
     """The group the events of ``fingerprint`` went to (by their grouping hash)."""
     hash_value = event_hash(normalize_event(_payload(fingerprint, **RICH), utcnow()))
-    row = GroupHash.get(*GroupHash.key(int(project.id), hash_value), consistent_read=True)
-    return Group.get(*Group.key(int(row.group_id)), consistent_read=True)
+    row = GroupHash.get(*GroupHash.key(project.id, hash_value), consistent_read=True)
+    return Group.get(*Group.key(row.group_id), consistent_read=True)
 
 
 def _get(base_url: str, world: World, path: str, **params: Any) -> requests.Response:

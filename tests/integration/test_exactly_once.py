@@ -82,7 +82,7 @@ def stopped() -> Iterator[None]:
 
 
 def _record(project: Project, payload: dict[str, Any], received: datetime | None = None) -> dict[str, Any]:
-    body = encode_event(int(project.id), int(project.org_id), received or utcnow(), payload)
+    body = encode_event(project.id, project.org_id, received or utcnow(), payload)
     return events_queue_record(body)
 
 
@@ -97,12 +97,12 @@ def _clear_of_hour_edges(margin: float) -> None:
 
 def _release(project: Project) -> Release:
     release = Release(
-        *Release.key(int(project.org_id), RELEASE),
+        *Release.key(project.org_id, RELEASE),
         id=int(uuid.uuid4().int % 10**12),
-        org_id=int(project.org_id),
+        org_id=project.org_id,
         version=RELEASE,
         version_lower=RELEASE,
-        project_ids={int(project.id)},
+        project_ids={project.id},
     )
     release.save()
     return release
@@ -121,7 +121,7 @@ def _resolved_issue(project: Project, fingerprint: str, comeback: Comeback = REG
         new_snooze(group, until=until, **snooze).save()
     else:
         group.update(actions=group.status_actions(GroupStatus.RESOLVED, None))
-    GroupInbox(*GroupInbox.key(int(group.id))).delete()  # resolving takes it out of the inbox
+    GroupInbox(*GroupInbox.key(group.id)).delete()  # resolving takes it out of the inbox
 
 
 def _batch(project: Project, fingerprint: str) -> tuple[list[dict[str, Any]], str]:
@@ -145,13 +145,13 @@ def _assert_exactly_once(
     group = _group_of(project, fingerprint)
     assert (group.status, group.substatus) == (GroupStatus.UNRESOLVED, comeback.substatus)
     assert (group.times_seen, _hourly(group).count, _hour_users(group)) == (3, 3, 3)
-    assert latest_event(int(group.id))["event_id"] == newest
+    assert latest_event(group.id)["event_id"] == newest
     rows = group_rows(group)
     assert [a.type for a in rows[Activity]] == [comeback.activity]
     assert [h.status for h in rows[GroupHistory]] == [comeback.history]
     [inbox] = rows[GroupInbox]
     assert inbox.reason == comeback.inbox
-    release = Release.get(*Release.key(int(project.org_id), RELEASE), consistent_read=True)
+    release = Release.get(*Release.key(project.org_id, RELEASE), consistent_read=True)
     assert release.last_event is not None and release.last_event >= group.last_seen
 
 
@@ -269,7 +269,7 @@ def test_the_ledger_outlives_a_message_in_the_queues_and_one_redrive() -> None:
 
 def _times_seen(project: Project, fingerprint: str) -> tuple[int, int]:
     group = _group_of(project, fingerprint)
-    return int(group.times_seen), _hourly(group).count
+    return group.times_seen, _hourly(group).count
 
 
 def test_a_resend_from_a_clock_minutes_ahead_counts_once(project: Project) -> None:

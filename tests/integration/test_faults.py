@@ -105,7 +105,7 @@ def test_a_spent_budget_is_503_on_the_api_and_429_on_ingestion_and_writes_nothin
     assert (refused.status_code, refused.headers["Retry-After"]) == (503, "1")
     assert refused.json() == {"detail": "The service is busy. Please try again shortly."}
     assert (ingest.status_code, ingest.headers["Retry-After"]) == (429, "1")
-    assert get_group(int(group.id)).status == GroupStatus.UNRESOLVED
+    assert get_group(group.id).status == GroupStatus.UNRESOLVED
     assert [g.id for g in project_groups(project_id)] == [group.id]
 
 
@@ -141,9 +141,9 @@ def test_set_commits_of_300_commits_with_fixes_references(
     assert answer.status_code == 200
     assert http.get(f"{release_url}{version}/", headers=world.headers()).json()["commitCount"] == 300
     for group in groups:
-        assert get_group(int(group.id)).status == GroupStatus.RESOLVED
+        assert get_group(group.id).status == GroupStatus.RESOLVED
         assert len(rows(group, GroupLink)) == 1
-        referenced = [a for a in rows(group, Activity) if int(a.type) == ActivityType.REFERENCED_IN_COMMIT]
+        referenced = [a for a in rows(group, Activity) if a.type == ActivityType.REFERENCED_IN_COMMIT]
         assert len(referenced) == 1
 
 
@@ -158,8 +158,8 @@ def test_bulk_resolve_of_100_issues(
     until_done(lambda: api.bulk(params, {"status": "resolved"}))
     faults.stop()
     for group in groups:
-        assert get_group(int(group.id)).status == GroupStatus.RESOLVED
-        resolved = [a for a in rows(group, Activity) if int(a.type) == ActivityType.SET_RESOLVED]
+        assert get_group(group.id).status == GroupStatus.RESOLVED
+        resolved = [a for a in rows(group, Activity) if a.type == ActivityType.SET_RESOLVED]
         assert len(resolved) == 1
         assert rows(group, GroupInbox) == []
 
@@ -174,9 +174,9 @@ def test_50_events_across_5_new_groups(base_url: str, world: World, faults: Faul
         until_done(lambda body=body: requests.post(url, data=body, headers=headers))
     faults.stop()
     groups = project_groups(project_id)
-    assert sorted(int(g.times_seen) for g in groups) == [10] * 5
+    assert sorted(g.times_seen for g in groups) == [10] * 5
     # each its own short id; a creation cut short by a fault leaves its reserved number unused
-    assert len({int(g.short_id) for g in groups}) == 5
+    assert len({g.short_id for g in groups}) == 5
 
 
 def test_discard_then_the_deletion_worker(
@@ -211,7 +211,7 @@ def test_discard_then_the_deletion_worker(
     else:
         raise AssertionError("the deletion queue never became empty")
     faults.stop()
-    assert partition(int(group.id)) == []
+    assert partition(group.id) == []
     assert not short_id_pointer_exists(group)
 
 

@@ -45,7 +45,7 @@ from shared.storage.releases import ReleaseProject, release_pk
 
 
 def _rows(group: Group) -> list[IssueItem]:
-    return list(IssueItem.query(group_pk(int(group.id)), consistent_read=True))
+    return list(IssueItem.query(group_pk(group.id), consistent_read=True))
 
 
 def _of(rows: list[IssueItem], kind: type[IssueItem]) -> list:
@@ -62,7 +62,7 @@ def test_create_group_writes_group_pointer_and_new_inbox(project: Project) -> No
 
     assert (first.short_id, second.short_id) == (1, 2)  # per-project sequence
     assert second.id > first.id
-    stored = get_group(int(first.id))
+    stored = get_group(first.id)
     assert stored is not None
     assert stored.title == "ZeroDivisionError: division by zero" and stored.culprit == "app.views in index"
     assert (stored.status, stored.substatus) == (GroupStatus.UNRESOLVED, GroupSubStatus.NEW)
@@ -71,16 +71,16 @@ def test_create_group_writes_group_pointer_and_new_inbox(project: Project) -> No
     assert stored.first_seen == stored.last_seen and stored.resolved_at is None
     assert second.priority == PriorityLevel.MEDIUM
     assert stored.gsi1pk == f"PROJECT#{project.id}#STATUS#0"
-    assert stored.gsi1sk == f"{stored.last_seen.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{int(first.id):020d}"
+    assert stored.gsi1sk == f"{stored.last_seen.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{first.id:020d}"
 
     rows = _rows(first)
     assert {type(r) for r in rows} == {Group, GroupInbox}
     [inbox] = _of(rows, GroupInbox)
     assert inbox.reason == GroupInboxReason.NEW and inbox.reason_details is None
-    pointer = ShortIdPointer.get(*ShortIdPointer.key(int(project.id), 2), consistent_read=True)
+    pointer = ShortIdPointer.get(*ShortIdPointer.key(project.id, 2), consistent_read=True)
     assert pointer.group_id == second.id
 
-    listed = status_groups(int(project.id), GroupStatus.UNRESOLVED, newest_first=False)
+    listed = status_groups(project.id, GroupStatus.UNRESOLVED, newest_first=False)
     assert [g.id for g in listed] == [first.id, second.id]  # oldest last seen first
     assert get_group(10**15) is None
 
@@ -93,8 +93,8 @@ def test_create_group_cost_and_release_new_groups(project: Project, monkeypatch:
     # pointer + inbox)
     assert calls == {"UpdateItem": 1 + 1, "TransactWriteItems": 1}
 
-    org_id, version, other_project = int(project.org_id), "1.0.0", int(project.id) + 1
-    for project_id in (int(project.id), other_project):
+    org_id, version, other_project = project.org_id, "1.0.0", project.id + 1
+    for project_id in (project.id, other_project):
         pk, sk = ReleaseProject.key(org_id, version, project_id)
         ReleaseProject(pk=pk, sk=sk, release_id=7, project_id=project_id, new_groups=0).save()
     with count_requests() as calls:
@@ -105,10 +105,10 @@ def test_create_group_cost_and_release_new_groups(project: Project, monkeypatch:
     assert group.first_release_version == version
 
     links = {
-        int(link.project_id): link
+        link.project_id: link
         for link in ReleaseProject.query(release_pk(org_id, version), consistent_read=True)
     }
-    assert (links[int(project.id)].new_groups, links[int(project.id)].release_id) == (2, 7)
+    assert (links[project.id].new_groups, links[project.id].release_id) == (2, 7)
     assert links[other_project].new_groups == 0
 
     create_group(project, "first seen in an unlinked release", first_release_version="2.0.0")
@@ -122,16 +122,16 @@ def test_find_groups_by_short_ids(project: Project) -> None:
     second = create_group(project, "two")
     gone = create_group(project, "pending deletion")
     _set_status(gone, GroupStatus.PENDING_DELETION)
-    org_id = int(project.org_id)
-    first_id = format_short_id(project.slug, int(first.short_id))
-    second_id = format_short_id(project.slug, int(second.short_id))
-    gone_id = format_short_id(project.slug, int(gone.short_id))
+    org_id = project.org_id
+    first_id = format_short_id(project.slug, first.short_id)
+    second_id = format_short_id(project.slug, second.short_id)
+    gone_id = format_short_id(project.slug, gone.short_id)
     wanted = [first_id.lower(), second_id, gone_id, "NOPE-1", f"{project.slug}-ZZZZ", "not a short id"]
 
     with count_requests() as calls:
         found = find_groups_by_short_ids(org_id, wanted)
     assert calls == {"BatchGetItem": 3}  # projects, short id pointers, groups
-    assert {k: int(g.id) for k, g in found.items()} == {first_id: first.id, second_id: second.id}
+    assert {k: g.id for k, g in found.items()} == {first_id: first.id, second_id: second.id}
     assert first_id == first_id.upper()
     assert find_groups_by_short_ids(org_id + 1, [first_id]) == {}
     with count_requests() as calls:
@@ -186,7 +186,7 @@ def test_resolve_groups_in_release(project: Project) -> None:
     assert [g.id for g in resolved] == [unresolved.id, ignored.id]
 
     for group in resolved:
-        stored = get_group(int(group.id))
+        stored = get_group(group.id)
         assert stored is not None
         assert (stored.status, stored.substatus) == (GroupStatus.RESOLVED, None)
         assert stored.resolved_at is not None and stored.resolved_at == group.resolved_at
@@ -199,13 +199,13 @@ def test_resolve_groups_in_release(project: Project) -> None:
         assert (resolution.release_version, resolution.release_id, resolution.actor_id) == ("1.2.0", 99, 3)
         [history] = _of(rows, GroupHistory)
         assert (history.status, history.user_id) == (GroupHistoryStatus.RESOLVED, 3)
-    assert get_group(int(unresolved.id)).gsi1sk == index_sk  # type: ignore[union-attr]
-    assert get_group(int(deleting.id)).status == GroupStatus.PENDING_DELETION  # type: ignore[union-attr]
+    assert get_group(unresolved.id).gsi1sk == index_sk  # type: ignore[union-attr]
+    assert get_group(deleting.id).status == GroupStatus.PENDING_DELETION  # type: ignore[union-attr]
     [applied] = _of(_rows(already), GroupResolution)
     assert (applied.release_version, applied.type) == ("1.2.0", GroupResolutionType.IN_RELEASE)
-    assert get_group(int(already.id)).status == GroupStatus.RESOLVED  # type: ignore[union-attr]
+    assert get_group(already.id).status == GroupStatus.RESOLVED  # type: ignore[union-attr]
 
-    stale = get_group(int(unresolved.id))
+    stale = get_group(unresolved.id)
     assert stale is not None
     stale.status = int(GroupStatus.UNRESOLVED)  # a copy read before the resolution
     with count_requests() as calls:

@@ -51,14 +51,14 @@ def clear_of_hour_end(margin: float = 20.0) -> None:
 
 def stored_group(group: Group) -> Group:
     events_processed()
-    return Group.get(*Group.key(int(group.id)), consistent_read=True)
+    return Group.get(*Group.key(group.id), consistent_read=True)
 
 
 def group_rows(group: Group) -> dict[type, list[Any]]:
     """The rows of the group's partition by model (missing models map to an empty list)."""
     events_processed()
     rows: dict[type, list[Any]] = defaultdict(list)
-    for row in IssueItem.query(group_pk(int(group.id)), consistent_read=True):
+    for row in IssueItem.query(group_pk(group.id), consistent_read=True):
         rows[type(row)].append(row)
     return rows
 

@@ -68,7 +68,7 @@ def _group(group_id: int | None) -> Group:
 
 def _set_state(group: Group, status: GroupStatus, substatus: GroupSubStatus | None) -> Group:
     group.update(actions=group.status_actions(status, substatus))
-    GroupInbox(*GroupInbox.key(int(group.id))).delete()
+    GroupInbox(*GroupInbox.key(group.id)).delete()
     return group
 
 
@@ -80,7 +80,7 @@ def _resolve(group: Group, version: str, type_: GroupResolutionType) -> None:
         else GroupResolutionStatus.PENDING
     )
     GroupResolution(
-        *GroupResolution.key(int(group.id)), type=int(type_), status=int(status), release_version=version
+        *GroupResolution.key(group.id), type=int(type_), status=int(status), release_version=version
     ).save()
 
 
@@ -195,7 +195,7 @@ def test_escalation_against_the_saved_forecast(project: Project, key: ProjectKey
     [first] = _send(key)
     group = _set_state(_group(first.group_id), GroupStatus.IGNORED, GroupSubStatus.UNTIL_ESCALATING)
     save_forecast(group)  # one event in the past week: Sentry's minimum ceiling, 200
-    record_events(int(group.id), utcnow(), 198, [])  # 199 events this hour, as if they had come
+    record_events(group.id, utcnow(), 198, [])  # 199 events this hour, as if they had come
     assert _send(key)[0].transition is None  # 200: not above
     assert _send(key)[0].transition == "escalated"  # 201
     assert stored_group(group).substatus == GroupSubStatus.ESCALATING
@@ -207,10 +207,10 @@ def test_unlinked_and_deleted_groups_make_way_for_a_new_group(project: Project, 
     old.update(actions=old.status_actions(GroupStatus.PENDING_DELETION, None))  # hash still linked
     [second] = _send(key)
     assert second.is_new and second.group_id != first.group_id
-    GroupHash(*GroupHash.key(int(project.id), second.hash)).update(actions=[GroupHash.group_id.remove()])
+    GroupHash(*GroupHash.key(project.id, second.hash)).update(actions=[GroupHash.group_id.remove()])
     [third] = _send(key)  # unlinked, as deletion leaves it
     assert third.is_new and third.group_id not in (first.group_id, second.group_id)
-    assert GroupHash.get(*GroupHash.key(int(project.id), third.hash)).group_id == third.group_id
+    assert GroupHash.get(*GroupHash.key(project.id, third.hash)).group_id == third.group_id
 
 
 def test_events_of_a_merged_group_land_on_its_parent(project: Project, key: ProjectKey) -> None:
@@ -234,14 +234,14 @@ def test_a_tombstoned_hash_drops_events_and_creates_nothing(project: Project, ke
         *GroupTombstone.key(first.group_id),
         id=first.group_id,
         previous_group_id=first.group_id,
-        project_id=int(project.id),
+        project_id=project.id,
         level="error",
         message="OSError: disk",
     ).save()
-    GroupHash(*GroupHash.key(int(project.id), first.hash)).update(
+    GroupHash(*GroupHash.key(project.id, first.hash)).update(
         actions=[GroupHash.group_id.remove(), GroupHash.tombstone_id.set(first.group_id)]
     )
     outcomes = _send(key, 3)
     assert all(o.discarded and o.group_id is None for o in outcomes)
     assert GroupTombstone.get(*GroupTombstone.key(first.group_id)).times_discarded == 3
-    assert GroupHash.get(*GroupHash.key(int(project.id), first.hash)).group_id is None
+    assert GroupHash.get(*GroupHash.key(project.id, first.hash)).group_id is None

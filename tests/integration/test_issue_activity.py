@@ -13,7 +13,7 @@ def _new_issue(world: World) -> int:
     from shared.projects.service import get_project
 
     access = organization_access(Principal.acting_user(world.owner_id), world.org)
-    return int(create_group(get_project(access, world.project), "Boom").id)
+    return create_group(get_project(access, world.project), "Boom").id
 
 
 def test_updates_show_in_the_activity_newest_first(base_url, world: World) -> None:
@@ -77,7 +77,7 @@ def test_the_update_answer_serializes_activity_as_the_details_do(base_url, world
     version = unique("feed")
     api.release(version)
     group = api.group()
-    add_unknown_activity(int(group.id))
+    add_unknown_activity(group.id)
     answer = api.bulk(
         [("id", str(group.id))], {"status": "resolved", "statusDetails": {"inRelease": version}}
     )

@@ -106,9 +106,9 @@ def test_bulk_search_is_capped(api: IssuesApi, monkeypatch: pytest.MonkeyPatch) 
         scope, bulk_groups(scope, [], None, None), IssueUpdateIn(priority="low").to_update()
     )
     assert outcome.status_code == 200
-    priorities = sorted(int(stored(g).priority) for g in groups)
+    priorities = sorted(stored(g).priority for g in groups)
     assert priorities == [PriorityLevel.LOW, PriorityLevel.LOW, PriorityLevel.HIGH]
-    assert int(stored(groups[0]).priority) == PriorityLevel.HIGH  # oldest last seen is left out
+    assert stored(groups[0]).priority == PriorityLevel.HIGH  # oldest last seen is left out
 
 
 def test_org_bulk_across_projects_needs_the_feature(api: IssuesApi) -> None:
@@ -175,12 +175,12 @@ def test_concurrent_updates_of_different_attributes_all_land(api: IssuesApi) -> 
     assert [a.user_id for a in rows(group, GroupAssignee)] == [assignee_id]
     assert len(rows(group, GroupShare)) == 1 and rows(group, GroupInbox) == []
     user_ids = {u for u, _ in users}
-    assert {int(s.user_id) for s in rows(group, GroupSeen)} == user_ids
-    assert {int(b.user_id) for b in rows(group, GroupBookmark)} == user_ids
-    subscriptions = {int(s.user_id): s for s in rows(group, GroupSubscription)}
+    assert {s.user_id for s in rows(group, GroupSeen)} == user_ids
+    assert {b.user_id for b in rows(group, GroupBookmark)} == user_ids
+    subscriptions = {s.user_id: s for s in rows(group, GroupSubscription)}
     assert all(subscriptions[u].is_active for u in user_ids)
     assert subscriptions[quiet_id].is_active is False
-    types = [int(a.type) for a in rows(group, Activity)]
+    types = [a.type for a in rows(group, Activity)]
     for expected in (
         ActivityType.SET_PRIORITY,
         ActivityType.SET_IGNORED,

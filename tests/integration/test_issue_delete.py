@@ -24,14 +24,14 @@ pytestmark = pytest.mark.usefixtures("no_deletion_delay", "empty_deletion_queue"
 
 
 def _stored(group: Group) -> Group:
-    return Group.get(*Group.key(int(group.id)), consistent_read=True)
+    return Group.get(*Group.key(group.id), consistent_read=True)
 
 
 def test_deleting_an_issue(world: World, base_url: str, http: requests.Session) -> None:
     project = project_of(world)
     group = populated_group(project, "TypeError: x", world.owner_id)
     neighbour = populated_group(project, "KeyError: y", world.owner_id)
-    before = snapshot(int(neighbour.id))
+    before = snapshot(neighbour.id)
     hashes = group_hashes(group)
     url = f"{base_url}/api/0/issues/{group.id}/"
 
@@ -53,10 +53,10 @@ def test_deleting_an_issue(world: World, base_url: str, http: requests.Session) 
     assert http.get(url, headers=world.headers()).status_code == 404
     assert http.delete(url, headers=world.headers()).status_code == 404
     for hash_value in hashes:
-        assert get_hash(int(project.id), hash_value).group_id is None
+        assert get_hash(project.id, hash_value).group_id is None
     run_worker_until_idle()
-    assert partition(int(group.id)) == []
-    assert snapshot(int(neighbour.id)) == before
+    assert partition(group.id) == []
+    assert snapshot(neighbour.id) == before
 
 
 def test_bulk_delete_by_ids(world: World, base_url: str, http: requests.Session) -> None:
@@ -73,7 +73,7 @@ def test_bulk_delete_by_ids(world: World, base_url: str, http: requests.Session)
     assert {_stored(g).status for g in doomed} == {GroupStatus.PENDING_DELETION}
     assert _stored(kept).status == GroupStatus.UNRESOLVED
     run_worker_until_idle()
-    assert all(partition(int(g.id)) == [] for g in doomed)
+    assert all(partition(g.id) == [] for g in doomed)
 
 
 def test_only_admins_delete_and_only_error_issues(

@@ -27,7 +27,7 @@ def api(http, base_url, world) -> IssuesApi:
 def _seen_at(group: Group, minutes_ago: int) -> None:
     """Move the group's last event into the past (as ingestion's "seen again" write does)."""
     when = datetime.now(UTC) - timedelta(minutes=minutes_ago)
-    group.update(actions=[Group.last_seen.set(when), Group.gsi1sk.set(status_index_sk(when, int(group.id)))])
+    group.update(actions=[Group.last_seen.set(when), Group.gsi1sk.set(status_index_sk(when, group.id))])
 
 
 def _titles(api: IssuesApi, query: str | None = None, org: bool = False, **params: str) -> list[str]:
@@ -153,10 +153,10 @@ def test_groups_deleted_or_moved_after_the_index_read_are_left_out(
     kept, deleted, resolved, newest = (api.group(t) for t in ("kept", "deleted", "resolved", "newest"))
     for minutes, group in enumerate((kept, deleted, resolved, newest)):
         _seen_at(group, 10 - minutes)
-    project_id = int(api.project.id)
+    project_id = api.project.id
     read_before = list(status_entries(project_id, GroupStatus.UNRESOLVED))
-    assert [e.key for e in read_before] == [Group.key(int(g.id)) for g in (newest, resolved, deleted, kept)]
-    Group(*Group.key(int(deleted.id))).delete()
+    assert [e.key for e in read_before] == [Group.key(g.id) for g in (newest, resolved, deleted, kept)]
+    Group(*Group.key(deleted.id)).delete()
     api.ok(resolved, {"status": "resolved"})
 
     def index_as_read_before(pid: int, status: int, newest_first: bool = True) -> Iterator[StatusEntry]:

@@ -56,7 +56,7 @@ def test_people_filters(api: IssuesApi) -> None:
     email = User.get(*User.key(colleague)).email
     team = api.project.teams[0]
     api.ok(by_user, {"assignedTo": str(colleague)})
-    api.ok(by_team, {"assignedTo": f"team:{int(team.id)}"})
+    api.ok(by_team, {"assignedTo": f"team:{team.id}"})
     api.ok(bookmarked, {"isBookmarked": True})
     assert _pages(api, f"assigned:{email}", 25) == ["by user"]
     assert _pages(api, f"assigned:#{team.slug}", 25) == ["by team"]
@@ -65,7 +65,7 @@ def test_people_filters(api: IssuesApi) -> None:
     assert _pages(api, "assigned:none", 25) == ["bookmarked"]
     assert _pages(api, "!assigned:none", 25) == ["by team", "by user"]
     assert _pages(api, "bookmarks:me", 25) == ["bookmarked"]
-    keys = [GroupSubscription.key(int(g.id), api.world.owner_id) for g in (bookmarked, by_team, by_user)]
+    keys = [GroupSubscription.key(g.id, api.world.owner_id) for g in (bookmarked, by_team, by_user)]
     active = {row.pk for row in GroupSubscription.batch_get(keys) if row.is_active}
     subscribed = [g.title for g in (bookmarked, by_team, by_user) if g.pk in active]  # newest first
     assert "bookmarked" in subscribed  # bookmarking subscribes, as in Sentry

@@ -26,13 +26,13 @@ def _shape(group: Group, last_seen_ago: int, first_seen_ago: int, events: int, u
     group.update(
         actions=[
             Group.last_seen.set(last),
-            Group.gsi1sk.set(status_index_sk(last, int(group.id))),
+            Group.gsi1sk.set(status_index_sk(last, group.id)),
             Group.first_seen.set(now - timedelta(minutes=first_seen_ago)),
             Group.times_seen.set(events),
         ]
     )
     for n in range(users):
-        record_event(int(group.id), now, f"user-{group.id}-{n}")
+        record_event(group.id, now, f"user-{group.id}-{n}")
 
 
 def _page(api: IssuesApi, sort: str | None, org: bool = False, **params: str):

@@ -50,7 +50,7 @@ class IssuesApi:
         org = find_organization(world.org)
         assert org is not None
         self.org = org
-        self.project = Project.get(*Project.key(int(org.id), world.project))
+        self.project = Project.get(*Project.key(org.id, world.project))
 
     def group(
         self, title: str = "ZeroDivisionError: division by zero", project: Project | None = None
@@ -96,24 +96,24 @@ class IssuesApi:
         user_id, token = make_user()
         add_member(self.org, user_id, role)
         if join:
-            join_team(find_member(int(self.org.id), user_id), int(self.project.teams[0].id))
+            join_team(find_member(self.org.id, user_id), self.project.teams[0].id)
         return user_id, token
 
 
 def rows(group: Group, kind: type[IssueItem]) -> list:
-    return [r for r in IssueItem.query(group_pk(int(group.id)), consistent_read=True) if isinstance(r, kind)]
+    return [r for r in IssueItem.query(group_pk(group.id), consistent_read=True) if isinstance(r, kind)]
 
 
 def activity_types(group: Group) -> list[int]:
-    return [int(a.type) for a in rows(group, Activity)]
+    return [a.type for a in rows(group, Activity)]
 
 
 def history_statuses(group: Group) -> list[int]:
-    return [int(h.status) for h in rows(group, GroupHistory)]
+    return [h.status for h in rows(group, GroupHistory)]
 
 
 def stored(group: Group) -> Group:
-    fresh = get_group(int(group.id))
+    fresh = get_group(group.id)
     assert fresh is not None
     return fresh
 
@@ -353,7 +353,7 @@ def test_archive_until_escalating_stores_forecast(api: IssuesApi) -> None:
     now = datetime.now(UTC)
     for hours in range(1, 40):
         for _ in range(1 + hours % 3):
-            record_event(int(group.id), now - timedelta(hours=hours), None)
+            record_event(group.id, now - timedelta(hours=hours), None)
     quiet = api.group("Quiet")
     body = api.ok(group, {"status": "ignored", "substatus": "archived_until_escalating"})
     assert (body["status"], body["substatus"]) == ("ignored", "archived_until_escalating")
@@ -395,7 +395,7 @@ def test_assign_user_by_each_identifier_then_unassign(api: IssuesApi) -> None:
     assert activity_types(group) == [ActivityType.ASSIGNED]  # re-assigning the same user changes nothing
     (assignee,) = rows(group, GroupAssignee)
     assert assignee.user_id == user_id
-    sub = GroupSubscription.get(*GroupSubscription.key(int(group.id), user_id))
+    sub = GroupSubscription.get(*GroupSubscription.key(group.id, user_id))
     assert sub.is_active and sub.reason == GroupSubscriptionReason.ASSIGNED
     # an empty PUT keeps the assignee
     assert api.ok(group, {})["assignedTo"] == expected
@@ -408,10 +408,10 @@ def test_assign_user_by_each_identifier_then_unassign(api: IssuesApi) -> None:
 
 def test_assign_team_and_invalid_assignees(api: IssuesApi) -> None:
     group = api.group()
-    team_id = int(api.project.teams[0].id)
+    team_id = api.project.teams[0].id
     body = api.ok(group, {"assignedTo": f"team:{team_id}"})
     assert body["assignedTo"] == {"type": "team", "id": str(team_id), "name": api.project.teams[0].slug}
-    subscribers = {int(s.user_id) for s in rows(group, GroupSubscription)}
+    subscribers = {s.user_id for s in rows(group, GroupSubscription)}
     assert api.world.owner_id in subscribers
     access = organization_access(Principal.acting_user(api.world.owner_id), api.world.org)
     other_team = create_team(access, "Frontend", None)
@@ -522,5 +522,5 @@ def test_seen_by_a_non_member_and_user_count(api: IssuesApi) -> None:
     assert rows(group, GroupSeen) == []
     now = datetime.now(UTC)
     for user_hash in ("u1", "u2", "u1", None):
-        record_event(int(group.id), now, user_hash)
+        record_event(group.id, now, user_hash)
     assert api.get(group).json()["userCount"] == 2

@@ -197,8 +197,8 @@ def test_a_huge_event_is_stored_bounded(base_url: str, world: World) -> None:
 def test_missing_hidden_and_unauthenticated_latest_events(base_url: str, world: World) -> None:
     project = project_of(world)
     group = Group.get(*Group.key(_send(project, _payload())), consistent_read=True)
-    GroupLatestEvent(*GroupLatestEvent.key(int(group.id))).delete()
-    missing = _latest(base_url, world, int(group.id))
+    GroupLatestEvent(*GroupLatestEvent.key(group.id)).delete()
+    missing = _latest(base_url, world, group.id)
     assert missing.status_code == 404 and missing.json() == {"detail": "Event not found"}
 
     stranger = make_world()

@@ -87,7 +87,7 @@ def test_merge_of_three_groups(world: World, base_url: str, http: requests.Sessi
         "parent": str(parent),
         "children": [str(first_child), str(second_child)],
     }
-    assert [int(_group(c).status) for c in (first_child, second_child)] == [GroupStatus.PENDING_MERGE] * 2
+    assert [_group(c).status for c in (first_child, second_child)] == [GroupStatus.PENDING_MERGE] * 2
     merge_activity = [
         a for a in Activity.query(group_pk(parent), consistent_read=True) if a.type == ActivityType.MERGE
     ]
@@ -99,18 +99,18 @@ def test_merge_of_three_groups(world: World, base_url: str, http: requests.Sessi
 
     assert partition(first_child) == [] and partition(second_child) == []
     merged = _group(parent)
-    assert int(merged.times_seen) == 10
-    assert int(merged.status) == GroupStatus.UNRESOLVED
+    assert merged.times_seen == 10
+    assert merged.status == GroupStatus.UNRESOLVED
     since = utcnow().replace(minute=0, second=0, microsecond=0)
     assert events_since(parent, since) == 10
     assert users_seen(parent) == 10
     for hash_value in child_hashes:
-        assert get_hash(int(project.id), hash_value).group_id == parent
+        assert get_hash(project.id, hash_value).group_id == parent
         assert row_exists(GroupHashRef.key(parent, hash_value))
 
     # A later event with a child's fingerprint lands on the parent.
     assert _send(project, "fp-b", "late-user") == parent
-    assert int(_group(parent).times_seen) == 11
+    assert _group(parent).times_seen == 11
 
 
 def test_a_redelivered_merge_job_counts_nothing_twice(world: World) -> None:
@@ -128,16 +128,14 @@ def test_a_redelivered_merge_job_counts_nothing_twice(world: World) -> None:
     acknowledge(messages)
     run_worker_until_idle()
 
-    assert int(_group(parent_id).times_seen) == 3
+    assert _group(parent_id).times_seen == 3
     assert events_since(parent_id, utcnow().replace(minute=0, second=0, microsecond=0)) == 3
     assert partition(child_id) == []
 
 
 def test_merging_across_projects_is_refused(world: World) -> None:
     project = project_of(world)
-    other = Project(
-        *Project.key(int(project.org_id), "other"), id=int(project.id) + 1, org_id=int(project.org_id)
-    )
+    other = Project(*Project.key(project.org_id, "other"), id=project.id + 1, org_id=project.org_id)
     first = create_group(project, "one")
     second = create_group(other, "two")
 
@@ -145,7 +143,7 @@ def test_merging_across_projects_is_refused(world: World) -> None:
         merge_groups([first, second], world.owner_id)
 
     assert refused.value.body() == {"detail": "Merging across multiple projects is not supported"}
-    assert [int(_group(int(g.id)).status) for g in (first, second)] == [GroupStatus.UNRESOLVED] * 2
+    assert [_group(g.id).status for g in (first, second)] == [GroupStatus.UNRESOLVED] * 2
 
 
 def test_a_merge_job_that_dies_half_way_is_resumed_without_double_counting(
@@ -166,13 +164,13 @@ def test_a_merge_job_that_dies_half_way_is_resumed_without_double_counting(
         deliver(messages)
     monkeypatch.undo()
     monkeypatch.setattr(deletion, "deletion_delay", lambda: 0)
-    assert int(_group(child_id).status) == GroupStatus.PENDING_MERGE
+    assert _group(child_id).status == GroupStatus.PENDING_MERGE
 
     assert deliver(messages) == set()  # the retry
     acknowledge(messages)
     run_worker_until_idle()
 
-    assert int(_group(parent_id).times_seen) == 3
+    assert _group(parent_id).times_seen == 3
     assert events_since(parent_id, utcnow().replace(minute=0, second=0, microsecond=0)) == 3
     assert users_seen(parent_id) == 3
     assert partition(child_id) == []

@@ -98,7 +98,7 @@ def _groups(world: World, count: int) -> list[str]:
 
     organization = find_organization(world.org)
     assert organization is not None
-    project = Project.get(*Project.key(int(organization.id), world.project))
+    project = Project.get(*Project.key(organization.id, world.project))
     return [str(create_group(project, unique("spare"), culprit="fuzz").id) for _ in range(count)]
 
 
@@ -125,7 +125,7 @@ def _second_organization(world: World) -> World:
     assert organization is not None
     member = add_member(organization, world.owner_id, "owner")
     [team] = list_teams(organization_access(Principal.acting_user(world.owner_id), other.org))
-    join_team(member, int(team.id))
+    join_team(member, team.id)
     return World(other.org, other.team, other.project, world.owner_id, world.token)
 
 

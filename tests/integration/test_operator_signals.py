@@ -108,7 +108,7 @@ def _process(project_id: int, org_id: int, message: str) -> None:
 def _org_id(world: World) -> int:
     org = find_organization(world.org)
     assert org is not None
-    return int(org.id)
+    return org.id
 
 
 def test_the_edge_counts_accepted_and_the_processor_processed_and_new_groups(
@@ -153,16 +153,16 @@ def test_the_deletion_worker_counts_the_rows_it_deletes(
 ) -> None:
     group = populated_group(project_of(world), "doomed", world.owner_id)
     delete_group_list([group])
-    rows = len(partition(int(group.id)))
+    rows = len(partition(group.id))
     metrics.clear_metrics()
     capsys.readouterr()
 
     # Only this group's job: a job of another test's discard may become visible meanwhile.
-    messages = [m for m in receive() if int(group.id) in json.loads(m["Body"]).get("group_ids", [])]
+    messages = [m for m in receive() if group.id in json.loads(m["Body"]).get("group_ids", [])]
     assert messages
     assert deliver(messages) == set()
     acknowledge(messages)
-    assert partition(int(group.id)) == []
+    assert partition(group.id) == []
     assert _published(capsys)[1] == {"RowsDeleted": rows}
 
 

@@ -22,7 +22,7 @@ def _org_url(api: IssuesApi, ident: str | int) -> str:
 
 
 def _stored(group: Group) -> Group:
-    return Group.get(*Group.key(int(group.id)), consistent_read=True)
+    return Group.get(*Group.key(group.id), consistent_read=True)
 
 
 def test_get_and_put_by_id_and_by_short_id(api: IssuesApi) -> None:
@@ -34,10 +34,10 @@ def test_get_and_put_by_id_and_by_short_id(api: IssuesApi) -> None:
     updated = api.http.put(_org_url(api, short_id), json={"status": "resolved"}, headers=api.world.headers())
     assert updated.status_code == 200, updated.text
     assert updated.json()["status"] == "resolved" and updated.json()["shortId"] == short_id
-    assert int(_stored(group).status) == GroupStatus.RESOLVED
+    assert _stored(group).status == GroupStatus.RESOLVED
     bad = api.http.put(_org_url(api, group.id), json={"status": "sideways"}, headers=api.world.headers())
     assert bad.status_code == 400 and "status" in bad.json()
-    assert int(_stored(group).status) == GroupStatus.RESOLVED
+    assert _stored(group).status == GroupStatus.RESOLVED
 
 
 def test_unknown_or_foreign_issues_are_404(api: IssuesApi, http, base_url) -> None:
@@ -58,12 +58,12 @@ def test_delete_by_short_id_needs_admin(api: IssuesApi) -> None:
     short_id = api.get(group).json()["shortId"]
     member_id, member_token = make_user({"event:read", "event:write", "org:read", "project:read"})
     add_member(api.org, member_id, "member")
-    join_team(find_member(int(api.org.id), member_id), int(api.project.teams[0].id))
+    join_team(find_member(api.org.id, member_id), api.project.teams[0].id)
     refused = api.http.delete(_org_url(api, short_id), headers=api.world.headers(member_token))
-    assert refused.status_code == 403 and int(_stored(group).status) == GroupStatus.UNRESOLVED
+    assert refused.status_code == 403 and _stored(group).status == GroupStatus.UNRESOLVED
     deleted = api.http.delete(_org_url(api, short_id), headers=api.world.headers())
     assert deleted.status_code == 202
-    assert int(_stored(group).status) == GroupStatus.PENDING_DELETION
+    assert _stored(group).status == GroupStatus.PENDING_DELETION
     assert api.http.get(_org_url(api, short_id), headers=api.world.headers()).status_code == 404
 
 

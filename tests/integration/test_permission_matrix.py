@@ -94,8 +94,8 @@ class Setup:
     def new_group(self) -> int:
         org = find_organization(self.world.org)
         assert org is not None
-        project = Project.get(*Project.key(int(org.id), self.world.project))
-        return int(create_group(project, unique("Error"), culprit="app").id)
+        project = Project.get(*Project.key(org.id, self.world.project))
+        return create_group(project, unique("Error"), culprit="app").id
 
     def rule(self, fresh: bool = False) -> dict[str, Any]:
         """``rule_id``: the project's first rule (made when there is none), or a new rule."""
@@ -121,12 +121,12 @@ def make_setup(base_url: str) -> Setup:
     world = make_world()
     org = find_organization(world.org)
     assert org is not None
-    team = Team.get(*Team.key(int(org.id), world.team))
+    team = Team.get(*Team.key(org.id, world.team))
     tokens: dict[str, str | None] = {
         "unknown": "sntryu_" + secrets.token_hex(32),
         "other_org": make_world().token,
         "no_scope": make_user_token_for(world, "owner", {"alerts:read"}, team=None),
-        "org_token": create_org_token(int(org.id), org.slug),
+        "org_token": create_org_token(org.id, org.slug),
         "member_no_access": make_user_token_for(world, "member", None, team=None),
         "member_access": make_user_token_for(world, "member", None, team=team),
         "admin": make_user_token_for(world, "admin", None, team=team),
@@ -134,14 +134,14 @@ def make_setup(base_url: str) -> Setup:
     }
     setup = Setup(base_url, world, tokens, "", 0, "", 0)
     setup.version = setup.new_release()
-    project = Project.get(*Project.key(int(org.id), world.project))
-    setup.project_id = int(project.id)
+    project = Project.get(*Project.key(org.id, world.project))
+    setup.project_id = project.id
     group_id = setup.new_group()
     from shared.issues.groups import get_group
 
     group = get_group(group_id)
     assert group is not None
-    setup.group_id, setup.short_id = group_id, format_short_id(world.project, int(group.short_id))
+    setup.group_id, setup.short_id = group_id, format_short_id(world.project, group.short_id)
     # The issue has a latest event, so its readers get 200 where the caller may see it.
     event = {"event_id": secrets.token_hex(16), "message": "matrix", "platform": "python"}
     record_latest_event(group_id, normalize_event(event, datetime.now(UTC)))
@@ -149,7 +149,7 @@ def make_setup(base_url: str) -> Setup:
     kept = {**event, "event_id": secrets.token_hex(16)}
     counted = Counted(
         "m",
-        int(org.id),
+        org.id,
         setup.project_id,
         "matrix-hash",
         group_id,
@@ -160,7 +160,7 @@ def make_setup(base_url: str) -> Setup:
     setup.event_id = kept["event_id"]
     # its tags and its environment, as the processor records them for a batch
     tagged = normalize_event({**kept, "environment": "production"}, datetime.now(UTC))
-    record_named(ProjectRef(setup.project_id, int(org.id)), [tagged])
+    record_named(ProjectRef(setup.project_id, org.id), [tagged])
     record_tags(group_id, [tagged])
     return setup
 
@@ -172,7 +172,7 @@ def make_user_token_for(world: World, role: str, scopes: set[str] | None, team: 
     user_id, token = make_user(scopes)
     member = add_member(org, user_id, role)
     if team is not None:
-        join_team(member, int(team.id))
+        join_team(member, team.id)
     return token
 
 

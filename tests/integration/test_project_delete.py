@@ -95,10 +95,10 @@ def test_deleting_a_project_hides_it_and_deletes_its_groups(
     project = project_of(world)
     groups = [populated_group(project, f"issue {i}", world.owner_id) for i in range(3)]
     environment = ProjectEnvironment(
-        *ProjectEnvironment.key(int(project.id), "production"),
+        *ProjectEnvironment.key(project.id, "production"),
         id=1,
-        project_id=int(project.id),
-        org_id=int(project.org_id),
+        project_id=project.id,
+        org_id=project.org_id,
         name="production",
     )
     environment.save()
@@ -129,11 +129,11 @@ def test_deleting_a_project_hides_it_and_deletes_its_groups(
     run_worker_until_idle()
 
     for group in groups:
-        assert partition(int(group.id)) == []
+        assert partition(group.id) == []
         assert not short_id_pointer_exists(group)
     assert get_project_key(key.public_key) is None
     assert Project.count(project.pk, Project.sk == project.sk) == 0
-    assert list(ProjectEnvironment.query(ProjectEnvironment.partition(int(project.id)))) == []
+    assert list(ProjectEnvironment.query(ProjectEnvironment.partition(project.id))) == []
 
 
 def test_a_deleted_project_takes_its_alert_rules_and_plugins(
@@ -157,7 +157,7 @@ def test_a_deleted_project_takes_its_alert_rules_and_plugins(
     assert http.post(f"{api}/rules/", json=rule, headers=world.headers()).status_code == 201
     hooks = {"urls": "https://example.com/hook"}
     assert http.put(f"{api}/plugins/webhooks/", json=hooks, headers=world.headers()).status_code == 200
-    project_id = int(project_of(world).id)
+    project_id = project_of(world).id
     assert IssueItem.count(rules_pk(project_id)) == 2
     assert http.delete(f"{api}/", headers=world.headers()).status_code == 204
     run_worker_until_idle()
@@ -190,7 +190,7 @@ def test_the_sweeper_resends_a_lost_project_job(world: World, base_url: str, htt
     group = populated_group(project, "left behind", world.owner_id)
     url = f"{base_url}/api/0/projects/{world.org}/{world.project}/"
     assert http.delete(url, headers=world.headers()).status_code == 204
-    marker = ProjectDeletion.key(int(project.id))
+    marker = ProjectDeletion.key(project.id)
     assert row_exists(marker)
     lost = [m for m in receive(wait_seconds=2) if "delete_project" in m["Body"]]
     assert len(lost) == 1
@@ -202,7 +202,7 @@ def test_the_sweeper_resends_a_lost_project_job(world: World, base_url: str, htt
     run_worker_until_idle()
 
     assert Project.count(project.pk, Project.sk == project.sk) == 0
-    assert partition(int(group.id)) == []
+    assert partition(group.id) == []
     assert not row_exists(marker)
 
 

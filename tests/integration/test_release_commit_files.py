@@ -55,7 +55,7 @@ def test_patch_sets_are_stored_and_listed(api: Api) -> None:
     again = [{**commits[1], "patch_set": [{"path": "a.py", "type": "D"}]}]
     assert api.put(version, {"commits": again}).status_code == 200
     assert [(f["filename"], f["type"]) for f in _files(api, version)] == [("a.py", "D"), ("gone.py", "D")]
-    org_id = int(find_organization(api.world.org).id)
+    org_id = find_organization(api.world.org).id
     repo = Repository.get(*Repository.key(org_id, "acme/files"))
     stored = list(CommitFileChange.query(f"REPO#{repo.id}", CommitFileChange.sk.startswith("FILE#")))
     assert len(stored) == 4
@@ -74,7 +74,7 @@ def test_bad_patch_sets_write_nothing(api: Api) -> None:
         commit = {"id": "f" * 40, "repository": "acme/bad", "patch_set": patch_set}
         response = api.put(version, {"commits": [commit]})
         assert response.status_code == 400 and response.json() == {"commits": {"patch_set": error}}
-    org_id = int(find_organization(api.world.org).id)
+    org_id = find_organization(api.world.org).id
     assert [r.sk for r in ReleaseItem.query(f"ORG#{org_id}")] == []
     assert _files(api, version) == [] and api.get(version).json()["commitCount"] == 0
 

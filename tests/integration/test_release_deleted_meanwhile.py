@@ -24,7 +24,7 @@ def _read_then_delete(base_url: str, world: World) -> Release:
     assert created.status_code == 201, created.text
     org = find_organization(world.org)
     assert org is not None
-    release = find_release(int(org.id), version, consistent=True)
+    release = find_release(org.id, version, consistent=True)
     assert release is not None
     deleted = requests.delete(f"{url}{version}/", headers=world.headers())
     assert deleted.status_code == 204, deleted.text
@@ -43,4 +43,4 @@ def test_commits_of_a_release_deleted_meanwhile_are_404(base_url: str, world: Wo
     release = _read_then_delete(base_url, world)
     with pytest.raises(NotFound):
         write(release)
-    assert find_release(int(release.org_id), release.version, consistent=True) is None
+    assert find_release(release.org_id, release.version, consistent=True) is None

@@ -25,7 +25,7 @@ def _post(api: Api, version: str, body: dict):
 
 
 def _release_rows(world: World, version: str) -> list[str]:
-    org_id = int(find_organization(world.org).id)
+    org_id = find_organization(world.org).id
     return sorted(row.sk for row in ReleaseItem.query(release_pk(org_id, version)))
 
 

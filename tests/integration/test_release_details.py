@@ -34,7 +34,7 @@ def _meta(api: Api, version: str, **params: str | list[str]) -> dict:
 
 
 def _set_date(api: Api, version: str, when: datetime) -> None:
-    org_id = int(find_organization(api.world.org).id)
+    org_id = find_organization(api.world.org).id
     release = Release.get(*Release.key(org_id, version))
     release.update(actions=[Release.date_added.set(when)])
 

@@ -52,7 +52,7 @@ def api(http, base_url, world) -> Api:
 
 
 def _org_id(world: World) -> int:
-    return int(find_organization(world.org).id)
+    return find_organization(world.org).id
 
 
 def test_create_is_an_idempotent_upsert(api: Api) -> None:
@@ -159,7 +159,7 @@ def test_set_commits_replaces_the_log(api: Api) -> None:
     assert [c["id"] for c in api.commits(version)] == ["b" * 40, "a" * 40, "d" * 40]
     org_id = _org_id(api.world)
     repo = Repository.get(*Repository.key(org_id, "acme/api"))
-    head = ReleaseHeadCommit.get(*ReleaseHeadCommit.key(org_id, version, int(repo.id)))
+    head = ReleaseHeadCommit.get(*ReleaseHeadCommit.key(org_id, version, repo.id))
     assert head.commit_key == "b" * 40
     assert Repository.get(*Repository.key(org_id, f"organization-{org_id}")) is not None
 
@@ -168,7 +168,7 @@ def test_set_commits_replaces_the_log(api: Api) -> None:
         api.put(version, {"commits": [{"id": "e" * 40, "repository": "acme/api"}]}).json()["commitCount"] == 1
     )
     assert [c["id"] for c in api.commits(version)] == ["e" * 40]
-    assert Commit.get(*Commit.item_key(int(repo.id), "a" * 40)).message == "first"
+    assert Commit.get(*Commit.item_key(repo.id, "a" * 40)).message == "first"
 
     # commits: [] is a no-op; refs: [] clears
     assert api.put(version, {"commits": []}).json()["commitCount"] == 1
@@ -181,7 +181,7 @@ def test_set_commits_replaces_the_log(api: Api) -> None:
         )
         == []
     )
-    assert Commit.get(*Commit.item_key(int(repo.id), "e" * 40)) is not None
+    assert Commit.get(*Commit.item_key(repo.id, "e" * 40)) is not None
     assert api.put(version, {"refs": []}).status_code == 200  # nothing to clear is fine
 
 
@@ -329,9 +329,9 @@ def test_a_huge_commit_message_is_stored_cut_but_read_whole(api: Api) -> None:
 
     assert response.status_code == 200, response.text
     repository = Repository.get(*Repository.key(_org_id(api.world), repo))
-    stored = Commit.get(*Commit.item_key(int(repository.id), sha))
+    stored = Commit.get(*Commit.item_key(repository.id, sha))
     assert len(stored.message) == 10_000
-    assert get_group(int(group.id)).status == GroupStatus.RESOLVED
+    assert get_group(group.id).status == GroupStatus.RESOLVED
 
 
 def test_commit_messages_resolve_referenced_issues_in_the_release(api: Api) -> None:
@@ -428,7 +428,7 @@ def test_head_commits_are_converted_to_refs(api: Api) -> None:
     assert response.status_code == 200 and response.json()["commitCount"] == 1
     repo = Repository.get(*Repository.key(_org_id(api.world), "acme/heads"))
     assert (
-        ReleaseHeadCommit.get(*ReleaseHeadCommit.key(_org_id(api.world), version, int(repo.id))).commit_key
+        ReleaseHeadCommit.get(*ReleaseHeadCommit.key(_org_id(api.world), version, repo.id)).commit_key
         == "c" * 40
     )
 
@@ -450,9 +450,9 @@ def test_release_of_another_teams_project_is_404(api: Api, http, base_url) -> No
     member_id, token = make_user()
     org = find_organization(api.world.org)
     member = add_member(org, member_id, "member")
-    team = Team.get(*Team.key(int(org.id), api.world.team))
-    join_team(member, int(team.id))
-    assert OrganizationMember.get(*OrganizationMember.key(int(org.id), member_id)).team_ids == [int(team.id)]
+    team = Team.get(*Team.key(org.id, api.world.team))
+    join_team(member, team.id)
+    assert OrganizationMember.get(*OrganizationMember.key(org.id, member_id)).team_ids == [team.id]
     assert api.get(version, token=token).status_code == 404
     single = unique("one")
     api.create(single)
@@ -474,7 +474,7 @@ def test_creation_answers_alike_for_a_hidden_version_and_refuses_releases_no_one
     org = find_organization(api.world.org)
     join_team(
         add_member(org, member_id, "member"),
-        int(Team.get(*Team.key(int(org.id), other_team.json()["slug"])).id),
+        Team.get(*Team.key(org.id, other_team.json()["slug"])).id,
     )
     own = http.post(
         f"{base_url}/api/0/teams/{api.world.org}/{other_team.json()['slug']}/projects/",

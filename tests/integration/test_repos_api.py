@@ -194,7 +194,7 @@ def test_authentication_visibility_and_scopes(http, base_url, world: World) -> N
     assert http.get(url, headers=world.headers(stranger)).status_code == 404
     assert http.post(url, json={"name": "x"}, headers=world.headers(stranger)).status_code == 404
     other = create_organization("Other Org", unique("other"))
-    other_token = create_org_token(int(other.id), other.slug)
+    other_token = create_org_token(other.id, other.slug)
     assert http.get(url, headers=world.headers(other_token)).status_code == 404
     other_url = f"{base_url}/api/0/organizations/{other.slug}/repos/"
     assert http.get(other_url, headers=world.headers()).status_code == 404
@@ -202,7 +202,7 @@ def test_authentication_visibility_and_scopes(http, base_url, world: World) -> N
     # The organization's own token (org:ci) and a plain member (org:read) may list, not add.
     http.post(url, json={"name": "acme/app"}, headers=world.headers())
     org = find_organization(world.org)
-    org_token = create_org_token(int(org.id), org.slug)
+    org_token = create_org_token(org.id, org.slug)
     listed = http.get(url, headers=world.headers(org_token))
     assert listed.status_code == 200 and [r["name"] for r in listed.json()] == ["acme/app"]
     assert http.post(url, json={"name": "x"}, headers=world.headers(org_token)).status_code == 403
@@ -222,7 +222,7 @@ def test_authentication_visibility_and_scopes(http, base_url, world: World) -> N
 
 
 def test_get_or_create_repositories(world: World) -> None:
-    org_id = int(find_organization(world.org).id)
+    org_id = find_organization(world.org).id
     existing = get_or_create_repositories(org_id, ["acme/old"])["acme/old"]
     with count_requests() as calls:
         found = get_or_create_repositories(org_id, ["acme/new-1", "acme/old", "acme/new-2", "acme/new-1"])
@@ -240,11 +240,11 @@ def test_get_or_create_repositories(world: World) -> None:
 
 
 def test_concurrent_get_or_create_agree_on_ids(world: World) -> None:
-    org_id = int(find_organization(world.org).id)
+    org_id = find_organization(world.org).id
     names = [f"acme/race-{i}" for i in range(5)]
     with ThreadPoolExecutor(10) as pool:
         results = list(pool.map(lambda _: get_or_create_repositories(org_id, names), range(10)))
-    ids = {name: {int(r[name].id) for r in results} for name in names}
+    ids = {name: {r[name].id for r in results} for name in names}
     assert all(len(v) == 1 for v in ids.values()), ids
     pk, prefix = Repository.key(org_id, "")
     stored = Repository.query(pk, Repository.sk.startswith(prefix), consistent_read=True)

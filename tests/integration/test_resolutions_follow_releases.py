@@ -76,11 +76,11 @@ def resolution(group_id: int) -> GroupResolution | None:
 
 def activities(group_id: int, kind: ActivityType) -> list[Activity]:
     rows = Activity.query(f"GROUP#{group_id}", Activity.sk.startswith("ACTIVITY#"), consistent_read=True)
-    return [a for a in rows if int(a.type) == kind]
+    return [a for a in rows if a.type == kind]
 
 
 def status(group_id: int) -> int:
-    return int(Group.get(*Group.key(group_id), consistent_read=True).status)
+    return Group.get(*Group.key(group_id), consistent_read=True).status
 
 
 def test_next_release_resolution_is_settled_by_the_next_release(flow: Flow) -> None:
@@ -90,7 +90,7 @@ def test_next_release_resolution_is_settled_by_the_next_release(flow: Flow) -> N
     response = flow.update(group_id, {"status": "resolvedInNextRelease"})
     assert response.status_code == 200 and response.json()["statusDetails"]["inNextRelease"] is True
     pending = resolution(group_id)
-    assert pending is not None and int(pending.status) == GroupResolutionStatus.PENDING
+    assert pending is not None and pending.status == GroupResolutionStatus.PENDING
     [activity] = activities(group_id, ActivityType.SET_RESOLVED_IN_RELEASE)
     assert activity.data.as_dict() == {"version": ""}
 
@@ -98,7 +98,7 @@ def test_next_release_resolution_is_settled_by_the_next_release(flow: Flow) -> N
     flow.release(new)
     settled = resolution(group_id)
     assert settled is not None and settled.release_version == new
-    assert (int(settled.type), int(settled.status)) == (
+    assert (settled.type, settled.status) == (
         GroupResolutionType.IN_RELEASE,
         GroupResolutionStatus.RESOLVED,
     )
@@ -120,7 +120,7 @@ def test_an_older_release_linked_later_settles_nothing(flow: Flow) -> None:
     # the same release linked again (208) settles nothing: it is the pending one
     flow.release(first)
     pending = resolution(group_id)
-    assert pending is not None and int(pending.status) == GroupResolutionStatus.PENDING
+    assert pending is not None and pending.status == GroupResolutionStatus.PENDING
 
 
 def _repo(flow: Flow, name: str) -> None:
@@ -160,7 +160,7 @@ def test_resolved_in_a_commit_that_a_later_release_ships(flow: Flow) -> None:
     for group_id in (open_id, resolved_id):
         fixed = resolution(group_id)
         assert status(group_id) == GroupStatus.RESOLVED and fixed is not None
-        assert (fixed.release_version, int(fixed.type)) == (shipped, GroupResolutionType.IN_RELEASE)
+        assert (fixed.release_version, fixed.type) == (shipped, GroupResolutionType.IN_RELEASE)
     # an older build's event changes nothing; the shipped release's event is a regression
     title = flow.issue(open_id)["title"].split(":")[0]
     flow.event(title, release=seed)
@@ -194,13 +194,13 @@ def test_commit_resolutions_are_by_the_commit_author_and_links_follow_the_messag
     for group_id in (by_short, by_url):
         assert status(group_id) == GroupStatus.RESOLVED
         stored = resolution(group_id)
-        assert stored is not None and stored.actor_id == int(author.id)
+        assert stored is not None and stored.actor_id == author.id
         [referenced] = activities(group_id, ActivityType.REFERENCED_IN_COMMIT)
-        assert referenced.user_id == int(author.id) and isinstance(referenced.data["commit"], int)
-        subscription = GroupSubscription.get(*GroupSubscription.key(group_id, int(author.id)))
+        assert referenced.user_id == author.id and isinstance(referenced.data["commit"], int)
+        subscription = GroupSubscription.get(*GroupSubscription.key(group_id, author.id))
         assert subscription.is_active
         history = [h for h in GroupHistory.query(f"GROUP#{group_id}", GroupHistory.sk.startswith("HISTORY#"))]
-        assert any(h.user_id == int(author.id) for h in history)
+        assert any(h.user_id == author.id for h in history)
 
     # the message edited to drop the short id: that link goes, the URL's stays
     edited = {**commit, "message": f"See {url}"}
@@ -233,7 +233,7 @@ def test_resolved_in_upcoming_release(flow: Flow) -> None:
     assert details["inUpcomingRelease"] is True and details["actor"]["id"] == str(flow.world.owner_id)
     stored = resolution(group_id)
     assert stored is not None
-    assert (int(stored.type), int(stored.status)) == (
+    assert (stored.type, stored.status) == (
         GroupResolutionType.IN_UPCOMING_RELEASE,
         GroupResolutionStatus.PENDING,
     )
@@ -244,7 +244,7 @@ def test_resolved_in_upcoming_release(flow: Flow) -> None:
     upcoming = unique("up")
     flow.release(upcoming)
     settled = resolution(group_id)
-    assert settled is not None and (settled.release_version, int(settled.type)) == (upcoming, 0)
+    assert settled is not None and (settled.release_version, settled.type) == (upcoming, 0)
     assert flow.issue(group_id)["statusDetails"]["inRelease"] == upcoming
     flow.event(title, release=upcoming)
     assert status(group_id) == GroupStatus.UNRESOLVED
@@ -280,11 +280,11 @@ def test_resolved_in_future_release(flow: Flow) -> None:
     flow.release(f"{package}@1.5.0")  # not the promised release: still pending
     flow.event(title, release=f"{package}@1.5.0")
     assert status(group_id) == GroupStatus.RESOLVED
-    assert int(resolution(group_id).type) == GroupResolutionType.IN_FUTURE_RELEASE  # type: ignore[union-attr]
+    assert resolution(group_id).type == GroupResolutionType.IN_FUTURE_RELEASE  # type: ignore[union-attr]
 
     flow.release(f"{package}@2.0.0")
     settled = resolution(group_id)
     assert settled is not None and settled.release_version == f"{package}@2.0.0"
-    assert int(settled.status) == GroupResolutionStatus.RESOLVED
+    assert settled.status == GroupResolutionStatus.RESOLVED
     flow.event(title, release=f"{package}@2.0.0")
     assert status(group_id) == GroupStatus.UNRESOLVED

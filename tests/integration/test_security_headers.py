@@ -48,7 +48,7 @@ def test_json_answers_are_never_cached_or_sniffed(
     assert document.status_code == 200
     org = find_organization(world.org)
     assert org is not None
-    project_id = Project.get(*Project.key(int(org.id), world.project)).id
+    project_id = Project.get(*Project.key(org.id, world.project)).id
     ingest = http.post(f"{base_url}/api/{project_id}/store/", data=b"{}")
     assert ingest.status_code == 401
     for answer in (keys, refused, document, ingest):

@@ -19,12 +19,12 @@ def api(http, base_url, world) -> IssuesApi:
 
 
 def _subscribers(group) -> dict[int, int]:
-    return {int(s.user_id): int(s.reason) for s in rows(group, GroupSubscription) if s.is_active}
+    return {s.user_id: s.reason for s in rows(group, GroupSubscription) if s.is_active}
 
 
 def test_unassigning_a_team_drops_its_members_assigned_subscriptions(api: IssuesApi) -> None:
     group = api.group()
-    team_id = int(api.project.teams[0].id)
+    team_id = api.project.teams[0].id
     member_id, _ = api.member()
     api.ok(group, {"assignedTo": f"team:{team_id}"})
     assert _subscribers(group) == {member_id: ASSIGNED, api.world.owner_id: ASSIGNED}
@@ -38,7 +38,7 @@ def test_unassigning_a_team_drops_its_members_assigned_subscriptions(api: Issues
 
 def test_reassigning_moves_the_subscriptions(api: IssuesApi) -> None:
     group = api.group()
-    team_id = int(api.project.teams[0].id)
+    team_id = api.project.teams[0].id
     member_id, _ = api.member()
     api.ok(group, {"assignedTo": f"team:{team_id}"})
     assert set(_subscribers(group)) == {api.world.owner_id, member_id}

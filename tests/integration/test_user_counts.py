@@ -23,7 +23,7 @@ ITEM_LIMIT = 16 * 1024
 @pytest.fixture
 def group(world: World) -> Group:
     org = find_organization(world.org)
-    return create_group(Project.get(*Project.key(int(org.id), world.project)), "ValueError: storm")
+    return create_group(Project.get(*Project.key(org.id, world.project)), "ValueError: storm")
 
 
 def _users(start: int, stop: int) -> list[str]:
@@ -42,46 +42,44 @@ def _item_size(item: dict[str, dict[str, object]]) -> int:
 def test_an_hour_of_100000_users_keeps_every_item_of_the_issue_small(group: Group) -> None:
     now = datetime.now(UTC)
     for start in range(0, 100_000, 20_000):
-        record_events(int(group.id), now, 20_000, _users(start, start + 20_000))
+        record_events(group.id, now, 20_000, _users(start, start + 20_000))
     client = IssueItem._get_connection().connection.client
     items = client.query(
         TableName=IssueItem.Meta.table_name,
         KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": group_pk(int(group.id))}},
+        ExpressionAttributeValues={":pk": {"S": group_pk(group.id)}},
         ConsistentRead=True,
     )["Items"]
     assert len(items) >= 3 and max(_item_size(item) for item in items) < ITEM_LIMIT
-    assert GroupHourlyCount.get(*GroupHourlyCount.key(int(group.id), hour_bucket(now))).count == 100_000
-    assert (
-        abs(users_since(int(group.id), now - timedelta(minutes=1)) - 100_000) <= 3 * STANDARD_ERROR * 100_000
-    )
+    assert GroupHourlyCount.get(*GroupHourlyCount.key(group.id, hour_bucket(now))).count == 100_000
+    assert abs(users_since(group.id, now - timedelta(minutes=1)) - 100_000) <= 3 * STANDARD_ERROR * 100_000
 
 
 def test_hours_merge_without_counting_a_user_twice(group: Group) -> None:
     now = datetime.now(UTC)
-    record_events(int(group.id), now - timedelta(hours=2), 3_000, _users(0, 3_000))
-    record_events(int(group.id), now, 3_000, _users(1_500, 4_500))
-    record_events(int(group.id), now, 2, ["late-1", "late-2"])
+    record_events(group.id, now - timedelta(hours=2), 3_000, _users(0, 3_000))
+    record_events(group.id, now, 3_000, _users(1_500, 4_500))
+    record_events(group.id, now, 2, ["late-1", "late-2"])
     expected = UserSketch.of([*_users(0, 4500), "late-1", "late-2"]).count()
-    assert users_seen(int(group.id)) == expected
+    assert users_seen(group.id) == expected
     assert abs(expected - 4_502) <= 3 * STANDARD_ERROR * 4_502
     assert recent_counts(group).users_seen == expected
     assert (
-        users_since(int(group.id), now - timedelta(minutes=5))
+        users_since(group.id, now - timedelta(minutes=5))
         == UserSketch.of([*_users(1500, 4500), "late-1", "late-2"]).count()
     )
 
 
 def test_a_batch_of_known_users_does_not_rewrite_the_sketch(group: Group) -> None:
     now = datetime.now(UTC)
-    record_events(int(group.id), now, 500, _users(0, 500))
+    record_events(group.id, now, 500, _users(0, 500))
     with count_requests() as requests:
-        record_events(int(group.id), now, 300, _users(100, 400))
+        record_events(group.id, now, 300, _users(100, 400))
     assert requests == {"UpdateItem": 1, "GetItem": 1}
     with count_requests() as requests:
-        record_events(int(group.id), now, 5, [])
+        record_events(group.id, now, 5, [])
     assert requests == {"UpdateItem": 1}
-    assert GroupHourlyCount.get(*GroupHourlyCount.key(int(group.id), hour_bucket(now))).count == 805
+    assert GroupHourlyCount.get(*GroupHourlyCount.key(group.id, hour_bucket(now))).count == 805
 
 
 @pytest.mark.parametrize("per_writer", [10, 2_000])  # exact form, then HyperLogLog registers
@@ -92,18 +90,16 @@ def test_concurrent_merges_lose_nobody_and_count_nobody_twice(group: Group, per_
     def write(n: int) -> None:
         for part in range(2):  # each writer merges twice, its second batch half known already
             users = _users(n * per_writer, (n + 1) * per_writer)
-            record_events(int(group.id), now, per_writer, users[: per_writer // 2 * (part + 1)])
+            record_events(group.id, now, per_writer, users[: per_writer // 2 * (part + 1)])
 
     with ThreadPoolExecutor(writers) as pool:
         list(pool.map(write, range(writers)))
-    stored = GroupHourlyUsers.get(
-        *GroupHourlyUsers.key(int(group.id), hour_bucket(now)), consistent_read=True
-    )
+    stored = GroupHourlyUsers.get(*GroupHourlyUsers.key(group.id, hour_bucket(now)), consistent_read=True)
     union = UserSketch.of(_users(0, writers * per_writer))
     assert UserSketch.from_bytes(stored.sketch) == union  # every writer's users, each once
     assert (
-        GroupHourlyCount.get(*GroupHourlyCount.key(int(group.id), hour_bucket(now))).count
+        GroupHourlyCount.get(*GroupHourlyCount.key(group.id, hour_bucket(now))).count
         == 2 * writers * per_writer
     )
     if per_writer == 10:
-        assert users_seen(int(group.id)) == writers * per_writer
+        assert users_seen(group.id) == writers * per_writer

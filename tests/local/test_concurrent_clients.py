@@ -62,14 +62,14 @@ def _organization_clients(base_url: str, world: World, first_index: int) -> list
     from shared.storage.accounts import Project
 
     org = find_organization(world.org)
-    project = Project.get(*Project.key(int(org.id), world.project))
+    project = Project.get(*Project.key(org.id, world.project))
     key = str(list_project_keys(project)[0].public_key)
     ingest_url = f"{base_url}/api/{project.id}/envelope/"
     assert _send(ingest_url, key, f"open-{world.org}")[0].status_code == 200
     events_processed()
     listed = requests.get(_list_url(base_url, world), headers=world.headers()).json()
     [unresolved] = [int(issue["id"]) for issue in listed]
-    resolved = int(create_group(project, f"fixed {world.org}").id)
+    resolved = create_group(project, f"fixed {world.org}").id
     answer = requests.put(
         f"{base_url}/api/0/issues/{resolved}/", json={"status": "resolved"}, headers=world.headers()
     )

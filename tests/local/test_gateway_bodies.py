@@ -123,7 +123,7 @@ def ingest(base_url: str, world: World) -> tuple[str, str]:
     from shared.storage.accounts import Project
 
     org = find_organization(world.org)
-    project = Project.get(*Project.key(int(org.id), world.project))
+    project = Project.get(*Project.key(org.id, world.project))
     return f"{base_url}/api/{project.id}", str(list_project_keys(project)[0].public_key)
 
 

@@ -99,7 +99,7 @@ def finish_pending(
     for (group_id, hash_value), found in by_group.items():
         events = sorted(found.values(), key=lambda event: event.timestamp)
         group = read_group(group_id)
-        if group is not None and int(group.status) in LIVE_STATUSES:
+        if group is not None and group.status in LIVE_STATUSES:
             seconds = frozenset(second_of(event) for event in events)
             after_counting(project, group_id, hash_value, events, outcomes, seconds, None)
         followed |= set(found)
@@ -119,8 +119,8 @@ def _move_in_index(group: Group) -> None:
     further is never undone."""
     if group.last_seen is None:
         return
-    target = status_index_sk(group.last_seen, int(group.id))
-    threshold = status_index_sk(group.last_seen - INDEX_STEP, int(group.id))
+    target = status_index_sk(group.last_seen, group.id)
+    threshold = status_index_sk(group.last_seen - INDEX_STEP, group.id)
     if group.gsi1sk is not None and group.gsi1sk > threshold:
         return
     try:
@@ -136,7 +136,7 @@ def _move_in_index(group: Group) -> None:
 def _transition(group: Group, events: list[Event]) -> tuple[Event, str] | None:
     """The transition the events cause on their (just counted) group, performed, with the event
     that caused it; None when none."""
-    status = int(group.status)
+    status = group.status
     newest = events[-1]
     if status == GroupStatus.RESOLVED:
         tried: set[str | None] = set()
@@ -146,11 +146,11 @@ def _transition(group: Group, events: list[Event]) -> tuple[Event, str] | None:
             tried.add(event.release)
             if regress_group(group, event.event_id, event.release, event.timestamp):
                 return event, "regressed"
-            if int(group.status) != GroupStatus.RESOLVED:
+            if group.status != GroupStatus.RESOLVED:
                 return None
         return None
     if status == GroupStatus.IGNORED:
-        if group.substatus is not None and int(group.substatus) == GroupSubStatus.UNTIL_ESCALATING:
+        if group.substatus is not None and group.substatus == GroupSubStatus.UNTIL_ESCALATING:
             escalated = escalate_if_needed(group, newest.event_id, newest.timestamp)
             return (newest, "escalated") if escalated else None
         return (newest, "unignored") if unsnooze_if_over(group, newest.timestamp, newest.event_id) else None

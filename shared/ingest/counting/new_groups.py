@@ -131,10 +131,10 @@ def after_creation(
     the ledger): the other events, if any, counted on it like on any other group; ``outcomes``
     gets theirs. ``check``: the ledger's first read of the events."""
     first, rest = events[0], list(events[1:])
-    outcomes[first.event_id] = Outcome(first.event_id, hash_value, int(group.id), is_new=True)
+    outcomes[first.event_id] = Outcome(first.event_id, hash_value, group.id, is_new=True)
     if rest:  # (alone, its users, latest event and follow-up mark were written with the group)
-        count_on_group(project, int(group.id), rest, hash_value, outcomes, check, created=first)
-        ledger.mark_followed(first_entries(project, hash_value, first, int(group.id)))
+        count_on_group(project, group.id, rest, hash_value, outcomes, check, created=first)
+        ledger.mark_followed(first_entries(project, hash_value, first, group.id))
     else:
         evaluate(project.id, Batch(project.org_id, group, [first], first, None))
 

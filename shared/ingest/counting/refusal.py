@@ -83,11 +83,11 @@ def read_refused(refused: list[GroupCounting], writing: list[GroupCounting]) -> 
     while to_read:
         group = to_read.pop()
         current = read_group(group.group_id)
-        if current is None or int(current.status) not in LIVE_STATUSES:
+        if current is None or current.status not in LIVE_STATUSES:
             group.live = False
-            merging = current is not None and int(current.status) == GroupStatus.PENDING_MERGE
+            merging = current is not None and current.status == GroupStatus.PENDING_MERGE
             if merging and current.merged_into:
-                group.merged_into = int(current.merged_into)
+                group.merged_into = current.merged_into
             continue
         newest = group.events[-1]
         group.known = CurrentHour.of(current)

@@ -25,21 +25,21 @@ from shared.storage.issues import Group, IssueItem
 def discard_groups(access: OrgAccess, groups: list[Group], actor_id: int | None) -> None:
     """Tombstone ``groups`` and queue them for deletion; the caller answers 204 (and has checked the
     ``event:admin`` scope, as Sentry's validator does)."""
-    distinct = list({int(g.id): g for g in groups}.values())
-    for project_id in sorted({int(g.project_id) for g in distinct}):
+    distinct = list({g.id: g for g in groups}.values())
+    for project_id in sorted({g.project_id for g in distinct}):
         project = get_project_by_id(project_id)
         if project is None or not access.has_project_access(project):
             raise NotFound()
         if not has_project_feature(project, DISCARD_GROUPS):
             raise BadRequest(["You do not have that feature enabled"])
     require_error_issues(distinct, "discarded")
-    live = [g for g in distinct if int(g.status) not in GONE_STATUSES]
+    live = [g for g in distinct if g.status not in GONE_STATUSES]
     if not live:
         return
     for group in live:
         _tombstone(group, actor_id)
-        for hash_value in hash_values(int(group.id)):
-            unlink_hash(int(group.project_id), hash_value, int(group.id), tombstone_id=int(group.id))
+        for hash_value in hash_values(group.id):
+            unlink_hash(group.project_id, hash_value, group.id, tombstone_id=group.id)
     delete_group_list(live, delete_type="discard")
 
 
@@ -47,13 +47,13 @@ def _tombstone(group: Group, actor_id: int | None) -> None:
     """Put the group's tombstone (Sentry's TOMBSTONE_FIELDS_FROM_GROUP) unless it exists. Its id is
     the previous group's id: a group has at most one tombstone, and a hash's ``tombstone_id`` then
     names the tombstone's key directly (ingestion counts dropped events on it in one request)."""
-    pk, sk = GroupTombstone.key(int(group.id))
+    pk, sk = GroupTombstone.key(group.id)
     tombstone = GroupTombstone(
         pk=pk,
         sk=sk,
-        id=int(group.id),
-        previous_group_id=int(group.id),
-        project_id=int(group.project_id),
+        id=group.id,
+        previous_group_id=group.id,
+        project_id=group.project_id,
         level=group.level,
         message=group.title,
         culprit=group.culprit,

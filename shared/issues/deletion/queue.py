@@ -86,14 +86,14 @@ def delete_group_list(groups: list[Group], delete_type: str = "delete") -> str:
     transaction_id = uuid.uuid4().hex
     delay = deletion_delay()
     delete_after = utcnow() + timedelta(seconds=delay)
-    ordered = sorted({int(g.id): g for g in groups}.values(), key=lambda g: (int(g.times_seen), int(g.id)))
+    ordered = sorted({g.id: g for g in groups}.values(), key=lambda g: (g.times_seen, g.id))
     marked = update_groups_where(
         ordered,
         lambda group: [
             *DELETION_QUEUED.actions(group),
             Group.delete_after.set(delete_after),
             Group.gsi2pk.set(DELETION_INDEX_PK),
-            Group.gsi2sk.set(deletion_index_sk(delete_after, int(group.id))),
+            Group.gsi2sk.set(deletion_index_sk(delete_after, group.id)),
         ],
         DELETION_QUEUED.from_condition(),
     )
@@ -102,13 +102,13 @@ def delete_group_list(groups: list[Group], delete_type: str = "delete") -> str:
     _remove_from_inbox(marked)
     for group in marked:
         unlink_hashes(group)
-    queue_group_deletion([int(g.id) for g in marked], transaction_id, delay)
+    queue_group_deletion([g.id for g in marked], transaction_id, delay)
     logger.info(
         "groups queued for deletion",
         extra={
             "transaction_id": transaction_id,
             "delete_type": delete_type,
-            "group_ids": [int(g.id) for g in marked],
+            "group_ids": [g.id for g in marked],
             "delete_after": delete_after.isoformat(),
         },
     )
@@ -144,7 +144,7 @@ def update_groups_where(
 def _remove_from_inbox(groups: list[Group]) -> None:
     with GroupInbox.batch_write() as batch:
         for group in groups:
-            batch.delete(GroupInbox(*GroupInbox.key(int(group.id))))
+            batch.delete(GroupInbox(*GroupInbox.key(group.id)))
 
 
 def hash_values(group_id: int) -> list[str]:
@@ -168,5 +168,5 @@ def unlink_hash(project_id: int, hash_value: str, group_id: int, tombstone_id: i
 
 
 def unlink_hashes(group: Group) -> None:
-    for hash_value in hash_values(int(group.id)):
-        unlink_hash(int(group.project_id), hash_value, int(group.id))
+    for hash_value in hash_values(group.id):
+        unlink_hash(group.project_id, hash_value, group.id)

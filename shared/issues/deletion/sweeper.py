@@ -44,10 +44,10 @@ def sweep(now: datetime | None = None) -> list[int]:
     for group in stuck:
         if not _push_back(group, now):
             continue
-        if int(group.status) in DELETING_STATUSES:
-            to_delete.append(int(group.id))
-        elif int(group.status) == GroupStatus.PENDING_MERGE and group.merged_into is not None:
-            to_merge.setdefault(int(group.merged_into), []).append(int(group.id))
+        if group.status in DELETING_STATUSES:
+            to_delete.append(group.id)
+        elif group.status == GroupStatus.PENDING_MERGE and group.merged_into is not None:
+            to_merge.setdefault(group.merged_into, []).append(group.id)
     transaction_id = uuid.uuid4().hex
     if to_delete:
         queue_group_deletion(to_delete, transaction_id)
@@ -67,7 +67,7 @@ def _resend_projects(markers: list[ProjectDeletion], now: datetime) -> None:
     for marker in markers:
         try:
             marker.update(
-                actions=[ProjectDeletion.gsi2sk.set(deletion_index_sk(now, int(marker.project_id)))],
+                actions=[ProjectDeletion.gsi2sk.set(deletion_index_sk(now, marker.project_id))],
                 condition=ProjectDeletion.pk.exists(),
             )
         except UpdateError as error:
@@ -75,10 +75,10 @@ def _resend_projects(markers: list[ProjectDeletion], now: datetime) -> None:
                 continue
             raise
         transaction_id = uuid.uuid4().hex
-        send_project_job(int(marker.project_id), transaction_id)
+        send_project_job(marker.project_id, transaction_id)
         logger.warning(
             "stuck project deletion queued again",
-            extra={"transaction_id": transaction_id, "project_id": int(marker.project_id)},
+            extra={"transaction_id": transaction_id, "project_id": marker.project_id},
         )
 
 
@@ -88,7 +88,7 @@ def _push_back(group: Group, now: datetime) -> bool:
     gone = [int(s) for s in (*DELETING_STATUSES, GroupStatus.PENDING_MERGE)]
     try:
         group.update(
-            actions=[Group.gsi2sk.set(deletion_index_sk(now, int(group.id)))],
+            actions=[Group.gsi2sk.set(deletion_index_sk(now, group.id))],
             condition=Group.pk.exists() & Group.status.is_in(*gone),
         )
     except UpdateError as error:

@@ -36,7 +36,7 @@ def delete_groups(group_ids: list[int], transaction_id: str, now: datetime | Non
     early: dict[int, float] = {}
     for group_id in group_ids:
         group = load_group(group_id)
-        if group is None or int(group.status) not in DELETING_STATUSES:
+        if group is None or group.status not in DELETING_STATUSES:
             continue
         if group.delete_after is not None and group.delete_after > now:
             early[group_id] = (group.delete_after - now).total_seconds()
@@ -58,8 +58,8 @@ def delete_group_now(group: Group) -> None:
     The partition is read with one paginated, keys-only Query (of every kind of row) and deleted 25 rows per
     BatchWriteItem; a hash reference is first unlinked from its GroupHash (in case the request
     died before doing it), and the GroupHash row itself stays, as in Sentry."""
-    group_id = int(group.id)
-    if int(group.status) != DELETION_STARTED.to_status:
+    group_id = group.id
+    if group.status != DELETION_STARTED.to_status:
         try:
             group.update(
                 actions=DELETION_STARTED.actions(group),
@@ -69,7 +69,7 @@ def delete_group_now(group: Group) -> None:
             if condition_failed(error):
                 return  # deleted (or no longer queued) meanwhile
             raise
-    pointer = ShortIdPointer(*ShortIdPointer.key(int(group.project_id), int(group.short_id)))
+    pointer = ShortIdPointer(*ShortIdPointer.key(group.project_id, group.short_id))
     try:
         pointer.delete(condition=ShortIdPointer.group_id == group_id)
     except DeleteError as error:
@@ -81,7 +81,7 @@ def delete_group_now(group: Group) -> None:
             if sk == Group.key(group_id)[1]:
                 continue
             if sk.startswith(HASH_REF_PREFIX):
-                unlink_hash(int(group.project_id), sk.removeprefix(HASH_REF_PREFIX), group_id)
+                unlink_hash(group.project_id, sk.removeprefix(HASH_REF_PREFIX), group_id)
             batch.delete(IssueItem(pk, sk))
             rows += 1
     Group(*Group.key(group_id)).delete()

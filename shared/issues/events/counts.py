@@ -81,7 +81,7 @@ class CurrentHour:
 
     @classmethod
     def of(cls, group: Group) -> CurrentHour:
-        return cls(group.current_hour, int(group.current_hour_count or 0))
+        return cls(group.current_hour, group.current_hour_count or 0)
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def hour_writes(group_id: int, events_by_hour: Mapping[str, int], known: Current
         return HourWrites(
             start, Group.current_hour.does_not_exist(), _row_writes(group_id, rows, None), newest
         )
-    count = int(known.count or 0) if known is not None else 0
+    count = (known.count or 0) if known is not None else 0
     rows[held] = rows.get(held, 0) + count
     holds = (Group.current_hour == held) & (Group.current_hour_count == count)
     return HourWrites(start, holds, _row_writes(group_id, rows, held), newest)
@@ -152,7 +152,7 @@ def flush_current_hour(group_id: int) -> None:
             return
         if group.current_hour is None:
             return
-        hour, count = group.current_hour, int(group.current_hour_count or 0)
+        hour, count = group.current_hour, group.current_hour_count or 0
         row, actions = hourly_count_write(group_id, hour, count, flushed=True)
         try:
             with transaction() as write:
@@ -193,7 +193,7 @@ def _with_current_hour(
             *GroupHourlyCount.key(group_id, current.hour), hour=current.hour, count=current.count
         )
     elif not row.flushed:
-        row.count = int(row.count or 0) + current.count
+        row.count = (row.count or 0) + current.count
     return rows
 
 
@@ -244,7 +244,7 @@ def merge_users(group_id: int, hour: str, users: UserSketch, expires_at: datetim
         combined = stored.merge(users)
         if row is not None and combined == stored:
             return  # nobody new: no write at all
-        version = int(row.version) if row is not None else 0
+        version = row.version if row is not None else 0
         condition = (
             GroupHourlyUsers.version == version if row is not None else GroupHourlyUsers.pk.does_not_exist()
         )
@@ -281,7 +281,7 @@ def hourly_counts(
 
 def events_since(group_id: int, since: datetime) -> int:
     """Events of the group in the hour buckets from ``since`` until now."""
-    return sum(int(row.count or 0) for row in hourly_counts(group_id, since).values())
+    return sum(row.count or 0 for row in hourly_counts(group_id, since).values())
 
 
 def _hour_rows(
@@ -361,10 +361,10 @@ class RecentCounts:
 def recent_counts(group: Group) -> RecentCounts:
     """One Query of the retained hourly rows gives the counts and users of every hour;
     ``group`` (read before, as a view reads it) brings its current hour."""
-    group_id = int(group.id)
+    group_id = group.id
     now = utcnow()
     current = CurrentHour.of(group)
     since = now - RETENTION
     found, sketches = _hour_rows(group_id, since, now)
     rows = _with_current_hour(group_id, current, found, hour_bucket(since), hour_bucket(now))
-    return RecentCounts({bucket: int(row.count or 0) for bucket, row in rows.items()}, sketches, now)
+    return RecentCounts({bucket: row.count or 0 for bucket, row in rows.items()}, sketches, now)

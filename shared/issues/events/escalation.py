@@ -20,7 +20,7 @@ def escalate_if_needed(group: Group, event_id: str, when: datetime) -> bool:
     if not is_escalating(group, when):
         return False
     try:
-        forecast = GroupForecast.get(*GroupForecast.key(int(group.id)), consistent_read=True)
+        forecast = GroupForecast.get(*GroupForecast.key(group.id), consistent_read=True)
     except GroupForecast.DoesNotExist:
         forecast = None
     transition = Transition(

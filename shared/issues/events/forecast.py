@@ -74,15 +74,15 @@ def generate_forecast(
 
 def _past_week_counts(group_id: int, now: datetime) -> dict[datetime, int]:
     rows = hourly_counts(group_id, now - HISTORY, now)
-    return {hour_start(hour): int(row.count or 0) for hour, row in rows.items()}
+    return {hour_start(hour): row.count or 0 for hour, row in rows.items()}
 
 
 def save_forecast(group: Group, now: datetime | None = None) -> GroupForecast:
     """Compute the group's forecast from its past week and store it (replacing any earlier one)."""
     now = now or utcnow()
-    pk, sk = GroupForecast.key(int(group.id))
+    pk, sk = GroupForecast.key(group.id)
     forecast = GroupForecast(
-        pk=pk, sk=sk, forecast=generate_forecast(_past_week_counts(int(group.id), now), now), date_added=now
+        pk=pk, sk=sk, forecast=generate_forecast(_past_week_counts(group.id, now), now), date_added=now
     )
     forecast.save()
     return forecast
@@ -103,8 +103,8 @@ def is_escalating(group: Group, now: datetime | None = None) -> bool:
     Two reads: the forecast and the current hour's count."""
     now = now or utcnow()
     try:
-        forecast = GroupForecast.get(*GroupForecast.key(int(group.id)), consistent_read=True)
+        forecast = GroupForecast.get(*GroupForecast.key(group.id), consistent_read=True)
     except GroupForecast.DoesNotExist:
         forecast = None
-    current = hourly_counts(int(group.id), now, now).get(hour_bucket(now))
-    return int(current.count or 0) > todays_ceiling(forecast, now) if current else False
+    current = hourly_counts(group.id, now, now).get(hour_bucket(now))
+    return (current.count or 0) > todays_ceiling(forecast, now) if current else False

@@ -34,15 +34,15 @@ def resolution_covers(
     if not release_version:
         return True  # from "no release" to "some release": the event must be from an older build
     resolved_in = resolution.release_version
-    if int(resolution.type) == GroupResolutionType.IN_FUTURE_RELEASE:
+    if resolution.type == GroupResolutionType.IN_FUTURE_RELEASE:
         # not released yet: only a build older than the promised version is explained by it
         return not fulfils_future_version(release_version, resolved_in) and _is_older(
             release_version, resolved_in
         )
     if release_version == resolved_in:
         # resolved *in* this release yet seen in it: the fix did not hold; *next* release: old build
-        return int(resolution.type) != GroupResolutionType.IN_RELEASE
-    newer = is_newer(int(group.org_id), release_version, resolved_in, semver_order)
+        return resolution.type != GroupResolutionType.IN_RELEASE
+    newer = is_newer(group.org_id, release_version, resolved_in, semver_order)
     # Unknown order (a release not stored): Sentry would have just created it, making it the newest.
     return newer is False
 
@@ -58,10 +58,10 @@ def regress_group(group: Group, event_id: str, release_version: str | None, when
     a release, one Query for the project's versioning scheme and, date-ordered, one BatchGetItem of
     the two releases), then one transition."""
     try:
-        resolution = GroupResolution.get(*GroupResolution.key(int(group.id)), consistent_read=True)
+        resolution = GroupResolution.get(*GroupResolution.key(group.id), consistent_read=True)
     except GroupResolution.DoesNotExist:
         resolution = None
-    semver_order = bool(resolution and release_version) and follows_semver(int(group.project_id))
+    semver_order = bool(resolution and release_version) and follows_semver(group.project_id)
     if resolution_covers(resolution, group, release_version, semver_order):
         return False
     data: dict[str, object] = {"event_id": event_id, "version": release_version or ""}

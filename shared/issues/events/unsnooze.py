@@ -30,7 +30,7 @@ def unsnooze_if_over(group: Group, when: datetime, event_id: str | None = None) 
     A group ignored without a snooze (forever) stays ignored. ``group`` must carry the
     ``times_seen`` that includes the new event (the updated item does)."""
     try:
-        snooze = GroupSnooze.get(*GroupSnooze.key(int(group.id)), consistent_read=True)
+        snooze = GroupSnooze.get(*GroupSnooze.key(group.id), consistent_read=True)
     except GroupSnooze.DoesNotExist:
         return False
     if not snooze_is_over(snooze, group, when):

@@ -28,7 +28,7 @@ def link_commit_to_groups(commit_id: int, groups: list[Group], user_id: int | No
     commit stored again, two releases sharing it, a concurrent writer) never logs twice. Usually
     one TransactWriteItems per half the largest transaction of groups: a cancelled one is retried
     without the groups whose link already existed."""
-    distinct = list({int(g.id): g for g in groups}.values())
+    distinct = list({g.id: g for g in groups}.values())
     linked: list[Group] = []
     for chunk in chunked(distinct, max_transaction_items() // _WRITES_PER_GROUP):
         linked.extend(_link(commit_id, chunk, user_id))
@@ -64,13 +64,13 @@ def _link(commit_id: int, groups: list[Group], user_id: int | None) -> list[Grou
         try:
             with transaction() as write:
                 for group in pending:
-                    pk, sk = GroupLink.commit_key(int(group.id), commit_id)
+                    pk, sk = GroupLink.commit_key(group.id, commit_id)
                     link = GroupLink(
                         pk=pk,
                         sk=sk,
                         linked_id=commit_id,
-                        project_id=int(group.project_id),
-                        group_id=int(group.id),
+                        project_id=group.project_id,
+                        group_id=group.id,
                         date_added=now,
                     )
                     write.save(link, condition=IssueItem.pk.does_not_exist())

@@ -67,19 +67,19 @@ def fulfils_future_version(version: str, future_version: str) -> bool:
 
 
 def _settled_by(resolution: GroupResolution, release: Release) -> bool:
-    if int(resolution.status) != GroupResolutionStatus.PENDING or resolution.gsi2pk is None:
+    if resolution.status != GroupResolutionStatus.PENDING or resolution.gsi2pk is None:
         return False
-    if int(resolution.type) == GroupResolutionType.IN_FUTURE_RELEASE:
+    if resolution.type == GroupResolutionType.IN_FUTURE_RELEASE:
         return fulfils_future_version(release.version, resolution.release_version)
-    return int(resolution.type) in PENDING_TYPES and resolution.release_version != release.version
+    return resolution.type in PENDING_TYPES and resolution.release_version != release.version
 
 
 def _resolving_activity(resolution: GroupResolution) -> Activity | None:
     """The newest SET_RESOLVED_IN_RELEASE activity of the group for the pending release."""
     rows = Activity.query(resolution.pk, Activity.sk.startswith("ACTIVITY#"), scan_index_forward=False)
-    ident = str(int(resolution.release_id)) if resolution.release_id is not None else None
+    ident = str(resolution.release_id) if resolution.release_id is not None else None
     for row in rows:
-        if int(row.type) == ActivityType.SET_RESOLVED_IN_RELEASE and row.ident == ident:
+        if row.type == ActivityType.SET_RESOLVED_IN_RELEASE and row.ident == ident:
             return row
     return None
 
@@ -94,7 +94,7 @@ def _settle(resolution: GroupResolution, release: Release) -> int:
                     GroupResolution.type.set(int(GroupResolutionType.IN_RELEASE)),
                     GroupResolution.status.set(int(GroupResolutionStatus.RESOLVED)),
                     GroupResolution.release_version.set(release.version),
-                    GroupResolution.release_id.set(int(release.id)),
+                    GroupResolution.release_id.set(release.id),
                     GroupResolution.gsi2pk.remove(),
                     GroupResolution.gsi2sk.remove(),
                 ],

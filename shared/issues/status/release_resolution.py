@@ -42,12 +42,12 @@ def resolve_groups_in_release(
     actors = actors or {}
     resolved = []
     for group in groups:
-        actor = actors.get(int(group.id), actor_id)
+        actor = actors.get(group.id, actor_id)
         resolution = _in_release(group, release_version, release_id, actor)
-        if RESOLVED_BY_RELEASE.starts_from(int(group.status), None):
+        if RESOLVED_BY_RELEASE.starts_from(group.status, None):
             if _resolve(group, resolution, actor):
                 resolved.append(group)
-        elif int(group.status) == GroupStatus.RESOLVED:
+        elif group.status == GroupStatus.RESOLVED:
             resolution.save()
     return resolved
 
@@ -55,7 +55,7 @@ def resolve_groups_in_release(
 def _in_release(
     group: Group, release_version: str, release_id: int | None, actor_id: int | None
 ) -> GroupResolution:
-    pk, sk = GroupResolution.key(int(group.id))
+    pk, sk = GroupResolution.key(group.id)
     return GroupResolution(
         pk=pk,
         sk=sk,
@@ -74,7 +74,7 @@ def _resolve(group: Group, resolution: GroupResolution, actor_id: int | None) ->
     actions = [*rule.actions(group), Group.resolved_at.set(now)]
     try:
         with transaction() as write:
-            write.delete(GroupInbox(*GroupInbox.key(int(group.id))))  # rule.inbox: REMOVE
+            write.delete(GroupInbox(*GroupInbox.key(group.id)))  # rule.inbox: REMOVE
             write.save(resolution)
             write.save(new_group_history(group, rule.history, user_id=actor_id, when=now))
             write.update(group, actions, condition=rule.from_condition())

@@ -78,11 +78,11 @@ class ResolveTarget:
 
 def latest_release(project: Project) -> Release | None:
     """The project's most recently added release (one Query of the project's links, one GetItem)."""
-    version = next(project_versions(int(project.id), limit=1), None)
+    version = next(project_versions(project.id, limit=1), None)
     if version is None:
         return None
     try:
-        return Release.get(*Release.key(int(project.org_id), version))
+        return Release.get(*Release.key(project.org_id, version))
     except DoesNotExist:
         return None
 
@@ -90,10 +90,10 @@ def latest_release(project: Project) -> Release | None:
 def release_to_resolve_by(project: Project) -> Release | None:
     """Sentry's ``get_release_to_resolve_by`` for ``resolvedInNextRelease``: the greatest semantic
     version when the project follows semver, else the most recently added release."""
-    if follows_semver(int(project.id)):
-        version = greatest_semver_version(int(project.id))
+    if follows_semver(project.id):
+        version = greatest_semver_version(project.id)
         if version is not None:
-            return _release_in_project(int(project.org_id), version, project)
+            return _release_in_project(project.org_id, version, project)
     return latest_release(project)
 
 
@@ -102,7 +102,7 @@ def _release_in_project(org_id: int, version: str, project: Project) -> Release 
         release = Release.get(*Release.key(org_id, version))
     except DoesNotExist:
         return None
-    return release if release.links_project(int(project.id)) else None
+    return release if release.links_project(project.id) else None
 
 
 def _future_version(version: str, features: frozenset[str]) -> str:
@@ -158,7 +158,7 @@ def _find_commit(org_id: int, repository_name: str, commit_key: str) -> tuple[Re
             {"statusDetails": {"inCommit": {"repository": ["Unable to find the given repository."]}}}
         ) from None
     try:
-        commit = Commit.get(*Commit.item_key(int(repository.id), commit_key))
+        commit = Commit.get(*Commit.item_key(repository.id, commit_key))
     except DoesNotExist:
         raise ValidationFailed(
             {"statusDetails": {"inCommit": {"commit": ["Unable to find the given commit."]}}}
@@ -201,7 +201,7 @@ def resolve_target(
             return ResolveTarget("release", release=found["future_release"])
         return ResolveTarget(kind, future_version=found["future"])
     repository, commit = found["commit"]
-    release = latest_release_with_commit(int(commit.id), int(projects[0].id))
+    release = latest_release_with_commit(commit.id, projects[0].id)
     return ResolveTarget(kind, release=release, commit=commit, repository=repository)
 
 
@@ -245,15 +245,13 @@ def plan_resolve(state: GroupState, change: GroupChange, target: ResolveTarget, 
     activity and history rows that log it."""
     group = state.group
     rule = _resolution_rule(target)
-    if not rule.starts_from(int(group.status), None):
+    if not rule.starts_from(group.status, None):
         return False  # already resolved: the newest Sentry leaves it as it is and logs nothing
     now = utcnow()
     # 1. The status, on condition that it is still the one read; out of the inbox.
-    change.update(
-        [*rule.actions(group), Group.resolved_at.set(now)], condition=Group.status == int(group.status)
-    )
+    change.update([*rule.actions(group), Group.resolved_at.set(now)], condition=Group.status == group.status)
     if rule.inbox is InboxEffect.REMOVE:
-        change.delete(GroupInbox(*GroupInbox.key(int(group.id))))
+        change.delete(GroupInbox(*GroupInbox.key(group.id)))
     # 2. The release it is resolved in replaces any earlier resolution; resolved "now" ends it.
     resolution = _resolution_row(group, target, actor_id, now)
     if resolution is not None:
@@ -284,7 +282,7 @@ def _resolution_row(
     (future release: by package and version; next or upcoming release: by the date of the release it
     must be newer than), or RESOLVED in a release that exists. None when resolved now or in a commit
     no release contains yet."""
-    pk, sk = GroupResolution.key(int(group.id))
+    pk, sk = GroupResolution.key(group.id)
     if target.future_version is not None:
         # Not released yet: waits for a release of the same package with at least this version.
         return GroupResolution(
@@ -295,8 +293,8 @@ def _resolution_row(
             release_version=target.future_version,
             actor_id=actor_id,
             datetime=now,
-            gsi2pk=future_index_pk(int(group.project_id)),
-            gsi2sk=f"{int(group.id):020d}",
+            gsi2pk=future_index_pk(group.project_id),
+            gsi2sk=f"{group.id:020d}",
         )
     release = target.release
     if release is None and target.kind == "next_release":
@@ -309,8 +307,8 @@ def _resolution_row(
             release_version="",
             actor_id=actor_id,
             datetime=now,
-            gsi2pk=pending_index_pk(int(group.project_id)),
-            gsi2sk=before_any_release(int(group.id)),
+            gsi2pk=pending_index_pk(group.project_id),
+            gsi2sk=before_any_release(group.id),
         )
     if release is None:
         return None
@@ -322,21 +320,19 @@ def _resolution_row(
         type=int(PENDING_KINDS.get(target.kind, GroupResolutionType.IN_RELEASE)),
         status=int(GroupResolutionStatus.PENDING if pending else GroupResolutionStatus.RESOLVED),
         release_version=release.version,
-        release_id=int(release.id),
+        release_id=release.id,
         actor_id=actor_id,
         datetime=now,
-        gsi2pk=pending_index_pk(int(group.project_id)) if pending else None,
-        gsi2sk=pending_index_sk(release, int(group.id)) if pending else None,
+        gsi2pk=pending_index_pk(group.project_id) if pending else None,
+        gsi2sk=pending_index_sk(release, group.id) if pending else None,
     )
 
 
 def _commit_link(group: Group, commit: Commit) -> GroupLink:
     """The group's link to the commit that fixes it (resolved in the newest release holding the
     commit, when there is one: ``_resolution_row``)."""
-    pk, sk = GroupLink.commit_key(int(group.id), int(commit.id))
-    return GroupLink(
-        pk=pk, sk=sk, linked_id=int(commit.id), project_id=int(group.project_id), group_id=int(group.id)
-    )
+    pk, sk = GroupLink.commit_key(group.id, commit.id)
+    return GroupLink(pk=pk, sk=sk, linked_id=commit.id, project_id=group.project_id, group_id=group.id)
 
 
 def _activity_details(target: ResolveTarget) -> tuple[dict[str, Any], str | None]:
@@ -345,7 +341,7 @@ def _activity_details(target: ResolveTarget) -> tuple[dict[str, Any], str | None
     release = target.release
     ident = str(release.id) if release is not None and target.future_version is None else None
     if target.commit is not None:
-        return {"commit": int(target.commit.id)}, ident
+        return {"commit": target.commit.id}, ident
     if target.future_version is not None:
         return {"future_release_version": target.future_version}, None
     if release is not None:

@@ -28,10 +28,10 @@ def new_snooze(
     a user count without a window the users seen now, as Sentry's ``state`` does."""
     state: dict[str, int] = {}
     if count and not window:
-        state["times_seen"] = int(group.times_seen)
+        state["times_seen"] = group.times_seen
     if user_count and not user_window:
-        state["users_seen"] = users_seen(int(group.id))
-    pk, sk = GroupSnooze.key(int(group.id))
+        state["users_seen"] = users_seen(group.id)
+    pk, sk = GroupSnooze.key(group.id)
     return GroupSnooze(
         pk=pk,
         sk=sk,
@@ -56,15 +56,15 @@ def snooze_is_over(snooze: GroupSnooze, group: Group, now: datetime | None = Non
         return True
     if snooze.count:
         if snooze.window:
-            if events_since(int(group.id), now - timedelta(minutes=int(snooze.window))) >= snooze.count:
+            if events_since(group.id, now - timedelta(minutes=snooze.window)) >= snooze.count:
                 return True
-        elif int(group.times_seen) - int(state.get("times_seen", 0)) >= snooze.count:
+        elif group.times_seen - int(state.get("times_seen", 0)) >= snooze.count:
             return True
     if snooze.user_count:
         if snooze.user_window:
-            seen = users_since(int(group.id), now - timedelta(minutes=int(snooze.user_window)))
+            seen = users_since(group.id, now - timedelta(minutes=snooze.user_window))
         else:
-            seen = users_seen(int(group.id)) - int(state.get("users_seen", 0))
+            seen = users_seen(group.id) - int(state.get("users_seen", 0))
         if seen >= snooze.user_count:
             return True
     return False

@@ -64,10 +64,10 @@ def status_plan(update: IssueUpdate, group_count: int) -> StatusPlan:
 def infer_unresolved_substatus(group: Group, single: bool, now: datetime) -> GroupSubStatus:
     if not single:
         return GroupSubStatus.ONGOING
-    if int(group.status) == GroupStatus.IGNORED:
+    if group.status == GroupStatus.IGNORED:
         recent = group.first_seen > now - timedelta(days=TRANSITION_AFTER_DAYS)
         return GroupSubStatus.NEW if recent else GroupSubStatus.ONGOING
-    if int(group.status) == GroupStatus.RESOLVED:
+    if group.status == GroupStatus.RESOLVED:
         return GroupSubStatus.REGRESSED
     return GroupSubStatus.ONGOING
 
@@ -82,7 +82,7 @@ def plan_status(
     if state.resolution is not None:
         change.delete(state.resolution)
     if target.inbox is InboxEffect.REMOVE:
-        change.delete(GroupInbox(*GroupInbox.key(int(group.id))))
+        change.delete(GroupInbox(*GroupInbox.key(group.id)))
     details: dict[str, Any] = {}
     snooze: dict[str, Any] | None = None
     if target.to_status == GroupStatus.IGNORED and target.to_substatus == GroupSubStatus.UNTIL_ESCALATING:
@@ -91,7 +91,7 @@ def plan_status(
     elif target.to_status == GroupStatus.IGNORED:
         snooze = plan_ignored(state, change, plan.update.status_details, actor_id, now)
         details = {**snooze, "ignoreUntil": format_datetime(snooze["ignoreUntil"])} if snooze else {}
-    read = (int(group.status), None if group.substatus is None else int(group.substatus))
+    read = (group.status, group.substatus)
     if read == (int(target.to_status), int(substatus)):
         return details, substatus
     change.update(target.actions(group), condition=(Group.status == read[0]) & substatus_is(read[1]))

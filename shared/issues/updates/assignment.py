@@ -64,31 +64,31 @@ def _team(org_id: int, team_id: int) -> Team | None:
         team = Team.get(pointer.target_pk, pointer.target_sk)
     except DoesNotExist:
         return None
-    return team if int(team.org_id) == org_id else None
+    return team if team.org_id == org_id else None
 
 
 def resolve_assignee(access: OrgAccess, value: str, projects: list[Project]) -> Assignee:
     """``"<id>"``, ``"user:<id>"``, a username, a primary email or ``"team:<id>"`` → the assignee,
     checked against every project of the update (skipped in open-membership organizations)."""
-    org_id = int(access.organization.id)
+    org_id = access.organization.id
     kind, _, ident = value.partition(":") if ":" in value else ("", "", value)
     members = list_members(org_id)
     if kind == "team":
         team = _team(org_id, int(ident)) if ident.isdecimal() else None
         if team is None:
             raise _invalid(UNRESOLVED_ACTOR)
-        if not access.organization.open_membership and any(int(team.id) not in p.team_ids for p in projects):
+        if not access.organization.open_membership and any(team.id not in p.team_ids for p in projects):
             raise _invalid("Cannot assign to a team without access to the project")
-        member_ids = tuple(int(m.user_id) for m in members if int(team.id) in {int(t) for t in m.team_ids})
+        member_ids = tuple(m.user_id for m in members if team.id in m.team_ids)
         return Assignee(team=team, member_ids=member_ids)
     if kind not in {"", "user"}:
         raise _invalid(UNRESOLVED_ACTOR)
     user = get_user(int(ident)) if ident.isdecimal() else find_user_by_name_or_email(ident)
-    member = next((m for m in members if user is not None and int(m.user_id) == int(user.id)), None)
+    member = next((m for m in members if user is not None and m.user_id == user.id), None)
     if user is None or member is None:
         raise _invalid(UNRESOLVED_ACTOR if user is None else "Cannot assign to non-team member")
     if not access.organization.open_membership:
-        teams = {int(t) for t in member.team_ids}
+        teams = set(member.team_ids)
         if any(not (p.team_ids & teams) for p in projects):
             raise _invalid("Cannot assign to non-team member")
     return Assignee(user=user)
@@ -98,9 +98,9 @@ def subscription(
     group: Group, user_id: int, reason: GroupSubscriptionReason, active: bool = True
 ) -> GroupSubscription:
     """The user's subscription row for the group (every way of subscribing writes this shape)."""
-    pk, sk = GroupSubscription.key(int(group.id), user_id)
+    pk, sk = GroupSubscription.key(group.id, user_id)
     return GroupSubscription(
-        pk=pk, sk=sk, user_id=user_id, project_id=int(group.project_id), is_active=active, reason=int(reason)
+        pk=pk, sk=sk, user_id=user_id, project_id=group.project_id, is_active=active, reason=int(reason)
     )
 
 
@@ -111,16 +111,16 @@ def _previous_assigned_subscriptions(state: GroupState) -> list[GroupSubscriptio
     if previous is None:
         return []
     if previous.user_id is not None:
-        user_ids = [int(previous.user_id)]
+        user_ids = [previous.user_id]
     elif previous.team_id is not None:
-        team_id = int(previous.team_id)
-        members = list_members(int(state.group.org_id))
-        user_ids = [int(m.user_id) for m in members if team_id in {int(t) for t in m.team_ids or ()}]
+        team_id = previous.team_id
+        members = list_members(state.group.org_id)
+        user_ids = [m.user_id for m in members if team_id in (m.team_ids or ())]
     else:
         return []
-    keys = [GroupSubscription.key(int(state.group.id), u) for u in user_ids]
+    keys = [GroupSubscription.key(state.group.id, u) for u in user_ids]
     rows = batch_get(GroupSubscription, keys, consistent_read=True)
-    return [row for row in rows if int(row.reason) == GroupSubscriptionReason.ASSIGNED]
+    return [row for row in rows if row.reason == GroupSubscriptionReason.ASSIGNED]
 
 
 def _assignee_unchanged(state: GroupState) -> Any:
@@ -149,14 +149,14 @@ def plan_assignment(
             new_group_history(group, GroupHistoryStatus.UNASSIGNED, user_id=actor_id, when=change.tick())
         )
         return
-    pk, sk = GroupAssignee.key(int(group.id))
+    pk, sk = GroupAssignee.key(group.id)
     row = GroupAssignee(
         pk=pk,
         sk=sk,
         actor=assignee.actor,
-        user_id=None if assignee.user is None else int(assignee.user.id),
-        team_id=None if assignee.team is None else int(assignee.team.id),
-        project_id=int(group.project_id),
+        user_id=None if assignee.user is None else assignee.user.id,
+        team_id=None if assignee.team is None else assignee.team.id,
+        project_id=group.project_id,
         date_added=now,
     )
     change.put(row, condition=_assignee_unchanged(state))
@@ -168,6 +168,6 @@ def plan_assignment(
     }
     change.put(new_activity(group, ActivityType.ASSIGNED, user_id=actor_id, data=data, when=change.tick()))
     change.put(new_group_history(group, GroupHistoryStatus.ASSIGNED, user_id=actor_id, when=change.tick()))
-    subscribers = [int(assignee.user.id)] if assignee.user else list(assignee.member_ids)
+    subscribers = [assignee.user.id] if assignee.user else list(assignee.member_ids)
     for user_id in subscribers:
         change.mark(subscription(state.group, user_id, GroupSubscriptionReason.ASSIGNED))

@@ -29,12 +29,12 @@ def plan_seen(
     state: GroupState, change: GroupChange, seen: bool, user_id: int, is_member: bool, now: datetime
 ) -> None:
     """Only members of the group's project leave a seen mark (a non-member's view records nothing)."""
-    pk, sk = GroupSeen.key(int(state.group.id), user_id)
+    pk, sk = GroupSeen.key(state.group.id, user_id)
     if not seen:
         change.unmark(GroupSeen(pk, sk))
     elif is_member:
         change.mark(
-            GroupSeen(pk=pk, sk=sk, user_id=user_id, project_id=int(state.group.project_id), last_seen=now)
+            GroupSeen(pk=pk, sk=sk, user_id=user_id, project_id=state.group.project_id, last_seen=now)
         )
 
 
@@ -43,15 +43,13 @@ def plan_bookmark(
 ) -> None:
     """Bookmarking subscribes (reason bookmark); un-bookmarking drops the user's subscription too."""
     group = state.group
-    pk, sk = GroupBookmark.key(int(group.id), user_id)
+    pk, sk = GroupBookmark.key(group.id, user_id)
     if bookmarked:
-        change.mark(
-            GroupBookmark(pk=pk, sk=sk, user_id=user_id, project_id=int(group.project_id), date_added=now)
-        )
+        change.mark(GroupBookmark(pk=pk, sk=sk, user_id=user_id, project_id=group.project_id, date_added=now))
         subscribe_if_absent(state, change, user_id, GroupSubscriptionReason.BOOKMARK)
     else:
         change.unmark(GroupBookmark(pk, sk))
-        change.unmark(GroupSubscription(*GroupSubscription.key(int(group.id), user_id)))
+        change.unmark(GroupSubscription(*GroupSubscription.key(group.id, user_id)))
 
 
 def plan_subscription(state: GroupState, change: GroupChange, subscribed: bool, user_id: int) -> None:

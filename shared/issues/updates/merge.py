@@ -52,7 +52,7 @@ logger = Logger(child=True)
 def check_mergeable(groups: list[Group]) -> None:
     """The 400s of a merge; the update flow calls this before its first write, so a refused merge
     leaves the other attributes of the request unapplied too."""
-    if len({int(g.project_id) for g in groups}) > 1:
+    if len({g.project_id for g in groups}) > 1:
         raise BadRequest("Merging across multiple projects is not supported")
     require_error_issues(groups, "merged")
 
@@ -62,11 +62,11 @@ def merge_groups(groups: list[Group], actor_id: int | None) -> dict:
 
     Answers ``{"parent": "<id>", "children": ["<id>", ...]}``; with fewer than two distinct groups
     nothing happens and the answer is ``{}``. Children already on their way out are left out."""
-    distinct = list({int(g.id): g for g in groups}.values())
+    distinct = list({g.id: g for g in groups}.values())
     if len(distinct) < 2:
         return {}
     check_mergeable(distinct)
-    ordered = sorted(distinct, key=lambda g: (int(g.times_seen), int(g.id)), reverse=True)
+    ordered = sorted(distinct, key=lambda g: (g.times_seen, g.id), reverse=True)
     parent, candidates = ordered[0], ordered[1:]
     # PENDING_MERGE only while live, and in the sweeper's index from now on, in case the job is lost.
     now = utcnow()
@@ -74,23 +74,23 @@ def merge_groups(groups: list[Group], actor_id: int | None) -> dict:
         candidates,
         lambda group: [
             *MERGING.actions(group),
-            Group.merged_into.set(int(parent.id)),
+            Group.merged_into.set(parent.id),
             Group.gsi2pk.set(DELETION_INDEX_PK),
-            Group.gsi2sk.set(deletion_index_sk(now, int(group.id))),
+            Group.gsi2sk.set(deletion_index_sk(now, group.id)),
         ],
         MERGING.from_condition(),
     )
     if not children:
         return {"parent": str(parent.id), "children": []}
     transaction_id = uuid.uuid4().hex
-    child_ids = [int(c.id) for c in children]
+    child_ids = [c.id for c in children]
     new_activity(
         parent, ActivityType.MERGE, user_id=actor_id, data={"issues": [{"id": i} for i in child_ids]}
     ).save()
-    queue_merge(int(parent.id), child_ids, transaction_id)
+    queue_merge(parent.id, child_ids, transaction_id)
     logger.info(
         "groups queued for merge",
-        extra={"transaction_id": transaction_id, "parent": int(parent.id), "children": child_ids},
+        extra={"transaction_id": transaction_id, "parent": parent.id, "children": child_ids},
     )
     return {"parent": str(parent.id), "children": [str(i) for i in child_ids]}
 
@@ -111,8 +111,8 @@ def run_merge(parent_id: int, child_ids: list[int], transaction_id: str) -> None
     deletion. With the parent gone meanwhile, nothing is moved and the children are deleted."""
     parent = load_group(parent_id)
     children = [c for c in (load_group(i) for i in child_ids) if c is not None]
-    children = [c for c in children if int(c.status) == GroupStatus.PENDING_MERGE]
-    if parent is not None and int(parent.status) not in GONE_STATUSES:
+    children = [c for c in children if c.status == GroupStatus.PENDING_MERGE]
+    if parent is not None and parent.status not in GONE_STATUSES:
         for child in children:
             _move_into(child, parent)
     delete_group_list(children, delete_type="merge")
@@ -121,7 +121,7 @@ def run_merge(parent_id: int, child_ids: list[int], transaction_id: str) -> None
         extra={
             "transaction_id": transaction_id,
             "parent": parent_id,
-            "children": [int(c.id) for c in children],
+            "children": [c.id for c in children],
         },
     )
 
@@ -134,7 +134,7 @@ def _move_into(child: Group, parent: Group) -> None:
     _copy_rows(child, parent, Activity, "ACTIVITY#")
     _copy_rows(child, parent, GroupLink, "LINK#")
     _move_people(child, parent)
-    move_latest_event(int(child.id), int(parent.id))
+    move_latest_event(child.id, parent.id)
     _copy_kept_events(child, parent)
 
 
@@ -142,19 +142,19 @@ def _move_hashes(child: Group, parent: Group) -> None:
     """Each hash now points at the parent and is referenced from its partition; the child's reference
     goes in the same transaction. A hash no longer pointing at the child (tombstoned, moved) keeps
     its target; only the stale reference is dropped."""
-    project_id = int(child.project_id)
-    for hash_value in hash_values(int(child.id)):
+    project_id = child.project_id
+    for hash_value in hash_values(child.id):
         row = GroupHash(*GroupHash.key(project_id, hash_value))
-        ref_pk, ref_sk = GroupHashRef.key(int(parent.id), hash_value)
-        child_ref = GroupHashRef(*GroupHashRef.key(int(child.id), hash_value))
+        ref_pk, ref_sk = GroupHashRef.key(parent.id, hash_value)
+        child_ref = GroupHashRef(*GroupHashRef.key(child.id, hash_value))
         try:
             with transaction() as write:
                 write.delete(child_ref)
                 write.save(GroupHashRef(pk=ref_pk, sk=ref_sk, project_id=project_id, hash=hash_value))
                 write.update(
                     row,
-                    actions=[GroupHash.group_id.set(int(parent.id))],
-                    condition=GroupHash.group_id == int(child.id),
+                    actions=[GroupHash.group_id.set(parent.id)],
+                    condition=GroupHash.group_id == child.id,
                 )
         except TransactWriteError as error:
             if not any(cancelled_by_condition(error)):
@@ -166,10 +166,10 @@ def _move_hourly_users(child: Group, parent: Group) -> None:
     """Merge each hour's user sketch into the parent's, then delete the child's: a merge adds
     nobody twice (register maximum), so a second run after an interruption changes nothing."""
     rows = GroupHourlyUsers.query(
-        group_pk(int(child.id)), GroupHourlyUsers.sk.startswith("HOUR#"), consistent_read=True
+        group_pk(child.id), GroupHourlyUsers.sk.startswith("HOUR#"), consistent_read=True
     )
     for row in rows:
-        merge_users(int(parent.id), row.hour, UserSketch.from_bytes(row.sketch), row.expires_at)
+        merge_users(parent.id, row.hour, UserSketch.from_bytes(row.sketch), row.expires_at)
         row.delete()
 
 
@@ -177,14 +177,14 @@ def _move_hourly_counts(child: Group, parent: Group) -> None:
     """ADD each hour's count into the parent's row, deleting the child's row in the same
     transaction on condition it still exists: a second run finds nothing left to add. The count
     the child holds of its current hour goes to its row first."""
-    flush_current_hour(int(child.id))
+    flush_current_hour(child.id)
     rows = GroupHourlyCount.query(
-        group_pk(int(child.id)), GroupHourlyCount.sk.startswith("HOUR#"), consistent_read=True
+        group_pk(child.id), GroupHourlyCount.sk.startswith("HOUR#"), consistent_read=True
     )
     for row in rows:
-        target = GroupHourlyCount(*GroupHourlyCount.key(int(parent.id), row.hour))
+        target = GroupHourlyCount(*GroupHourlyCount.key(parent.id, row.hour))
         actions = [
-            GroupHourlyCount.count.add(int(row.count or 0)),
+            GroupHourlyCount.count.add(row.count or 0),
             GroupHourlyCount.kind.set(GroupHourlyCount),
             GroupHourlyCount.hour.set(row.hour),
         ]
@@ -202,7 +202,7 @@ def _move_hourly_counts(child: Group, parent: Group) -> None:
 def _move_times_seen(child: Group, parent: Group) -> None:
     """Add the child's times_seen to the parent and zero the child's in one transaction, conditional
     on the child's count being the one added; widen the parent's first/last seen if needed."""
-    seen = int(child.times_seen or 0)
+    seen = child.times_seen or 0
     if seen:
         try:
             with transaction() as write:
@@ -216,7 +216,7 @@ def _move_times_seen(child: Group, parent: Group) -> None:
         parent,
         [
             Group.last_seen.set(child.last_seen),
-            Group.gsi1sk.set(status_index_sk(child.last_seen, int(parent.id))),
+            Group.gsi1sk.set(status_index_sk(child.last_seen, parent.id)),
         ],
         Group.last_seen < child.last_seen,
     )
@@ -224,7 +224,7 @@ def _move_times_seen(child: Group, parent: Group) -> None:
 
 def _widen(parent: Group, actions: list, condition: Any) -> None:
     try:
-        Group(*Group.key(int(parent.id))).update(actions=actions, condition=Group.pk.exists() & condition)
+        Group(*Group.key(parent.id)).update(actions=actions, condition=Group.pk.exists() & condition)
     except UpdateError as error:
         if not condition_failed(error):
             raise
@@ -243,7 +243,7 @@ def _move_people(child: Group, parent: Group) -> None:
     bookmarks and seen marks for users the parent has none of. Conditional puts for the single
     rows, one Query per kind of row (and one of the parent's when the child has any), batch writes
     for the rest; a rerun finds the parent's rows and writes nothing twice."""
-    child_pk, parent_pk = group_pk(int(child.id)), group_pk(int(parent.id))
+    child_pk, parent_pk = group_pk(child.id), group_pk(parent.id)
     for model, sk in ((GroupAssignee, GroupAssignee.key(0)[1]), (GroupShare, GroupShare.key(0)[1])):
         try:
             row = model.get(child_pk, sk, consistent_read=True)
@@ -270,21 +270,19 @@ def _move_people(child: Group, parent: Group) -> None:
 def _copy_kept_events(child: Group, parent: Group) -> None:
     """The child's kept events listed under the parent too (``GroupEvents`` items under the same sort
     keys: a rerun rewrites them); the originals go with the child's deletion."""
-    rows = GroupEvents.query(
-        group_pk(int(child.id)), GroupEvents.sk.startswith("EVENTS#"), consistent_read=True
-    )
+    rows = GroupEvents.query(group_pk(child.id), GroupEvents.sk.startswith("EVENTS#"), consistent_read=True)
     with GroupEvents.batch_write() as batch:
         for row in rows:
-            row.pk = group_pk(int(parent.id))
+            row.pk = group_pk(parent.id)
             batch.save(row)
 
 
 def _copy_rows(child: Group, parent: Group, model: type[Activity] | type[GroupLink], prefix: str) -> None:
     """Copy the child's rows under the same sort key into the parent's partition: a rerun rewrites
     the same rows. The child's originals go with the child's deletion."""
-    rows = model.query(group_pk(int(child.id)), model.sk.startswith(prefix), consistent_read=True)
+    rows = model.query(group_pk(child.id), model.sk.startswith(prefix), consistent_read=True)
     with model.batch_write() as batch:
         for row in rows:
-            row.pk = group_pk(int(parent.id))
-            row.group_id = int(parent.id)
+            row.pk = group_pk(parent.id)
+            row.group_id = parent.id
             batch.save(row)

@@ -26,7 +26,7 @@ def plan_priority(
     group = state.group
     priority = PriorityLevel[name.upper()]
     change.update([Group.priority.set(int(priority)), Group.priority_locked_at.set(now)])
-    if group.priority is not None and int(group.priority) == priority:
+    if group.priority is not None and group.priority == priority:
         return
     data = {"priority": name, "reason": None}
     change.put(

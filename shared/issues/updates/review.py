@@ -30,7 +30,7 @@ def plan_inbox(
 ) -> None:
     """``status_given``: the same update sets the status, which then decides the substatus."""
     group = state.group
-    pk, sk = GroupInbox.key(int(group.id))
+    pk, sk = GroupInbox.key(group.id)
     if inbox:
         if state.inbox is None:
             row = GroupInbox(pk=pk, sk=sk, reason=int(GroupInboxReason.MANUAL), date_added=now)
@@ -46,10 +46,10 @@ def plan_inbox(
             )
     if status_given:
         return
-    substatus = None if group.substatus is None else int(group.substatus)
-    if REVIEWED.starts_from(int(group.status), substatus):
+    substatus = group.substatus
+    if REVIEWED.starts_from(group.status, substatus):
         change.update(
             REVIEWED.actions(group),
-            condition=(Group.status == int(group.status)) & substatus_is(substatus),
+            condition=(Group.status == group.status) & substatus_is(substatus),
         )
         change.put(new_activity(group, REVIEWED.activity, data={"manually": True}, when=change.tick()))

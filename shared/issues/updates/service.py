@@ -66,7 +66,7 @@ class UpdateOutcome:
         """The assignee as already read, for serializing the updated group."""
         user = self.assignee.user if self.assignee else None
         team = self.assignee.team if self.assignee else None
-        return Actors({int(user.id): user} if user else {}, {int(team.id): team} if team else {})
+        return Actors({user.id: user} if user else {}, {team.id: team} if team else {})
 
 
 @dataclass
@@ -110,7 +110,7 @@ class _Plan:
 
 
 def _projects(scope: IssueScope, groups: list[Group]) -> list[Any]:
-    ids = sorted({int(g.project_id) for g in groups})
+    ids = sorted({g.project_id for g in groups})
     return [p for p in (scope.project(i) for i in ids) if p is not None]
 
 
@@ -119,7 +119,7 @@ def _validate(scope: IssueScope, groups: list[Group], update: IssueUpdate) -> _P
     user = access.principal.user
     plan = _Plan(update, access.principal.user_id, serialize_user(user) if user is not None else None)
     projects = _projects(scope, groups)
-    org_id = int(access.organization.id)
+    org_id = access.organization.id
     features = frozenset(access.organization.features or ())
     if update.status in _RESOLVE_STATUSES:
         plan.resolve = resolve_target(update, org_id, projects, features)
@@ -134,7 +134,7 @@ def _validate(scope: IssueScope, groups: list[Group], update: IssueUpdate) -> _P
     if update.merge and len(groups) > 1:
         check_mergeable(groups)
     plan.member_project_ids = frozenset(
-        int(p.id) for p in projects if access.member is not None and p.team_ids & access.team_ids
+        p.id for p in projects if access.member is not None and p.team_ids & access.team_ids
     )
     return plan
 
@@ -178,7 +178,7 @@ def _plan_group(plan: _Plan, state: GroupState, result: dict[str, Any]) -> Group
 def _plan_user_marks(plan: _Plan, state: GroupState, change: GroupChange, result: dict[str, Any]) -> None:
     update, user_id, now = plan.update, plan.actor_id or 0, utcnow()
     if update.has_seen is not None:
-        is_member = int(state.group.project_id) in plan.member_project_ids
+        is_member = state.group.project_id in plan.member_project_ids
         plan_seen(state, change, update.has_seen, user_id, is_member, now)
     if update.is_bookmarked is not None:
         plan_bookmark(state, change, update.is_bookmarked, user_id, now)
@@ -210,13 +210,13 @@ def update_groups(scope: IssueScope, groups: list[Group], update: IssueUpdate) -
         _after_write(plan, [c for c in changes if all(c is not r for r in refused)])
         if not refused:
             break
-        pending = reload_groups([int(c.group.id) for c in refused])
+        pending = reload_groups([c.group.id for c in refused])
     else:
         raise Conflict("The issues changed while being updated; please try again.")
     if update.merge and len(groups) > 1:
         result["merge"] = merge_groups(groups, plan.actor_id)
     if len(groups) == 1 and plan.resolve is not None and plan.resolve.kind in _ACTIVITY_KINDS:
-        result["activity"] = serialize_feed(load_feed(int(groups[0].id)))
+        result["activity"] = serialize_feed(load_feed(groups[0].id))
     return UpdateOutcome(200, result, plan.assignee)
 
 
@@ -226,7 +226,7 @@ def _after_write(plan: _Plan, written: list[GroupChange]) -> None:
     target = plan.resolve
     commit: Commit | None = target.commit if target is not None else None
     if commit is not None and written:
-        commit.update(actions=[Commit.fixed_groups.add({int(c.group.id) for c in written})])
+        commit.update(actions=[Commit.fixed_groups.add({c.group.id for c in written})])
     status = plan.status
     if (
         status is None

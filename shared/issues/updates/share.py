@@ -34,12 +34,12 @@ def plan_share(
         if state.share is not None:
             change.delete(state.share, condition=_unchanged(state))
         return None
-    pk, sk = GroupShare.key(int(group.id))
+    pk, sk = GroupShare.key(group.id)
     share = GroupShare(
         pk=pk,
         sk=sk,
         uuid=uuid.uuid4().hex,
-        project_id=int(group.project_id),
+        project_id=group.project_id,
         user_id=actor_id,
         date_added=now,
     )
