@@ -99,8 +99,10 @@ def test_a_batch_costs_one_write_per_issue(project: Project, local_lambda: Local
     # the new issue: its creation (with its first event), then its other 11 events; the other: its 5
     # (each with its ledger entry and hourly count in the same transaction: no other UpdateItem)
     assert calls["TransactWriteItems"] == 1 + 1 + 1
-    # the new issue's short id reserved (ADD 1); neither index key is a minute old
-    assert calls["UpdateItem"] == 1
+    # the new issue's short id reserved (ADD 1); neither index key is a minute old. The group's id
+    # comes from the processor's block of 20 (shared/issues/groups.py): one ADD more when this issue
+    # is the one that finds the block used up (what the suite's earlier tests left decides).
+    assert calls["UpdateItem"] in (1, 1 + 1)
     # the ledger: each shard's second read before counting (the two hashes are in two shards) and
     # after each counting transaction
     assert calls["Query"] == (1 + 1 + 1) + (1 + 1)
