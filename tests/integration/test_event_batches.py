@@ -100,8 +100,8 @@ def test_a_batch_costs_one_write_per_issue(project: Project, local_lambda: Local
     # (each with its ledger entry and hourly count in the same transaction: no other UpdateItem)
     assert calls["TransactWriteItems"] == 1 + 1 + 1
     # the new issue's short id reserved (ADD 1); neither index key is a minute old. The group's id
-    # comes from the processor's block of 20 (shared/issues/groups.py): one ADD more when this issue
-    # is the one that finds the block used up (what the suite's earlier tests left decides).
+    # comes from the processor environment's block of 20 (shared/issues/groups.py): one ADD more when
+    # the environment that takes the batch has no block yet or has used it up.
     assert calls["UpdateItem"] in (1, 1 + 1)
     # the ledger: each shard's second read before counting (the two hashes are in two shards) and
     # after each counting transaction
