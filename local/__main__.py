@@ -4,7 +4,8 @@ Starts the locked moto servers, one for DynamoDB and one for SQS (keeping their 
 ``.local/data`` of the checkout, or ``$LOCAL_DATA_DIR``; ``FRESH=1`` starts empty; ports
 ``$MOTO_DYNAMODB_PORT`` and ``$MOTO_PORT``, free ones unless set), creates the template's tables and
 queues, seeds the demo organization (or finds the kept one), starts the SQS workers and schedules,
-and serves the API on 127.0.0.1:$PORT. Every function runs in its own Lambda-like worker processes."""
+and serves the API on 127.0.0.1:$PORT (8000) and the ingestion function's URL, the host the DSNs
+name, on 127.0.0.1:$INGEST_PORT (8001). Every function runs in its own Lambda-like worker processes."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def _data_dir() -> Path:
 
 def main() -> None:
     port = int(os.environ.get("PORT", "8000"))
+    ingest_port = int(os.environ.get("INGEST_PORT", "8001"))
     moto_port = int(os.environ["MOTO_PORT"]) if os.environ.get("MOTO_PORT") else None
     dynamodb_port = int(os.environ["MOTO_DYNAMODB_PORT"]) if os.environ.get("MOTO_DYNAMODB_PORT") else None
     data_dir = _data_dir()
@@ -40,7 +42,14 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     # warm: people's first requests do not wait for a cold start
     with local_system(
-        port, moto_port, True, schedule_seconds, data_dir, warm=True, dynamodb_port=dynamodb_port
+        port,
+        moto_port,
+        True,
+        schedule_seconds,
+        data_dir,
+        warm=True,
+        dynamodb_port=dynamodb_port,
+        ingest_port=ingest_port,
     ) as system:
         base_url, demo = system.base_url, system.demo
         kept = "kept from the last run" if system.restored else "new; FRESH=1 starts empty again"
@@ -49,6 +58,7 @@ def main() -> None:
 Watchtower is running (DynamoDB at {system.dynamodb_endpoint}, SQS at {system.endpoint})
 
   Base URL:  {base_url}
+  Ingest:    {system.ingest_url} (the DSNs' host, as the ingestion function's URL serves it)
   Token:     {demo.token}
   OpenAPI:   {base_url}/api/0/docs
   Data:      {data_dir} ({kept})

@@ -45,83 +45,93 @@ def is_text(content_type: str | None, content_encoding: str | None) -> bool:
     return media_type.startswith("text/") or media_type in TEXT_MEDIA_TYPES
 
 
+def proxy_event(request: Request, path: str, route_key: str, api_id: str, account_id: str) -> dict[str, Any]:
+    """The payload format 2.0 event of ``request`` at ``path`` (as sent, still percent-encoded), as
+    HTTP API routes it under ``route_key`` (and a Lambda function URL under ``$default``): header
+    names lower-cased, WSGI having already joined a repeated header's values with commas, as AWS
+    does; cookies apart; query values joined with commas; the body by HTTP API's text rules."""
+    body, is_base64 = request_body(request)
+    headers = {key.lower(): value for key, value in request.headers.items() if key.lower() != "cookie"}
+    cookies = [c.strip() for c in request.headers.get("Cookie", "").split(";") if c.strip()]
+    query: dict[str, list[str]] = {}
+    for key, value in request.args.items(multi=True):
+        query.setdefault(key, []).append(value)
+    now = time.time()
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": request.environ.get("QUERY_STRING", ""),
+        "headers": headers,
+        "requestContext": {
+            "accountId": account_id,
+            "apiId": api_id,
+            "domainName": request.host,
+            "domainPrefix": request.host.split(".", 1)[0],
+            "http": {
+                "method": request.method,
+                "path": path,
+                "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+                "sourceIp": request.remote_addr,
+                "userAgent": request.user_agent.string,
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": is_base64,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if query:
+        event["queryStringParameters"] = {key: ",".join(values) for key, values in query.items()}
+    if body is not None:
+        event["body"] = body
+    return event
+
+
+def request_body(request: Request) -> tuple[str | None, bool]:
+    """The event's ``body`` and ``isBase64Encoded`` for this request."""
+    raw = request.get_data()
+    if not raw:
+        return None, False
+    if is_text(request.headers.get("Content-Type"), request.headers.get("Content-Encoding")):
+        return raw.decode("utf-8", errors="replace"), False
+    return base64.b64encode(raw).decode("ascii"), True
+
+
+def proxy_response(result: Any) -> Response:
+    """A function's result read by the 2.0 rules (see the module's docstring)."""
+    if not (isinstance(result, dict) and "statusCode" in result):
+        # 2.0: anything else the function returns is, as JSON, the body of a 200
+        return Response(json.dumps(result), status=200, content_type="application/json")
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
+    response = Response(data, status=int(result["statusCode"]))
+    response.headers.clear()
+    for key, value in (result.get("headers") or {}).items():
+        response.headers[key] = value
+    for cookie in result.get("cookies") or []:
+        response.headers.add("Set-Cookie", cookie)
+    return response
+
+
 class HttpApi:
     """The template's ``AWS::Serverless::HttpApi`` with its ``$default`` stage and routes."""
-
-    stage = "$default"
 
     @cached_property
     def routes(self) -> list[Route]:
         return routes()
 
-    def body(self, request: Request) -> tuple[str | None, bool]:
-        """The event's ``body`` and ``isBase64Encoded`` for this request."""
-        raw = request.get_data()
-        if not raw:
-            return None, False
-        if is_text(request.headers.get("Content-Type"), request.headers.get("Content-Encoding")):
-            return raw.decode("utf-8", errors="replace"), False
-        return base64.b64encode(raw).decode("ascii"), True
-
     def event(self, request: Request, route: Route, path: str, params: dict[str, str]) -> dict[str, Any]:
-        body, is_base64 = self.body(request)
-        # WSGI has already joined a repeated header's values into one, as API Gateway does
-        headers = {key.lower(): value for key, value in request.headers.items() if key.lower() != "cookie"}
-        cookies = [c.strip() for c in request.headers.get("Cookie", "").split(";") if c.strip()]
-        query: dict[str, list[str]] = {}
-        for key, value in request.args.items(multi=True):
-            query.setdefault(key, []).append(value)
-        raw_query = request.environ.get("QUERY_STRING", "")
-        now = time.time()
-        event: dict[str, Any] = {
-            "version": "2.0",
-            "routeKey": f"{route.method} {route.path}",
-            "rawPath": path,
-            "rawQueryString": raw_query,
-            "headers": headers,
-            "requestContext": {
-                "accountId": "000000000000",
-                "apiId": "local",
-                "domainName": request.host,
-                "domainPrefix": request.host.split(".", 1)[0],
-                "http": {
-                    "method": request.method,
-                    "path": path,
-                    "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
-                    "sourceIp": request.remote_addr,
-                    "userAgent": request.user_agent.string,
-                },
-                "requestId": str(uuid.uuid4()),
-                "routeKey": f"{route.method} {route.path}",
-                "stage": self.stage,
-                "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-                "timeEpoch": int(now * 1000),
-            },
-            "isBase64Encoded": is_base64,
-        }
-        if cookies:
-            event["cookies"] = cookies
-        if query:
-            event["queryStringParameters"] = {key: ",".join(values) for key, values in query.items()}
+        event = proxy_event(
+            request, path, f"{route.method} {route.path}", api_id="local", account_id="000000000000"
+        )
         if params:  # API Gateway decodes them; rawPath stays as sent
             event["pathParameters"] = {name: unquote(value) for name, value in params.items()}
-        if body is not None:
-            event["body"] = body
         return event
-
-    def response(self, result: Any) -> Response:
-        if not (isinstance(result, dict) and "statusCode" in result):
-            # 2.0: anything else the function returns is, as JSON, the body of a 200
-            return Response(json.dumps(result), status=200, content_type="application/json")
-        body = result.get("body") or ""
-        data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
-        response = Response(data, status=int(result["statusCode"]))
-        response.headers.clear()
-        for key, value in (result.get("headers") or {}).items():
-            response.headers[key] = value
-        for cookie in result.get("cookies") or []:
-            response.headers.add("Set-Cookie", cookie)
-        return response
 
     def handle(self, request: Request, invoke: Invoke) -> Response:
         """Route ``request``, invoke the function with its event, answer with its result.
@@ -129,7 +139,7 @@ class HttpApi:
         The first route in HTTP API's order of preference whose method and path match takes the
         request; when none does, the API itself answers 404 ``{"message":"Not Found"}`` (an HTTP API
         has no 405: a path served only for other methods is simply not matched)."""
-        path = _raw_path(request)
+        path = raw_path(request)
         for route in self.routes:
             if route.method not in (request.method, "ANY"):
                 continue
@@ -139,17 +149,17 @@ class HttpApi:
             try:
                 result = invoke(route.function, self.event(request, route, path, match.groupdict()))
             except InvocationTimedOut:  # how an HTTP API answers a Lambda timeout
-                return _json(503, {"message": "Service Unavailable"})
+                return json_response(503, {"message": "Service Unavailable"})
             except InvocationFailed:
-                return _json(500, {"message": "Internal Server Error"})
-            return self.response(result)
-        return _json(404, {"message": "Not Found"})
+                return json_response(500, {"message": "Internal Server Error"})
+            return proxy_response(result)
+        return json_response(404, {"message": "Not Found"})
 
 
-def _raw_path(request: Request) -> str:
+def raw_path(request: Request) -> str:
     """The path as sent (still percent-encoded), as API Gateway hands it to the function."""
     return request.environ.get("RAW_URI", request.full_path).split("?", 1)[0] or request.path
 
 
-def _json(status: int, body: dict[str, Any]) -> Response:
+def json_response(status: int, body: dict[str, Any]) -> Response:
     return Response(json.dumps(body), status=status, content_type="application/json")

@@ -113,13 +113,18 @@ def _create_buckets(client: Any) -> dict[str, str]:
     return names
 
 
-def provision(endpoint_url: str, public_url: str, dynamodb_url: str | None = None) -> dict[str, str]:
+def provision(
+    endpoint_url: str, public_url: str, dynamodb_url: str | None = None, ingest_url: str = ""
+) -> dict[str, str]:
     """Point this process at ``endpoint_url``, create everything there; returns the environment set.
+    DSNs name ``ingest_url`` (the local function URL's host), else ``public_url``.
 
     With ``dynamodb_url``, DynamoDB is served from there instead (``AWS_ENDPOINT_URL_DYNAMODB``,
     which boto3 and PynamoDB prefer over ``AWS_ENDPOINT_URL``), under DynamoDB Local's limits when
     that is the engine selected."""
-    environment = dict(LOCAL_ENVIRONMENT, AWS_ENDPOINT_URL=endpoint_url, PUBLIC_URL=public_url)
+    environment = dict(
+        LOCAL_ENVIRONMENT, AWS_ENDPOINT_URL=endpoint_url, PUBLIC_URL=public_url, INGEST_URL=ingest_url
+    )
     environment.update({key: os.environ[key] for key in _OVERRIDABLE if os.environ.get(key)})
     if dynamodb_url:
         environment["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_url

@@ -1,6 +1,7 @@
 """The local system inside this process: locked moto servers with the template's tables (one process)
-and queues (another), the demo organization, the Lambda pools, the local API in a thread and, if
-asked, the queue consumers and schedules. ``python -m local`` and the benchmarks use it."""
+and queues (another), the demo organization, the Lambda pools, the local API and the ingestion
+function's URL (a host of its own, which the DSNs name) in threads and, if asked, the queue consumers
+and schedules. ``python -m local`` and the benchmarks use it."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ DEMO_FILE = "demo.json"
 @dataclass
 class LocalSystem:
     base_url: str
+    ingest_url: str  # the ingestion function's URL, the host DSNs name
     endpoint: str  # SQS and every other service but DynamoDB
     dynamodb_endpoint: str
     demo: Demo
@@ -75,37 +77,44 @@ def local_system(
     data_dir: Path | None = None,
     warm: bool = False,
     dynamodb_port: int | None = None,
+    ingest_port: int | None = None,
 ) -> Iterator[LocalSystem]:
     """Start everything (on free ports unless told: ``moto_port`` for SQS and the other services,
-    ``dynamodb_port`` for DynamoDB), yield it, and stop it all on exit (also on errors), the moto
-    servers last so that they save what the workers wrote. With ``data_dir`` the tables, the queues,
-    the buckets and the demo organization are kept there across restarts; with ``warm`` environments of every
-    function are started at once (``burst_environments``), as ``make run`` does."""
+    ``dynamodb_port`` for DynamoDB, ``ingest_port`` for the ingestion function's URL), yield it, and
+    stop it all on exit (also on errors), the moto servers last so that they save what the workers
+    wrote. With ``data_dir`` the tables, the queues, the buckets and the demo organization are kept
+    there across restarts; with ``warm`` environments of every function are started at once
+    (``burst_environments``), as ``make run`` does."""
     moto, endpoint = start_process(moto_port, data_dir, kept=("sqs", "s3"))
     port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
+    ingest_url = f"http://127.0.0.1:{ingest_port or free_port()}"
     with ExitStack() as stack:
         stack.callback(moto.wait, timeout=10)
         stack.callback(moto.terminate)
         # its own moto server, or DynamoDB Local when WATCHTOWER_DYNAMODB asks
         dynamodb, dynamodb_url = start_dynamodb(dynamodb_port, data_dir)
         stack.callback(stop, dynamodb)
-        provision(endpoint, public_url=base_url, dynamodb_url=dynamodb_url)
+        provision(endpoint, public_url=base_url, dynamodb_url=dynamodb_url, ingest_url=ingest_url)
         # Imported only now: the domain reads table names from the environment just provisioned.
         from local.api import start_api_server
         from local.background import Background
+        from local.function_url import start_function_url_server
 
         demo, restored = _demo(data_dir)
         service = LocalLambda()
         stack.callback(service.close)
         if warm:
             service.warm(burst_environments())
-        server = start_api_server("127.0.0.1", port, service)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        stack.callback(server.server_close)
-        stack.callback(server.shutdown)
+        for server in (
+            start_api_server("127.0.0.1", port, service),
+            start_function_url_server("127.0.0.1", int(ingest_url.rsplit(":", 1)[1]), service),
+        ):
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            stack.callback(server.server_close)
+            stack.callback(server.shutdown)
         if background:
             workers = Background(service.invoke, schedule_seconds)
             workers.start()
             stack.callback(workers.stop)
-        yield LocalSystem(base_url, endpoint, dynamodb_url, demo, service, restored)
+        yield LocalSystem(base_url, ingest_url, endpoint, dynamodb_url, demo, service, restored)

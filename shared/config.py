@@ -35,6 +35,8 @@ class Settings:
     mail_from: str = "watchtower@example.com"
     # Webhooks to private, loopback or link-local addresses: refused on AWS, allowed by `make run`.
     allow_private_webhooks: bool = False
+    # Where SDKs send events (the ingestion function's URL); empty - the public URL (API Gateway).
+    ingest_url: str = ""
 
 
 def _flag(value: str | None) -> bool:
@@ -65,4 +67,5 @@ def settings() -> Settings:
         notifications_queue_url=env.get("NOTIFICATIONS_QUEUE_URL", ""),
         mail_from=env.get("MAIL_FROM") or "watchtower@example.com",
         allow_private_webhooks=_flag(env.get("ALLOW_PRIVATE_WEBHOOKS")),
+        ingest_url=env.get("INGEST_URL", "").rstrip("/"),
     )

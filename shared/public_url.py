@@ -36,3 +36,11 @@ def remember_request(event: dict[str, Any]) -> None:
 def public_url() -> str:
     """The configured public URL, else the one the current request reached; no trailing slash."""
     return settings().public_url or _served.get()
+
+
+def ingest_url() -> str:
+    """Where SDKs send events, as the DSN names it: the ingestion function's own URL when the
+    deployment serves one (``INGEST_URL``: a Lambda function URL, no per-request charge, on a host
+    of its own as Sentry's ``oNNN.ingest.sentry.io``), else the public URL, whose API Gateway routes
+    ingest too. No trailing slash."""
+    return settings().ingest_url or public_url()

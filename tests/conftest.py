@@ -30,12 +30,13 @@ _moto: subprocess.Popen[bytes] | None = None
 _dynamodb: subprocess.Popen[bytes] | None = None
 _proxy: subprocess.Popen[bytes] | None = None
 _api_port = 0
+_ingest_port = 0  # the ingestion function's URL, the host DSNs name
 # Where tests arm DynamoDB faults (local.faults): DynamoDB's moto server, or a proxy before DynamoDB Local.
 faults_url = ""
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global _moto, _dynamodb, _proxy, _api_port, faults_url
+    global _moto, _dynamodb, _proxy, _api_port, _ingest_port, faults_url
     from local.dynamodb_local import selected, start_dynamodb
     from local.faults import start_proxy
     from local.moto_server import free_port, start_process
@@ -51,8 +52,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if selected():
         _proxy, dynamodb_url = start_proxy(dynamodb_url)
     faults_url = dynamodb_url
-    _api_port = free_port()
-    provision(endpoint, public_url=f"http://127.0.0.1:{_api_port}", dynamodb_url=dynamodb_url)
+    _api_port, _ingest_port = free_port(), free_port()
+    provision(
+        endpoint,
+        public_url=f"http://127.0.0.1:{_api_port}",
+        dynamodb_url=dynamodb_url,
+        ingest_url=f"http://127.0.0.1:{_ingest_port}",
+    )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -77,20 +83,24 @@ def local_lambda() -> Iterator[LocalLambda]:
 
 @pytest.fixture(scope="session")
 def base_url(local_lambda: LocalLambda) -> Iterator[str]:
-    """The local API (same handlers and routes as the template) on a free port, with the events
-    queue's consumer running as on AWS (the other queues are drained by the tests that need them)."""
+    """The local API (same handlers and routes as the template) on a free port, and the ingestion
+    function's URL (which the DSNs name) on another, with the events queue's consumer running as on
+    AWS (the other queues are drained by the tests that need them)."""
     from local.api import start_api_server
     from local.background import Background
+    from local.function_url import start_function_url_server
 
     server = start_api_server("127.0.0.1", _api_port, local_lambda)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    servers = [server, start_function_url_server("127.0.0.1", _ingest_port, local_lambda)]
+    for each in servers:
+        threading.Thread(target=each.serve_forever, daemon=True).start()
     processor = Background(local_lambda.invoke, only_queues=frozenset({EVENTS_QUEUE}))
     processor.start()
     yield f"http://127.0.0.1:{server.server_port}"
     processor.stop()
-    server.shutdown()
-    server.server_close()
+    for each in servers:
+        each.shutdown()
+        each.server_close()
 
 
 EVENTS_QUEUE = "EventsQueue"

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from pynamodb.exceptions import DoesNotExist
 
-from shared.public_url import public_url
+from shared.public_url import ingest_url
 from shared.sequences import allocate
 from shared.storage.accounts import Pointer, Project, ProjectKey
 from shared.storage.base import batch_get
@@ -57,7 +57,7 @@ def list_project_keys(project: Project) -> list[ProjectKey]:
 
 def dsn(key: ProjectKey, with_secret: bool = False) -> str:
     """The DSN an SDK is configured with: ``<scheme>://<public>[:<secret>]@<host>/<project id>``,
-    built on this server's public URL (the SDK then posts to ``<url>/api/<project id>/envelope/``)."""
-    url = urlsplit(public_url())
+    built on the ingestion URL (the SDK then posts to ``<url>/api/<project id>/envelope/``)."""
+    url = urlsplit(ingest_url())
     credentials = f"{key.public_key}:{key.secret_key}" if with_secret else key.public_key
     return f"{url.scheme}://{credentials}@{url.netloc}{url.path.rstrip('/')}/{key.project_id}"

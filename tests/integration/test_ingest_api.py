@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import time
 import uuid
 import zlib
@@ -114,7 +115,9 @@ def test_the_keys_endpoint_shows_the_project_dsn(base_url, world: World) -> None
     [key] = response.json()
     assert key["id"] == key["public"] and len(key["public"]) == 32 and len(key["secret"]) == 32
     assert (key["name"], key["label"], key["isActive"]) == ("Default", "Default", True)
-    host = base_url.split("//", 1)[1]
+    # the ingestion function's URL, a host of its own (tests/integration/test_function_url.py)
+    host = os.environ["INGEST_URL"].split("//", 1)[1]
+    assert host != base_url.split("//", 1)[1]
     assert key["dsn"]["public"] == f"http://{key['public']}@{host}/{key['projectId']}"
     assert key["dsn"]["secret"] == f"http://{key['public']}:{key['secret']}@{host}/{key['projectId']}"
     assert key["dateCreated"].endswith("Z")

@@ -33,16 +33,23 @@ class RunningSystem:
 
     @property
     def ingest(self) -> tuple[str, str]:
-        """(envelope URL, public key) of the demo project."""
+        """(envelope URL, public key) of the demo project, on the host its DSN names."""
         key, rest = self.dsn.split("//", 1)[1].split("@", 1)
-        return f"{self.base_url}/api/{rest.rsplit('/', 1)[1]}/envelope/", key
+        host, project_id = rest.rsplit("/", 1)
+        return f"http://{host}/api/{project_id}/envelope/", key
 
 
 @contextmanager
 def running_system(data_dir: Path, **environment: str) -> Iterator[RunningSystem]:
     """Start the system keeping its data in ``data_dir``; stop it with a Ctrl-C on exit."""
     port = free_port()
-    env = {**os.environ, "PORT": str(port), "LOCAL_DATA_DIR": str(data_dir), **environment}
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "INGEST_PORT": str(free_port()),
+        "LOCAL_DATA_DIR": str(data_dir),
+        **environment,
+    }
     # this test process's own moto servers
     for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "PYTEST_CURRENT_TEST"):
         env.pop(key, None)

@@ -17,7 +17,7 @@ import requests
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from local.gateway import HttpApi, is_text
+from local.gateway import HttpApi, is_text, proxy_response
 from local.template import routes
 from tests.conftest import World
 
@@ -103,16 +103,15 @@ def test_the_event_is_payload_2_0() -> None:
 
 
 def test_results_follow_the_2_0_response_rules() -> None:
-    api = HttpApi()
     png = {"statusCode": 201, "headers": {"Content-Type": "image/png"}, "isBase64Encoded": True}
     png["body"] = base64.b64encode(b"\x89PNG").decode()
     png["cookies"] = ["a=1; Path=/", "b=2"]
-    answer = api.response(png)
+    answer = proxy_response(png)
     assert (answer.status_code, answer.get_data()) == (201, b"\x89PNG")
     assert answer.headers.getlist("Set-Cookie") == ["a=1; Path=/", "b=2"]
-    bare = api.response({"id": "x"})
+    bare = proxy_response({"id": "x"})
     assert (bare.status_code, bare.content_type, bare.get_json()) == (200, "application/json", {"id": "x"})
-    assert api.response("hello").get_data() == b'"hello"'
+    assert proxy_response("hello").get_data() == b'"hello"'
 
 
 @pytest.fixture
