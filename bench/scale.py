@@ -25,12 +25,13 @@ fast-forwarded unmetered (``_fast_forward``) into the hourly counts and users, s
 as in the full storm, and — half of them before the sampled ones — into the window's ledger
 entries, which the sampled batches' Queries then read as an average batch would. Issues exist
 before the storm (created unmetered). The first ``EDGE_SAMPLE`` events of each metered window go
-through the real ingestion handler (an HTTP API 2.0 event, gzip envelope, its log output
+through the real ingestion handler (a function URL's 2.0 event, gzip envelope, its log output
 measured at the file descriptors).
 
 Dollars per million events, every service that runs (us-east-1 list prices, ``bench/cost.py``):
-API Gateway HTTP API per request (and the figure a Lambda function URL would give: no request
-charge), Lambda (requests, and arm64 GB-seconds at each function's template memory and its
+events reach the ingestion function through its function URL, which the DSNs name (no request
+charge; ``total_with_api_gateway`` adds HTTP API's per-request price for SDKs whose DSN names the
+API), Lambda (requests, and arm64 GB-seconds at each function's template memory and its
 duration estimated here: an invocation's CPU time with moto's included, an upper bound, plus 5 ms
 per request to DynamoDB or SQS), SQS (the edge's send
 per event; the poller's receives and deletes at 10 messages a call), CloudWatch Logs ingestion of
@@ -390,7 +391,8 @@ def _records(items: Sequence[Item]) -> list[dict[str, Any]]:
 
 
 def _envelope_request(key: Any, payload: dict[str, Any]) -> dict[str, Any]:
-    """An HTTP API 2.0 event of a gzip envelope as sentry-sdk posts it."""
+    """The function URL's event (payload 2.0, ``$default`` route) of a gzip envelope as sentry-sdk
+    posts it to the host its DSN names."""
     header = {"event_id": payload["event_id"], "sent_at": payload["timestamp"]}
     item = json.dumps(payload).encode()
     body = gzip.compress(
@@ -403,7 +405,7 @@ def _envelope_request(key: Any, payload: dict[str, Any]) -> dict[str, Any]:
     path = f"/api/{key.project_id}/envelope/"
     return {
         "version": "2.0",
-        "routeKey": "POST /api/{project_id}/envelope/{proxy+}",
+        "routeKey": "$default",
         "rawPath": path,
         "rawQueryString": "",
         "headers": {
@@ -413,12 +415,12 @@ def _envelope_request(key: Any, payload: dict[str, Any]) -> dict[str, Any]:
             "user-agent": "sentry.python/2.19.0",
         },
         "requestContext": {
-            "accountId": "000000000000",
+            "accountId": "anonymous",
             "apiId": "bench",
-            "domainName": "bench.example.com",
+            "domainName": "bench.lambda-url.us-east-1.on.aws",
             "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9"},
             "requestId": str(uuid.uuid4()),
-            "routeKey": "POST /api/{project_id}/envelope/{proxy+}",
+            "routeKey": "$default",
             "stage": "$default",
             "timeEpoch": int(time.time() * 1000),
         },
@@ -636,7 +638,7 @@ def _run(
     cost = figures["usd_per_million"]
     cost["s3"] = round(store["s3_puts"] + store["storage_month"], 2)
     cost["total"] = round(cost["total"] + cost["s3"], 2)
-    cost["total_with_function_url"] = round(cost["total_with_function_url"] + cost["s3"], 2)
+    cost["total_with_api_gateway"] = round(cost["total_with_api_gateway"] + cost["s3"], 2)
     return figures
 
 
@@ -693,14 +695,14 @@ def _cost(figures: dict[str, Any], events_per_invocation: float) -> dict[str, fl
         * (PRICES["dynamodb_storage_per_gb_month"] + PRICES["dynamodb_pitr_per_gb_month"])
     )
     items = {
-        "api_gateway_http": PRICES["api_gateway_http_per_million"],
         "lambda": lambda_,
         "sqs": sqs_requests * PRICES["sqs_standard_per_million"] / 1e6,
         "cloudwatch_logs": logs * PRICES["cloudwatch_logs_per_gb_ingested"],
         "dynamodb": dynamodb,
     }
     items["total"] = sum(items.values())
-    items["total_with_function_url"] = items["total"] - items["api_gateway_http"]
+    # SDKs whose DSN names the API (ingestion's API Gateway routes) add its per-request charge
+    items["total_with_api_gateway"] = items["total"] + PRICES["api_gateway_http_per_million"]
     return {name: round(value, 2) for name, value in items.items()}
 
 

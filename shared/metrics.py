@@ -12,7 +12,6 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 # Names of the metrics (the template's dashboards and alarms refer to them).
-EVENTS_ACCEPTED = "EventsAccepted"  # error/message events of a request that passed authentication and parsing
 EVENTS_PROCESSED = "EventsProcessed"  # accepted events stored as an occurrence of an issue
 EVENTS_DROPPED = "EventsDropped"  # accepted events not stored: their issue was discarded
 GROUPS_CREATED = "GroupsCreated"
