@@ -122,11 +122,11 @@ def test_the_edge_writes_nothing_and_the_processor_counts_processed_and_new_grou
     metrics.clear_metrics()
     capsys.readouterr()
 
-    message = f"bang {uuid.uuid4().hex}"
-    _post_event(project_id, auth, message)
+    accepted = f"boom {uuid.uuid4().hex}"
+    _post_event(project_id, auth, accepted)
     assert capsys.readouterr().out == ""
     events_processed()
-    assert any(group.title == message for group in _groups(project_id))
+    assert any(group.title == accepted for group in _groups(project_id))
 
     message = f"bang {uuid.uuid4().hex}"
     _process(project_id, _org_id(world), message)
