@@ -129,3 +129,26 @@ def test_the_event_is_a_function_urls() -> None:
     assert "pathParameters" not in event
     assert event["queryStringParameters"] == {"sentry_key": "abc"}
     assert (event["body"], event["isBase64Encoded"]) == (body.decode(), False)
+
+
+def test_without_an_ingestion_url_the_dsn_names_the_public_url(monkeypatch) -> None:
+    """A deployment that sets no ``INGEST_URL`` (bench scripts, or the functions that hand out no
+    DSN) hands out DSNs on its public URL, whose API routes ingest too."""
+    from shared.config import settings
+    from shared.projects.keys import dsn
+    from shared.storage.accounts import ProjectKey
+
+    key = ProjectKey(public_key="a" * 32, secret_key="b" * 32, project_id=7)
+    try:
+        monkeypatch.setenv("INGEST_URL", "")
+        monkeypatch.setenv("PUBLIC_URL", "https://sentry.example.com/")
+        settings.cache_clear()
+        assert dsn(key) == f"https://{'a' * 32}@sentry.example.com/7"
+        monkeypatch.setenv("INGEST_URL", "https://abc.lambda-url.eu-west-1.on.aws/")
+        settings.cache_clear()
+        assert (
+            dsn(key, with_secret=True) == f"https://{'a' * 32}:{'b' * 32}@abc.lambda-url.eu-west-1.on.aws/7"
+        )
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()

@@ -95,6 +95,32 @@ def test_the_ingestion_routes_take_a_storm_at_a_rate_of_their_own() -> None:
     assert logging == {"LogFormat": "JSON", "SystemLogLevel": "WARN"}  # no START/REPORT per event
 
 
+def test_the_ingestion_function_has_a_public_url_which_only_the_dsn_handing_function_names() -> None:
+    functions = resources("AWS::Serverless::Function")
+    [(name, props)] = [(n, p) for n, p in functions.items() if "FunctionUrlConfig" in p]
+    assert name == "IngestFunction"
+    url = props["FunctionUrlConfig"]
+    assert url["AuthType"] == "NONE"  # SDKs authenticate with the DSN key, not with IAM
+    cors = url["Cors"]
+    assert (cors["AllowOrigins"], cors["AllowMethods"]) == (["*"], ["POST"])
+    assert {"x-sentry-auth", "content-type", "content-encoding"} <= set(cors["AllowHeaders"])
+    assert {"x-sentry-rate-limits", "retry-after"} <= set(cors["ExposeHeaders"])
+    assert props["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["HasIngestConcurrency", {"Ref": "IngestConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+    ingest_url = {
+        "Fn::If": ["HasIngestUrl", {"Ref": "IngestUrl"}, {"Fn::GetAtt": ["IngestFunctionUrl", "FunctionUrl"]}]
+    }
+    naming = {
+        n for n, p in functions.items() if "INGEST_URL" in p.get("Environment", {}).get("Variables", {})
+    }
+    # the functions whose answers hold DSNs (the ingestion function itself would be a cycle)
+    assert naming == {"ProjectApiFunction"}
+    assert functions["ProjectApiFunction"]["Environment"]["Variables"]["INGEST_URL"] == ingest_url
+    assert "INGEST_URL" not in load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert load_template()["Outputs"]["IngestUrl"]["Value"] == ingest_url
+
+
 def test_every_alarm_notifies_the_topic_parameter() -> None:
     assert load_template()["Parameters"]["AlarmTopicArn"]["Type"] == "String"
     for name, alarm in _alarms().items():
