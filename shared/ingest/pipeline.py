@@ -17,7 +17,7 @@ transactions of whole seconds. The steps live in
 ``shared.ingest.counting``: the counting transaction (``writes``), the groups that refuse it read and
 it written again (``refusal``), a hash on its own (``on_group``), the shared transactions of a shard
 (``shards``) and what follows counting (``aftermath``).
-Then per group the users' merge, the latest event (at most once a second), one read of the group,
+Then per group the users' merge, its tags, one read of the group,
 and the transitions the events cause (regression, snooze expiry, escalation) on the first event that
 triggers them. The group's place
 in the ``by_project_status`` index (its ``gsi1sk``) moves only when ``last_seen`` has advanced by
@@ -119,7 +119,7 @@ def process_events(
             alone[hash_value] = hash_row
     fresh = {hash_value: pending[hash_value] for hash_value, row in alone.items() if needs_new_group(row)}
     try:
-        results.update(create_new_groups(project, fresh, checks))
+        results.update(create_new_groups(project, fresh))
     except Exception as error:
         results.update((hash_value, error) for hash_value in fresh)
     for hash_value, hash_row in alone.items():
@@ -134,7 +134,7 @@ def process_events(
     for shard, shares in shared.items():
         for unit in units(shares):
             try:
-                moved = count_shared(project, shard, unit, checks[shard], outcomes)
+                moved = count_shared(project, shard, unit, outcomes)
             except Exception as error:
                 results.update((share.hash, error) for share in unit)
                 continue
@@ -165,13 +165,11 @@ def process_hash_events(
     pending = unique(events)
     shard = ledger.shard_of(hash_value)
     outcomes: dict[str, Outcome] = {}
-    first_check: ledger.PreCheck | None = None
-    for _ in range(MAX_ATTEMPTS):
-        fresh_read = read if first_check is None else None
+    for attempt in range(MAX_ATTEMPTS):
+        fresh_read = read if attempt == 0 else None
         check = fresh_read[0] if fresh_read is not None else ledger.uncounted(project.id, shard, pending)
-        first_check = first_check or check  # the latest event goes by what the first read found
         pending = keep_uncounted(pending, check.uncounted, hash_value, outcomes, check.owners)
-        if read is None and check is first_check:  # its own first read: finish what it found
+        if read is None and attempt == 0:  # its own first read: finish what it found
             finish_pending(project, check.pending, {e.event_id: hash_value for e in events}, outcomes)
         if not pending:
             return in_order(events, outcomes)
@@ -187,7 +185,7 @@ def process_hash_events(
             return in_order(events, outcomes)
         stale_group_id = None
         if hash_row is not None and hash_row.group_id is not None:
-            found = count_on_group(project, hash_row.group_id, pending, hash_value, outcomes, first_check)
+            found = count_on_group(project, hash_row.group_id, pending, hash_value, outcomes)
             if found:
                 return in_order(events, outcomes)
             stale_group_id = hash_row.group_id
@@ -198,7 +196,7 @@ def process_hash_events(
             # the first event meanwhile: read the ledger and the hash again
             continue
         ledger.settle(project.id, shard, [first])
-        after_creation(project, hash_value, group, pending, outcomes, first_check)
+        after_creation(project, hash_value, group, pending, outcomes)
         return in_order(events, outcomes)
     raise Conflict("The event's issue is changing too fast; retry the event")
 

@@ -1,4 +1,4 @@
-"""What follows counting a group's events: users, the latest event, tags, the index move and
+"""What follows counting a group's events: users, tags, the index move and
 the transitions (regression, snooze expiry, escalation) on the first event that triggers them.
 The group's ``by_project_status`` key moves only when ``last_seen`` has advanced by ``INDEX_STEP``
 since it last moved, so a storm moves it once a minute, not once per event.
@@ -25,11 +25,9 @@ from shared.ingest.counting.outcome import (
     users_of,
 )
 from shared.ingest.event import Event
-from shared.ingest.ledger import second_of
 from shared.issues.enums import GroupStatus, GroupSubStatus
 from shared.issues.events.counts import record_users
 from shared.issues.events.escalation import escalate_if_needed
-from shared.issues.events.latest import record_latest_event
 from shared.issues.events.regression import regress_group
 from shared.issues.events.unsnooze import unsnooze_if_over
 from shared.releases.release_events import record_release_event
@@ -48,24 +46,16 @@ def after_counting(
     hash_value: str,
     counted: list[Event],
     outcomes: dict[str, Outcome],
-    fresh: frozenset[datetime],
     created: Event | None,
 ) -> None:
-    """Users, the latest event, tags, the index move, the transitions of events just counted (their
-    counts went with them; their releases' first and last events were recorded for the whole batch,
-    ``shared.releases.from_events``) and the alert rules they meet (``shared.alerts``).
-
-    The latest event (the issue page's stack trace, several KB) is written at most once a second
-    per hash: only when nobody had counted an event of the second of the batch's newest event
-    before this batch (no ledger entry of the group in that second at the first read), or the
-    group is new."""
+    """Users, tags, the index move, the transitions of events just counted (their counts went with
+    them; their releases' first and last events were recorded for the whole batch,
+    ``shared.releases.from_events``) and the alert rules they meet (``shared.alerts``). The issue's
+    latest event is the newest the event store keeps (``shared.events``): nothing is written for it
+    here."""
     everything = ([created] if created is not None else []) + counted
     for hour_events in _by_hour(everything).values():
         record_users(group_id, hour_events[-1].timestamp, users_of(hour_events))
-    if everything:
-        newest = max(everything, key=lambda event: event.timestamp)
-        if created is not None or second_of(newest) in fresh:
-            record_latest_event(group_id, newest)
     for event in counted:
         outcomes[event.event_id] = Outcome(event.event_id, hash_value, group_id)
     if not counted:
@@ -100,8 +90,7 @@ def finish_pending(
         events = sorted(found.values(), key=lambda event: event.timestamp)
         group = read_group(group_id)
         if group is not None and group.status in LIVE_STATUSES:
-            seconds = frozenset(second_of(event) for event in events)
-            after_counting(project, group_id, hash_value, events, outcomes, seconds, None)
+            after_counting(project, group_id, hash_value, events, outcomes, None)
         followed |= set(found)
     ledger.mark_followed([part.entry for part in pending if ledger.covers(part.entry, followed)])
 
