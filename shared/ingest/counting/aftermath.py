@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from pynamodb.exceptions import UpdateError
 
@@ -30,7 +30,6 @@ from shared.issues.events.counts import record_users
 from shared.issues.events.escalation import escalate_if_needed
 from shared.issues.events.regression import regress_group
 from shared.issues.events.unsnooze import unsnooze_if_over
-from shared.releases.release_events import record_release_event
 from shared.storage.base import condition_failed
 from shared.storage.group_state import hour_bucket
 from shared.storage.issues import Group, status_index_sk
@@ -144,12 +143,3 @@ def _transition(group: Group, events: list[Event]) -> tuple[Event, str] | None:
             return (newest, "escalated") if escalated else None
         return (newest, "unignored") if unsnooze_if_over(group, newest.timestamp, newest.event_id) else None
     return None
-
-
-def known_release(org_id: int, version: str | None, timestamp: datetime) -> str | None:
-    """The event's release if the releases table has it, with the event counted on it (its first
-    and last event): a group's first release must be a real release (it counts in the release's
-    ``new_groups``); the batch created the releases its events name (``shared.releases.from_events``)."""
-    if not version:
-        return None
-    return version if record_release_event(org_id, version, timestamp) else None

@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from shared.alerts.evaluation import Batch, evaluate
 from shared.ingest import ledger
-from shared.ingest.counting.aftermath import known_release
 from shared.ingest.counting.on_group import count_on_group
 from shared.ingest.counting.outcome import Outcome, ProjectRef, in_order, users_of
 from shared.ingest.event import Event
@@ -38,16 +37,16 @@ def needs_new_group(hash_row: GroupHash | None) -> bool:
 
 
 def create_new_groups(
-    project: ProjectRef, by_hash: Mapping[str, Sequence[Event]]
+    project: ProjectRef, by_hash: Mapping[str, Sequence[Event]], releases: frozenset[str]
 ) -> dict[str, list[Outcome] | Exception]:
     """A new group for each hash of ``by_hash`` (its uncounted events, oldest first), created with
     its first event counted, then the hash's other events counted on it: per hash its Outcomes in
     the order given, or the exception that stopped it after the group was created. A hash whose
     group was not created here (claimed meanwhile, or its first event counted meanwhile) is left
-    out, for the caller to count on its own."""
+    out, for the caller to count on its own. ``releases``: the versions known to exist."""
     hashes = list(by_hash)
     firsts = [by_hash[hash_value][0] for hash_value in hashes]
-    created = create_groups(project, [new_group(project, h, by_hash[h]) for h in hashes])
+    created = create_groups(project, [new_group(project, h, by_hash[h], None, releases) for h in hashes])
     settled: dict[int, list[Event]] = defaultdict(list)
     groups: dict[str, Group] = {}
     for hash_value, first, group in zip(hashes, firsts, created, strict=True):
@@ -81,11 +80,17 @@ def create_new_groups(
 
 
 def new_group(
-    project: ProjectRef, hash_value: str, events: Sequence[Event], stale_group_id: int | None = None
+    project: ProjectRef,
+    hash_value: str,
+    events: Sequence[Event],
+    stale_group_id: int | None,
+    releases: frozenset[str],
 ) -> NewGroup:
     """The group the first of ``events`` (uncounted, oldest first) starts for its hash (taking it
     over from ``stale_group_id``, a group on its way out, if given), created with that event
-    counted on it."""
+    counted on it. Its first release is the event's when ``releases`` (the versions the batch made
+    sure exist, with their first and last events recorded) has it: a group's first release must be
+    a real release (it counts in the release's ``new_groups``)."""
     first, alone = events[0], len(events) == 1
 
     def created_by(group_id: int) -> CreatedBy:
@@ -107,7 +112,7 @@ def new_group(
         first.title,
         culprit=first.culprit,
         level=first.level,
-        first_release_version=known_release(project.org_id, first.release, first.timestamp),
+        first_release_version=first.release if first.release in releases else None,
         first_seen=first.timestamp,
         data={"type": first.type, "metadata": first.metadata},
         hash_value=hash_value,
