@@ -26,10 +26,10 @@ Row = TypeVar("Row", bound=IssueItem)
 
 
 def merge_versioned(
-    model: type[Row], key: tuple[str, str], change: Callable[[Row | None], Row | None], too_fast: str
+    model: type[Row], key: tuple[str, str], change: Callable[[Row | None], Row | None], too_fast: Conflict
 ) -> None:
     """Write ``change(row read)`` (its ``version`` set to the next one) unless it is None (nothing
-    to write); ``Conflict(too_fast)`` when every attempt lost its race."""
+    to write); raises ``too_fast`` (the caller's words for its item) when every attempt lost."""
     versioned: Any = model
     for attempt in range(MERGE_ATTEMPTS):
         try:
@@ -49,4 +49,4 @@ def merge_versioned(
             if not condition_failed(error):
                 raise
         time.sleep(random.uniform(0, MERGE_PAUSE_SECONDS * (attempt + 1)))
-    raise Conflict(too_fast)
+    raise too_fast

@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from shared.errors import Conflict
 from shared.ingest.event import Event
 from shared.storage.base import batch_get
 from shared.storage.group_tags import GroupTags
@@ -75,7 +76,7 @@ def record_tags(group_id: int, events: Sequence[Event]) -> None:
         updated.second, updated.writes = second, writes
         return updated
 
-    merge_versioned(GroupTags, key, merged_row, "The issue's tags are changing too fast; retry")
+    merge_versioned(GroupTags, key, merged_row, Conflict("The issue's tags are changing too fast; retry"))
 
 
 def group_tags(group_id: int) -> TagSummary:

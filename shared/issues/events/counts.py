@@ -238,7 +238,9 @@ def merge_users(group_id: int, hour: str, users: UserSketch, expires_at: datetim
             return None  # nobody new: no write at all
         return GroupHourlyUsers(*key, hour=hour, sketch=combined.to_bytes(), expires_at=expires_at)
 
-    merge_versioned(GroupHourlyUsers, key, merged_row, "The issue's user count is changing too fast; retry")
+    merge_versioned(
+        GroupHourlyUsers, key, merged_row, Conflict("The issue's user count is changing too fast; retry")
+    )
 
 
 def hourly_counts(
