@@ -94,7 +94,7 @@ SQS_MESSAGES_PER_CALL = 10  # ReceiveMessage and DeleteMessageBatch take at most
 # memory), sent unless the function's system log level is WARN.
 PLATFORM_LOG_BYTES = 75 + 53 + 150
 # Write units per event are itemised by the kind of item written (``_kind_of``).
-WRITE_KINDS = ("ledger", "group", "counts_sketch", "index", "latest_event", "event_store", "tags", "other")
+WRITE_KINDS = ("ledger", "group", "counts_sketch", "index", "event_store", "tags", "other")
 GOALS = {
     "key_share": 0.5,
     "event_store_usd_per_million": 0.30,
@@ -161,16 +161,14 @@ def _pollers(rate: int, batching: Batching, fits: int) -> tuple[int, int, int]:
 
 def _kind_of(partition: str, sort: str | None) -> str:
     """The kind of an issues-table item, from its key: a ledger entry (``COUNTED#``), the group
-    item, its hourly count or user sketch (``HOUR#``), its latest event, or anything else (hash,
-    releases)."""
+    item, its hourly count or user sketch (``HOUR#``), the event store's index, its tag summary, or
+    anything else (hash, releases)."""
     if partition.startswith("COUNTED#"):
         return "ledger"
     if sort == "GROUP":
         return "group"
     if sort is not None and sort.startswith("HOUR#"):
         return "counts_sketch"
-    if sort == "LATEST_EVENT":
-        return "latest_event"
     if partition.startswith("EVENTIDS#") or (sort is not None and sort.startswith("EVENTS#")):
         return "event_store"
     if sort == "TAGS":

@@ -64,12 +64,12 @@ def store_batch(records: list[dict[str, Any]]) -> set[str]:
     counted: list[Counted] = []
     for project, events in by_project.items():
         try:  # before counting: a new group's first release must exist
-            record_named(project, [event for hashed in events.values() for event in hashed])
+            releases = record_named(project, [event for hashed in events.values() for event in hashed])
         except Exception:
             logger.exception("releases or environments of a batch not stored", extra={"project": project.id})
             failed.update(i.message_id for (p, _), items in by_hash.items() if p == project for i in items)
             continue
-        for hash_value, stored in process_events(project, events).items():
+        for hash_value, stored in process_events(project, events, releases).items():
             if isinstance(stored, Exception):
                 logger.error(
                     "events of a hash not stored",

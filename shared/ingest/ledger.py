@@ -23,7 +23,7 @@ shares a batch with:
   read of a redelivery does the same, so a processor that died between its commit and its
   compensation is made good by the delivery that follows.
 
-What follows counting (the users, the latest event, the release's first and last event, the index
+What follows counting (the users, the tags, the release's first and last event, the index
 key, the transitions) is done after the commit, then recorded done by a ``FollowedUp`` mark beside
 each entry (``mark_followed``). An entry without its mark was counted by a processor that died or
 failed after the commit: ``uncounted`` reports its events as ``pending`` (counted, follow-ups not
@@ -212,22 +212,12 @@ class Pending:
 @dataclass(frozen=True)
 class PreCheck:
     """What the ledger says of events before they are counted: the events no entry holds yet, the
-    counted ones whose follow-up steps are not known done (``pending``), the group each counted
-    one was counted on (``owners``, by event id; none for a tombstone's) and the entries read
-    (``fresh_seconds``)."""
+    counted ones whose follow-up steps are not known done (``pending``) and the group each counted
+    one was counted on (``owners``, by event id; none for a tombstone's)."""
 
     uncounted: list[Event]
-    partitions: dict[datetime, list[CountedEvents]]
     pending: list[Pending] = field(default_factory=list)
     owners: dict[str, int] = field(default_factory=dict)
-
-    def fresh_seconds(self, group_id: int) -> frozenset[datetime]:
-        """The seconds nobody had counted an event of the group in (as the read found them)."""
-        return frozenset(
-            second
-            for second, entries in self.partitions.items()
-            if not any(group_id in set(_groups_of(entry).values()) for entry in entries)
-        )
 
 
 def uncounted(project_id: int, shard: int, events: Sequence[Event]) -> PreCheck:
@@ -253,7 +243,7 @@ def uncounted(project_id: int, shard: int, events: Sequence[Event]) -> PreCheck:
         for event_id in ids
     }
     uncounted_events = [event for event in events if _id_bytes(event.event_id) not in counted]
-    return PreCheck(uncounted_events, partitions, pending, owners)
+    return PreCheck(uncounted_events, pending, owners)
 
 
 def _owned(entry: CountedEvents, wanted: set[bytes]) -> dict[int, list[bytes]]:

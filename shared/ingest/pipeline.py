@@ -17,7 +17,7 @@ transactions of whole seconds. The steps live in
 ``shared.ingest.counting``: the counting transaction (``writes``), the groups that refuse it read and
 it written again (``refusal``), a hash on its own (``on_group``), the shared transactions of a shard
 (``shards``) and what follows counting (``aftermath``).
-Then per group the users' merge, the latest event (at most once a second), one read of the group,
+Then per group the users' merge, its tags, one read of the group,
 and the transitions the events cause (regression, snooze expiry, escalation) on the first event that
 triggers them. The group's place
 in the ``by_project_status`` index (its ``gsi1sk``) moves only when ``last_seen`` has advanced by
@@ -56,6 +56,7 @@ from shared.ingest.counting.shards import Share, count_shared, units
 from shared.ingest.event import Event
 from shared.ingest.grouping import event_hash
 from shared.issues.groups import create_groups
+from shared.releases.from_events import record_named
 from shared.storage.accounts import ProjectKey
 from shared.storage.base import batch_get
 from shared.storage.group_state import GroupHash
@@ -65,12 +66,13 @@ from shared.storage.issues import Group
 def process_event(key: ProjectKey, event: Event) -> Outcome:
     """Store ``event`` of the key's project as an occurrence of its issue (a batch of one)."""
     project = ProjectRef(key.project_id, key.org_id)
-    [outcome] = process_hash_events(project, event_hash(event), [event])
+    releases = record_named(project, [event])
+    [outcome] = process_hash_events(project, event_hash(event), [event], releases=releases)
     return outcome
 
 
 def process_events(
-    project: ProjectRef, by_hash: Mapping[str, Sequence[Event]]
+    project: ProjectRef, by_hash: Mapping[str, Sequence[Event]], releases: frozenset[str]
 ) -> dict[str, list[Outcome] | Exception]:
     """Store the events of a batch of the project, ``by_hash`` (grouping hash → its events), as
     occurrences of their issues: per hash its Outcomes in the order given, or the exception that
@@ -79,7 +81,8 @@ def process_events(
     Per ledger shard: one ledger read of the shard's seconds; then each hash read; the hashes linked
     to a group are counted together, a few groups per transaction with one ledger entry per second
     for all of them (``count_shared``); the others (new issues, tombstoned hashes) one by one,
-    in the order of their first event (``process_hash_events``)."""
+    in the order of their first event (``process_hash_events``). ``releases``: the versions the
+    events name, made sure to exist (``shared.releases.from_events.record_named``)."""
     results: dict[str, list[Outcome] | Exception] = {}
     outcomes: dict[str, Outcome] = {}
     pending = {hash_value: unique(events) for hash_value, events in by_hash.items()}
@@ -119,7 +122,7 @@ def process_events(
             alone[hash_value] = hash_row
     fresh = {hash_value: pending[hash_value] for hash_value, row in alone.items() if needs_new_group(row)}
     try:
-        results.update(create_new_groups(project, fresh, checks))
+        results.update(create_new_groups(project, fresh, releases))
     except Exception as error:
         results.update((hash_value, error) for hash_value in fresh)
     for hash_value, hash_row in alone.items():
@@ -128,19 +131,23 @@ def process_events(
         try:
             # a new group claimed by another batch meanwhile: the hash is read again
             read = None if hash_value in fresh else (checks[ledger.shard_of(hash_value)], hash_row)
-            results[hash_value] = process_hash_events(project, hash_value, pending[hash_value], read)
+            results[hash_value] = process_hash_events(
+                project, hash_value, pending[hash_value], read, releases
+            )
         except Exception as error:
             results[hash_value] = error
     for shard, shares in shared.items():
         for unit in units(shares):
             try:
-                moved = count_shared(project, shard, unit, checks[shard], outcomes)
+                moved = count_shared(project, shard, unit, outcomes)
             except Exception as error:
                 results.update((share.hash, error) for share in unit)
                 continue
             for share in moved:  # its group went away or is being merged: counted on its own
                 try:
-                    results[share.hash] = process_hash_events(project, share.hash, share.events)
+                    results[share.hash] = process_hash_events(
+                        project, share.hash, share.events, releases=releases
+                    )
                 except Exception as error:
                     results[share.hash] = error
     stored: dict[str, list[Outcome] | Exception] = {}
@@ -158,20 +165,20 @@ def process_hash_events(
     hash_value: str,
     events: Sequence[Event],
     read: tuple[ledger.PreCheck, GroupHash | None] | None = None,
+    releases: frozenset[str] = frozenset(),
 ) -> list[Outcome]:
     """Store ``events`` (all of grouping hash ``hash_value``) as occurrences of their issue; one
     Outcome per event, in the order given. ``read``: the ledger's read of them and the hash row,
-    just made, if any."""
+    just made, if any; ``releases``: the versions known to exist (a new group's first release is
+    one of them, else none)."""
     pending = unique(events)
     shard = ledger.shard_of(hash_value)
     outcomes: dict[str, Outcome] = {}
-    first_check: ledger.PreCheck | None = None
-    for _ in range(MAX_ATTEMPTS):
-        fresh_read = read if first_check is None else None
+    for attempt in range(MAX_ATTEMPTS):
+        fresh_read = read if attempt == 0 else None
         check = fresh_read[0] if fresh_read is not None else ledger.uncounted(project.id, shard, pending)
-        first_check = first_check or check  # the latest event goes by what the first read found
         pending = keep_uncounted(pending, check.uncounted, hash_value, outcomes, check.owners)
-        if read is None and check is first_check:  # its own first read: finish what it found
+        if read is None and attempt == 0:  # its own first read: finish what it found
             finish_pending(project, check.pending, {e.event_id: hash_value for e in events}, outcomes)
         if not pending:
             return in_order(events, outcomes)
@@ -187,18 +194,18 @@ def process_hash_events(
             return in_order(events, outcomes)
         stale_group_id = None
         if hash_row is not None and hash_row.group_id is not None:
-            found = count_on_group(project, hash_row.group_id, pending, hash_value, outcomes, first_check)
+            found = count_on_group(project, hash_row.group_id, pending, hash_value, outcomes)
             if found:
                 return in_order(events, outcomes)
             stale_group_id = hash_row.group_id
         first = pending[0]
-        [group] = create_groups(project, [new_group(project, hash_value, pending, stale_group_id)])
+        [group] = create_groups(project, [new_group(project, hash_value, pending, stale_group_id, releases)])
         if not isinstance(group, Group):
             # a concurrent batch created the group (or a discard tombstoned the hash), or counted
             # the first event meanwhile: read the ledger and the hash again
             continue
         ledger.settle(project.id, shard, [first])
-        after_creation(project, hash_value, group, pending, outcomes, first_check)
+        after_creation(project, hash_value, group, pending, outcomes)
         return in_order(events, outcomes)
     raise Conflict("The event's issue is changing too fast; retry the event")
 

@@ -47,8 +47,10 @@ def _remember(key: tuple[object, ...]) -> None:
     _known.add(key)
 
 
-def record_named(project: ProjectRef, events: Sequence[Event]) -> None:
-    """Create the releases, release environments and environments ``events`` name that are missing."""
+def record_named(project: ProjectRef, events: Sequence[Event]) -> frozenset[str]:
+    """Create the releases, release environments and environments ``events`` name that are missing,
+    and record the events on their releases (first and last event); the versions named, all of
+    which exist now (a new group's first release must be a real one: ``new_groups``)."""
     environments = {e.environment for e in events if e.environment and is_valid_environment(e.environment)}
     pairs = {(e.release, e.environment) for e in events if e.release and e.environment in environments}
     versions = sorted({e.release for e in events if e.release})
@@ -60,6 +62,7 @@ def record_named(project: ProjectRef, events: Sequence[Event]) -> None:
     for version, name in sorted(pairs):
         if name is not None:
             _release_environment(project, releases[version], name)
+    return frozenset(versions)
 
 
 def _release(project: ProjectRef, version: str) -> Release:

@@ -106,9 +106,9 @@ class GroupForecast(IssueItem, discriminator="forecast"):
 
 
 class GroupLatestEvent(IssueItem, discriminator="latest_event"):
-    """The newest event of a group, as the issue page shows it: one item per group, its body a
-    zlib-compressed JSON document bounded far below DynamoDB's 400 KB item limit
-    (``shared.issues.events.latest``). Replaced only by a newer event (conditional put)."""
+    """The newest event of a group counted before the event store kept every event: one item per
+    such group, its body a zlib-compressed JSON document (``shared.issues.events.latest``). No
+    longer written by ingestion; read, moved by a merge and deleted with its group."""
 
     event_id = UnicodeAttribute()
     timestamp = UTCDateTimeAttribute()

@@ -15,20 +15,16 @@ probability ``p = min(1, n / EVENTS_PER_WRITE)`` and adds its counts weighted by
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Sequence
-
-from pynamodb.exceptions import PutError
 
 from shared.errors import Conflict
 from shared.ingest.event import Event
-from shared.storage.base import batch_get, condition_failed
+from shared.storage.base import batch_get
 from shared.storage.group_tags import GroupTags
+from shared.storage.versioned import merge_versioned
 from shared.tags.derived import event_tags
 from shared.tags.summary import TagSummary
 
-MERGE_ATTEMPTS = 25
-MERGE_PAUSE_SECONDS = 0.002
 BUSY_WRITES = 3
 EVENTS_PER_WRITE = 40
 
@@ -62,34 +58,25 @@ def record_tags(group_id: int, events: Sequence[Event]) -> None:
     key = GroupTags.key(group_id)
     newest = int(max(event.timestamp for event in events).timestamp())
     draw = random.random()
-    weight: float | None = None
-    for attempt in range(MERGE_ATTEMPTS):
-        try:
-            row: GroupTags | None = GroupTags.get(*key, consistent_read=True)
-        except GroupTags.DoesNotExist:
-            row = None
+    weights: list[float | None] = []  # decided once per batch: a retry must not draw again
+
+    def merged_row(row: GroupTags | None) -> GroupTags | None:
         same_second = row is not None and row.second is not None and row.second == newest
-        if weight is None:  # decided once per batch: a retry must not draw again
+        if not weights:
             busy = same_second and (row.writes or 0) >= BUSY_WRITES if row is not None else False
-            weight = sampling_weight(len(events), busy, draw)
-            if weight is None:
-                return
+            weights.append(sampling_weight(len(events), busy, draw))
+        weight = weights[0]
+        if weight is None:
+            return None
         summary = _summary_of(events, TagSummary.from_bytes(row.summary if row else None), weight)
-        version = row.version if row is not None else 0
-        condition = GroupTags.version == version if row is not None else GroupTags.pk.does_not_exist()
         second, writes = newest, 1
         if row is not None and row.second is not None and row.second >= newest:
             second, writes = row.second, (row.writes or 0) + (1 if same_second else 0)
-        updated = GroupTags(*key, summary=summary.to_bytes(), version=version + 1)
+        updated = GroupTags(*key, summary=summary.to_bytes())
         updated.second, updated.writes = second, writes
-        try:
-            updated.save(condition=condition)
-            return
-        except PutError as error:
-            if not condition_failed(error):
-                raise
-        time.sleep(random.uniform(0, MERGE_PAUSE_SECONDS * (attempt + 1)))
-    raise Conflict("The issue's tags are changing too fast; retry")
+        return updated
+
+    merge_versioned(GroupTags, key, merged_row, Conflict("The issue's tags are changing too fast; retry"))
 
 
 def group_tags(group_id: int) -> TagSummary:

@@ -4,6 +4,8 @@ of every kind, and the deletion worker run on real messages of the deletion queu
 from __future__ import annotations
 
 import json
+import uuid
+import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,18 +17,16 @@ from local.lambda_context import LocalContext
 from shared.accounts.organizations import find_organization
 from shared.auth.access import OrgAccess, Principal, organization_access
 from shared.config import settings
-from shared.ingest.event import normalize_event
 from shared.issues.activity import create_activity
 from shared.issues.enums import ActivityType, GroupHistoryStatus
 from shared.issues.events.counts import record_event
-from shared.issues.events.latest import record_latest_event
 from shared.issues.groups import create_group
 from shared.issues.history import record_group_history
 from shared.issues.row_keys import partition_keys
 from shared.projects.features import DISCARD_GROUPS, set_project_features
 from shared.storage.accounts import Project
 from shared.storage.group_people import GroupAssignee, GroupBookmark, GroupSeen, GroupShare, GroupSubscription
-from shared.storage.group_state import GroupForecast, GroupHash, GroupHashRef, GroupSnooze
+from shared.storage.group_state import GroupForecast, GroupHash, GroupHashRef, GroupLatestEvent, GroupSnooze
 from shared.storage.issues import Group, GroupLink, GroupResolution, IssueItem, ShortIdPointer, group_pk
 from tests.conftest import World
 
@@ -53,6 +53,27 @@ def attach_hash(group: Group, hash_value: str) -> None:
     GroupHashRef(pk=ref_pk, sk=ref_sk, project_id=group.project_id, hash=hash_value).save()
 
 
+def keep_legacy_latest_event(group_id: int, event_id: str, when: datetime, message: str) -> None:
+    """The latest-event item an issue counted before the event store kept (its old document)."""
+    document = {
+        "event_id": event_id,
+        "timestamp": when.isoformat(),
+        "level": "error",
+        "platform": "python",
+        "environment": None,
+        "release": None,
+        "message": message,
+        "title": message,
+        "culprit": "",
+        "metadata": {"title": message},
+        "type": "default",
+        "tags": [["level", "error"]],
+        "exceptions": [],
+    }
+    body = zlib.compress(json.dumps(document).encode())
+    GroupLatestEvent(*GroupLatestEvent.key(group_id), event_id=event_id, timestamp=when, body=body).save()
+
+
 def populated_group(project: Project, title: str, user_id: int, extra_activities: int = 0) -> Group:
     """A group with a child row of every kind a group owns, and two hashes."""
     group = create_group(project, title, culprit="app.views in handler")
@@ -64,7 +85,7 @@ def populated_group(project: Project, title: str, user_id: int, extra_activities
     record_group_history(group, GroupHistoryStatus.UNRESOLVED, user_id=user_id)
     record_event(gid, datetime.now(UTC), "user-1")
     record_event(gid, datetime.now(UTC) - timedelta(hours=2), "user-2")
-    record_latest_event(gid, normalize_event({"message": title}, datetime.now(UTC)))
+    keep_legacy_latest_event(gid, uuid.uuid4().hex, datetime.now(UTC), title)
     pid = project.id
     rows: list[IssueItem] = [
         GroupSnooze(*GroupSnooze.key(gid), count=10),

@@ -15,6 +15,7 @@ import pytest
 
 from local.lambda_pool import InvocationFailed, LocalLambda
 from local.metering import count_requests
+from shared.events.index import walk_group
 from shared.ingest import ledger
 from shared.ingest.batch import store_batch
 from shared.ingest.event import normalize_event
@@ -22,7 +23,6 @@ from shared.ingest.grouping import event_hash
 from shared.ingest.queue import decode_event, encode_event
 from shared.issues.enums import ActivityType, GroupStatus
 from shared.issues.events.counts import events_since, hourly_counts, recent_counts
-from shared.issues.events.latest import latest_event
 from shared.issues.events.user_sketch import UserSketch
 from shared.storage.accounts import Project
 from shared.storage.base import utcnow
@@ -32,10 +32,12 @@ from shared.storage.group_state import (
     GroupHashRef,
     GroupHourlyCount,
     GroupHourlyUsers,
+    GroupLatestEvent,
     hour_bucket,
 )
 from shared.storage.issues import Activity, Group
 from tests.conftest import events_queue_record
+from tests.integration.deletion_support import row_exists
 from tests.integration.test_ingest_api import clear_of_hour_end, group_rows, project_groups, stored_group
 
 PROCESSOR = "EventProcessorFunction"
@@ -110,11 +112,10 @@ def test_a_batch_costs_one_write_per_issue(project: Project, local_lambda: Local
     # and its tag summary
     assert calls["BatchGetItem"] == 1
     assert calls["GetItem"] == 2 + 2 + 2
-    # each issue's users merged once (both bring new users), and its latest event written once
-    # (the new issue's at its creation, the other's for the first batch of its second); each
-    # ledger entry's follow-up mark (the creation's, the new issue's other events', the other's);
-    # each issue's tag summary once
-    assert calls["PutItem"] == 2 + 2 + 3 + 2
+    # each issue's users merged once (both bring new users); each ledger entry's follow-up mark
+    # (the creation's, the new issue's other events', the other's); each issue's tag summary once
+    # (the latest event is the event store's newest: no item of its own)
+    assert calls["PutItem"] == 2 + 3 + 2
     entries = [row for row in _ledger_rows(project) if other.id in _groups_of(row)]
     assert sorted(len(row.ids) for row in entries) == [16, 5 * 16]
 
@@ -304,7 +305,7 @@ def test_racing_batches_create_each_new_issue_once_with_distinct_short_ids(
         assert (group.times_seen, _hourly(group).count, _hour_users(group)) == (4, 4, 4)
         [ref] = group_rows(group)[GroupHashRef]
         assert GroupHash.get(*GroupHash.key(project.id, ref.hash)).group_id == group.id
-        assert latest_event(group.id) is not None
+        assert next(walk_group(group.id), None) is not None  # its events kept
     # each batch reserved its short ids with one counter update (numbers lost to a racing batch
     # stay unused, as in Sentry's counter), not one transaction per number
     assert calls["UpdateItem"] <= 4 * 2  # per batch: its short ids, and at most a block of group ids
@@ -377,9 +378,11 @@ def test_a_batch_of_many_transactions_counts_every_event(
     assert _group_of(project, "seconds").times_seen == 20
 
 
-def test_the_latest_event_is_written_once_a_second(project: Project, local_lambda: LocalLambda) -> None:
-    """The first batch with events of a new second stores its newest event; later batches of that
-    second leave it; a batch a second later replaces it."""
+def test_the_latest_event_is_the_newest_kept_with_no_write_of_its_own(
+    project: Project, local_lambda: LocalLambda
+) -> None:
+    """The issue's latest event is the newest the event store keeps, whatever the order batches
+    come in: no batch writes a latest-event item."""
     start = utcnow().replace(microsecond=0) - timedelta(seconds=5)
     assert _deliver(local_lambda, [_record(project, _payload("page", timestamp=start.isoformat()))]) == []
 
@@ -389,16 +392,17 @@ def test_the_latest_event_is_written_once_a_second(project: Project, local_lambd
         ]
         return [_record(project, p) for p in payloads], payloads[-1]["event_id"]
 
-    first, first_newest = batch(start + timedelta(seconds=1))
-    same_second, _ = batch(start + timedelta(seconds=1, milliseconds=500))
-    later, later_newest = batch(start + timedelta(seconds=2))
+    first, first_newest = batch(start + timedelta(seconds=2))
+    older, _ = batch(start + timedelta(seconds=1, milliseconds=500))
+    later, later_newest = batch(start + timedelta(seconds=3))
     group = _group_of(project, "page")
-    for records, shown in ((first, first_newest), (same_second, first_newest), (later, later_newest)):
+    for records, shown in ((first, first_newest), (older, first_newest), (later, later_newest)):
         with count_requests() as calls:
             assert _deliver(local_lambda, records) == []
-        assert latest_event(group.id)["event_id"] == shown
-        # + the follow-up mark of the batch's ledger entry and the issue's tag summary
-        assert calls["PutItem"] == (1 if records is not same_second else 0) + 1 + 1
+        assert next(walk_group(group.id)).event_id == shown
+        assert not row_exists(GroupLatestEvent.key(group.id))
+        # the follow-up mark of the batch's ledger entry and the issue's tag summary, nothing more
+        assert calls["PutItem"] == 1 + 1
     assert _group_of(project, "page").times_seen == 7
 
 

@@ -1,10 +1,9 @@
-"""The latest event of an issue: stored by ingestion (newest wins, bounded whatever the SDK sends),
-served at Sentry's ``/events/latest/`` routes, moved by a merge and removed with the group."""
+"""The latest event of an issue at Sentry's ``/events/latest/`` routes: the newest the event store
+keeps (no item of its own written); an issue counted before the store answers with the item it
+kept then, which a merge moves and the group's deletion removes."""
 
 from __future__ import annotations
 
-import random
-import string
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,18 +11,23 @@ from typing import Any
 import pytest
 import requests
 
+from shared.ingest.batch import store_batch
 from shared.ingest.event import normalize_event
-from shared.ingest.pipeline import process_event
-from shared.issues.events.latest import latest_event
+from shared.ingest.grouping import event_hash
+from shared.ingest.queue import encode_event
+from shared.issues.groups import create_group
 from shared.issues.updates.merge import merge_groups
-from shared.projects.keys import list_project_keys
 from shared.storage.accounts import Project
-from shared.storage.group_state import GroupLatestEvent
+from shared.storage.group_state import GroupHash, GroupLatestEvent
 from shared.storage.issues import Group
-from tests.conftest import World, make_world
-from tests.integration.deletion_support import partition, project_of, row_exists, run_worker_until_idle
-
-ITEM_LIMIT = 400 * 1024
+from tests.conftest import World, events_queue_record, make_world
+from tests.integration.deletion_support import (
+    keep_legacy_latest_event,
+    partition,
+    project_of,
+    row_exists,
+    run_worker_until_idle,
+)
 
 
 def _payload(**fields: Any) -> dict[str, Any]:
@@ -70,10 +74,17 @@ def _payload(**fields: Any) -> dict[str, Any]:
 
 
 def _send(project: Project, payload: dict[str, Any], when: datetime | None = None) -> int:
-    key = list_project_keys(project)[0]
-    outcome = process_event(key, normalize_event(payload, when or datetime.now(UTC)))
-    assert outcome.group_id is not None
-    return outcome.group_id
+    """Process ``payload`` as the processor does (kept in the event store); its group's id."""
+    if when is not None:
+        payload = {**payload, "timestamp": when.isoformat()}
+    record = events_queue_record(encode_event(project.id, project.org_id, datetime.now(UTC), payload))
+    assert store_batch([record]) == set()
+    hash_value = event_hash(normalize_event(payload, datetime.now(UTC)))
+    return GroupHash.get(*GroupHash.key(project.id, hash_value), consistent_read=True).group_id
+
+
+def _oldest(base_url: str, world: World, group_id: int) -> requests.Response:
+    return requests.get(f"{base_url}/api/0/issues/{group_id}/events/oldest/", headers=world.headers())
 
 
 def _latest(base_url: str, world: World, group_id: int | str, org: bool = False) -> requests.Response:
@@ -136,70 +147,46 @@ def test_a_message_event_has_a_message_entry(base_url: str, world: World) -> Non
     assert event["type"] == "default" and {"key": "level", "value": "warning"} in event["tags"]
 
 
-def test_only_a_newer_event_replaces_the_stored_one(world: World) -> None:
+def test_the_newest_kept_event_is_the_latest_and_no_item_is_written(base_url: str, world: World) -> None:
     project = project_of(world)
     now = datetime.now(UTC)
     newest = _payload()
     group_id = _send(project, newest, now)
     late = _payload()  # delivered after, but older
     assert _send(project, late, now - timedelta(minutes=5)) == group_id
-    assert latest_event(group_id)["event_id"] == newest["event_id"]
+    assert _latest(base_url, world, group_id).json()["eventID"] == newest["event_id"]
     newer = _payload()
     assert _send(project, newer, now + timedelta(seconds=30)) == group_id
-    assert latest_event(group_id)["event_id"] == newer["event_id"]
+    assert _latest(base_url, world, group_id).json()["eventID"] == newer["event_id"]
+    assert not row_exists(GroupLatestEvent.key(group_id))
 
 
-def _noise(length: int, rng: random.Random) -> str:
-    return "".join(rng.choices(string.ascii_letters + string.digits, k=length))
+def test_an_issue_counted_before_the_store_answers_with_its_kept_event(base_url: str, world: World) -> None:
+    project = project_of(world)
+    group = create_group(project, "Disk almost full")
+    kept_id = uuid.uuid4().hex
+    keep_legacy_latest_event(group.id, kept_id, datetime.now(UTC) - timedelta(days=1), "Disk almost full")
 
+    response = _latest(base_url, world, group.id)
 
-def test_a_huge_event_is_stored_bounded(base_url: str, world: World) -> None:
-    """Ten chained exceptions of 400 frames with long, incompressible source lines and symbols."""
-    rng = random.Random(7)
-    frames = [
-        {
-            "module": _noise(1000, rng),
-            "filename": _noise(1000, rng),
-            "abs_path": _noise(1000, rng),
-            "function": _noise(1000, rng),
-            "lineno": 100 + i,
-            "in_app": i % 2 == 0,
-            "context_line": _noise(1000, rng),
-            "pre_context": [_noise(1000, rng) for _ in range(10)],
-            "post_context": [_noise(1000, rng) for _ in range(10)],
-        }
-        for i in range(60)
-    ]
-    values = [
-        {"type": f"Error{n}", "value": _noise(10_000, rng), "stacktrace": {"frames": frames * 7}}
-        for n in range(10)
-    ]
-    payload = _payload(
-        exception={"values": values},
-        message=_noise(100_000, rng),
-        tags={_noise(500, rng): _noise(500, rng) for _ in range(300)},
+    assert response.status_code == 200, response.text
+    event = response.json()
+    assert (event["eventID"], event["groupID"], event["title"]) == (
+        kept_id,
+        str(group.id),
+        "Disk almost full",
     )
-    group_id = _send(project_of(world), payload)
-
-    row = GroupLatestEvent.get(*GroupLatestEvent.key(group_id), consistent_read=True)
-    assert len(row.body) < ITEM_LIMIT // 4
-    event = _latest(base_url, world, group_id).json()
-    exception = next(e for e in event["entries"] if e["type"] == "exception")
-    main = exception["data"]["values"][-1]
-    assert main["type"] == "Error9"
-    assert 0 < len(main["stacktrace"]["frames"]) <= 50
-    start, end = main["stacktrace"]["framesOmitted"]
-    # Relay's normalization keeps 250 of the 420 frames (Sentry's stack limit); the page folds the rest
-    assert end - start == 250 - len(main["stacktrace"]["frames"])
-    assert len(event["tags"]) <= 53 and all(len(t["key"]) <= 200 for t in event["tags"])
+    assert event["release"] is None and event["dateReceived"] == event["dateCreated"]
+    oldest = _oldest(base_url, world, group.id)  # only the latest was kept then
+    assert oldest.status_code == 404 and oldest.json() == {"detail": "Event not found"}
 
 
 def test_missing_hidden_and_unauthenticated_latest_events(base_url: str, world: World) -> None:
     project = project_of(world)
-    group = Group.get(*Group.key(_send(project, _payload())), consistent_read=True)
-    GroupLatestEvent(*GroupLatestEvent.key(group.id)).delete()
+    group = create_group(project, "Nothing kept")
     missing = _latest(base_url, world, group.id)
     assert missing.status_code == 404 and missing.json() == {"detail": "Event not found"}
+    group = Group.get(*Group.key(_send(project, _payload())), consistent_read=True)
 
     stranger = make_world()
     hidden = requests.get(f"{base_url}/api/0/issues/{group.id}/events/latest/", headers=stranger.headers())
@@ -214,18 +201,21 @@ def test_missing_hidden_and_unauthenticated_latest_events(base_url: str, world: 
 
 
 @pytest.mark.usefixtures("no_deletion_delay", "empty_deletion_queue")
-def test_a_merge_keeps_the_newest_latest_event_and_deletes_the_childs(world: World) -> None:
+def test_a_merge_keeps_the_newer_kept_latest_event_and_deletes_the_childs(
+    base_url: str, world: World
+) -> None:
+    """Issues counted before the store: the parent answers with the newer of the two kept events."""
     project = project_of(world)
     now = datetime.now(UTC)
-    parent_id = _send(project, _payload(fingerprint=["parent"]), now - timedelta(minutes=10))
-    _send(project, _payload(fingerprint=["parent"]), now - timedelta(minutes=9))
-    newest = _payload(fingerprint=["child"])
-    child_id = _send(project, newest, now)
+    older, newer = create_group(project, "older"), create_group(project, "newer")
+    keep_legacy_latest_event(older.id, uuid.uuid4().hex, now - timedelta(minutes=10), "older")
+    newest = uuid.uuid4().hex
+    keep_legacy_latest_event(newer.id, newest, now, "newer")
 
-    groups = [Group.get(*Group.key(i), consistent_read=True) for i in (parent_id, child_id)]
-    assert merge_groups(groups, world.owner_id)["parent"] == str(parent_id)
+    parent_id = int(merge_groups([older, newer], world.owner_id)["parent"])
+    [child_id] = {older.id, newer.id} - {parent_id}
     run_worker_until_idle()
 
-    assert latest_event(parent_id)["event_id"] == newest["event_id"]
+    assert _latest(base_url, world, parent_id).json()["eventID"] == newest
     assert partition(child_id) == []
     assert not row_exists(GroupLatestEvent.key(child_id))

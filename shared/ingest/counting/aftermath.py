@@ -1,4 +1,4 @@
-"""What follows counting a group's events: users, the latest event, tags, the index move and
+"""What follows counting a group's events: users, tags, the index move and
 the transitions (regression, snooze expiry, escalation) on the first event that triggers them.
 The group's ``by_project_status`` key moves only when ``last_seen`` has advanced by ``INDEX_STEP``
 since it last moved, so a storm moves it once a minute, not once per event.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from pynamodb.exceptions import UpdateError
 
@@ -25,14 +25,11 @@ from shared.ingest.counting.outcome import (
     users_of,
 )
 from shared.ingest.event import Event
-from shared.ingest.ledger import second_of
 from shared.issues.enums import GroupStatus, GroupSubStatus
 from shared.issues.events.counts import record_users
 from shared.issues.events.escalation import escalate_if_needed
-from shared.issues.events.latest import record_latest_event
 from shared.issues.events.regression import regress_group
 from shared.issues.events.unsnooze import unsnooze_if_over
-from shared.releases.release_events import record_release_event
 from shared.storage.base import condition_failed
 from shared.storage.group_state import hour_bucket
 from shared.storage.issues import Group, status_index_sk
@@ -48,24 +45,16 @@ def after_counting(
     hash_value: str,
     counted: list[Event],
     outcomes: dict[str, Outcome],
-    fresh: frozenset[datetime],
     created: Event | None,
 ) -> None:
-    """Users, the latest event, tags, the index move, the transitions of events just counted (their
-    counts went with them; their releases' first and last events were recorded for the whole batch,
-    ``shared.releases.from_events``) and the alert rules they meet (``shared.alerts``).
-
-    The latest event (the issue page's stack trace, several KB) is written at most once a second
-    per hash: only when nobody had counted an event of the second of the batch's newest event
-    before this batch (no ledger entry of the group in that second at the first read), or the
-    group is new."""
+    """Users, tags, the index move, the transitions of events just counted (their counts went with
+    them; their releases' first and last events were recorded for the whole batch,
+    ``shared.releases.from_events``) and the alert rules they meet (``shared.alerts``). The issue's
+    latest event is the newest the event store keeps (``shared.events``): nothing is written for it
+    here."""
     everything = ([created] if created is not None else []) + counted
     for hour_events in _by_hour(everything).values():
         record_users(group_id, hour_events[-1].timestamp, users_of(hour_events))
-    if everything:
-        newest = max(everything, key=lambda event: event.timestamp)
-        if created is not None or second_of(newest) in fresh:
-            record_latest_event(group_id, newest)
     for event in counted:
         outcomes[event.event_id] = Outcome(event.event_id, hash_value, group_id)
     if not counted:
@@ -100,8 +89,7 @@ def finish_pending(
         events = sorted(found.values(), key=lambda event: event.timestamp)
         group = read_group(group_id)
         if group is not None and group.status in LIVE_STATUSES:
-            seconds = frozenset(second_of(event) for event in events)
-            after_counting(project, group_id, hash_value, events, outcomes, seconds, None)
+            after_counting(project, group_id, hash_value, events, outcomes, None)
         followed |= set(found)
     ledger.mark_followed([part.entry for part in pending if ledger.covers(part.entry, followed)])
 
@@ -155,12 +143,3 @@ def _transition(group: Group, events: list[Event]) -> tuple[Event, str] | None:
             return (newest, "escalated") if escalated else None
         return (newest, "unignored") if unsnooze_if_over(group, newest.timestamp, newest.event_id) else None
     return None
-
-
-def known_release(org_id: int, version: str | None, timestamp: datetime) -> str | None:
-    """The event's release if the releases table has it, with the event counted on it (its first
-    and last event): a group's first release must be a real release (it counts in the release's
-    ``new_groups``); the batch created the releases its events name (``shared.releases.from_events``)."""
-    if not version:
-        return None
-    return version if record_release_event(org_id, version, timestamp) else None

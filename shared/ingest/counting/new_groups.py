@@ -17,13 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from shared.alerts.evaluation import Batch, evaluate
 from shared.ingest import ledger
-from shared.ingest.counting.aftermath import known_release
 from shared.ingest.counting.on_group import count_on_group
 from shared.ingest.counting.outcome import Outcome, ProjectRef, in_order, users_of
 from shared.ingest.event import Event
 from shared.ingest.ledger import Target
 from shared.issues.events.counts import first_users_row
-from shared.issues.events.latest import latest_event_row
 from shared.issues.groups import CreatedBy, NewGroup, create_groups
 from shared.storage.group_state import CountedEvents, GroupHash, hour_bucket
 from shared.storage.issues import Group, IssueItem
@@ -39,16 +37,16 @@ def needs_new_group(hash_row: GroupHash | None) -> bool:
 
 
 def create_new_groups(
-    project: ProjectRef, by_hash: Mapping[str, Sequence[Event]], checks: Mapping[int, ledger.PreCheck]
+    project: ProjectRef, by_hash: Mapping[str, Sequence[Event]], releases: frozenset[str]
 ) -> dict[str, list[Outcome] | Exception]:
     """A new group for each hash of ``by_hash`` (its uncounted events, oldest first), created with
     its first event counted, then the hash's other events counted on it: per hash its Outcomes in
     the order given, or the exception that stopped it after the group was created. A hash whose
     group was not created here (claimed meanwhile, or its first event counted meanwhile) is left
-    out, for the caller to count on its own. ``checks``: the ledger's first read of each shard."""
+    out, for the caller to count on its own. ``releases``: the versions known to exist."""
     hashes = list(by_hash)
     firsts = [by_hash[hash_value][0] for hash_value in hashes]
-    created = create_groups(project, [new_group(project, h, by_hash[h]) for h in hashes])
+    created = create_groups(project, [new_group(project, h, by_hash[h], None, releases) for h in hashes])
     settled: dict[int, list[Event]] = defaultdict(list)
     groups: dict[str, Group] = {}
     for hash_value, first, group in zip(hashes, firsts, created, strict=True):
@@ -74,8 +72,7 @@ def create_new_groups(
             continue
         try:
             outcomes: dict[str, Outcome] = {}
-            check = checks[ledger.shard_of(hash_value)]
-            after_creation(project, hash_value, group, by_hash[hash_value], outcomes, check)
+            after_creation(project, hash_value, group, by_hash[hash_value], outcomes)
             results[hash_value] = in_order(by_hash[hash_value], outcomes)
         except Exception as error:
             results[hash_value] = error
@@ -83,22 +80,27 @@ def create_new_groups(
 
 
 def new_group(
-    project: ProjectRef, hash_value: str, events: Sequence[Event], stale_group_id: int | None = None
+    project: ProjectRef,
+    hash_value: str,
+    events: Sequence[Event],
+    stale_group_id: int | None,
+    releases: frozenset[str],
 ) -> NewGroup:
     """The group the first of ``events`` (uncounted, oldest first) starts for its hash (taking it
     over from ``stale_group_id``, a group on its way out, if given), created with that event
-    counted on it; when no other event follows, it is also the group's latest event."""
+    counted on it. Its first release is the event's when ``releases`` (the versions the batch made
+    sure exist, with their first and last events recorded) has it: a group's first release must be
+    a real release (it counts in the release's ``new_groups``)."""
     first, alone = events[0], len(events) == 1
 
     def created_by(group_id: int) -> CreatedBy:
         """The first event counted in the creating transaction: its ledger entry and hour, and,
-        when no other event follows, the latest event and the hour's users, and so the entry's
+        when no other event follows, its tags and the hour's users, and so the entry's
         follow-up mark (else what follows counting writes them for all the events, then marks
         the entry: ``after_creation``)."""
         entries = first_entries(project, hash_value, first, group_id)
         follow: list[IssueItem] = []
         if alone:
-            follow.append(latest_event_row(group_id, first))
             follow.append(first_tags_row(group_id, [first]))
             if users := users_of([first]):
                 follow.append(first_users_row(group_id, first.timestamp, users))
@@ -110,7 +112,7 @@ def new_group(
         first.title,
         culprit=first.culprit,
         level=first.level,
-        first_release_version=known_release(project.org_id, first.release, first.timestamp),
+        first_release_version=first.release if first.release in releases else None,
         first_seen=first.timestamp,
         data={"type": first.type, "metadata": first.metadata},
         hash_value=hash_value,
@@ -125,15 +127,14 @@ def after_creation(
     group: Group,
     events: Sequence[Event],
     outcomes: dict[str, Outcome],
-    check: ledger.PreCheck,
 ) -> None:
     """What follows the creation of ``group`` with the first of ``events`` counted (and settled in
     the ledger): the other events, if any, counted on it like on any other group; ``outcomes``
-    gets theirs. ``check``: the ledger's first read of the events."""
+    gets theirs."""
     first, rest = events[0], list(events[1:])
     outcomes[first.event_id] = Outcome(first.event_id, hash_value, group.id, is_new=True)
-    if rest:  # (alone, its users, latest event and follow-up mark were written with the group)
-        count_on_group(project, group.id, rest, hash_value, outcomes, check, created=first)
+    if rest:  # (alone, its users, tags and follow-up mark were written with the group)
+        count_on_group(project, group.id, rest, hash_value, outcomes, created=first)
         ledger.mark_followed(first_entries(project, hash_value, first, group.id))
     else:
         evaluate(project.id, Batch(project.org_id, group, [first], first, None))

@@ -44,7 +44,6 @@ def count_on_group(
     events: list[Event],
     hash_value: str,
     outcomes: dict[str, Outcome],
-    check: ledger.PreCheck,
     created: Event | None = None,
 ) -> bool:
     """Count ``events`` on the group (following merges) a chunk at a time, then its hourly counts,
@@ -74,7 +73,6 @@ def count_on_group(
         group.renaming = False
     ids = {event.event_id for event in counted}
     counted = [event for event in events if event.event_id in ids]  # back in time order
-    fresh = check.fresh_seconds(group.group_id)
-    after_counting(project, group.group_id, hash_value, counted, outcomes, fresh, created)
+    after_counting(project, group.group_id, hash_value, counted, outcomes, created)
     ledger.mark_followed(written)
     return True

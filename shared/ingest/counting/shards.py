@@ -61,17 +61,16 @@ def count_shared(
     project: ProjectRef,
     shard: int,
     unit: list[Share],
-    check: ledger.PreCheck,
     outcomes: dict[str, Outcome],
 ) -> list[Share]:
     """Count the shares of ``unit`` in one transaction (each group renamed by its newest event
-    unless it has seen a newer one), then each group's users, latest event, index and
+    unless it has seen a newer one), then each group's users, tags, index and
     transitions. A refused group is read (``count_on_groups``): counted again with what it holds,
     or, gone or being merged, returned to be counted on its own (nothing of it was counted; a
     group appears once in a transaction, and the parent of a merge may be in this one)."""
     if len(unit) == 1 and len(chunks(unit[0].events)) > 1:
         share = unit[0]
-        found = count_on_group(project, share.group_id, share.events, share.hash, outcomes, check)
+        found = count_on_group(project, share.group_id, share.events, share.hash, outcomes)
         return [] if found else [share]
     groups = [GroupCounting(share.group_id, share.events) for share in unit]
     written: list[CountedEvents] = []
@@ -79,7 +78,6 @@ def count_shared(
     for share, group, done in zip(unit, groups, counted, strict=True):
         if group.live:
             keep_uncounted(share.events, done, share.hash, outcomes)
-            fresh = check.fresh_seconds(share.group_id)
-            after_counting(project, share.group_id, share.hash, done, outcomes, fresh, None)
+            after_counting(project, share.group_id, share.hash, done, outcomes, None)
     ledger.mark_followed(written)
     return [share for share, group in zip(unit, groups, strict=True) if not group.live]

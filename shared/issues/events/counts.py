@@ -24,20 +24,18 @@ it, which can count events up to 59 minutes older than the window (documented in
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from shared.errors import Conflict
 from shared.issues.events.user_sketch import UserSketch, merged
 from shared.issues.transaction import transaction
-from shared.storage.base import cancelled_by_condition, condition_failed, utcnow
+from shared.storage.base import cancelled_by_condition, utcnow
 from shared.storage.group_state import (
     HOURLY_COUNT_RETENTION_DAYS,
     GroupHourlyCount,
@@ -46,12 +44,9 @@ from shared.storage.group_state import (
     hour_start,
 )
 from shared.storage.issues import Group, IssueItem, group_pk
+from shared.storage.versioned import MERGE_ATTEMPTS, merge_versioned
 
 RETENTION = timedelta(days=HOURLY_COUNT_RETENTION_DAYS)
-# Each attempt lost a race to another writer of the same hour; writers of one hour are few
-# (a batch carries all of a group's events of the hour), so running out means something is wrong.
-MERGE_ATTEMPTS = 25
-MERGE_PAUSE_SECONDS = 0.002
 
 
 def hourly_count_write(
@@ -235,30 +230,17 @@ def merge_users(group_id: int, hour: str, users: UserSketch, expires_at: datetim
     """Merge ``users`` into the group's sketch of ``hour``: read it, merge, write it back on
     condition that nobody wrote it meanwhile (else again, after a short random pause)."""
     key = GroupHourlyUsers.key(group_id, hour)
-    for attempt in range(MERGE_ATTEMPTS):
-        try:
-            row: GroupHourlyUsers | None = GroupHourlyUsers.get(*key, consistent_read=True)
-        except GroupHourlyUsers.DoesNotExist:
-            row = None
+
+    def merged_row(row: GroupHourlyUsers | None) -> GroupHourlyUsers | None:
         stored = UserSketch.from_bytes(row.sketch if row else None)
         combined = stored.merge(users)
         if row is not None and combined == stored:
-            return  # nobody new: no write at all
-        version = row.version if row is not None else 0
-        condition = (
-            GroupHourlyUsers.version == version if row is not None else GroupHourlyUsers.pk.does_not_exist()
-        )
-        updated = GroupHourlyUsers(
-            *key, hour=hour, sketch=combined.to_bytes(), version=version + 1, expires_at=expires_at
-        )
-        try:
-            updated.save(condition=condition)
-            return
-        except PutError as error:
-            if not condition_failed(error):
-                raise
-        time.sleep(random.uniform(0, MERGE_PAUSE_SECONDS * (attempt + 1)))
-    raise Conflict("The issue's user count is changing too fast; retry")
+            return None  # nobody new: no write at all
+        return GroupHourlyUsers(*key, hour=hour, sketch=combined.to_bytes(), expires_at=expires_at)
+
+    merge_versioned(
+        GroupHourlyUsers, key, merged_row, Conflict("The issue's user count is changing too fast; retry")
+    )
 
 
 def hourly_counts(
