@@ -100,14 +100,18 @@ def assemble(access: OrgAccess, body: Any) -> dict[str, Any]:
     missing = missing_chunks(org_id, request.chunks)
     if missing:
         return _answer("not_found", missing)
+    project_ids = sorted(int(p) for p in chosen)
     known = _known_state(org_id, request.checksum)
     if known is not None:
-        return known
+        answer, stored = known
+        if stored is not None:
+            _index_for_more_projects(org_id, stored, project_ids)
+        return answer
     if not request.chunks:
         return _answer("not_found")
     if not _claim(org_id, request.checksum):
-        return _known_state(org_id, request.checksum) or _answer("assembling")
-    project_ids = sorted(int(p) for p in chosen)
+        again = _known_state(org_id, request.checksum)
+        return again[0] if again is not None else _answer("assembling")
     try:
         bundle = _build(org_id, request)
     except BundleInvalid as error:
@@ -117,17 +121,37 @@ def assemble(access: OrgAccess, body: Any) -> dict[str, Any]:
     return _answer("ok")
 
 
-def _known_state(org_id: int, checksum: str) -> dict[str, Any] | None:
-    """The answer a bundle already has: ok, error (kept for a lease), or assembling (its lease)."""
+def _known_state(org_id: int, checksum: str) -> tuple[dict[str, Any], ArtifactBundle | None] | None:
+    """The answer a bundle already has: ok (with its stored item), error (kept for a lease), or
+    assembling (its lease)."""
     try:
         item = ArtifactBundle.get(*ArtifactBundle.key(org_id, checksum), consistent_read=True)
     except ArtifactBundle.DoesNotExist:
         return None
     if item.state == "ok" and not _expired(item):
-        return _answer("ok")
+        return _answer("ok"), item
     if (item.lease_until or 0) > time.time():
-        return _answer(item.state, detail=item.detail)
+        return _answer(item.state, detail=item.detail), None
     return None
+
+
+def _index_for_more_projects(org_id: int, bundle: ArtifactBundle, project_ids: list[int]) -> None:
+    """A stored bundle uploaded again for projects it is not indexed for (the bytes are the
+    organization's once, by checksum): its files are indexed for those projects too, read back
+    from its stored manifest, under its own release and expiry, then the projects join its item
+    (an atomic ADD, so concurrent uploads for different projects all count)."""
+    indexed = {int(p) for p in bundle.project_ids or ()}
+    more = [p for p in project_ids if p not in indexed]
+    if not more:
+        return
+    try:
+        data = s3().get_object(Bucket=settings().artifacts_bucket, Key=bundle_key(org_id, bundle.checksum))
+    except s3().exceptions.NoSuchKey:
+        return  # past its retention: nothing left to index
+    files = read_manifest(data["Body"].read())
+    request = AssembleRequest(bundle.checksum, [], [], bundle.release, bundle.dist)
+    _write(_index_items(org_id, request, more, files, bundle.expires_at))
+    bundle.update(actions=[ArtifactBundle.project_ids.add(set(more))])
 
 
 def _expired(item: ArtifactBundle) -> bool:
@@ -254,11 +278,15 @@ def _expires_at() -> int:
 
 
 def _index_items(
-    org_id: int, request: AssembleRequest, project_ids: list[int], files: list[BundleFile]
+    org_id: int,
+    request: AssembleRequest,
+    project_ids: list[int],
+    files: list[BundleFile],
+    expires: int | None = None,
 ) -> list[Any]:
     """The lookup items of a bundle's files: each source map by debug id, each file by URL (with a
-    release), for every project the upload named."""
-    expires = _expires_at()
+    release), for every project the upload named; they expire with the bundle."""
+    expires = expires or _expires_at()
     items = []
     for project_id in project_ids:
         for file in files:
@@ -296,10 +324,7 @@ def _store(org_id: int, request: AssembleRequest, project_ids: list[int], bundle
                 expires_at=expires,
             )
         )
-    for batch_items in chunked(items, BATCH_WRITE_LIMIT):
-        with SourceFileIndex.batch_write() as batch:
-            for item in batch_items:
-                batch.save(item)
+    _write(items)
     ArtifactBundle(
         *ArtifactBundle.key(org_id, request.checksum),
         org_id=org_id,
@@ -313,6 +338,13 @@ def _store(org_id: int, request: AssembleRequest, project_ids: list[int], bundle
         file_count=len(bundle.files),
         expires_at=expires,
     ).save()
+
+
+def _write(items: list[Any]) -> None:
+    for batch_items in chunked(items, BATCH_WRITE_LIMIT):
+        with SourceFileIndex.batch_write() as batch:
+            for item in batch_items:
+                batch.save(item)
 
 
 def _indexed_items(org_id: int, version: str, dist: str | None, bundle: ArtifactBundle) -> list[Any]:
