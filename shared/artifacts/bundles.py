@@ -19,7 +19,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, PutError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from shared.artifacts.chunks import CHUNK_SIZE, MAX_FILE_SIZE, UploadRefused, missing_chunks, read_chunk
 from shared.auth.access import OrgAccess
@@ -30,6 +30,7 @@ from shared.storage.artifacts import (
     ArtifactBundle,
     ReleaseBundle,
     SourceFileIndex,
+    bundles_pk,
     debug_id_pk,
     release_bundles_pk,
     url_pk,
@@ -144,11 +145,9 @@ def _index_for_more_projects(org_id: int, bundle: ArtifactBundle, project_ids: l
     more = [p for p in project_ids if p not in indexed]
     if not more:
         return
-    try:
-        data = s3().get_object(Bucket=settings().artifacts_bucket, Key=bundle_key(org_id, bundle.checksum))
-    except s3().exceptions.NoSuchKey:
+    files = _stored_files(org_id, bundle.checksum)
+    if not files:
         return  # past its retention: nothing left to index
-    files = read_manifest(data["Body"].read())
     request = AssembleRequest(bundle.checksum, [], [], bundle.release, bundle.dist)
     _write(_index_items(org_id, request, more, files, bundle.expires_at))
     bundle.update(actions=[ArtifactBundle.project_ids.add(set(more))])
@@ -350,14 +349,18 @@ def _write(items: list[Any]) -> None:
 def _indexed_items(org_id: int, version: str, dist: str | None, bundle: ArtifactBundle) -> list[Any]:
     """The index items a stored bundle wrote (read back from its manifest); none once its object
     has expired, when its items carry the same expiry."""
-    key = bundle_key(org_id, bundle.checksum)
-    try:
-        data = s3().get_object(Bucket=settings().artifacts_bucket, Key=key)["Body"].read()
-    except s3().exceptions.NoSuchKey:
-        return []
     request = AssembleRequest(bundle.checksum, [], [], version, dist)
     project_ids = sorted(int(p) for p in bundle.project_ids or ())
-    return _index_items(org_id, request, project_ids, read_manifest(data))
+    return _index_items(org_id, request, project_ids, _stored_files(org_id, bundle.checksum))
+
+
+def _stored_files(org_id: int, checksum: str) -> list[BundleFile]:
+    """The files of a stored bundle, from its manifest; none once its object has expired."""
+    try:
+        body = s3().get_object(Bucket=settings().artifacts_bucket, Key=bundle_key(org_id, checksum))["Body"]
+    except s3().exceptions.NoSuchKey:
+        return []
+    return read_manifest(body.read())
 
 
 def delete_release_bundles(org_id: int, version: str) -> int:
@@ -396,3 +399,46 @@ def _delete_if_naming(item: SourceFileIndex, checksum: str) -> None:
     except DeleteError as error:
         if not condition_failed(error):
             raise
+
+
+def delete_project_bundles(org_id: int, project_id: int) -> int:
+    """Take a deleted project out of the organization's bundles: its index items go (read back
+    from each bundle's manifest), the project leaves the bundle's projects, and a bundle no other
+    project uses goes whole (object, state, its release's link); returns how many bundles the
+    project had. Idempotent: a rerun finds only what is left."""
+    bundles = [
+        bundle
+        for bundle in ArtifactBundle.query(bundles_pk(org_id), ArtifactBundle.sk.startswith("BUNDLE#"))
+        if project_id in {int(p) for p in bundle.project_ids or ()}
+    ]
+    for bundle in bundles:
+        files = _stored_files(org_id, bundle.checksum)  # none past its retention: its items expire too
+        request = AssembleRequest(bundle.checksum, [], [], bundle.release, bundle.dist)
+        for item in _index_items(org_id, request, [project_id], files):
+            _delete_if_naming(item, bundle.checksum)
+        _leave(org_id, bundle, project_id)
+    return len(bundles)
+
+
+def _leave(org_id: int, bundle: ArtifactBundle, project_id: int) -> None:
+    """The project leaves the bundle; the last one out deletes it, unless an upload for another
+    project joined meanwhile (the delete's condition)."""
+    try:
+        bundle.update(
+            actions=[ArtifactBundle.project_ids.delete({project_id})], condition=ArtifactBundle.pk.exists()
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            return  # deleted meanwhile (its release went)
+        raise
+    if bundle.project_ids:
+        return
+    try:
+        bundle.delete(condition=ArtifactBundle.project_ids.does_not_exist())
+    except DeleteError as error:
+        if condition_failed(error):
+            return
+        raise
+    s3().delete_object(Bucket=settings().artifacts_bucket, Key=bundle_key(org_id, bundle.checksum))
+    if bundle.release:
+        ReleaseBundle(*ReleaseBundle.key(org_id, bundle.release, bundle.checksum)).delete()
