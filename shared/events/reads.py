@@ -195,12 +195,10 @@ def _neighbours(group_id: int, sk: str, event_id: str) -> tuple[str | None, str 
     return older, newer
 
 
-def detailed(found: EventRead, known: tuple[str | None, str | None] | None = None) -> EventBody:
-    """The event's details with the previous and next event ids of its issue (``known``: as found)."""
-    group_id, document = found.group.id, found.document
-    older, newer = known if known is not None else _neighbours(group_id, found.refs_sk, document["event_id"])
-    body = serialize_full(document, group_id, found.release)
-    body["previousEventID"], body["nextEventID"] = older, newer
+def detailed(found: EventRead, neighbours: tuple[str | None, str | None] | None) -> EventBody:
+    """The event's details with the previous and next event ids of its issue."""
+    body = serialize_full(found.document, found.group.id, found.release)
+    body["previousEventID"], body["nextEventID"] = neighbours or (None, None)
     return body
 
 
@@ -215,6 +213,7 @@ class EventRead:
     document: dict[str, Any]
     release: Release | None = None
     pointer: Pointer | None = None
+    neighbours: tuple[str | None, str | None] | None = None  # (previous, next) when asked for
 
 
 def _release_key(org_id: int, version: str | None) -> list[tuple[type[Any], tuple[str, str]]]:
@@ -232,12 +231,14 @@ def event_by_id(
     allowed: Callable[[Group], bool] | None = None,
     known: Group | None = None,
     with_pointer: bool = False,
+    with_neighbours: bool = False,
 ) -> EventRead:
     """An event of the organization by id (else 404). The group is ``known`` (the event must be
     one of its events), or read and admitted by ``allowed``. The bucket's Query, then one
     BatchGetItem of what the index names (the group, the release, with ``with_pointer`` the
     project's id pointer) beside the object's ranged GET; a release the index does not name (an
-    event kept before it named them) is read once the document is."""
+    event kept before it named them) is read once the document is. ``with_neighbours``: the
+    previous and next event ids within the issue are looked up meanwhile."""
     located = locate(org_id, event_id)
     if located is None or (known is not None and not _listed_in(known, located)):
         raise NotFound(EVENT_NOT_FOUND)
@@ -245,11 +246,16 @@ def event_by_id(
     keys += _release_key(org_id, located.release)
     if with_pointer:
         keys.append((Pointer, Project.id_key(located.project_id)))
-    with ThreadPoolExecutor(2) as pool:
+    group_id = known.id if known is not None else located.group_id
+    with ThreadPoolExecutor(3) as pool:
         items_read = pool.submit(batch_get_items, keys)
         document_read = pool.submit(_one, located.location)
+        beside = (
+            pool.submit(_neighbours, group_id, located.refs_sk, located.event_id) if with_neighbours else None
+        )
         items = items_read.result()
         document = document_read.result()
+        neighbours = beside.result() if beside is not None else None
     group = known or items.get(Group.key(located.group_id))
     if group is None or group.status in GONE_STATUSES or not (allowed or (lambda _: True))(group):
         raise NotFound(EVENT_NOT_FOUND)
@@ -257,7 +263,9 @@ def event_by_id(
     if not located.release_known and document.get("release"):
         release = next(iter(batch_get_items(_release_key(org_id, document["release"])).values()), None)
     pointer = items.get(Project.id_key(located.project_id))
-    return EventRead(group, located.refs_sk, document, _linked(release, group.project_id), pointer)
+    return EventRead(
+        group, located.refs_sk, document, _linked(release, group.project_id), pointer, neighbours
+    )
 
 
 def _listed_in(group: Group, located: Located) -> bool:
@@ -275,7 +283,8 @@ def event_details(
     known: Group | None = None,
 ) -> EventBody:
     """Sentry's project and issue event details: the event with its neighbours in its issue."""
-    return detailed(event_by_id(org_id, event_id, allowed, known))
+    found = event_by_id(org_id, event_id, allowed, known, with_neighbours=True)
+    return detailed(found, found.neighbours)
 
 
 def group_event(group: Group, which: str, window: Window) -> EventBody:
