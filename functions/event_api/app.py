@@ -4,11 +4,11 @@ latest, oldest or recommended), a project's events and one of them, which issue 
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 from shared.auth.scopes import EVENT_READ
 from shared.errors import NotFound
+from shared.events.lookup import visible_project_slug
 from shared.events.reads import (
     EVENT_NOT_FOUND,
     EventPage,
@@ -28,7 +28,7 @@ from shared.http.request import org_access, principal, query_value, query_values
 from shared.http.resolver import APIGatewayHttpResolver
 from shared.issues.deletion.queue import hash_values
 from shared.issues.events.latest import latest_event
-from shared.issues.lookup import find_issue, organization_scope
+from shared.issues.lookup import find_issue
 from shared.issues.updates.selection import request_scope
 from shared.serializers.events import serialize_event
 from shared.storage.issues import Group
@@ -130,17 +130,16 @@ def resolve_event_id(org: str, event_id: str) -> Any:
     wanted = event_id_of(event_id)
     access = org_access(app, org)
     access.require(EVENT_READ)
-    with ThreadPoolExecutor(1) as pool:  # the visible projects are read while the event is found
-        visible = pool.submit(organization_scope, access)
-        allowed = lambda group: visible.result().contains(group)  # noqa: E731
-        group, _, document = event_by_id(access.organization.id, wanted, allowed=allowed)
-    project = visible.result().project(group.project_id)
+    found = event_by_id(access.organization.id, wanted, with_pointer=True)
+    slug = visible_project_slug(access, found.pointer)
+    if slug is None:
+        raise NotFound(EVENT_NOT_FOUND)
     return {
         "organizationSlug": access.organization.slug,
-        "projectSlug": project.slug if project is not None else None,
-        "groupId": str(group.id),
+        "projectSlug": slug,
+        "groupId": str(found.group.id),
         "eventId": wanted,
-        "event": serialize_full(document, group.id),
+        "event": serialize_full(found.document, found.group.id, found.release),
     }
 
 

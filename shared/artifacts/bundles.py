@@ -19,7 +19,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, PutError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from shared.artifacts.chunks import CHUNK_SIZE, MAX_FILE_SIZE, UploadRefused, missing_chunks, read_chunk
 from shared.auth.access import OrgAccess
@@ -30,6 +30,7 @@ from shared.storage.artifacts import (
     ArtifactBundle,
     ReleaseBundle,
     SourceFileIndex,
+    bundles_pk,
     debug_id_pk,
     release_bundles_pk,
     url_pk,
@@ -100,14 +101,18 @@ def assemble(access: OrgAccess, body: Any) -> dict[str, Any]:
     missing = missing_chunks(org_id, request.chunks)
     if missing:
         return _answer("not_found", missing)
+    project_ids = sorted(int(p) for p in chosen)
     known = _known_state(org_id, request.checksum)
     if known is not None:
-        return known
+        answer, stored = known
+        if stored is not None:
+            _index_for_more_projects(org_id, stored, project_ids)
+        return answer
     if not request.chunks:
         return _answer("not_found")
     if not _claim(org_id, request.checksum):
-        return _known_state(org_id, request.checksum) or _answer("assembling")
-    project_ids = sorted(int(p) for p in chosen)
+        again = _known_state(org_id, request.checksum)
+        return again[0] if again is not None else _answer("assembling")
     try:
         bundle = _build(org_id, request)
     except BundleInvalid as error:
@@ -117,17 +122,35 @@ def assemble(access: OrgAccess, body: Any) -> dict[str, Any]:
     return _answer("ok")
 
 
-def _known_state(org_id: int, checksum: str) -> dict[str, Any] | None:
-    """The answer a bundle already has: ok, error (kept for a lease), or assembling (its lease)."""
+def _known_state(org_id: int, checksum: str) -> tuple[dict[str, Any], ArtifactBundle | None] | None:
+    """The answer a bundle already has: ok (with its stored item), error (kept for a lease), or
+    assembling (its lease)."""
     try:
         item = ArtifactBundle.get(*ArtifactBundle.key(org_id, checksum), consistent_read=True)
     except ArtifactBundle.DoesNotExist:
         return None
     if item.state == "ok" and not _expired(item):
-        return _answer("ok")
+        return _answer("ok"), item
     if (item.lease_until or 0) > time.time():
-        return _answer(item.state, detail=item.detail)
+        return _answer(item.state, detail=item.detail), None
     return None
+
+
+def _index_for_more_projects(org_id: int, bundle: ArtifactBundle, project_ids: list[int]) -> None:
+    """A stored bundle uploaded again for projects it is not indexed for (the bytes are the
+    organization's once, by checksum): its files are indexed for those projects too, read back
+    from its stored manifest, under its own release and expiry, then the projects join its item
+    (an atomic ADD, so concurrent uploads for different projects all count)."""
+    indexed = {int(p) for p in bundle.project_ids or ()}
+    more = [p for p in project_ids if p not in indexed]
+    if not more:
+        return
+    files = _stored_files(org_id, bundle.checksum)
+    if not files:
+        return  # past its retention: nothing left to index
+    request = AssembleRequest(bundle.checksum, [], [], bundle.release, bundle.dist)
+    _write(_index_items(org_id, request, more, files, bundle.expires_at))
+    bundle.update(actions=[ArtifactBundle.project_ids.add(set(more))])
 
 
 def _expired(item: ArtifactBundle) -> bool:
@@ -254,11 +277,15 @@ def _expires_at() -> int:
 
 
 def _index_items(
-    org_id: int, request: AssembleRequest, project_ids: list[int], files: list[BundleFile]
+    org_id: int,
+    request: AssembleRequest,
+    project_ids: list[int],
+    files: list[BundleFile],
+    expires: int | None = None,
 ) -> list[Any]:
     """The lookup items of a bundle's files: each source map by debug id, each file by URL (with a
-    release), for every project the upload named."""
-    expires = _expires_at()
+    release), for every project the upload named; they expire with the bundle."""
+    expires = expires or _expires_at()
     items = []
     for project_id in project_ids:
         for file in files:
@@ -296,10 +323,7 @@ def _store(org_id: int, request: AssembleRequest, project_ids: list[int], bundle
                 expires_at=expires,
             )
         )
-    for batch_items in chunked(items, BATCH_WRITE_LIMIT):
-        with SourceFileIndex.batch_write() as batch:
-            for item in batch_items:
-                batch.save(item)
+    _write(items)
     ArtifactBundle(
         *ArtifactBundle.key(org_id, request.checksum),
         org_id=org_id,
@@ -315,17 +339,28 @@ def _store(org_id: int, request: AssembleRequest, project_ids: list[int], bundle
     ).save()
 
 
+def _write(items: list[Any]) -> None:
+    for batch_items in chunked(items, BATCH_WRITE_LIMIT):
+        with SourceFileIndex.batch_write() as batch:
+            for item in batch_items:
+                batch.save(item)
+
+
 def _indexed_items(org_id: int, version: str, dist: str | None, bundle: ArtifactBundle) -> list[Any]:
     """The index items a stored bundle wrote (read back from its manifest); none once its object
     has expired, when its items carry the same expiry."""
-    key = bundle_key(org_id, bundle.checksum)
-    try:
-        data = s3().get_object(Bucket=settings().artifacts_bucket, Key=key)["Body"].read()
-    except s3().exceptions.NoSuchKey:
-        return []
     request = AssembleRequest(bundle.checksum, [], [], version, dist)
     project_ids = sorted(int(p) for p in bundle.project_ids or ())
-    return _index_items(org_id, request, project_ids, read_manifest(data))
+    return _index_items(org_id, request, project_ids, _stored_files(org_id, bundle.checksum))
+
+
+def _stored_files(org_id: int, checksum: str) -> list[BundleFile]:
+    """The files of a stored bundle, from its manifest; none once its object has expired."""
+    try:
+        body = s3().get_object(Bucket=settings().artifacts_bucket, Key=bundle_key(org_id, checksum))["Body"]
+    except s3().exceptions.NoSuchKey:
+        return []
+    return read_manifest(body.read())
 
 
 def delete_release_bundles(org_id: int, version: str) -> int:
@@ -364,3 +399,46 @@ def _delete_if_naming(item: SourceFileIndex, checksum: str) -> None:
     except DeleteError as error:
         if not condition_failed(error):
             raise
+
+
+def delete_project_bundles(org_id: int, project_id: int) -> int:
+    """Take a deleted project out of the organization's bundles: its index items go (read back
+    from each bundle's manifest), the project leaves the bundle's projects, and a bundle no other
+    project uses goes whole (object, state, its release's link); returns how many bundles the
+    project had. Idempotent: a rerun finds only what is left."""
+    bundles = [
+        bundle
+        for bundle in ArtifactBundle.query(bundles_pk(org_id), ArtifactBundle.sk.startswith("BUNDLE#"))
+        if project_id in {int(p) for p in bundle.project_ids or ()}
+    ]
+    for bundle in bundles:
+        files = _stored_files(org_id, bundle.checksum)  # none past its retention: its items expire too
+        request = AssembleRequest(bundle.checksum, [], [], bundle.release, bundle.dist)
+        for item in _index_items(org_id, request, [project_id], files):
+            _delete_if_naming(item, bundle.checksum)
+        _leave(org_id, bundle, project_id)
+    return len(bundles)
+
+
+def _leave(org_id: int, bundle: ArtifactBundle, project_id: int) -> None:
+    """The project leaves the bundle; the last one out deletes it, unless an upload for another
+    project joined meanwhile (the delete's condition)."""
+    try:
+        bundle.update(
+            actions=[ArtifactBundle.project_ids.delete({project_id})], condition=ArtifactBundle.pk.exists()
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            return  # deleted meanwhile (its release went)
+        raise
+    if bundle.project_ids:
+        return
+    try:
+        bundle.delete(condition=ArtifactBundle.project_ids.does_not_exist())
+    except DeleteError as error:
+        if condition_failed(error):
+            return
+        raise
+    s3().delete_object(Bucket=settings().artifacts_bucket, Key=bundle_key(org_id, bundle.checksum))
+    if bundle.release:
+        ReleaseBundle(*ReleaseBundle.key(org_id, bundle.release, bundle.checksum)).delete()

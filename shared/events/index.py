@@ -7,7 +7,9 @@ organization, all in one BatchWriteItem.
 environment 1 B (an index into the item's ``environments``; 255: none) — 33 bytes an event.
 ``EventIds`` rows, in the order of the ids (``ids``, 16 bytes each, what a lookup's filter tests):
 project 8 B, group 8 B, time (ms) 8 B, the newest time of its ``GroupEvents`` item 8 B, 4 bytes
-naming its grouping hash (``hash_tag``), offset 4 B, length 4 B — 60 bytes an event with its id.
+naming its grouping hash (``hash_tag``), offset 4 B, length 4 B — 60 bytes an event with its id —
+and in ``release_rows`` one byte naming its release among the item's ``releases`` (so a read by id
+fetches the release with the group, before the event's object is read).
 
 An event kept twice (a delivery that died after storing it, then delivered again) has two rows:
 every reader keeps the first it meets of an id."""
@@ -36,6 +38,10 @@ _IDS_ROW = struct.Struct(">qqqq4sII")
 NO_ENVIRONMENT = 255
 # Environments named in one GroupEvents item (more are rare; the rest list as none).
 MAX_ENVIRONMENTS = 254
+# Releases named in one EventIds item; an event of another one has ``UNLISTED`` (read from its event).
+MAX_RELEASES = 253
+UNLISTED = 254
+NO_RELEASE = 255
 # Pages of 1 MB a lookup by id reads at most (each about 17,000 events of the bucket, so about
 # 2.7 million of the organization's newest events in all): an id older than that is not found.
 LOOKUP_PAGES = 20
@@ -55,6 +61,7 @@ class Kept:
     timestamp: datetime
     environment: str | None
     location: Location
+    release: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,8 @@ class Found:
 
 @dataclass(frozen=True)
 class Located:
-    """An event found by id: its project and group, and its ``GroupEvents`` item's sort key."""
+    """An event found by id: its project and group, and its ``GroupEvents`` item's sort key;
+    its release when the index names it (``release_known``)."""
 
     event_id: str
     project_id: int
@@ -80,6 +88,8 @@ class Located:
     timestamp: datetime
     location: Location
     refs_sk: str
+    release: str | None = None
+    release_known: bool = False
 
 
 def _ms(when: datetime) -> int:
@@ -142,6 +152,7 @@ def index_items(kept: Sequence[Kept], received: datetime) -> list[IssueItem]:
     for event in kept:
         by_bucket[(event.org_id, bucket_of(event.event_id))].setdefault(event.event_id, event)
     for (org_id, bucket), found in by_bucket.items():
+        ordered = sorted(found.values(), key=lambda e: e.event_id)
         rows = b"".join(
             _IDS_ROW.pack(
                 e.project_id,
@@ -152,8 +163,9 @@ def index_items(kept: Sequence[Kept], received: datetime) -> list[IssueItem]:
                 e.location.offset,
                 e.location.length,
             )
-            for e in sorted(found.values(), key=lambda e: e.event_id)
+            for e in ordered
         )
+        releases = sorted({e.release for e in ordered if e.release})[:MAX_RELEASES]
         items.append(
             EventIds(
                 EventIds.partition(org_id, bucket),
@@ -161,10 +173,27 @@ def index_items(kept: Sequence[Kept], received: datetime) -> list[IssueItem]:
                 object_key=object_key,
                 ids={bytes.fromhex(event_id) for event_id in found},
                 rows=rows,
+                releases=releases or None,
+                release_rows=bytes(_release_number(e.release, releases) for e in ordered),
                 expires_at=expires,
             )
         )
     return items
+
+
+def _release_number(release: str | None, releases: list[str]) -> int:
+    if not release:
+        return NO_RELEASE
+    return releases.index(release) if release in releases else UNLISTED
+
+
+def _release_of(item: EventIds, index: int) -> tuple[str | None, bool]:
+    """The release of the item's ``index``-th event and whether the index knows it."""
+    numbers = bytes(item.release_rows) if item.release_rows is not None else b""
+    if index >= len(numbers) or numbers[index] == UNLISTED:
+        return None, False
+    releases = list(item.releases or [])
+    return (releases[numbers[index]] if numbers[index] < len(releases) else None), True
 
 
 def write_index(items: Sequence[IssueItem]) -> None:
@@ -293,15 +322,19 @@ def locate(org_id: int, event_id: str) -> Located | None:
 
 
 def _located(item: EventIds, wanted: bytes) -> Located | None:
-    for event, row in _id_rows(item):
-        if event != wanted:
-            continue
-        project_id, group_id, ms, newest_ms, tag, start, length = row
-        batch = batch_name(str(item.object_key))
-        refs_sk = GroupEvents.key(group_id, sortable_time(_time(newest_ms)), batch, tag.hex())[1]
-        location = Location(str(item.object_key), start, length)
-        return Located(event.hex(), project_id, group_id, _time(ms), location, refs_sk)
+    for index, (event, row) in enumerate(_id_rows(item)):
+        if event == wanted:
+            return _located_row(item, index, event, row)
     return None
+
+
+def _located_row(item: EventIds, index: int, event: bytes, row: tuple[Any, ...]) -> Located:
+    project_id, group_id, ms, newest_ms, tag, start, length = row
+    batch = batch_name(str(item.object_key))
+    refs_sk = GroupEvents.key(group_id, sortable_time(_time(newest_ms)), batch, tag.hex())[1]
+    location = Location(str(item.object_key), start, length)
+    release, known = _release_of(item, index)
+    return Located(event.hex(), project_id, group_id, _time(ms), location, refs_sk, release, known)
 
 
 def walk_project(
@@ -323,10 +356,7 @@ def walk_project(
                 place = (str(item.sk), number, index)
                 if row[0] != project_id or (position is not None and _not_after(place, position)):
                     continue
-                batch = batch_name(str(item.object_key))
-                refs_sk = GroupEvents.key(row[1], sortable_time(_time(row[3])), batch, row[4].hex())[1]
-                location = Location(str(item.object_key), row[5], row[6])
-                yield place, Located(event.hex(), row[0], row[1], _time(row[2]), location, refs_sk)
+                yield place, _located_row(item, index, event, row)
 
     def order(entry: tuple[tuple[str, int, int], Located]) -> tuple[str, int, int]:
         sk, number, index = entry[0]

@@ -3,7 +3,8 @@ by id (within an issue, a project or an organization), each checked against what
 see. An event is readable while its group is: a group deleted, discarded or merged away hides its
 events at once (its status), its index items go with its partition, the objects by lifecycle.
 
-Requests: one event by id is the bucket's Query, its group's GetItem and one ranged GET; a page of
+Requests: one event by id is the bucket's Query, then one BatchGetItem (its group, its release,
+which the index names, and when asked the project's id pointer) beside one ranged GET; a page of
 an issue's events one Query (``page_size`` items of at least one event each) plus one ranged GET
 per object it reads; the previous and next events within the issue one Query each."""
 
@@ -13,7 +14,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,9 +26,11 @@ from shared.events.index import Found, Located, Window, locate, newest_of_hash, 
 from shared.events.objects import Location, read_documents
 from shared.events.serializer import EventBody, serialize_full, serialize_simple
 from shared.issues.enums import GONE_STATUSES
-from shared.storage.base import batch_get
+from shared.storage.accounts import Pointer, Project
+from shared.storage.base import batch_get_items
 from shared.storage.group_state import GroupEvents
 from shared.storage.issues import Group, group_pk
+from shared.storage.releases import Release
 
 EVENT_NOT_FOUND = "Event not found"
 INVALID_CURSOR = "Invalid cursor parameter."
@@ -115,6 +118,23 @@ def _documents(found: list[Found]) -> dict[str, dict[str, Any]]:
     return {f.event_id: documents[f.location] for f in found if f.location in documents}
 
 
+def _page_releases(org_id: int, documents: Iterable[dict[str, Any]]) -> dict[str, Release]:
+    """The release items a page's events name, by version (one BatchGetItem)."""
+    versions = sorted({d["release"] for d in documents if isinstance(d.get("release"), str) and d["release"]})
+    keys = [key for version in versions for key in _release_key(org_id, version)]
+    return {item.version: item for item in batch_get_items(keys).values()}
+
+
+def _serialized(
+    document: dict[str, Any], group_id: int, project_id: int, full: bool, releases: dict[str, Release]
+) -> Any:
+    if not full:
+        return serialize_simple(document, group_id)
+    return serialize_full(
+        document, group_id, _linked(releases.get(document.get("release") or ""), project_id)
+    )
+
+
 def group_events(group: Group, cursor: str | None, per_page: int, window: Window, full: bool) -> EventPage:
     """A page of the group's events, newest first."""
     position = _decode(cursor, 2)
@@ -126,8 +146,12 @@ def group_events(group: Group, cursor: str | None, per_page: int, window: Window
     if not older:
         rows.reverse()
     documents = _documents(rows)
-    serialize = serialize_full if full else serialize_simple
-    items = [serialize(documents[r.event_id], group.id) for r in rows if r.event_id in documents]
+    releases = _page_releases(group.org_id, documents.values()) if full else {}
+    items = [
+        _serialized(documents[r.event_id], group.id, group.project_id, full, releases)
+        for r in rows
+        if r.event_id in documents
+    ]
     first, last = (rows[0], rows[-1]) if rows else (None, None)
     has_older = more if older else position is not None
     has_newer = (position is not None) if older else more
@@ -136,13 +160,6 @@ def group_events(group: Group, cursor: str | None, per_page: int, window: Window
         _encode({"after": [last.sk, last.index]}) if has_older and last else None,
         _encode({"before": [first.sk, first.index]}) if has_newer and first else None,
     )
-
-
-def _visible_group(group_id: int, allowed: Callable[[Group], bool]) -> Group:
-    [group] = batch_get(Group, [Group.key(group_id)]) or [None]
-    if group is None or group.status in GONE_STATUSES or not allowed(group):
-        raise NotFound(EVENT_NOT_FOUND)
-    return group
 
 
 def _one(location: Location) -> dict[str, Any]:
@@ -178,14 +195,34 @@ def _neighbours(group_id: int, sk: str, event_id: str) -> tuple[str | None, str 
     return older, newer
 
 
-def detailed(
-    document: dict[str, Any], group_id: int, sk: str, known: tuple[str | None, str | None] | None = None
-) -> EventBody:
-    """The event's details with the previous and next event ids of its issue (``known``: as found)."""
-    older, newer = known if known is not None else _neighbours(group_id, sk, document["event_id"])
-    body = serialize_full(document, group_id)
-    body["previousEventID"], body["nextEventID"] = older, newer
+def detailed(found: EventRead, neighbours: tuple[str | None, str | None] | None) -> EventBody:
+    """The event's details with the previous and next event ids of its issue."""
+    body = serialize_full(found.document, found.group.id, found.release)
+    body["previousEventID"], body["nextEventID"] = neighbours or (None, None)
     return body
+
+
+@dataclass(frozen=True)
+class EventRead:
+    """An event read by id: its group, its ``GroupEvents`` item's sort key, its kept document, its
+    release item (when the event names one linked to its project) and, when asked for, its
+    project's id pointer (which names the project's slug)."""
+
+    group: Group
+    refs_sk: str
+    document: dict[str, Any]
+    release: Release | None = None
+    pointer: Pointer | None = None
+    neighbours: tuple[str | None, str | None] | None = None  # (previous, next) when asked for
+
+
+def _release_key(org_id: int, version: str | None) -> list[tuple[type[Any], tuple[str, str]]]:
+    return [(Release, Release.key(org_id, version))] if version else []
+
+
+def _linked(release: Any, project_id: int) -> Release | None:
+    """The release when it is one of the project's (Sentry reads it by project and version)."""
+    return release if isinstance(release, Release) and release.links_project(project_id) else None
 
 
 def event_by_id(
@@ -193,22 +230,42 @@ def event_by_id(
     event_id: str,
     allowed: Callable[[Group], bool] | None = None,
     known: Group | None = None,
-) -> tuple[Group, str, dict[str, Any]]:
-    """An event of the organization by id (else 404): its group, its ``GroupEvents`` item's sort
-    key and its kept document. The group is ``known`` (the event must be one of its events), or read
-    and admitted by ``allowed``: the bucket's Query, then the group's GetItem and the object's
-    ranged GET side by side."""
+    with_pointer: bool = False,
+    with_neighbours: bool = False,
+) -> EventRead:
+    """An event of the organization by id (else 404). The group is ``known`` (the event must be
+    one of its events), or read and admitted by ``allowed``. The bucket's Query, then one
+    BatchGetItem of what the index names (the group, the release, with ``with_pointer`` the
+    project's id pointer) beside the object's ranged GET; a release the index does not name (an
+    event kept before it named them) is read once the document is. ``with_neighbours``: the
+    previous and next event ids within the issue are looked up meanwhile."""
     located = locate(org_id, event_id)
     if located is None or (known is not None and not _listed_in(known, located)):
         raise NotFound(EVENT_NOT_FOUND)
-    if known is not None:
-        return known, located.refs_sk, _one(located.location)
-    with ThreadPoolExecutor(2) as pool:
-        group_read = pool.submit(_visible_group, located.group_id, allowed or (lambda _: True))
+    keys = [] if known is not None else [(Group, Group.key(located.group_id))]
+    keys += _release_key(org_id, located.release)
+    if with_pointer:
+        keys.append((Pointer, Project.id_key(located.project_id)))
+    group_id = known.id if known is not None else located.group_id
+    with ThreadPoolExecutor(3) as pool:
+        items_read = pool.submit(batch_get_items, keys)
         document_read = pool.submit(_one, located.location)
-        group = group_read.result()
+        beside = (
+            pool.submit(_neighbours, group_id, located.refs_sk, located.event_id) if with_neighbours else None
+        )
+        items = items_read.result()
         document = document_read.result()
-    return group, located.refs_sk, document
+        neighbours = beside.result() if beside is not None else None
+    group = known or items.get(Group.key(located.group_id))
+    if group is None or group.status in GONE_STATUSES or not (allowed or (lambda _: True))(group):
+        raise NotFound(EVENT_NOT_FOUND)
+    release = items.get(Release.key(org_id, located.release)) if located.release else None
+    if not located.release_known and document.get("release"):
+        release = next(iter(batch_get_items(_release_key(org_id, document["release"])).values()), None)
+    pointer = items.get(Project.id_key(located.project_id))
+    return EventRead(
+        group, located.refs_sk, document, _linked(release, group.project_id), pointer, neighbours
+    )
 
 
 def _listed_in(group: Group, located: Located) -> bool:
@@ -226,8 +283,8 @@ def event_details(
     known: Group | None = None,
 ) -> EventBody:
     """Sentry's project and issue event details: the event with its neighbours in its issue."""
-    group, refs_sk, document = event_by_id(org_id, event_id, allowed, known)
-    return detailed(document, group.id, refs_sk)
+    found = event_by_id(org_id, event_id, allowed, known, with_neighbours=True)
+    return detailed(found, found.neighbours)
 
 
 def group_event(group: Group, which: str, window: Window) -> EventBody:
@@ -240,7 +297,10 @@ def group_event(group: Group, which: str, window: Window) -> EventBody:
         raise NotFound(EVENT_NOT_FOUND)
     other = beside.event_id if beside is not None else None
     known = (other, None) if older else (None, other)
-    return detailed(_one(first.location), group.id, first.sk, known)
+    document = _one(first.location)
+    release = batch_get_items(_release_key(group.org_id, document.get("release")))
+    read = EventRead(group, first.sk, document, _linked(next(iter(release.values()), None), group.project_id))
+    return detailed(read, known)
 
 
 def latest_of_hash(group: Group, hash_value: str) -> EventBody | None:
@@ -261,14 +321,25 @@ def project_events(org_id: int, project_id: int, cursor: str | None, per_page: i
     found = list(islice(walk_project(org_id, project_id, start, per_page + 1), per_page + 1))  # type: ignore[arg-type]
     more = len(found) > per_page
     found = found[:per_page]
-    groups = {g.id: g for g in batch_get(Group, list({Group.key(f.group_id) for _, f in found}))}
+    keys = [(Group, Group.key(f.group_id)) for _, f in found]
+    if full:  # the releases the index names, read with the groups
+        keys += [key for _, f in found for key in _release_key(org_id, f.release)]
+    read = batch_get_items(keys)
+    groups = {item.id: item for item in read.values() if isinstance(item, Group)}
     live = [
         (place, f)
         for place, f in found
         if f.group_id in groups and groups[f.group_id].status not in GONE_STATUSES
     ]
     documents = read_documents(f.location for _, f in live)
-    serialize = serialize_full if full else serialize_simple
-    items = [serialize(documents[f.location], f.group_id) for _, f in live if f.location in documents]
+    releases = {item.version: item for item in read.values() if isinstance(item, Release)}
+    if full:
+        unnamed = [documents[f.location] for _, f in live if not f.release_known and f.location in documents]
+        releases |= _page_releases(org_id, unnamed)
+    items = [
+        _serialized(documents[f.location], f.group_id, project_id, full, releases)
+        for _, f in live
+        if f.location in documents
+    ]
     last = found[-1][0] if found else None
     return EventPage(items, _encode({"after": list(last)}) if more and last else None, None)

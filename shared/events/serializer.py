@@ -17,6 +17,8 @@ from typing_extensions import TypedDict
 
 from shared.serializers.dates import format_datetime
 from shared.serializers.events import frame_context
+from shared.serializers.releases import serialize_event_release
+from shared.storage.releases import Release
 
 # Contexts whose name and version Sentry turns into tags (``<name>`` "name version", ``<name>.name``).
 _VERSIONED_CONTEXTS = ("os", "runtime", "browser")
@@ -369,10 +371,14 @@ def serialize_tags(document: dict[str, Any]) -> list[dict[str, str]]:
     return [{"key": key, "value": tags[key]} for key in sorted(tags)]
 
 
-def _release(document: dict[str, Any]) -> dict[str, Any] | None:
+def _release(document: dict[str, Any], release: Release | None) -> dict[str, Any] | None:
+    """The event's release as the releases table has it (Sentry reads it by project and version);
+    only its version when it is not read (event lists) or not one of the project's."""
     version = document.get("release")
     if not version:
         return None
+    if release is not None and release.version == version:
+        return dict(serialize_event_release(release))
     return {"version": version, "shortVersion": version}
 
 
@@ -439,8 +445,9 @@ def _message_text(document: dict[str, Any], data: dict[str, Any]) -> str:
     return _logentry(data).get("formatted") or document.get("message") or document.get("title") or ""
 
 
-def serialize_full(document: dict[str, Any], group_id: int) -> EventBody:
-    """Sentry's ``EventSerializer`` (event details; the lists with ``full``)."""
+def serialize_full(document: dict[str, Any], group_id: int, release: Release | None = None) -> EventBody:
+    """Sentry's ``EventSerializer`` (event details, with the event's ``release`` item as read;
+    the lists with ``full``)."""
     data = _dict(document.get("data"))
     sdk = _dict(data.get("sdk"))
     body = {
@@ -452,7 +459,7 @@ def serialize_full(document: dict[str, Any], group_id: int) -> EventBody:
         "contexts": _contexts(data),
         "context": _dict(data.get("extra")),
         "sdk": {**sdk, "name": sdk.get("name"), "version": sdk.get("version")} if sdk else None,
-        "release": _release(document),
+        "release": _release(document, release),
         "dateReceived": document.get("received"),
         "errors": _errors(data),
         "fingerprints": [document["hash"]] if document.get("hash") else [],

@@ -77,6 +77,7 @@ def keep_counted(batch: Sequence[Counted]) -> None:
             c.event.timestamp,
             c.event.environment,
             location,
+            c.event.release,
         )
         for c, location in zip(unique, locations, strict=True)
     ]

@@ -3,8 +3,9 @@
 The request marks the project pending deletion, after which every lookup answers 404, disables its
 DSN keys (events are refused from then on) and queues a job. The job sends every group of the
 project through delete_group_list (the same pipeline as an issue deletion), unlinks it from its
-releases, removes its DSN keys, and finally the project row and its id pointer, which frees the
-slug. Each step is idempotent, so a redelivered or retried job completes the work."""
+releases and its source-map bundles (a bundle no other project uses goes), removes its DSN keys,
+and finally the project row and its id pointer, which frees the slug. Each step is idempotent, so
+a redelivered or retried job completes the work."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from shared.alerts.rules import delete_project_rules
+from shared.artifacts.bundles import delete_project_bundles
 from shared.auth.access import OrgAccess
 from shared.errors import NotFound
 from shared.issues.deletion.queue import (
@@ -107,6 +109,7 @@ def run_project_deletion(project_id: int, transaction_id: str) -> None:
             delete_group_list(chunk, delete_type="delete")
             queued += len(chunk)
     remove_project_from_releases(project_id)
+    delete_project_bundles(project.org_id, project_id)
     rows = 1 + delete_project_rules(project_id) + delete_environments(project_id)
     with AccountItem.batch_write() as batch:
         for row in AccountItem.query(Project.id_key(project_id)[0]):

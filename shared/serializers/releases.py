@@ -13,7 +13,7 @@ from typing_extensions import TypedDict
 from shared.releases.service import STATUS_ARCHIVED, ReleaseView
 from shared.serializers.accounts import UserBody, serialize_user
 from shared.serializers.dates import format_datetime
-from shared.storage.releases import CommitFileChange, CommitRef, Deploy, DeployRef, ReleaseCommit
+from shared.storage.releases import CommitFileChange, CommitRef, Deploy, DeployRef, Release, ReleaseCommit
 
 
 class AuthorBody(TypedDict):
@@ -80,7 +80,11 @@ class VersionInfoBody(TypedDict):
     buildHash: str | None
 
 
-class ReleaseBody(TypedDict):
+class EventReleaseBody(TypedDict):
+    """A release as an event's details show it (Sentry's ``GroupEventReleaseSerializer`` with
+    ``shortVersion``, ``firstEvent`` and ``lastEvent``): the release item alone, no project,
+    owner or group counts."""
+
     id: int
     version: str
     shortVersion: str
@@ -92,8 +96,6 @@ class ReleaseBody(TypedDict):
     dateCreated: str | None
     dateStarted: str | None
     data: dict[str, Any]
-    newGroups: int
-    owner: UserBody | None
     commitCount: int
     lastCommit: CommitBody | None
     authors: list[AuthorBody]
@@ -101,6 +103,12 @@ class ReleaseBody(TypedDict):
     lastDeploy: DeployBody | None
     firstEvent: str | None
     lastEvent: str | None
+    userAgent: str | None
+
+
+class ReleaseBody(EventReleaseBody):
+    newGroups: int
+    owner: UserBody | None
     currentProjectMeta: dict[str, Any]
     userAgent: str | None
     projects: list[ReleaseProjectBody]
@@ -181,6 +189,31 @@ def serialize_release_commit(row: ReleaseCommit) -> CommitBody:
     return serialize_commit(row.commit, row.repository_name)
 
 
+def serialize_event_release(release: Release) -> EventReleaseBody:
+    """What the release item itself says, in Sentry's release shape."""
+    return {
+        "id": release.id,
+        "version": release.version,
+        "shortVersion": release.version,
+        "versionInfo": version_info(release.version),
+        "status": "archived" if release.status == STATUS_ARCHIVED else "open",
+        "ref": release.ref,
+        "url": release.url,
+        "dateReleased": format_datetime(release.date_released),
+        "dateCreated": format_datetime(release.date_added),
+        "dateStarted": format_datetime(release.date_started),
+        "data": {},
+        "commitCount": release.commit_count or 0,
+        "lastCommit": serialize_commit(release.last_commit) if release.last_commit else None,
+        "authors": [{"name": a.name, "email": a.email} for a in release.authors or []],
+        "deployCount": release.total_deploys or 0,
+        "lastDeploy": serialize_deploy(release.last_deploy) if release.last_deploy else None,
+        "firstEvent": format_datetime(release.first_event),
+        "lastEvent": format_datetime(release.last_event),
+        "userAgent": release.user_agent,
+    }
+
+
 def serialize_release(view: ReleaseView) -> ReleaseBody:
     release = view.release
     linked = {int(p) for p in release.project_ids or ()}
@@ -199,28 +232,10 @@ def serialize_release(view: ReleaseView) -> ReleaseBody:
         if p.id in linked
     ]
     body: ReleaseBody = {
-        "id": release.id,
-        "version": release.version,
-        "shortVersion": release.version,
-        "versionInfo": version_info(release.version),
-        "status": "archived" if release.status == STATUS_ARCHIVED else "open",
-        "ref": release.ref,
-        "url": release.url,
-        "dateReleased": format_datetime(release.date_released),
-        "dateCreated": format_datetime(release.date_added),
-        "dateStarted": format_datetime(release.date_started),
-        "data": {},
+        **serialize_event_release(release),
         "newGroups": sum(new_groups.values()),
         "owner": serialize_user(view.owner) if view.owner is not None else None,
-        "commitCount": release.commit_count or 0,
-        "lastCommit": serialize_commit(release.last_commit) if release.last_commit else None,
-        "authors": [{"name": a.name, "email": a.email} for a in release.authors or []],
-        "deployCount": release.total_deploys or 0,
-        "lastDeploy": serialize_deploy(release.last_deploy) if release.last_deploy else None,
-        "firstEvent": format_datetime(release.first_event),
-        "lastEvent": format_datetime(release.last_event),
         "currentProjectMeta": view.current_project_meta,
-        "userAgent": release.user_agent,
         "projects": projects,
     }
     if view.adoption_stages is not None:

@@ -104,3 +104,27 @@ def batch_get(model: type[Model], keys: list[Any], consistent_read: bool = False
     for chunk in chunked(keys, BATCH_GET_LIMIT):
         found.extend(model.batch_get(chunk, consistent_read=consistent_read))
     return found
+
+
+def batch_get_items(keys: Iterable[tuple[type[Model], tuple[str, str]]]) -> dict[tuple[str, str], Any]:
+    """Items of several tables in one BatchGetItem per ``BATCH_GET_LIMIT`` keys (PynamoDB's batch
+    reads one table a request): each ``(model, (pk, sk))`` read, the items found by their key;
+    unprocessed keys are asked for again."""
+    found: dict[tuple[str, str], Any] = {}
+    for chunk in chunked(list(dict.fromkeys(keys)), BATCH_GET_LIMIT):
+        models: dict[str, type[Model]] = {}
+        request: dict[str, Any] = {}
+        for model, (pk, sk) in chunk:
+            table = model.Meta.table_name
+            models[table] = model
+            request.setdefault(table, {"Keys": []})["Keys"].append({"pk": {"S": pk}, "sk": {"S": sk}})
+        for _ in range(max_attempts()):
+            answer = client().batch_get_item(RequestItems=request)
+            for table, items in answer.get("Responses", {}).items():
+                for raw in items:
+                    item = models[table].from_raw_data(raw)
+                    found[(item.pk, item.sk)] = item
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+    return found

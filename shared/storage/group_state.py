@@ -241,6 +241,10 @@ class EventIds(IssueItem, discriminator="event_ids"):
     object_key = UnicodeAttribute()
     ids = BinarySetAttribute(legacy_encoding=False)
     rows = BinaryAttribute(legacy_encoding=False)
+    # Each event's release: one byte per row, in the rows' order, naming one of ``releases``
+    # (``shared.events.index``); absent on items kept before releases were indexed.
+    releases = ListAttribute(of=UnicodeAttribute, null=True)
+    release_rows = BinaryAttribute(null=True, legacy_encoding=False)
 
     @staticmethod
     def partition(org_id: int, bucket: int) -> str:

@@ -89,7 +89,9 @@ def test_a_python_sdk_event_comes_back_with_everything_it_sent(base_url: str, wo
     body = _read_everywhere(base_url, world, event_id)
     assert body["user"]["email"] == "ada@example.com" and body["user"]["id"] == "42"
     assert body["contexts"]["order"] == {"type": "order", "id": 12345, "total": 99.5}
-    assert body["release"] == {"version": "shop@1.4.0", "shortVersion": "shop@1.4.0"}
+    release = body["release"]  # the release the event created, as the releases table keeps it
+    assert (release["version"], release["versionInfo"]["package"]) == ("shop@1.4.0", "shop")
+    assert release["id"] and release["firstEvent"] and release["dateCreated"]
     assert body["sdk"]["name"] == "sentry.python"
     tags = {t["key"]: t["value"] for t in body["tags"]}
     assert tags["customer"] == "acme" and tags["environment"] == "staging" and tags["server_name"] == "web-7"

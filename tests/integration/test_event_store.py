@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from local.faults import disarm, passed, stop_after
+from local.metering import count_requests
 from shared.config import settings
 from shared.ingest.batch import store_batch
 from shared.ingest.event import normalize_event
@@ -396,3 +397,58 @@ def test_a_projects_events_page_by_their_cursors(base_url: str, world: World, pr
         answer = requests.get(answer.links["next"]["url"], headers=world.headers(), timeout=30)
     assert sorted(seen) == sorted(first + second) and len(seen) == 4
     assert set(seen[:2]) == set(second)  # the newer batch first
+
+
+def test_an_event_by_id_is_three_requests_with_its_release_from_the_releases_table(
+    base_url: str, world: World, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The id bucket's Query, one BatchGetItem (the group, the release the index names, the
+    project's id pointer) and the object's ranged GET, in a warm environment that knows its caller
+    (``shared.auth.cache``); the release is the stored one, as the release endpoint shows it."""
+    group, [event_id] = _kept(project, uuid.uuid4().hex, [[1]])
+    path = f"organizations/{world.org}/eventids/{event_id}/"
+    monkeypatch.setenv("AUTH_CACHE_SECONDS", "300")  # environments started from now on remember
+    assert _get(base_url, world, path).status_code == 200  # the environment's caller is known now
+    with count_requests() as calls:
+        answer = _get(base_url, world, path)
+    assert answer.status_code == 200, answer.text
+    assert dict(calls) == {"Query": 1, "BatchGetItem": 1, "GetObject": 1}, calls
+    body = answer.json()
+    assert (body["projectSlug"], body["groupId"], body["eventId"]) == (world.project, str(group.id), event_id)
+
+    stored = _get(base_url, world, f"organizations/{world.org}/releases/shop@1.2.3/")
+    assert stored.status_code == 200, stored.text
+    expected = stored.json()
+    release = body["event"]["release"]
+    assert release["id"] == expected["id"] and release["versionInfo"]["version"]["raw"] == "1.2.3"
+    for field in ("version", "shortVersion", "dateCreated", "firstEvent", "lastEvent", "status"):
+        assert release[field] == expected[field], field
+    assert release["firstEvent"] is not None
+    details = _get(base_url, world, f"projects/{world.org}/{world.project}/events/{event_id}/").json()
+    assert details["release"] == release
+    latest = _get(base_url, world, f"issues/{group.id}/events/latest/").json()
+    assert latest["release"] == release
+
+
+def test_a_members_event_id_lookup_follows_the_projects_teams(
+    base_url: str, world: World, project: Project
+) -> None:
+    from shared.accounts.organizations import add_member, find_organization, join_team
+    from tests.conftest import make_user
+
+    _, [event_id] = _kept(project, uuid.uuid4().hex, [[1]])
+    user_id, token = make_user()
+    organization = find_organization(world.org)
+    assert organization is not None and not organization.open_membership
+    member = add_member(organization, user_id, "member")
+    url = f"{base_url}/api/0/organizations/{world.org}/eventids/{event_id}/"
+    answer = requests.get(url, headers=world.headers(token), timeout=30)
+    assert answer.status_code == 404, answer.text
+    assert answer.json() == {"detail": "Event not found"}
+    [team_id] = project.team_ids
+    join_team(member, int(team_id))
+    with count_requests() as calls:
+        answer = requests.get(url, headers=world.headers(token), timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["projectSlug"] == world.project
+    assert calls["GetItem"] >= 1  # the project item, for its teams (beside any of the caller's reads)

@@ -4,6 +4,7 @@ deletion job on real SQS messages sends its groups through the same pipeline as 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -228,3 +229,54 @@ def test_the_admin_cli_sets_the_discard_feature(world: World, capsys: pytest.Cap
     assert _stored(project).features is None
     with pytest.raises(SystemExit):
         main([*argv, "--feature", "teleport"])
+
+
+def test_a_deleted_project_takes_its_source_maps_and_leaves_those_another_project_uses(
+    world: World, base_url: str, http: requests.Session
+) -> None:
+    from shared.artifacts.bundles import bundle_key
+    from shared.config import settings
+    from shared.storage.artifacts import (
+        ArtifactBundle,
+        ReleaseBundle,
+        SourceFileIndex,
+        debug_id_pk,
+        release_bundles_pk,
+        url_pk,
+    )
+    from shared.storage.objects import s3
+    from tests.integration.test_artifact_uploads import small_bundle, upload_bundle
+    from tests.integration.test_raw_frames import DEBUG_ID, minified_bundle
+
+    other = http.post(
+        f"{base_url}/api/0/teams/{world.org}/{world.team}/projects/",
+        json={"name": "Other"},
+        headers=world.headers(),
+    ).json()["slug"]
+    project, kept = project_of(world), project_of(replace(world, project=other))
+    only_mine = upload_bundle(base_url, world, small_bundle("~/only.js"))  # release 1.0, this project
+    shared = upload_bundle(base_url, world, minified_bundle())
+    assert upload_bundle(base_url, replace(world, project=other), minified_bundle()) == shared
+
+    deleted = http.delete(f"{base_url}/api/0/projects/{world.org}/{world.project}/", headers=world.headers())
+    assert deleted.status_code == 204, deleted.text
+    run_worker_until_idle()
+
+    def stored(checksum: str) -> ArtifactBundle | None:
+        try:
+            return ArtifactBundle.get(*ArtifactBundle.key(project.org_id, checksum), consistent_read=True)
+        except ArtifactBundle.DoesNotExist:
+            return None
+
+    def object_exists(checksum: str) -> bool:
+        key = bundle_key(project.org_id, checksum)
+        listed = s3().list_objects_v2(Bucket=settings().artifacts_bucket, Prefix=key)
+        return listed.get("KeyCount", 0) > 0
+
+    assert stored(only_mine) is None and not object_exists(only_mine)
+    assert SourceFileIndex.count(url_pk(project.id, "1.0", None)) == 0
+    assert stored(shared).project_ids == {kept.id} and object_exists(shared)
+    assert SourceFileIndex.count(debug_id_pk(project.id, DEBUG_ID)) == 0
+    assert SourceFileIndex.get(debug_id_pk(kept.id, DEBUG_ID), "source_map").checksum == shared
+    links = ReleaseBundle.query(release_bundles_pk(project.org_id, "1.0"))
+    assert [link.checksum for link in links] == [shared]  # the release's page lists what is left

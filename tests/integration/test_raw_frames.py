@@ -5,9 +5,11 @@ the event's ``errors`` in Sentry's shape (type, message, data)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
+from dataclasses import replace
 from typing import Any
 
 import requests
@@ -39,18 +41,24 @@ MINIFIED_FRAME = {
 UNMAPPED_FRAME = {"abs_path": "/srv/vendor.js", "filename": "/srv/vendor.js", "lineno": 3, "colno": 7}
 
 
-def send_minified_event(base_url: str, world: World) -> tuple[str, str]:
-    """Upload the map (by debug id, as ``sentry-cli sourcemaps inject/upload`` does), send a node
-    event thrown from the minified file with a cause from a file without a map; the event id and
-    its issue id once processed."""
+def minified_bundle() -> bytes:
+    """The bundle of the minified file's map, by debug id, the same bytes each time (so the same
+    checksum, as sentry-cli uploading the same files again)."""
     buffer = io.BytesIO()
     manifest = {
         "files": {"app.map": {"url": "~/app.js.map", "type": "source_map", "headers": {"debug-id": DEBUG_ID}}}
     }
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("manifest.json", json.dumps(manifest))
-        archive.writestr("app.map", json.dumps(SOURCE_MAP))
-    upload_bundle(base_url, world, buffer.getvalue())
+        for name, text in (("manifest.json", json.dumps(manifest)), ("app.map", json.dumps(SOURCE_MAP))):
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2025, 1, 1, 0, 0, 0)), text)
+    return buffer.getvalue()
+
+
+def send_minified_event(base_url: str, world: World) -> tuple[str, str]:
+    """Upload the map (by debug id, as ``sentry-cli sourcemaps inject/upload`` does), send a node
+    event thrown from the minified file with a cause from a file without a map; the event id and
+    its issue id once processed."""
+    upload_bundle(base_url, world, minified_bundle())
     dsn, _ = project_dsn(base_url, world)
     event = {
         "platform": "node",
@@ -116,3 +124,32 @@ def test_a_resolved_exception_carries_its_minified_frames_as_raw_stacktrace(
     assert listed.status_code == 200, listed.text
     [full] = listed.json()
     assert _exception_values(full)[1]["rawStacktrace"] == error["rawStacktrace"]
+
+
+def test_a_bundle_uploaded_again_for_another_project_resolves_that_projects_events(
+    base_url: str, world: World
+) -> None:
+    """The bytes are stored once per organization (by checksum); the second project's upload of the
+    same bundle indexes it for that project too."""
+    upload_bundle(base_url, world, minified_bundle())
+    created = requests.post(
+        f"{base_url}/api/0/teams/{world.org}/{world.team}/projects/",
+        json={"name": "Second"},
+        headers=world.headers(),
+        timeout=60,
+    )
+    assert created.status_code == 201, created.text
+    second = replace(world, project=created.json()["slug"])
+    event_id, issue_id = send_minified_event(base_url, second)  # uploads the same bundle for it
+    answer = requests.get(
+        f"{base_url}/api/0/issues/{issue_id}/events/{event_id}/", headers=world.headers(), timeout=60
+    )
+    assert answer.status_code == 200, answer.text
+    [original] = _exception_values(answer.json())[1]["stacktrace"]["frames"]
+    assert (original["filename"], original["lineNo"], original["colNo"]) == ("src/checkout.js", 2, 3)
+    listed = requests.get(
+        f"{base_url}/api/0/projects/{world.org}/{second.project}/files/artifact-bundles/",
+        headers=world.headers(),
+        timeout=60,
+    )
+    assert [b["bundleId"] for b in listed.json()] == [hashlib.sha1(minified_bundle()).hexdigest()]
