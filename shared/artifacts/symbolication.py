@@ -256,16 +256,16 @@ class _EventContext:
     def _find(self, abs_path: str) -> _Resolved | None:
         debug_id = self.debug_ids.get(abs_path)
         if debug_id:
-            found = _lookup(debug_id_pk(self.project_id, debug_id), "source_map")
+            pk = debug_id_pk(self.project_id, debug_id)
+            found = _lookup(pk, "source_map")
             map_url = f"debug-id://{debug_id}/{abs_path}"
-            resolved = self._usable(found, map_url, "debug-id", abs_path)
-            minified = _lookup(debug_id_pk(self.project_id, debug_id), "minified_source")
-            if resolved is not None:
-                resolved.minified = _minified(self.org_id, minified)
             if found is not None:  # the file's own map, even a bad one, is the answer
+                resolved = self._usable(found, map_url, "debug-id", abs_path)
+                if resolved is not None:
+                    resolved.minified = _minified(self.org_id, _lookup(pk, "minified_source"))
                 return resolved
-            carried, inline = self._inline(minified, map_url, "debug-id", abs_path)
-            if carried:
+            carried, inline = self._inline(_lookup(pk, "minified_source"), map_url, "debug-id", abs_path)
+            if carried:  # else no map names the file: perhaps one by release and URL
                 return inline
         if self.release:
             pk = url_pk(self.project_id, self.release, self.dist)
