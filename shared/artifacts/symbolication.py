@@ -14,6 +14,8 @@ storm of one error thus costs one lookup and one bundle fetch per container, not
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import io
 import re
@@ -23,7 +25,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 
 from aws_lambda_powertools import Logger
 from symbolic import SymbolicError
@@ -44,6 +46,7 @@ MAX_BUNDLE_BYTES = 48 * 1024 * 1024
 MAX_PARSED_BYTES = 48 * 1024 * 1024
 MAX_LINE_LENGTH = 300  # a context line longer than this is cut (minified sources)
 _WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]")
+_INLINE_MARK = b"sourceMappingURL=data:"  # an inline map's comment, before its data URL
 
 
 class _Lru(OrderedDict[Any, Any]):
@@ -126,9 +129,10 @@ def _member(org_id: int, found: _Found) -> bytes | None:
         return None
 
 
-def _parsed(org_id: int, found: _Found, parse: Any) -> Any:
-    """A file of a bundle parsed by ``parse`` (cached with its size); None if it is gone."""
-    key = (found.checksum, found.path)
+def _parsed(org_id: int, found: _Found, parse: Any, kind: str = "") -> Any:
+    """A file of a bundle parsed by ``parse`` (cached with its size, under ``kind`` beside other
+    readings of the same file); None if it is gone."""
+    key = (found.checksum, found.path, kind)
     entry = _parsed_files.get_fresh(key)
     if entry is None:
         data = _member(org_id, found)
@@ -149,6 +153,28 @@ def _parse_map(data: bytes) -> SourceMapView | str:
 def _map(org_id: int, found: _Found) -> SourceMapView | str | None:
     """The parsed map of an index hit; the parse error's text for a bad map; None if gone."""
     return _parsed(org_id, found, _parse_map)
+
+
+def _parse_inline_map(data: bytes) -> SourceMapView | str | None:
+    """The map a minified file carries itself (its last ``//# sourceMappingURL=data:…``, base64 or
+    percent-encoded, as bundlers write inline source maps); None when it has none."""
+    at = data.rfind(_INLINE_MARK)
+    if at < 0 or b"//" not in data[max(0, at - 4) : at]:
+        return None
+    words = data[at + len(_INLINE_MARK) :].split(None, 1)
+    media_type, comma, payload = (words[0] if words else b"").partition(b",")
+    if not comma:
+        return "invalid data URL: no comma"
+    try:
+        if media_type.endswith(b";base64"):
+            return _parse_map(base64.b64decode(payload, validate=True))
+        return _parse_map(unquote_to_bytes(payload))
+    except (binascii.Error, ValueError) as error:
+        return f"invalid data URL: {error}"
+
+
+def _inline_map(org_id: int, minified: _Found | None) -> SourceMapView | str | None:
+    return _parsed(org_id, minified, _parse_inline_map, "inline") if minified is not None else None
 
 
 def url_candidates(url: str) -> list[str]:
@@ -214,16 +240,33 @@ class _EventContext:
             return None
         return _Resolved(view, map_url, how, base) if view is not None else None
 
+    def _inline(
+        self, minified: _Found | None, map_url: str, how: str, base: str
+    ) -> tuple[bool, _Resolved | None]:
+        """Whether the minified file carries its map inline, and that map (None when it is bad:
+        ``js_invalid_source``)."""
+        view = _inline_map(self.org_id, minified)
+        if view is None:
+            return False, None
+        if isinstance(view, str):
+            self.error("js_invalid_source", url=map_url, reason=view)
+            return True, None
+        return True, _Resolved(view, map_url, how, base, _minified(self.org_id, minified))
+
     def _find(self, abs_path: str) -> _Resolved | None:
         debug_id = self.debug_ids.get(abs_path)
         if debug_id:
-            found = _lookup(debug_id_pk(self.project_id, debug_id), "source_map")
-            resolved = self._usable(found, f"debug-id://{debug_id}/{abs_path}", "debug-id", abs_path)
-            if resolved is not None:
-                minified = _lookup(debug_id_pk(self.project_id, debug_id), "minified_source")
-                resolved.minified = _minified(self.org_id, minified)
+            pk = debug_id_pk(self.project_id, debug_id)
+            found = _lookup(pk, "source_map")
+            map_url = f"debug-id://{debug_id}/{abs_path}"
             if found is not None:  # the file's own map, even a bad one, is the answer
+                resolved = self._usable(found, map_url, "debug-id", abs_path)
+                if resolved is not None:
+                    resolved.minified = _minified(self.org_id, _lookup(pk, "minified_source"))
                 return resolved
+            carried, inline = self._inline(_lookup(pk, "minified_source"), map_url, "debug-id", abs_path)
+            if carried:  # else no map names the file: perhaps one by release and URL
+                return inline
         if self.release:
             pk = url_pk(self.project_id, self.release, self.dist)
             for candidate in url_candidates(abs_path):
@@ -232,6 +275,10 @@ class _EventContext:
                     continue
                 if minified.file_type == "source_map":
                     return self._usable(minified, candidate, "release", candidate)
+                if minified.sourcemap is None or minified.sourcemap.startswith("data:"):
+                    carried, inline = self._inline(minified, candidate, "release", candidate)
+                    if carried:
+                        return inline
                 reference = minified.sourcemap or candidate.rsplit("/", 1)[-1] + ".map"
                 map_url = _join(candidate, reference)
                 found_map = _lookup(pk, f"URL#{map_url}")

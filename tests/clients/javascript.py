@@ -76,9 +76,10 @@ def tools() -> Path:
     return home
 
 
-def build_app(folder: Path, with_sdk: bool = False) -> Path:
+def build_app(folder: Path, with_sdk: bool = False, inline_map: bool = False) -> Path:
     """``src/`` of the app and ``dist/app.js``, minified by esbuild with ``dist/app.js.map``
-    (``with_sdk``: @sentry/node bundled in too, a bundle and map of a real app's size)."""
+    (``with_sdk``: @sentry/node bundled in too, a bundle and map of a real app's size;
+    ``inline_map``: the map inside ``app.js`` as a ``data:`` URL instead)."""
     (folder / "src").mkdir(parents=True)
     (folder / "src" / "checkout.js").write_text(CHECKOUT)
     (folder / "src" / "main.js").write_text(MAIN)
@@ -88,7 +89,7 @@ def build_app(folder: Path, with_sdk: bool = False) -> Path:
             "src/main.js",
             "--bundle",
             "--minify",
-            "--sourcemap",
+            "--sourcemap=inline" if inline_map else "--sourcemap",
             "--platform=node",
             "--format=cjs",
             *([] if with_sdk else ["--external:@sentry/node"]),

@@ -5,6 +5,7 @@ and the issue's latest event showing the original file, line, function and sourc
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,57 @@ def test_release_and_url_resolve_frames_without_inject(base_url: str, world: Wor
     culprit, frames = _latest_frames(base_url, world, project_id)
     _assert_original(frames, "~" + str(tmp_path / "src" / "checkout.js"))  # as the map names it
     assert "computeTotal" in culprit, culprit  # grouped by the original code
+
+
+def test_an_inline_map_resolves_frames_by_debug_id_and_by_release(
+    base_url: str, world: World, tmp_path: Path
+) -> None:
+    """esbuild's ``--sourcemap=inline``: the map is a ``data:`` URL at the end of the minified file,
+    which is all the bundle holds."""
+    injected_dir, plain_dir = tmp_path / "injected", tmp_path / "plain"
+    bundle = build_app(injected_dir, inline_map=True)
+    assert "//# sourceMappingURL=data:application/json;base64," in bundle.read_text()
+    assert not (injected_dir / "dist" / "app.js.map").exists()
+    assert _cli(base_url, world, "sourcemaps", "inject", "dist", cwd=injected_dir).returncode == 0
+    uploaded = _cli(base_url, world, "sourcemaps", "upload", "dist", cwd=injected_dir)
+    assert uploaded.returncode == 0, uploaded.stderr
+    dsn, project_id = project_dsn(base_url, world)
+    run_app(bundle, dsn, release=None)
+    _, frames = _latest_frames(base_url, world, project_id)
+    _assert_original(frames, str(injected_dir / "src" / "checkout.js"))
+
+    other = replace(world, project=_new_project(base_url, world))
+    bundle = build_app(plain_dir, inline_map=True)
+    release = unique("web") + "@2.0.0"
+    prefix = "~" + str(bundle.parent)
+    uploaded = _cli(
+        base_url,
+        other,
+        "sourcemaps",
+        "upload",
+        "--release",
+        release,
+        "--url-prefix",
+        prefix,
+        "dist",
+        cwd=plain_dir,
+    )
+    assert uploaded.returncode == 0, uploaded.stderr
+    dsn, project_id = project_dsn(base_url, other)
+    run_app(bundle, dsn, release=release)
+    _, frames = _latest_frames(base_url, other, project_id)
+    _assert_original(frames, "~" + str(plain_dir / "src" / "checkout.js"))
+
+
+def _new_project(base_url: str, world: World) -> str:
+    created = requests.post(
+        f"{base_url}/api/0/teams/{world.org}/{world.team}/projects/",
+        json={"name": "Inline"},
+        headers=world.headers(),
+        timeout=60,
+    )
+    assert created.status_code == 201, created.text
+    return created.json()["slug"]
 
 
 def test_minified_frames_without_maps_stay_as_they_are(base_url: str, world: World, tmp_path: Path) -> None:

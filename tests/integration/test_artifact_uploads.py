@@ -418,3 +418,29 @@ def test_debug_files_are_refused_by_name(base_url: str, world: World) -> None:
                 "server; only JavaScript source maps are (sentry-cli sourcemaps upload)."
             },
         )
+
+
+def test_a_broken_inline_map_is_the_frames_one_error(base_url: str, world: World, project: Project) -> None:
+    from shared.artifacts.symbolication import symbolicate
+
+    debug_id = "4b2d6e1f-3a5c-4e7d-9f0a-1b2c3d4e5f60"
+    buffer = io.BytesIO()
+    manifest = {
+        "files": {"i.js": {"url": "~/i.js", "type": "minified_source", "headers": {"debug-id": debug_id}}}
+    }
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        archive.writestr(
+            "i.js", "throw 1;\n//# sourceMappingURL=data:application/json;base64,%%%not-base64\n"
+        )
+    assert _upload(base_url, world, buffer.getvalue())["state"] == "ok"
+    frame = {"abs_path": "/srv/i.js", "filename": "/srv/i.js", "lineno": 1, "colno": 1, "function": "t"}
+    payload = {
+        "platform": "node",
+        "exception": {"values": [{"type": "Error", "stacktrace": {"frames": [frame]}}]},
+        "debug_meta": {"images": [{"type": "sourcemap", "code_file": "/srv/i.js", "debug_id": debug_id}]},
+    }
+    result = symbolicate(payload, project.id, _org_id(world))
+    [error] = result["errors"]
+    assert error["type"] == "js_invalid_source" and error["reason"].startswith("invalid data URL")
+    assert result["exception"]["values"][0]["stacktrace"]["frames"] == [frame]  # kept minified
