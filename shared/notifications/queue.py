@@ -45,12 +45,14 @@ logger = logging.getLogger(__name__)
 
 def notice(activity: Activity) -> dict[str, Any]:
     """What the notifier needs of an activity, copied so it reads no activity row."""
+    data = activity.data
+    plain = data.as_dict() if hasattr(data, "as_dict") else dict(data or {})
     return {
         "key": activity.sk,
         "group_id": activity.group_id,
         "type": activity.type,
         "actor_id": activity.user_id,
-        "data": json.loads(json.dumps(dict(activity.data or {}), default=str)),
+        "data": json.loads(json.dumps(plain, default=str)),
     }
 
 
