@@ -44,7 +44,7 @@ def get_options(user_id: str) -> Any:
 @app.put("/api/0/users/<user_id>/notification-settings")
 def put_option(user_id: str, body: NotificationOptionBody) -> Any:
     owner = _user_id(user_id)
-    type_, value = validate_option(app.current_event.json_body, owner)
+    type_, value = validate_option(app.current_event.json_body)
     return json_response(201, serialize_option(save_option(owner, type_, value)))
 
 

@@ -64,7 +64,7 @@ def _text(body: dict[str, Any], name: str, errors: dict[str, list[str]]) -> str 
     return str(value)
 
 
-def validate_option(body: Any, user_id: int) -> tuple[str, str]:
+def validate_option(body: Any) -> tuple[str, str]:
     """The (type, value) a PUT body sets, or Sentry's serializer errors in one 400: each field's
     message, then ``Invalid type for value`` for a value the type does not take."""
     if not isinstance(body, dict):
@@ -75,14 +75,12 @@ def validate_option(body: Any, user_id: int) -> tuple[str, str]:
     errors: dict[str, list[str]] = {}
     type_ = _text(body, "type", errors)
     scope_type = _text(body, "scopeType", errors)
-    scope_id = _text(body, "scopeIdentifier", errors)
+    _text(body, "scopeIdentifier", errors)  # required; the scope is the user's own, as Sentry stores it
     value = _text(body, "value", errors)
     if type_ is not None and type_ not in CHOICES:
         errors["type"] = ["Invalid type"]
     if scope_type is not None and scope_type != USER_SCOPE:
         errors["scopeType"] = ["Invalid scope type"]
-    if scope_id is not None and scope_type == USER_SCOPE and scope_id != str(user_id):
-        errors["scopeIdentifier"] = ["Invalid scope identifier"]
     if value is not None and value not in VALUES:
         errors["value"] = ["Invalid value"]
     if errors:

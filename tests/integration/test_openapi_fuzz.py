@@ -156,6 +156,7 @@ fail-on = ["missing_test_data"]
 "path.asset" = "app.js"
 "path.rule_id" = "{rule}"
 "path.plugin" = "webhooks"
+"path.user_id" = "me"
 "path.environment" = "production"
 "path.key" = "level"
 "query.sentry_key" = "{key["public"]}"
