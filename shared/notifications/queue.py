@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.config import settings
+from shared.issues.activity import activity_data
 from shared.issues.enums import ActivityType
 from shared.queues import send_job
 from shared.storage.base import chunked
@@ -45,14 +46,12 @@ logger = logging.getLogger(__name__)
 
 def notice(activity: Activity) -> dict[str, Any]:
     """What the notifier needs of an activity, copied so it reads no activity row."""
-    data = activity.data
-    plain = data.as_dict() if hasattr(data, "as_dict") else dict(data or {})
     return {
         "key": activity.sk,
         "group_id": activity.group_id,
         "type": activity.type,
         "actor_id": activity.user_id,
-        "data": json.loads(json.dumps(plain, default=str)),
+        "data": json.loads(json.dumps(activity_data(activity), default=str)),
     }
 
 

@@ -217,3 +217,57 @@ def test_notification_settings_api(api: IssuesApi, base_url: str, world: World) 
         403,
         {"detail": "You do not have permission to perform this action."},
     )
+
+
+def _comment(api: IssuesApi, group_id: int, text: object, token: str | None = None) -> requests.Response:
+    return api.http.post(
+        f"{api.base_url}/api/0/issues/{group_id}/comments/",
+        json={"text": text},
+        headers=api.world.headers(token),
+    )
+
+
+def test_a_comment_mails_the_subscribers_and_subscribes_its_author(
+    api: IssuesApi,
+    notifier: None,  # noqa: F811
+) -> None:
+    watcher_id, watcher_token = api.member()
+    author_id, author_token = api.member()
+    group = api.group(title="TimeoutError: upstream")
+    api.ok(group, {"isSubscribed": True}, watcher_token)
+    posted = _comment(api, group.id, "Looking into it", author_token)
+    assert posted.status_code == 201, posted.text
+    note = posted.json()
+    assert (note["type"], note["data"], note["user"]["id"]) == (
+        "note",
+        {"text": "Looking into it"},
+        str(author_id),
+    )
+    [message] = _mailed(_email(watcher_id))
+    issue = api.get(group).json()
+    assert message["Subject"] == f"[Watchtower] {issue['shortId']} - TimeoutError: upstream"
+    lines = _body(message).splitlines()
+    assert lines[0].endswith(f"commented on {issue['shortId']}") and lines[2] == "Looking into it"
+    assert _mail(_email(author_id)) == []  # the actor
+    # the author is subscribed now (reason comment): the watcher's reply reaches them
+    assert api.get(group, author_token).json()["subscriptionDetails"] == {"reason": "comment"}
+    assert _comment(api, group.id, "Thanks", watcher_token).status_code == 201
+    [reply] = _mailed(_email(author_id))
+    assert _body(reply).splitlines()[2] == "Thanks"
+
+
+def test_comment_bodies_are_checked(api: IssuesApi) -> None:
+    group = api.group()
+    for text, error in (
+        (None, "This field is required."),
+        ("   ", "This field may not be blank."),
+        (42, "Not a valid string."),
+        ("x" * 10_001, "Ensure this field has no more than 10000 characters."),
+    ):
+        answer = _comment(api, group.id, text)
+        assert (answer.status_code, answer.json()) == (400, {"text": [error]}), text
+    assert _comment(api, group.id, "Same words").status_code == 201
+    again = _comment(api, group.id, "Same words")
+    assert (again.status_code, again.json()) == (400, {"detail": "You have already posted that comment."})
+    notes = [a for a in api.get(group).json()["activity"] if a["type"] == "note"]
+    assert [n["data"]["text"] for n in notes] == ["Same words"]

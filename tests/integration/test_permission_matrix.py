@@ -565,6 +565,13 @@ ROWS = [
         query="id={issue_id}",
         params=_issue,
     ),
+    Row(
+        "POST",
+        "/api/0/issues/{issue_id}/comments",
+        f"{ANON} 404 403 403 404 201 201 201",
+        params=_issue,
+        body=lambda s: {"text": unique("note")},
+    ),
     Row("DELETE", "/api/0/issues/{issue_id}", f"{ANON} 404 403 403 404 202 202 202", params=_fresh_issue),
     Row(
         "DELETE",

@@ -215,3 +215,12 @@ class IssueUpdateIn(_IgnoreOptions):
             priority=self.priority,
             echo=self.model_dump(mode="json", include=set(given) - {"assignedBy"}),
         )
+
+
+class CommentIn(BaseModel):
+    """A comment on an issue (Sentry's NoteSerializer): ``text``; ``shared.issues.comments`` answers
+    Sentry's messages for a missing, blank or non-text one."""
+
+    model_config = ConfigDict(extra="allow")
+
+    text: Any = None

@@ -1,0 +1,74 @@
+"""Comments on an issue (Sentry's GroupNotesEndpoint.post): a NOTE activity by the caller, who
+becomes subscribed to the issue (reason ``comment``, unless a subscription row exists), and the
+subscribers are mailed (``shared.notifications``).
+
+Sentry refuses the same text from the same user on the same issue within an hour; the check reads
+the issue's newest activity (``ACTIVITY_SHOWN`` rows), as the feed shows it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from shared.errors import BadRequest, PermissionDenied, ValidationFailed
+from shared.issues.activity import activity_data, create_activity, recent_activity
+from shared.issues.enums import ActivityType, GroupSubscriptionReason
+from shared.issues.updates.assignment import subscription
+from shared.notifications.queue import queue_activities
+from shared.storage.base import condition_failed, utcnow
+from shared.storage.issues import Activity, Group, IssueItem
+
+DUPLICATE_WINDOW = timedelta(hours=1)
+# Sentry's NoteSerializer keeps the text as a CharField without a limit; ours bounds the row.
+MAX_TEXT = 10_000
+
+
+def comment_text(body: Any) -> str:
+    """The note's text, or Sentry's serializer errors."""
+    text = (body or {}).get("text")  # a body that is not an object is refused before (shared.http)
+    if text is None:
+        raise ValidationFailed({"text": ["This field is required."]})
+    if not isinstance(text, str):
+        raise ValidationFailed({"text": ["Not a valid string."]})
+    if not text.strip():
+        raise ValidationFailed({"text": ["This field may not be blank."]})
+    if len(text) > MAX_TEXT:
+        raise ValidationFailed({"text": [f"Ensure this field has no more than {MAX_TEXT} characters."]})
+    return text
+
+
+def _posted_already(group: Group, user_id: int, text: str) -> bool:
+    since = utcnow() - DUPLICATE_WINDOW
+    return any(
+        row.type == ActivityType.NOTE
+        and row.user_id == user_id
+        and row.datetime >= since
+        and activity_data(row).get("text") == text
+        for row in recent_activity(group.id)
+    )
+
+
+def _subscribe(group: Group, user_id: int) -> None:
+    """Sentry's subscribe is a get_or_create: an existing row (an unsubscribe too) is kept."""
+    try:
+        subscription(group, user_id, GroupSubscriptionReason.COMMENT).save(
+            condition=IssueItem.pk.does_not_exist()
+        )
+    except PutError as error:
+        if not condition_failed(error):
+            raise
+
+
+def post_comment(group: Group, user_id: int | None, body: Any) -> Activity:
+    """Write the note (400 for a bad body or a repeat within the hour; 403 without a user)."""
+    if user_id is None:
+        raise PermissionDenied("Key doesn't have permission to create Note")
+    text = comment_text(body)
+    if _posted_already(group, user_id, text):
+        raise BadRequest("You have already posted that comment.")
+    _subscribe(group, user_id)
+    note = create_activity(group, ActivityType.NOTE, user_id=user_id, data={"text": text})
+    queue_activities([note])
+    return note
