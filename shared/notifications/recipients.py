@@ -39,15 +39,14 @@ def workflow_recipients(
     members = project_members(org_id, team_ids)
     subscriptions = _subscriptions(group_id)
     choices = choices_of(members, WORKFLOW)
-    chosen = set()
+    chosen: set[int] = set()
     for user_id in members:
         choice, subscribed = choices[user_id], subscriptions.get(user_id)
         if choice == NEVER or subscribed is False:
             continue
         if subscribed or choice == ALWAYS:
             chosen.add(user_id)
-    chosen.discard(actor_id)  # type: ignore[arg-type]
-    return chosen
+    return chosen - {actor_id}
 
 
 def commit_author_ids(org_id: int, version: str) -> set[int]:
@@ -65,5 +64,5 @@ def deploy_recipients(
     authors = commit_author_ids(org_id, version) & members
     choices = choices_of(members, DEPLOY)
     chosen = {u for u in members if choices[u] == ALWAYS or (u in authors and choices[u] != NEVER)}
-    chosen.discard(actor_id)  # type: ignore[arg-type]
+    chosen -= {actor_id}
     return chosen, authors & chosen

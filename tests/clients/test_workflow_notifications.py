@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from local.background import queued_messages
+from local.metering import count_requests
 from shared.storage.accounts import User
 from tests.clients.test_alert_delivery import (
     DELIVERY_SECONDS,
@@ -271,3 +272,15 @@ def test_comment_bodies_are_checked(api: IssuesApi) -> None:
     assert (again.status_code, again.json()) == (400, {"detail": "You have already posted that comment."})
     notes = [a for a in api.get(group).json()["activity"] if a["type"] == "note"]
     assert [n["data"]["text"] for n in notes] == ["Same words"]
+
+
+def test_an_update_queues_its_notifications_in_one_message(api: IssuesApi) -> None:
+    member_id, _ = api.member()
+    groups = [api.group(title=f"Error {n}") for n in range(3)]
+    with count_requests() as calls:
+        answer = api.bulk([("id", str(g.id)) for g in groups], {"assignedTo": str(member_id)})
+    assert answer.status_code == 200, answer.text
+    assert calls["SendMessage"] == 1, calls  # three assignments, one message
+    with count_requests() as calls:
+        api.ok(groups[0], {"isBookmarked": True})
+    assert "SendMessage" not in calls, calls  # bookmarking logs no activity Sentry mails about
