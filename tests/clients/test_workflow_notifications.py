@@ -5,6 +5,7 @@ never mailed, a user's ``never`` turns a kind off, and each notification reaches
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from email.message import Message
@@ -13,8 +14,12 @@ import pytest
 import requests
 
 from local.background import queued_messages
+from local.lambda_pool import LocalLambda
 from local.metering import count_requests
+from shared.issues.enums import ActivityType
+from shared.notifications.queue import notice
 from shared.storage.accounts import User
+from shared.storage.issues import Activity
 from tests.clients.test_alert_delivery import (
     DELIVERY_SECONDS,
     NOTIFICATIONS,
@@ -23,9 +28,9 @@ from tests.clients.test_alert_delivery import (
     notifier,  # noqa: F401 (the fixture)
 )
 from tests.clients.test_sentry_sdk_ingest import sdk
-from tests.conftest import World, wait_until
+from tests.conftest import World, events_queue_record, wait_until
 from tests.integration.test_ingest_api import project_dsn
-from tests.integration.test_issue_update import IssuesApi
+from tests.integration.test_issue_update import IssuesApi, rows
 
 
 @pytest.fixture
@@ -284,3 +289,21 @@ def test_an_update_queues_its_notifications_in_one_message(api: IssuesApi) -> No
     with count_requests() as calls:
         api.ok(groups[0], {"isBookmarked": True})
     assert "SendMessage" not in calls, calls  # bookmarking logs no activity Sentry mails about
+
+
+def test_a_notification_received_again_mails_nobody_twice(
+    api: IssuesApi,
+    local_lambda: LocalLambda,
+    notifier: None,  # noqa: F811
+) -> None:
+    member_id, _ = api.member()
+    group = api.group(title="ValueError: twice")
+    api.ok(group, {"assignedTo": str(member_id)})
+    [first] = _mailed(_email(member_id))
+    [assigned] = [a for a in rows(group, Activity) if a.type == ActivityType.ASSIGNED]
+    body = json.dumps({"kind": "workflow", "notices": [notice(assigned)]})
+    for _ in range(2):  # SQS handing the same message over again, twice
+        result = local_lambda.invoke("NotifierFunction", {"Records": [events_queue_record(body)]})
+        assert result == {"batchItemFailures": []}
+    time.sleep(1.0)
+    assert [m["Message-ID"] for m in _mail(_email(member_id))] == [first["Message-ID"]]
