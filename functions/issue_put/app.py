@@ -54,7 +54,7 @@ def put_issue(issue_id: str, body: Annotated[IssueUpdateIn | None, Body()] = Non
 
 
 @app.post("/api/0/issues/<issue_id>/comments")
-def post_issue_comment(issue_id: str, body: Annotated[CommentIn | None, Body()] = None) -> Any:
+def post_issue_comment(issue_id: str, body: CommentIn) -> Any:
     """Sentry's GroupNotesEndpoint.post: the note, serialized as an activity (201)."""
     caller = principal(app)
     _, group = find_issue(caller, issue_id, None, EVENT_WRITE)

@@ -22,20 +22,24 @@ from shared.storage.issues import Activity, Group, IssueItem
 
 DUPLICATE_WINDOW = timedelta(hours=1)
 # Sentry's NoteSerializer keeps the text as a CharField without a limit; ours bounds the row.
-MAX_TEXT = 10_000
+MAX_COMMENT_TEXT = 10_000
+# What trimming removes: ASCII whitespace, so the document's pattern says the same in any regex dialect.
+TRIMMED = " \t\n\r\v\f"
 
 
-def comment_text(body: Any) -> str:
-    """The note's text, or Sentry's serializer errors."""
-    text = (body or {}).get("text")  # a body that is not an object is refused before (shared.http)
+def comment_text(body: dict[str, Any]) -> str:
+    """The note's text, or Sentry's serializer errors (a missing ``text`` is the body model's)."""
+    text = body.get("text")  # the body model refused a missing text and a body not an object
     if text is None:
-        raise ValidationFailed({"text": ["This field is required."]})
+        raise ValidationFailed({"text": ["This field may not be null."]})
     if not isinstance(text, str):
         raise ValidationFailed({"text": ["Not a valid string."]})
-    if not text.strip():
+    text = text.strip(TRIMMED)  # as Django REST framework's CharField trims it
+    if not text:
         raise ValidationFailed({"text": ["This field may not be blank."]})
-    if len(text) > MAX_TEXT:
-        raise ValidationFailed({"text": [f"Ensure this field has no more than {MAX_TEXT} characters."]})
+    if len(text) > MAX_COMMENT_TEXT:
+        message = f"Ensure this field has no more than {MAX_COMMENT_TEXT} characters."
+        raise ValidationFailed({"text": [message]})
     return text
 
 
@@ -61,7 +65,7 @@ def _subscribe(group: Group, user_id: int) -> None:
             raise
 
 
-def post_comment(group: Group, user_id: int | None, body: Any) -> Activity:
+def post_comment(group: Group, user_id: int | None, body: dict[str, Any]) -> Activity:
     """Write the note (400 for a bad body or a repeat within the hour; 403 without a user)."""
     if user_id is None:  # a note is a user's (Sentry refuses a key; an org token has no event:write)
         raise PermissionDenied()

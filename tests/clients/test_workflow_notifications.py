@@ -264,8 +264,12 @@ def test_a_comment_mails_the_subscribers_and_subscribes_its_author(
 
 def test_comment_bodies_are_checked(api: IssuesApi) -> None:
     group = api.group()
+    missing = api.http.post(
+        f"{api.base_url}/api/0/issues/{group.id}/comments/", json={}, headers=api.world.headers()
+    )
+    assert (missing.status_code, missing.json()) == (400, {"text": ["This field is required."]})
     for text, error in (
-        (None, "This field is required."),
+        (None, "This field may not be null."),
         ("   ", "This field may not be blank."),
         (42, "Not a valid string."),
         ("x" * 10_001, "Ensure this field has no more than 10000 characters."),
@@ -273,7 +277,7 @@ def test_comment_bodies_are_checked(api: IssuesApi) -> None:
         answer = _comment(api, group.id, text)
         assert (answer.status_code, answer.json()) == (400, {"text": [error]}), text
     assert _comment(api, group.id, "Same words").status_code == 201
-    again = _comment(api, group.id, "Same words")
+    again = _comment(api, group.id, "  Same words\n")  # trimmed, as Sentry's serializer does
     assert (again.status_code, again.json()) == (400, {"detail": "You have already posted that comment."})
     notes = [a for a in api.get(group).json()["activity"] if a["type"] == "note"]
     assert [n["data"]["text"] for n in notes] == ["Same words"]
