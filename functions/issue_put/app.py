@@ -1,6 +1,6 @@
 """``PUT /api/0/issues/{id}/`` and the bulk issue updates (organization and project), the
-matching DELETEs, which queue the issues for deletion, and the PUT that hides a project's
-environment."""
+matching DELETEs, which queue the issues for deletion, comments on an issue, and the PUT that hides
+a project's environment."""
 
 from __future__ import annotations
 
@@ -13,16 +13,18 @@ from shared.auth.scopes import EVENT_ADMIN, EVENT_WRITE, PROJECT_WRITE
 from shared.http.errors import json_response
 from shared.http.handler import lambda_handler
 from shared.http.models.environments import EnvironmentUpdate
-from shared.http.models.issues import IssueUpdateIn
+from shared.http.models.issues import CommentIn, IssueUpdateIn
 from shared.http.request import org_access, principal, query_value, query_values
 from shared.http.resolver import APIGatewayHttpResolver
+from shared.issues.comments import post_comment
 from shared.issues.deletion.removal import delete_issues
 from shared.issues.lookup import IssueScope, find_issue
 from shared.issues.updates.request import IssueUpdate
 from shared.issues.updates.selection import bulk_groups, request_scope
 from shared.issues.updates.service import UpdateOutcome, update_groups
-from shared.issues.views import fresh_group_views, group_views
+from shared.issues.views import Actors, fresh_group_views, group_views
 from shared.projects.environments import set_hidden
+from shared.serializers.activity import serialize_activity
 from shared.serializers.groups import serialize_group
 from shared.storage.issues import Group
 
@@ -49,6 +51,17 @@ def _answer(outcome: UpdateOutcome) -> Response:
 def put_issue(issue_id: str, body: Annotated[IssueUpdateIn | None, Body()] = None) -> Any:
     """Sentry's GroupDetailsEndpoint.put: the updated group, serialized (204 after a discard)."""
     return _put_one(find_issue(principal(app), issue_id, None, EVENT_WRITE), body)
+
+
+@app.post("/api/0/issues/<issue_id>/comments")
+def post_issue_comment(issue_id: str, body: CommentIn) -> Any:
+    """Sentry's GroupNotesEndpoint.post: the note, serialized as an activity (201)."""
+    caller = principal(app)
+    _, group = find_issue(caller, issue_id, None, EVENT_WRITE)
+    note = post_comment(group, caller.user_id, app.current_event.json_body)
+    user = caller.user
+    actors = Actors({user.id: user} if user else {}, {})
+    return json_response(201, serialize_activity(note, actors))
 
 
 def _put_one(found: tuple[IssueScope, Group], body: IssueUpdateIn | None) -> Any:

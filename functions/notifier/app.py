@@ -1,4 +1,5 @@
-"""SQS worker: delivers the notifications alert rules fired (email through SES, webhooks).
+"""SQS worker: delivers the notifications alert rules fired (email through SES, webhooks) and the
+workflow and deploy email of ``shared.notifications`` (messages with a ``kind``).
 
 A record whose delivery failed is reported back to SQS and retried after the visibility timeout
 (what was delivered is not sent again); after five receives it goes to the dead-letter queue."""
@@ -14,13 +15,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.alerts.delivery import deliver
 from shared.metrics import metrics
+from shared.notifications.delivery import deliver_workflow
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> None:
-    made = deliver(record.json_body)
+    body = record.json_body
+    made = deliver_workflow(body) if "kind" in body else deliver(body)
     logger.info("notification delivered", extra={"deliveries": made, "message_id": record.message_id})
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.http.pagination import MAX_PER_PAGE
+from shared.notifications.settings import CHOICES
 from shared.releases.details import STATS_PERIODS, STATUS_FILTERS
 from shared.search.statuses import STATUS_WORDS
 
@@ -94,6 +95,9 @@ RELEASE_DETAILS = [
 INGEST = [_one("sentry_key", "The DSN's public key, for clients that send no `X-Sentry-Auth` header")]
 
 QUERY: dict[tuple[str, str], list[Parameter]] = {
+    ("get", "/api/0/users/{user_id}/notification-settings"): [
+        _one("type", "Only the choice of this type", {"type": "string", "enum": sorted(CHOICES)})
+    ],
     ("post", "/api/{project_id}/envelope"): INGEST,
     ("post", "/api/{project_id}/store"): INGEST,
     ("get", "/api/0/organizations/{org}/issues"): [PROJECT_IDS, *ISSUE_SEARCH],

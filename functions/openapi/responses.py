@@ -64,6 +64,8 @@ SUCCESS: dict[tuple[str, str], dict[str, str]] = {
     ("delete", "/api/0/projects/{org}/{project}/rules/{rule_id}"): {"202": "Deleted"},
     ("post", "/api/0/projects/{org}/{project}/plugins/{plugin}"): {"201": "Enabled"},
     ("delete", "/api/0/projects/{org}/{project}/plugins/{plugin}"): {"204": "Disabled"},
+    ("put", "/api/0/users/{user_id}/notification-settings"): {"201": "Stored"},
+    ("post", "/api/0/issues/{issue_id}/comments"): {"201": "Created"},
 }
 # Operations answering 200 that may also answer 204 (a discard, or a bulk update that matched nothing).
 ALSO_NO_CONTENT = {

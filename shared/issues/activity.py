@@ -65,3 +65,9 @@ def recent_activity(group_id: int, limit: int = ACTIVITY_SHOWN) -> list[Activity
         consistent_read=True,
     )
     return list(rows)
+
+
+def activity_data(row: Activity) -> dict[str, Any]:
+    """The row's ``data`` as a plain dict (a row read back holds a MapAttribute, a new one a dict)."""
+    data = row.data
+    return data.as_dict() if hasattr(data, "as_dict") else dict(data or {})

@@ -17,6 +17,7 @@ from shared.auth.access import OrgAccess
 from shared.auth.scopes import RELEASE_READ, RELEASE_WRITE
 from shared.errors import BadRequest
 from shared.issues.transaction import transaction
+from shared.notifications.queue import queue_deploy
 from shared.releases.access import organization_projects, require_release_access, visible_project_ids
 from shared.releases.service import find_release, resolve_projects
 from shared.sequences import allocate
@@ -87,6 +88,7 @@ def create_deploy(access: OrgAccess, version: str, data: DeployInput) -> Deploy:
         with transaction() as t:
             for project_id in chunk:
                 _mark_environment(t, release, project_id, deploy)
+    queue_deploy(org_id, release.version, deploy, access.principal.user_id)
     return deploy
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from typing_extensions import TypedDict
 
+from shared.issues.activity import activity_data
 from shared.issues.enums import ActivityType
 from shared.issues.views import ActivityFeed, Actors
 from shared.serializers.accounts import UserBody
@@ -44,12 +45,11 @@ def activity_type_name(value: int) -> str | int:
 
 def serialize_activity(row: Activity, actors: Actors) -> ActivityBody:
     """``id`` is the row's unique key suffix (URL-safe, stable across reads)."""
-    data = row.data
     return {
         "id": row.sk.rsplit("#", 1)[-1],
         "type": activity_type_name(row.type),
         "user": actor_user(row.user_id, actors),
-        "data": data.as_dict() if hasattr(data, "as_dict") else dict(data or {}),
+        "data": activity_data(row),
         "dateCreated": format_datetime(row.datetime),
     }
 

@@ -177,3 +177,16 @@ class ProjectKey(AccountItem, discriminator="project_key"):
     @staticmethod
     def list_key(project_id: int, public_key: str) -> tuple[str, str]:
         return f"PROJECT#{project_id}", f"KEY#{public_key}"
+
+
+class NotificationSettingOption(AccountItem, discriminator="notification_setting"):
+    """A user's choice for one kind of notification (Sentry's NotificationSettingOption, user scope):
+    kept beside the user, so the notifier reads a recipient's choices with one BatchGetItem."""
+
+    user_id = IntegerAttribute()
+    type = UnicodeAttribute()  # "workflow" or "deploy"
+    value = UnicodeAttribute()  # "always", "never", "subscribe_only", "committed_only"
+
+    @staticmethod
+    def key(user_id: int, type: str) -> tuple[str, str]:
+        return f"USER#{user_id}", f"NOTIFY#{type}"

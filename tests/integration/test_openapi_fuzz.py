@@ -34,6 +34,8 @@ NAMES_STORED_DATA = (
     "|PUT .*/issues(/\\\\{issue_id\\\\})?"
     # a rule's nodes and a plugin's URLs are more than a schema can say
     "|(POST|PUT) /api/0/projects/\\\\{org\\\\}/\\\\{project\\\\}/(rules|plugins).*"
+    # a comment repeating one posted within the hour is refused (as Sentry does)
+    "|POST /api/0/issues/\\\\{issue_id\\\\}/comments"
     # an assembly names chunks uploaded before it
     "|POST /api/0/organizations/\\\\{org\\\\}/artifactbundle/assemble)$"
 )
@@ -156,6 +158,7 @@ fail-on = ["missing_test_data"]
 "path.asset" = "app.js"
 "path.rule_id" = "{rule}"
 "path.plugin" = "webhooks"
+"path.user_id" = "me"
 "path.environment" = "production"
 "path.key" = "level"
 "query.sentry_key" = "{key["public"]}"

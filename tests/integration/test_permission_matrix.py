@@ -311,6 +311,20 @@ ROWS = [
     Row("PUT", PLUGIN_PATH, f"{ANON} 404 403 403 403 403 200 200", params=_webhooks, body=lambda s: HOOKS),
     Row("POST", PLUGIN_PATH, f"{ANON} 404 403 403 403 403 201 201", params=_webhooks),
     Row("DELETE", PLUGIN_PATH, f"{ANON} 404 403 403 403 403 204 204", params=_webhooks),
+    # a user's notification options: every user their own (an organization token has no user: 404)
+    Row(
+        "GET",
+        "/api/0/users/{user_id}/notification-settings",
+        f"{ANON} 200 200 404 200 200 200 200",
+        params=lambda s: {"user_id": "me"},
+    ),
+    Row(
+        "PUT",
+        "/api/0/users/{user_id}/notification-settings",
+        f"{ANON} 201 201 404 201 201 201 201",
+        params=lambda s: {"user_id": "me"},
+        body=lambda s: {"type": "workflow", "scopeType": "user", "scopeIdentifier": "0", "value": "always"},
+    ),
     # source maps: sentry-cli's chunk upload and artifact bundles; debug files are refused by name
     Row("GET", "/api/0/organizations/{org}/chunk-upload", f"{ANON} 404 403 200 200 200 200 200"),
     Row(
@@ -546,6 +560,13 @@ ROWS = [
         body=lambda s: {"isBookmarked": True},
         query="id={issue_id}",
         params=_issue,
+    ),
+    Row(
+        "POST",
+        "/api/0/issues/{issue_id}/comments",
+        f"{ANON} 404 403 403 404 201 201 201",
+        params=_issue,
+        body=lambda s: {"text": unique("note")},
     ),
     Row("DELETE", "/api/0/issues/{issue_id}", f"{ANON} 404 403 403 404 202 202 202", params=_fresh_issue),
     Row(

@@ -55,7 +55,8 @@ def test_a_deploy_is_recorded_counted_and_listed(api: Api) -> None:
         "url": "https://example.com/deploys/1",
     }
     # token, org, member, release | projects query | id block | one transaction (deploy, release, env)
-    assert calls == {"GetItem": 4, "Query": 1, "UpdateItem": 1, "TransactWriteItems": 1}
+    # | its notification queued
+    assert calls == {"GetItem": 4, "Query": 1, "UpdateItem": 1, "TransactWriteItems": 1, "SendMessage": 1}
 
     second = _post(api, version, {"environment": "production"}).json()
     staging = _post(api, version, {"environment": "staging", "name": ""}).json()

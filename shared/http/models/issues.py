@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema, field_validator, model_validator
 
 from shared.http.models.fields import NotNull
+from shared.issues.comments import MAX_COMMENT_TEXT
 from shared.issues.enums import STATUS_UPDATE_CHOICES, STR_TO_SUBSTATUS
 from shared.issues.updates.assignment import UNRESOLVED_ACTOR
 from shared.issues.updates.request import ASSIGNED_BY_DEFAULT, CommitTarget, IssueUpdate, StatusDetails
@@ -215,3 +216,16 @@ class IssueUpdateIn(_IgnoreOptions):
             priority=self.priority,
             echo=self.model_dump(mode="json", include=set(given) - {"assignedBy"}),
         )
+
+
+# Text with something besides (ASCII) whitespace, which is trimmed.
+_COMMENT_TEXT = {"type": "string", "pattern": "[^ \\t\\n\\r\\v\\f]", "maxLength": MAX_COMMENT_TEXT}
+
+
+class CommentIn(BaseModel):
+    """A comment on an issue (Sentry's NoteSerializer): ``text``, trimmed, not blank;
+    ``shared.issues.comments`` answers Sentry's messages for a blank or non-text one."""
+
+    model_config = ConfigDict(extra="allow")
+
+    text: Annotated[Any, WithJsonSchema(_COMMENT_TEXT)]

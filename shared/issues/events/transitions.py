@@ -23,6 +23,7 @@ from shared.issues.history import new_group_history
 from shared.issues.inbox import inbox_write
 from shared.issues.status.transitions import StatusTransition
 from shared.issues.transaction import transaction
+from shared.notifications.queue import queue_activities
 from shared.storage.base import cancelled_by_condition
 from shared.storage.issues import Activity, Group, IssueItem
 
@@ -67,4 +68,5 @@ def apply_transition(group: Group, transition: Transition, when: datetime) -> bo
             return False  # performed before (its activity is there) or not in the starting state
         raise
     rule.performed_on(group)
+    queue_activities([activity])  # written once (its key is its cause's), so queued once
     return True

@@ -41,10 +41,11 @@ from shared.issues.updates.request import ASSIGNED_BY_CHOICES, IssueUpdate
 from shared.issues.updates.review import plan_inbox
 from shared.issues.updates.share import plan_share
 from shared.issues.views import Actors, load_feed
+from shared.notifications.queue import queue_activities
 from shared.serializers.accounts import serialize_user
 from shared.serializers.activity import serialize_feed
 from shared.storage.base import utcnow
-from shared.storage.issues import Group
+from shared.storage.issues import Activity, Group
 from shared.storage.releases import Commit
 
 MAX_ATTEMPTS = 5
@@ -222,7 +223,9 @@ def update_groups(scope: IssueScope, groups: list[Group], update: IssueUpdate) -
 
 def _after_write(plan: _Plan, written: list[GroupChange]) -> None:
     """Resolved in a commit: the commit remembers the groups, so the release that ships it resolves
-    them. Archived until escalating: the forecast is stored once the group is archived."""
+    them. Archived until escalating: the forecast is stored once the group is archived. The
+    activities written are queued for their workflow notifications."""
+    queue_activities(i for c in written for i, _ in c.puts.values() if isinstance(i, Activity))
     target = plan.resolve
     commit: Commit | None = target.commit if target is not None else None
     if commit is not None and written:
