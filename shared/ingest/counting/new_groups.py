@@ -92,9 +92,10 @@ def new_group(
 
     def created_by(group_id: int) -> CreatedBy:
         """The first event counted in the creating transaction: its ledger entry and hour, and,
-        when no other event follows, the latest event and the hour's users, and so the entry's
-        follow-up mark (else what follows counting writes them for all the events, then marks
-        the entry: ``after_creation``)."""
+        when no other event follows, the latest event and the hour's users (else what follows
+        counting writes them for all the events). The entry's follow-up mark waits for the alert
+        rules (``after_creation``): a delivery that dies before evaluating them leaves the entry
+        pending, and the next delivery of the event evaluates them with it as the first."""
         entries = first_entries(project, hash_value, first, group_id)
         follow: list[IssueItem] = []
         if alone:
@@ -102,7 +103,6 @@ def new_group(
             follow.append(first_tags_row(group_id, [first]))
             if users := users_of([first]):
                 follow.append(first_users_row(group_id, first.timestamp, users))
-            follow.extend(ledger.followed_marks(entries))
         hour = {"current_hour": hour_bucket(first.timestamp), "current_hour_count": 1}
         return CreatedBy(claims=[*entries, *follow], group_attributes=hour)
 
@@ -132,14 +132,18 @@ def after_creation(
     gets theirs. ``check``: the ledger's first read of the events."""
     first, rest = events[0], list(events[1:])
     outcomes[first.event_id] = Outcome(first.event_id, hash_value, group.id, is_new=True)
-    if rest:  # (alone, its users, latest event and follow-up mark were written with the group)
+    if rest:  # (alone, its users and latest event were written with the group)
         count_on_group(project, group.id, rest, hash_value, outcomes, check, created=first)
-        ledger.mark_followed(first_entries(project, hash_value, first, group.id))
     else:
         evaluate(project.id, Batch(project.org_id, group, [first], first, None))
+    ledger.mark_followed(first_entries(project, hash_value, first, group.id))
 
 
 def first_entries(project: ProjectRef, hash_value: str, first: Event, group_id: int) -> list[CountedEvents]:
     """The ledger entries of a new group's first event, counted in the creating transaction (the
-    same keys whenever they are made)."""
-    return ledger.entries_for(project.id, ledger.shard_of(hash_value), [(Target(group_id=group_id), [first])])
+    same keys whenever they are made), marked as the group's creation."""
+    shard = ledger.shard_of(hash_value)
+    entries = ledger.entries_for(project.id, shard, [(Target(group_id=group_id), [first])])
+    for entry in entries:
+        entry.creates_group = True
+    return entries
