@@ -11,8 +11,13 @@ conditional write of its status for the group (``RuleGroupStatus``: absent, or l
 ``frequency`` minutes before the triggering event, or fired by this very event), then an activity
 row and one SQS message for the notifier. The same event firing again (a redelivery after the
 write) queues the message again without counting a fire; the notifier delivers each action of a
-fire once (``shared.alerts.delivery``). A container also remembers its own recent fires, so a storm
-does not try the conditional write batch after batch."""
+fire once (``shared.alerts.delivery``). A container also remembers its own recent fires once queued,
+so a storm does not try the conditional write batch after batch.
+
+A delivery that dies between counting and queueing leaves its ledger entries without their
+follow-up mark; the next delivery of its events evaluates the rules again with what the first one
+did to the group: the event that created it, the transition it performed
+(``shared.ingest.counting.aftermath``)."""
 
 from __future__ import annotations
 
@@ -60,6 +65,13 @@ def project_rules(project_id: int) -> list[AlertRule]:
     with _lock:
         _rules[project_id] = (now, rules)
     return rules
+
+
+def forget() -> None:
+    """Forget the rules and fires this container remembers, as a new container starts."""
+    with _lock:
+        _rules.clear()
+        _fired.clear()
 
 
 @dataclass
@@ -257,8 +269,6 @@ def _fire(project_id: int, rule: AlertRule, batch: Batch, event: Event) -> str |
             if not condition_failed(again):
                 raise
             return None
-    with _lock:
-        _fired[(rule.id, group_id)] = event.timestamp
     notification = f"{rule.id}-{group_id}-{event.event_id}"
     data = {
         "rule": {"id": str(rule.id), "name": rule.name},
@@ -269,6 +279,9 @@ def _fire(project_id: int, rule: AlertRule, batch: Batch, event: Event) -> str |
         batch.group, ActivityType.ALERT_FIRED, data=data, when=event.timestamp, cause=notification
     ).save()
     send_job(settings().notifications_queue_url, _message(notification, project_id, batch, rule, event))
+    # remembered only once queued: a delivery that failed before must be able to queue it again
+    with _lock:
+        _fired[(rule.id, group_id)] = event.timestamp
     return notification
 
 

@@ -42,7 +42,13 @@ from collections.abc import Mapping, Sequence
 from shared.errors import Conflict
 from shared.ingest import ledger
 from shared.ingest.counting.aftermath import finish_pending
-from shared.ingest.counting.new_groups import after_creation, create_new_groups, needs_new_group, new_group
+from shared.ingest.counting.new_groups import (
+    after_creation,
+    create_new_groups,
+    has_rules,
+    needs_new_group,
+    new_group,
+)
 from shared.ingest.counting.on_group import count_discarded, count_on_group
 from shared.ingest.counting.outcome import (
     MAX_ATTEMPTS,
@@ -199,13 +205,14 @@ def process_hash_events(
                 return in_order(events, outcomes)
             stale_group_id = hash_row.group_id
         first = pending[0]
-        [group] = create_groups(project, [new_group(project, hash_value, pending, stale_group_id, releases)])
+        rules = has_rules(project)
+        [group] = create_groups(project, [new_group(project, hash_value, pending, stale_group_id, releases, rules)])
         if not isinstance(group, Group):
             # a concurrent batch created the group (or a discard tombstoned the hash), or counted
             # the first event meanwhile: read the ledger and the hash again
             continue
         ledger.settle(project.id, shard, [first])
-        after_creation(project, hash_value, group, pending, outcomes)
+        after_creation(project, hash_value, group, pending, outcomes, rules)
         return in_order(events, outcomes)
     raise Conflict("The event's issue is changing too fast; retry the event")
 

@@ -161,6 +161,9 @@ class CountedEvents(IssueItem, discriminator="counted_events"):
     spans = ListAttribute(of=IntegerAttribute, null=True)
     tombstone_id = IntegerAttribute(null=True)
     hour = UnicodeAttribute(null=True)  # the hour its events were counted in, when not the second's
+    # The entry of a new group's first event, counted in the transaction that created the group: a
+    # delivery that finishes its follow-up steps evaluates first-seen alert rules on it.
+    creates_group = BooleanAttribute(null=True)
 
     @staticmethod
     def partition(project_id: int, shard: int, second: datetime) -> str:

@@ -27,7 +27,7 @@ def test_every_module_the_pages_import_is_served(http, base_url) -> None:
         expected = "text/css" if name.endswith(".css") else "text/javascript"
         assert asset.headers["Content-Type"].startswith(expected), name
         pending += re.findall(r'from "\./([\w.]+)"', asset.text)
-    assert {"api.js", "ui.js", "stream.js", "issue.js", "releases.js"} <= seen
+    assert {"api.js", "ui.js", "stream.js", "issue.js", "releases.js", "alerts.js"} <= seen
 
 
 def test_only_shipped_assets_are_served(http, base_url) -> None:

@@ -1,6 +1,7 @@
 // The router: every page lives behind ``/`` in the URL fragment (``#/demo/web/issues``), so the
 // server serves one page and the sign-in token (``#token=…``) never reaches a server or its logs.
 
+import { alertRuleFormPage, alertRuleHistoryPage, alertRulesPage } from "./alerts.js";
 import { api, ApiError, session } from "./api.js";
 import { errorPage, field, h, showError } from "./ui.js";
 import { issuePage } from "./issue.js";
@@ -101,7 +102,8 @@ function renderChrome(parts) {
   const project = named || session.project;
   const links = [[`#/${org}/issues`, "All issues"]];
   if (project) {
-    links.push([`#/${org}/${project}/issues`, `Issues · ${project}`], [`#/${org}/${project}/releases`, "Releases"]);
+    links.push([`#/${org}/${project}/issues`, `Issues · ${project}`], [`#/${org}/${project}/releases`, "Releases"],
+      [`#/${org}/${project}/alerts`, "Alerts"]);
   }
   nav.replaceChildren(...links.map(([href, text]) =>
     h("a", { href, "aria-current": location.hash === href ? "page" : null }, text)));
@@ -126,13 +128,17 @@ async function route() {
     return;
   }
   try {
-    const [org, second, third, fourth] = parts;
+    const [org, second, third, fourth, fifth] = parts;
     if (!org) await home(root);
     else if (second === "issues" && third) await issuePage(root, org, third, query);
     else if (second === "issues") await streamPage(root, org, null, query);
     else if (second === "releases" && third) await releasePage(root, org, third, query.get("project"));
     else if (third === "issues" && !fourth) await streamPage(root, org, second, query);
     else if (third === "releases" && !fourth) await releasesPage(root, org, second, query);
+    else if (third === "alerts" && !fourth) await alertRulesPage(root, org, second);
+    else if (third === "alerts" && fourth === "new" && !fifth) await alertRuleFormPage(root, org, second, null);
+    else if (third === "alerts" && fifth === "history" && parts.length === 5) await alertRuleHistoryPage(root, org, second, fourth);
+    else if (third === "alerts" && !fifth) await alertRuleFormPage(root, org, second, fourth);
     else root.replaceChildren(h("h1", {}, "Page not found"), h("p", {}, h("a", { href: "#/" }, "Back to the issues")));
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {

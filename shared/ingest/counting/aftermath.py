@@ -5,7 +5,10 @@ since it last moved, so a storm moves it once a minute, not once per event.
 
 Every step is idempotent or guarded (``shared.ingest.ledger``: the entries of a counting are marked
 followed up once all its steps succeeded; ``finish_pending`` performs them for events an earlier
-delivery counted without getting that far)."""
+delivery counted without getting that far). The alert rules are one of the steps: a delivery that
+finishes them evaluates the rules with what the earlier one did to the group (the new group its
+event created, the transition it performed), and the per rule, issue and window conditional write
+(``shared.alerts.evaluation``) keeps a rule from firing twice."""
 
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from shared.issues.enums import GroupStatus, GroupSubStatus
 from shared.issues.events.counts import record_users
 from shared.issues.events.escalation import escalate_if_needed
 from shared.issues.events.regression import regress_group
+from shared.issues.events.transitions import performed_before
 from shared.issues.events.unsnooze import unsnooze_if_over
 from shared.storage.base import condition_failed
 from shared.storage.group_state import hour_bucket
@@ -46,12 +50,19 @@ def after_counting(
     counted: list[Event],
     outcomes: dict[str, Outcome],
     created: Event | None,
+    finishing: bool = False,
+    first: Event | None = None,
 ) -> None:
     """Users, tags, the index move, the transitions of events just counted (their counts went with
     them; their releases' first and last events were recorded for the whole batch,
     ``shared.releases.from_events``) and the alert rules they meet (``shared.alerts``). The issue's
     latest event is the newest the event store keeps (``shared.events``): nothing is written for it
-    here."""
+    here.
+
+    ``finishing``: the events were counted by an earlier delivery (``finish_pending``), ``first``
+    the one of them that created the group, if any. A transition that delivery performed is not
+    performed again, so it is read back (its activity row, keyed by the event that caused it) for
+    the alert rules to see, as the first-seen event is."""
     everything = ([created] if created is not None else []) + counted
     for hour_events in _by_hour(everything).values():
         record_users(group_id, hour_events[-1].timestamp, users_of(hour_events))
@@ -60,13 +71,16 @@ def after_counting(
     if not counted:
         return
     group = Group.get(*Group.key(group_id), consistent_read=True)
-    record_tags(group_id, everything)
+    # (a group's first event had its tags written with the group, or by the delivery that created it)
+    record_tags(group_id, [event for event in everything if event is not first])
     _move_in_index(group)
     triggered = _transition(group, counted)
     if triggered is not None:
         event, transition = triggered
         outcomes[event.event_id] = Outcome(event.event_id, hash_value, group_id, transition=transition)
-    evaluate(project.id, Batch(project.org_id, group, everything, created, triggered))
+    elif finishing:
+        triggered = performed_before(group, counted)
+    evaluate(project.id, Batch(project.org_id, group, everything, created or first, triggered))
 
 
 def finish_pending(
@@ -78,18 +92,23 @@ def finish_pending(
     """The follow-up steps of events counted by an earlier delivery that did not record them done
     (it died or failed after its commit), for the events of this delivery (``hash_of``: each one's
     grouping hash): per group and hash, ``after_counting`` with them as if just counted (every step
-    is idempotent or guarded); then the entries whose owned events were all followed up are marked.
-    A group gone or on its way out meanwhile needs nothing more."""
+    is idempotent or guarded), the event an entry says created the group as its first; then the
+    entries whose owned events were all followed up are marked. A group gone or on its way out
+    meanwhile needs nothing more."""
     by_group: dict[tuple[int, str], dict[str, Event]] = defaultdict(dict)
+    firsts: set[str] = set()
     for part in pending:
         for event in part.events:
             by_group[(part.group_id, hash_of[event.event_id])][event.event_id] = event
+            if part.entry.creates_group:
+                firsts.add(event.event_id)
     followed: set[str] = set()
     for (group_id, hash_value), found in by_group.items():
         events = sorted(found.values(), key=lambda event: event.timestamp)
         group = read_group(group_id)
         if group is not None and group.status in LIVE_STATUSES:
-            after_counting(project, group_id, hash_value, events, outcomes, None)
+            first = next((event for event in events if event.event_id in firsts), None)
+            after_counting(project, group_id, hash_value, events, outcomes, None, True, first)
         followed |= set(found)
     ledger.mark_followed([part.entry for part in pending if ledger.covers(part.entry, followed)])
 

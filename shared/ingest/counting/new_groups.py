@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from shared.alerts.evaluation import Batch, evaluate
+from shared.alerts.evaluation import Batch, evaluate, project_rules
 from shared.ingest import ledger
 from shared.ingest.counting.on_group import count_on_group
 from shared.ingest.counting.outcome import Outcome, ProjectRef, in_order, users_of
@@ -46,7 +46,8 @@ def create_new_groups(
     out, for the caller to count on its own. ``releases``: the versions known to exist."""
     hashes = list(by_hash)
     firsts = [by_hash[hash_value][0] for hash_value in hashes]
-    created = create_groups(project, [new_group(project, h, by_hash[h], None, releases) for h in hashes])
+    rules = has_rules(project)
+    created = create_groups(project, [new_group(project, h, by_hash[h], None, releases, rules) for h in hashes])
     settled: dict[int, list[Event]] = defaultdict(list)
     groups: dict[str, Group] = {}
     for hash_value, first, group in zip(hashes, firsts, created, strict=True):
@@ -72,11 +73,17 @@ def create_new_groups(
             continue
         try:
             outcomes: dict[str, Outcome] = {}
-            after_creation(project, hash_value, group, by_hash[hash_value], outcomes)
+            after_creation(project, hash_value, group, by_hash[hash_value], outcomes, rules)
             results[hash_value] = in_order(by_hash[hash_value], outcomes)
         except Exception as error:
             results[hash_value] = error
     return results
+
+
+def has_rules(project: ProjectRef) -> bool:
+    """Whether the project has alert rules, as this container knows them: read once per creation,
+    so that the creating transaction and what follows agree on who marks the first event done."""
+    return bool(project_rules(project.id))
 
 
 def new_group(
@@ -85,26 +92,31 @@ def new_group(
     events: Sequence[Event],
     stale_group_id: int | None,
     releases: frozenset[str],
+    rules: bool = True,
 ) -> NewGroup:
     """The group the first of ``events`` (uncounted, oldest first) starts for its hash (taking it
     over from ``stale_group_id``, a group on its way out, if given), created with that event
     counted on it. Its first release is the event's when ``releases`` (the versions the batch made
     sure exist, with their first and last events recorded) has it: a group's first release must be
-    a real release (it counts in the release's ``new_groups``)."""
+    a real release (it counts in the release's ``new_groups``). ``rules``: the project has alert
+    rules (``has_rules``)."""
     first, alone = events[0], len(events) == 1
 
     def created_by(group_id: int) -> CreatedBy:
         """The first event counted in the creating transaction: its ledger entry and hour, and,
-        when no other event follows, its tags and the hour's users, and so the entry's
-        follow-up mark (else what follows counting writes them for all the events, then marks
-        the entry: ``after_creation``)."""
+        when no other event follows, its tags and the hour's users (else what follows counting
+        writes them for all the events), and then, when the project has no alert rules,
+        the entry's follow-up mark. With rules the mark waits for their evaluation
+        (``after_creation``): a delivery that dies before it leaves the entry pending, and the
+        next delivery of the event evaluates them with it as the group's first."""
         entries = first_entries(project, hash_value, first, group_id)
         follow: list[IssueItem] = []
         if alone:
             follow.append(first_tags_row(group_id, [first]))
             if users := users_of([first]):
                 follow.append(first_users_row(group_id, first.timestamp, users))
-            follow.extend(ledger.followed_marks(entries))
+            if not rules:
+                follow.extend(ledger.followed_marks(entries))
         hour = {"current_hour": hour_bucket(first.timestamp), "current_hour_count": 1}
         return CreatedBy(claims=[*entries, *follow], group_attributes=hour)
 
@@ -127,20 +139,27 @@ def after_creation(
     group: Group,
     events: Sequence[Event],
     outcomes: dict[str, Outcome],
+    rules: bool = True,
 ) -> None:
     """What follows the creation of ``group`` with the first of ``events`` counted (and settled in
-    the ledger): the other events, if any, counted on it like on any other group; ``outcomes``
-    gets theirs."""
+    the ledger): the other events, if any, counted on it like on any other group, or the alert
+    rules evaluated on the first alone; ``outcomes`` gets theirs. ``rules``: as given to ``new_group`` (without, a lone first event's
+    follow-up mark was written with the group)."""
     first, rest = events[0], list(events[1:])
     outcomes[first.event_id] = Outcome(first.event_id, hash_value, group.id, is_new=True)
-    if rest:  # (alone, its users, tags and follow-up mark were written with the group)
+    if rest:  # (alone, its users and tags were written with the group)
         count_on_group(project, group.id, rest, hash_value, outcomes, created=first)
-        ledger.mark_followed(first_entries(project, hash_value, first, group.id))
     else:
         evaluate(project.id, Batch(project.org_id, group, [first], first, None))
+    if rest or rules:
+        ledger.mark_followed(first_entries(project, hash_value, first, group.id))
 
 
 def first_entries(project: ProjectRef, hash_value: str, first: Event, group_id: int) -> list[CountedEvents]:
     """The ledger entries of a new group's first event, counted in the creating transaction (the
-    same keys whenever they are made)."""
-    return ledger.entries_for(project.id, ledger.shard_of(hash_value), [(Target(group_id=group_id), [first])])
+    same keys whenever they are made), marked as the group's creation."""
+    shard = ledger.shard_of(hash_value)
+    entries = ledger.entries_for(project.id, shard, [(Target(group_id=group_id), [first])])
+    for entry in entries:
+        entry.creates_group = True
+    return entries

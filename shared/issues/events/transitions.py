@@ -18,14 +18,18 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
+from shared.ingest.event import Event
 from shared.issues.activity import new_activity
 from shared.issues.history import new_group_history
 from shared.issues.inbox import inbox_write
-from shared.issues.status.transitions import StatusTransition
+from shared.issues.status.transitions import ESCALATED, REGRESSED, SNOOZE_OVER, StatusTransition
 from shared.issues.transaction import transaction
 from shared.notifications.queue import queue_activities
-from shared.storage.base import cancelled_by_condition
+from shared.storage.base import batch_get, cancelled_by_condition
 from shared.storage.issues import Activity, Group, IssueItem
+
+# The transitions an event causes, by the name the pipeline gives them (``Outcome.transition``).
+CAUSED = {"regressed": REGRESSED, "unignored": SNOOZE_OVER, "escalated": ESCALATED}
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,7 @@ def apply_transition(group: Group, transition: Transition, when: datetime) -> bo
     did (``group`` is then updated in place). Costs one TransactWriteItems."""
     rule = transition.rule
     assert rule.activity is not None and rule.history is not None and rule.inbox_reason is not None
-    cause = None
-    if transition.caused_by is not None:
-        cause = f"{transition.caused_by}#{int(rule.activity)}"
+    cause = None if transition.caused_by is None else _cause(transition.caused_by, rule)
     activity = new_activity(group, rule.activity, data=transition.activity_data, when=when, cause=cause)
     inbox, inbox_actions = inbox_write(group, rule.inbox_reason, transition.inbox_details)
     history = new_group_history(group, rule.history, release_version=transition.release_version, when=when)
@@ -70,3 +72,22 @@ def apply_transition(group: Group, transition: Transition, when: datetime) -> bo
     rule.performed_on(group)
     queue_activities([activity])  # written once (its key is its cause's), so queued once
     return True
+
+
+def _cause(event_id: str, rule: StatusTransition) -> str:
+    assert rule.activity is not None
+    return f"{event_id}#{int(rule.activity)}"
+
+
+def performed_before(group: Group, events: list[Event]) -> tuple[Event, str] | None:
+    """The transition one of ``events`` performed on ``group`` earlier (a delivery that died after
+    it), found by its activity row, whose key the event and the transition make: one BatchGetItem
+    of the candidate keys; the event and the transition's name, or None."""
+    candidates = {
+        Activity.caused_key(group.id, event.timestamp, _cause(event.event_id, rule)): (event, name)
+        for event in events
+        for name, rule in CAUSED.items()
+    }
+    found = batch_get(Activity, list(candidates), consistent_read=True)
+    performed = [candidates[(row.pk, row.sk)] for row in found if (row.pk, row.sk) in candidates]
+    return min(performed, key=lambda pair: pair[0].timestamp) if performed else None
