@@ -206,7 +206,9 @@ def process_hash_events(
             stale_group_id = hash_row.group_id
         first = pending[0]
         rules = has_rules(project)
-        [group] = create_groups(project, [new_group(project, hash_value, pending, stale_group_id, releases, rules)])
+        [group] = create_groups(
+            project, [new_group(project, hash_value, pending, stale_group_id, releases, rules)]
+        )
         if not isinstance(group, Group):
             # a concurrent batch created the group (or a discard tombstoned the hash), or counted
             # the first event meanwhile: read the ledger and the hash again

@@ -47,7 +47,9 @@ def create_new_groups(
     hashes = list(by_hash)
     firsts = [by_hash[hash_value][0] for hash_value in hashes]
     rules = has_rules(project)
-    created = create_groups(project, [new_group(project, h, by_hash[h], None, releases, rules) for h in hashes])
+    created = create_groups(
+        project, [new_group(project, h, by_hash[h], None, releases, rules) for h in hashes]
+    )
     settled: dict[int, list[Event]] = defaultdict(list)
     groups: dict[str, Group] = {}
     for hash_value, first, group in zip(hashes, firsts, created, strict=True):
@@ -143,8 +145,8 @@ def after_creation(
 ) -> None:
     """What follows the creation of ``group`` with the first of ``events`` counted (and settled in
     the ledger): the other events, if any, counted on it like on any other group, or the alert
-    rules evaluated on the first alone; ``outcomes`` gets theirs. ``rules``: as given to ``new_group`` (without, a lone first event's
-    follow-up mark was written with the group)."""
+    rules evaluated on the first alone; ``outcomes`` gets theirs. ``rules``: as given to
+    ``new_group`` (without, a lone first event's follow-up mark was written with the group)."""
     first, rest = events[0], list(events[1:])
     outcomes[first.event_id] = Outcome(first.event_id, hash_value, group.id, is_new=True)
     if rest:  # (alone, its users and tags were written with the group)
