@@ -35,6 +35,9 @@ class Settings:
     mail_from: str = "watchtower@example.com"
     # Webhooks to private, loopback or link-local addresses: refused on AWS, allowed by `make run`.
     allow_private_webhooks: bool = False
+    # The event search's Athena work group and Glue database; none: DuckDB in the process.
+    athena_workgroup: str = ""
+    athena_database: str = ""
 
 
 def _flag(value: str | None) -> bool:
@@ -65,4 +68,6 @@ def settings() -> Settings:
         notifications_queue_url=env.get("NOTIFICATIONS_QUEUE_URL", ""),
         mail_from=env.get("MAIL_FROM") or "watchtower@example.com",
         allow_private_webhooks=_flag(env.get("ALLOW_PRIVATE_WEBHOOKS")),
+        athena_workgroup=env.get("ATHENA_WORKGROUP", ""),
+        athena_database=env.get("ATHENA_DATABASE", ""),
     )
