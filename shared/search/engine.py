@@ -72,8 +72,10 @@ def groups_sql(found: EventFilter, project_ids: Sequence[int], since: datetime, 
     )
 
 
-def events_sql(found: EventFilter, project_id: int, group_id: int, since: datetime, dialect: Dialect) -> str:
-    """The ids of one group's matching events."""
+def events_sql(
+    found: EventFilter, project_id: int, group_id: int | None, since: datetime, dialect: Dialect
+) -> str:
+    """The ids of a project's (or one of its groups') matching events."""
     return (
         f"SELECT DISTINCT event_id FROM {ATHENA_TABLE} "
         f"WHERE {_scope([project_id], since, group_id)} AND {found.where(dialect)}"
@@ -92,9 +94,9 @@ def matching_groups(
 
 
 def matching_events(
-    found: EventFilter, project_id: int, group_id: int, since: datetime | None = None
+    found: EventFilter, project_id: int, group_id: int | None, since: datetime | None = None
 ) -> set[str]:
-    """The ids of the group's kept events that match."""
+    """The ids of the project's (or the group's) kept events that match."""
     start = period_start(since)
     rows = _run(lambda dialect: events_sql(found, project_id, group_id, start, dialect), start)
     return {str(row[0]) for row in rows}

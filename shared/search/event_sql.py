@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from shared.search.grammar import InvalidSearchQuery, Term
+from shared.search.grammar import InvalidSearchQuery, Term, parse
 
 # ``user.<field>`` keys and the field of the kept ``user`` column they read.
 USER_COLUMNS = {"user.id": "id", "user.email": "email", "user.username": "username", "user.ip": "ip"}
@@ -135,3 +135,24 @@ def has_condition(name: str, negated: bool, dialect: Dialect) -> str:
     if name in USER_COLUMNS:
         return present(f'"user".{USER_COLUMNS[name]}', negated)
     return present(tag_column(name, dialect), negated)
+
+
+# Keys of an event query that read the event's text rather than a tag.
+_TEXT_KEYS = {"message", "title"}
+
+
+def event_filter(query: str) -> EventFilter:
+    """An event list's ``query`` (Sentry's event search): free text and ``message:`` match the
+    title or message, ``has:`` a tag or user field, ``user.*`` the user, any other key a tag; 400
+    with Sentry's message for a query that does not parse."""
+    conditions = []
+    for term in parse(query):
+        if term.key is None or term.key in _TEXT_KEYS:
+            condition = Condition("text", "", term)
+        elif term.key == "has":
+            condition = Condition("has", term.values[0], term)
+        else:
+            condition = Condition("term", term.key, term)
+        condition.sql(Dialect.DUCKDB)  # refuses a value no SQL literal holds
+        conditions.append(condition)
+    return EventFilter(tuple(conditions))
