@@ -48,22 +48,12 @@ class _Store:
         columns = ", ".join(f'"{name}" {kind}' for name, kind in COLUMNS.items())
         self.connection.execute(f"CREATE TABLE events (object VARCHAR, hour VARCHAR, {columns})")
         self.read: set[str] = set()
-        self.bucket = settings().events_bucket
 
     def sync(self, since_hour: str) -> None:
         """Read the objects kept from ``since_hour`` on that are new to the table, and forget those
         read before that are gone (expired, or a local store started afresh)."""
         start = PREFIX + since_hour
-        listed: set[str] = set()
-        pages = (
-            s3()
-            .get_paginator("list_objects_v2")
-            .paginate(Bucket=self.bucket, Prefix=PREFIX, StartAfter=start)
-        )
-        for page in pages:
-            listed.update(
-                item["Key"] for item in page.get("Contents", ()) if item["Key"].endswith(".ndjson.gz")
-            )
+        listed = _listed(start)
         gone = sorted(key for key in self.read if key > start and key not in listed)
         if gone:
             self.connection.execute("DELETE FROM events WHERE list_contains(?, object)", [gone])
@@ -73,22 +63,13 @@ class _Store:
             self.load(new)
 
     def load(self, keys: list[str]) -> None:
-        """Read ``keys`` into the table: downloaded side by side, then one scan per hour."""
+        """Read ``keys`` into the table: downloaded side by side, then one scan of them all."""
         with tempfile.TemporaryDirectory(prefix="event-search-") as folder:
-            client = s3()
-
-            def download(numbered: tuple[int, str]) -> tuple[str, str]:
-                index, key = numbered
-                path = str(Path(folder) / f"{index}.ndjson.gz")
-                try:
-                    body = client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-                except client.exceptions.NoSuchKey:  # expired meanwhile
-                    return key, ""
-                Path(path).write_bytes(body)
-                return key, path
-
+            named = [(key, str(Path(folder) / f"{index}.ndjson.gz")) for index, key in enumerate(keys)]
             with ThreadPoolExecutor(_READ_THREADS) as pool:
-                paths = [path for _, path in pool.map(download, enumerate(keys)) if path]
+                paths = [
+                    path for (_, path), kept in zip(named, pool.map(_download, named), strict=True) if kept
+                ]
             if paths:
                 names = ", ".join(f'"{name}"' for name in COLUMNS)
                 types = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in COLUMNS.items()) + "}"
@@ -106,6 +87,31 @@ class _Store:
         with self.lock:
             self.sync(since_hour)
             return self.connection.execute(sql).fetchall()
+
+
+def _listed(start: str) -> set[str]:
+    """The names of the objects kept from ``start`` on (the listing goes in name order)."""
+    listed: set[str] = set()
+    pages = (
+        s3()
+        .get_paginator("list_objects_v2")
+        .paginate(Bucket=settings().events_bucket, Prefix=PREFIX, StartAfter=start)
+    )
+    for page in pages:
+        listed.update(item["Key"] for item in page.get("Contents", ()) if item["Key"].endswith(".ndjson.gz"))
+    return listed
+
+
+def _download(named: tuple[str, str]) -> bool:
+    """Copy an object to a file; False when it is gone (expired meanwhile)."""
+    key, path = named
+    client = s3()
+    try:
+        body = client.get_object(Bucket=settings().events_bucket, Key=key)["Body"].read()
+    except client.exceptions.NoSuchKey:
+        return False
+    Path(path).write_bytes(body)
+    return True
 
 
 _stores: dict[str, _Store] = {}
