@@ -15,7 +15,7 @@ from moto.athena.models import athena_backends
 from shared.config import settings
 from shared.errors import ApiError
 from shared.events.objects import put_documents
-from shared.search.engine import SEARCH_BUSY, matching_events, matching_groups
+from shared.search.engine import matching_events, matching_groups
 from shared.search.event_sql import event_filter
 from shared.search.grammar import InvalidSearchQuery
 from shared.storage.objects import s3
@@ -97,7 +97,11 @@ def test_athena_failing_answers_503(athena: None, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(Execution, "status", "FAILED", raising=False)
     with pytest.raises(ApiError) as refused:
         matching_groups(event_filter("customer:c1"), [1], SINCE)
-    assert (refused.value.status_code, refused.value.body()) == (503, {"detail": SEARCH_BUSY})
+    assert (refused.value.status_code, refused.value.body()) == (
+        503,
+        {"detail": "The event search is busy; retry later"},
+    )
+    assert refused.value.headers() == {"Retry-After": "5"}
 
 
 def _document(number: int, group_id: int, **extra: object) -> dict[str, object]:
