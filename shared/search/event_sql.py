@@ -9,6 +9,7 @@ doubled), never pasted as code; a wildcard becomes ``LIKE … ESCAPE '\\'``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -137,6 +138,17 @@ def has_condition(name: str, negated: bool, dialect: Dialect) -> str:
     return present(tag_column(name, dialect), negated)
 
 
+_HAS_NAME = re.compile(r"^[a-zA-Z0-9_.:-]+$")
+HAS_REFUSED = 'Invalid format for "has" search: was expecting a field or tag instead'
+
+
+def has_name(value: str) -> str:
+    """The field or tag ``has:`` names; 400 with Sentry's message for anything else."""
+    if not _HAS_NAME.match(value):
+        raise InvalidSearchQuery(HAS_REFUSED)
+    return value
+
+
 # Keys of an event query that read the event's text rather than a tag.
 _TEXT_KEYS = {"message", "title"}
 
@@ -150,7 +162,7 @@ def event_filter(query: str) -> EventFilter:
         if term.key is None or term.key in _TEXT_KEYS:
             condition = Condition("text", "", term)
         elif term.key == "has":
-            condition = Condition("has", term.values[0], term)
+            condition = Condition("has", has_name(term.values[0]), term)
         else:
             condition = Condition("term", term.key, term)
         condition.sql(Dialect.DUCKDB)  # refuses a value no SQL literal holds

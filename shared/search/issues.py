@@ -22,7 +22,7 @@ from shared.auth.access import OrgAccess
 from shared.issues.enums import STR_TO_SUBSTATUS, GroupStatus, GroupSubStatus
 from shared.releases.ordering import project_versions
 from shared.search.engine import matching_groups
-from shared.search.event_sql import USER_COLUMNS, Condition, Dialect, EventFilter
+from shared.search.event_sql import USER_COLUMNS, Condition, Dialect, EventFilter, has_name
 from shared.search.grammar import InvalidSearchQuery, Term, parse
 from shared.search.statuses import STATUS_WORDS
 from shared.storage.accounts import Project, Team
@@ -396,9 +396,7 @@ class _Compiler:
 
     # -- the tag summary ---------------------------------------------------------------------------
     def key_has(self, term: Term, key: str) -> None:
-        name = KEY_ALIASES.get(term.values[0], term.values[0])
-        if not re.match(r"^[a-zA-Z0-9_.:-]+$", name):
-            raise InvalidSearchQuery('Invalid format for "has" search: was expecting a field or tag instead')
+        name = has_name(KEY_ALIASES.get(term.values[0], term.values[0]))
         if name == "first_release":
             self.group(lambda g: g.first_release_version is not None, term.negated)
         elif name in {"level", "first_seen", "last_seen", "times_seen", "message", "title"}:
