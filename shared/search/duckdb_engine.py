@@ -5,18 +5,21 @@ DuckDB's S3 reader (its ``httpfs`` extension) is not bundled with the wheel and 
 here, so the objects come through boto3 (one listing from the period's first hour on, one GET per
 object not read before) and DuckDB's JSON reader reads them from a temporary folder, only the
 search's columns, into a table held in memory. Objects never change once written (each batch has
-a new name), so each is read once per process, as a warm Lambda container would keep it; the
-SQL then runs over the table, the object's hour standing for Athena's projected partition."""
+a new name), so each is read once per process, as a warm Lambda container would keep it, and a
+later search lists only the last hours; the SQL then runs over the table, the object's hour
+standing for Athena's projected partition."""
 
 from __future__ import annotations
 
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from shared.config import settings
+from shared.storage.base import utcnow
 from shared.storage.objects import s3
 
 # The kept document's search columns, as DuckDB's JSON reader types them.
@@ -48,11 +51,22 @@ class _Store:
         columns = ", ".join(f'"{name}" {kind}' for name, kind in COLUMNS.items())
         self.connection.execute(f"CREATE TABLE events (object VARCHAR, hour VARCHAR, {columns})")
         self.read: set[str] = set()
+        self.covered_from: str | None = None  # the earliest hour a listing covered
+        self.listed_at = utcnow()
 
     def sync(self, since_hour: str) -> None:
-        """Read the objects kept from ``since_hour`` on that are new to the table, and forget those
-        read before that are gone (expired, or a local store started afresh)."""
-        start = PREFIX + since_hour
+        """Read the objects of the period that are new to the table. The first search, or one whose
+        period starts earlier than any before, lists the whole period (and forgets objects read
+        before that are gone: expired, or a local store started afresh); later ones list only from
+        an hour before the last listing, since a batch's object is named by the hour it was kept
+        in, which is never an hour older than when its PUT ends."""
+        now = utcnow()
+        if self.covered_from is None or since_hour < self.covered_from:
+            start = PREFIX + since_hour
+            self.covered_from = since_hour
+        else:
+            start = PREFIX + max(since_hour, f"{self.listed_at - timedelta(hours=1):%Y/%m/%d/%H}")
+        self.listed_at = now
         listed = _listed(start)
         gone = sorted(key for key in self.read if key > start and key not in listed)
         if gone:

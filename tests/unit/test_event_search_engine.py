@@ -14,10 +14,11 @@ from moto.athena.models import athena_backends
 
 from shared.config import settings
 from shared.errors import ApiError
-from shared.events.objects import put_documents
+from shared.events.objects import new_object_key, put_documents
 from shared.search.engine import matching_events, matching_groups
 from shared.search.event_sql import event_filter
 from shared.search.grammar import InvalidSearchQuery
+from shared.storage.base import utcnow
 from shared.storage.objects import s3
 
 SINCE = datetime(2026, 12, 1, tzinfo=UTC)
@@ -137,8 +138,14 @@ def test_duckdb_reads_the_objects_of_the_period_each_event_once(aws: None) -> No
     assert matching_groups(event_filter("customer:c98"), [1, 2], SINCE) == {77: 1}
     assert matching_events(event_filter("customer:[c1, c4]"), 1, 11, SINCE) == {f"{1:032x}", f"{4:032x}"}
 
+    # a later search lists the last hours only, and finds a batch kept since
+    put_documents(new_object_key(utcnow()), [_document(97, 10)])
+    assert matching_groups(event_filter("customer:c97"), [1], SINCE) == {10: 1}
+
+    # a period starting earlier than any before lists it whole: objects gone are forgotten
     s3().delete_object(Bucket=settings().events_bucket, Key="events/2026/12/05/01/first.ndjson.gz")
-    assert matching_groups(event_filter("customer:c1*"), [1], SINCE) == {11: 1}  # c1 in "again" only
+    since = datetime(2026, 9, 1, tzinfo=UTC)
+    assert matching_groups(event_filter("customer:c1*"), [1], since) == {11: 1}  # c1 in "again" only
 
 
 @pytest.mark.parametrize(
