@@ -19,6 +19,7 @@ from shared.search.engine import matching_events, matching_groups
 from shared.search.event_sql import event_filter
 from shared.search.grammar import InvalidSearchQuery
 from shared.storage.base import utcnow
+from shared.storage.dynamodb import connection
 from shared.storage.objects import s3
 
 SINCE = datetime(2026, 12, 1, tzinfo=UTC)
@@ -37,10 +38,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "ATHENA_WORKGROUP", "ATHENA_DATABASE"):
         monkeypatch.delenv(name, raising=False)
     settings.cache_clear()
+    connection.cache_clear()  # the process's session is built anew, inside moto, without endpoints
     with mock_aws():
         s3().create_bucket(Bucket=settings().events_bucket)
         yield
     settings.cache_clear()
+    connection.cache_clear()
 
 
 @pytest.fixture
