@@ -344,6 +344,8 @@ def template_access(function: dict[str, Any]) -> list[tuple[str, str]]:
     """(resource, level) for every policy of a template function, duplicates kept."""
     granted = []
     for policy in function.get("Policies", []):
+        if "Statement" in policy:  # a statement of the source's own (Athena, Glue), not a resource's level
+            continue
         ((template, arguments),) = policy.items()
         (reference,) = arguments.values()
         resource = reference.get("Ref") or reference["Fn::GetAtt"][0]

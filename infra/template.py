@@ -157,7 +157,9 @@ def _function_properties(
         "CodeUri": f"../build/functions/{folder}.zip",
         **properties,
     }
-    if policies := [_policy(resource, kinds.get(resource, ""), level) for resource, level in access.items()]:
+    own = properties.pop("Policies", [])  # statements no access level names (the event search's)
+    generated = [_policy(resource, kinds.get(resource, ""), level) for resource, level in access.items()]
+    if policies := generated + own:
         properties["Policies"] = policies
     return {**properties, "Events": _route_events(routes) | events}
 

@@ -37,6 +37,9 @@ class Settings:
     allow_private_webhooks: bool = False
     # Where SDKs send events (the ingestion function's URL); empty - the public URL (API Gateway).
     ingest_url: str = ""
+    # The event search's Athena work group and Glue database; none: DuckDB in the process.
+    athena_workgroup: str = ""
+    athena_database: str = ""
 
 
 def _flag(value: str | None) -> bool:
@@ -68,4 +71,6 @@ def settings() -> Settings:
         mail_from=env.get("MAIL_FROM") or "watchtower@example.com",
         allow_private_webhooks=_flag(env.get("ALLOW_PRIVATE_WEBHOOKS")),
         ingest_url=env.get("INGEST_URL", "").rstrip("/"),
+        athena_workgroup=env.get("ATHENA_WORKGROUP", ""),
+        athena_database=env.get("ATHENA_DATABASE", ""),
     )

@@ -4,6 +4,7 @@ latest, oldest or recommended), a project's events and one of them, which issue 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, cast
 
 from shared.auth.scopes import EVENT_READ
@@ -30,6 +31,8 @@ from shared.issues.deletion.queue import hash_values
 from shared.issues.events.latest import latest_event
 from shared.issues.lookup import find_issue
 from shared.issues.updates.selection import request_scope
+from shared.search.engine import matching_events
+from shared.search.event_sql import event_filter
 from shared.serializers.events import serialize_event
 from shared.storage.issues import Group
 from shared.storage.paging import Page
@@ -53,6 +56,13 @@ def _per_page() -> int:
     return parse_per_page(query_value(app, "per_page"), DEFAULT_PER_PAGE)
 
 
+def _found(project_id: int, group_id: int | None, since: datetime | None) -> set[str] | None:
+    """The ids of the events the ``query`` parameter finds (None: no query, every event), by the
+    event search engine over the kept events; 400 with Sentry's message for a bad query."""
+    found = event_filter(query_value(app, "query") or "")
+    return matching_events(found, project_id, group_id, since) if found else None
+
+
 def _issue_events(issue_id: str, org: str | None) -> Any:
     _, group = find_issue(principal(app), issue_id, org, EVENT_READ)
     window = window_of(
@@ -61,7 +71,8 @@ def _issue_events(issue_id: str, org: str | None) -> Any:
         query_value(app, "statsPeriod"),
         query_values(app, "environment"),
     )
-    return _page(group_events(group, query_value(app, "cursor"), _per_page(), window, _full()))
+    only = _found(group.project_id, group.id, window.start)
+    return _page(group_events(group, query_value(app, "cursor"), _per_page(), window, _full(), only))
 
 
 @app.get("/api/0/issues/<issue_id>/events")
@@ -112,7 +123,8 @@ def get_org_issue_event(org: str, issue_id: str, event_id: str) -> Any:
 def list_project_events(org: str, project: str) -> Any:
     scope = request_scope(org_access(app, org), EVENT_READ, project, [])
     [found] = scope.projects
-    page = project_events(found.org_id, found.id, query_value(app, "cursor"), _per_page(), _full())
+    only = _found(found.id, None, None)
+    page = project_events(found.org_id, found.id, query_value(app, "cursor"), _per_page(), _full(), only)
     return _page(page)
 
 

@@ -92,6 +92,17 @@ RELEASE_DETAILS = [
     _one("query", "Only neighbours whose version contains this text"),
     _many("environment", "Only these environments"),
 ]
+EVENT_QUERY = _one("query", "Sentry's event search: tags, `user.*`, `has:`, free text over title and message")
+FULL = _one("full", "Whether each event has its full body (`1`/`true`)")
+ISSUE_EVENTS = [
+    EVENT_QUERY,
+    FULL,
+    _one("start", "Events from this time (ISO 8601, with `end`)"),
+    _one("end", "Events until this time (ISO 8601, with `start`)"),
+    _one("statsPeriod", "Events of this last period (`24h`, `14d`…) instead of `start`/`end`"),
+    _many("environment", "Only these environments"),
+    *KEYED_PAGE,
+]
 INGEST = [_one("sentry_key", "The DSN's public key, for clients that send no `X-Sentry-Auth` header")]
 
 QUERY: dict[tuple[str, str], list[Parameter]] = {
@@ -115,6 +126,9 @@ QUERY: dict[tuple[str, str], list[Parameter]] = {
         *PAGE,
     ],
     ("get", "/api/0/organizations/{org}/repos"): KEYED_PAGE,
+    ("get", "/api/0/issues/{issue_id}/events"): ISSUE_EVENTS,
+    ("get", "/api/0/organizations/{org}/issues/{issue_id}/events"): ISSUE_EVENTS,
+    ("get", "/api/0/projects/{org}/{project}/events"): [EVENT_QUERY, FULL, *KEYED_PAGE],
 }
 
 

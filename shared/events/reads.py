@@ -135,12 +135,20 @@ def _serialized(
     )
 
 
-def group_events(group: Group, cursor: str | None, per_page: int, window: Window, full: bool) -> EventPage:
-    """A page of the group's events, newest first."""
+def group_events(
+    group: Group,
+    cursor: str | None,
+    per_page: int,
+    window: Window,
+    full: bool,
+    only: set[str] | None = None,
+) -> EventPage:
+    """A page of the group's events, newest first (``only``: those of these ids, what a search found)."""
     position = _decode(cursor, 2)
     older = position is None or position[0]
     start = (position[1][0], position[1][1]) if position else None
-    rows = list(islice(walk_group(group.id, start, older, window, per_page + 1), per_page + 1))
+    walked = walk_group(group.id, start, older, window, per_page + 1)
+    rows = list(islice((r for r in walked if only is None or r.event_id in only), per_page + 1))
     more = len(rows) > per_page
     rows = rows[:per_page]
     if not older:
@@ -312,13 +320,22 @@ def latest_of_hash(group: Group, hash_value: str) -> EventBody | None:
     return serialize_full(document, group.id) if document else None
 
 
-def project_events(org_id: int, project_id: int, cursor: str | None, per_page: int, full: bool) -> EventPage:
-    """A page of the project's events, newest batch first, those of groups still readable."""
+def project_events(
+    org_id: int,
+    project_id: int,
+    cursor: str | None,
+    per_page: int,
+    full: bool,
+    only: set[str] | None = None,
+) -> EventPage:
+    """A page of the project's events, newest batch first, those of groups still readable
+    (``only``: those of these ids, what a search found)."""
     position = _decode(cursor, 3)
     if position is not None and not position[0]:
         raise BadRequest(INVALID_CURSOR)
     start = tuple(position[1]) if position else None
-    found = list(islice(walk_project(org_id, project_id, start, per_page + 1), per_page + 1))  # type: ignore[arg-type]
+    walked = walk_project(org_id, project_id, start, per_page + 1)  # type: ignore[arg-type]
+    found = list(islice((f for f in walked if only is None or f[1].event_id in only), per_page + 1))
     more = len(found) > per_page
     found = found[:per_page]
     keys = [(Group, Group.key(f.group_id)) for _, f in found]

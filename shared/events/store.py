@@ -22,6 +22,10 @@ from shared.events.objects import new_object_key, put_documents
 from shared.ingest.event import Event
 from shared.serializers.dates import format_datetime
 from shared.storage.base import utcnow
+from shared.tags.derived import event_tags
+
+# The user fields the event search filters on (``user.id:`` …), kept beside the payload's user.
+SEARCH_USER_FIELDS = (("id", "id"), ("email", "email"), ("username", "username"), ("ip", "ip_address"))
 
 
 @dataclass(frozen=True)
@@ -39,9 +43,15 @@ class Counted:
 
 def document(counted: Counted) -> dict[str, Any]:
     """What the store keeps of an event: the payload as processed and what the pipeline derived
-    from it (title, culprit, metadata), which the event endpoints answer with."""
+    from it (title, culprit, metadata), which the event endpoints answer with, and, flat at the top,
+    its tags (the SDK's and Sentry's derived ones) and user fields, the few narrow columns the event
+    search engine reads (``shared.search.engine``)."""
     event = counted.event
     data = dict(event.data)
+    user = data.get("user") if isinstance(data.get("user"), dict) else {}
+    search_user = {
+        name: str(user[field]) for name, field in SEARCH_USER_FIELDS if user.get(field) is not None
+    }
     return {
         "event_id": event.event_id,
         "project_id": counted.project_id,
@@ -56,6 +66,8 @@ def document(counted: Counted) -> dict[str, Any]:
         "message": event.message,
         "release": event.release,
         "size": len(json.dumps(data, separators=(",", ":")).encode()),
+        "tags": event_tags(event),
+        "user": search_user,
         "data": data,
     }
 

@@ -1,14 +1,14 @@
 """Sentry's issue search (``issue_search.py``) over what the issues table keeps: each term of a query
 becomes a check of a group (its own fields) or of a group and the rows beside it (assignee,
-bookmark, subscription, inbox, tag summary).
+bookmark, subscription, inbox), or a condition on its events.
 
-What is exact and what is not: ``is:``, ``assigned:``, ``assigned_or_suggested:``, ``bookmarks:``,
-``subscribed:``, ``first-release:``, ``level:``, ``times_seen:``, ``age:``/``firstSeen:``,
-``lastSeen:`` and free text are the group's own fields, exact. ``release:``, ``environment:``,
-``user.*:``, ``has:`` and any tag ``key:value`` are answered from the group's tag summary
-(``shared.tags.summary``): exact for an issue's top values of a key (ten; thirty environments), so
-a value an issue saw only in its long tail is not found. Suggested owners do not exist here:
-``assigned_or_suggested`` is ``assigned``."""
+``is:``, ``assigned:``, ``assigned_or_suggested:``, ``bookmarks:``, ``subscribed:``,
+``first-release:``, ``level:``, ``times_seen:``, ``age:``/``firstSeen:``, ``lastSeen:`` and free
+text are the group's own fields. ``release:``, ``environment:``, ``user.*:``, ``has:`` and any tag
+``key:value`` are conditions on events, as in Sentry: the event search engine
+(``shared.search.engine``) finds the groups with an event meeting all of them among every kept
+event of the searched projects, so a value an issue saw once is found. Suggested owners do not exist
+here: ``assigned_or_suggested`` is ``assigned``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from shared.accounts.users import find_user_by_name_or_email
 from shared.auth.access import OrgAccess
 from shared.issues.enums import STR_TO_SUBSTATUS, GroupStatus, GroupSubStatus
 from shared.releases.ordering import project_versions
+from shared.search.engine import matching_groups
+from shared.search.event_sql import USER_COLUMNS, Condition, Dialect, EventFilter, has_name
 from shared.search.grammar import InvalidSearchQuery, Term, parse
 from shared.search.statuses import STATUS_WORDS
 from shared.storage.accounts import Project, Team
@@ -56,7 +58,6 @@ KEY_ALIASES = {
 }
 DATE_KEYS = {"first_seen", "last_seen"}
 NUMERIC_KEYS = {"times_seen"}
-USER_KEYS = {"user.id": "id", "user.email": "email", "user.username": "username", "user.ip": "ip"}
 CATEGORIES = {"error", "performance", "profile", "cron", "replay", "feedback", "uptime", "metric_alert"}
 _RELATIVE = re.compile(r"^([+-])(\d+)([wdhm])$")
 _ABSOLUTE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$")
@@ -123,6 +124,8 @@ class SearchContext:
     projects: Sequence[Project]
     access: OrgAccess | None = None
     now: datetime = field(default_factory=utcnow)
+    # the start of the period whose events the event conditions search (None: all kept events)
+    since: datetime | None = None
 
 
 def _matcher(values: Sequence[str], ignore_case: bool = False) -> Callable[[str | None], bool]:
@@ -217,11 +220,14 @@ class _Compiler:
         self.excluded: set[GroupStatus] = set()
         self.substatus_statuses: set[GroupStatus] = set()
         self.has_status = False
+        self.conditions: list[Condition] = []
 
     def compile(self, terms: list[Term]) -> IssueSearch:
         for term in terms:
             self.term(term)
         search = self.search
+        if self.conditions:
+            self.group(_in_groups(EventFilter(tuple(self.conditions)), self.context))
         if not self.has_status and self.substatus_statuses:
             search.statuses = set(self.substatus_statuses)
         if self.excluded:
@@ -244,8 +250,8 @@ class _Compiler:
         handler = getattr(self, f"key_{key.replace('.', '_').replace('-', '_')}", None)
         if handler is not None:
             return handler(term, key)
-        if key in USER_KEYS:
-            return self.user_key(term, USER_KEYS[key])
+        if key in USER_COLUMNS:
+            return self.user_key(term, key)
         return self.tag(key, term)
 
     # -- the group's own fields --------------------------------------------------------------------
@@ -390,29 +396,37 @@ class _Compiler:
 
     # -- the tag summary ---------------------------------------------------------------------------
     def key_has(self, term: Term, key: str) -> None:
-        name = KEY_ALIASES.get(term.values[0], term.values[0])
-        if not re.match(r"^[a-zA-Z0-9_.:-]+$", name):
-            raise InvalidSearchQuery('Invalid format for "has" search: was expecting a field or tag instead')
-        if name in USER_KEYS:
-            prefix = USER_KEYS[name] + ":"
-            has_user = lambda g, r: any(v.startswith(prefix) for v in r.tags.values_of("user"))  # noqa: E731
-            self.rows("tags", has_user, term.negated)
-        elif name == "first_release":
+        name = has_name(KEY_ALIASES.get(term.values[0], term.values[0]))
+        if name == "first_release":
             self.group(lambda g: g.first_release_version is not None, term.negated)
         elif name in {"level", "first_seen", "last_seen", "times_seen", "message", "title"}:
             self.group(lambda g: True, term.negated)
         else:
-            self.rows("tags", lambda g, r: bool(r.tags.values_of(name)), term.negated)
+            self.event(Condition("has", name, term))
 
-    def user_key(self, term: Term, kind: str) -> None:
-        matches = _matcher([f"{kind}:{value}" for value in term.values])
-        self.rows("tags", lambda g, r: any(matches(v) for v in r.tags.values_of("user")), term.negated)
+    def event(self, condition: Condition) -> None:
+        condition.sql(Dialect.DUCKDB)  # refuses a value no SQL literal holds, now rather than later
+        self.conditions.append(condition)
+
+    def user_key(self, term: Term, key: str) -> None:
+        self.event(Condition("term", key, term))
 
     def tag(self, key: str, term: Term) -> None:
-        if term.operator != "=":  # operators are no part of a tag search: Sentry reads them as text
-            term = Term(term.key, (term.operator + term.values[0],), "=", term.negated)
-        matches = _matcher(term.values)
-        self.rows("tags", lambda g, r: any(matches(v) for v in r.tags.values_of(key)), term.negated)
+        self.event(Condition("term", key, term))
+
+
+def _in_groups(found: EventFilter, context: SearchContext) -> GroupCheck:
+    """Whether a group has an event meeting ``found``: the engine runs once, at the first group
+    checked (a query that is only validated never runs it)."""
+    answer: dict[int, int] | None = None
+
+    def check(group: Group) -> bool:
+        nonlocal answer
+        if answer is None:
+            answer = matching_groups(found, [p.id for p in context.projects], context.since)
+        return group.id in answer
+
+    return check
 
 
 def compile_search(query: str, context: SearchContext) -> IssueSearch:

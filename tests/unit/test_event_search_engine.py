@@ -1,0 +1,165 @@
+"""The event search engine: the SQL it sends to Athena (moto records the query, it runs none), and
+DuckDB running the same SQL over event-store objects in S3 (moto's, in the process)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+import requests
+from moto import mock_aws
+from moto.athena.models import athena_backends
+
+from shared.config import settings
+from shared.errors import ApiError
+from shared.events.objects import new_object_key, put_documents
+from shared.search.engine import matching_events, matching_groups
+from shared.search.event_sql import event_filter
+from shared.search.grammar import InvalidSearchQuery
+from shared.storage.base import utcnow
+from shared.storage.dynamodb import connection
+from shared.storage.objects import s3
+
+SINCE = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "EVENTS_BUCKET": f"events-{id(monkeypatch)}",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "ATHENA_WORKGROUP", "ATHENA_DATABASE"):
+        monkeypatch.delenv(name, raising=False)
+    settings.cache_clear()
+    connection.cache_clear()  # the process's session is built anew, inside moto, without endpoints
+    with mock_aws():
+        s3().create_bucket(Bucket=settings().events_bucket)
+        yield
+    settings.cache_clear()
+    connection.cache_clear()
+
+
+@pytest.fixture
+def athena(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("ATHENA_WORKGROUP", "search")
+    monkeypatch.setenv("ATHENA_DATABASE", "watchtower_search")
+    settings.cache_clear()
+    boto3.client("athena").create_work_group(
+        Name="search", Configuration={"ResultConfiguration": {"OutputLocation": "s3://results/"}}
+    )
+    yield
+
+
+def _sent() -> list[tuple[str, str, str]]:
+    backend = athena_backends["123456789012"]["us-east-1"]
+    return [(e.query, e.context["Database"], e.workgroup.name) for e in backend.executions.values()]
+
+
+def test_athena_gets_the_sql_and_its_rows_are_read(athena: None) -> None:
+    requests.post(
+        "http://motoapi.amazonaws.com/moto-api/static/athena/query-results",
+        json={
+            "account_id": "123456789012",
+            "region": "us-east-1",
+            "results": [
+                {
+                    "rows": [
+                        {"Data": [{"VarCharValue": "group_id"}, {"VarCharValue": "events"}]},
+                        {"Data": [{"VarCharValue": "42"}, {"VarCharValue": "3"}]},
+                    ],
+                    "column_info": [],
+                }
+            ],
+        },
+        timeout=5,
+    )
+    found = event_filter('customer:c1* !user.email:"o\'brien@example.com" has:flavor crash')
+    assert matching_groups(found, [7, 3], SINCE) == {42: 3}
+    [(sql, database, workgroup)] = _sent()
+    assert (database, workgroup) == ("watchtower_search", "search")
+    assert sql == (
+        "SELECT group_id, count(DISTINCT event_id) AS events FROM events "
+        "WHERE hour >= '2026/12/01/00' AND project_id IN (3, 7) AND \"timestamp\" >= '2026-12-01T00:00:00Z' "
+        "AND (coalesce(element_at(tags, 'customer'), '') LIKE 'c1%' ESCAPE '\\') "
+        "AND (NOT (coalesce(\"user\".email, '') = 'o''brien@example.com')) "
+        "AND (coalesce(element_at(tags, 'flavor'), '') <> '') "
+        "AND (strpos(lower(coalesce(title, '') || ' ' || coalesce(message, '')), 'crash') > 0) "
+        "GROUP BY group_id"
+    )
+
+
+def test_athena_failing_answers_503(athena: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.athena.models import Execution
+
+    monkeypatch.setattr(Execution, "status", "FAILED", raising=False)
+    with pytest.raises(ApiError) as refused:
+        matching_groups(event_filter("customer:c1"), [1], SINCE)
+    assert (refused.value.status_code, refused.value.body()) == (
+        503,
+        {"detail": "The event search is busy; retry later"},
+    )
+    assert refused.value.headers() == {"Retry-After": "5"}
+
+
+def _document(number: int, group_id: int, **extra: object) -> dict[str, object]:
+    return {
+        "event_id": f"{number:032x}",
+        "project_id": 1,
+        "group_id": group_id,
+        "timestamp": "2026-12-05T01:00:00Z",
+        "title": f"Boom {number}",
+        "message": "",
+        "tags": {"customer": f"c{number}", "level": "error"},
+        "user": {"email": f"u{number}@example.com"},
+        "data": {"ignored": True},
+        **extra,
+    }
+
+
+def test_duckdb_reads_the_objects_of_the_period_each_event_once(aws: None) -> None:
+    documents = [_document(n, 10 + n % 3) for n in range(30)]
+    put_documents("events/2026/12/05/01/first.ndjson.gz", documents)
+    put_documents("events/2026/12/05/02/again.ndjson.gz", documents[:3])  # kept twice
+    put_documents("events/2026/11/01/00/old.ndjson.gz", [_document(99, 10)])  # before the period
+    put_documents("events/2026/12/05/03/other.ndjson.gz", [{**_document(98, 77), "project_id": 2}])
+
+    assert matching_groups(event_filter("customer:c1*"), [1], SINCE) == {10: 3, 11: 5, 12: 3}
+    assert matching_groups(event_filter("customer:c0"), [1], SINCE) == {10: 1}
+    # kept in November: outside a period from December 1, whatever its timestamp says
+    assert matching_groups(event_filter("customer:c99"), [1], SINCE) == {}
+    assert matching_groups(event_filter("customer:c99"), [1], datetime(2026, 10, 1, tzinfo=UTC)) == {10: 1}
+    assert matching_groups(event_filter("user.email:u5@example.com"), [1], SINCE) == {12: 1}
+    assert matching_groups(event_filter("!has:customer"), [1], SINCE) == {}
+    assert matching_groups(event_filter("boom 2"), [1], SINCE) == {10: 3, 11: 3, 12: 5}
+    assert matching_groups(event_filter("customer:c98"), [1, 2], SINCE) == {77: 1}
+    assert matching_events(event_filter("customer:[c1, c4]"), 1, 11, SINCE) == {f"{1:032x}", f"{4:032x}"}
+
+    # a later search lists the last hours only, and finds a batch kept since
+    put_documents(new_object_key(utcnow()), [_document(97, 10)])
+    assert matching_groups(event_filter("customer:c97"), [1], SINCE) == {10: 1}
+
+    # a period starting earlier than any before lists it whole: objects gone are forgotten
+    s3().delete_object(Bucket=settings().events_bucket, Key="events/2026/12/05/01/first.ndjson.gz")
+    since = datetime(2026, 9, 1, tzinfo=UTC)
+    assert matching_groups(event_filter("customer:c1*"), [1], since) == {11: 1}  # c1 in "again" only
+
+
+@pytest.mark.parametrize(
+    ("query", "detail"),
+    [
+        ("customer:[a, , b]", "Lists should not have empty values"),
+        ("customer:\x01", "Invalid character in search value"),
+        ("a AND b", 'Boolean statements containing "OR" or "AND" are not supported in this search'),
+    ],
+)
+def test_a_bad_event_query_is_refused_before_any_engine_runs(query: str, detail: str) -> None:
+    with pytest.raises(InvalidSearchQuery) as refused:
+        event_filter(query)
+    assert refused.value.body() == {"detail": detail}
