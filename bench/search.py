@@ -81,7 +81,9 @@ def main() -> None:
         for name, query in QUERIES.items():
             params = {"query": query, "per_page": "25"}
             runs = [measure(lambda p=params: api.http.get(url, params=p)) for _ in range(REPEATS)]
-            assert all(r.result.status_code == 200 for r in runs), runs[-1].result.text
+            failed = [r.result for r in runs if r.result.status_code != 200]
+            assert not failed, (name, failed[0].status_code, failed[0].text[:300])
+            print(name, [round(r.ms) for r in runs], file=sys.stderr, flush=True)
             figures[f"{name}_found"] = len(runs[-1].result.json())
             figures[f"{name}_requests"] = runs[-1].requests
             figures[f"{name}_p50_ms"] = round(statistics.median(r.ms for r in runs), 1)

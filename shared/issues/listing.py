@@ -74,7 +74,9 @@ def search_groups(
 ) -> Iterator[Group]:
     """The matching groups of the scope's projects, newest last seen first (ties by id). The first
     read fetches ``first_read`` groups (what the caller expects to need, at most 100), later ones 100."""
-    streams = [status_entries(p.id, s) for p in scope.projects for s in query.listed_statuses()]
+    streams = [
+        status_entries(p.id, s, first=first_read) for p in scope.projects for s in query.listed_statuses()
+    ]
     merged = heapq.merge(*streams, key=lambda e: e.position, reverse=True)
     for entries in _reads(merged, first_read):
         listed = [
