@@ -56,6 +56,7 @@ import moto.core.responses as moto_responses
 import moto.core.utils as moto_utils
 import moto.dynamodb.models as dynamodb_models
 import moto.sqs.models as sqs_models
+from moto.dynamodb.comparisons import OpDefault
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
@@ -213,7 +214,7 @@ def _window(
     plain = not (
         args.get("range_comparison")
         or args.get("range_key_conditions")
-        or args.get("filter_expression")
+        or not isinstance(args.get("filter_expression"), OpDefault | None)
         or args.get("filter_kwargs")
     )
     if not plain or not limit:
