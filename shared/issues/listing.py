@@ -3,10 +3,10 @@
 The query is Sentry's issue search (``shared.search.issues``); an invalid one is refused with
 Sentry's 400. The order comes from the keys-only ``by_project_status`` index, one Query stream per
 (project, status), newest last seen first, merged lazily, each read in pages that start at what the
-page needs and grow fourfold (a first page never reads the partition's 1 MB); the groups behind the entries are read
-from the table by one BatchGetItem per 100 entries (``status_index``), then the checks of their own
-fields apply, and checks that need a row beside the group (inbox, assignee, bookmark,
-subscription, tag summary) read those rows 100 at a time for the candidates in hand. A group whose
+page needs and grow fourfold (a first page never reads the partition's 1 MB); the groups behind the
+entries are read from the table by one BatchGetItem per 100 entries (``status_index``), then the
+checks of their own fields apply, and checks that need a row beside the group (inbox, assignee,
+bookmark, subscription, tag summary) read those rows 100 at a time for the candidates in hand. A group whose
 status changed since the index was read is left to the partition it moved to, and one deleted
 meanwhile is skipped. Every filter runs over the whole stream, so a page of a filtered list is the
 page of all matching groups however many there are; only what a page (or the bulk limit) needs is
