@@ -39,6 +39,7 @@ its run."""
 
 from __future__ import annotations
 
+import bisect
 import copy
 import functools
 import inspect
@@ -55,8 +56,9 @@ import moto.core.responses as moto_responses
 import moto.core.utils as moto_utils
 import moto.dynamodb.models as dynamodb_models
 import moto.sqs.models as sqs_models
+from moto.dynamodb.comparisons import OpDefault
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.moto_api._internal import mock_random
 from moto.sqs.exceptions import ReceiptHandleIsInvalid
@@ -142,26 +144,147 @@ def item_backups() -> AbstractContextManager[None]:
     return _while_block_runs(_use_item_backups)
 
 
+def _native(value: DynamoType) -> tuple[str, Any]:
+    """A key attribute as a plain Python value that sorts as moto's ``DynamoType`` does."""
+    return value.type, value.cast_value
+
+
+def _sorted_items(
+    self: Table, hash_attrs: list[str], range_attrs: list[str | None], items: list[Any]
+) -> list[Any]:
+    """moto's ``sorted_items`` (the same attributes, the same order) on plain values."""
+    names = self._generate_attr_to_sort_by(hash_attrs, range_attrs)
+    items.sort(key=lambda item: tuple(_native(item.attrs[name]) for name in names))
+    return items
+
+
+# Index partitions as sorted lists of projected items, by (table, index, hash key), until any write.
+_index_cache: dict[tuple[int, str, tuple[str, Any]], tuple[list[tuple[Any, ...]], list[Any]]] = {}
+_WRITES = (
+    *("put_item", "update_item", "delete_item", "transact_write_items", "update_table", "delete_table"),
+    *("execute_statement", "execute_transaction", "batch_execute_statement"),
+)
+
+
+def _index_partition(
+    table: Table, index_name: str, hash_value: DynamoType
+) -> tuple[list[tuple[Any, ...]], list[Any]]:
+    """The items an index Query can answer from, in moto's order (index keys, then the table's):
+    those whose index hash key is ``hash_value`` and that hold every index key, cut down to the
+    index's projection (moto copies and projects only what it returns, from these); with their sort
+    keys. Kept until the next write to any table."""
+    expected = _native(hash_value)
+    cached = _index_cache.get((id(table), index_name, expected))
+    if cached is not None:
+        return cached
+    index = table.get_index(index_name)
+    keys = [k["AttributeName"] for k in sorted(index.schema, key=lambda k: k["KeyType"] != "HASH")]
+    names = [*keys, *table.table_key_attrs]
+    projection = index.projection or {}
+    kind = projection.get("ProjectionType", "ALL")
+    wanted = None if kind == "ALL" else {*names, *projection.get("NonKeyAttributes", [])}
+    found = []
+    for partition in table.items.values():
+        for item in partition.values() if table.range_key_attr else [partition]:
+            value = item.attrs.get(keys[0])
+            if value is None or _native(value) != expected or not all(item.attrs.get(k) for k in keys):
+                continue
+            if wanted is not None:
+                projected = Item.__new__(Item)
+                projected.hash_key, projected.range_key = item.hash_key, item.range_key
+                projected.attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+                dict.update(projected.attrs, {name: v for name, v in item.attrs.items() if name in wanted})
+                item = projected
+            found.append((tuple(_native(item.attrs[name]) for name in names), item))
+    found.sort(key=lambda pair: pair[0])
+    result = ([key for key, _ in found], [item for _, item in found])
+    _index_cache[(id(table), index_name, expected)] = result
+    return result
+
+
+def _window(
+    table: Table, index_name: str, keys: list[tuple[Any, ...]], items: list[Any], query: Any
+) -> list[Any]:
+    """The part of a sorted index partition a plain Query (no key range, no filter) with a
+    ``Limit`` can return: the ``Limit + 1`` items past its start key in its direction (moto then
+    sees one more than it returns, so it answers ``LastEvaluatedKey`` as it would); anything else
+    gets the whole partition."""
+    args = query.arguments
+    limit = args.get("limit")
+    plain = not (
+        args.get("range_comparison")
+        or args.get("range_key_conditions")
+        or not isinstance(args.get("filter_expression"), OpDefault | None)
+        or args.get("filter_kwargs")
+    )
+    if not plain or not limit:
+        return items
+    start = args.get("exclusive_start_key")
+    forward = args.get("scan_index_forward", True) is not False
+    index = table.get_index(index_name)
+    names = [k["AttributeName"] for k in sorted(index.schema, key=lambda k: k["KeyType"] != "HASH")]
+    if start and not set(start) >= {*names, *table.table_key_attrs}:
+        return items
+    if start:
+        at = tuple(_native(DynamoType(start[name])) for name in [*names, *table.table_key_attrs])
+        if forward:
+            first = bisect.bisect_right(keys, at)
+            return items[first : first + limit + 1]
+        last = bisect.bisect_left(keys, at)
+        return items[max(0, last - limit - 1) : last]
+    return items[: limit + 1] if forward else items[max(0, len(items) - limit - 1) :]
+
+
+def _clears_index_cache(original: Any) -> Any:
+    def write(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(*args, **kwargs)
+        finally:
+            _index_cache.clear()
+
+    return write
+
+
 def _use_partition_queries() -> Callable[[], None]:
-    """Make a Query of a table's partition look at that partition's items only; returns the undo."""
+    """Make a Query of a table's (or an index's) partition look at that partition's items only;
+    returns the undo."""
     original = Table.query
+    original_sort = Table.sorted_items
+    originals = {name: getattr(DynamoDBBackend, name) for name in _WRITES}
     signature = inspect.signature(original)
 
     def query(self: Table, *args: Any, **kwargs: Any) -> Any:
         bound = signature.bind(self, *args, **kwargs)
-        if bound.arguments.get("index_name") or not self.range_key_attr:
+        index_name = bound.arguments.get("index_name")
+        if index_name:
+            conditions = bound.arguments.get("hash_key_conditions") or []
+            hashes = [k for k in self.get_index(index_name).schema if k["KeyType"] == "HASH"]
+            if len(conditions) != 1 or len(hashes) != 1:
+                return original(self, *args, **kwargs)
+            keys, items = _index_partition(self, index_name, conditions[0][1])
+            window = _window(self, index_name, keys, items, bound)
+            self.all_items = lambda: window  # type: ignore[method-assign]
+        elif self.range_key_attr:
+            rows = self.items.get(bound.arguments["hash_key"], {})
+            self.all_items = lambda: sorted(rows.values(), key=lambda item: item.range_key)  # type: ignore[method-assign]
+        else:
             return original(self, *args, **kwargs)
-        partition = self.items.get(bound.arguments["hash_key"], {})
-        self.all_items = lambda: sorted(partition.values(), key=lambda item: item.range_key)  # type: ignore[method-assign]
         try:
             return original(self, *args, **kwargs)
         finally:
             del self.all_items
 
     Table.query = query  # type: ignore[method-assign]
+    Table.sorted_items = _sorted_items  # type: ignore[method-assign]
+    for name, write in originals.items():
+        setattr(DynamoDBBackend, name, _clears_index_cache(write))
 
     def undo() -> None:
         Table.query = original  # type: ignore[method-assign]
+        Table.sorted_items = original_sort  # type: ignore[method-assign]
+        for name, write in originals.items():
+            setattr(DynamoDBBackend, name, write)
+        _index_cache.clear()
 
     return undo
 

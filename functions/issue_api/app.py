@@ -3,6 +3,7 @@ issue's tags, and the environments of a project or an organization."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,6 +14,7 @@ from shared.http.offset_pagination import paginate_offset, requested_end
 from shared.http.request import org_access, principal, query_value, query_values
 from shared.http.resolver import APIGatewayHttpResolver
 from shared.issues.details import details_extras
+from shared.issues.environment_counts import narrow_counts
 from shared.issues.listing import list_groups, parse_query, scope_context
 from shared.issues.lookup import IssueScope, find_issue, organization_scope, parse_ids
 from shared.issues.periods import ListPeriods
@@ -36,9 +38,14 @@ from shared.tags.views import group_tag_key, group_tag_keys, group_tag_values
 app = APIGatewayHttpResolver(enable_validation=True)
 
 
-def _serialized(scope: IssueScope, groups: list, periods: ListPeriods | None = None) -> list[dict[str, Any]]:
+def _serialized(
+    scope: IssueScope, groups: list, periods: ListPeriods | None = None, environments: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """The groups as Sentry serializes them; ``environments`` (``?environment=``) narrow ``count``."""
     views = group_views(scope.access.organization, scope.projects, groups, scope.access.principal.user_id)
-    return [serialize_group(view, periods) for view in views]
+    bodies = [dict(serialize_group(view, periods)) for view in views]
+    narrow_counts(bodies, [view.state.group for view in views], environments)
+    return bodies
 
 
 def _list(scope: IssueScope) -> Response:
@@ -47,19 +54,21 @@ def _list(scope: IssueScope) -> Response:
     seen in one of them; ``statsPeriod``/``groupStatsPeriod`` choose the counts and ``stats``."""
     sort = query_value(app, "sort")
     query = parse_query(query_value(app, "query"), scope_context(scope))
-    environment_filter(query, query_values(app, "environment"))
+    environments = query_values(app, "environment")
+    environment_filter(query, environments)
     periods = ListPeriods.of(query_value(app, "statsPeriod"), query_value(app, "groupStatsPeriod"), utcnow())
     user_id = scope.access.principal.user_id
     found = list_groups(scope, query, user_id, sort, requested_end(app))
-    return paginate_offset(app, found, lambda groups: _serialized(scope, groups, periods))
+    return paginate_offset(app, found, lambda groups: _serialized(scope, groups, periods, environments))
 
 
 def _details(scope: IssueScope, group: Group) -> dict[str, Any]:
     """One issue as Sentry's issue details answer it: the group, its releases, people and tag
     keys, ``stats`` of 24 hours and 30 days, and its newest activity."""
     details_periods = ListPeriods(None, ("24h", "30d"))
+    environments = query_values(app, "environment")
     return {
-        **_serialized(scope, [group], details_periods)[0],
+        **_serialized(scope, [group], details_periods, environments)[0],
         **details_extras(group, scope.projects),
         "activity": serialize_feed(load_feed(group.id)),
     }

@@ -63,8 +63,10 @@ PROJECT_IDS = _many(
 ISSUE_SEARCH = [
     _one("query", 'Sentry\'s issue search (`is:unresolved` unless given; `""` for every status)'),
     _one("sort", "The order (default `date`)", {"type": "string", "enum": ["date", "new", "freq", "user"]}),
+    _many("environment", "Only issues seen in these environments; `count` is theirs"),
     *PAGE,
 ]
+ISSUE_DETAILS = [_many("environment", "`count` of these environments only")]
 BULK_SELECTION = [
     _many("id", "The issues to change (ids), else the ones the search selects", INTEGER),
     _one("query", "Sentry's issue search selecting the issues when no `id` is given"),
@@ -113,6 +115,8 @@ QUERY: dict[tuple[str, str], list[Parameter]] = {
     ("post", "/api/{project_id}/store"): INGEST,
     ("get", "/api/0/organizations/{org}/issues"): [PROJECT_IDS, *ISSUE_SEARCH],
     ("get", "/api/0/projects/{org}/{project}/issues"): ISSUE_SEARCH,
+    ("get", "/api/0/issues/{issue_id}"): ISSUE_DETAILS,
+    ("get", "/api/0/organizations/{org}/issues/{issue_id}"): ISSUE_DETAILS,
     ("put", "/api/0/organizations/{org}/issues"): [PROJECT_IDS, *BULK_SELECTION],
     ("put", "/api/0/projects/{org}/{project}/issues"): BULK_SELECTION,
     ("delete", "/api/0/organizations/{org}/issues"): [PROJECT_IDS, *BULK_SELECTION],

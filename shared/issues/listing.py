@@ -2,10 +2,11 @@
 
 The query is Sentry's issue search (``shared.search.issues``); an invalid one is refused with
 Sentry's 400. The order comes from the keys-only ``by_project_status`` index, one Query stream per
-(project, status), newest last seen first, merged lazily; the groups behind the entries are read
-from the table by one BatchGetItem per 100 entries (``status_index``), then the checks of their own
-fields apply, and checks that need a row beside the group (inbox, assignee, bookmark,
-subscription, tag summary) read those rows 100 at a time for the candidates in hand. A group whose
+(project, status), newest last seen first, merged lazily, each read in pages that start at what the
+page needs and grow fourfold (a first page never reads the partition's 1 MB); the groups behind the
+entries are read from the table by one BatchGetItem per 100 entries (``status_index``), then the
+checks of their own fields apply, and checks that need a row beside the group (inbox, assignee,
+bookmark, subscription, tag summary) read those rows 100 at a time for the candidates in hand. A group whose
 status changed since the index was read is left to the partition it moved to, and one deleted
 meanwhile is skipped. Every filter runs over the whole stream, so a page of a filtered list is the
 page of all matching groups however many there are; only what a page (or the bulk limit) needs is
@@ -74,7 +75,9 @@ def search_groups(
 ) -> Iterator[Group]:
     """The matching groups of the scope's projects, newest last seen first (ties by id). The first
     read fetches ``first_read`` groups (what the caller expects to need, at most 100), later ones 100."""
-    streams = [status_entries(p.id, s) for p in scope.projects for s in query.listed_statuses()]
+    streams = [
+        status_entries(p.id, s, first=first_read) for p in scope.projects for s in query.listed_statuses()
+    ]
     merged = heapq.merge(*streams, key=lambda e: e.position, reverse=True)
     for entries in _reads(merged, first_read):
         listed = [

@@ -13,6 +13,7 @@ from shared.config import settings
 from shared.storage.dynamodb import client
 
 Key = tuple[str, str]
+PAGE_GROWTH = 4
 
 
 def _items(**query: Any) -> Iterator[dict[str, Any]]:
@@ -55,15 +56,26 @@ def index_keys(
 
 
 def index_entries(
-    index_name: str, hash_attr: str, hash_value: str, range_attr: str, forward: bool
+    index_name: str, hash_attr: str, hash_value: str, range_attr: str, forward: bool, first: int | None = None
 ) -> Iterator[tuple[str, Key]]:
     """(index sort key, table key) of every entry of a keys-only index partition, in index order
-    (descending unless ``forward``), one Query page (1 MB of keys) at a time as they are consumed."""
-    for item in _items(
-        IndexName=index_name,
-        KeyConditionExpression="#h = :h",
-        ExpressionAttributeNames={"#h": hash_attr},
-        ExpressionAttributeValues={":h": {"S": hash_value}},
-        ScanIndexForward=forward,
-    ):
-        yield item[range_attr]["S"], (item["pk"]["S"], item["sk"]["S"])
+    (descending unless ``forward``), read page by page as they are consumed. ``first``: the entries
+    the reader expects to need; the first Query asks for that many, each next one for four times
+    the last (a reader that stops early never pays for the partition's 1 MB pages), else 1 MB pages."""
+    query: dict[str, Any] = {
+        "TableName": settings().issues_table,
+        "IndexName": index_name,
+        "KeyConditionExpression": "#h = :h",
+        "ExpressionAttributeNames": {"#h": hash_attr},
+        "ExpressionAttributeValues": {":h": {"S": hash_value}},
+        "ScanIndexForward": forward,
+    }
+    limit = first
+    while True:
+        page = client().query(**query, **({"Limit": limit} if limit else {}))
+        for item in page.get("Items", []):
+            yield item[range_attr]["S"], (item["pk"]["S"], item["sk"]["S"])
+        if "LastEvaluatedKey" not in page:
+            return
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        limit = limit * PAGE_GROWTH if limit else None

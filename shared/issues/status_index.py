@@ -26,11 +26,14 @@ class StatusEntry:
     key: Key
 
 
-def status_entries(project_id: int, status: int, newest_first: bool = True) -> Iterator[StatusEntry]:
-    """The index entries of the project's groups of ``status``, read lazily page by page."""
+def status_entries(
+    project_id: int, status: int, newest_first: bool = True, first: int | None = None
+) -> Iterator[StatusEntry]:
+    """The index entries of the project's groups of ``status``, read lazily page by page (the
+    first page holds ``first`` entries when given, see ``index_entries``)."""
     partition = status_index_pk(project_id, status)
     entries = index_entries(
-        ByProjectStatus.Meta.index_name, "gsi1pk", partition, "gsi1sk", forward=not newest_first
+        ByProjectStatus.Meta.index_name, "gsi1pk", partition, "gsi1sk", forward=not newest_first, first=first
     )
     for position, key in entries:
         yield StatusEntry(partition, position, key)

@@ -130,6 +130,26 @@ def test_environments_and_the_environment_filter(sdk_project: tuple[Api, str, st
     assert api.titles("", environment="nope") == set()
 
 
+def test_the_environment_narrows_the_count_of_lists_and_details(sdk_project: tuple[Api, str, str]) -> None:
+    api, _, _ = sdk_project
+    org, project = api.world.org, api.world.project
+    division = _issue(api, DIVISION)
+    path = f"projects/{org}/{project}/issues/"
+    counts = {i["title"]: i["count"] for i in api.ok(path, query="", environment="production")}
+    assert counts == {DIVISION: "2", CHECKOUT: "1"}
+    [staging] = api.ok(path, query="", environment="staging")
+    assert (staging["title"], staging["count"]) == (DIVISION, "1")
+    [both] = [
+        i for i in api.ok(path, query="", environment=["staging", "production"]) if i["title"] == DIVISION
+    ]
+    assert both["count"] == "3"
+    assert api.ok(f"issues/{division['id']}/", environment="staging")["count"] == "1"
+    assert api.ok(f"issues/{division['id']}/")["count"] == "3"
+    # with a statsPeriod the period's count stays over every environment; the lifetime one narrows
+    [periodic] = api.ok(path, query="", environment="staging", statsPeriod="24h")
+    assert (periodic["count"], periodic["lifetime"]["count"]) == ("3", "1")
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [

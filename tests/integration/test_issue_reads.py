@@ -159,11 +159,13 @@ def test_groups_deleted_or_moved_after_the_index_read_are_left_out(
     Group(*Group.key(deleted.id)).delete()
     api.ok(resolved, {"status": "resolved"})
 
-    def index_as_read_before(pid: int, status: int, newest_first: bool = True) -> Iterator[StatusEntry]:
+    def index_as_read_before(
+        pid: int, status: int, newest_first: bool = True, first: int | None = None
+    ) -> Iterator[StatusEntry]:
         """The unresolved partition as it was read before the changes (an index lagging behind)."""
         if status == GroupStatus.UNRESOLVED:
             return iter(read_before)
-        return status_entries(pid, status, newest_first)
+        return status_entries(pid, status, newest_first, first)
 
     monkeypatch.setattr(listing, "status_entries", index_as_read_before)
     unresolved = listing.search_groups(_scope(api), listing.parse_query("is:unresolved"), None)

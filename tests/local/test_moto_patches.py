@@ -177,3 +177,93 @@ def test_the_servers_queues_answer_as_moto_does() -> None:
         assert sorted(message["Body"] for message in rest) == ["three", "two"]
     finally:
         sqs.delete_queue(QueueUrl=url)
+
+
+def _indexed_table(client: Any) -> None:
+    client.create_table(
+        TableName="Indexed",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gpk", "gsk")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "keys",
+                "KeySchema": [
+                    {"AttributeName": "gpk", "KeyType": "HASH"},
+                    {"AttributeName": "gsk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def _pages(client: Any, **query: Any) -> list[tuple[list[dict[str, Any]], dict[str, Any] | None]]:
+    """Every page of an index Query as (items, LastEvaluatedKey)."""
+    pages = []
+    while True:
+        page = client.query(TableName="Indexed", IndexName="keys", **query)
+        pages.append((page["Items"], page.get("LastEvaluatedKey")))
+        if "LastEvaluatedKey" not in page:
+            return pages
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def test_an_index_query_answers_as_moto_does_page_by_page_and_sees_every_write(
+    dynamodb: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, _ = dynamodb
+    _indexed_table(client)
+    for n in range(40):
+        item = {"pk": {"S": f"g{n % 7}"}, "sk": {"S": f"row{n}"}, "v": {"S": "x" * n}}
+        if n % 5:  # every fifth item is not in the index
+            item |= {"gpk": {"S": f"p{n % 2}"}, "gsk": {"S": f"{n % 9:02d}"}}
+        client.put_item(TableName="Indexed", Item=item)
+    partition = {"KeyConditionExpression": "gpk = :h", "ExpressionAttributeValues": {":h": {"S": "p1"}}}
+    queries = [
+        partition,
+        {**partition, "Limit": 3},
+        {**partition, "Limit": 4, "ScanIndexForward": False},
+        {
+            "KeyConditionExpression": "gpk = :h AND gsk < :r",
+            "ExpressionAttributeValues": {":h": {"S": "p0"}, ":r": {"S": "05"}},
+            "Limit": 2,
+        },
+        {
+            **partition,
+            "Limit": 2,
+            "FilterExpression": "gsk > :r",
+            "ExpressionAttributeValues": {":h": {"S": "p1"}, ":r": {"S": "03"}},
+        },
+        {
+            "KeyConditionExpression": "gpk = :h",
+            "ExpressionAttributeValues": {":h": {"S": "none"}},
+            "Limit": 1,
+        },
+    ]
+    plain = [_pages(client, **dict(q)) for q in queries]
+    with partition_queries():
+        monkeypatch.setattr(Table, "all_items", lambda self: pytest.fail("the whole table was listed"))
+        patched = [_pages(client, **dict(q)) for q in queries]
+        # a write after a read (a new entry, a moved entry, a deleted one) is seen by the next read
+        client.put_item(
+            TableName="Indexed",
+            Item={"pk": {"S": "new"}, "sk": {"S": "row"}, "gpk": {"S": "p1"}, "gsk": {"S": "00"}},
+        )
+        client.update_item(
+            TableName="Indexed",
+            Key={"pk": {"S": "g1"}, "sk": {"S": "row1"}},
+            UpdateExpression="SET gpk = :p",
+            ExpressionAttributeValues={":p": {"S": "p0"}},
+        )
+        client.delete_item(TableName="Indexed", Key={"pk": {"S": "g3"}, "sk": {"S": "row3"}})
+        after_writes = _pages(client, **dict(partition))
+    monkeypatch.undo()
+    assert patched == plain
+    assert [len(items) for items, _ in patched[1]][:2] == [3, 3]
+    assert all(set(item) == {"pk", "sk", "gpk", "gsk"} for item in patched[0][0][0])
+    assert after_writes == _pages(client, **dict(partition))
+    listed = {item["pk"]["S"] + item["sk"]["S"] for item in after_writes[0][0]}
+    assert "newrow" in listed and "g1row1" not in listed and "g3row3" not in listed
