@@ -82,7 +82,8 @@ def _rules(project: Project, world: World, receiver: Receiver) -> str:
 
 
 def _deliver_queued(project: Project) -> None:
-    """The notifier's work on every queued notification of the project, each message once."""
+    """The notifier's work on every queued alert notification of the project, each message once
+    (workflow email, messages with a ``kind``, is not what this module checks)."""
     url = settings().notifications_queue_url
     while True:
         answer = sqs_client().receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
@@ -91,7 +92,7 @@ def _deliver_queued(project: Project) -> None:
             return
         for message in messages:
             body = json.loads(message["Body"])
-            if body["project_id"] == project.id:
+            if "kind" not in body and body["project_id"] == project.id:
                 deliver(body)
             sqs_client().delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
