@@ -16,7 +16,8 @@ of ours it names is followed (calls, callbacks, methods by name). In each functi
   helper (``batch_get(Model, …)``, ``query_page(Model, …)``);
 - it is *written* by ``save``/``delete``/``update(actions=…)``/``batch_write`` on an item whose model
   is known: a model name, an annotated parameter (``group: Group``, ``list[Group]``, a dataclass
-  holding models), an assignment or loop from one, or the function's only table.
+  holding models), an assignment or loop from one, or the function's only table (a model it names,
+  or a table it names by ``settings().<x>_table`` for a low-level client call).
 
 An action whose table cannot be told is reported, so the reading never silently under-counts."""
 
@@ -150,6 +151,11 @@ class _CodeReader:
             if logical_id in resources("AWS::S3::Bucket")
         }
         self.mail = {"mail_from": environment_refs()["MAIL_FROM"]}
+        self.table_names = {
+            name.lower(): logical_id
+            for name, logical_id in environment_refs().items()
+            if logical_id in resources("AWS::DynamoDB::Table")
+        }
         self.methods: dict[str, list[tuple[_Module, ast.AST]]] = {}
         for module in self.modules.values():
             for node in module.definitions.values():
@@ -250,6 +256,11 @@ class _CodeReader:
             typed = self._typed(module, function)
             named = {
                 self.tables[n.id] for n in _walk(function) if isinstance(n, ast.Name) and n.id in self.tables
+            }
+            named |= {
+                self.table_names[setting]
+                for setting in _SETTING.findall(ast.unparse(function))
+                if setting in self.table_names
             }
             only = named | set(typed.values())
             # An action whose item is not typed acts on the function's only table, when it has one.

@@ -63,7 +63,6 @@ def index_entries(
     the reader expects to need; the first Query asks for that many, each next one for four times
     the last (a reader that stops early never pays for the partition's 1 MB pages), else 1 MB pages."""
     query: dict[str, Any] = {
-        "TableName": settings().issues_table,
         "IndexName": index_name,
         "KeyConditionExpression": "#h = :h",
         "ExpressionAttributeNames": {"#h": hash_attr},
@@ -72,7 +71,9 @@ def index_entries(
     }
     limit = first
     while True:
-        page = client().query(**query, **({"Limit": limit} if limit else {}))
+        page = client().query(
+            TableName=settings().issues_table, **query, **({"Limit": limit} if limit else {})
+        )
         for item in page.get("Items", []):
             yield item[range_attr]["S"], (item["pk"]["S"], item["sk"]["S"])
         if "LastEvaluatedKey" not in page:

@@ -44,7 +44,10 @@ class _Store:
     from (the lock: one reader of new objects at a time; DuckDB's connection is not shared)."""
 
     def __init__(self) -> None:
-        import duckdb
+        try:  # a development dependency (the local system's engine): the Lambda layer leaves it out,
+            import duckdb  # and the template names an Athena work group for every function that searches
+        except ImportError as missing:
+            raise RuntimeError("no event search engine: set ATHENA_WORKGROUP or install duckdb") from missing
 
         self.lock = threading.Lock()
         self.connection = duckdb.connect()

@@ -80,6 +80,22 @@ def test_assigning_mails_the_assignee_not_the_actor(api: IssuesApi, notifier: No
     assert _mail(_email(api.world.owner_id)) == []  # the actor
 
 
+def test_assigning_to_a_team_mails_its_members_not_the_actor(api: IssuesApi, notifier: None) -> None:  # noqa: F811
+    first_id, _ = api.member()
+    second_id, _ = api.member()
+    outsider_id, _ = api.member(join=False)
+    team = api.project.teams[0]
+    group = api.group(title="ValueError: team")
+    api.ok(group, {"assignedTo": f"team:{team.id}"})
+    short_id = api.get(group).json()["shortId"]
+    for member_id in (first_id, second_id):
+        [message] = _mailed(_email(member_id))
+        assert message["Subject"] == f"[Watchtower] {short_id} - ValueError: team"
+        assert f"assigned {short_id} to #{team.slug}" in _body(message)
+    assert _mail(_email(outsider_id)) == []  # not on the team
+    assert _mail(_email(api.world.owner_id)) == []  # the actor
+
+
 def test_resolving_and_a_regression_mail_the_subscribers(
     api: IssuesApi,
     base_url: str,
