@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import requests
 
-from tests.conftest import World, unique
+from tests.conftest import World, unique, wait_until
 from tests.integration import stored_items
 
 NOT_FOUND = {"detail": "The requested resource does not exist"}
@@ -33,7 +33,9 @@ class Api:
         return requests.request(method, url, headers=headers, timeout=60, **kwargs)
 
     def refused(self, status: int, make: Callable[[], requests.Response]) -> dict | list:
-        """The call answers ``status`` in Sentry's shape and changes no stored item."""
+        """The call answers ``status`` in Sentry's shape and changes no stored item (compared once
+        the work earlier tests queued is done, so their writes are not taken for the call's)."""
+        wait_until(lambda: not any(stored_items.queued().values()), 60, "every queue empty")
         before = stored_items.dump()
         response = make()
         assert response.status_code == status, (response.status_code, response.text[:500])
