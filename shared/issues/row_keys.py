@@ -16,10 +16,20 @@ Key = tuple[str, str]
 PAGE_GROWTH = 4
 
 
-def _items(**query: Any) -> Iterator[dict[str, Any]]:
-    paginator = client().get_paginator("query")
-    for page in paginator.paginate(TableName=settings().issues_table, **query):
+def _items(first: int | None = None, **query: Any) -> Iterator[dict[str, Any]]:
+    """The Query's items, page by page as they are consumed: 1 MB pages, or, given ``first`` (the
+    items the reader expects to need), a first page of that many and each next one
+    ``PAGE_GROWTH`` times the last, so a reader that stops early never pays for 1 MB pages."""
+    limit = first
+    while True:
+        page = client().query(
+            TableName=settings().issues_table, **query, **({"Limit": limit} if limit else {})
+        )
         yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        limit = limit * PAGE_GROWTH if limit else None
 
 
 def _keys(**query: Any) -> Iterator[Key]:
@@ -59,24 +69,14 @@ def index_entries(
     index_name: str, hash_attr: str, hash_value: str, range_attr: str, forward: bool, first: int | None = None
 ) -> Iterator[tuple[str, Key]]:
     """(index sort key, table key) of every entry of a keys-only index partition, in index order
-    (descending unless ``forward``), read page by page as they are consumed. ``first``: the entries
-    the reader expects to need; the first Query asks for that many, each next one for four times
-    the last (a reader that stops early never pays for the partition's 1 MB pages), else 1 MB pages."""
-    query: dict[str, Any] = {
-        "IndexName": index_name,
-        "KeyConditionExpression": "#h = :h",
-        "ExpressionAttributeNames": {"#h": hash_attr},
-        "ExpressionAttributeValues": {":h": {"S": hash_value}},
-        "ScanIndexForward": forward,
-    }
-    limit = first
-    while True:
-        page = client().query(
-            TableName=settings().issues_table, **query, **({"Limit": limit} if limit else {})
-        )
-        for item in page.get("Items", []):
-            yield item[range_attr]["S"], (item["pk"]["S"], item["sk"]["S"])
-        if "LastEvaluatedKey" not in page:
-            return
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        limit = limit * PAGE_GROWTH if limit else None
+    (descending unless ``forward``), read page by page as they are consumed (``first``: see
+    ``_items``)."""
+    for item in _items(
+        first,
+        IndexName=index_name,
+        KeyConditionExpression="#h = :h",
+        ExpressionAttributeNames={"#h": hash_attr},
+        ExpressionAttributeValues={":h": {"S": hash_value}},
+        ScanIndexForward=forward,
+    ):
+        yield item[range_attr]["S"], (item["pk"]["S"], item["sk"]["S"])
