@@ -144,6 +144,8 @@ class Snapshots:
         self.lock, self.idle = lock, idle
         self.dirty = threading.Event()
         self.stopped = threading.Event()
+        # One save at a time: the idle saver and the stop's save write the same temporary files.
+        self.saving = threading.Lock()
         self.last_request = time.monotonic()
         directory.mkdir(parents=True, exist_ok=True)
 
@@ -185,23 +187,24 @@ class Snapshots:
         return sum(len(kept) for kept in tables.values()), messages
 
     def save(self) -> float:
-        """Write what this server keeps now; returns the seconds the lock was held."""
-        self.dirty.clear()
-        with self.lock:
-            started = time.perf_counter()
-            files = []
-            if self.path is not None:
-                files.append((self.path, pickle.dumps(_tables(), protocol=pickle.HIGHEST_PROTOCOL)))
-            if self.queues_path is not None:
-                files.append((self.queues_path, pickle.dumps(_queues(), protocol=pickle.HIGHEST_PROTOCOL)))
-            if self.buckets_path is not None:
-                files.append((self.buckets_path, pickle.dumps(_buckets(), protocol=pickle.HIGHEST_PROTOCOL)))
-            held = time.perf_counter() - started
-        for path, data in files:
-            temporary = path.with_suffix(".tmp")
-            temporary.write_bytes(data)
-            os.replace(temporary, path)
-        return held
+        """Write what this server keeps now; returns the seconds the lock was held. A save waits for
+        one under way (Ctrl-C during an idle save), so the newer state is the one left on disk."""
+        with self.saving:
+            self.dirty.clear()
+            with self.lock:
+                started = time.perf_counter()
+                kept = ((self.path, _tables), (self.queues_path, _queues), (self.buckets_path, _buckets))
+                files = [
+                    (path, pickle.dumps(state(), protocol=pickle.HIGHEST_PROTOCOL))
+                    for path, state in kept
+                    if path is not None
+                ]
+                held = time.perf_counter() - started
+            for path, data in files:
+                temporary = path.with_suffix(".tmp")
+                temporary.write_bytes(data)
+                os.replace(temporary, path)
+            return held
 
     def run(self) -> None:
         """Save after writes once this server's requests have been quiet for ``idle`` s, until ``stop``."""
