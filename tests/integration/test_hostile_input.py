@@ -32,17 +32,22 @@ class Api:
         headers = {**self.world.headers(), **kwargs.pop("headers", {})}
         return requests.request(method, url, headers=headers, timeout=60, **kwargs)
 
-    def refused(self, status: int, make: Callable[[], requests.Response]) -> dict | list:
-        """The call answers ``status`` in Sentry's shape and changes no stored item (compared once
-        the events earlier tests sent are processed, so their writes are not taken for the call's)."""
+    def refused(self, status: int, *makes: Callable[[], requests.Response]) -> list[dict]:
+        """Each call answers ``status`` in Sentry's shape and none changes a stored item (compared
+        once the events earlier tests sent are processed, so their writes are not taken for the
+        calls'; the tables are read once before the calls and once after them all). Returns their
+        bodies, in order."""
         events_processed(60)
         before = stored_items.dump()
-        response = make()
-        assert response.status_code == status, (response.status_code, response.text[:500])
+        bodies = []
+        for make in makes:
+            response = make()
+            assert response.status_code == status, (response.status_code, response.text[:500])
+            body = response.json()
+            assert isinstance(body, dict) and body, body
+            bodies.append(body)
         assert stored_items.changes(before, stored_items.dump()) == {}
-        body = response.json()
-        assert isinstance(body, dict) and body, body
-        return body
+        return bodies
 
     def new(self, version: str, **fields: object) -> dict:
         return {"version": version, "projects": [self.world.project], **fields}
@@ -62,33 +67,40 @@ def _nested(depth: int, opening: str, closing: str) -> bytes:
     "body", [_nested(10_000, "[", "]"), _nested(10_000, '{"a":', "}").replace(b'{"a":}', b'{"a":1}')]
 )
 def test_deeply_nested_json_is_a_400(api: Api, body: bytes) -> None:
-    for method, url in (
-        ("POST", f"{api.org_url}/releases/"),
-        ("PUT", f"{api.org_url}/releases/{api.release()}/"),
-        ("PUT", f"{api.base_url}/api/0/organizations/{api.world.org}/issues/?id=1"),
-    ):
-        call = lambda m=method, u=url: api.call(m, u, data=body, headers={"Content-Type": "application/json"})  # noqa: E731
-        assert api.refused(400, call) == NOT_JSON
+    calls = [
+        lambda m=method, u=url: api.call(m, u, data=body, headers={"Content-Type": "application/json"})
+        for method, url in (
+            ("POST", f"{api.org_url}/releases/"),
+            ("PUT", f"{api.org_url}/releases/{api.release()}/"),
+            ("PUT", f"{api.base_url}/api/0/organizations/{api.world.org}/issues/?id=1"),
+        )
+    ]
+    assert api.refused(400, *calls) == [NOT_JSON] * len(calls)
 
 
 def test_a_10_mb_body_is_refused(api: Api) -> None:
     body = json.dumps(api.new(unique("big"), ref="x" * (10 * 1024 * 1024))).encode()
-    answer = api.refused(400, lambda: api.call("POST", f"{api.org_url}/releases/", data=body))
+    [answer] = api.refused(400, lambda: api.call("POST", f"{api.org_url}/releases/", data=body))
     assert answer == {"ref": ["Ensure this field has no more than 200 characters."]}
 
 
 def test_nul_bytes_and_invalid_utf8(api: Api) -> None:
     url = f"{api.org_url}/releases/"
-    answer = api.refused(400, lambda: api.call("POST", url, json=api.new("a\x00b")))
-    assert answer == {"version": ["Release with name a\x00b is not allowed"]}
     # A text body reaches the function as API Gateway passes it (invalid bytes replaced); an encoded
     # body arrives as its bytes, and bytes that are not UTF-8 are not JSON.
     invalid = gzip.compress(b'{"version": "caf\xe9", "projects": ["%s"]}' % api.world.project.encode())
     headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
-    assert api.refused(400, lambda: api.call("POST", url, data=invalid, headers=headers)) == NOT_JSON
-    for segment in ("a%00b", "caf%E9", "%FF%FE"):
-        assert api.refused(404, lambda s=segment: api.call("GET", f"{url}{s}/")) == NOT_FOUND
-        assert api.refused(404, lambda s=segment: api.call("DELETE", f"{url}{s}/")) == NOT_FOUND
+    assert api.refused(
+        400,
+        lambda: api.call("POST", url, json=api.new("a\x00b")),
+        lambda: api.call("POST", url, data=invalid, headers=headers),
+    ) == [{"version": ["Release with name a\x00b is not allowed"]}, NOT_JSON]
+    calls = [
+        lambda m=method, s=segment: api.call(m, f"{url}{s}/")
+        for segment in ("a%00b", "caf%E9", "%FF%FE")
+        for method in ("GET", "DELETE")
+    ]
+    assert api.refused(404, *calls) == [NOT_FOUND] * len(calls)
 
 
 @pytest.mark.parametrize("segment", ["a%2Fb", "..", "%2E%2E", "a%252Fb", "%2e", "latest"])
@@ -97,22 +109,26 @@ def test_versions_with_slashes_dots_and_encodings(api: Api, segment: str) -> Non
     # The client resolves a literal ".." before sending: the path left is the organization's, where
     # no PUT route exists, so the HTTP API itself answers that no route matched.
     missing = GATEWAY_NOT_FOUND if segment == ".." else NOT_FOUND
-    assert api.refused(404, lambda: api.call("GET", url)) in (NOT_FOUND, missing)
-    assert api.refused(404, lambda: api.call("PUT", url, json={"ref": "main"})) == missing
+    put = lambda: api.call("PUT", url, json={"ref": "main"})  # noqa: E731
+    got, put_answer = api.refused(404, lambda: api.call("GET", url), put)
+    assert got in (NOT_FOUND, missing)
+    assert put_answer == missing
 
 
 @pytest.mark.parametrize("version", ["a/b", "..", ".", "latest", "a\\b", "a\nb", " ", ""])
 def test_invalid_versions_are_refused_on_create(api: Api, version: str) -> None:
-    answer = api.refused(400, lambda: api.call("POST", f"{api.org_url}/releases/", json=api.new(version)))
+    [answer] = api.refused(400, lambda: api.call("POST", f"{api.org_url}/releases/", json=api.new(version)))
     assert list(answer) == ["version"]
 
 
 @pytest.mark.parametrize("ident", ["9223372036854775808", "1" * 40, "-1", "1.5", "1e3", "0x10", "٣"])
 def test_odd_issue_ids_in_paths_are_404(api: Api, ident: str) -> None:
-    for method in ("GET", "PUT", "DELETE"):
-        url = f"{api.base_url}/api/0/issues/{ident}/"
-        kwargs = {"json": {"status": "resolved"}} if method == "PUT" else {}
-        assert api.refused(404, lambda m=method, u=url, k=kwargs: api.call(m, u, **k)) == NOT_FOUND
+    url = f"{api.base_url}/api/0/issues/{ident}/"
+    calls = [
+        lambda m=method: api.call(m, url, **({"json": {"status": "resolved"}} if m == "PUT" else {}))
+        for method in ("GET", "PUT", "DELETE")
+    ]
+    assert api.refused(404, *calls) == [NOT_FOUND] * len(calls)
 
 
 @pytest.mark.parametrize("ident", ["9223372036854775808", "1" * 40, "-5", "1.5", "abc"])
