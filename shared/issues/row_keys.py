@@ -67,10 +67,10 @@ def index_keys(
 
 def index_entries(
     index_name: str, hash_attr: str, hash_value: str, range_attr: str, forward: bool, first: int | None = None
-) -> Iterator[tuple[str, Key]]:
-    """(index sort key, table key) of every entry of a keys-only index partition, in index order
-    (descending unless ``forward``), read page by page as they are consumed (``first``: see
-    ``_items``)."""
+) -> Iterator[tuple[str, Key, dict[str, Any]]]:
+    """(index sort key, table key, the entry's attributes as DynamoDB spells them) of every entry
+    of an index partition, in index order (descending unless ``forward``), read page by page as
+    they are consumed (``first``: see ``_items``)."""
     for item in _items(
         first,
         IndexName=index_name,
@@ -79,4 +79,4 @@ def index_entries(
         ExpressionAttributeValues={":h": {"S": hash_value}},
         ScanIndexForward=forward,
     ):
-        yield item[range_attr]["S"], (item["pk"]["S"], item["sk"]["S"])
+        yield item[range_attr]["S"], (item["pk"]["S"], item["sk"]["S"]), item
