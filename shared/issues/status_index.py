@@ -34,6 +34,11 @@ class StatusEntry:
     first_release_version: str | None = None
     substatus: int | None = None
 
+    @property
+    def id(self) -> int:
+        """The group's id, from its table key (``GROUP#<id>``)."""
+        return int(self.key[0].removeprefix("GROUP#"))
+
 
 def _fields(item: dict[str, Any]) -> dict[str, Any]:
     """The entry's listing fields, read as the group's attributes read them."""

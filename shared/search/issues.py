@@ -4,12 +4,13 @@ bookmark, subscription, inbox), or a condition on its events.
 
 ``is:``, ``assigned:``, ``assigned_or_suggested:``, ``bookmarks:``, ``subscribed:``,
 ``first-release:``, ``level:``, ``times_seen:``, ``age:``/``firstSeen:``, ``lastSeen:`` and free
-text are the group's own fields; those the issue-list index carries (level, first seen, first
-release, substatus: ``LISTING_FIELDS``) are tested on the index entries before any group is read,
-and again on the group read. ``release:``, ``environment:``, ``user.*:``, ``has:`` and any tag
+text are the group's own fields. ``release:``, ``environment:``, ``user.*:``, ``has:`` and any tag
 ``key:value`` are conditions on events, as in Sentry: the event search engine
 (``shared.search.engine``) finds the groups with an event meeting all of them among every kept
-event of the searched projects, so a value an issue saw once is found. Suggested owners do not exist
+event of the searched projects, so a value an issue saw once is found. The fields the issue-list
+index carries (level, first seen, first release, substatus: ``LISTING_FIELDS``) and the event
+conditions (which need only the group's id) are tested on the index entries before any group is
+read, and again on the group read. Suggested owners do not exist
 here: ``assigned_or_suggested`` is ``assigned``."""
 
 from __future__ import annotations
@@ -89,8 +90,10 @@ class GroupRows:
 
 
 class ListingFields(Protocol):
-    """What an issue-list index entry holds of a group (``LISTING_FIELDS``); a group has them too."""
+    """What an issue-list index entry holds of a group (its id and ``LISTING_FIELDS``); a group has
+    them too."""
 
+    id: int
     level: str | None
     first_seen: datetime | None
     first_release_version: str | None
@@ -252,7 +255,7 @@ class _Compiler:
             self.term(term)
         search = self.search
         if self.conditions:
-            self.group(_in_groups(EventFilter(tuple(self.conditions)), self.context))
+            self.entry(_in_groups(EventFilter(tuple(self.conditions)), self.context))
         if not self.has_status and self.substatus_statuses:
             search.statuses = set(self.substatus_statuses)
         if self.excluded:
@@ -445,12 +448,13 @@ class _Compiler:
         self.event(Condition("term", key, term))
 
 
-def _in_groups(found: EventFilter, context: SearchContext) -> GroupCheck:
-    """Whether a group has an event meeting ``found``: the engine runs once, at the first group
-    checked (a query that is only validated never runs it)."""
+def _in_groups(found: EventFilter, context: SearchContext) -> EntryCheck:
+    """Whether a group has an event meeting ``found`` (known from its id, so tested on the index
+    entries): the engine runs once, at the first group checked (a query that is only validated
+    never runs it)."""
     answer: dict[int, int] | None = None
 
-    def check(group: Group) -> bool:
+    def check(group: ListingFields) -> bool:
         nonlocal answer
         if answer is None:
             answer = matching_groups(found, [p.id for p in context.projects], context.since)
