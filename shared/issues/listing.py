@@ -1,22 +1,26 @@
 """Issue lists and the search that selects groups for a bulk update without ids.
 
 The query is Sentry's issue search (``shared.search.issues``); an invalid one is refused with
-Sentry's 400. The order comes from the keys-only ``by_project_status`` index, one Query stream per
-(project, status), newest last seen first, merged lazily, each read in pages that start at what the
-page needs and grow fourfold (a first page never reads the partition's 1 MB); the groups behind the
-entries are read from the table by one BatchGetItem per 100 entries (``status_index``), then the
-checks of their own fields apply, and checks that need a row beside the group (inbox, assignee,
-bookmark, subscription, tag summary) read those rows 100 at a time for the candidates in hand. A group whose
-status changed since the index was read is left to the partition it moved to, and one deleted
-meanwhile is skipped. Every filter runs over the whole stream, so a page of a filtered list is the
-page of all matching groups however many there are; only what a page (or the bulk limit) needs is
-read: a date-sorted page without filters reads, at first, only the groups up to its end (plus the
+Sentry's 400. The order comes from the ``by_project_status`` index, one Query stream per (project,
+status), newest last seen first, merged lazily, each read in pages that start at what the page needs
+and double (a first page never reads the partition's 1 MB). The entries carry the group fields most
+filters test (level, first seen, first release, substatus) and the group id, so those checks and
+the event conditions run on the entries; the groups behind the entries that pass are read from the
+table by one BatchGetItem per 100 (``status_index``), then the checks of their other fields apply,
+and checks that need a row beside the group (inbox, assignee, bookmark, subscription, tag summary)
+read those rows 100 at a time for the candidates in hand. A group whose status changed since the
+index was read is left to the partition it moved to, and one deleted meanwhile is skipped. Every
+filter runs over the whole stream, so a page of a filtered list is the page of all matching groups
+however many there are; only what a page (or the bulk limit) needs is read: when the entries decide
+the matches, a date-sorted page reads, at first, only the groups up to its end (plus the
 look-ahead).
 
 Sentry's ``sort``: ``date`` (last seen, the default) is the index order itself. ``new`` (first seen)
-and ``freq`` (events) sort the ``SORT_WINDOW`` most recently seen matching groups in memory, read
-100 per BatchGetItem. ``user`` (distinct users, as the lists show them) needs one hourly-count Query
-per group, so it sorts a smaller window, ``USER_SORT_WINDOW``, with those Queries run side by side."""
+and ``freq`` (events) sort the ``SORT_WINDOW`` most recently seen matching groups in memory: ``new``
+sorts the entries (they carry first seen) and reads the page's groups when the entries decide the
+matches; otherwise the window's groups are read, 100 per BatchGetItem. ``user`` (distinct users, as
+the lists show them) needs one hourly-count Query per group, so it sorts a smaller window,
+``USER_SORT_WINDOW``, with those Queries run side by side."""
 
 from __future__ import annotations
 

@@ -13,7 +13,9 @@ from shared.config import settings
 from shared.storage.dynamodb import client
 
 Key = tuple[str, str]
-PAGE_GROWTH = 4
+# Doubling: a reader that needs n items reads fewer than 2n (a filter selecting 1 % read 8,500 index
+# entries for the 2,500 it needed with fourfold pages), at one more Query per doubling.
+PAGE_GROWTH = 2
 
 
 def _items(first: int | None = None, **query: Any) -> Iterator[dict[str, Any]]:
