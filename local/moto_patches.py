@@ -63,6 +63,7 @@ import moto.core.responses as moto_responses
 import moto.core.serialize as moto_serialize
 import moto.core.utils as moto_utils
 import moto.dynamodb.models as dynamodb_models
+import moto.dynamodb.models.table as table_models
 import moto.sqs.models as sqs_models
 from moto.dynamodb.comparisons import OpDefault
 from moto.dynamodb.models import DynamoDBBackend
@@ -244,6 +245,9 @@ def _window(
     return items[: limit + 1] if forward else items[max(0, len(items) - limit - 1) :]
 
 
+_SHALLOW = SimpleNamespace(deepcopy=list)
+
+
 def _clears_index_cache(original: Any) -> Any:
     def write(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -273,12 +277,15 @@ def _use_partition_queries() -> Callable[[], None]:
             keys, items = _index_partition(self, index_name, conditions[0][1])
             window = _window(self, index_name, keys, items, bound)
             self.all_items = lambda: window  # type: ignore[method-assign]
-            # the partition's items are projected already: moto's projection would copy each again
+            # the partition's items are copies projected already: moto would copy and project each
+            # again (nothing changes what a Query returns before it is written out)
             index = self.get_index(index_name)
             index.project = lambda item: item  # type: ignore[method-assign]
+            table_models.copy = _SHALLOW
             try:
                 return original(self, *args, **kwargs)
             finally:
+                table_models.copy = copy
                 del self.all_items
                 del index.project
         elif self.range_key_attr:
