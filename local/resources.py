@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from typing import Any
 
 import boto3
@@ -68,7 +69,22 @@ def _update_indexes(client: Any, name: str, props: dict[str, Any]) -> None:
             AttributeDefinitions=props["AttributeDefinitions"],
             GlobalSecondaryIndexUpdates=[change],
         )
-        client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+        _wait_for_indexes(client, name, gone=change.get("Delete", {}).get("IndexName"))
+
+
+def _wait_for_indexes(client: Any, name: str, gone: str | None, timeout_s: float = 120.0) -> None:
+    """Until every index of the table is active and ``gone`` (an index being deleted) is no longer
+    listed: DynamoDB (and DynamoDB Local) apply an index change after answering, and refuse the next
+    change meanwhile."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        table = client.describe_table(TableName=name)["Table"]
+        indexes = table.get("GlobalSecondaryIndexes", [])
+        if all(i.get("IndexStatus", "ACTIVE") == "ACTIVE" and i["IndexName"] != gone for i in indexes):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the indexes of {name} did not settle in {timeout_s} s")
+        time.sleep(0.2)
 
 
 def _create_tables(client: Any) -> None:
