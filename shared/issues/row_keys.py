@@ -1,8 +1,9 @@
 """Keys of issue-table rows read without PynamoDB's model layer.
 
 A model Query filters on the ``kind`` values of the subclasses imported in the process, so a row of a
-kind the deletion worker never imported would be skipped, and keys-only index entries (no ``kind``)
-would be dropped. Deletion must see every row, so it reads bare keys here."""
+kind the deletion worker never imported would be skipped, and index entries (which carry no
+``kind``) would be dropped. Deletion must see every row, so it reads bare keys here; the issue
+lists read index entries here too."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def partition_keys(pk: str, sk_prefix: str | None = None) -> Iterator[Key]:
 def index_keys(
     index_name: str, hash_attr: str, hash_value: str, range_attr: str, below: str
 ) -> Iterator[Key]:
-    """Table keys of the entries of a keys-only index partition whose sort key is below ``below``."""
+    """Table keys of the entries of an index partition whose sort key is below ``below``."""
     return _keys(
         IndexName=index_name,
         KeyConditionExpression="#h = :h AND #r < :below",
