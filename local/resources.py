@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from typing import Any
 
 import boto3
@@ -36,10 +37,61 @@ _OVERRIDABLE = ("DELETION_DELAY_SECONDS", "POWERTOOLS_LOG_LEVEL")
 _TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
 
 
+def _index_shape(index: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes two secondary indexes the same: keys and projection (attribute order aside)."""
+    projection = index.get("Projection", {})
+    return (
+        sorted((k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]),
+        projection.get("ProjectionType"),
+        sorted(projection.get("NonKeyAttributes", [])),
+    )
+
+
+def _update_indexes(client: Any, name: str, props: dict[str, Any]) -> None:
+    """Bring a table kept from an earlier run (``make run`` keeps its data) to the template's
+    secondary indexes: one that differs is dropped and created again (DynamoDB cannot change an
+    index's projection), one missing is created, one no longer declared is dropped; each change is
+    its own UpdateTable (one index creation or deletion per call), the engine filling a new index
+    from the table's items."""
+    wanted = {index["IndexName"]: index for index in props.get("GlobalSecondaryIndexes", [])}
+    described = client.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])
+    held = {index["IndexName"]: _index_shape(index) for index in described}
+    changes: list[dict[str, Any]] = []
+    for index_name, shape in held.items():
+        if index_name not in wanted or _index_shape(wanted[index_name]) != shape:
+            changes.append({"Delete": {"IndexName": index_name}})
+    for index_name, index in wanted.items():
+        if held.get(index_name) != _index_shape(index):
+            changes.append({"Create": index})
+    for change in changes:
+        client.update_table(
+            TableName=name,
+            AttributeDefinitions=props["AttributeDefinitions"],
+            GlobalSecondaryIndexUpdates=[change],
+        )
+        _wait_for_indexes(client, name, gone=change.get("Delete", {}).get("IndexName"))
+
+
+def _wait_for_indexes(client: Any, name: str, gone: str | None, timeout_s: float = 120.0) -> None:
+    """Until every index of the table is active and ``gone`` (an index being deleted) is no longer
+    listed: DynamoDB (and DynamoDB Local) apply an index change after answering, and refuse the next
+    change meanwhile."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        table = client.describe_table(TableName=name)["Table"]
+        indexes = table.get("GlobalSecondaryIndexes", [])
+        if all(i.get("IndexStatus", "ACTIVE") == "ACTIVE" and i["IndexName"] != gone for i in indexes):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the indexes of {name} did not settle in {timeout_s} s")
+        time.sleep(0.2)
+
+
 def _create_tables(client: Any) -> None:
     existing = set(client.list_tables()["TableNames"])
     for name, props in resources("AWS::DynamoDB::Table").items():
         if name in existing:
+            _update_indexes(client, name, props)
             continue
         client.create_table(TableName=name, **{k: props[k] for k in _TABLE_KEYS if k in props})
         ttl = props.get("TimeToLiveSpecification")

@@ -1,8 +1,9 @@
 """Keys of issue-table rows read without PynamoDB's model layer.
 
 A model Query filters on the ``kind`` values of the subclasses imported in the process, so a row of a
-kind the deletion worker never imported would be skipped, and keys-only index entries (no ``kind``)
-would be dropped. Deletion must see every row, so it reads bare keys here."""
+kind the deletion worker never imported would be skipped, and index entries (which carry no
+``kind``) would be dropped. Deletion must see every row, so it reads bare keys here; the issue
+lists read index entries here too."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from shared.config import settings
 from shared.storage.dynamodb import client
 
 Key = tuple[str, str]
-PAGE_GROWTH = 4
+# Doubling: a reader that needs n items reads fewer than 2n (a filter selecting 1 % read 8,500 index
+# entries for the 2,500 it needed with fourfold pages), at one more Query per doubling.
+PAGE_GROWTH = 2
 
 
 def _items(first: int | None = None, **query: Any) -> Iterator[dict[str, Any]]:
@@ -56,7 +59,7 @@ def partition_keys(pk: str, sk_prefix: str | None = None) -> Iterator[Key]:
 def index_keys(
     index_name: str, hash_attr: str, hash_value: str, range_attr: str, below: str
 ) -> Iterator[Key]:
-    """Table keys of the entries of a keys-only index partition whose sort key is below ``below``."""
+    """Table keys of the entries of an index partition whose sort key is below ``below``."""
     return _keys(
         IndexName=index_name,
         KeyConditionExpression="#h = :h AND #r < :below",
@@ -67,10 +70,10 @@ def index_keys(
 
 def index_entries(
     index_name: str, hash_attr: str, hash_value: str, range_attr: str, forward: bool, first: int | None = None
-) -> Iterator[tuple[str, Key]]:
-    """(index sort key, table key) of every entry of a keys-only index partition, in index order
-    (descending unless ``forward``), read page by page as they are consumed (``first``: see
-    ``_items``)."""
+) -> Iterator[tuple[str, Key, dict[str, Any]]]:
+    """(index sort key, table key, the entry's attributes as DynamoDB spells them) of every entry
+    of an index partition, in index order (descending unless ``forward``), read page by page as
+    they are consumed (``first``: see ``_items``)."""
     for item in _items(
         first,
         IndexName=index_name,
@@ -79,4 +82,4 @@ def index_entries(
         ExpressionAttributeValues={":h": {"S": hash_value}},
         ScanIndexForward=forward,
     ):
-        yield item[range_attr]["S"], (item["pk"]["S"], item["sk"]["S"])
+        yield item[range_attr]["S"], (item["pk"]["S"], item["sk"]["S"]), item

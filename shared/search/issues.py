@@ -7,7 +7,10 @@ bookmark, subscription, inbox), or a condition on its events.
 text are the group's own fields. ``release:``, ``environment:``, ``user.*:``, ``has:`` and any tag
 ``key:value`` are conditions on events, as in Sentry: the event search engine
 (``shared.search.engine``) finds the groups with an event meeting all of them among every kept
-event of the searched projects, so a value an issue saw once is found. Suggested owners do not exist
+event of the searched projects, so a value an issue saw once is found. The fields the issue-list
+index carries (level, first seen, first release, substatus: ``LISTING_FIELDS``) and the event
+conditions (which need only the group's id) are tested on the index entries before any group is
+read, and again on the group read. Suggested owners do not exist
 here: ``assigned_or_suggested`` is ``assigned``."""
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from shared.accounts.users import find_user_by_name_or_email
 from shared.auth.access import OrgAccess
@@ -85,16 +89,30 @@ class GroupRows:
     tags: TagSummary = field(default_factory=TagSummary)
 
 
+class ListingFields(Protocol):
+    """What an issue-list index entry holds of a group (its id and ``LISTING_FIELDS``); a group has
+    them too."""
+
+    id: int
+    level: str | None
+    first_seen: datetime | None
+    first_release_version: str | None
+    substatus: int | None
+
+
 GroupCheck = Callable[[Group], bool]
+EntryCheck = Callable[[ListingFields], bool]
 RowCheck = Callable[[Group, GroupRows], bool]
 
 
 @dataclass
 class IssueSearch:
-    """A compiled query: the statuses whose index partitions are read, the checks of each group's
-    own fields, and the checks that need rows beside it (``needs``: which)."""
+    """A compiled query: the statuses whose index partitions are read, the checks of the fields the
+    index entries carry, the checks of each group's other fields, and the checks that need rows
+    beside it (``needs``: which)."""
 
     statuses: set[GroupStatus] = field(default_factory=set)
+    entry_checks: list[EntryCheck] = field(default_factory=list)
     group_checks: list[GroupCheck] = field(default_factory=list)
     row_checks: list[RowCheck] = field(default_factory=list)
     needs: set[str] = field(default_factory=set)
@@ -104,13 +122,23 @@ class IssueSearch:
     @property
     def narrowed(self) -> bool:
         """Whether groups of the statuses read may still be left out."""
+        return bool(self.entry_checks or self.group_checks or self.row_checks)
+
+    @property
+    def reads_to_filter(self) -> bool:
+        """Whether groups must be read to know whether they match (not only to show them)."""
         return bool(self.group_checks or self.row_checks)
+
+    def matches_entry(self, entry: ListingFields) -> bool:
+        return all(check(entry) for check in self.entry_checks)
 
     def listed_statuses(self) -> list[GroupStatus]:
         return sorted(self.statuses or set(LISTED_STATUSES))
 
     def matches_group(self, group: Group) -> bool:
-        return all(check(group) for check in self.group_checks)
+        """The group's own checks, those of the entry fields included (the group read is newer
+        than its index entry)."""
+        return self.matches_entry(group) and all(check(group) for check in self.group_checks)
 
     def matches_rows(self, group: Group, rows: GroupRows) -> bool:
         return all(check(group, rows) for check in self.row_checks)
@@ -227,17 +255,20 @@ class _Compiler:
             self.term(term)
         search = self.search
         if self.conditions:
-            self.group(_in_groups(EventFilter(tuple(self.conditions)), self.context))
+            self.entry(_in_groups(EventFilter(tuple(self.conditions)), self.context))
         if not self.has_status and self.substatus_statuses:
             search.statuses = set(self.substatus_statuses)
         if self.excluded:
             search.statuses = set(search.statuses or LISTED_STATUSES) - self.excluded
             if not search.statuses:
-                search.group_checks.append(lambda g: False)
+                search.entry_checks.append(lambda g: False)
         return search
 
     def group(self, check: GroupCheck, negated: bool = False) -> None:
         self.search.group_checks.append(_negate(check, negated))
+
+    def entry(self, check: EntryCheck, negated: bool = False) -> None:
+        self.search.entry_checks.append(_negate(check, negated))
 
     def rows(self, need: str, check: RowCheck, negated: bool = False) -> None:
         self.search.needs.add(need)
@@ -282,7 +313,7 @@ class _Compiler:
             substatus = STR_TO_SUBSTATUS[value]
             if not term.negated:
                 self.substatus_statuses.add(_SUBSTATUS_STATUS[substatus])
-            self.group(lambda g: g.substatus is not None and g.substatus == substatus, term.negated)
+            self.entry(lambda g: g.substatus is not None and g.substatus == substatus, term.negated)
         elif value in {"assigned", "unassigned"}:
             wanted = (value == "assigned") != term.negated
             self.rows("assignee", lambda g, r: (r.assignee is not None) == wanted)
@@ -290,26 +321,28 @@ class _Compiler:
             self.rows("inbox", lambda g, r: r.in_inbox, term.negated)
         else:  # linked / unlinked: no external issue links are kept, so nothing is linked
             linked = (value == "linked") != term.negated
-            self.group(lambda g: not linked)
+            self.entry(lambda g: not linked)
 
     def key_level(self, term: Term, key: str) -> None:
         matches = _matcher(term.values)
-        self.group(lambda g: matches(g.level), term.negated)
+        self.entry(lambda g: matches(g.level), term.negated)
 
     def key_times_seen(self, term: Term, key: str) -> None:
         numbers = [_number(key, value) for value in term.values]
         compare = _COMPARE[term.operator]
         self.group(lambda g: any(compare(g.times_seen, n) for n in numbers), term.negated)
 
-    def _dates(self, term: Term, key: str, field_of: Callable[[Group], datetime]) -> None:
+    def _dates(self, term: Term, key: str) -> Callable[[datetime | None], bool]:
         bounds = _date_bounds(term, key, self.context.now)
-        self.group(lambda g: all(_COMPARE[op](field_of(g), moment) for op, moment in bounds), term.negated)
+        return lambda moment: moment is not None and all(_COMPARE[op](moment, at) for op, at in bounds)
 
     def key_first_seen(self, term: Term, key: str) -> None:
-        self._dates(term, key, lambda g: g.first_seen)
+        within = self._dates(term, key)
+        self.entry(lambda g: within(g.first_seen), term.negated)
 
     def key_last_seen(self, term: Term, key: str) -> None:
-        self._dates(term, key, lambda g: g.last_seen)
+        within = self._dates(term, key)
+        self.group(lambda g: within(g.last_seen), term.negated)
 
     def _versions(self, values: Sequence[str]) -> list[str]:
         """Versions named, ``latest`` standing for each project's most recently added release."""
@@ -326,7 +359,7 @@ class _Compiler:
 
     def key_first_release(self, term: Term, key: str) -> None:
         matches = _matcher(self._versions(term.values))
-        self.group(lambda g: matches(g.first_release_version), term.negated)
+        self.entry(lambda g: matches(g.first_release_version), term.negated)
 
     def key_release(self, term: Term, key: str) -> None:
         versions = tuple(self._versions(term.values))
@@ -337,13 +370,13 @@ class _Compiler:
             if value not in CATEGORIES:
                 raise InvalidSearchQuery(f"Invalid category value of '{value}'")
         errors = "error" in term.values
-        self.group(lambda g: errors, term.negated)
+        self.entry(lambda g: errors, term.negated)
 
     def key_issue_type(self, term: Term, key: str) -> None:
         for value in term.values:
             if value != "error":
                 raise InvalidSearchQuery(f"Invalid type value of '{value}'")
-        self.group(lambda g: True, term.negated)
+        self.entry(lambda g: True, term.negated)
 
     # -- people ------------------------------------------------------------------------------------
     def _actor_matchers(self, values: Sequence[str]) -> list[Callable[[GroupAssignee | None], bool]]:
@@ -398,9 +431,9 @@ class _Compiler:
     def key_has(self, term: Term, key: str) -> None:
         name = has_name(KEY_ALIASES.get(term.values[0], term.values[0]))
         if name == "first_release":
-            self.group(lambda g: g.first_release_version is not None, term.negated)
+            self.entry(lambda g: g.first_release_version is not None, term.negated)
         elif name in {"level", "first_seen", "last_seen", "times_seen", "message", "title"}:
-            self.group(lambda g: True, term.negated)
+            self.entry(lambda g: True, term.negated)
         else:
             self.event(Condition("has", name, term))
 
@@ -415,12 +448,13 @@ class _Compiler:
         self.event(Condition("term", key, term))
 
 
-def _in_groups(found: EventFilter, context: SearchContext) -> GroupCheck:
-    """Whether a group has an event meeting ``found``: the engine runs once, at the first group
-    checked (a query that is only validated never runs it)."""
+def _in_groups(found: EventFilter, context: SearchContext) -> EntryCheck:
+    """Whether a group has an event meeting ``found`` (known from its id, so tested on the index
+    entries): the engine runs once, at the first group checked (a query that is only validated
+    never runs it)."""
     answer: dict[int, int] | None = None
 
-    def check(group: Group) -> bool:
+    def check(group: ListingFields) -> bool:
         nonlocal answer
         if answer is None:
             answer = matching_groups(found, [p.id for p in context.projects], context.since)

@@ -1,8 +1,8 @@
 """The issues table: a group and all its children under ``pk = GROUP#<id>``.
 
 Serializing a group is one Query of its partition; deleting it is one paginated Query plus
-BatchWriteItem deletes of 25. Keys-only GSI ``by_project_status`` (gsi1pk
-``PROJECT#<id>#STATUS#<status>``, gsi1sk last seen) serves issue lists; sparse GSI
+BatchWriteItem deletes of 25. GSI ``by_project_status`` (gsi1pk ``PROJECT#<id>#STATUS#<status>``,
+gsi1sk last seen; keys and the fields issue searches filter on) serves issue lists; sparse GSI
 ``pending_deletion`` (gsi2pk/gsi2sk) serves the deletion sweeper.
 Hourly counts expire by TTL (``expires_at``).
 """
@@ -22,22 +22,28 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 
 from shared.config import settings
 from shared.storage.base import TableModel, table_meta, utcnow
 from shared.storage.integers import IntegerAttribute
 
+# The group's fields an issue-list index entry carries (``ByProjectStatus``).
+LISTING_FIELDS = ("level", "first_seen", "first_release_version", "substatus")
+
 
 class ByProjectStatus(GlobalSecondaryIndex):
-    """Keys only: DynamoDB rewrites an index entry when a key or a projected attribute changes, so
-    an entry that carried the whole group was rewritten by every event count on the project's one
-    index partition key; now it moves only with ``gsi1pk``/``gsi1sk``. Readers fetch the groups
+    """The keys and ``LISTING_FIELDS``: DynamoDB rewrites an index entry when a key or a projected
+    attribute changes, so an entry that carried the whole group was rewritten by every event count
+    on the project's one index partition key. These fields are set when the group is created and
+    change with its status (which moves the entry anyway) or, for ``level``, only when the newest
+    event's level differs; ``times_seen``, ``title`` and ``last_seen`` change with counts and stay
+    out. A search tests these fields on the entries and reads only the groups that pass
     (``shared.issues.status_index``)."""
 
     class Meta:
         index_name = "by_project_status"
-        projection = KeysOnlyProjection()
+        projection = IncludeProjection(list(LISTING_FIELDS))
 
     gsi1pk = UnicodeAttribute(hash_key=True)
     gsi1sk = UnicodeAttribute(range_key=True)

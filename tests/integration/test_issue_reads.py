@@ -173,3 +173,23 @@ def test_groups_deleted_or_moved_after_the_index_read_are_left_out(
     everything = listing.search_groups(_scope(api), listing.parse_query(""), None)
     assert [g.title for g in everything] == ["newest", "resolved", "kept"]
     assert [g.title for g in status_groups(project_id, GroupStatus.RESOLVED)] == ["resolved"]
+
+
+def test_a_filter_on_index_fields_reads_only_the_groups_it_lists(api: IssuesApi) -> None:
+    """``level:`` and the first seen of ``sort=new`` are read from the index entries: of 120 groups,
+    the two fatal ones are the only groups read (one BatchGetItem, where testing the groups took
+    two), in either order."""
+    groups = [api.group(f"q{i}") for i in range(120)]
+    older, newer = groups[10], groups[90]
+    long_ago = datetime.now(UTC) - timedelta(days=2)
+    older.update(actions=[Group.level.set("fatal")])
+    newer.update(actions=[Group.level.set("fatal"), Group.first_seen.set(long_ago)])
+    for sort, titles in ((None, ["q90", "q10"]), ("new", ["q10", "q90"])):
+        with count_requests() as calls:
+            listed = _titles(api, "level:fatal", **({"sort": sort} if sort else {}))
+        assert listed == titles
+        with count_requests() as shown:
+            group_views(api.org, [api.project], [newer, older], api.world.owner_id)
+        assert calls["BatchGetItem"] == 1 + shown["BatchGetItem"], (sort, calls, shown)
+    assert _titles(api, "!level:fatal age:-1d", per_page="3") == ["q119", "q118", "q117"]
+    assert _titles(api, "level:fatal age:-1d") == ["q10"]

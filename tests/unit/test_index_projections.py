@@ -1,15 +1,19 @@
 """The template (what AWS and the local engines create) and the PynamoDB models agree on every
-global secondary index's keys and projection, and the issue-list index stays keys-only: an index
-that projected the group would be rewritten by every event count, on the project's one index key."""
+global secondary index's keys and projection, and the issue-list index carries no field that
+counting rewrites: an index that projected the group would be rewritten by every event count, on
+the project's one index key."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from pynamodb.indexes import GlobalSecondaryIndex
 
 from local.template import resources
-from shared.storage.issues import IssueItem
+from shared.ingest.counting.writes import group_write
+from shared.storage.issues import LISTING_FIELDS, IssueItem
 from shared.storage.releases import ReleaseItem
 
 MODELS = {"IssuesTable": IssueItem, "ReleasesTable": ReleaseItem}
@@ -44,7 +48,13 @@ def test_every_model_index_is_the_template_index() -> None:
             assert sorted(index["KeySchema"], key=str) == sorted(spelled["KeySchema"], key=str), name
 
 
-def test_the_issue_list_index_carries_keys_only() -> None:
-    assert _template_indexes("IssuesTable")["by_project_status"]["Projection"] == {
-        "ProjectionType": "KEYS_ONLY"
-    }
+def test_the_issue_list_index_carries_no_field_a_count_changes() -> None:
+    """The entry carries the listing fields, and none of what counting a batch sets on the group
+    changes on every batch (a same-value ``level`` aside, which is no change for the index)."""
+    projection = _template_indexes("IssuesTable")["by_project_status"]["Projection"]
+    assert projection == {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(LISTING_FIELDS)}
+    event = SimpleNamespace(timestamp=datetime.now(UTC), title="t", culprit="c", level="error")
+    counted = group_write(1, True, None)([event])
+    written = {action.values[0].path[0] for action in counted.actions}
+    assert {"times_seen", "last_seen", "title"} <= written  # the check reads the real write
+    assert written & set(projection["NonKeyAttributes"]) == {"level"}
