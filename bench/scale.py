@@ -160,10 +160,11 @@ def _pollers(rate: int, batching: Batching, fits: int) -> tuple[int, int, int]:
 
 
 def _kind_of(partition: str, sort: str | None) -> str:
-    """The kind of an issues-table item, from its key: a ledger entry (``COUNTED#``), the group
+    """The kind of an issues-table item, from its key: a ledger entry (``COUNTED#``) or follow-up
+    mark (``FOLLOWED#``), the group
     item, its hourly count or user sketch (``HOUR#``), the event store's index, its tag summary, or
     anything else (hash, releases)."""
-    if partition.startswith("COUNTED#"):
+    if partition.startswith(("COUNTED#", "FOLLOWED#")):
         return "ledger"
     if sort == "GROUP":
         return "group"
@@ -403,6 +404,7 @@ def _fast_forward(
                         uuid.uuid4().hex[:24],
                         ids=os.urandom(16 * sum(counts.values())),
                         spans=[value for group_id, count in counts.items() for value in (group_id, count)],
+                        followed_by=uuid.uuid4().hex[:16],
                     )
                 )
 
