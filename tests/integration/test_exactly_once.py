@@ -223,21 +223,21 @@ def test_a_user_merge_refused_after_the_commit_still_regresses_the_issue(
     project: Project,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The ordinary conflict of a busy user sketch, after the counting committed."""
+    """The ordinary conflict of a busy issue's users and tags item, after the counting committed."""
     _clear_of_hour_edges(60)
     _release(project)
     _resolved_issue(project, "conflict")
     records, newest = _batch(project, "conflict")
-    merge = aftermath.record_users
+    merge = aftermath.record_tags
 
     def busy(*args: Any, **kwargs: Any) -> None:
-        raise Conflict("The user count is changing too fast; retry the event")
+        raise Conflict("The issue's tags are changing too fast; retry")
 
-    monkeypatch.setattr(aftermath, "record_users", busy)
+    monkeypatch.setattr(aftermath, "record_tags", busy)
     assert store_batch(records) == {r["messageId"] for r in records}
     group = _group_of(project, "conflict")
     assert (group.status, group.times_seen) == (GroupStatus.RESOLVED, 3)  # counted, nothing after
-    monkeypatch.setattr(aftermath, "record_users", merge)
+    monkeypatch.setattr(aftermath, "record_tags", merge)
     assert store_batch(records) == set()
     _assert_exactly_once(project, "conflict", newest)
 
@@ -259,14 +259,14 @@ def test_one_mark_records_a_batch_done_and_leaves_out_the_issue_that_failed_afte
         _batch(project, failing),
     )
     failing_group = _group_of(project, failing).id
-    merge = aftermath.record_users
+    merge = aftermath.record_tags
 
     def busy(group_id: int, *args: Any, **kwargs: Any) -> None:
         if group_id == failing_group:
-            raise Conflict("The user count is changing too fast; retry the event")
+            raise Conflict("The issue's tags are changing too fast; retry")
         merge(group_id, *args, **kwargs)
 
-    monkeypatch.setattr(aftermath, "record_users", busy)
+    monkeypatch.setattr(aftermath, "record_tags", busy)
     assert store_batch(done_records + failing_records) == {r["messageId"] for r in failing_records}
     batch_marks, entry_marks = _marks(project)
     assert len(batch_marks - marks_before[0]) == 1  # one item for the delivery
@@ -274,7 +274,7 @@ def test_one_mark_records_a_batch_done_and_leaves_out_the_issue_that_failed_afte
     _assert_exactly_once(project, done, done_newest)
     [unfollowed] = _unfollowed_entries(project)
     assert unfollowed.spans == [failing_group, 2]  # its two events
-    monkeypatch.setattr(aftermath, "record_users", merge)
+    monkeypatch.setattr(aftermath, "record_tags", merge)
     assert store_batch(failing_records) == set()  # SQS delivers the failed messages again
     _assert_exactly_once(project, failing, failing_newest)
     _assert_exactly_once(project, done, done_newest)
