@@ -306,10 +306,9 @@ def _hour_rows(
     counts: dict[str, GroupHourlyCount] = {}
     sketches: dict[str, UserSketch] = {}
     try:  # before the rows: a sketch that moves to its row in between is read there
-        item = GroupTags.get(*GroupTags.key(group_id), consistent_read=True)
-        held = (item.users_hour, item.users)
+        item: GroupTags | None = GroupTags.get(*GroupTags.key(group_id), consistent_read=True)
     except GroupTags.DoesNotExist:
-        held = (None, None)
+        item = None
     for row in IssueItem.query(group_pk(group_id), IssueItem.sk.between(low, high), consistent_read=True):
         if row.expires_at is not None and row.expires_at <= now:
             continue
@@ -317,10 +316,22 @@ def _hour_rows(
             counts[row.hour] = row
         elif isinstance(row, GroupHourlyUsers):
             sketches[row.hour] = UserSketch.from_bytes(row.sketch)
-    hour, sketch = held
-    if hour is not None and sketch and hour_bucket(since) <= hour <= hour_bucket(until):
-        sketches[hour] = sketches.get(hour, UserSketch()).merge(UserSketch.from_bytes(sketch))
-    return counts, sketches
+    return counts, with_held_users(sketches, item, hour_bucket(since), hour_bucket(until))
+
+
+def with_held_users(
+    sketches: dict[str, UserSketch], item: GroupTags | None, low: str, high: str
+) -> dict[str, UserSketch]:
+    """``sketches`` (hour → the sketch of its ``GroupHourlyUsers`` row, hours ``low`` to ``high``)
+    with the newest hour of users the group's tag summary ``item`` holds merged in: the one place
+    that makes it part of the users. A reader of many groups' users does the same with their
+    items, read before their rows (a sketch moved in between is on its row; merged twice, it
+    counts nobody twice)."""
+    if item is None or item.users_hour is None or not item.users or not low <= item.users_hour <= high:
+        return sketches
+    held = UserSketch.from_bytes(item.users)
+    sketches[item.users_hour] = sketches.get(item.users_hour, UserSketch()).merge(held)
+    return sketches
 
 
 def users_since(group_id: int, since: datetime) -> int:
