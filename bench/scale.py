@@ -160,10 +160,11 @@ def _pollers(rate: int, batching: Batching, fits: int) -> tuple[int, int, int]:
 
 
 def _kind_of(partition: str, sort: str | None) -> str:
-    """The kind of an issues-table item, from its key: a ledger entry (``COUNTED#``), the group
+    """The kind of an issues-table item, from its key: a ledger entry (``COUNTED#``) or follow-up
+    mark (``FOLLOWED#``), the group
     item, its hourly count or user sketch (``HOUR#``), the event store's index, its tag summary, or
     anything else (hash, releases)."""
-    if partition.startswith("COUNTED#"):
+    if partition.startswith(("COUNTED#", "FOLLOWED#")):
         return "ledger"
     if sort == "GROUP":
         return "group"
@@ -373,12 +374,13 @@ def _fast_forward(
     batches: Sequence[Sequence[tuple[int, int]]], issues: list[Issue], when: datetime, ledger_too: bool
 ) -> None:
     """What ``batches`` (of (issue, user) picks) would leave behind, written unmetered: their hourly
-    counts and users (one call per issue for all of them), and, when sampled batches of the same
-    window run after them, each batch's ledger entry per ledger shard (their ids, 16 bytes each,
-    in the partition that batch's Queries read)."""
+    counts and users (one call per issue for all of them; the users on the tag summary item), and,
+    when sampled batches of the same window run after them, each batch's ledger entry per ledger
+    shard (their ids, 16 bytes each, in the partition that batch's Queries read)."""
     from shared.ingest.ledger import shard_of
     from shared.issues.events.counts import record_events
-    from shared.storage.group_state import CountedEvents
+    from shared.storage.group_state import CountedEvents, hour_bucket
+    from shared.tags.store import record_tags
 
     users: dict[int, list[str]] = defaultdict(list)
     for batch in batches:
@@ -387,7 +389,9 @@ def _fast_forward(
     for issue, found in users.items():
         # An item past 400 KB refuses the write: the storm's state stops growing there.
         with contextlib.suppress(Exception):
-            record_events(issues[issue].group_id, when, len(found), found)
+            record_events(issues[issue].group_id, when, len(found), [])
+            # the hour's users ride on the tag summary item, as the processor writes them
+            record_tags(issues[issue].group_id, [], {hour_bucket(when): found})
     if not ledger_too:
         return
     with CountedEvents.batch_write() as write:
@@ -403,6 +407,7 @@ def _fast_forward(
                         uuid.uuid4().hex[:24],
                         ids=os.urandom(16 * sum(counts.values())),
                         spans=[value for group_id, count in counts.items() for value in (group_id, count)],
+                        followed_by=uuid.uuid4().hex[:16],
                     )
                 )
 

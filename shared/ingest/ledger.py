@@ -24,10 +24,14 @@ shares a batch with:
   compensation is made good by the delivery that follows.
 
 What follows counting (the users, the tags, the release's first and last event, the index
-key, the transitions) is done after the commit, then recorded done by a ``FollowedUp`` mark beside
-each entry (``mark_followed``). An entry without its mark was counted by a processor that died or
-failed after the commit: ``uncounted`` reports its events as ``pending`` (counted, follow-ups not
-known done), and the delivery that has them finishes the steps. Each step is idempotent (merges,
+key, the transitions) is done after the commit, then recorded done (``mark_followed``): within a
+delivery of a project's batch (``delivery``) its entries name the delivery's token
+(``followed_by``) and one ``FollowedBatch`` mark, put once every step of the delivery ran, lists
+the entries whose steps are done; elsewhere (one event alone, an entry an earlier delivery left)
+a ``FollowedUp`` mark beside each entry. An entry without either mark was counted by a processor
+that died or failed after the commit: ``uncounted`` reports its events as ``pending`` (counted,
+follow-ups not known done), and the delivery that has them finishes the steps; it reads the
+marks its entries name only then, when it finds its own events counted. Each step is idempotent (merges,
 conditional puts and moves) or guarded (a transition is conditional on the status it leaves and on
 its activity row, keyed by the event that caused it, being new), so finishing them again, or twice at
 once, does nothing twice."""
@@ -35,8 +39,11 @@ once, does nothing twice."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -48,10 +55,11 @@ from shared.errors import Conflict
 from shared.ingest.event import Event
 from shared.issues.events.counts import hourly_count_write
 from shared.issues.transaction import transaction
-from shared.storage.base import cancelled_by_condition, utcnow
+from shared.storage.base import batch_get, cancelled_by_condition, utcnow
 from shared.storage.group_state import (
     COUNTED_EVENTS_RETENTION_DAYS,
     CountedEvents,
+    FollowedBatch,
     FollowedUp,
     GroupHourlyCount,
     GroupTombstone,
@@ -61,6 +69,8 @@ from shared.storage.issues import Group, IssueItem
 
 RETENTION = timedelta(days=COUNTED_EVENTS_RETENTION_DAYS)
 ID_BYTES = 16
+# An entry's sort key is a digest of its ids, this many bytes (as hex).
+SK_BYTES = 12
 # Ids per entry: an entry stays within 16 KB however many events of one second a batch holds.
 IDS_PER_ENTRY = 1000
 # Ledger shards per project: a storm over a project's issues shares each shard's second among the
@@ -124,6 +134,8 @@ def entries_for(
             key = (second_of(event), hour_bucket(event.timestamp))
             by_second[key][target].add(_id_bytes(event.event_id))
     expires = utcnow() + RETENTION
+    current = _delivery.get()
+    token = current.token if current is not None and current.project_id == project_id else None
     entries = []
     for (second, hour), targets in sorted(by_second.items()):
         owned = [(target, event_id) for target, ids in targets.items() for event_id in sorted(ids)]
@@ -134,12 +146,13 @@ def entries_for(
             entries.append(
                 CountedEvents(
                     CountedEvents.partition(project_id, shard, second),
-                    hashlib.blake2b(joined, digest_size=12).hexdigest(),
+                    hashlib.blake2b(joined, digest_size=SK_BYTES).hexdigest(),
                     ids=joined,
                     spans=None if tombstones else _spans(part),
                     tombstone_id=tombstones.pop() if tombstones else None,
                     hour=None if hour == hour_bucket(second) else hour,
                     expires_at=expires,
+                    followed_by=token,
                 )
             )
     return entries
@@ -228,11 +241,17 @@ def uncounted(project_id: int, shard: int, events: Sequence[Event]) -> PreCheck:
     by_id = {_id_bytes(event.event_id): event for event in events}
     _compensate_duplicates(partitions, set(by_id))
     counted = set().union(*(_ids_of(entry) for entries in partitions.values() for entry in entries))
-    pending = [
-        Pending(entry, group_id, [by_id[event_id] for event_id in ids])
+    unmarked = [
+        entry
         for p in read.values()
         for entry in p.entries
-        if entry.sk not in p.followed
+        if entry.sk not in p.followed and _owned(entry, set(by_id))
+    ]
+    marked = _batch_marked(project_id, unmarked)
+    pending = [
+        Pending(entry, group_id, [by_id[event_id] for event_id in ids])
+        for entry in unmarked
+        if (entry.pk, entry.sk) not in marked
         for group_id, ids in _owned(entry, set(by_id)).items()
     ]
     owners = {
@@ -273,9 +292,74 @@ def followed_marks(entries: Iterable[CountedEvents]) -> list[FollowedUp]:
     ]
 
 
+@dataclass
+class Delivery:
+    """One delivery of a project's batch: the token its entries name and the entries whose
+    follow-up steps it did (by key), for its one ``FollowedBatch`` mark."""
+
+    project_id: int
+    token: str
+    followed: dict[tuple[str, str], CountedEvents] = field(default_factory=dict)
+
+
+_delivery: ContextVar[Delivery | None] = ContextVar("ledger_delivery", default=None)
+
+
+@contextmanager
+def delivery(project_id: int) -> Iterator[Delivery]:
+    """Within it, the project's entries name a new token and ``mark_followed`` gathers them for
+    ``write_batch_mark`` instead of putting a mark per entry."""
+    current = Delivery(project_id, secrets.token_hex(8))
+    reset = _delivery.set(current)
+    try:
+        yield current
+    finally:
+        _delivery.reset(reset)
+
+
+def write_batch_mark(done: Delivery) -> None:
+    """Put the delivery's one mark, listing the entries whose follow-up steps it did (none: no
+    write). Written last: a delivery that dies before it leaves its entries pending."""
+    if not done.followed:
+        return
+    FollowedBatch(
+        *FollowedBatch.key(done.project_id, done.token),
+        entries=b"".join(bytes.fromhex(sk) for _, sk in sorted(done.followed)),
+        expires_at=max(entry.expires_at or utcnow() + RETENTION for entry in done.followed.values()),
+    ).save()
+
+
+def _batch_marked(project_id: int, entries: Sequence[CountedEvents]) -> set[tuple[str, str]]:
+    """The keys of ``entries`` a ``FollowedBatch`` mark lists (one consistent BatchGetItem of the
+    marks they name; none when they name none)."""
+    tokens = {entry.followed_by for entry in entries if entry.followed_by}
+    if not tokens:
+        return set()
+    keys = [FollowedBatch.key(project_id, token) for token in sorted(tokens)]
+    listed: dict[str, set[str]] = {}
+    for mark in batch_get(FollowedBatch, keys, consistent_read=True):
+        raw = bytes(mark.entries or b"")
+        token = mark.pk.rsplit("#", 1)[1]
+        listed[token] = {raw[i : i + SK_BYTES].hex() for i in range(0, len(raw), SK_BYTES)}
+    return {
+        (entry.pk, entry.sk)
+        for entry in entries
+        if entry.followed_by and entry.sk in listed.get(entry.followed_by, set())
+    }
+
+
 def mark_followed(entries: Iterable[CountedEvents]) -> None:
-    """Record the entries' follow-up steps done: one small put each (one BatchWriteItem)."""
-    marks = followed_marks(entries)
+    """Record the entries' follow-up steps done: those naming the current delivery's token are
+    gathered for its one mark (``write_batch_mark``); the others get a small put each (one
+    BatchWriteItem)."""
+    current = _delivery.get()
+    rest = []
+    for entry in entries:
+        if current is not None and entry.followed_by is not None and entry.followed_by == current.token:
+            current.followed[(entry.pk, entry.sk)] = entry
+        else:
+            rest.append(entry)
+    marks = followed_marks(rest)
     if len(marks) == 1:
         marks[0].save()
     elif marks:

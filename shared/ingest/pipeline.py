@@ -24,7 +24,8 @@ in the ``by_project_status`` index (its ``gsi1sk``) moves only when ``last_seen`
 ``INDEX_STEP`` since it last moved, so a storm moves it once a minute, not once per event. Once
 all that succeeded, each ledger entry of the counting is marked followed up; events the ledger's
 first read finds counted in an entry without its mark (a delivery that failed or died after its
-commit) get those steps now (``finish_pending``) instead of being counted again.
+commit) get those steps now (``finish_pending``) instead of being counted again. The marks of a
+delivery of a project's batch are one item (``ledger.delivery``).
 
 Hash states (docs/decisions.md §ingest.7, and the deletion pipeline, §deletion.2):
 - tombstoned: the events are dropped and counted on the tombstone (``times_discarded``);
@@ -78,6 +79,22 @@ def process_event(key: ProjectKey, event: Event) -> Outcome:
 
 
 def process_events(
+    project: ProjectRef, by_hash: Mapping[str, Sequence[Event]], releases: frozenset[str]
+) -> dict[str, list[Outcome] | Exception]:
+    """``_process_events`` as one delivery of the ledger (``ledger.delivery``): the follow-up steps
+    done are recorded by one mark at the end; when it cannot be written every hash is reported
+    failed, and their redelivery finishes the steps again (they are idempotent or guarded)."""
+    with ledger.delivery(project.id) as done:
+        stored = _process_events(project, by_hash, releases)
+    try:
+        ledger.write_batch_mark(done)
+    except Exception as error:
+        failed: dict[str, list[Outcome] | Exception] = dict.fromkeys(stored, error)
+        return failed
+    return stored
+
+
+def _process_events(
     project: ProjectRef, by_hash: Mapping[str, Sequence[Event]], releases: frozenset[str]
 ) -> dict[str, list[Outcome] | Exception]:
     """Store the events of a batch of the project, ``by_hash`` (grouping hash → its events), as

@@ -164,6 +164,9 @@ class CountedEvents(IssueItem, discriminator="counted_events"):
     # The entry of a new group's first event, counted in the transaction that created the group: a
     # delivery that finishes its follow-up steps evaluates first-seen alert rules on it.
     creates_group = BooleanAttribute(null=True)
+    # The token of the ``FollowedBatch`` mark its delivery writes once its follow-up steps are done
+    # (None: it is marked by a ``FollowedUp`` beside it).
+    followed_by = UnicodeAttribute(null=True)
 
     @staticmethod
     def partition(project_id: int, shard: int, second: datetime) -> str:
@@ -180,6 +183,20 @@ class FollowedUp(IssueItem, discriminator="followed_up"):
     @staticmethod
     def key_of(entry: CountedEvents) -> tuple[str, str]:
         return entry.pk, f"{entry.sk}#followed"
+
+
+class FollowedBatch(IssueItem, discriminator="followed_batch"):
+    """The follow-up steps of the entries one delivery of a project's batch counted are done: one
+    item per delivery (``FOLLOWED#<project>#<token>``, the token its entries name in
+    ``followed_by``), put once every step of the delivery ran, holding the sort keys (12-byte
+    digests) of the entries it covers. Read only by a delivery that finds its own events counted
+    in an entry without a ``FollowedUp`` mark. Expires with the entries."""
+
+    entries = BinaryAttribute(legacy_encoding=False)
+
+    @staticmethod
+    def key(project_id: int, token: str) -> tuple[str, str]:
+        return f"FOLLOWED#{project_id}#{token}", "FOLLOWED"
 
 
 class GroupTombstone(IssueItem, discriminator="tombstone"):

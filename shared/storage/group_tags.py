@@ -1,11 +1,13 @@
 """A group's tag summary (``shared.tags.summary``), one item in the group's partition, so it is read
 and deleted with the group. ``version`` goes up by one per write: merges are conditional on the
 version they read. ``second``/``writes``: the newest event second written and how many writes
-carried events of it (how busy the issue is, ``shared.tags.store``)."""
+carried events of it (how busy the issue is, ``shared.tags.store``). ``users_hour``/``users``: the
+group's newest hour of users and its ``UserSketch`` (``shared.issues.events.counts``), merged in
+the same write as the tags; an older hour's sketch is on its ``GroupHourlyUsers`` row."""
 
 from __future__ import annotations
 
-from pynamodb.attributes import BinaryAttribute
+from pynamodb.attributes import BinaryAttribute, UnicodeAttribute
 
 from shared.storage.integers import IntegerAttribute
 from shared.storage.issues import IssueItem, group_pk
@@ -16,6 +18,8 @@ class GroupTags(IssueItem, discriminator="tags"):
     version = IntegerAttribute(default=0)
     second = IntegerAttribute(null=True)  # epoch seconds
     writes = IntegerAttribute(null=True)
+    users_hour = UnicodeAttribute(null=True)
+    users = BinaryAttribute(legacy_encoding=False, null=True)
 
     @staticmethod
     def key(group_id: int) -> tuple[str, str]:

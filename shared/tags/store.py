@@ -2,8 +2,9 @@
 
 Once per group per batch (``after_counting``), never per event: read the summary, add the batch's
 events, write it back on condition that nobody wrote it meanwhile (else again, after a short random
-pause). A new group's first event writes the first summary in the creating transaction
-(``first_tags_row``).
+pause). The same item holds the group's newest hour of users (``shared.issues.events.counts``), so
+one conditional write per group and batch merges both. A new group's first event writes the first
+item in the creating transaction (``first_tags_row``).
 
 A storming issue, whose events arrive a few per batch across many concurrent batches, would cost
 a write per batch for a few events. Once ``BUSY_WRITES`` writes already carried events of the
@@ -15,11 +16,16 @@ probability ``p = min(1, n / EVENTS_PER_WRITE)`` and adds its counts weighted by
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
+from datetime import timedelta
 
 from shared.errors import Conflict
 from shared.ingest.event import Event
+from shared.issues.events.counts import RETENTION as USERS_RETENTION
+from shared.issues.events.counts import current_users_change, merge_users
+from shared.issues.events.user_sketch import UserSketch
 from shared.storage.base import batch_get
+from shared.storage.group_state import hour_bucket, hour_start
 from shared.storage.group_tags import GroupTags
 from shared.storage.versioned import merge_versioned
 from shared.tags.derived import event_tags
@@ -45,35 +51,57 @@ def sampling_weight(batch_events: int, busy: bool, draw: float) -> float | None:
     return 1.0 / chance if draw < chance else None
 
 
-def first_tags_row(group_id: int, events: Sequence[Event]) -> GroupTags:
-    """The summary row of a new group holding ``events`` (version 1, as ``record_tags`` writes it)."""
-    return GroupTags(*GroupTags.key(group_id), summary=_summary_of(events).to_bytes(), version=1)
+def first_tags_row(group_id: int, events: Sequence[Event], user_hashes: Collection[str] = ()) -> GroupTags:
+    """The summary row of a new group holding ``events`` and their users (their hours must be one;
+    version 1, as ``record_tags`` writes it)."""
+    row = GroupTags(*GroupTags.key(group_id), summary=_summary_of(events).to_bytes(), version=1)
+    if user_hashes:
+        row.users_hour = hour_bucket(events[-1].timestamp)
+        row.users = UserSketch.of(user_hashes).to_bytes()
+    return row
 
 
-def record_tags(group_id: int, events: Sequence[Event]) -> None:
-    """Add ``events`` (just counted on the group) to its tag summary: one conditional write, or
-    none for a storming issue's batch left out of the sample."""
-    if not events:
+def record_tags(
+    group_id: int, events: Sequence[Event], users: Mapping[str, Collection[str]] | None = None
+) -> None:
+    """Add ``events`` (just counted on the group) to its tag summary and ``users`` (hour → user
+    hashes of the events) to its users: one conditional write of the item (none when a storming
+    issue's batch is left out of the tags' sample and adds nobody new); the users of an hour older
+    than the batch's newest go to their hour's row."""
+    sketches = {hour: UserSketch.of(found) for hour, found in (users or {}).items() if found}
+    if not events and not sketches:
         return
+    newest_hour = max(sketches) if sketches else None
+    for hour, sketch in sketches.items():
+        if hour != newest_hour:
+            merge_users(group_id, hour, sketch, hour_start(hour) + timedelta(hours=1) + USERS_RETENTION)
     key = GroupTags.key(group_id)
-    newest = int(max(event.timestamp for event in events).timestamp())
+    newest = int(max(event.timestamp for event in events).timestamp()) if events else None
     draw = random.random()
     weights: list[float | None] = []  # decided once per batch: a retry must not draw again
 
     def merged_row(row: GroupTags | None) -> GroupTags | None:
-        same_second = row is not None and row.second is not None and row.second == newest
-        if not weights:
-            busy = same_second and (row.writes or 0) >= BUSY_WRITES if row is not None else False
-            weights.append(sampling_weight(len(events), busy, draw))
-        weight = weights[0]
-        if weight is None:
+        held = (row.users_hour, row.users) if row is not None else (None, None)
+        users_now = held
+        if newest_hour is not None:
+            users_now = current_users_change(group_id, *held, newest_hour, sketches[newest_hour]) or held
+        second, writes = (row.second, row.writes) if row is not None else (None, None)
+        same_second = newest is not None and second is not None and second == newest
+        if newest is not None and not weights:
+            weights.append(sampling_weight(len(events), same_second and (writes or 0) >= BUSY_WRITES, draw))
+        weight = weights[0] if weights else None
+        if weight is None and users_now == held:
             return None
-        summary = _summary_of(events, TagSummary.from_bytes(row.summary if row else None), weight)
-        second, writes = newest, 1
-        if row is not None and row.second is not None and row.second >= newest:
-            second, writes = row.second, (row.writes or 0) + (1 if same_second else 0)
+        summary = TagSummary.from_bytes(row.summary if row else None)
+        if weight is not None and newest is not None:
+            summary = _summary_of(events, summary, weight)
+            if second is not None and second >= newest:
+                writes = (writes or 0) + (1 if same_second else 0)
+            else:
+                second, writes = newest, 1
         updated = GroupTags(*key, summary=summary.to_bytes())
         updated.second, updated.writes = second, writes
+        updated.users_hour, updated.users = users_now
         return updated
 
     merge_versioned(GroupTags, key, merged_row, Conflict("The issue's tags are changing too fast; retry"))

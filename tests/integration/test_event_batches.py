@@ -22,8 +22,7 @@ from shared.ingest.event import normalize_event
 from shared.ingest.grouping import event_hash
 from shared.ingest.queue import decode_event, encode_event
 from shared.issues.enums import ActivityType, GroupStatus
-from shared.issues.events.counts import events_since, hourly_counts, recent_counts
-from shared.issues.events.user_sketch import UserSketch
+from shared.issues.events.counts import events_since, hourly_counts, recent_counts, users_since
 from shared.storage.accounts import Project
 from shared.storage.base import utcnow
 from shared.storage.group_state import (
@@ -31,7 +30,6 @@ from shared.storage.group_state import (
     GroupHash,
     GroupHashRef,
     GroupHourlyCount,
-    GroupHourlyUsers,
     GroupLatestEvent,
     hour_bucket,
 )
@@ -79,9 +77,8 @@ def _hourly(group: Group) -> GroupHourlyCount:
 
 
 def _hour_users(group: Group) -> int:
-    """Distinct users of the group this hour, from its stored sketch."""
-    row = GroupHourlyUsers.get(*GroupHourlyUsers.key(group.id, hour_bucket(utcnow())), consistent_read=True)
-    return UserSketch.from_bytes(row.sketch).count()
+    """Distinct users of the group this hour, from its stored sketches."""
+    return users_since(group.id, utcnow())
 
 
 def test_a_batch_costs_one_write_per_issue(project: Project, local_lambda: LocalLambda) -> None:
@@ -108,14 +105,14 @@ def test_a_batch_costs_one_write_per_issue(project: Project, local_lambda: Local
     # the ledger: each shard's second read before counting (the two hashes are in two shards) and
     # after each counting transaction
     assert calls["Query"] == (1 + 1 + 1) + (1 + 1)
-    # both hashes in one consistent BatchGetItem; each group read back, each issue's hour of users
-    # and its tag summary
+    # both hashes in one consistent BatchGetItem; each group read back, each issue's tag summary
+    # (which holds its current hour of users)
     assert calls["BatchGetItem"] == 1
-    assert calls["GetItem"] == 2 + 2 + 2
-    # each issue's users merged once (both bring new users); each ledger entry's follow-up mark
-    # (the creation's, the new issue's other events', the other's); each issue's tag summary once
+    assert calls["GetItem"] == 2 + 2
+    # each issue's tag summary and users merged once (both bring new users); one follow-up mark for
+    # the delivery's ledger entries (the creation's, the new issue's other events', the other's)
     # (the latest event is the event store's newest: no item of its own)
-    assert calls["PutItem"] == 2 + 3 + 2
+    assert calls["PutItem"] == 2 + 1
     entries = [row for row in _ledger_rows(project) if other.id in _groups_of(row)]
     assert sorted(len(row.ids) for row in entries) == [16, 5 * 16]
 

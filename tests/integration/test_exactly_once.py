@@ -35,12 +35,23 @@ from shared.issues.status.snooze import new_snooze
 from shared.releases.from_events import forget_known
 from shared.storage.accounts import Project
 from shared.storage.base import utcnow
-from shared.storage.group_state import COUNTED_EVENTS_RETENTION_DAYS, CountedEvents, FollowedUp
+from shared.storage.group_state import (
+    COUNTED_EVENTS_RETENTION_DAYS,
+    CountedEvents,
+    FollowedBatch,
+    FollowedUp,
+)
 from shared.storage.issues import Activity, GroupHistory, GroupInbox, IssueItem
 from shared.storage.releases import Release
 from tests import conftest
 from tests.conftest import events_queue_record
-from tests.integration.test_event_batches import _group_of, _hour_users, _hourly, _payload
+from tests.integration.test_event_batches import (
+    _fingerprints_in_shards,
+    _group_of,
+    _hour_users,
+    _hourly,
+    _payload,
+)
 from tests.integration.test_ingest_api import clear_of_hour_end, group_rows
 
 RELEASE = "backend@2.0.0"
@@ -159,10 +170,18 @@ def _unfollowed_entries(project: Project) -> list[CountedEvents]:
     """Ledger entries of the project whose follow-up steps are not recorded done."""
     items = list(IssueItem.scan(IssueItem.pk.startswith(f"COUNTED#{project.id}#"), consistent_read=True))
     done = {(i.pk, i.sk.removesuffix("#followed")) for i in items if isinstance(i, FollowedUp)}
+    batches = {
+        i.pk.rsplit("#", 1)[1]: {bytes(i.entries)[n : n + 12].hex() for n in range(0, len(i.entries), 12)}
+        for i in IssueItem.scan(IssueItem.pk.startswith(f"FOLLOWED#{project.id}#"), consistent_read=True)
+        if isinstance(i, FollowedBatch)
+    }
     return [
         i
         for i in items
-        if isinstance(i, CountedEvents) and i.tombstone_id is None and (i.pk, i.sk) not in done
+        if isinstance(i, CountedEvents)
+        and i.tombstone_id is None
+        and (i.pk, i.sk) not in done
+        and i.sk not in batches.get(i.followed_by or "", set())
     ]
 
 
@@ -204,23 +223,69 @@ def test_a_user_merge_refused_after_the_commit_still_regresses_the_issue(
     project: Project,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The ordinary conflict of a busy user sketch, after the counting committed."""
+    """The ordinary conflict of a busy issue's users and tags item, after the counting committed."""
     _clear_of_hour_edges(60)
     _release(project)
     _resolved_issue(project, "conflict")
     records, newest = _batch(project, "conflict")
-    merge = aftermath.record_users
+    merge = aftermath.record_tags
 
     def busy(*args: Any, **kwargs: Any) -> None:
-        raise Conflict("The user count is changing too fast; retry the event")
+        raise Conflict("The issue's tags are changing too fast; retry")
 
-    monkeypatch.setattr(aftermath, "record_users", busy)
+    monkeypatch.setattr(aftermath, "record_tags", busy)
     assert store_batch(records) == {r["messageId"] for r in records}
     group = _group_of(project, "conflict")
     assert (group.status, group.times_seen) == (GroupStatus.RESOLVED, 3)  # counted, nothing after
-    monkeypatch.setattr(aftermath, "record_users", merge)
+    monkeypatch.setattr(aftermath, "record_tags", merge)
     assert store_batch(records) == set()
     _assert_exactly_once(project, "conflict", newest)
+
+
+def test_one_mark_records_a_batch_done_and_leaves_out_the_issue_that_failed_after_its_commit(
+    project: Project,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A delivery records its follow-up steps done in one item, not one per ledger entry; an issue
+    whose steps failed after its commit is left out of it, and its redelivery finishes them."""
+    _clear_of_hour_edges(60)
+    _release(project)
+    [done], failing = _fingerprints_in_shards(1)  # counted in separate transactions
+    for fingerprint in (done, failing):
+        _resolved_issue(project, fingerprint)
+    marks_before = _marks(project)
+    (done_records, done_newest), (failing_records, failing_newest) = (
+        _batch(project, done),
+        _batch(project, failing),
+    )
+    failing_group = _group_of(project, failing).id
+    merge = aftermath.record_tags
+
+    def busy(group_id: int, *args: Any, **kwargs: Any) -> None:
+        if group_id == failing_group:
+            raise Conflict("The issue's tags are changing too fast; retry")
+        merge(group_id, *args, **kwargs)
+
+    monkeypatch.setattr(aftermath, "record_tags", busy)
+    assert store_batch(done_records + failing_records) == {r["messageId"] for r in failing_records}
+    batch_marks, entry_marks = _marks(project)
+    assert len(batch_marks - marks_before[0]) == 1  # one item for the delivery
+    assert entry_marks == marks_before[1]  # and none per entry
+    _assert_exactly_once(project, done, done_newest)
+    [unfollowed] = _unfollowed_entries(project)
+    assert unfollowed.spans == [failing_group, 2]  # its two events
+    monkeypatch.setattr(aftermath, "record_tags", merge)
+    assert store_batch(failing_records) == set()  # SQS delivers the failed messages again
+    _assert_exactly_once(project, failing, failing_newest)
+    _assert_exactly_once(project, done, done_newest)
+    assert _unfollowed_entries(project) == []
+
+
+def _marks(project: Project) -> tuple[set[str], set[tuple[str, str]]]:
+    """The keys of the project's follow-up marks: one per delivery, and one beside an entry."""
+    batches = IssueItem.scan(IssueItem.pk.startswith(f"FOLLOWED#{project.id}#"), consistent_read=True)
+    entries = IssueItem.scan(IssueItem.pk.startswith(f"COUNTED#{project.id}#"), consistent_read=True)
+    return {i.pk for i in batches}, {(i.pk, i.sk) for i in entries if isinstance(i, FollowedUp)}
 
 
 def test_a_transition_performed_before_is_not_performed_again_after_the_issue_went_back(

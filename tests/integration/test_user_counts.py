@@ -103,3 +103,46 @@ def test_concurrent_merges_lose_nobody_and_count_nobody_twice(group: Group, per_
     )
     if per_writer == 10:
         assert users_seen(group.id) == writers * per_writer
+
+
+def test_the_newest_hour_of_users_rides_on_the_tag_summary_and_moves_to_its_row_when_the_hour_turns(
+    group: Group,
+) -> None:
+    from shared.storage.group_tags import GroupTags
+    from shared.tags.store import record_tags
+
+    now = datetime.now(UTC)
+    before, hour = now - timedelta(hours=2), now - timedelta(hours=1)
+    record_tags(group.id, [], {hour_bucket(hour): _users(0, 3)})
+    item = GroupTags.get(*GroupTags.key(group.id), consistent_read=True)
+    assert item.users_hour == hour_bucket(hour)
+    assert _user_rows(group) == {}  # one item: the summary carries the hour's users
+    assert users_since(group.id, hour) == 3
+    with count_requests() as calls:  # one read, one conditional write
+        record_tags(group.id, [], {hour_bucket(hour): _users(2, 5)})
+    assert (calls["GetItem"], calls["PutItem"]) == (1, 1)
+    assert users_since(group.id, hour) == 5
+    # the next hour: the held hour's sketch goes to its row before the item takes the new hour
+    record_tags(group.id, [], {hour_bucket(now): _users(4, 6)})
+    item = GroupTags.get(*GroupTags.key(group.id), consistent_read=True)
+    assert item.users_hour == hour_bucket(now)
+    assert _user_rows(group) == {hour_bucket(hour): 5}
+    assert (users_since(group.id, hour), users_since(group.id, now), users_seen(group.id)) == (6, 2, 6)
+    # a late batch of an older hour goes to that hour's row; the item keeps the newest
+    record_tags(group.id, [], {hour_bucket(before): _users(10, 12), hour_bucket(hour): _users(20, 21)})
+    assert _user_rows(group) == {hour_bucket(before): 2, hour_bucket(hour): 6}
+    assert GroupTags.get(*GroupTags.key(group.id), consistent_read=True).users_hour == hour_bucket(now)
+    assert users_seen(group.id) == 9
+    counts = recent_counts(Group.get(*Group.key(group.id), consistent_read=True))
+    assert (counts.users_seen, counts.users_since(now)) == (9, 2)
+
+
+def _user_rows(group: Group) -> dict[str, int]:
+    rows = GroupHourlyUsers.query(
+        group_pk(group.id), GroupHourlyUsers.sk.startswith("HOUR#"), consistent_read=True
+    )
+    return {
+        row.hour: UserSketch.from_bytes(row.sketch).count()
+        for row in rows
+        if isinstance(row, GroupHourlyUsers)
+    }

@@ -29,7 +29,6 @@ from shared.ingest.counting.outcome import (
 )
 from shared.ingest.event import Event
 from shared.issues.enums import GroupStatus, GroupSubStatus
-from shared.issues.events.counts import record_users
 from shared.issues.events.escalation import escalate_if_needed
 from shared.issues.events.regression import regress_group
 from shared.issues.events.transitions import performed_before
@@ -64,15 +63,16 @@ def after_counting(
     performed again, so it is read back (its activity row, keyed by the event that caused it) for
     the alert rules to see, as the first-seen event is."""
     everything = ([created] if created is not None else []) + counted
-    for hour_events in _by_hour(everything).values():
-        record_users(group_id, hour_events[-1].timestamp, users_of(hour_events))
+    users = {hour: users_of(hour_events) for hour, hour_events in _by_hour(everything).items()}
     for event in counted:
         outcomes[event.event_id] = Outcome(event.event_id, hash_value, group_id)
     if not counted:
+        record_tags(group_id, [], users)
         return
+    # (a group's first event had its tags written with the group, or by the delivery that created
+    # it; its users are merged again, which changes nothing)
+    record_tags(group_id, [event for event in everything if event is not first], users)
     group = Group.get(*Group.key(group_id), consistent_read=True)
-    # (a group's first event had its tags written with the group, or by the delivery that created it)
-    record_tags(group_id, [event for event in everything if event is not first])
     _move_in_index(group)
     triggered = _transition(group, counted)
     if triggered is not None:

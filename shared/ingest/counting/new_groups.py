@@ -21,7 +21,6 @@ from shared.ingest.counting.on_group import count_on_group
 from shared.ingest.counting.outcome import Outcome, ProjectRef, in_order, users_of
 from shared.ingest.event import Event
 from shared.ingest.ledger import Target
-from shared.issues.events.counts import first_users_row
 from shared.issues.groups import CreatedBy, NewGroup, create_groups
 from shared.storage.group_state import CountedEvents, GroupHash, hour_bucket
 from shared.storage.issues import Group, IssueItem
@@ -106,7 +105,7 @@ def new_group(
 
     def created_by(group_id: int) -> CreatedBy:
         """The first event counted in the creating transaction: its ledger entry and hour, and,
-        when no other event follows, its tags and the hour's users (else what follows counting
+        when no other event follows, its tags and the hour's users (one item) (else what follows counting
         writes them for all the events), and then, when the project has no alert rules,
         the entry's follow-up mark. With rules the mark waits for their evaluation
         (``after_creation``): a delivery that dies before it leaves the entry pending, and the
@@ -114,9 +113,7 @@ def new_group(
         entries = first_entries(project, hash_value, first, group_id)
         follow: list[IssueItem] = []
         if alone:
-            follow.append(first_tags_row(group_id, [first]))
-            if users := users_of([first]):
-                follow.append(first_users_row(group_id, first.timestamp, users))
+            follow.append(first_tags_row(group_id, [first], users_of([first])))
             if not rules:
                 follow.extend(ledger.followed_marks(entries))
         hour = {"current_hour": hour_bucket(first.timestamp), "current_hour_count": 1}

@@ -9,13 +9,17 @@ the group item and its ledger entry only), an older hour on its ``GroupHourlyCou
 hour moves on, the transaction that starts the new hour adds the old hour's count to its row, on
 condition that the group still holds the count it read, so concurrent batches neither lose nor
 double it. Every reader of counts goes through ``_with_current_hour``, which adds the group's
-current hour to the rows. A batch also merges
-its users into the hour's ``GroupHourlyUsers`` sketch (``user_sketch``: exact up to 100 users,
-then a HyperLogLog of 4,096 registers, standard error 1.6 %, 99.7 % of counts within 4.9 %). The
-sketch is merged with a conditional write on the version it read, retried when a concurrent writer
-won, and not written at all when the batch adds nobody new; merging is idempotent (register
-maximum), so a retried merge never counts a user twice. Counts over several hours merge the
-hours' sketches.
+current hour to the rows. A batch also merges its users into a sketch (``user_sketch``: exact up to
+100 users, then a HyperLogLog of 4,096 registers, standard error 1.6 %, 99.7 % of counts within
+4.9 %): the group's newest hour of users rides on its tag summary item (``users_hour``/``users``,
+merged in the same conditional write as the tags, ``shared.tags.store``; ``current_users_change``),
+an older hour is on its ``GroupHourlyUsers`` row. When the hour moves on, the old hour's sketch is
+merged into its row before the item lets it go. A sketch is merged with a conditional write on the
+version it read, retried when a concurrent writer won, and not written at all when the batch adds
+nobody new; merging is idempotent (register maximum), so a retried merge never counts a user twice
+and a sketch read both on the item and on its row counts nobody twice. Every reader of users goes
+through ``_hour_rows``, which reads the item before the rows (a sketch moved in between is on
+the row). Counts over several hours merge the hours' sketches.
 Rows expire by TTL after seven days; reads skip rows past their expiry because a local table (and
 DynamoDB itself, for up to days) may still hold them.
 
@@ -43,6 +47,7 @@ from shared.storage.group_state import (
     hour_bucket,
     hour_start,
 )
+from shared.storage.group_tags import GroupTags
 from shared.storage.issues import Group, IssueItem, group_pk
 from shared.storage.versioned import MERGE_ATTEMPTS, merge_versioned
 
@@ -208,17 +213,40 @@ def record_users(group_id: int, when: datetime, user_hashes: Collection[str]) ->
         merge_users(group_id, hour_bucket(when), UserSketch.of(user_hashes), when + RETENTION)
 
 
-def first_users_row(group_id: int, when: datetime, user_hashes: Collection[str]) -> GroupHourlyUsers:
-    """The sketch row of a new group's first hour holding ``user_hashes``, as ``merge_users`` would
-    write it first (version 1): a new group writes it in its creating transaction."""
-    hour = hour_bucket(when)
-    return GroupHourlyUsers(
-        *GroupHourlyUsers.key(group_id, hour),
-        hour=hour,
-        sketch=UserSketch.of(user_hashes).to_bytes(),
-        version=1,
-        expires_at=when + RETENTION,
-    )
+def _users_expiry(hour: str) -> datetime:
+    return hour_start(hour) + timedelta(hours=1) + RETENTION
+
+
+def current_users_change(
+    group_id: int, held_hour: str | None, held: bytes | None, hour: str, users: UserSketch
+) -> tuple[str, bytes] | None:
+    """What the item holding the group's newest hour of users (``held_hour``, its sketch ``held``)
+    holds once ``users`` of ``hour`` are merged into the group: the hour and sketch to write, or None
+    when it stays as it is. An hour older than the held one is merged into its row instead; when
+    ``hour`` is newer, the held sketch is merged into its own hour's row first (idempotent, so a
+    retried write does it harmlessly again)."""
+    if held_hour is not None and held_hour > hour:
+        merge_users(group_id, hour, users, _users_expiry(hour))
+        return None
+    if held_hour is not None and held_hour < hour:
+        merge_users(group_id, held_hour, UserSketch.from_bytes(held), _users_expiry(held_hour))
+    stored = UserSketch.from_bytes(held if held_hour == hour else None)
+    combined = stored.merge(users)
+    if held_hour == hour and combined == stored:
+        return None
+    return hour, combined.to_bytes()
+
+
+def move_current_users(group_id: int, to_group_id: int) -> None:
+    """Merge the users of the group's newest hour (on its tag summary item) into ``to_group_id``'s
+    row of that hour (an issue merge; idempotent)."""
+    try:
+        item = GroupTags.get(*GroupTags.key(group_id), consistent_read=True)
+    except GroupTags.DoesNotExist:
+        return
+    if item.users_hour is not None and item.users:
+        sketch = UserSketch.from_bytes(item.users)
+        merge_users(to_group_id, item.users_hour, sketch, _users_expiry(item.users_hour))
 
 
 def record_event(group_id: int, when: datetime, user_hash: str | None) -> None:
@@ -270,12 +298,17 @@ def _hour_rows(
     group_id: int, since: datetime, until: datetime
 ) -> tuple[dict[str, GroupHourlyCount], dict[str, UserSketch]]:
     """The unexpired count rows of the hours from ``since`` to ``until`` and their user sketches,
-    by hour, from one Query (counts and sketches of an hour are neighbours)."""
+    by hour, from one Query (counts and sketches of an hour are neighbours) and one GetItem of the
+    tag summary item, which holds the newest hour's sketch: the one reader of users."""
     now = utcnow()
     low = GroupHourlyCount.key(group_id, hour_bucket(since))[1]
     high = GroupHourlyUsers.key(group_id, hour_bucket(until))[1]
     counts: dict[str, GroupHourlyCount] = {}
     sketches: dict[str, UserSketch] = {}
+    try:  # before the rows: a sketch that moves to its row in between is read there
+        item: GroupTags | None = GroupTags.get(*GroupTags.key(group_id), consistent_read=True)
+    except GroupTags.DoesNotExist:
+        item = None
     for row in IssueItem.query(group_pk(group_id), IssueItem.sk.between(low, high), consistent_read=True):
         if row.expires_at is not None and row.expires_at <= now:
             continue
@@ -283,7 +316,22 @@ def _hour_rows(
             counts[row.hour] = row
         elif isinstance(row, GroupHourlyUsers):
             sketches[row.hour] = UserSketch.from_bytes(row.sketch)
-    return counts, sketches
+    return counts, with_held_users(sketches, item, hour_bucket(since), hour_bucket(until))
+
+
+def with_held_users(
+    sketches: dict[str, UserSketch], item: GroupTags | None, low: str, high: str
+) -> dict[str, UserSketch]:
+    """``sketches`` (hour → the sketch of its ``GroupHourlyUsers`` row, hours ``low`` to ``high``)
+    with the newest hour of users the group's tag summary ``item`` holds merged in: the one place
+    that makes it part of the users. A reader of many groups' users does the same with their
+    items, read before their rows (a sketch moved in between is on its row; merged twice, it
+    counts nobody twice)."""
+    if item is None or item.users_hour is None or not item.users or not low <= item.users_hour <= high:
+        return sketches
+    held = UserSketch.from_bytes(item.users)
+    sketches[item.users_hour] = sketches.get(item.users_hour, UserSketch()).merge(held)
+    return sketches
 
 
 def users_since(group_id: int, since: datetime) -> int:

@@ -30,7 +30,7 @@ from shared.issues.deletion.queue import (
     update_groups_where,
 )
 from shared.issues.enums import GONE_STATUSES, ActivityType, GroupStatus
-from shared.issues.events.counts import flush_current_hour, merge_users
+from shared.issues.events.counts import flush_current_hour, merge_users, move_current_users
 from shared.issues.events.latest import move_latest_event
 from shared.issues.events.user_sketch import UserSketch
 from shared.issues.status.transitions import MERGING
@@ -165,6 +165,7 @@ def _move_hashes(child: Group, parent: Group) -> None:
 def _move_hourly_users(child: Group, parent: Group) -> None:
     """Merge each hour's user sketch into the parent's, then delete the child's: a merge adds
     nobody twice (register maximum), so a second run after an interruption changes nothing."""
+    move_current_users(child.id, parent.id)  # its newest hour rides on its tag summary
     rows = GroupHourlyUsers.query(
         group_pk(child.id), GroupHourlyUsers.sk.startswith("HOUR#"), consistent_read=True
     )
