@@ -20,7 +20,7 @@ it written again (``refusal``), a hash on its own (``on_group``), the shared tra
 Then per group the users' merge, its tags, one read of the group,
 and the transitions the events cause (regression, snooze expiry, escalation) on the first event that
 triggers them. The group's place
-in the ``by_project_status`` index (its ``gsi1sk``) moves only when ``last_seen`` has advanced by
+in the ``by_project_listing`` index (its ``gsi1sk``) moves only when ``last_seen`` has advanced by
 ``INDEX_STEP`` since it last moved, so a storm moves it once a minute, not once per event. Once
 all that succeeded, each ledger entry of the counting is marked followed up; events the ledger's
 first read finds counted in an entry without its mark (a delivery that failed or died after its

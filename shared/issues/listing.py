@@ -1,7 +1,7 @@
 """Issue lists and the search that selects groups for a bulk update without ids.
 
 The query is Sentry's issue search (``shared.search.issues``); an invalid one is refused with
-Sentry's 400. The order comes from the ``by_project_status`` index, one Query stream per (project,
+Sentry's 400. The order comes from the ``by_project_listing`` index, one Query stream per (project,
 status), newest last seen first, merged lazily, each read in pages that start at what the page needs
 and double (a first page never reads the partition's 1 MB). The entries carry the group fields most
 filters test (level, first seen, first release, substatus) and the group id, so those checks and

@@ -1,4 +1,4 @@
-"""Reading the ``by_project_status`` index: a project's groups of one status, by last seen.
+"""Reading the ``by_project_listing`` index: a project's groups of one status, by last seen.
 
 The index carries the keys and the group fields a search filters on (``LISTING_FIELDS``: level,
 first seen, first release, substatus), not the group: counting an event (which rewrites the group
@@ -17,7 +17,7 @@ from typing import Any
 
 from shared.issues.row_keys import Key, index_entries
 from shared.storage.base import BATCH_GET_LIMIT, batch_get, chunked
-from shared.storage.issues import LISTING_FIELDS, ByProjectStatus, Group, status_index_pk
+from shared.storage.issues import LISTING_FIELDS, ByProjectListing, Group, status_index_pk
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def status_entries(
     first page holds ``first`` entries when given, see ``index_entries``)."""
     partition = status_index_pk(project_id, status)
     entries = index_entries(
-        ByProjectStatus.Meta.index_name, "gsi1pk", partition, "gsi1sk", forward=not newest_first, first=first
+        ByProjectListing.Meta.index_name, "gsi1pk", partition, "gsi1sk", forward=not newest_first, first=first
     )
     for position, key, item in entries:
         yield StatusEntry(partition, position, key, **_fields(item))

@@ -1,7 +1,7 @@
 """The issues table: a group and all its children under ``pk = GROUP#<id>``.
 
 Serializing a group is one Query of its partition; deleting it is one paginated Query plus
-BatchWriteItem deletes of 25. GSI ``by_project_status`` (gsi1pk ``PROJECT#<id>#STATUS#<status>``,
+BatchWriteItem deletes of 25. GSI ``by_project_listing`` (gsi1pk ``PROJECT#<id>#STATUS#<status>``,
 gsi1sk last seen; keys and the fields issue searches filter on) serves issue lists; sparse GSI
 ``pending_deletion`` (gsi2pk/gsi2sk) serves the deletion sweeper.
 Hourly counts expire by TTL (``expires_at``).
@@ -28,11 +28,11 @@ from shared.config import settings
 from shared.storage.base import TableModel, table_meta, utcnow
 from shared.storage.integers import IntegerAttribute
 
-# The group's fields an issue-list index entry carries (``ByProjectStatus``).
+# The group's fields an issue-list index entry carries (``ByProjectListing``).
 LISTING_FIELDS = ("level", "first_seen", "first_release_version", "substatus")
 
 
-class ByProjectStatus(GlobalSecondaryIndex):
+class ByProjectListing(GlobalSecondaryIndex):
     """The keys and ``LISTING_FIELDS``: DynamoDB rewrites an index entry when a key or a projected
     attribute changes, so an entry that carried the whole group was rewritten by every event count
     on the project's one index partition key. These fields are set when the group is created and
@@ -42,7 +42,7 @@ class ByProjectStatus(GlobalSecondaryIndex):
     (``shared.issues.status_index``)."""
 
     class Meta:
-        index_name = "by_project_status"
+        index_name = "by_project_listing"
         projection = IncludeProjection(list(LISTING_FIELDS))
 
     gsi1pk = UnicodeAttribute(hash_key=True)
@@ -71,7 +71,7 @@ class IssueItem(TableModel):
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
-    by_project_status = ByProjectStatus()
+    by_project_listing = ByProjectListing()
     pending_deletion = PendingDeletion()
 
 
@@ -90,17 +90,17 @@ def _timed_sk(prefix: str, when: datetime) -> str:
 
 
 def status_index_pk(project_id: int, status: int) -> str:
-    """``by_project_status`` partition: a project's groups of one status (the issue lists)."""
+    """``by_project_listing`` partition: a project's groups of one status (the issue lists)."""
     return f"PROJECT#{project_id}#STATUS#{int(status)}"
 
 
 def status_index_sk(last_seen: datetime, group_id: int) -> str:
-    """``by_project_status`` sort key: last seen, then the zero-padded id to break ties."""
+    """``by_project_listing`` sort key: last seen, then the zero-padded id to break ties."""
     return f"{sortable_time(last_seen)}#{int(group_id):020d}"
 
 
 class Group(IssueItem, discriminator="group"):
-    """A Sentry issue. ``gsi1pk``/``gsi1sk`` place it in ``by_project_status``; every write that
+    """A Sentry issue. ``gsi1pk``/``gsi1sk`` place it in ``by_project_listing``; every write that
     changes ``status`` or ``last_seen`` must set them too (``status_actions``, ``status_index_sk``)."""
 
     id = IntegerAttribute()

@@ -17,6 +17,9 @@ from shared.storage.issues import LISTING_FIELDS, IssueItem
 from shared.storage.releases import ReleaseItem
 
 MODELS = {"IssuesTable": IssueItem, "ReleasesTable": ReleaseItem}
+# Template indexes no model reads, kept one release so a stack deployed before updates in one deploy
+# (CloudFormation takes one GSI creation or deletion per table update: docs/decisions.md §issues.26).
+RETIRED = {"IssuesTable": {"by_project_status"}}
 
 
 def _template_indexes(table: str) -> dict[str, dict[str, Any]]:
@@ -41,7 +44,7 @@ def test_every_model_index_is_the_template_index() -> None:
     for table, model in MODELS.items():
         declared = {name: _declared(index) for name, index in model._indexes.items()}
         template = _template_indexes(table)
-        assert declared.keys() == template.keys(), table
+        assert declared.keys() == template.keys() - RETIRED.get(table, set()), table
         for name, index in declared.items():
             spelled = template[name]
             assert index["Projection"] == spelled["Projection"], name
@@ -51,7 +54,7 @@ def test_every_model_index_is_the_template_index() -> None:
 def test_the_issue_list_index_carries_no_field_a_count_changes() -> None:
     """The entry carries the listing fields, and none of what counting a batch sets on the group
     changes on every batch (a same-value ``level`` aside, which is no change for the index)."""
-    projection = _template_indexes("IssuesTable")["by_project_status"]["Projection"]
+    projection = _template_indexes("IssuesTable")["by_project_listing"]["Projection"]
     assert projection == {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(LISTING_FIELDS)}
     event = SimpleNamespace(timestamp=datetime.now(UTC), title="t", culprit="c", level="error")
     counted = group_write(1, True, None)([event])

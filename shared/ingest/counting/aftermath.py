@@ -1,6 +1,6 @@
 """What follows counting a group's events: users, tags, the index move and
 the transitions (regression, snooze expiry, escalation) on the first event that triggers them.
-The group's ``by_project_status`` key moves only when ``last_seen`` has advanced by ``INDEX_STEP``
+The group's ``by_project_listing`` key moves only when ``last_seen`` has advanced by ``INDEX_STEP``
 since it last moved, so a storm moves it once a minute, not once per event.
 
 Every step is idempotent or guarded (``shared.ingest.ledger``: the entries of a counting are marked
@@ -121,7 +121,7 @@ def _by_hour(events: list[Event]) -> dict[str, list[Event]]:
 
 
 def _move_in_index(group: Group) -> None:
-    """Move the group's ``by_project_status`` key to its ``last_seen`` when that is ``INDEX_STEP``
+    """Move the group's ``by_project_listing`` key to its ``last_seen`` when that is ``INDEX_STEP``
     or more ahead of where the key stands; conditional, so a concurrent batch that moved it
     further is never undone."""
     if group.last_seen is None:
