@@ -41,10 +41,11 @@ app = APIGatewayHttpResolver(enable_validation=True)
 def _serialized(
     scope: IssueScope, groups: list, periods: ListPeriods | None = None, environments: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
-    """The groups as Sentry serializes them; ``environments`` (``?environment=``) narrow ``count``."""
+    """The groups as Sentry serializes them; ``environments`` (``?environment=``) narrow ``count``,
+    ``userCount`` and ``stats``."""
     views = group_views(scope.access.organization, scope.projects, groups, scope.access.principal.user_id)
     bodies = [dict(serialize_group(view, periods)) for view in views]
-    narrow_counts(bodies, [view.state.group for view in views], environments)
+    narrow_counts(bodies, [view.state.group for view in views], environments, periods)
     return bodies
 
 

@@ -1,40 +1,67 @@
-"""An issue's ``count`` in the environments a request names (``?environment=``, repeatable).
+"""An issue's ``count``, ``userCount`` and ``stats`` in the environments a request names
+(``?environment=``, repeatable), as Sentry answers them from its event store.
 
-The processor already keeps, per issue, the events of each environment in the issue's tag summary
-(``shared.tags.summary``: up to thirty environments, exact unless displaced, estimated when a storm's
-batch is sampled), so narrowing costs no write: one BatchGetItem of the page's summaries. Hourly
-counts and user sketches are kept per issue, not per environment, so ``userCount`` and ``stats``
-stay over all environments."""
+Exact, from the events themselves: one query of the event search engine per page
+(``shared.search.engine.group_stats``: DuckDB locally, Athena on AWS) over the page's groups' kept
+events in those environments, giving each group's events and distinct users (the derived ``user``
+tag, Sentry's ``sentry:user``) over the retention and over the ``statsPeriod``, and its events per
+hour for the ``stats`` series. Nothing is written for it at ingestion. Like Sentry's, these
+numbers cover the events still kept (the retention period), where the unnarrowed ``count`` is the
+issue's lifetime total."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+from shared.issues.events.counts import RecentCounts
+from shared.issues.periods import SERIES, ListPeriods, stats_body
+from shared.search.engine import group_stats
+from shared.storage.base import utcnow
 from shared.storage.issues import Group
-from shared.tags.store import many_group_tags
-from shared.tags.summary import TagSummary
 
 
-def environment_events(summary: TagSummary, environments: Collection[str]) -> int:
-    """Events of the group seen in one of ``environments``, as its tag summary counts them."""
-    counts = summary.keys.get("environment")
-    if counts is None:
-        return 0
-    return sum(kept.count for kept in counts.values if kept.value in environments)
+def _hours_from(now: datetime, series: Sequence[str]) -> datetime:
+    """The start of the oldest bucket of the series shown (a day early: daily buckets start at
+    midnight)."""
+    longest = max((count * size for count, size in (SERIES[name] for name in series)), default=timedelta(0))
+    return now - longest - timedelta(days=1)
 
 
 def narrow_counts(
-    bodies: Sequence[dict[str, Any]], groups: Sequence[Group], environments: Collection[str]
+    bodies: Sequence[dict[str, Any]],
+    groups: Sequence[Group],
+    environments: Collection[str],
+    periods: ListPeriods | None = None,
 ) -> None:
-    """Make each serialized group's lifetime ``count`` (``lifetime.count`` when a ``statsPeriod``
-    chose ``count``) the events of ``environments``; nothing is read when none are named."""
+    """Make each serialized group's ``count``, ``userCount`` and ``stats`` (and ``lifetime`` when a
+    ``statsPeriod`` chose the counts) those of its events in ``environments``; nothing is read when
+    none are named."""
     if not environments or not groups:
         return
-    summaries = many_group_tags([g.id for g in groups])
+    now = utcnow()
+    series = periods.series if periods is not None else ("24h",)
+    since = periods.since if periods is not None else None
+    rows = group_stats(
+        [g.id for g in groups],
+        sorted({g.project_id for g in groups}),
+        sorted(environments),
+        since or now,
+        _hours_from(now, series),
+    )
+    totals: dict[int, tuple[int, int, int, int]] = {}
+    hours: dict[int, dict[str, int]] = {g.id: {} for g in groups}
+    for group_id, hour, total, events, recent, users, recent_users in rows:
+        if total:
+            totals[group_id] = (events, recent, users, recent_users)
+        elif hour is not None:
+            hours.setdefault(group_id, {})[hour] = events
     for body, group in zip(bodies, groups, strict=True):
-        count = str(environment_events(summaries[group.id], environments))
+        events, recent, users, recent_users = totals.get(group.id, (0, 0, 0, 0))
+        body["stats"] = stats_body(RecentCounts(hours[group.id], {}, now), series)
         if "lifetime" in body:
-            body["lifetime"]["count"] = count
+            body["lifetime"]["count"], body["lifetime"]["userCount"] = str(events), users
+            body["count"], body["userCount"] = str(recent), recent_users
         else:
-            body["count"] = count
+            body["count"], body["userCount"] = str(events), users

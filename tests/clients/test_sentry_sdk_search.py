@@ -130,7 +130,11 @@ def test_environments_and_the_environment_filter(sdk_project: tuple[Api, str, st
     assert api.titles("", environment="nope") == set()
 
 
-def test_the_environment_narrows_the_count_of_lists_and_details(sdk_project: tuple[Api, str, str]) -> None:
+def _events(stats: list[list[int]]) -> int:
+    return sum(count for _, count in stats)
+
+
+def test_the_environment_narrows_the_counts_of_lists_and_details(sdk_project: tuple[Api, str, str]) -> None:
     api, _, _ = sdk_project
     org, project = api.world.org, api.world.project
     division = _issue(api, DIVISION)
@@ -145,9 +149,22 @@ def test_the_environment_narrows_the_count_of_lists_and_details(sdk_project: tup
     assert both["count"] == "3"
     assert api.ok(f"issues/{division['id']}/", environment="staging")["count"] == "1"
     assert api.ok(f"issues/{division['id']}/")["count"] == "3"
-    # with a statsPeriod the period's count stays over every environment; the lifetime one narrows
-    [periodic] = api.ok(path, query="", environment="staging", statsPeriod="24h")
-    assert (periodic["count"], periodic["lifetime"]["count"]) == ("3", "1")
+    # users and the stats series narrow too: jane twice in production, user 7 once in staging
+    assert (division["userCount"], _events(division["stats"]["24h"])) == (2, 3)
+    [production] = [i for i in api.ok(path, query="", environment="production") if i["title"] == DIVISION]
+    assert (production["userCount"], _events(production["stats"]["24h"])) == (1, 2)
+    assert (both["userCount"], _events(both["stats"]["24h"])) == (2, 3)
+    details = api.ok(f"issues/{division['id']}/", environment="production")
+    assert (details["userCount"], _events(details["stats"]["24h"]), _events(details["stats"]["30d"])) == (
+        1,
+        2,
+        2,
+    )
+    # with a statsPeriod the period's counts and the lifetime's both narrow, as the series asked
+    [periodic] = api.ok(path, query="", environment="staging", statsPeriod="24h", groupStatsPeriod="14d")
+    assert (periodic["count"], periodic["userCount"], _events(periodic["stats"]["14d"])) == ("1", 1, 1)
+    assert (periodic["lifetime"]["count"], periodic["lifetime"]["userCount"]) == ("1", 1)
+    assert len(periodic["stats"]["14d"]) == 14 and len(production["stats"]["24h"]) == 24
 
 
 @pytest.mark.parametrize(
