@@ -7,15 +7,20 @@ events in those environments, giving each group's events and distinct users (the
 tag, Sentry's ``sentry:user``) over the retention and over the ``statsPeriod``, and its events per
 hour for the ``stats`` series. Nothing is written for it at ingestion. Like Sentry's, these
 numbers cover the events still kept (the retention period), where the unnarrowed ``count`` is the
-issue's lifetime total."""
+issue's lifetime total.
+
+The ``freq`` and ``user`` sorts narrow alike: the ``SORT_WINDOW`` most recently seen matching
+groups are ordered by their events or users in those environments, from one query for all of them."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from shared.issues.events.counts import RecentCounts
+from shared.issues.listing import SORT_WINDOW
 from shared.issues.periods import SERIES, ListPeriods, stats_body
 from shared.search.engine import group_stats
 from shared.storage.base import utcnow
@@ -65,3 +70,27 @@ def narrow_counts(
             body["count"], body["userCount"] = str(recent), recent_users
         else:
             body["count"], body["userCount"] = str(events), users
+
+
+# The sorts the environments narrow → the position of their key in a total row's numbers.
+_SORT_KEYS = {"freq": 0, "user": 2}
+
+
+def environment_sorted(
+    list_groups: Callable[[str | None], Iterator[Group]], sort: str | None, environments: Collection[str]
+) -> Iterator[Group]:
+    """The list's groups in ``sort`` order (``list_groups`` lists them in a given sort); ``freq``
+    and ``user`` with environments named: by the events or users in those environments (ties keep
+    the last-seen order)."""
+    if not environments or sort not in _SORT_KEYS:
+        return list_groups(sort)
+    candidates = list(islice(list_groups("date"), SORT_WINDOW))
+    if not candidates:
+        return iter(())
+    now = utcnow()
+    rows = group_stats(
+        [g.id for g in candidates], sorted({g.project_id for g in candidates}), sorted(environments), now, now
+    )
+    totals = {row[0]: (row[3], row[4], row[5]) for row in rows if row[2]}
+    position = _SORT_KEYS[sort]
+    return iter(sorted(candidates, key=lambda g: totals.get(g.id, (0, 0, 0))[position], reverse=True))

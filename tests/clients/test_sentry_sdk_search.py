@@ -282,3 +282,25 @@ def test_resolved_in_next_release_waits_for_the_projects_first_release(
     details = api.ok(f"issues/{group.id}/")
     assert details["status"] == "resolved" and details["statusDetails"]["inRelease"] == version
     assert next(g for g in project_groups(project_id) if g.id == group.id).status == GroupStatus.RESOLVED
+
+
+def test_the_environment_narrows_the_freq_and_user_sorts(http, base_url: str, world: World) -> None:
+    """A: three users in staging and one in production; B: two users in production. Over every
+    environment A comes first by events and by users; in production B does."""
+    dsn, _ = project_dsn(base_url, world)
+    a, b = unique("sorted-a"), unique("sorted-b")
+    for environment, title, users in (("staging", a, ["1", "2", "3"]), ("production", a, ["4"])):
+        with sdk(dsn, environment=environment):
+            for user in users:
+                sentry_sdk.set_user({"id": user})
+                sentry_sdk.capture_message(title)
+    with sdk(dsn, environment="production"):
+        for user in ("5", "6"):
+            sentry_sdk.set_user({"id": user})
+            sentry_sdk.capture_message(b)
+    api = Api(http, base_url, world)
+    path = f"projects/{world.org}/{world.project}/issues/"
+    for sort in ("freq", "user"):
+        assert [i["title"] for i in api.ok(path, query="", sort=sort)] == [a, b]
+        narrowed = api.ok(path, query="", sort=sort, environment="production")
+        assert [(i["title"], i["count"], i["userCount"]) for i in narrowed] == [(b, "2", 2), (a, "1", 1)]
