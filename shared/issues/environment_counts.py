@@ -23,6 +23,8 @@ from shared.issues.events.counts import RecentCounts
 from shared.issues.listing import SORT_WINDOW
 from shared.issues.periods import SERIES, ListPeriods, stats_body
 from shared.search.engine import group_stats
+from shared.search.event_sql import literal
+from shared.search.grammar import InvalidSearchQuery
 from shared.storage.base import utcnow
 from shared.storage.issues import Group
 
@@ -32,6 +34,19 @@ def _hours_from(now: datetime, series: Sequence[str]) -> datetime:
     midnight)."""
     longest = max((count * size for count, size in (SERIES[name] for name in series)), default=timedelta(0))
     return now - longest - timedelta(days=1)
+
+
+def _searchable(environments: Collection[str]) -> list[str]:
+    """The environments an event can have: a name no SQL literal holds (control characters, which
+    Relay refuses in an environment) matches no event rather than failing the request."""
+    usable = []
+    for name in sorted(environments):
+        try:
+            literal(name)
+        except InvalidSearchQuery:
+            continue
+        usable.append(name)
+    return usable
 
 
 def narrow_counts(
@@ -51,7 +66,7 @@ def narrow_counts(
     rows = group_stats(
         [g.id for g in groups],
         sorted({g.project_id for g in groups}),
-        sorted(environments),
+        _searchable(environments),
         since or now,
         _hours_from(now, series),
     )
@@ -88,9 +103,8 @@ def environment_sorted(
     if not candidates:
         return iter(())
     now = utcnow()
-    rows = group_stats(
-        [g.id for g in candidates], sorted({g.project_id for g in candidates}), sorted(environments), now, now
-    )
+    projects = sorted({g.project_id for g in candidates})
+    rows = group_stats([g.id for g in candidates], projects, _searchable(environments), now, now)
     totals = {row[0]: (row[3], row[4], row[5]) for row in rows if row[2]}
     position = _SORT_KEYS[sort]
     return iter(sorted(candidates, key=lambda g: totals.get(g.id, (0, 0, 0))[position], reverse=True))

@@ -149,6 +149,9 @@ def test_the_environment_narrows_the_counts_of_lists_and_details(sdk_project: tu
     assert both["count"] == "3"
     assert api.ok(f"issues/{division['id']}/", environment="staging")["count"] == "1"
     assert api.ok(f"issues/{division['id']}/")["count"] == "3"
+    # a name no event's environment can be (a control character) matches nothing, without a 400
+    odd = api.ok(f"issues/{division['id']}/", environment="pro\x13duction")
+    assert (odd["count"], odd["userCount"], _events(odd["stats"]["24h"])) == ("0", 0, 0)
     # users and the stats series narrow too: jane twice in production, user 7 once in staging
     assert (division["userCount"], _events(division["stats"]["24h"])) == (2, 3)
     [production] = [i for i in api.ok(path, query="", environment="production") if i["title"] == DIVISION]

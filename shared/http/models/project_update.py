@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, WithJsonSchema
 
 from shared.http.models.fields import NotNull
+from shared.http.models.issues import Flag  # DRF's BooleanField, documented as it reads
 from shared.projects.data_scrubbing import MAX_SENSITIVE_FIELD_CHARS
 from shared.projects.features import SETTABLE_FEATURES
 
@@ -44,7 +45,6 @@ def _pii_config(value: str | None) -> str | None:
     return value
 
 
-Flag = Annotated[bool | None, NotNull]
 Fields = list[Annotated[str, StringConstraints(min_length=1)]]
 _STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
