@@ -11,9 +11,11 @@ user 200,000, so a filtered value is far outside any issue's top ten.
 
 Figures: the first search (the process reads every object of the period: listing, GETs, DuckDB's
 JSON reader into its table) and the warm searches (median of ``REPEATS``), each through
-``shared.search.engine.matching_groups`` exactly as the issue search calls it. On AWS, Athena reads
-the period's objects whole (JSON is not columnar): bytes scanned = their compressed size, at $5 per
-TB with a 10 MB minimum per query. The last line is one JSON object."""
+``shared.search.engine.matching_groups`` exactly as the issue search calls it; and the query an
+issue list narrowed by ``environment=`` runs (``shared.search.engine.group_stats``) for a page of
+25 issues (counts, users, hourly stats) and for the 1,000 a ``freq``/``user`` sort orders. On AWS,
+Athena reads the period's objects whole (JSON is not columnar): bytes scanned = their compressed
+size, at $5 per TB with a 10 MB minimum per query. The last line is one JSON object."""
 
 from __future__ import annotations
 
@@ -146,6 +148,20 @@ def _timed(query: str) -> tuple[float, dict[int, int]]:
     return time.perf_counter() - started, groups
 
 
+def _environment_stats(groups: int) -> float:
+    """Seconds of one ``group_stats`` query over ``groups`` issues in ``production`` (a 24 h period,
+    the hours of a list's 24 h series)."""
+    from shared.search.engine import group_stats
+    from shared.storage.base import utcnow
+
+    now = utcnow()
+    started = time.perf_counter()
+    ids = [1_000 + n for n in range(groups)]
+    rows = group_stats(ids, [PROJECT_ID], ["production"], now - timedelta(days=1), now - timedelta(days=2))
+    assert sum(1 for row in rows if row[2]) == groups  # each issue's total row
+    return time.perf_counter() - started
+
+
 def _athena_dollars(scanned: int) -> float:
     return max(scanned, ATHENA_MINIMUM_BYTES) / 1024**4 * ATHENA_DOLLARS_PER_TB
 
@@ -171,6 +187,9 @@ def main() -> None:
                 "issues_found": len(groups),
                 "events_found": sum(groups.values()),  # 20 customers' and 5 users' events are there
             }
+        for name, size in (("environment_page_25_issues", 25), ("environment_sort_1000_issues", 1_000)):
+            seconds = [_environment_stats(size) for _ in range(REPEATS)]
+            figures[name] = {"p50_seconds": round(statistics.median(seconds), 3)}
     per_query = _athena_dollars(scanned)
     result = {
         "events": EVENTS,

@@ -5,7 +5,9 @@ Three event shapes: a sentry-cli message with params; a typical sentry-sdk error
 source context and locals, 20 breadcrumbs, contexts, request, user, tags: ~12 KB of JSON); a huge
 one (10 chained exceptions of 420 frames, which Relay trims). Parsing the User-Agent header into
 ``browser`` and ``client_os`` contexts (as Sentry asks Relay to) is about half of the sdk_error
-figure. Each is normalized many times in this process; the figures are CPU time
+figure. Data scrubbing with Sentry's default options (``shared.events.scrubbing``: Relay's
+``pii_strip_event``) follows normalization in the processor and is measured alone and as part of
+``normalize_event``. Each is normalized many times in this process; the figures are CPU time
 (``process_time``) per event, median of five rounds, and the Lambda cost per million events at the
 functions' memory size and arm64 price (measured on this machine's x86_64 CPU: a Graviton core is
 in the same range, not the same). Also the time to import sentry-relay in a fresh interpreter,
@@ -25,8 +27,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from shared.events.normalization import normalize
+from shared.events.scrubbing import pii_configs, scrub
 from shared.ingest.event import normalize_event
 from shared.ingest.grouping import event_hash
+from shared.projects.data_scrubbing import DataScrubbing
 
 LAMBDA_MEMORY_GB = 0.5
 LAMBDA_ARM_PER_GB_SECOND = 0.0000133334  # us-east-1 list price, as bench/cost.py
@@ -121,17 +125,21 @@ def _import_ms() -> float:
 def main() -> None:
     received = datetime.now(UTC)
     results: dict[str, Any] = {}
+    defaults = pii_configs(DataScrubbing())
     for name, payload in _events().items():
         repeats = 4 if name == "huge_error" else 100
         relay_us = _cpu_us(lambda p=payload: normalize(p, 1, received), repeats)
-        event_us = _cpu_us(lambda p=payload: normalize_event(p, received, 1), repeats)
-        event = normalize_event(payload, received, 1)
+        normalized = normalize(payload, 1, received)
+        scrub_us = _cpu_us(lambda d=normalized: scrub(d, defaults), repeats)
+        event_us = _cpu_us(lambda p=payload: normalize_event(p, received, 1, pii_configs=defaults), repeats)
+        event = normalize_event(payload, received, 1, pii_configs=defaults)
         hash_us = _cpu_us(lambda e=event: event_hash(e), repeats)
         per_event_s = (event_us + hash_us) / 1e6
         results[name] = {
             "json_bytes_in": len(json.dumps(payload)),
             "json_bytes_normalized": len(json.dumps(event.data)),
             "relay_normalize_cpu_us": round(relay_us, 1),
+            "scrub_defaults_cpu_us": round(scrub_us, 1),
             "normalize_event_cpu_us": round(event_us, 1),
             "grouping_hash_cpu_us": round(hash_us, 1),
             "lambda_usd_per_million": round(

@@ -7,8 +7,6 @@ visible: a deleted or merged-away issue hides its attachments at once, whatever 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
-from itertools import islice
 from typing import Any
 from urllib.parse import quote
 
@@ -16,52 +14,31 @@ from aws_lambda_powertools.event_handler import Response
 
 from shared.auth.scopes import EVENT_READ
 from shared.errors import NotFound
-from shared.events.attachments import Attachment, attachment_bytes, attachments_of_events, event_attachments
-from shared.events.lookup import issue_event_ids, visible_event_group
+from shared.events.attachment_pages import issue_attachments_page
+from shared.events.attachments import Attachment, attachment_bytes, event_attachments
+from shared.events.lookup import visible_event_group
 from shared.http.handler import lambda_handler
 from shared.http.offset_pagination import paginate_offset
+from shared.http.pagination import paginated_response, requested_page
 from shared.http.request import org_access, principal, query_params, query_values
 from shared.http.resolver import APIGatewayHttpResolver
 from shared.issues.lookup import find_issue
 from shared.projects.service import get_project
 from shared.serializers.attachments import serialize_attachment
 from shared.storage.issues import Group
+from shared.storage.paging import Page
 
 app = APIGatewayHttpResolver(enable_validation=True)
-EVENTS_PER_READ = 100
-# An issue's attachments are found through its events: a request reads at most this many of the
-# newest, so its time stays bounded however many events the issue has.
-MAX_EVENTS_READ = 1000
-
-
-def _issue_attachments(group: Group) -> Iterator[Attachment]:
-    """The attachments of the issue's newest ``MAX_EVENTS_READ`` events, newest event first,
-    narrowed by Sentry's ``types`` and ``event_id`` filters; events are read a hundred at a time,
-    only as far as the page needs."""
-    types = set(query_values(app, "types"))
-    wanted_events = set(query_values(app, "event_id"))
-    batch: list[str] = []
-
-    def flush() -> Iterator[Attachment]:
-        for attachment in attachments_of_events(group.project_id, batch):
-            if not types or attachment.type in types:
-                yield attachment
-
-    for event_id in islice(issue_event_ids(group), MAX_EVENTS_READ):
-        if wanted_events and event_id not in wanted_events:
-            continue
-        batch.append(event_id)
-        if len(batch) == EVENTS_PER_READ:
-            yield from flush()
-            batch = []
-    if batch:
-        yield from flush()
 
 
 def _list_issue(group: Group) -> Response:
-    return paginate_offset(
-        app, _issue_attachments(group), lambda page: [serialize_attachment(a) for a in page]
-    )
+    """A page of the issue's attachments, newest event first, with position cursors that reach
+    every kept event's files (``shared.events.attachment_pages``)."""
+    cursor, per_page = requested_page(app)
+    types, event_ids = query_values(app, "types"), query_values(app, "event_id")
+    page = issue_attachments_page(group, cursor, per_page, types, event_ids)
+    body = [serialize_attachment(a) for a in page.items]
+    return paginated_response(app, Page(page.items, page.next_cursor, page.prev_cursor), body)
 
 
 @app.get("/api/0/issues/<issue_id>/attachments")

@@ -3,7 +3,7 @@ issue's tags, and the environments of a project or an organization."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -14,7 +14,7 @@ from shared.http.offset_pagination import paginate_offset, requested_end
 from shared.http.request import org_access, principal, query_value, query_values
 from shared.http.resolver import APIGatewayHttpResolver
 from shared.issues.details import details_extras
-from shared.issues.environment_counts import narrow_counts
+from shared.issues.environment_counts import environment_sorted, narrow_counts
 from shared.issues.listing import list_groups, parse_query, scope_context
 from shared.issues.lookup import IssueScope, find_issue, organization_scope, parse_ids
 from shared.issues.periods import ListPeriods
@@ -41,10 +41,11 @@ app = APIGatewayHttpResolver(enable_validation=True)
 def _serialized(
     scope: IssueScope, groups: list, periods: ListPeriods | None = None, environments: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
-    """The groups as Sentry serializes them; ``environments`` (``?environment=``) narrow ``count``."""
+    """The groups as Sentry serializes them; ``environments`` (``?environment=``) narrow ``count``,
+    ``userCount`` and ``stats``."""
     views = group_views(scope.access.organization, scope.projects, groups, scope.access.principal.user_id)
     bodies = [dict(serialize_group(view, periods)) for view in views]
-    narrow_counts(bodies, [view.state.group for view in views], environments)
+    narrow_counts(bodies, [view.state.group for view in views], environments, periods)
     return bodies
 
 
@@ -58,7 +59,12 @@ def _list(scope: IssueScope) -> Response:
     environment_filter(query, environments)
     periods = ListPeriods.of(query_value(app, "statsPeriod"), query_value(app, "groupStatsPeriod"), utcnow())
     user_id = scope.access.principal.user_id
-    found = list_groups(scope, query, user_id, sort, requested_end(app))
+    end = requested_end(app)
+
+    def listed(order: str | None) -> Iterator[Group]:
+        return list_groups(scope, query, user_id, order, end)
+
+    found = environment_sorted(listed, sort, environments)
     return paginate_offset(app, found, lambda groups: _serialized(scope, groups, periods, environments))
 
 

@@ -1,4 +1,4 @@
-"""Teams and projects: create, read, update (feature flags), delete and list."""
+"""Teams and projects: create, read, update (feature flags, data scrubbing), delete and list."""
 
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ def get_project_members(org: str, project: str) -> Any:
 @app.put("/api/0/projects/<org>/<project>")
 def put_project_details(org: str, project: str, body: ProjectUpdate) -> Any:
     access = org_access(app, org)
-    return serialize_project(update_project(access, project, body.features), access, detailed=True)
+    updated = update_project(access, project, body.features, body.data_scrubbing())
+    return serialize_project(updated, access, detailed=True)
 
 
 @app.delete("/api/0/projects/<org>/<project>")

@@ -32,6 +32,7 @@ from symbolic import SymbolicError
 from symbolic.sourcemap import SourceMapView, SourceView
 
 from shared.config import settings
+from shared.events.scrubbing import PiiConfigs
 from shared.ingest.event import Event, normalize_event
 from shared.storage.artifacts import SourceFileIndex, debug_id_pk, url_pk
 from shared.storage.objects import s3
@@ -391,13 +392,15 @@ def symbolicate(payload: dict[str, Any], project_id: int, org_id: int) -> dict[s
     return {**result, "errors": [*(payload.get("errors") or []), *errors]} if errors else result
 
 
-def symbolicated_event(payload: dict[str, Any], project_id: int, org_id: int, received: datetime) -> Event:
-    """The event with its frames resolved, then normalized as Sentry stores it. Relay's
-    normalization keeps only an error's type, name and value, so the problems symbolication found
-    join ``errors`` after it with their details (url, source map), as Sentry's processing adds
+def symbolicated_event(
+    payload: dict[str, Any], project_id: int, org_id: int, received: datetime, pii_configs: PiiConfigs = ()
+) -> Event:
+    """The event with its frames resolved, then normalized (and scrubbed) as Sentry stores it.
+    Relay's normalization keeps only an error's type, name and value, so the problems symbolication
+    found join ``errors`` after it with their details (url, source map), as Sentry's processing adds
     them after its normalization."""
     result, errors = _resolve(payload, project_id, org_id)
-    event = normalize_event(result, received, project_id)
+    event = normalize_event(result, received, project_id, pii_configs=pii_configs)
     if errors:
         event.data["errors"] = [*(event.data.get("errors") or []), *errors]
     return event

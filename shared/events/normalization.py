@@ -15,7 +15,10 @@ top-level fields removed; each change is listed in the event's ``errors`` and ``
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shared.events.scrubbing import PiiConfigs
 
 # Sentry's MAX_SECS_IN_PAST / MAX_SECS_IN_FUTURE: a clock up to a minute ahead is trusted, an event
 # older than 30 days is not.
@@ -28,13 +31,21 @@ MAX_DEPTH = 127
 
 
 def normalize(
-    payload: dict[str, Any], project_id: int | None, received: datetime, client_ip: str | None = None
+    payload: dict[str, Any],
+    project_id: int | None,
+    received: datetime,
+    client_ip: str | None = None,
+    pii_configs: PiiConfigs = (),
 ) -> dict[str, Any]:
-    """The event as Sentry stores it. A normalizer is made per event (a few microseconds; the time
-    received is part of its configuration); normalizing costs far more (see bench/normalization.py)."""
+    """The event as Sentry stores it: normalized, then scrubbed with the project's data scrubbing
+    configurations (``shared.events.scrubbing``), as Relay scrubs after normalizing. A normalizer is
+    made per event (a few microseconds; the time received is part of its configuration);
+    normalizing costs far more (see bench/normalization.py)."""
     # Imported here: the ingestion edge imports this module's neighbours but never normalizes, and
-    # loading Relay's library would add about 0.1 s to its cold starts.
+    # loading Relay's library (and scrubbing's project reads) would add about 0.1 s to its cold starts.
     from sentry_relay.processing import StoreNormalizer
+
+    from shared.events.scrubbing import scrub
 
     normalizer = StoreNormalizer(
         project_id=project_id,
@@ -48,4 +59,4 @@ def normalize(
         is_renormalize=False,
         remove_other=True,
     )
-    return normalizer.normalize_event(payload)
+    return scrub(normalizer.normalize_event(payload), pii_configs)

@@ -77,12 +77,12 @@ def _date(value: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _encode(payload: Any) -> str:
+def encode_cursor(payload: Any) -> str:
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def _decode(cursor: str | None, size: int) -> tuple[bool, list[Any]] | None:
+def decode_cursor(cursor: str | None, size: int) -> tuple[bool, list[Any]] | None:
     """A position: (walking to older events, [sort key, numbers...]); 400 for anything else."""
     if not cursor:
         return None
@@ -144,7 +144,7 @@ def group_events(
     only: set[str] | None = None,
 ) -> EventPage:
     """A page of the group's events, newest first (``only``: those of these ids, what a search found)."""
-    position = _decode(cursor, 2)
+    position = decode_cursor(cursor, 2)
     older = position is None or position[0]
     start = (position[1][0], position[1][1]) if position else None
     walked = walk_group(group.id, start, older, window, per_page + 1)
@@ -165,8 +165,8 @@ def group_events(
     has_newer = (position is not None) if older else more
     return EventPage(
         items,
-        _encode({"after": [last.sk, last.index]}) if has_older and last else None,
-        _encode({"before": [first.sk, first.index]}) if has_newer and first else None,
+        encode_cursor({"after": [last.sk, last.index]}) if has_older and last else None,
+        encode_cursor({"before": [first.sk, first.index]}) if has_newer and first else None,
     )
 
 
@@ -330,7 +330,7 @@ def project_events(
 ) -> EventPage:
     """A page of the project's events, newest batch first, those of groups still readable
     (``only``: those of these ids, what a search found)."""
-    position = _decode(cursor, 3)
+    position = decode_cursor(cursor, 3)
     if position is not None and not position[0]:
         raise BadRequest(INVALID_CURSOR)
     start = tuple(position[1]) if position else None
@@ -359,4 +359,4 @@ def project_events(
         if f.location in documents
     ]
     last = found[-1][0] if found else None
-    return EventPage(items, _encode({"after": list(last)}) if more and last else None, None)
+    return EventPage(items, encode_cursor({"after": list(last)}) if more and last else None, None)

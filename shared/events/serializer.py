@@ -470,6 +470,49 @@ def serialize_full(document: dict[str, Any], group_id: int, release: Release | N
         "resolvedWith": [],
         "nextEventID": None,
         "previousEventID": None,
-        "_meta": {},
     }
+    body["_meta"] = _meta(data, body)
     return cast(EventBody, body)
+
+
+# An entry's type → the event field whose ``_meta`` describes its data.
+_ENTRY_FIELDS = {
+    "exception": "exception",
+    "message": "logentry",
+    "threads": "threads",
+    "breadcrumbs": "breadcrumbs",
+    "request": "request",
+}
+
+
+def _meta(data: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """Sentry's ``_meta`` of an event body: what normalization and scrubbing changed (Relay's
+    remarks and original lengths), per entry and for ``context`` (extra), ``contexts``, ``user``,
+    ``sdk``, ``tags`` and ``message``; a string's remarks come with its chunks, as Sentry's
+    serializer splits them (``meta_with_chunks``)."""
+    meta = _dict(data.get("_meta"))
+    if not meta:
+        return {}
+    from sentry_relay.processing import meta_with_chunks
+
+    def of(field: str, value: Any) -> Any:
+        found = meta.get(field)
+        return meta_with_chunks(value, found) if found else None
+
+    entries_meta = {}
+    for index, entry in enumerate(body["entries"]):
+        field = _ENTRY_FIELDS.get(entry["type"])
+        found = of(field, data.get(field)) if field else None
+        if found:
+            entries_meta[str(index)] = {"data": found}
+    message = _dict(meta.get("logentry")).get("formatted")
+    parts = {
+        "entries": entries_meta,
+        "message": meta_with_chunks(body.get("message"), message) if message else None,
+        "user": of("user", data.get("user")),
+        "contexts": of("contexts", data.get("contexts")),
+        "sdk": of("sdk", data.get("sdk")),
+        "context": of("extra", data.get("extra")),
+        "tags": of("tags", data.get("tags")),
+    }
+    return {key: value for key, value in parts.items() if value}

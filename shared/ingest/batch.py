@@ -20,6 +20,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from shared.artifacts.symbolication import symbolicated_event
+from shared.events.scrubbing import BatchScrubbing
 from shared.events.store import Counted, keep_counted
 from shared.ingest.event import Event
 from shared.ingest.grouping import event_hash
@@ -43,10 +44,12 @@ def store_batch(records: list[dict[str, Any]]) -> set[str]:
     """Store the events of ``records``; returns the message ids that failed."""
     failed: set[str] = set()
     by_hash: dict[tuple[ProjectRef, str], list[_Decoded]] = defaultdict(list)
+    scrubbing = BatchScrubbing()
     for record in records:
         try:
             queued = decode_event(record["body"])
-            event = symbolicated_event(queued.payload, queued.project_id, queued.org_id, queued.received)
+            pii = scrubbing.of(queued.project_id)
+            event = symbolicated_event(queued.payload, queued.project_id, queued.org_id, queued.received, pii)
         except Exception:
             logger.exception("undecodable event message", extra={"message_id": record.get("messageId")})
             failed.add(record["messageId"])

@@ -14,10 +14,13 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.errors import BadRequest, ValidationFailed
 from shared.events.normalization import MAX_DEPTH, normalize
+
+if TYPE_CHECKING:
+    from shared.events.scrubbing import PiiConfigs
 from shared.releases.versions import MAX_VERSION_LENGTH, is_valid_version
 
 TITLE_LENGTH = 100
@@ -347,12 +350,16 @@ def check_event(payload: Any) -> str:
 
 
 def normalize_event(
-    payload: Any, received: datetime, project_id: int | None = None, client_ip: str | None = None
+    payload: Any,
+    received: datetime,
+    project_id: int | None = None,
+    client_ip: str | None = None,
+    pii_configs: PiiConfigs = (),
 ) -> Event:
-    """The event the pipeline works with: normalized once as Sentry's store does, then read; 400
-    when the payload cannot be an event at all."""
+    """The event the pipeline works with: normalized once as Sentry's store does (and scrubbed with
+    ``pii_configs``), then read; 400 when the payload cannot be an event at all."""
     event_id = check_event(payload)
-    data = normalize({**payload, "event_id": event_id}, project_id, received, client_ip)
+    data = normalize({**payload, "event_id": event_id}, project_id, received, client_ip, pii_configs)
     return Event(
         event_id=event_id,
         timestamp=_time(data.get("timestamp"), received),

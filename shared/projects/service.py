@@ -3,6 +3,8 @@ writes in one transaction, so concurrent creates with the same name all succeed 
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.exceptions import DoesNotExist
 
 from shared.accounts.creation import create_slugged
@@ -11,6 +13,7 @@ from shared.alerts.rules import create_default_rule
 from shared.auth.access import OrgAccess
 from shared.auth.scopes import PROJECT_CREATE, PROJECT_READ
 from shared.errors import NotFound, ValidationFailed
+from shared.projects.data_scrubbing import set_data_scrubbing
 from shared.projects.features import SETTABLE_FEATURES, set_project_features
 from shared.projects.keys import create_project_key
 from shared.slugs import RESERVED_PROJECT_SLUGS, base_slug, slug_candidates
@@ -97,13 +100,18 @@ def list_projects(access: OrgAccess) -> list[Project]:
     )
 
 
-def update_project(access: OrgAccess, slug: str, features: list[str] | None) -> Project:
-    """Project details PUT: writers may send nothing to change; setting feature flags takes an admin
-    and names this server does not know are a 400."""
+def update_project(
+    access: OrgAccess, slug: str, features: list[str] | None, data_scrubbing: dict[str, Any] | None = None
+) -> Project:
+    """Project details PUT: writers may send nothing to change, or data scrubbing options
+    (``project:write``, as Sentry's admin serializer); setting feature flags takes an admin and names
+    this server does not know are a 400."""
     if features is None:
-        return get_project(access, slug, scopes=PROJECT_CREATE)
-    project = get_project(access, slug, scopes=PROJECT_ADMIN)
-    unknown = sorted(set(features) - SETTABLE_FEATURES)
-    if unknown:
-        raise ValidationFailed({"features": [f"Unknown feature: {name}" for name in unknown]})
-    return set_project_features(project, set(features))
+        project = get_project(access, slug, scopes=PROJECT_CREATE)
+    else:
+        project = get_project(access, slug, scopes=PROJECT_ADMIN)
+        unknown = sorted(set(features) - SETTABLE_FEATURES)
+        if unknown:
+            raise ValidationFailed({"features": [f"Unknown feature: {name}" for name in unknown]})
+        set_project_features(project, set(features))
+    return set_data_scrubbing(project, data_scrubbing or {})

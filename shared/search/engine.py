@@ -22,7 +22,7 @@ from typing import Any
 
 from shared.config import settings
 from shared.errors import ApiError
-from shared.search.event_sql import Dialect, EventFilter, literal
+from shared.search.event_sql import Dialect, EventFilter, literal, tag_column, value_match
 from shared.serializers.dates import format_datetime
 from shared.storage.base import utcnow
 
@@ -142,3 +142,55 @@ def athena_rows(sql: str, workgroup: str) -> list[tuple[Any, ...]]:
     for page in client.get_paginator("get_query_results").paginate(QueryExecutionId=query_id):
         rows += [tuple(cell.get("VarCharValue") for cell in row["Data"]) for row in page["ResultSet"]["Rows"]]
     return rows[1:]  # the first row holds the column names
+
+
+def group_stats_sql(
+    group_ids: Sequence[int],
+    project_ids: Sequence[int],
+    environments: Sequence[str],
+    since: datetime,
+    period_from: datetime,
+    hours_from: datetime,
+    dialect: Dialect,
+) -> str:
+    """Per group, over its events in ``environments`` kept since ``since``: a total row (events and
+    distinct users, all and from ``period_from``) and one row per hour from ``hours_from`` (events).
+    ``grouping`` tells the rows apart (1: the total row); users are the derived ``user`` tag."""
+    groups = ", ".join(str(int(g)) for g in sorted(set(group_ids)))
+    user = tag_column("user", dialect)
+    period = literal(format_datetime(period_from) or "")
+    recent = literal(format_datetime(hours_from) or "")
+    hour = f'CASE WHEN "timestamp" >= {recent} THEN substr("timestamp", 1, 13) END'
+    return (
+        f"SELECT group_id, {hour} AS hour, grouping({hour}) AS total, count(DISTINCT event_id), "
+        f'count(DISTINCT CASE WHEN "timestamp" >= {period} THEN event_id END), count(DISTINCT {user}), '
+        f'count(DISTINCT CASE WHEN "timestamp" >= {period} THEN {user} END) FROM {ATHENA_TABLE} '
+        f"WHERE {_scope(project_ids, since, None)} AND group_id IN ({groups}) "
+        f"AND ({value_match(tag_column('environment', dialect), environments)}) "
+        f"GROUP BY GROUPING SETS ((group_id), (group_id, {hour}))"
+    )
+
+
+def group_stats(
+    group_ids: Sequence[int],
+    project_ids: Sequence[int],
+    environments: Sequence[str],
+    period_from: datetime,
+    hours_from: datetime,
+) -> list[tuple[int, str | None, bool, int, int, int, int]]:
+    """The rows of ``group_stats_sql`` over every kept event (one query): group id, hour (None on
+    a total row), whether it is the total row, events, events of the period, users, users of the
+    period."""
+    if not group_ids or not environments:
+        return []
+    start = period_start(None)
+    rows = _run(
+        lambda dialect: group_stats_sql(
+            group_ids, project_ids, environments, start, period_from, hours_from, dialect
+        ),
+        start,
+    )
+    return [
+        (int(g), hour, int(total) == 1, int(events), int(recent), int(users), int(recent_users))
+        for g, hour, total, events, recent, users, recent_users in rows
+    ]

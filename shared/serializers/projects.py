@@ -7,6 +7,7 @@ from typing import NotRequired
 from typing_extensions import TypedDict
 
 from shared.auth.access import OrgAccess
+from shared.projects.data_scrubbing import serialize_data_scrubbing
 from shared.serializers.accounts import OrganizationBody, serialize_organization
 from shared.serializers.dates import format_datetime
 from shared.storage.accounts import Project
@@ -31,7 +32,13 @@ class ProjectBody(TypedDict):
     features: list[str]
     teams: list[ProjectTeamBody]
     team: ProjectTeamBody | None
-    organization: NotRequired[OrganizationBody]  # the detailed form only
+    organization: NotRequired[OrganizationBody]  # the detailed form only, as the data scrubbing options:
+    dataScrubber: NotRequired[bool]
+    dataScrubberDefaults: NotRequired[bool]
+    scrubIPAddresses: NotRequired[bool]
+    sensitiveFields: NotRequired[list[str]]
+    safeFields: NotRequired[list[str]]
+    relayPiiConfig: NotRequired[str | None]
 
 
 def serialize_project(project: Project, access: OrgAccess, detailed: bool = False) -> ProjectBody:
@@ -52,4 +59,5 @@ def serialize_project(project: Project, access: OrgAccess, detailed: bool = Fals
     }
     if detailed:
         body["organization"] = serialize_organization(access.organization)
+        body.update(serialize_data_scrubbing(project))
     return body

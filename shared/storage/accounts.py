@@ -127,6 +127,13 @@ class Project(AccountItem, discriminator="project"):
     teams = ListAttribute(of=TeamRef, default=list)
     features = UnicodeSetAttribute(null=True)  # per-project flags, e.g. "discard-groups"
     date_created = UTCDateTimeAttribute(default=utcnow)
+    # Sentry's data scrubbing options (shared.projects.data_scrubbing); absent: Sentry's default.
+    scrub_data = BooleanAttribute(null=True)
+    scrub_defaults = BooleanAttribute(null=True)
+    scrub_ip_address = BooleanAttribute(null=True)
+    sensitive_fields = ListAttribute(of=UnicodeAttribute, null=True)
+    safe_fields = ListAttribute(of=UnicodeAttribute, null=True)
+    relay_pii_config = UnicodeAttribute(null=True)
 
     @staticmethod
     def key(org_id: int, slug: str) -> tuple[str, str]:

@@ -238,3 +238,76 @@ def test_a_hostile_name_or_content_type_never_becomes_a_header(base_url, world: 
         "filename*=UTF-8''r%C3%A9sum%C3%A9%20%22x%22Set-Cookie%3A%20a%3Db.html"
     )
     assert download.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+
+
+def _links(response: requests.Response) -> dict[str, str | None]:
+    """rel → cursor of a Link header (None when it says there are no results)."""
+    found: dict[str, str | None] = {}
+    for part in response.headers["Link"].split(", "):
+        rel = part.split('rel="')[1].split('"')[0]
+        cursor = part.split('cursor="')[1].split('"')[0]
+        found[rel] = cursor if 'results="true"' in part else None
+    return found
+
+
+def _issue_with_five_attached_events(base_url: str, world: World) -> tuple[str, list[str]]:
+    """An issue of five sentry-sdk events with one file each; its id and its event ids as its
+    event list orders them (newest first)."""
+    dsn, _ = project_dsn(base_url, world)
+    marker = f"paged-{uuid.uuid4().hex[:8]}"
+    with sdk(dsn):
+        for number in range(5):
+            with sentry_sdk.new_scope() as scope:
+                scope.fingerprint = [marker]
+                scope.add_attachment(bytes=f"log {number}\n".encode(), filename=f"{number}.log")
+                sentry_sdk.capture_message(marker)
+    listed = _get(base_url, world, f"/api/0/projects/{world.org}/{world.project}/issues/", query=marker)
+    [issue] = listed.json()
+    events = _get(base_url, world, f"/api/0/issues/{issue['id']}/events/").json()
+    assert len(events) == 5
+    return issue["id"], [e["eventID"] for e in events]
+
+
+def test_an_issues_attachments_page_with_cursors_both_ways(base_url, world: World) -> None:
+    issue_id, event_ids = _issue_with_five_attached_events(base_url, world)
+    path = f"/api/0/issues/{issue_id}/attachments/"
+    pages, cursor = [], None
+    while True:
+        answer = _get(base_url, world, path, per_page=2, **({"cursor": cursor} if cursor else {}))
+        assert answer.status_code == 200, answer.text
+        pages.append((answer.json(), _links(answer)))
+        cursor = pages[-1][1]["next"]
+        if cursor is None:
+            break
+    assert [len(items) for items, _ in pages] == [2, 2, 1]
+    assert [a["event_id"] for items, _ in pages for a in items] == event_ids  # newest event first
+    assert pages[0][1]["previous"] is None
+    # the second page's previous link gives the first page again
+    back = _get(base_url, world, path, per_page=2, cursor=pages[1][1]["previous"])
+    assert [a["id"] for a in back.json()] == [a["id"] for a in pages[0][0]]
+    assert _links(back)["previous"] is None and _links(back)["next"] is not None
+    bad = _get(base_url, world, path, cursor="nonsense")
+    assert (bad.status_code, bad.json()) == (400, {"detail": "Invalid cursor parameter."})
+
+
+def test_a_walk_cut_short_by_its_bound_continues_from_where_it_stopped(
+    base_url, world: World, monkeypatch
+) -> None:
+    """However many events an issue has, a request reads a bounded number of them; the next cursor
+    goes on from the last one read, so every attachment is reached (here with a bound of two)."""
+    from shared.auth.access import Principal
+    from shared.events import attachment_pages
+    from shared.issues.lookup import find_issue
+
+    issue_id, event_ids = _issue_with_five_attached_events(base_url, world)
+    _, group = find_issue(Principal.acting_user(world.owner_id), issue_id, None, frozenset({"event:read"}))
+    monkeypatch.setattr(attachment_pages, "MAX_EVENTS_READ", 2)
+    seen, cursor, requests_made = [], None, 0
+    while True:
+        page = attachment_pages.issue_attachments_page(group, cursor, 100, (), ())
+        requests_made += 1
+        seen += [a.event_id for a in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == event_ids and requests_made == 3

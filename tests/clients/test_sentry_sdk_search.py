@@ -130,7 +130,11 @@ def test_environments_and_the_environment_filter(sdk_project: tuple[Api, str, st
     assert api.titles("", environment="nope") == set()
 
 
-def test_the_environment_narrows_the_count_of_lists_and_details(sdk_project: tuple[Api, str, str]) -> None:
+def _events(stats: list[list[int]]) -> int:
+    return sum(count for _, count in stats)
+
+
+def test_the_environment_narrows_the_counts_of_lists_and_details(sdk_project: tuple[Api, str, str]) -> None:
     api, _, _ = sdk_project
     org, project = api.world.org, api.world.project
     division = _issue(api, DIVISION)
@@ -145,9 +149,25 @@ def test_the_environment_narrows_the_count_of_lists_and_details(sdk_project: tup
     assert both["count"] == "3"
     assert api.ok(f"issues/{division['id']}/", environment="staging")["count"] == "1"
     assert api.ok(f"issues/{division['id']}/")["count"] == "3"
-    # with a statsPeriod the period's count stays over every environment; the lifetime one narrows
-    [periodic] = api.ok(path, query="", environment="staging", statsPeriod="24h")
-    assert (periodic["count"], periodic["lifetime"]["count"]) == ("3", "1")
+    # a name no event's environment can be (a control character) matches nothing, without a 400
+    odd = api.ok(f"issues/{division['id']}/", environment="pro\x13duction")
+    assert (odd["count"], odd["userCount"], _events(odd["stats"]["24h"])) == ("0", 0, 0)
+    # users and the stats series narrow too: jane twice in production, user 7 once in staging
+    assert (division["userCount"], _events(division["stats"]["24h"])) == (2, 3)
+    [production] = [i for i in api.ok(path, query="", environment="production") if i["title"] == DIVISION]
+    assert (production["userCount"], _events(production["stats"]["24h"])) == (1, 2)
+    assert (both["userCount"], _events(both["stats"]["24h"])) == (2, 3)
+    details = api.ok(f"issues/{division['id']}/", environment="production")
+    assert (details["userCount"], _events(details["stats"]["24h"]), _events(details["stats"]["30d"])) == (
+        1,
+        2,
+        2,
+    )
+    # with a statsPeriod the period's counts and the lifetime's both narrow, as the series asked
+    [periodic] = api.ok(path, query="", environment="staging", statsPeriod="24h", groupStatsPeriod="14d")
+    assert (periodic["count"], periodic["userCount"], _events(periodic["stats"]["14d"])) == ("1", 1, 1)
+    assert (periodic["lifetime"]["count"], periodic["lifetime"]["userCount"]) == ("1", 1)
+    assert len(periodic["stats"]["14d"]) == 14 and len(production["stats"]["24h"]) == 24
 
 
 @pytest.mark.parametrize(
@@ -265,3 +285,25 @@ def test_resolved_in_next_release_waits_for_the_projects_first_release(
     details = api.ok(f"issues/{group.id}/")
     assert details["status"] == "resolved" and details["statusDetails"]["inRelease"] == version
     assert next(g for g in project_groups(project_id) if g.id == group.id).status == GroupStatus.RESOLVED
+
+
+def test_the_environment_narrows_the_freq_and_user_sorts(http, base_url: str, world: World) -> None:
+    """A: three users in staging and one in production; B: two users in production. Over every
+    environment A comes first by events and by users; in production B does."""
+    dsn, _ = project_dsn(base_url, world)
+    a, b = unique("sorted-a"), unique("sorted-b")
+    for environment, title, users in (("staging", a, ["1", "2", "3"]), ("production", a, ["4"])):
+        with sdk(dsn, environment=environment):
+            for user in users:
+                sentry_sdk.set_user({"id": user})
+                sentry_sdk.capture_message(title)
+    with sdk(dsn, environment="production"):
+        for user in ("5", "6"):
+            sentry_sdk.set_user({"id": user})
+            sentry_sdk.capture_message(b)
+    api = Api(http, base_url, world)
+    path = f"projects/{world.org}/{world.project}/issues/"
+    for sort in ("freq", "user"):
+        assert [i["title"] for i in api.ok(path, query="", sort=sort)] == [a, b]
+        narrowed = api.ok(path, query="", sort=sort, environment="production")
+        assert [(i["title"], i["count"], i["userCount"]) for i in narrowed] == [(b, "2", 2), (a, "1", 1)]

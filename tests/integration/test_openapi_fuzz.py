@@ -34,6 +34,8 @@ NAMES_STORED_DATA = (
     "|PUT .*/issues(/\\\\{issue_id\\\\})?"
     # a rule's nodes and a plugin's URLs are more than a schema can say
     "|(POST|PUT) /api/0/projects/\\\\{org\\\\}/\\\\{project\\\\}/(rules|plugins).*"
+    # data scrubbing's safe fields and advanced rules are Relay's selector and rule syntax
+    "|PUT /api/0/projects/\\\\{org\\\\}/\\\\{project\\\\}"
     # a comment repeating one posted within the hour is refused (as Sentry does)
     "|POST /api/0/issues/\\\\{issue_id\\\\}/comments"
     # an assembly names chunks uploaded before it
