@@ -6,7 +6,8 @@ A hash whose events cannot be stored (a storage fault, a conflict that outlasted
 fails with the hashes it shared a transaction with, if any: their records are reported as failed
 (powertools' ``BatchProcessor`` turns that into ``batchItemFailures``) and SQS delivers them
 again; the other records of the batch succeed. A
-record that cannot be decoded fails too and reaches the dead-letter queue after its retries.
+record that cannot be decoded, or whose event cannot be prepared (its project's scrubbing options
+unreadable, a fault symbolicating it), fails too and reaches the dead-letter queue after its retries.
 The counted events are then kept in the event store (``shared.events.store``); when that fails,
 their records fail too."""
 
@@ -48,10 +49,15 @@ def store_batch(records: list[dict[str, Any]]) -> set[str]:
     for record in records:
         try:
             queued = decode_event(record["body"])
+        except Exception:
+            logger.exception("undecodable event message", extra={"message_id": record.get("messageId")})
+            failed.add(record["messageId"])
+            continue
+        try:  # the project's scrubbing options are read here (once a batch): a fault fails the record
             pii = scrubbing.of(queued.project_id)
             event = symbolicated_event(queued.payload, queued.project_id, queued.org_id, queued.received, pii)
         except Exception:
-            logger.exception("undecodable event message", extra={"message_id": record.get("messageId")})
+            logger.exception("event not prepared", extra={"message_id": record.get("messageId")})
             failed.add(record["messageId"])
             continue
         project = ProjectRef(queued.project_id, queued.org_id)
