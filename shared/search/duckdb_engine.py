@@ -1,24 +1,33 @@
 """The event search engine where no Athena work group is configured (``make run``, the tests, the
-bench): DuckDB in the process, over the event store's objects read from S3.
+bench): DuckDB in the process, over the event store's objects in S3 and their columnar copies.
 
 DuckDB's S3 reader (its ``httpfs`` extension) is not bundled with the wheel and cannot be fetched
-here, so the objects come through boto3 (one listing from the period's first hour on, one GET per
-object not read before) and DuckDB's JSON reader reads them from a temporary folder, only the
-search's columns, into a table held in memory. Objects never change once written (each batch has
-a new name), so each is read once per process, as a warm Lambda container would keep it, and a
-later search lists only the last hours; the SQL then runs over the table, the object's hour
-standing for Athena's projected partition."""
+here, so objects come through boto3 into a temporary folder, and DuckDB reads them into a table
+held in memory, only the search's columns. Reading a period's gzip JSON objects is slow (a million
+events: a minute and more), so the engine keeps Parquet copies of them in the bucket
+(``shared.search.copies``: a few objects a day) and a new process reads the copies and only the
+JSON objects none holds, then writes the copies of the days and hours that became complete. The
+copies are the local counterpart of the Parquet table Athena would read on AWS.
+
+Objects never change once written (each batch has a new name), so each is read once per process,
+as a warm Lambda container would keep it, and a later search lists only the last hours; the SQL
+then runs over the table, the object's hour standing for Athena's projected partition."""
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import threading
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from shared.config import settings
+from shared.search.copies import COPIES, EVENTS, chosen, copy_key, hour_of_object, unit_of, units_to_write
 from shared.storage.base import utcnow
 from shared.storage.objects import s3
 
@@ -33,10 +42,11 @@ COLUMNS = {
     "tags": "MAP(VARCHAR, VARCHAR)",
     "user": "STRUCT(id VARCHAR, email VARCHAR, username VARCHAR, ip VARCHAR)",
 }
-PREFIX = "events/"
+_NAMES = ", ".join(f'"{name}"' for name in COLUMNS)
 # The number in a downloaded file's name (its object's place in the list read).
 _NUMBER = "'(\\d+)\\.ndjson\\.gz$'"
 _READ_THREADS = 8
+logger = logging.getLogger(__name__)
 
 
 class _Store:
@@ -54,23 +64,29 @@ class _Store:
         columns = ", ".join(f'"{name}" {kind}' for name, kind in COLUMNS.items())
         self.connection.execute(f"CREATE TABLE events (object VARCHAR, hour VARCHAR, {columns})")
         self.read: set[str] = set()
+        self.copies: set[str] = set()  # the copies known to be in the bucket (listed or written)
+        self.copies_read: set[str] = set()
         self.covered_from: str | None = None  # the earliest hour a listing covered
         self.listed_at = utcnow()
 
     def sync(self, since_hour: str) -> None:
         """Read the objects of the period that are new to the table. The first search, or one whose
-        period starts earlier than any before, lists the whole period (and forgets objects read
-        before that are gone: expired, or a local store started afresh); later ones list only from
-        an hour before the last listing, since a batch's object is named by the hour it was kept
-        in, which is never an hour older than when its PUT ends."""
+        period starts earlier than any before, lists the whole period and reads its copies (and
+        forgets objects read before that are gone: expired, or a local store started afresh); later
+        ones list only from an hour before the last listing, since a batch's object is named by the
+        hour it was kept in, which is never an hour older than when its PUT ends."""
         now = utcnow()
-        if self.covered_from is None or since_hour < self.covered_from:
-            start = PREFIX + since_hour
+        whole = self.covered_from is None or since_hour < self.covered_from
+        if whole:
+            start = EVENTS + since_hour
             self.covered_from = since_hour
         else:
-            start = PREFIX + max(since_hour, f"{self.listed_at - timedelta(hours=1):%Y/%m/%d/%H}")
+            start = EVENTS + max(since_hour, f"{self.listed_at - timedelta(hours=1):%Y/%m/%d/%H}")
         self.listed_at = now
-        listed = _listed(start)
+        listed = _listed(EVENTS, start, ".ndjson.gz")
+        if whole:
+            self.copies |= _listed(COPIES, COPIES, ".parquet")
+            self.load_copies([c for c in chosen(self.copies, since_hour) if c not in self.copies_read])
         gone = sorted(key for key in self.read if key > start and key not in listed)
         if gone:
             self.connection.execute("DELETE FROM events WHERE list_contains(?, object)", [gone])
@@ -78,21 +94,17 @@ class _Store:
         new = sorted(listed - self.read)
         if new:
             self.load(new)
+        self.write_copies(now)
 
     def load(self, keys: list[str]) -> None:
-        """Read ``keys`` into the table: downloaded side by side, then one scan of them all."""
+        """Read JSON objects ``keys`` into the table: downloaded side by side, then one scan."""
         with tempfile.TemporaryDirectory(prefix="event-search-") as folder:
-            named = [(key, str(Path(folder) / f"{index}.ndjson.gz")) for index, key in enumerate(keys)]
-            with ThreadPoolExecutor(_READ_THREADS) as pool:
-                paths = [
-                    path for (_, path), kept in zip(named, pool.map(_download, named), strict=True) if kept
-                ]
+            paths = _downloaded(keys, folder, "ndjson.gz")
             if paths:
-                names = ", ".join(f'"{name}"' for name in COLUMNS)
                 types = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in COLUMNS.items()) + "}"
                 # each file's number names its object: the object's name and its hour come from it
                 self.connection.execute(
-                    f"INSERT INTO events SELECT object, substr(object, {len(PREFIX) + 1}, 13), {names} "
+                    f"INSERT INTO events SELECT object, substr(object, {len(EVENTS) + 1}, 13), {_NAMES} "
                     f"FROM (SELECT (?)[CAST(regexp_extract(filename, {_NUMBER}, 1) AS INTEGER) + 1]"
                     f" AS object, * FROM read_json(?, columns = {types}, format = 'newline_delimited', "
                     "compression = 'gzip', filename = true))",
@@ -100,27 +112,80 @@ class _Store:
                 )
         self.read.update(keys)
 
+    def load_copies(self, copies: list[str]) -> None:
+        """Read Parquet copies into the table, but for objects read before (a copy gone meanwhile is
+        skipped: its objects are then read from their JSON); the objects they hold count as read,
+        and the copies too, so a period starting earlier reads only the copies it adds."""
+        if not copies:
+            return
+        with tempfile.TemporaryDirectory(prefix="event-search-") as folder:
+            paths = _downloaded(copies, folder, "parquet")
+            if paths:
+                held = self.connection.execute(
+                    f"INSERT INTO events SELECT object, hour, {_NAMES} FROM read_parquet(?) "
+                    "WHERE object NOT IN (SELECT unnest(?::VARCHAR[])) RETURNING object",
+                    [paths, sorted(self.read)],
+                ).fetchall()
+                self.read.update(object for (object,) in held)
+        self.copies_read.update(copies)
+
+    def write_copies(self, now: datetime) -> None:
+        """Write the copies of the complete days and hours that have none yet, from the table (which
+        holds every listed object from ``covered_from`` on); a day's copy replaces its hours'. A
+        copy that fails to be written is only a slower next start, never a failed search."""
+        hours = {hour_of_object(key) for key in self.read if key.startswith(EVENTS)}
+        units = units_to_write(hours, self.covered_from or "", now)
+        for unit in sorted(unit for unit in units if copy_key(unit) not in self.copies):
+            try:
+                self.write_copy(unit)
+            except (BotoCoreError, ClientError) as failed:
+                logger.warning("event search copy %s not written: %s", unit, failed)
+
+    def write_copy(self, unit: str) -> None:
+        with tempfile.TemporaryDirectory(prefix="event-search-") as folder:
+            path = str(Path(folder) / "copy.parquet")
+            self.connection.execute(
+                f"COPY (SELECT object, hour, {_NAMES} FROM events WHERE starts_with(hour, ?) "
+                "ORDER BY project_id, group_id) TO ? (FORMAT parquet, COMPRESSION zstd)",
+                [unit, path],
+            )
+            s3().put_object(Bucket=settings().events_bucket, Key=copy_key(unit), Body=Path(path).read_bytes())
+        self.copies.add(copy_key(unit))
+        if len(unit) == 10:  # the day's copy holds its hours': theirs go
+            hours = sorted(c for c in self.copies if unit_of(c)[:10] == unit and c != copy_key(unit))
+            for hour_copy in hours:
+                s3().delete_object(Bucket=settings().events_bucket, Key=hour_copy)
+                self.copies.discard(hour_copy)
+
     def rows(self, sql: str, since_hour: str) -> list[tuple[Any, ...]]:
         with self.lock:
             self.sync(since_hour)
             return self.connection.execute(sql).fetchall()
 
 
-def _listed(start: str) -> set[str]:
-    """The names of the objects kept from ``start`` on (the listing goes in name order)."""
+def _listed(prefix: str, start: str, suffix: str) -> set[str]:
+    """The names of the objects under ``prefix`` after ``start`` (the listing goes in name order)."""
     listed: set[str] = set()
     pages = (
         s3()
         .get_paginator("list_objects_v2")
-        .paginate(Bucket=settings().events_bucket, Prefix=PREFIX, StartAfter=start)
+        .paginate(Bucket=settings().events_bucket, Prefix=prefix, StartAfter=start)
     )
     for page in pages:
-        listed.update(item["Key"] for item in page.get("Contents", ()) if item["Key"].endswith(".ndjson.gz"))
+        listed.update(item["Key"] for item in page.get("Contents", ()) if item["Key"].endswith(suffix))
     return listed
 
 
+def _downloaded(keys: Iterable[str], folder: str, suffix: str) -> list[str]:
+    """Copy objects to files side by side, named by their place in ``keys``; the files of the
+    objects still there."""
+    named = [(key, str(Path(folder) / f"{index}.{suffix}")) for index, key in enumerate(keys)]
+    with ThreadPoolExecutor(_READ_THREADS) as pool:
+        return [path for (_, path), kept in zip(named, pool.map(_download, named), strict=True) if kept]
+
+
 def _download(named: tuple[str, str]) -> bool:
-    """Copy an object to a file; False when it is gone (expired meanwhile)."""
+    """Copy an object to a file; False when it is gone (expired, or a copy replaced meanwhile)."""
     key, path = named
     client = s3()
     try:
