@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.config import settings
 from shared.search.copies import COPIES, EVENTS, chosen, copy_key, hour_of_object, unit_of, units_to_write
+from shared.search.event_sql import literal
 from shared.storage.base import utcnow
 from shared.storage.objects import s3
 
@@ -50,8 +50,11 @@ logger = logging.getLogger(__name__)
 
 
 class _Store:
-    """The process's DuckDB database, the table of events read so far and which objects they came
-    from (the lock: one reader of new objects at a time; DuckDB's connection is not shared)."""
+    """The process's DuckDB database: the copies it reads (files in its folder, queried in place:
+    loading a million rows into a table takes seconds, scanning the few columns a query names a
+    fraction of one), a table of the rows read from JSON objects no copy holds, the objects gone
+    since a copy was written, and the view ``events`` over them all that the SQL runs on (the
+    lock: one reader of new objects at a time; DuckDB's connection is not shared)."""
 
     def __init__(self) -> None:
         try:  # a development dependency (the local system's engine): the Lambda layer leaves it out,
@@ -60,21 +63,25 @@ class _Store:
             raise RuntimeError("no event search engine: set ATHENA_WORKGROUP or install duckdb") from missing
 
         self.lock = threading.Lock()
+        self.folder = tempfile.TemporaryDirectory(prefix="event-search-")
+        self.files = 0  # the files downloaded or written so far (each has a new name)
         self.connection = duckdb.connect()
         columns = ", ".join(f'"{name}" {kind}' for name, kind in COLUMNS.items())
-        self.connection.execute(f"CREATE TABLE events (object VARCHAR, hour VARCHAR, {columns})")
-        self.read: set[str] = set()
+        self.connection.execute(f"CREATE TABLE json_events (object VARCHAR, hour VARCHAR, {columns})")
+        self.connection.execute("CREATE TABLE gone (object VARCHAR)")
+        self.read: set[str] = set()  # the event objects whose rows are in a copy read or the table
         self.copies: set[str] = set()  # the copies known to be in the bucket (listed or written)
-        self.copies_read: set[str] = set()
+        self.used: dict[str, str] = {}  # the copies read: their files
         self.covered_from: str | None = None  # the earliest hour a listing covered
         self.listed_at = utcnow()
+        self.view()
 
     def sync(self, since_hour: str) -> None:
-        """Read the objects of the period that are new to the table. The first search, or one whose
-        period starts earlier than any before, lists the whole period and reads its copies (and
-        forgets objects read before that are gone: expired, or a local store started afresh); later
-        ones list only from an hour before the last listing, since a batch's object is named by the
-        hour it was kept in, which is never an hour older than when its PUT ends."""
+        """Read the objects of the period that are new. The first search, or one whose period
+        starts earlier than any before, lists the whole period and reads its copies (and forgets
+        objects read before that are gone: expired, or a local store started afresh); later ones
+        list only from an hour before the last listing, since a batch's object is named by the hour
+        it was kept in, which is never an hour older than when its PUT ends."""
         now = utcnow()
         whole = self.covered_from is None or since_hour < self.covered_from
         if whole:
@@ -86,25 +93,30 @@ class _Store:
         listed = _listed(EVENTS, start, ".ndjson.gz")
         if whole:
             self.copies |= _listed(COPIES, COPIES, ".parquet")
-            self.load_copies([c for c in chosen(self.copies, since_hour) if c not in self.copies_read])
+            self.load_copies([c for c in chosen(self.copies, since_hour) if c not in self.used])
         gone = sorted(key for key in self.read if key > start and key not in listed)
         if gone:
-            self.connection.execute("DELETE FROM events WHERE list_contains(?, object)", [gone])
+            self.connection.execute("DELETE FROM json_events WHERE list_contains(?, object)", [gone])
+            self.connection.execute("INSERT INTO gone SELECT unnest(?::VARCHAR[])", [gone])
             self.read.difference_update(gone)
         new = sorted(listed - self.read)
         if new:
             self.load(new)
         self.write_copies(now)
 
+    def file(self, suffix: str) -> str:
+        self.files += 1
+        return str(Path(self.folder.name) / f"{self.files}.{suffix}")
+
     def load(self, keys: list[str]) -> None:
         """Read JSON objects ``keys`` into the table: downloaded side by side, then one scan."""
         with tempfile.TemporaryDirectory(prefix="event-search-") as folder:
-            paths = _downloaded(keys, folder, "ndjson.gz")
+            paths = _downloaded([(key, str(Path(folder) / f"{n}.ndjson.gz")) for n, key in enumerate(keys)])
             if paths:
                 types = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in COLUMNS.items()) + "}"
                 # each file's number names its object: the object's name and its hour come from it
                 self.connection.execute(
-                    f"INSERT INTO events SELECT object, substr(object, {len(EVENTS) + 1}, 13), {_NAMES} "
+                    f"INSERT INTO json_events SELECT object, substr(object, {len(EVENTS) + 1}, 13), {_NAMES} "
                     f"FROM (SELECT (?)[CAST(regexp_extract(filename, {_NUMBER}, 1) AS INTEGER) + 1]"
                     f" AS object, * FROM read_json(?, columns = {types}, format = 'newline_delimited', "
                     "compression = 'gzip', filename = true))",
@@ -113,27 +125,48 @@ class _Store:
         self.read.update(keys)
 
     def load_copies(self, copies: list[str]) -> None:
-        """Read Parquet copies into the table, but for objects read before (a copy gone meanwhile is
-        skipped: its objects are then read from their JSON); the objects they hold count as read,
-        and the copies too, so a period starting earlier reads only the copies it adds."""
-        if not copies:
+        """Download copies to the folder and query them from now on (a copy gone meanwhile is
+        skipped: its objects are then read from their JSON). The rows of their objects read from
+        JSON before leave the table, so each object's rows are counted once."""
+        named = [(copy, self.file("parquet")) for copy in copies]
+        paths = set(_downloaded(named))
+        kept = [(copy, path) for copy, path in named if path in paths]
+        if not kept:
             return
-        with tempfile.TemporaryDirectory(prefix="event-search-") as folder:
-            paths = _downloaded(copies, folder, "parquet")
-            if paths:
-                held = self.connection.execute(
-                    f"INSERT INTO events SELECT object, hour, {_NAMES} FROM read_parquet(?) "
-                    "WHERE object NOT IN (SELECT unnest(?::VARCHAR[])) RETURNING object",
-                    [paths, sorted(self.read)],
-                ).fetchall()
-                self.read.update(object for (object,) in held)
-        self.copies_read.update(copies)
+        held = self.connection.execute(
+            "SELECT DISTINCT object FROM read_parquet(?)", [[path for _, path in kept]]
+        ).fetchall()
+        objects = [object for (object,) in held]
+        self.connection.execute("DELETE FROM json_events WHERE list_contains(?, object)", [objects])
+        self.read.update(objects)
+        for copy, path in kept:
+            self.use(copy, path)
+        self.view()
+
+    def use(self, copy: str, path: str) -> None:
+        """Query ``copy`` (its file ``path``); a day's copy replaces its hours'."""
+        self.used[copy] = path
+        if len(unit_of(copy)) == 10:
+            for other in [c for c in self.used if c != copy and unit_of(c)[:10] == unit_of(copy)]:
+                Path(self.used.pop(other)).unlink()
+
+    def view(self) -> None:
+        """``events``: the copies' rows but those of objects gone, and the table's."""
+        json_rows = f"SELECT object, hour, {_NAMES} FROM json_events"
+        if not self.used:
+            self.connection.execute(f"CREATE OR REPLACE VIEW events AS {json_rows}")
+            return
+        files = ", ".join(literal(path) for path in sorted(self.used.values()))
+        self.connection.execute(
+            f"CREATE OR REPLACE VIEW events AS SELECT object, hour, {_NAMES} FROM read_parquet([{files}]) "
+            f"WHERE object NOT IN (SELECT object FROM gone) UNION ALL {json_rows}"
+        )
 
     def write_copies(self, now: datetime) -> None:
-        """Write the copies of the complete days and hours that have none yet, from the table (which
-        holds every listed object from ``covered_from`` on); a day's copy replaces its hours'. A
-        copy that fails to be written is only a slower next start, never a failed search."""
-        hours = {hour_of_object(key) for key in self.read if key.startswith(EVENTS)}
+        """Write the copies of the complete days and hours that have none yet (the view holds every
+        listed object from ``covered_from`` on); a day's copy replaces its hours'. A copy that
+        fails to be written is only a slower next start, never a failed search."""
+        hours = {hour_of_object(key) for key in self.read}
         units = units_to_write(hours, self.covered_from or "", now)
         for unit in sorted(unit for unit in units if copy_key(unit) not in self.copies):
             try:
@@ -142,15 +175,18 @@ class _Store:
                 logger.warning("event search copy %s not written: %s", unit, failed)
 
     def write_copy(self, unit: str) -> None:
-        with tempfile.TemporaryDirectory(prefix="event-search-") as folder:
-            path = str(Path(folder) / "copy.parquet")
-            self.connection.execute(
-                f"COPY (SELECT object, hour, {_NAMES} FROM events WHERE starts_with(hour, ?) "
-                "ORDER BY project_id, group_id) TO ? (FORMAT parquet, COMPRESSION zstd)",
-                [unit, path],
-            )
-            s3().put_object(Bucket=settings().events_bucket, Key=copy_key(unit), Body=Path(path).read_bytes())
+        """Write the copy of ``unit`` and query it in place of its rows in the table."""
+        path = self.file("parquet")
+        self.connection.execute(
+            f"COPY (SELECT object, hour, {_NAMES} FROM events WHERE starts_with(hour, ?) "
+            "ORDER BY project_id, group_id) TO ? (FORMAT parquet, COMPRESSION zstd)",
+            [unit, path],
+        )
+        s3().put_object(Bucket=settings().events_bucket, Key=copy_key(unit), Body=Path(path).read_bytes())
         self.copies.add(copy_key(unit))
+        self.use(copy_key(unit), path)
+        self.connection.execute("DELETE FROM json_events WHERE starts_with(hour, ?)", [unit])
+        self.view()
         if len(unit) == 10:  # the day's copy holds its hours': theirs go
             hours = sorted(c for c in self.copies if unit_of(c)[:10] == unit and c != copy_key(unit))
             for hour_copy in hours:
@@ -176,10 +212,9 @@ def _listed(prefix: str, start: str, suffix: str) -> set[str]:
     return listed
 
 
-def _downloaded(keys: Iterable[str], folder: str, suffix: str) -> list[str]:
-    """Copy objects to files side by side, named by their place in ``keys``; the files of the
-    objects still there."""
-    named = [(key, str(Path(folder) / f"{index}.{suffix}")) for index, key in enumerate(keys)]
+def _downloaded(named: list[tuple[str, str]]) -> list[str]:
+    """Copy objects to files (``named``: object, file) side by side; the files of the objects still
+    there."""
     with ThreadPoolExecutor(_READ_THREADS) as pool:
         return [path for (_, path), kept in zip(named, pool.map(_download, named), strict=True) if kept]
 

@@ -4,7 +4,7 @@ DuckDB running the same SQL over event-store objects in S3 (moto's, in the proce
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -15,9 +15,11 @@ from moto.athena.models import athena_backends
 from shared.config import settings
 from shared.errors import ApiError
 from shared.events.objects import new_object_key, put_documents
+from shared.search import duckdb_engine
 from shared.search.engine import matching_events, matching_groups
 from shared.search.event_sql import event_filter
 from shared.search.grammar import InvalidSearchQuery
+from shared.serializers.dates import format_datetime
 from shared.storage.base import utcnow
 from shared.storage.dynamodb import connection
 from shared.storage.objects import s3
@@ -163,3 +165,66 @@ def test_a_bad_event_query_is_refused_before_any_engine_runs(query: str, detail:
     with pytest.raises(InvalidSearchQuery) as refused:
         event_filter(query)
     assert refused.value.body() == {"detail": detail}
+
+
+def _kept_at(moment: datetime, name: str, numbers: range, group_id: int) -> str:
+    key = f"events/{moment:%Y/%m/%d/%H}/{name}.ndjson.gz"
+    when = format_datetime(moment) or ""
+    put_documents(key, [_document(n, group_id, timestamp=when) for n in numbers])
+    return key
+
+
+def _copies() -> set[str]:
+    listed = s3().list_objects_v2(Bucket=settings().events_bucket, Prefix="search/")
+    return {item["Key"] for item in listed.get("Contents", ())}
+
+
+def test_a_new_process_reads_the_parquet_copies_and_stays_exact(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = utcnow()
+    since = now - timedelta(days=10)
+    old = _kept_at(now - timedelta(days=3), "old", range(0, 20), 10)
+    recent = _kept_at(now - timedelta(hours=3), "recent", range(20, 40), 11)
+    current = _kept_at(now, "current", range(40, 60), 12)
+    assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20}
+    # the complete day and hours are copied as Parquet; the current hour is not
+    copies = _copies()
+    assert copies and all(key.endswith(".parquet") for key in copies)
+    assert f"search/v1/events/{now - timedelta(days=3):%Y/%m/%d}.parquet" in copies
+    assert not any(f"{now:%Y/%m/%d/%H}" in key for key in copies)
+
+    read: list[str] = []
+    download = duckdb_engine._download
+    monkeypatch.setattr(duckdb_engine, "_download", lambda named: read.append(named[0]) or download(named))
+
+    def new_process() -> None:
+        duckdb_engine._stores.clear()
+        read.clear()
+
+    new_process()
+    assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20}
+    assert set(read) == copies | {current}  # no JSON object the copies hold
+    assert matching_groups(event_filter("customer:c5"), [1], since) == {10: 1}
+    assert matching_events(event_filter("user.email:u45@example.com"), 1, None, since) == {f"{45:032x}"}
+
+    # an object no copy holds (kept late in a complete hour) is read from its JSON; an object gone
+    # (expired) is left out though a copy holds it
+    late = _kept_at(now - timedelta(hours=3), "late", range(100, 102), 13)
+    s3().delete_object(Bucket=settings().events_bucket, Key=old)
+    new_process()
+    assert matching_groups(event_filter("has:customer"), [1], since) == {11: 20, 12: 20, 13: 2}
+    assert late in read and old not in read
+
+    # a copy listed but gone when read (replaced meanwhile) leaves its objects to their JSON
+    listed = duckdb_engine._listed
+
+    def listed_before_the_copies_went(prefix: str, start: str, suffix: str) -> set[str]:
+        return listed(prefix, start, suffix) | (copies if prefix.startswith("search/") else set())
+
+    for key in _copies():
+        s3().delete_object(Bucket=settings().events_bucket, Key=key)
+    monkeypatch.setattr(duckdb_engine, "_listed", listed_before_the_copies_went)
+    new_process()
+    assert matching_groups(event_filter("has:customer"), [1], since) == {11: 20, 12: 20, 13: 2}
+    assert recent in read
