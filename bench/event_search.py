@@ -37,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-EVENTS = int(os.environ.get("BENCH_EVENTS", 1_000_000))
+EVENTS = 1_000_000
 PER_OBJECT = 1_000
 GROUPS = 10_000
 DAYS = 10

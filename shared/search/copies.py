@@ -4,10 +4,11 @@ hour) of event objects, under ``search/v1/events/`` in the events bucket.
 
 A copy is written once its objects are complete: a batch's object is named by the hour it was kept
 in, and its PUT ends within the next hour, so an hour whose end is an hour past holds every object
-it will ever hold (``sealed``). A reader never relies on that for its answer: a copy carries each
-row's object name, the reader keeps only the rows of objects it listed and reads any listed object
-no copy holds from its JSON, so a copy that misses an object, or holds one gone since, changes
-nothing but the speed. ``v1`` names the columns' layout: a change of columns takes a new prefix."""
+it will ever hold (``sealed_before``), the rule the engine's listings already rest on. A reader
+reads a period's copies and lists only the hours none covers (a million events are a thousand
+objects and more: listing them all would take longer than the search). Each row names its object,
+so a reader drops the rows of objects it found gone. ``v1`` names the columns' layout: a change of
+columns takes a new prefix."""
 
 from __future__ import annotations
 
@@ -59,3 +60,24 @@ def chosen(copies: Iterable[str], first_hour: str) -> list[str]:
     days = {unit for unit in units if len(unit) == 10 and f"{unit}/23" >= first_hour}
     hours = {unit for unit in units if len(unit) == 13 and unit >= first_hour and unit[:10] not in days}
     return sorted(copy_key(unit) for unit in days | hours)
+
+
+def uncovered(first_hour: str, units: Iterable[str], now: datetime) -> list[tuple[str, str | None]]:
+    """The runs of hours from ``first_hour`` on that none of ``units`` (the copies read) covers,
+    first and last hour (None: on to now), which the reader lists: a copy holds every object of its
+    day or hour, and objects gone since a copy was written are expired ones, older than any period."""
+    days = {unit for unit in units if len(unit) == 10}
+    hours = {unit for unit in units if len(unit) == 13}
+    runs: list[tuple[str, str | None]] = []
+    moment = datetime.strptime(first_hour, "%Y/%m/%d/%H").replace(tzinfo=now.tzinfo)
+    run_start: str | None = None
+    while moment <= now:
+        hour = f"{moment:%Y/%m/%d/%H}"
+        if hour[:10] in days or hour in hours:
+            if run_start is not None:
+                runs.append((run_start, f"{moment - timedelta(hours=1):%Y/%m/%d/%H}"))
+                run_start = None
+        elif run_start is None:
+            run_start = hour
+        moment += timedelta(hours=1)
+    return [*runs, (run_start, None)] if run_start is not None else runs

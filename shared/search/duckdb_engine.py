@@ -26,7 +26,16 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.config import settings
-from shared.search.copies import COPIES, EVENTS, chosen, copy_key, hour_of_object, unit_of, units_to_write
+from shared.search.copies import (
+    COPIES,
+    EVENTS,
+    chosen,
+    copy_key,
+    hour_of_object,
+    uncovered,
+    unit_of,
+    units_to_write,
+)
 from shared.search.event_sql import literal
 from shared.storage.base import utcnow
 from shared.storage.objects import s3
@@ -66,6 +75,7 @@ class _Store:
         self.folder = tempfile.TemporaryDirectory(prefix="event-search-")
         self.files = 0  # the files downloaded or written so far (each has a new name)
         self.connection = duckdb.connect()
+        self.connection.execute("SET enable_progress_bar = false")
         columns = ", ".join(f'"{name}" {kind}' for name, kind in COLUMNS.items())
         self.connection.execute(f"CREATE TABLE json_events (object VARCHAR, hour VARCHAR, {columns})")
         self.connection.execute("CREATE TABLE gone (object VARCHAR)")
@@ -78,23 +88,29 @@ class _Store:
 
     def sync(self, since_hour: str) -> None:
         """Read the objects of the period that are new. The first search, or one whose period
-        starts earlier than any before, lists the whole period and reads its copies (and forgets
-        objects read before that are gone: expired, or a local store started afresh); later ones
-        list only from an hour before the last listing, since a batch's object is named by the hour
-        it was kept in, which is never an hour older than when its PUT ends."""
+        starts earlier than any before, reads the period's copies and lists the hours none covers
+        (and forgets objects read before that are gone from them: a local store started afresh);
+        later ones list only from an hour before the last listing, since a batch's object is named
+        by the hour it was kept in, which is never an hour older than when its PUT ends."""
         now = utcnow()
-        whole = self.covered_from is None or since_hour < self.covered_from
-        if whole:
-            start = EVENTS + since_hour
+        runs: list[tuple[str, str | None]]
+        if self.covered_from is None or since_hour < self.covered_from:
             self.covered_from = since_hour
-        else:
-            start = EVENTS + max(since_hour, f"{self.listed_at - timedelta(hours=1):%Y/%m/%d/%H}")
-        self.listed_at = now
-        listed = _listed(EVENTS, start, ".ndjson.gz")
-        if whole:
             self.copies |= _listed(COPIES, COPIES, ".parquet")
             self.load_copies([c for c in chosen(self.copies, since_hour) if c not in self.used])
-        gone = sorted(key for key in self.read if key > start and key not in listed)
+            runs = uncovered(since_hour, [unit_of(c) for c in self.used], now)
+        else:
+            runs = [(max(since_hour, f"{self.listed_at - timedelta(hours=1):%Y/%m/%d/%H}"), None)]
+        self.listed_at = now
+        listed: set[str] = set()
+        for first, last in runs:
+            listed |= _listed(EVENTS, EVENTS + first, ".ndjson.gz", last and f"{EVENTS}{last}/~")
+
+        def in_runs(key: str) -> bool:
+            hour = hour_of_object(key)
+            return any(first <= hour and (last is None or hour <= last) for first, last in runs)
+
+        gone = sorted(key for key in self.read if key not in listed and in_runs(key))
         if gone:
             self.connection.execute("DELETE FROM json_events WHERE list_contains(?, object)", [gone])
             self.connection.execute("INSERT INTO gone SELECT unnest(?::VARCHAR[])", [gone])
@@ -199,8 +215,9 @@ class _Store:
             return self.connection.execute(sql).fetchall()
 
 
-def _listed(prefix: str, start: str, suffix: str) -> set[str]:
-    """The names of the objects under ``prefix`` after ``start`` (the listing goes in name order)."""
+def _listed(prefix: str, start: str, suffix: str, stop: str | None = None) -> set[str]:
+    """The names of the objects under ``prefix`` after ``start`` and before ``stop`` (the listing
+    goes in name order, so it ends at the first page past ``stop``)."""
     listed: set[str] = set()
     pages = (
         s3()
@@ -208,7 +225,10 @@ def _listed(prefix: str, start: str, suffix: str) -> set[str]:
         .paginate(Bucket=settings().events_bucket, Prefix=prefix, StartAfter=start)
     )
     for page in pages:
-        listed.update(item["Key"] for item in page.get("Contents", ()) if item["Key"].endswith(suffix))
+        keys = [item["Key"] for item in page.get("Contents", ())]
+        listed.update(key for key in keys if key.endswith(suffix) and (stop is None or key < stop))
+        if stop is not None and keys and keys[-1] >= stop:
+            break
     return listed
 
 

@@ -144,13 +144,15 @@ def test_duckdb_reads_the_objects_of_the_period_each_event_once(aws: None) -> No
     assert matching_events(event_filter("customer:[c1, c4]"), 1, 11, SINCE) == {f"{1:032x}", f"{4:032x}"}
 
     # a later search lists the last hours only, and finds a batch kept since
-    put_documents(new_object_key(utcnow()), [_document(97, 10)])
+    later = new_object_key(utcnow())
+    put_documents(later, [_document(97, 10)])
     assert matching_groups(event_filter("customer:c97"), [1], SINCE) == {10: 1}
 
-    # a period starting earlier than any before lists it whole: objects gone are forgotten
-    s3().delete_object(Bucket=settings().events_bucket, Key="events/2026/12/05/01/first.ndjson.gz")
+    # a period starting earlier than any before lists what no copy covers: objects gone are forgotten
+    s3().delete_object(Bucket=settings().events_bucket, Key=later)
     since = datetime(2026, 9, 1, tzinfo=UTC)
-    assert matching_groups(event_filter("customer:c1*"), [1], since) == {11: 1}  # c1 in "again" only
+    assert matching_groups(event_filter("customer:c97"), [1], since) == {}
+    assert matching_groups(event_filter("customer:c1*"), [1], since) == {10: 3, 11: 5, 12: 3}
 
 
 @pytest.mark.parametrize(
@@ -208,23 +210,26 @@ def test_a_new_process_reads_the_parquet_copies_and_stays_exact(
     assert matching_groups(event_filter("customer:c5"), [1], since) == {10: 1}
     assert matching_events(event_filter("user.email:u45@example.com"), 1, None, since) == {f"{45:032x}"}
 
-    # an object no copy holds (kept late in a complete hour) is read from its JSON; an object gone
-    # (expired) is left out though a copy holds it
-    late = _kept_at(now - timedelta(hours=3), "late", range(100, 102), 13)
-    s3().delete_object(Bucket=settings().events_bucket, Key=old)
+    # a batch kept since is found by the next search, the copies read once
+    later = _kept_at(utcnow(), "later", range(100, 102), 13)
+    read.clear()
+    assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20, 13: 2}
+    assert read == [later]
+    # a batch gone is forgotten by a new process
+    s3().delete_object(Bucket=settings().events_bucket, Key=later)
     new_process()
-    assert matching_groups(event_filter("has:customer"), [1], since) == {11: 20, 12: 20, 13: 2}
-    assert late in read and old not in read
+    assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20}
+    assert old not in read and recent not in read
 
     # a copy listed but gone when read (replaced meanwhile) leaves its objects to their JSON
     listed = duckdb_engine._listed
 
-    def listed_before_the_copies_went(prefix: str, start: str, suffix: str) -> set[str]:
-        return listed(prefix, start, suffix) | (copies if prefix.startswith("search/") else set())
+    def listed_before_the_copies_went(prefix: str, *args: str | None) -> set[str]:
+        return listed(prefix, *args) | (copies if prefix.startswith("search/") else set())
 
     for key in _copies():
         s3().delete_object(Bucket=settings().events_bucket, Key=key)
     monkeypatch.setattr(duckdb_engine, "_listed", listed_before_the_copies_went)
     new_process()
-    assert matching_groups(event_filter("has:customer"), [1], since) == {11: 20, 12: 20, 13: 2}
-    assert recent in read
+    assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20}
+    assert {old, recent, current} <= set(read)
