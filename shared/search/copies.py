@@ -2,9 +2,10 @@
 (``shared.search.duckdb_engine.COLUMNS``), one per day (or, for the day still being kept, per
 hour) of event objects, under ``search/v1/events/`` in the events bucket.
 
-A copy is written once its objects are complete: a batch's object is named by the hour it was kept
-in, and its PUT ends within the next hour, so an hour whose end is an hour past holds every object
-it will ever hold (``sealed_before``), the rule the engine's listings already rest on. A reader
+A copy is written once its objects are complete: a batch's object is named by the moment it was
+kept, and its PUT ends within the same Lambda invocation, which lasts 15 minutes at most
+(``PUT_LAG``), so an hour whose end is that far past holds every object it will ever hold
+(``sealed_before``). A reader
 reads a period's copies and lists only the hours none covers (a million events are a thousand
 objects and more: listing them all would take longer than the search). Each row names its object,
 so a reader drops the rows of objects it found gone. ``v1`` names the columns' layout: a change of
@@ -17,6 +18,8 @@ from datetime import datetime, timedelta
 
 COPIES = "search/v1/events/"
 EVENTS = "events/"
+# The longest a batch's PUT can end after the moment that names its object: Lambda's longest run.
+PUT_LAG = timedelta(minutes=15)
 
 
 def hour_of_object(key: str) -> str:
@@ -26,7 +29,7 @@ def hour_of_object(key: str) -> str:
 
 def sealed_before(now: datetime) -> str:
     """The first hour that may still get objects: every hour before it is complete."""
-    return f"{now - timedelta(hours=1):%Y/%m/%d/%H}"
+    return f"{now - PUT_LAG:%Y/%m/%d/%H}"
 
 
 def copy_key(unit: str) -> str:
