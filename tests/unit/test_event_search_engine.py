@@ -215,11 +215,12 @@ def test_a_new_process_reads_the_parquet_copies_and_stays_exact(
     read.clear()
     assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20, 13: 2}
     assert read == [later]
-    # a batch gone is forgotten by a new process
+    # a batch gone is forgotten by a new process, which lists the hours between the copies
     s3().delete_object(Bucket=settings().events_bucket, Key=later)
+    between = _kept_at(now - timedelta(days=5), "between", range(200, 203), 14)
     new_process()
-    assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20}
-    assert old not in read and recent not in read
+    assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20, 14: 3}
+    assert old not in read and recent not in read and between in read
 
     # a copy listed but gone when read (replaced meanwhile) leaves its objects to their JSON
     listed = duckdb_engine._listed
@@ -231,5 +232,5 @@ def test_a_new_process_reads_the_parquet_copies_and_stays_exact(
         s3().delete_object(Bucket=settings().events_bucket, Key=key)
     monkeypatch.setattr(duckdb_engine, "_listed", listed_before_the_copies_went)
     new_process()
-    assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20}
+    assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20, 14: 3}
     assert {old, recent, current} <= set(read)
