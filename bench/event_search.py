@@ -212,34 +212,23 @@ def _process(environment: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _copies() -> dict[str, Any]:
+def _copies(folder: Path) -> dict[str, Any]:
     """The copies' count and bytes, and the compressed bytes of the columns each query reads."""
     import duckdb
 
-    from shared.config import settings
-    from shared.search.copies import COPIES
-    from shared.storage.objects import s3
-
-    client, bucket = s3(), settings().events_bucket
-    keys = [item["Key"] for item in client.list_objects_v2(Bucket=bucket, Prefix=COPIES).get("Contents", ())]
-    with tempfile.TemporaryDirectory() as folder:
-        paths = []
-        for index, key in enumerate(keys):
-            paths.append(str(Path(folder) / f"{index}.parquet"))
-            Path(paths[-1]).write_bytes(client.get_object(Bucket=bucket, Key=key)["Body"].read())
-        chunks = duckdb.sql(
-            "SELECT path_in_schema, sum(total_compressed_size) FROM parquet_metadata(?) GROUP BY ALL",
-            params=[paths],
-        ).fetchall()
-        total = sum(Path(path).stat().st_size for path in paths)
+    paths = [str(path) for path in folder.glob("v1/*/*.parquet") if not path.name.startswith(".")]
+    chunks = duckdb.sql(
+        "SELECT path_in_schema, sum(total_compressed_size) FROM parquet_metadata(?) GROUP BY ALL",
+        params=[paths],
+    ).fetchall()
 
     def read(columns: tuple[str, ...]) -> int:
         dotted = [(path.replace(", ", "."), size) for path, size in chunks]
         return sum(int(size) for path, size in dotted if any(path.startswith(c) for c in columns))
 
     return {
-        "copies": len(keys),
-        "bytes": total,
+        "copies": len(paths),
+        "bytes": sum(Path(path).stat().st_size for path in paths),
         "bytes_read": {name: read(READ_COLUMNS + columns) for name, columns in QUERY_COLUMNS.items()},
     }
 
@@ -257,7 +246,9 @@ def main() -> None:
     from local.moto_server import start_process
 
     process, endpoint = start_process()
+    folder = tempfile.TemporaryDirectory(prefix="event-search-copies-")
     environment = {
+        "EVENT_SEARCH_COPIES_DIR": folder.name,
         **{k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL_DYNAMODB", "ATHENA_WORKGROUP")},
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": "bench",
@@ -271,10 +262,11 @@ def main() -> None:
         without_copies = _process(environment)
         _keep_one_more()
         cold = _process(environment)
-        copies = _copies()
+        copies = _copies(Path(folder.name))
     finally:
         process.terminate()
         process.wait()
+        folder.cleanup()
     found = {name: without_copies[name]["events_found"] for name in QUERIES}
     result = {
         "events": EVENTS,

@@ -1,6 +1,7 @@
-"""The event search's columnar copies of the event store: Parquet objects of the search's columns
+"""The event search's columnar copies of the event store: Parquet files of the search's columns
 (``shared.search.duckdb_engine.COLUMNS``), one per day (or, for the day still being kept, per
-hour) of event objects, under ``search/v1/events/`` in the events bucket.
+hour) of event objects, named ``<yyyy>-<mm>-<dd>[-<hh>].parquet`` in a folder beside the local
+store's data (``make run``'s data folder): the local engine's, which AWS does not run.
 
 A copy is written once its objects are complete: a batch's object is named by the moment it was
 kept, and its PUT ends within the same Lambda invocation, which lasts 15 minutes at most
@@ -9,14 +10,14 @@ kept, and its PUT ends within the same Lambda invocation, which lasts 15 minutes
 reads a period's copies and lists only the hours none covers (a million events are a thousand
 objects and more: listing them all would take longer than the search). Each row names its object,
 so a reader drops the rows of objects it found gone. ``v1`` names the columns' layout: a change of
-columns takes a new prefix."""
+columns takes a new folder."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-COPIES = "search/v1/events/"
+VERSION = "v1"
 EVENTS = "events/"
 # The longest a batch's PUT can end after the moment that names its object: Lambda's longest run.
 PUT_LAG = timedelta(minutes=15)
@@ -33,13 +34,13 @@ def sealed_before(now: datetime) -> str:
 
 
 def copy_key(unit: str) -> str:
-    """The copy of a day (``yyyy/mm/dd``) or an hour (``yyyy/mm/dd/hh``)."""
-    return f"{COPIES}{unit}.parquet"
+    """The copy's file name for a day (``yyyy/mm/dd``) or an hour (``yyyy/mm/dd/hh``)."""
+    return unit.replace("/", "-") + ".parquet"
 
 
 def unit_of(copy: str) -> str:
     """The day or hour a copy's name covers (``copy_key``'s inverse)."""
-    return copy[len(COPIES) : -len(".parquet")]
+    return copy.removesuffix(".parquet").replace("-", "/")
 
 
 def units_to_write(hours: Iterable[str], first_hour: str, now: datetime) -> set[str]:

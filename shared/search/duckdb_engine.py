@@ -4,10 +4,12 @@ bench): DuckDB in the process, over the event store's objects in S3 and their co
 DuckDB's S3 reader (its ``httpfs`` extension) is not bundled with the wheel and cannot be fetched
 here, so objects come through boto3 into a temporary folder, and DuckDB reads them into a table
 held in memory, only the search's columns. Reading a period's gzip JSON objects is slow (a million
-events: a minute and more), so the engine keeps Parquet copies of them in the bucket
-(``shared.search.copies``: a few objects a day) and a new process reads the copies and only the
+events: a minute and more), so where ``EVENT_SEARCH_COPIES_DIR`` names a folder (``make run``: in
+its data folder) the engine keeps Parquet copies of them there (``shared.search.copies``: a few
+files a day), shared by the processes of the machine: a new process reads the copies and only the
 JSON objects none holds, then writes the copies of the days and hours that became complete. The
-copies are the local counterpart of the Parquet table Athena would read on AWS.
+copies are the local counterpart of the Parquet table Athena would read on AWS; they are files, not
+objects, so the searching functions only read the bucket, as on AWS.
 
 Objects never change once written (each batch has a new name), so each is read once per process,
 as a warm Lambda container would keep it, and a later search lists only the last hours; the SQL
@@ -15,20 +17,19 @@ then runs over the table, the object's hour standing for Athena's projected part
 
 from __future__ import annotations
 
-import logging
+import os
 import tempfile
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from shared.config import settings
 from shared.search.copies import (
-    COPIES,
     EVENTS,
+    VERSION,
     chosen,
     copy_key,
     hour_of_object,
@@ -55,7 +56,6 @@ _NAMES = ", ".join(f'"{name}"' for name in COLUMNS)
 # The number in a downloaded file's name (its object's place in the list read).
 _NUMBER = "'(\\d+)\\.ndjson\\.gz$'"
 _READ_THREADS = 8
-logger = logging.getLogger(__name__)
 
 
 class _Store:
@@ -72,7 +72,9 @@ class _Store:
             raise RuntimeError("no event search engine: set ATHENA_WORKGROUP or install duckdb") from missing
 
         self.lock = threading.Lock()
-        self.folder = tempfile.TemporaryDirectory(prefix="event-search-")
+        self.shared = _copies_folder()
+        # the process's own links to the copies it reads (a copy replaced meanwhile stays readable)
+        self.folder = tempfile.TemporaryDirectory(prefix=".process-", dir=self.shared)
         self.files = 0  # the files downloaded or written so far (each has a new name)
         self.connection = duckdb.connect()
         self.connection.execute("SET enable_progress_bar = false")
@@ -80,7 +82,7 @@ class _Store:
         self.connection.execute(f"CREATE TABLE json_events (object VARCHAR, hour VARCHAR, {columns})")
         self.connection.execute("CREATE TABLE gone (object VARCHAR)")
         self.read: set[str] = set()  # the event objects whose rows are in a copy read or the table
-        self.copies: set[str] = set()  # the copies known to be in the bucket (listed or written)
+        self.copies: set[str] = set()  # the copies known to be in the shared folder (found or written)
         self.used: dict[str, str] = {}  # the copies read: their files
         self.covered_from: str | None = None  # the earliest hour a listing covered
         self.listed_at = utcnow()
@@ -96,7 +98,7 @@ class _Store:
         runs: list[tuple[str, str | None]]
         if self.covered_from is None or since_hour < self.covered_from:
             self.covered_from = since_hour
-            self.copies |= _listed(COPIES, COPIES, ".parquet")
+            self.copies |= {path.name for path in self.shared.glob("*.parquet")} if self.shared else set()
             self.load_copies([c for c in chosen(self.copies, since_hour) if c not in self.used])
             runs = uncovered(since_hour, [unit_of(c) for c in self.used], now)
         else:
@@ -141,21 +143,41 @@ class _Store:
         self.read.update(keys)
 
     def load_copies(self, copies: list[str]) -> None:
-        """Download copies to the folder and query them from now on (a copy gone meanwhile is
-        skipped: its objects are then read from their JSON). The rows of their objects read from
-        JSON before leave the table, so each object's rows are counted once."""
-        named = [(copy, self.file("parquet")) for copy in copies]
-        paths = set(_downloaded(named))
-        kept = [(copy, path) for copy, path in named if path in paths]
-        if not kept:
+        """Query copies from now on, through links in the process's folder. A copy gone meanwhile
+        is skipped, and so is one whose newest object is not in the bucket (the local store was
+        started afresh, or its data lost): their objects are then read from their JSON. The rows of
+        their objects read from JSON before leave the table, so each object's rows count once."""
+        linked = {}
+        for copy in copies:
+            path = self.file("parquet")
+            try:
+                os.link(self.shared / copy, path)  # type: ignore[operator]
+            except FileNotFoundError:
+                continue
+            linked[path] = copy
+        if not linked:
+            return
+        newest = self.connection.execute(
+            "SELECT filename, max(object) FROM read_parquet(?, filename = true) GROUP BY filename",
+            [sorted(linked)],
+        ).fetchall()
+        with ThreadPoolExecutor(_READ_THREADS) as pool:
+            found = dict(
+                zip([path for path, _ in newest], pool.map(_exists, [key for _, key in newest]), strict=True)
+            )
+        for path, there in found.items():
+            if not there:
+                (self.shared / linked.pop(path)).unlink(missing_ok=True)  # type: ignore[operator]
+                Path(path).unlink()
+        if not linked:
             return
         held = self.connection.execute(
-            "SELECT DISTINCT object FROM read_parquet(?)", [[path for _, path in kept]]
+            "SELECT DISTINCT object FROM read_parquet(?)", [sorted(linked)]
         ).fetchall()
         objects = [object for (object,) in held]
         self.connection.execute("DELETE FROM json_events WHERE list_contains(?, object)", [objects])
         self.read.update(objects)
-        for copy, path in kept:
+        for path, copy in linked.items():
             self.use(copy, path)
         self.view()
 
@@ -180,25 +202,26 @@ class _Store:
 
     def write_copies(self, now: datetime) -> None:
         """Write the copies of the complete days and hours that have none yet (the view holds every
-        listed object from ``covered_from`` on); a day's copy replaces its hours'. A copy that
-        fails to be written is only a slower next start, never a failed search."""
+        listed object from ``covered_from`` on); a day's copy replaces its hours'."""
+        if self.shared is None:
+            return
         hours = {hour_of_object(key) for key in self.read}
         units = units_to_write(hours, self.covered_from or "", now)
         for unit in sorted(unit for unit in units if copy_key(unit) not in self.copies):
-            try:
-                self.write_copy(unit)
-            except (BotoCoreError, ClientError) as failed:
-                logger.warning("event search copy %s not written: %s", unit, failed)
+            self.write_copy(unit, self.shared)
 
-    def write_copy(self, unit: str) -> None:
-        """Write the copy of ``unit`` and query it in place of its rows in the table."""
+    def write_copy(self, unit: str, shared: Path) -> None:
+        """Write the copy of ``unit`` (whole, then renamed: a reader never sees half a file) and
+        query it in place of its rows in the table."""
         path = self.file("parquet")
         self.connection.execute(
             f"COPY (SELECT object, hour, {_NAMES} FROM events WHERE starts_with(hour, ?) "
             "ORDER BY project_id, group_id) TO ? (FORMAT parquet, COMPRESSION zstd)",
             [unit, path],
         )
-        s3().put_object(Bucket=settings().events_bucket, Key=copy_key(unit), Body=Path(path).read_bytes())
+        written = shared / f".{uuid.uuid4().hex}.parquet"
+        os.link(path, written)
+        written.replace(shared / copy_key(unit))
         self.copies.add(copy_key(unit))
         self.use(copy_key(unit), path)
         self.connection.execute("DELETE FROM json_events WHERE starts_with(hour, ?)", [unit])
@@ -206,13 +229,35 @@ class _Store:
         if len(unit) == 10:  # the day's copy holds its hours': theirs go
             hours = sorted(c for c in self.copies if unit_of(c)[:10] == unit and c != copy_key(unit))
             for hour_copy in hours:
-                s3().delete_object(Bucket=settings().events_bucket, Key=hour_copy)
+                (shared / hour_copy).unlink(missing_ok=True)
                 self.copies.discard(hour_copy)
 
     def rows(self, sql: str, since_hour: str) -> list[tuple[Any, ...]]:
         with self.lock:
             self.sync(since_hour)
             return self.connection.execute(sql).fetchall()
+
+
+def _copies_folder() -> Path | None:
+    """The machine's folder of copies of this bucket's events, if copies are kept."""
+    folder = os.environ.get("EVENT_SEARCH_COPIES_DIR")
+    if not folder:
+        return None
+    shared = Path(folder) / VERSION / settings().events_bucket
+    shared.mkdir(parents=True, exist_ok=True)
+    return shared
+
+
+def _exists(key: str) -> bool:
+    """Whether the event object ``key`` is in the bucket."""
+    client = s3()
+    try:
+        client.head_object(Bucket=settings().events_bucket, Key=key)
+    except client.exceptions.ClientError as missing:
+        if missing.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
 
 
 def _listed(prefix: str, start: str, suffix: str, stop: str | None = None) -> set[str]:

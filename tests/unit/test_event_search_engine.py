@@ -3,8 +3,10 @@ DuckDB running the same SQL over event-store objects in S3 (moto's, in the proce
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import boto3
 import pytest
@@ -28,8 +30,9 @@ SINCE = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     for name, value in {
+        "EVENT_SEARCH_COPIES_DIR": str(tmp_path),
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -177,8 +180,9 @@ def _kept_at(moment: datetime, name: str, numbers: range, group_id: int) -> str:
 
 
 def _copies() -> set[str]:
-    listed = s3().list_objects_v2(Bucket=settings().events_bucket, Prefix="search/")
-    return {item["Key"] for item in listed.get("Contents", ())}
+    """The copies' files in the machine's folder (``EVENT_SEARCH_COPIES_DIR``)."""
+    folder = Path(os.environ["EVENT_SEARCH_COPIES_DIR"]) / "v1" / settings().events_bucket
+    return {path.name for path in folder.glob("*.parquet")}
 
 
 def test_a_new_process_reads_the_parquet_copies_and_stays_exact(
@@ -190,11 +194,12 @@ def test_a_new_process_reads_the_parquet_copies_and_stays_exact(
     recent = _kept_at(now - timedelta(hours=3), "recent", range(20, 40), 11)
     current = _kept_at(now, "current", range(40, 60), 12)
     assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20}
-    # the complete day and hours are copied as Parquet; the current hour is not
+    # the complete day and hours are copied as Parquet files, the bucket holds only the events
     copies = _copies()
-    assert copies and all(key.endswith(".parquet") for key in copies)
-    assert f"search/v1/events/{now - timedelta(days=3):%Y/%m/%d}.parquet" in copies
-    assert not any(f"{now:%Y/%m/%d/%H}" in key for key in copies)
+    assert f"{now - timedelta(days=3):%Y-%m-%d}.parquet" in copies
+    assert not any(f"{now:%Y-%m-%d-%H}" in name for name in copies)
+    listed = s3().list_objects_v2(Bucket=settings().events_bucket)["Contents"]
+    assert {item["Key"] for item in listed} == {old, recent, current}
 
     read: list[str] = []
     download = duckdb_engine._download
@@ -206,7 +211,7 @@ def test_a_new_process_reads_the_parquet_copies_and_stays_exact(
 
     new_process()
     assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20}
-    assert set(read) == copies | {current}  # no JSON object the copies hold
+    assert read == [current]  # no JSON object the copies hold
     assert matching_groups(event_filter("customer:c5"), [1], since) == {10: 1}
     assert matching_events(event_filter("user.email:u45@example.com"), 1, None, since) == {f"{45:032x}"}
 
@@ -220,17 +225,10 @@ def test_a_new_process_reads_the_parquet_copies_and_stays_exact(
     between = _kept_at(now - timedelta(days=5), "between", range(200, 203), 14)
     new_process()
     assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20, 14: 3}
-    assert old not in read and recent not in read and between in read
+    assert read == [between, current]
 
-    # a copy listed but gone when read (replaced meanwhile) leaves its objects to their JSON
-    listed = duckdb_engine._listed
-
-    def listed_before_the_copies_went(prefix: str, *args: str | None) -> set[str]:
-        return listed(prefix, *args) | (copies if prefix.startswith("search/") else set())
-
-    for key in _copies():
-        s3().delete_object(Bucket=settings().events_bucket, Key=key)
-    monkeypatch.setattr(duckdb_engine, "_listed", listed_before_the_copies_went)
+    # a copy whose objects are not in the bucket (a local store started afresh) is dropped
+    s3().delete_object(Bucket=settings().events_bucket, Key=old)
     new_process()
-    assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20, 14: 3}
-    assert {old, recent, current} <= set(read)
+    assert matching_groups(event_filter("has:customer"), [1], since) == {11: 20, 12: 20, 14: 3}
+    assert f"{now - timedelta(days=3):%Y-%m-%d}.parquet" not in _copies()
