@@ -166,8 +166,10 @@ class _Store:
                 zip([path for path, _ in newest], pool.map(_exists, [key for _, key in newest]), strict=True)
             )
         for path, there in found.items():
-            if not there:
-                (self.shared / linked.pop(path)).unlink(missing_ok=True)  # type: ignore[operator]
+            if not there:  # stale: written anew once its hours are read from their JSON
+                stale = linked.pop(path)
+                (self.shared / stale).unlink(missing_ok=True)  # type: ignore[operator]
+                self.copies.discard(stale)
                 Path(path).unlink()
         if not linked:
             return

@@ -229,6 +229,7 @@ def test_a_new_process_reads_the_parquet_copies_and_stays_exact(
 
     # a copy whose objects are not in the bucket (a local store started afresh) is dropped
     s3().delete_object(Bucket=settings().events_bucket, Key=old)
+    assert f"{now - timedelta(days=3):%Y-%m-%d}.parquet" in _copies()
     new_process()
     assert matching_groups(event_filter("has:customer"), [1], since) == {11: 20, 12: 20, 14: 3}
     assert f"{now - timedelta(days=3):%Y-%m-%d}.parquet" not in _copies()
