@@ -144,9 +144,9 @@ class _Store:
 
     def load_copies(self, copies: list[str]) -> None:
         """Query copies from now on, through links in the process's folder. A copy gone meanwhile
-        is skipped, and so is one whose newest object is not in the bucket (the local store was
-        started afresh, or its data lost): their objects are then read from their JSON. The rows of
-        their objects read from JSON before leave the table, so each object's rows count once."""
+        is skipped, and all are when the newest object they hold is not in the bucket (the local
+        store was started afresh: one HEAD tells): their objects are then read from their JSON. The
+        rows of their objects read from JSON before leave the table, so each counts once."""
         linked = {}
         for copy in copies:
             path = self.file("parquet")
@@ -157,21 +157,14 @@ class _Store:
             linked[path] = copy
         if not linked:
             return
-        newest = self.connection.execute(
-            "SELECT filename, max(object) FROM read_parquet(?, filename = true) GROUP BY filename",
-            [sorted(linked)],
-        ).fetchall()
-        with ThreadPoolExecutor(_READ_THREADS) as pool:
-            found = dict(
-                zip([path for path, _ in newest], pool.map(_exists, [key for _, key in newest]), strict=True)
-            )
-        for path, there in found.items():
-            if not there:  # stale: written anew once its hours are read from their JSON
-                stale = linked.pop(path)
+        (newest,) = self.connection.execute(
+            "SELECT max(object) FROM read_parquet(?)", [sorted(linked)]
+        ).fetchone() or (None,)
+        if newest is None or not _exists(newest):  # stale: written anew from the objects' JSON
+            for path, stale in linked.items():
                 (self.shared / stale).unlink(missing_ok=True)  # type: ignore[operator]
                 self.copies.discard(stale)
                 Path(path).unlink()
-        if not linked:
             return
         held = self.connection.execute(
             "SELECT DISTINCT object FROM read_parquet(?)", [sorted(linked)]
@@ -266,10 +259,16 @@ def _listed(prefix: str, start: str, suffix: str, stop: str | None = None) -> se
     """The names of the objects under ``prefix`` after ``start`` and before ``stop`` (the listing
     goes in name order, so it ends at the first page past ``stop``)."""
     listed: set[str] = set()
+    # a run between copies is short: small pages, so its listing stops soon past it
     pages = (
         s3()
         .get_paginator("list_objects_v2")
-        .paginate(Bucket=settings().events_bucket, Prefix=prefix, StartAfter=start)
+        .paginate(
+            Bucket=settings().events_bucket,
+            Prefix=prefix,
+            StartAfter=start,
+            PaginationConfig={"PageSize": 1000 if stop is None else 50},
+        )
     )
     for page in pages:
         keys = [item["Key"] for item in page.get("Contents", ())]

@@ -227,9 +227,12 @@ def test_a_new_process_reads_the_parquet_copies_and_stays_exact(
     assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20, 14: 3}
     assert read == [between, current]
 
-    # a copy whose objects are not in the bucket (a local store started afresh) is dropped
-    s3().delete_object(Bucket=settings().events_bucket, Key=old)
+    # the copies of a store started afresh (their objects not in the bucket) are dropped
     assert f"{now - timedelta(days=3):%Y-%m-%d}.parquet" in _copies()
+    for key in (old, recent, current, between):
+        s3().delete_object(Bucket=settings().events_bucket, Key=key)
+    afresh = _kept_at(now - timedelta(days=1), "afresh", range(300, 304), 15)
     new_process()
-    assert matching_groups(event_filter("has:customer"), [1], since) == {11: 20, 12: 20, 14: 3}
+    assert matching_groups(event_filter("has:customer"), [1], since) == {15: 4}
+    assert read == [afresh]
     assert f"{now - timedelta(days=3):%Y-%m-%d}.parquet" not in _copies()
