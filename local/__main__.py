@@ -36,6 +36,8 @@ def main() -> None:
     data_dir = _data_dir()
     # the moto server's SES writes each alert email here (local.mail_outbox)
     os.environ.setdefault("LOCAL_MAIL_DIR", str(data_dir.parent / "mail"))
+    # the event search's Parquet copies of the kept events (shared.search.copies), kept with them
+    os.environ.setdefault("EVENT_SEARCH_COPIES_DIR", str(data_dir / "event-search"))
     schedule_seconds = float(os.environ.get("LOCAL_SCHEDULE_SECONDS", "10"))
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())

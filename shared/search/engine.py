@@ -7,7 +7,8 @@ It runs SQL over the event store's own objects (``events/<yyyy>/<mm>/<dd>/<hh>/<
 Athena (a Glue table over the bucket's ``events/`` prefix, its hour a projected partition, so a
 period reads only its hours' objects; billed per byte scanned); locally, and wherever no Athena
 work group is configured, it is DuckDB in the process (``shared.search.duckdb_engine``), over the
-same objects read from S3. Both get the same SQL text (``shared.search.event_sql``).
+same objects read from S3 and its Parquet copies of them (``shared.search.copies``). Both get the
+same SQL text (``shared.search.event_sql``).
 
 The period prunes by the hour an object was kept: an event kept in an hour never has a timestamp
 after that hour's end (Relay clamps future timestamps), so the objects kept before the period's

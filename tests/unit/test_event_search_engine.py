@@ -3,8 +3,10 @@ DuckDB running the same SQL over event-store objects in S3 (moto's, in the proce
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import boto3
 import pytest
@@ -15,9 +17,11 @@ from moto.athena.models import athena_backends
 from shared.config import settings
 from shared.errors import ApiError
 from shared.events.objects import new_object_key, put_documents
+from shared.search import duckdb_engine
 from shared.search.engine import matching_events, matching_groups
 from shared.search.event_sql import event_filter
 from shared.search.grammar import InvalidSearchQuery
+from shared.serializers.dates import format_datetime
 from shared.storage.base import utcnow
 from shared.storage.dynamodb import connection
 from shared.storage.objects import s3
@@ -26,8 +30,9 @@ SINCE = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     for name, value in {
+        "EVENT_SEARCH_COPIES_DIR": str(tmp_path),
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -142,13 +147,15 @@ def test_duckdb_reads_the_objects_of_the_period_each_event_once(aws: None) -> No
     assert matching_events(event_filter("customer:[c1, c4]"), 1, 11, SINCE) == {f"{1:032x}", f"{4:032x}"}
 
     # a later search lists the last hours only, and finds a batch kept since
-    put_documents(new_object_key(utcnow()), [_document(97, 10)])
+    later = new_object_key(utcnow())
+    put_documents(later, [_document(97, 10)])
     assert matching_groups(event_filter("customer:c97"), [1], SINCE) == {10: 1}
 
-    # a period starting earlier than any before lists it whole: objects gone are forgotten
-    s3().delete_object(Bucket=settings().events_bucket, Key="events/2026/12/05/01/first.ndjson.gz")
+    # a period starting earlier than any before lists what no copy covers: objects gone are forgotten
+    s3().delete_object(Bucket=settings().events_bucket, Key=later)
     since = datetime(2026, 9, 1, tzinfo=UTC)
-    assert matching_groups(event_filter("customer:c1*"), [1], since) == {11: 1}  # c1 in "again" only
+    assert matching_groups(event_filter("customer:c97"), [1], since) == {}
+    assert matching_groups(event_filter("customer:c1*"), [1], since) == {10: 3, 11: 5, 12: 3}
 
 
 @pytest.mark.parametrize(
@@ -163,3 +170,69 @@ def test_a_bad_event_query_is_refused_before_any_engine_runs(query: str, detail:
     with pytest.raises(InvalidSearchQuery) as refused:
         event_filter(query)
     assert refused.value.body() == {"detail": detail}
+
+
+def _kept_at(moment: datetime, name: str, numbers: range, group_id: int) -> str:
+    key = f"events/{moment:%Y/%m/%d/%H}/{name}.ndjson.gz"
+    when = format_datetime(moment) or ""
+    put_documents(key, [_document(n, group_id, timestamp=when) for n in numbers])
+    return key
+
+
+def _copies() -> set[str]:
+    """The copies' files in the machine's folder (``EVENT_SEARCH_COPIES_DIR``)."""
+    folder = Path(os.environ["EVENT_SEARCH_COPIES_DIR"]) / "v1" / settings().events_bucket
+    return {path.name for path in folder.glob("*.parquet")}
+
+
+def test_a_new_process_reads_the_parquet_copies_and_stays_exact(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = utcnow()
+    since = now - timedelta(days=10)
+    old = _kept_at(now - timedelta(days=3), "old", range(0, 20), 10)
+    recent = _kept_at(now - timedelta(hours=3), "recent", range(20, 40), 11)
+    current = _kept_at(now, "current", range(40, 60), 12)
+    assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20}
+    # the complete day and hours are copied as Parquet files, the bucket holds only the events
+    copies = _copies()
+    assert f"{now - timedelta(days=3):%Y-%m-%d}.parquet" in copies
+    assert not any(f"{now:%Y-%m-%d-%H}" in name for name in copies)
+    listed = s3().list_objects_v2(Bucket=settings().events_bucket)["Contents"]
+    assert {item["Key"] for item in listed} == {old, recent, current}
+
+    read: list[str] = []
+    download = duckdb_engine._download
+    monkeypatch.setattr(duckdb_engine, "_download", lambda named: read.append(named[0]) or download(named))
+
+    def new_process() -> None:
+        duckdb_engine._stores.clear()
+        read.clear()
+
+    new_process()
+    assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20}
+    assert read == [current]  # no JSON object the copies hold
+    assert matching_groups(event_filter("customer:c5"), [1], since) == {10: 1}
+    assert matching_events(event_filter("user.email:u45@example.com"), 1, None, since) == {f"{45:032x}"}
+
+    # a batch kept since is found by the next search, the copies read once
+    later = _kept_at(utcnow(), "later", range(100, 102), 13)
+    read.clear()
+    assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20, 13: 2}
+    assert read == [later]
+    # a batch gone is forgotten by a new process, which lists the hours between the copies
+    s3().delete_object(Bucket=settings().events_bucket, Key=later)
+    between = _kept_at(now - timedelta(days=5), "between", range(200, 203), 14)
+    new_process()
+    assert matching_groups(event_filter("has:customer"), [1], since) == {10: 20, 11: 20, 12: 20, 14: 3}
+    assert read == [between, current]
+
+    # the copies of a store started afresh (their objects not in the bucket) are dropped
+    assert f"{now - timedelta(days=3):%Y-%m-%d}.parquet" in _copies()
+    for key in (old, recent, current, between):
+        s3().delete_object(Bucket=settings().events_bucket, Key=key)
+    afresh = _kept_at(now - timedelta(days=1), "afresh", range(300, 304), 15)
+    new_process()
+    assert matching_groups(event_filter("has:customer"), [1], since) == {15: 4}
+    assert read == [afresh]
+    assert f"{now - timedelta(days=3):%Y-%m-%d}.parquet" not in _copies()
