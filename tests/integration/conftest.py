@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import World
+from tests.conftest import World, wait_until
 
 if TYPE_CHECKING:
     from shared.storage.accounts import Project
@@ -29,10 +29,20 @@ def no_deletion_delay(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def empty_deletion_queue() -> None:
-    """Start from an empty deletion queue: jobs left by earlier tests run (they are idempotent)."""
-    from tests.integration.deletion_support import run_worker_until_idle
+    """Start from an empty deletion queue: jobs left by earlier tests run (they are idempotent),
+    including those still delayed (a deletion's job waits ``DELETION_DELAY_SECONDS``), which would
+    otherwise appear in the middle of the test."""
+    import boto3
 
-    run_worker_until_idle()
+    from tests.integration.deletion_support import queue_url, run_worker_until_idle
+
+    def drained() -> bool:
+        run_worker_until_idle()
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"]
+        counts = boto3.client("sqs").get_queue_attributes(QueueUrl=queue_url(), AttributeNames=names)
+        return not any(int(n) for n in counts["Attributes"].values())
+
+    wait_until(drained, timeout=30, what="the deletion queue (delayed jobs included) drained")
 
 
 @pytest.fixture

@@ -106,9 +106,10 @@ def test_a_batch_costs_one_write_per_issue(project: Project, local_lambda: Local
     # after each counting transaction
     assert calls["Query"] == (1 + 1 + 1) + (1 + 1)
     # both hashes in one consistent BatchGetItem; each group read back, each issue's tag summary
-    # (which holds its current hour of users)
+    # (which holds its current hour of users); the project read once for its data scrubbing options
+    # (its id pointer, then its item)
     assert calls["BatchGetItem"] == 1
-    assert calls["GetItem"] == 2 + 2
+    assert calls["GetItem"] == 2 + 2 + 2
     # each issue's tag summary and users merged once (both bring new users); one follow-up mark for
     # the delivery's ledger entries (the creation's, the new issue's other events', the other's)
     # (the latest event is the event store's newest: no item of its own)

@@ -187,11 +187,11 @@ def test_first_and_last_event_come_from_the_events(api: Api, base_url: str, worl
     # hour is a later one than the group holds: the first transaction is refused, the group read,
     # and the next one moves the held hour's count to its row; the ledger entry's follow-up mark;
     # the issue's tag summary read and written once for the batch (the latest event is the event
-    # store's newest: no write of its own)
+    # store's newest: no write of its own); the project's data scrubbing options (2)
     kinds = {"GetItem", "BatchGetItem", "UpdateItem", "TransactWriteItems", "PutItem"}
     written = {k: n for k, n in calls[1].items() if k in kinds}
     expected = {
-        "GetItem": 2 + 1 + 1,
+        "GetItem": 2 + 1 + 1 + 2,
         "BatchGetItem": 1,
         "UpdateItem": 2,
         "TransactWriteItems": 1 + 1,
@@ -200,8 +200,9 @@ def test_first_and_last_event_come_from_the_events(api: Api, base_url: str, worl
     assert written == expected
     # a new group: the key; the batch's release bookkeeping reads the release once (consistently,
     # ``shared.releases.from_events``), which makes sure of the group's first release too (no
-    # second update or read of it); the group hash is in a BatchGetItem
-    assert (calls[0]["GetItem"], calls[0]["BatchGetItem"]) == (1 + 1, 1)
+    # second update or read of it); the group hash is in a BatchGetItem; the project's data
+    # scrubbing options (2)
+    assert (calls[0]["GetItem"], calls[0]["BatchGetItem"]) == (1 + 1 + 2, 1)
     # the release's first event, the short id, the release's new_groups and at most a block of
     # group ids for the processor environment (shared/issues/groups.py): no second release update
     assert calls[0]["UpdateItem"] <= 1 + 1 + 1 + 1
