@@ -1,5 +1,6 @@
 """A group together with the child rows an update decides on and the serializer shows: inbox,
-resolution, snooze, assignee, share, and the acting user's subscription, bookmark and seen mark.
+resolution, snooze, assignee, share, the tag summary (which holds the newest hour of users the
+view's counts need), and the acting user's subscription, bookmark and seen mark.
 
 All of them have known keys in the group's partition, so the state of many groups is read with
 BatchGetItem, 100 keys per request, whatever the size of the groups' activity feeds. An update reads
@@ -15,6 +16,7 @@ from typing import Any
 from shared.storage.base import batch_get
 from shared.storage.group_people import GroupAssignee, GroupBookmark, GroupSeen, GroupShare, GroupSubscription
 from shared.storage.group_state import GroupSnooze
+from shared.storage.group_tags import GroupTags
 from shared.storage.issues import Group, GroupInbox, GroupResolution, IssueItem, group_pk
 
 _GROUP_ROWS: dict[str, str] = {
@@ -23,6 +25,7 @@ _GROUP_ROWS: dict[str, str] = {
     GroupSnooze.key(0)[1]: "snooze",
     GroupAssignee.key(0)[1]: "assignee",
     GroupShare.key(0)[1]: "share",
+    GroupTags.key(0)[1]: "tags",
 }
 _USER_ROWS = {"SUBSCRIPTION": "subscription", "BOOKMARK": "bookmark", "SEEN": "seen"}
 ALL_ROWS = frozenset(_GROUP_ROWS.values()) | frozenset(_USER_ROWS.values())
@@ -40,6 +43,7 @@ class GroupState:
     snooze: GroupSnooze | None = None
     assignee: GroupAssignee | None = None
     share: GroupShare | None = None
+    tags: GroupTags | None = None
     subscription: GroupSubscription | None = None
     bookmark: GroupBookmark | None = None
     seen: GroupSeen | None = None

@@ -111,9 +111,9 @@ def _views(
     by_id = {p.id: p for p in projects}
     if len(states) > 1:
         with ThreadPoolExecutor(max_workers=min(len(states), _USER_COUNT_READERS)) as pool:
-            counts = list(pool.map(lambda s: recent_counts(s.group), states))
+            counts = list(pool.map(lambda s: recent_counts(s.group, s.tags), states))
     else:
-        counts = [recent_counts(s.group) for s in states]
+        counts = [recent_counts(s.group, s.tags) for s in states]
     return [
         GroupView(s, by_id[s.group.project_id], organization, actors, count, _snooze_over(s))
         for s, count in zip(states, counts, strict=True)

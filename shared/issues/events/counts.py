@@ -240,11 +240,8 @@ def current_users_change(
 def move_current_users(group_id: int, to_group_id: int) -> None:
     """Merge the users of the group's newest hour (on its tag summary item) into ``to_group_id``'s
     row of that hour (an issue merge; idempotent)."""
-    try:
-        item = GroupTags.get(*GroupTags.key(group_id), consistent_read=True)
-    except GroupTags.DoesNotExist:
-        return
-    if item.users_hour is not None and item.users:
+    item = _tag_summary(group_id)
+    if item is not None and item.users_hour is not None and item.users:
         sketch = UserSketch.from_bytes(item.users)
         merge_users(to_group_id, item.users_hour, sketch, _users_expiry(item.users_hour))
 
@@ -294,21 +291,24 @@ def events_since(group_id: int, since: datetime) -> int:
     return sum(row.count or 0 for row in hourly_counts(group_id, since).values())
 
 
+# ``tags`` not read yet: ``_hour_rows`` reads the tag summary item itself.
+UNREAD = object()
+
+
 def _hour_rows(
-    group_id: int, since: datetime, until: datetime
+    group_id: int, since: datetime, until: datetime, tags: GroupTags | object | None = UNREAD
 ) -> tuple[dict[str, GroupHourlyCount], dict[str, UserSketch]]:
     """The unexpired count rows of the hours from ``since`` to ``until`` and their user sketches,
-    by hour, from one Query (counts and sketches of an hour are neighbours) and one GetItem of the
-    tag summary item, which holds the newest hour's sketch: the one reader of users."""
+    by hour, from one Query (counts and sketches of an hour are neighbours) and the tag summary
+    item, which holds the newest hour's sketch: the one reader of users. The item is read first
+    (one GetItem) unless the caller read it already (``tags``, ``None`` when there is none), as it
+    must be, before the rows: a sketch that moves to its row in between is read there."""
     now = utcnow()
     low = GroupHourlyCount.key(group_id, hour_bucket(since))[1]
     high = GroupHourlyUsers.key(group_id, hour_bucket(until))[1]
     counts: dict[str, GroupHourlyCount] = {}
     sketches: dict[str, UserSketch] = {}
-    try:  # before the rows: a sketch that moves to its row in between is read there
-        item: GroupTags | None = GroupTags.get(*GroupTags.key(group_id), consistent_read=True)
-    except GroupTags.DoesNotExist:
-        item = None
+    item = tags if tags is None or isinstance(tags, GroupTags) else _tag_summary(group_id)
     for row in IssueItem.query(group_pk(group_id), IssueItem.sk.between(low, high), consistent_read=True):
         if row.expires_at is not None and row.expires_at <= now:
             continue
@@ -317,6 +317,13 @@ def _hour_rows(
         elif isinstance(row, GroupHourlyUsers):
             sketches[row.hour] = UserSketch.from_bytes(row.sketch)
     return counts, with_held_users(sketches, item, hour_bucket(since), hour_bucket(until))
+
+
+def _tag_summary(group_id: int) -> GroupTags | None:
+    try:
+        return GroupTags.get(*GroupTags.key(group_id), consistent_read=True)
+    except GroupTags.DoesNotExist:
+        return None
 
 
 def with_held_users(
@@ -388,13 +395,14 @@ class RecentCounts:
         return self.series(24, timedelta(hours=1))
 
 
-def recent_counts(group: Group) -> RecentCounts:
+def recent_counts(group: Group, tags: GroupTags | object | None = UNREAD) -> RecentCounts:
     """One Query of the retained hourly rows gives the counts and users of every hour;
-    ``group`` (read before, as a view reads it) brings its current hour."""
+    ``group`` (read before, as a view reads it) brings its current hour, and ``tags`` (its tag
+    summary item, when the view read it with the group's other rows) the newest hour's users."""
     group_id = group.id
     now = utcnow()
     current = CurrentHour.of(group)
     since = now - RETENTION
-    found, sketches = _hour_rows(group_id, since, now)
+    found, sketches = _hour_rows(group_id, since, now, tags)
     rows = _with_current_hour(group_id, current, found, hour_bucket(since), hour_bucket(now))
     return RecentCounts({bucket: row.count or 0 for bucket, row in rows.items()}, sketches, now)
