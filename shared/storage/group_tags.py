@@ -17,7 +17,7 @@ class GroupTags(IssueItem, discriminator="tags"):
     summary = BinaryAttribute(legacy_encoding=False)
     version = IntegerAttribute(default=0)
     second = IntegerAttribute(null=True)  # epoch seconds
-    writes = IntegerAttribute(null=True)
+    second_events = IntegerAttribute(null=True)  # events of ``second`` counted in (an estimate when sampled)
     users_hour = UnicodeAttribute(null=True)
     users = BinaryAttribute(legacy_encoding=False, null=True)
 

@@ -7,11 +7,12 @@ one conditional write per group and batch merges both. A new group's first event
 item in the creating transaction (``first_tags_row``).
 
 A storming issue, whose events arrive a few per batch across many concurrent batches, would cost
-a write per batch for a few events. Once ``BUSY_WRITES`` writes already carried events of the
-batch's newest second, its batches are sampled: a batch of ``n`` of its events writes with
-probability ``p = min(1, n / EVENTS_PER_WRITE)`` and adds its counts weighted by ``1 / p``
-(randomly rounded), so the counts stay unbiased estimates and a write stands for about
-``EVENTS_PER_WRITE`` events. An issue written fewer times a second is counted exactly."""
+a write per batch for a few events. Once the summary holds ``BUSY_EVENTS`` events of the batch's
+newest second, its batches are sampled: a batch of ``n`` of its events writes with probability
+``p = min(1, n / EVENTS_PER_WRITE)`` and adds its counts weighted by ``1 / p`` (randomly rounded),
+so the counts stay unbiased estimates and a write stands for about ``EVENTS_PER_WRITE`` events.
+An issue with fewer events a second is counted exactly, however its events are batched (a burst
+of a few events, each in a batch of its own, is not a storm)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from shared.storage.versioned import merge_versioned
 from shared.tags.derived import event_tags
 from shared.tags.summary import TagSummary
 
-BUSY_WRITES = 3
+BUSY_EVENTS = 120
 EVENTS_PER_WRITE = 40
 
 
@@ -43,7 +44,7 @@ def _summary_of(events: Sequence[Event], into: TagSummary | None = None, weight:
 
 def sampling_weight(batch_events: int, busy: bool, draw: float) -> float | None:
     """The weight of a batch's tag counts (1: exact), or None when the batch is not sampled;
-    ``busy``: the issue's summary is written ``BUSY_WRITES`` times a second; ``draw`` is uniform
+    ``busy``: the issue's summary holds ``BUSY_EVENTS`` of the second already; ``draw`` is uniform
     in [0, 1)."""
     if not busy:
         return 1.0
@@ -85,22 +86,23 @@ def record_tags(
         users_now = held
         if newest_hour is not None:
             users_now = current_users_change(group_id, *held, newest_hour, sketches[newest_hour]) or held
-        second, writes = (row.second, row.writes) if row is not None else (None, None)
+        second, counted = (row.second, row.second_events) if row is not None else (None, None)
         same_second = newest is not None and second is not None and second == newest
         if newest is not None and not weights:
-            weights.append(sampling_weight(len(events), same_second and (writes or 0) >= BUSY_WRITES, draw))
+            weights.append(sampling_weight(len(events), same_second and (counted or 0) >= BUSY_EVENTS, draw))
         weight = weights[0] if weights else None
         if weight is None and users_now == held:
             return None
         summary = TagSummary.from_bytes(row.summary if row else None)
         if weight is not None and newest is not None:
             summary = _summary_of(events, summary, weight)
+            added = round(len(events) * weight)
             if second is not None and second >= newest:
-                writes = (writes or 0) + (1 if same_second else 0)
+                counted = (counted or 0) + (added if same_second else 0)
             else:
-                second, writes = newest, 1
+                second, counted = newest, added
         updated = GroupTags(*key, summary=summary.to_bytes())
-        updated.second, updated.writes = second, writes
+        updated.second, updated.second_events = second, counted
         updated.users_hour, updated.users = users_now
         return updated
 
