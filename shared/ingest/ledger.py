@@ -239,27 +239,21 @@ def uncounted(project_id: int, shard: int, events: Sequence[Event]) -> PreCheck:
     read = _read_partitions(project_id, shard, (second_of(event) for event in events))
     partitions = {second: p.entries for second, p in read.items()}
     by_id = {_id_bytes(event.event_id): event for event in events}
-    _compensate_duplicates(partitions, set(by_id))
+    wanted = set(by_id)
+    _compensate_duplicates(partitions, wanted)
     counted = set().union(*(_ids_of(entry) for entries in partitions.values() for entry in entries))
-    unmarked = [
-        entry
-        for p in read.values()
-        for entry in p.entries
-        if entry.sk not in p.followed and _owned(entry, set(by_id))
-    ]
-    marked = _batch_marked(project_id, unmarked)
+    # each entry's ids of these events, per group (decoded once: an entry holds up to 1,000 ids)
+    owned = [(p, entry, _owned(entry, wanted)) for p in read.values() for entry in p.entries]
+    unmarked = [(entry, mine) for p, entry, mine in owned if mine and entry.sk not in p.followed]
+    marked = _batch_marked(project_id, [entry for entry, _ in unmarked])
     pending = [
         Pending(entry, group_id, [by_id[event_id] for event_id in ids])
-        for entry in unmarked
+        for entry, mine in unmarked
         if (entry.pk, entry.sk) not in marked
-        for group_id, ids in _owned(entry, set(by_id)).items()
+        for group_id, ids in mine.items()
     ]
     owners = {
-        event_id.hex(): group_id
-        for entries in partitions.values()
-        for entry in entries
-        for group_id, ids in _owned(entry, set(by_id)).items()
-        for event_id in ids
+        event_id.hex(): group_id for _, _, mine in owned for group_id, ids in mine.items() for event_id in ids
     }
     uncounted_events = [event for event in events if _id_bytes(event.event_id) not in counted]
     return PreCheck(uncounted_events, pending, owners)

@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Collection, Mapping, Sequence
-from datetime import timedelta
 
 from shared.errors import Conflict
 from shared.ingest.event import Event
-from shared.issues.events.counts import RETENTION as USERS_RETENTION
-from shared.issues.events.counts import current_users_change, merge_users
+from shared.issues.events.counts import current_users_change, merge_users, users_expiry
 from shared.issues.events.user_sketch import UserSketch
 from shared.storage.base import batch_get
-from shared.storage.group_state import hour_bucket, hour_start
+from shared.storage.group_state import hour_bucket
 from shared.storage.group_tags import GroupTags
 from shared.storage.versioned import merge_versioned
 from shared.tags.derived import event_tags
@@ -75,7 +73,7 @@ def record_tags(
     newest_hour = max(sketches) if sketches else None
     for hour, sketch in sketches.items():
         if hour != newest_hour:
-            merge_users(group_id, hour, sketch, hour_start(hour) + timedelta(hours=1) + USERS_RETENTION)
+            merge_users(group_id, hour, sketch, users_expiry(hour))
     key = GroupTags.key(group_id)
     newest = int(max(event.timestamp for event in events).timestamp()) if events else None
     draw = random.random()

@@ -213,7 +213,8 @@ def record_users(group_id: int, when: datetime, user_hashes: Collection[str]) ->
         merge_users(group_id, hour_bucket(when), UserSketch.of(user_hashes), when + RETENTION)
 
 
-def _users_expiry(hour: str) -> datetime:
+def users_expiry(hour: str) -> datetime:
+    """When an hour's users row expires: the retention after the hour's end."""
     return hour_start(hour) + timedelta(hours=1) + RETENTION
 
 
@@ -226,10 +227,10 @@ def current_users_change(
     ``hour`` is newer, the held sketch is merged into its own hour's row first (idempotent, so a
     retried write does it harmlessly again)."""
     if held_hour is not None and held_hour > hour:
-        merge_users(group_id, hour, users, _users_expiry(hour))
+        merge_users(group_id, hour, users, users_expiry(hour))
         return None
     if held_hour is not None and held_hour < hour:
-        merge_users(group_id, held_hour, UserSketch.from_bytes(held), _users_expiry(held_hour))
+        merge_users(group_id, held_hour, UserSketch.from_bytes(held), users_expiry(held_hour))
     stored = UserSketch.from_bytes(held if held_hour == hour else None)
     combined = stored.merge(users)
     if held_hour == hour and combined == stored:
@@ -243,7 +244,7 @@ def move_current_users(group_id: int, to_group_id: int) -> None:
     item = _tag_summary(group_id)
     if item is not None and item.users_hour is not None and item.users:
         sketch = UserSketch.from_bytes(item.users)
-        merge_users(to_group_id, item.users_hour, sketch, _users_expiry(item.users_hour))
+        merge_users(to_group_id, item.users_hour, sketch, users_expiry(item.users_hour))
 
 
 def record_event(group_id: int, when: datetime, user_hash: str | None) -> None:
