@@ -26,7 +26,6 @@ from shared.issues.lookup import find_issue
 from shared.projects.service import get_project
 from shared.serializers.attachments import serialize_attachment
 from shared.storage.issues import Group
-from shared.storage.paging import Page
 
 app = APIGatewayHttpResolver(enable_validation=True)
 
@@ -38,7 +37,7 @@ def _list_issue(group: Group) -> Response:
     types, event_ids = query_values(app, "types"), query_values(app, "event_id")
     page = issue_attachments_page(group, cursor, per_page, types, event_ids)
     body = [serialize_attachment(a) for a in page.items]
-    return paginated_response(app, Page(page.items, page.next_cursor, page.prev_cursor), body)
+    return paginated_response(app, page, body)
 
 
 @app.get("/api/0/issues/<issue_id>/attachments")

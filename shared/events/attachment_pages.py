@@ -11,25 +11,18 @@ BatchGetItem); when that bound ends a walk before the page is full, the page is 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
 from itertools import islice
 
 from shared.events.attachments import Attachment, attachments_of_events
 from shared.events.index import Found, walk_group
 from shared.events.reads import decode_cursor, encode_cursor
 from shared.storage.issues import Group
+from shared.storage.paging import Page
 
 EVENTS_PER_READ = 100
 MAX_EVENTS_READ = 1000
 # An attachment place past any event's files: a cursor that continues after a whole event.
 PAST_FILES = 999_999
-
-
-@dataclass(frozen=True)
-class AttachmentPage:
-    items: list[Attachment]
-    next_cursor: str | None
-    prev_cursor: str | None
 
 
 def _events(group: Group, position: list | None, older: bool) -> Iterator[Found]:
@@ -75,7 +68,7 @@ def _beyond(attachment: Attachment, position: list, older: bool) -> bool:
 
 def issue_attachments_page(
     group: Group, cursor: str | None, per_page: int, types: Collection[str], event_ids: Collection[str]
-) -> AttachmentPage:
+) -> Page[Attachment]:
     """One page of the issue's attachments (Sentry's ``types`` and ``event_id`` filters), newest
     event first; 400 for a cursor that is not one of ours."""
     position = decode_cursor(cursor, 3)
@@ -100,4 +93,4 @@ def issue_attachments_page(
         encode_cursor({"before" if older else "after": back}) if position is not None and back else None
     )
     next_cursor, prev_cursor = (forward_cursor, back_cursor) if older else (back_cursor, forward_cursor)
-    return AttachmentPage([a for _, a in rows], next_cursor, prev_cursor)
+    return Page([a for _, a in rows], next_cursor, prev_cursor)

@@ -42,7 +42,7 @@ def normalize(
     made per event (a few microseconds; the time received is part of its configuration);
     normalizing costs far more (see bench/normalization.py)."""
     # Imported here: the ingestion edge imports this module's neighbours but never normalizes, and
-    # loading Relay's library (and scrubbing's project reads) would add about 0.1 s to its cold starts.
+    # loading Relay's library would add about 0.1 s to its cold starts.
     from sentry_relay.processing import StoreNormalizer
 
     from shared.events.scrubbing import scrub

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from shared.errors import BadRequest, ValidationFailed
 from shared.events.normalization import MAX_DEPTH, normalize
+from shared.releases.versions import MAX_VERSION_LENGTH, is_valid_version
 
 if TYPE_CHECKING:
     from shared.events.scrubbing import PiiConfigs
-from shared.releases.versions import MAX_VERSION_LENGTH, is_valid_version
 
 TITLE_LENGTH = 100
 CULPRIT_LENGTH = 200
