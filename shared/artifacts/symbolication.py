@@ -31,6 +31,7 @@ from aws_lambda_powertools import Logger
 from symbolic import SymbolicError
 from symbolic.sourcemap import SourceMapView, SourceView
 
+from shared.artifacts.modules import frame_module
 from shared.config import settings
 from shared.events.scrubbing import PiiConfigs
 from shared.ingest.event import Event, normalize_event
@@ -344,8 +345,11 @@ def _frame(context: _EventContext, frame: dict[str, Any]) -> dict[str, Any] | No
         context.error("js_invalid_sourcemap_location", column=colno, row=lineno, source=abs_path)
         return None
     result = dict(frame)
+    mapped_path = _join(resolved.base, token.src)
+    module = frame.get("module") if isinstance(frame.get("module"), str) else None
     result.update(
-        abs_path=_join(resolved.base, token.src),
+        abs_path=mapped_path,
+        module=frame_module(module, mapped_path, token.src),
         filename=token.src.split("://", 1)[-1].lstrip("~/.") or token.src,
         lineno=token.src_line + 1,
         colno=token.src_col + 1,

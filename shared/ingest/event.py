@@ -52,6 +52,8 @@ class Frame:
     context_line: str | None = None
     pre_context: tuple[str, ...] = ()
     post_context: tuple[str, ...] = ()
+    # The frame's own platform, when it names one: a culprit is written in its platform's form.
+    platform: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,23 +130,55 @@ class Event:
 
     @property
     def culprit(self) -> str | None:
-        """The transaction when the SDK names one, else ``<module> in <function>`` of the most recent
-        in-app frame (any frame when none is in-app), else the request's URL, as Sentry's
-        generate_culprit; none for a synthetic exception."""
-        if self.transaction:
-            return _truncate(self.transaction, CULPRIT_LENGTH)
+        """As Sentry's ``get_culprit``: the SDK's own ``culprit``, else the transaction, else the
+        culprit of the stack trace (``generate_culprit``: the last exception's, else the event's own
+        ``stacktrace``; none for a synthetic exception), else the request's URL."""
+        named = _text(self.data.get("culprit")) or self.transaction
+        if named:
+            return _truncate(named, CULPRIT_LENGTH)
         exception = self.main_exception
         if exception is not None and exception.synthetic:
             return None
-        frame = _culprit_frame(exception.frames) if exception else None
-        location = (frame.module or frame.filename) if frame else None
-        if frame is not None and location:
-            return _truncate(
-                f"{_truncate(location, 100)} in {_truncate(frame.function or '?', 100)}", CULPRIT_LENGTH
-            )
-        request = self.data.get("request")
-        url = _text(request.get("url")) if isinstance(request, Mapping) else None
-        return _truncate(url, CULPRIT_LENGTH) if url else None
+        with_frames = [e.frames for e in self.exceptions if e.frames]
+        frames = with_frames[-1] if with_frames else () if self.exceptions else self.frames
+        culprit = _stacktrace_culprit(frames, self.platform)
+        if not culprit:
+            request = self.data.get("request")
+            culprit = _text(request.get("url")) if isinstance(request, Mapping) else None
+        return _truncate(culprit, CULPRIT_LENGTH) if culprit else None
+
+    @property
+    def frames(self) -> tuple[Frame, ...]:
+        """The frames of the event's own ``stacktrace`` (an event without exception may carry one)."""
+        return _frames(self.data.get("stacktrace"))
+
+
+def _stacktrace_culprit(frames: tuple[Frame, ...], platform: str | None) -> str | None:
+    """Sentry's ``get_stacktrace_culprit``: the newest in-app frame that names a place, else the
+    newest frame that is not in-app (whatever it names)."""
+    default = None
+    for frame in reversed(frames):
+        if frame.in_app:
+            culprit = _frame_culprit(frame, platform)
+            if culprit:
+                return culprit
+        elif default is None:
+            default = _frame_culprit(frame, platform)
+    return default
+
+
+def _frame_culprit(frame: Frame, platform: str | None) -> str:
+    """A frame as a culprit, in its platform's form (the frame's own platform first): native code by
+    its function, JavaScript as ``function(module)``, anything else ``module in function``."""
+    platform = frame.platform or platform
+    if platform in ("objc", "cocoa", "native"):
+        return frame.function or "?"
+    location = frame.module or frame.filename
+    if not location:
+        return ""
+    if platform in ("javascript", "node"):
+        return f"{frame.function or '?'}({location})"
+    return f"{_truncate(location, 100)} in {_truncate(frame.function or '?', 100)}"
 
 
 def _truncate(text: str, length: int) -> str:
@@ -259,6 +293,7 @@ def _frames(stacktrace: Any) -> tuple[Frame, ...]:
                 context_line=_source_line(raw.get("context_line")),
                 pre_context=_context(raw.get("pre_context"), newest=True),
                 post_context=_context(raw.get("post_context"), newest=False),
+                platform=_bounded(raw.get("platform")),
             )
         )
     return tuple(frames)
