@@ -110,16 +110,18 @@ def _claimed(prepared: list[_Decoded], failed: set[str]) -> list[_Decoded]:
     message holds its id) is dropped, its record done; one whose claim failed fails its record."""
     claims = [Claim(item.project.id, item.event.event_id, item.received) for item in prepared]
     decided = claim_all(claims)
-    kept, resent = [], 0
+    kept, resent, faults = [], 0, []
     for item, claim in zip(prepared, claims, strict=True):
         outcome = decided[claim]
         if isinstance(outcome, Exception):
-            logger.error("event id not claimed", extra={"message_id": item.message_id}, exc_info=outcome)
+            faults.append(outcome)
             failed.add(item.message_id)
         elif outcome:
             kept.append(item)
         else:
             resent += 1
+    if faults:  # one line for the batch: a storage fault refuses many claims at once
+        logger.error("event ids not claimed", extra={"events": len(faults)}, exc_info=faults[0])
     if resent:
         logger.info("resent events dropped", extra={"events": resent})
     return kept
