@@ -33,7 +33,7 @@ events reach the ingestion function through its function URL, which the DSNs nam
 charge; ``total_with_api_gateway`` adds HTTP API's per-request price for SDKs whose DSN names the
 API), Lambda (requests, and arm64 GB-seconds at each function's template memory and its
 duration estimated here: an invocation's own CPU time, moto's answering of its requests left out,
-plus 5 ms per request to DynamoDB or SQS), SQS (the edge's send
+plus 5 ms per request to DynamoDB or SQS, the event-id claims 10 at a time), SQS (the edge's send
 per event; the poller's receives and deletes at 10 messages a call), CloudWatch Logs ingestion of
 the log bytes each invocation writes (measured, plus Lambda's own START/END/REPORT lines unless
 the function's ``SystemLogLevel`` is WARN), DynamoDB (write units including those of refused
@@ -87,14 +87,15 @@ LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024
 SQS_RECORD_BYTES = 700
 # An invocation lasts its CPU time (measured per thread, so other work on the machine does not
 # stretch it; moto's handling of its requests left out, ``_own_cpu``) plus the answer to each of
-# its requests to DynamoDB or SQS, made one after another.
+# its requests to DynamoDB or SQS, made one after another, except the event-id claims (one per
+# event), made ``CLAIM_THREADS`` at a time.
 REQUEST_MS = 5
 SQS_MESSAGES_PER_CALL = 10  # ReceiveMessage and DeleteMessageBatch take at most 10
 # Lambda's own lines per invocation in text format (START, END, REPORT with its durations and
 # memory), sent unless the function's system log level is WARN.
 PLATFORM_LOG_BYTES = 75 + 53 + 150
 # Write units per event are itemised by the kind of item written (``_kind_of``).
-WRITE_KINDS = ("ledger", "group", "counts_sketch", "index", "event_store", "tags", "other")
+WRITE_KINDS = ("claim", "ledger", "group", "counts_sketch", "index", "event_store", "tags", "other")
 GOALS = {
     "key_share": 0.5,
     "event_store_usd_per_million": 0.30,
@@ -160,10 +161,12 @@ def _pollers(rate: int, batching: Batching, fits: int) -> tuple[int, int, int]:
 
 
 def _kind_of(partition: str, sort: str | None) -> str:
-    """The kind of an issues-table item, from its key: a ledger entry (``COUNTED#``) or follow-up
-    mark (``FOLLOWED#``), the group
+    """The kind of an issues-table item, from its key: an event id's claim (``CLAIM#``), a ledger
+    entry (``COUNTED#``) or follow-up mark (``FOLLOWED#``), the group
     item, its hourly count or user sketch (``HOUR#``), the event store's index, its tag summary, or
     anything else (hash, releases)."""
+    if partition.startswith("CLAIM#"):
+        return "claim"
     if partition.startswith(("COUNTED#", "FOLLOWED#")):
         return "ledger"
     if sort == "GROUP":
@@ -257,6 +260,32 @@ def _services_apart() -> Iterator[None]:
 def _own_cpu() -> float:
     """This thread's CPU seconds so far, less those moto spent serving its requests."""
     return time.thread_time() - getattr(_served, "seconds", 0.0)
+
+
+@contextlib.contextmanager
+def _claims_timed() -> Iterator[list[float]]:
+    """The CPU seconds of the event-id claims (``shared.ingest.claims``), which run on the
+    processor's claim threads, not the invocation's: summed in the list (the caller resets it), so
+    the invocation's time includes them."""
+    from shared.ingest import claims
+
+    spent = [0.0]
+    lock = threading.Lock()
+    original = claims._claim
+
+    def timed(*args: Any) -> Any:
+        began = _own_cpu()
+        try:
+            return original(*args)
+        finally:
+            with lock:
+                spent[0] += _own_cpu() - began
+
+    claims._claim = timed
+    try:
+        yield spent
+    finally:
+        claims._claim = original
 
 
 @contextlib.contextmanager
@@ -537,8 +566,10 @@ def _run(
     contention: Contention,
     start: datetime,
     rng: random.Random,
+    claim_cpu: list[float],
 ) -> dict[str, Any]:
     from shared.ingest.batch import store_batch
+    from shared.ingest.claims import CLAIM_THREADS
     from shared.ingest.event import normalize_event
     from shared.ingest.grouping import event_hash
     from shared.ingest.queue import encode_event
@@ -615,16 +646,21 @@ def _run(
             began = _own_cpu()
             return len(store_batch(batch)), _own_cpu() - began
 
+        claim_cpu[0] = 0.0
         with ThreadPoolExecutor(max_workers=sampled) as pool:
             for lost, seconds in pool.map(process, records):
                 failed += lost
                 busy += meter.weight * seconds
+        busy += meter.weight * claim_cpu[0]
         meter.weight = contention.weight = 1.0
         invocations += len(batches)
         processed += len(picks)
         with meter.pause():
             _fast_forward(others[len(others) // 2 :], issues, when, ledger_too=False)
     read, write, requests = meter.totals()
+    # every request waits its answer in turn, but the claims (one per event), CLAIM_THREADS at once
+    per_invocation = processed / invocations
+    waits = (requests - processed) / invocations + math.ceil(per_invocation / CLAIM_THREADS)
     write += contention.conflict_write_units
     peaks = {
         name: meter.peak(units, index=index)
@@ -656,9 +692,7 @@ def _run(
         "read_units_per_event": round(read / processed, 3),
         "requests_per_event": round(requests / processed, 3),
         "largest_item_bytes": meter.largest_item,
-        "processor_ms_per_invocation": round(
-            1000 * busy / invocations + REQUEST_MS * requests / invocations, 2
-        ),
+        "processor_ms_per_invocation": round(1000 * busy / invocations + REQUEST_MS * waits, 2),
         "edge_ms_per_event": round(statistics.median(edge.milliseconds), 2),
         "edge_log_bytes_per_invocation": round(edge.log_bytes / len(edge.milliseconds))
         + _platform_log_bytes("IngestFunction"),
@@ -749,8 +783,8 @@ def _scenario(scenario: Scenario, batching: Batching, start: datetime) -> tuple[
     contention = Contention()
     with mock_aws(), _services_apart(), item_backups(), partition_queries(), contention.installed():
         meter = Meter(REGION, _environment(), _kind_of, lock=contention.lock, refused=contention.refused)
-        with meter.installed():
-            figures = _run(scenario, batching, meter, contention, start, rng)
+        with meter.installed(), _claims_timed() as claim_cpu:
+            figures = _run(scenario, batching, meter, contention, start, rng, claim_cpu)
     return figures, time.process_time() - cpu_before
 
 

@@ -8,7 +8,9 @@ DynamoDB does under load. Tests arm and disarm it over HTTP (``POST``/``DELETE /
 
 ``stop_after`` N lets the next N DynamoDB requests through and refuses every one after them (an
 error no client retries), as if the process making them had died there: a test can stop a piece
-of work after each of its requests in turn (the answers report how many passed).
+of work after each of its requests in turn (the answers report how many passed). Given
+``operations``, only requests of those operations are counted and refused (a fault of one kind of
+request: every other request passes).
 
 The moto server carries the middleware itself; in front of DynamoDB Local it runs as a forwarding
 proxy: ``python -m local.faults --target URL --port N``.
@@ -86,6 +88,7 @@ class FaultInjector:
         self.random = random.Random(0)
         self.injected: Counter[str] = Counter()
         self.stop_after: int | None = None
+        self.operations: frozenset[str] = frozenset()  # empty: every operation
         self.passed = 0
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -94,7 +97,9 @@ class FaultInjector:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if not target.startswith("DynamoDB_"):
             return self.app(environ, start_response)
-        if self.stop_after is not None:
+        if self.stop_after is not None and (
+            not self.operations or target.partition(".")[2] in self.operations
+        ):
             with self.lock:
                 stopped = self.passed >= self.stop_after
                 self.passed += 0 if stopped else 1
@@ -197,11 +202,13 @@ class FaultInjector:
                 self.rate = float(settings["rate"])
                 self.faults = tuple(settings.get("faults") or ALL_FAULTS)
                 self.stop_after = settings.get("stop_after")
+                self.operations = frozenset(settings.get("operations") or ())
                 self.passed = 0
                 self.injected = Counter()
             elif method == "DELETE":
                 self.rate = 0.0
                 self.stop_after = None
+                self.operations = frozenset()
             answer = {"rate": self.rate, "injected": dict(self.injected), "passed": self.passed}
             return _json(start_response, 200, answer)
 
@@ -247,9 +254,10 @@ def arm(url: str, seed: int, rate: float, faults: Iterable[str] = ALL_FAULTS) ->
     requests.post(url + CONTROL_PATH, json={"seed": seed, "rate": rate, "faults": list(faults)}, timeout=5)
 
 
-def stop_after(url: str, requests_passing: int) -> None:
-    """Let ``requests_passing`` DynamoDB requests through ``url``, then refuse all (``disarm`` ends it)."""
-    body = {"seed": 0, "rate": 0, "stop_after": requests_passing}
+def stop_after(url: str, requests_passing: int, operations: Iterable[str] = ()) -> None:
+    """Let ``requests_passing`` DynamoDB requests through ``url``, then refuse all (``disarm`` ends
+    it); given ``operations`` (``PutItem``, ...), only requests of those are counted and refused."""
+    body = {"seed": 0, "rate": 0, "stop_after": requests_passing, "operations": list(operations)}
     requests.post(url + CONTROL_PATH, json=body, timeout=5)
 
 

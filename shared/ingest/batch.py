@@ -8,6 +8,8 @@ fails with the hashes it shared a transaction with, if any: their records are re
 again; the other records of the batch succeed. A
 record that cannot be decoded, or whose event cannot be prepared (its project's scrubbing options
 unreadable, a fault symbolicating it), fails too and reaches the dead-letter queue after its retries.
+Each event's id is then claimed for its message (``shared.ingest.claims``): a resend (another
+message holds the id) is dropped and its record done; a fault of the claim fails the record.
 The counted events are then kept in the event store (``shared.events.store``); when that fails,
 their records fail too."""
 
@@ -23,6 +25,7 @@ from aws_lambda_powertools import Logger
 from shared.artifacts.symbolication import symbolicated_event
 from shared.events.scrubbing import BatchScrubbing
 from shared.events.store import Counted, keep_counted
+from shared.ingest.claims import Claim, claim_all
 from shared.ingest.event import Event
 from shared.ingest.grouping import event_hash
 from shared.ingest.pipeline import Outcome, ProjectRef, process_events
@@ -46,6 +49,7 @@ def store_batch(records: list[dict[str, Any]]) -> set[str]:
     failed: set[str] = set()
     by_hash: dict[tuple[ProjectRef, str], list[_Decoded]] = defaultdict(list)
     scrubbing = BatchScrubbing()
+    prepared: list[_Decoded] = []
     for record in records:
         try:
             queued = decode_event(record["body"])
@@ -61,8 +65,9 @@ def store_batch(records: list[dict[str, Any]]) -> set[str]:
             failed.add(record["messageId"])
             continue
         project = ProjectRef(queued.project_id, queued.org_id)
-        decoded = _Decoded(record["messageId"], project, event, queued.received)
-        by_hash[(decoded.project, event_hash(event))].append(decoded)
+        prepared.append(_Decoded(record["messageId"], project, event, queued.received))
+    for decoded in _claimed(prepared, failed):
+        by_hash[(decoded.project, event_hash(decoded.event))].append(decoded)
 
     by_project: dict[ProjectRef, dict[str, list[Event]]] = defaultdict(dict)
     # Each project's hashes in the order of their first event, so new issues get their short ids in
@@ -98,6 +103,28 @@ def store_batch(records: list[dict[str, Any]]) -> set[str]:
     count(EVENTS_DROPPED, sum(1 for o in outcomes if o.discarded))
     count(GROUPS_CREATED, sum(1 for o in outcomes if o.is_new))
     return failed
+
+
+def _claimed(prepared: list[_Decoded], failed: set[str]) -> list[_Decoded]:
+    """The events whose ids their messages hold (``shared.ingest.claims``): a resend (another
+    message holds its id) is dropped, its record done; one whose claim failed fails its record."""
+    claims = [Claim(item.project.id, item.event.event_id, item.received) for item in prepared]
+    decided = claim_all(claims)
+    kept, resent, faults = [], 0, []
+    for item, claim in zip(prepared, claims, strict=True):
+        outcome = decided[claim]
+        if isinstance(outcome, Exception):
+            faults.append(outcome)
+            failed.add(item.message_id)
+        elif outcome:
+            kept.append(item)
+        else:
+            resent += 1
+    if faults:  # one line for the batch: a storage fault refuses many claims at once
+        logger.error("event ids not claimed", extra={"events": len(faults)}, exc_info=faults[0])
+    if resent:
+        logger.info("resent events dropped", extra={"events": resent})
+    return kept
 
 
 def _counted(

@@ -173,6 +173,20 @@ class CountedEvents(IssueItem, discriminator="counted_events"):
         return f"COUNTED#{project_id}#{shard}#{second.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')}"
 
 
+class EventClaim(IssueItem, discriminator="event_claim"):
+    """An event id of a project, claimed by the queued message that counts it
+    (``shared.ingest.claims``): ``receipt`` is the edge's receipt time of that message (µs since the
+    epoch, the same in every SQS redelivery and dead-letter redrive of it), so only that message's
+    deliveries count the id; any other message with the id is a resend and is dropped. About 100
+    bytes (one write unit); expires by TTL with the ledger (``COUNTED_EVENTS_RETENTION_DAYS``)."""
+
+    receipt = IntegerAttribute()
+
+    @staticmethod
+    def key(project_id: int, event_id: str) -> tuple[str, str]:
+        return f"CLAIM#{project_id}#{event_id}", "CLAIM"
+
+
 class FollowedUp(IssueItem, discriminator="followed_up"):
     """Everything that follows the counting of one ``CountedEvents`` entry is done (users, latest
     event, releases, index key, transitions): put beside the entry (same partition, its sort key

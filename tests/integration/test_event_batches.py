@@ -112,8 +112,8 @@ def test_a_batch_costs_one_write_per_issue(project: Project, local_lambda: Local
     assert calls["GetItem"] == 2 + 2 + 2
     # each issue's tag summary and users merged once (both bring new users); one follow-up mark for
     # the delivery's ledger entries (the creation's, the new issue's other events', the other's)
-    # (the latest event is the event store's newest: no item of its own)
-    assert calls["PutItem"] == 2 + 1
+    # (the latest event is the event store's newest: no item of its own); each event's id claimed
+    assert calls["PutItem"] == 2 + 1 + len(batch)
     entries = [row for row in _ledger_rows(project) if other.id in _groups_of(row)]
     assert sorted(len(row.ids) for row in entries) == [16, 5 * 16]
 
@@ -188,11 +188,13 @@ def test_concurrent_deliveries_of_overlapping_events_count_each_once(
 ) -> None:
     clear_of_hour_end()
     assert _deliver(local_lambda, [_record(project, _payload("overlap"))]) == []  # the issue exists
-    payloads = _stamped("overlap", 10)
-    compositions = [payloads[:7], payloads[3:], payloads[::2]]  # every event in two of them or more
+    # the same messages in several batches at once (SQS delivers a message again while the first
+    # delivery is still at work, in another composition)
+    records = [_record(project, p) for p in _stamped("overlap", 10)]
+    compositions = [records[:7], records[3:], records[::2]]  # every event in two of them or more
     _race_first_reads(monkeypatch, len(compositions))
     with ThreadPoolExecutor(len(compositions)) as pool:
-        failed = list(pool.map(lambda ps: store_batch([_record(project, p) for p in ps]), compositions))
+        failed = list(pool.map(store_batch, compositions))
     assert failed == [set()] * len(compositions)
     group = _group_of(project, "overlap")
     assert (group.times_seen, _hourly(group).count, _hour_users(group)) == (11, 11, 10)
@@ -202,8 +204,8 @@ def test_concurrent_deliveries_of_overlapping_events_count_each_once(
     taken_back = sum(len(row.compensated or ()) for row in entries)
     assert (len(entries), counted - taken_back) == (3, 10)
     # and through the processor's own workers, with no help to make them collide
-    payloads = _stamped("overlap", 12)
-    batches = [[_record(project, p) for p in payloads[i : i + 6]] for i in (0, 3, 6, 0, 6)]
+    records = [_record(project, p) for p in _stamped("overlap", 12)]
+    batches = [records[i : i + 6] for i in (0, 3, 6, 0, 6)]
     with ThreadPoolExecutor(len(batches)) as pool:
         assert list(pool.map(lambda b: _deliver(local_lambda, b), batches)) == [[]] * len(batches)
     group = _group_of(project, "overlap")
@@ -215,8 +217,8 @@ def test_a_processor_that_died_before_compensating_is_made_good_by_the_redeliver
 ) -> None:
     clear_of_hour_end()
     assert _deliver(local_lambda, [_record(project, _payload("crash"))]) == []  # the issue exists
-    payloads = _stamped("crash", 6)
-    batches = [[_record(project, p) for p in payloads[:4]], [_record(project, p) for p in payloads[2:]]]
+    records = [_record(project, p) for p in _stamped("crash", 6)]
+    batches = [records[:4], records[2:]]  # messages 2 and 3 in both
     _race_first_reads(monkeypatch, len(batches))
 
     def died(*args: Any, **kwargs: Any) -> None:
@@ -399,8 +401,9 @@ def test_the_latest_event_is_the_newest_kept_with_no_write_of_its_own(
             assert _deliver(local_lambda, records) == []
         assert next(walk_group(group.id)).event_id == shown
         assert not row_exists(GroupLatestEvent.key(group.id))
-        # the follow-up mark of the batch's ledger entry and the issue's tag summary, nothing more
-        assert calls["PutItem"] == 1 + 1
+        # the follow-up mark of the batch's ledger entry and the issue's tag summary, and each
+        # event's id claimed, nothing more
+        assert calls["PutItem"] == 1 + 1 + len(records)
     assert _group_of(project, "page").times_seen == 7
 
 
@@ -566,11 +569,11 @@ def test_overlapping_deliveries_over_a_shard_take_back_each_issues_duplicates(
     together, _ = _fingerprints_in_shards(3)
     now = utcnow().replace(microsecond=0)
     assert store_batch([_record(project, p) for f in together for p in _at(f, now, 1)]) == set()
-    payloads = [p for f in together for p in _at(f, now, 4)]  # 12 events, 4 of each issue
-    compositions = [payloads[:8], payloads[4:], payloads[::2]]
+    records = [_record(project, p) for f in together for p in _at(f, now, 4)]  # 12, 4 of each issue
+    compositions = [records[:8], records[4:], records[::2]]
     _race_first_reads(monkeypatch, len(compositions))
     with ThreadPoolExecutor(len(compositions)) as pool:
-        failed = list(pool.map(lambda ps: store_batch([_record(project, p) for p in ps]), compositions))
+        failed = list(pool.map(store_batch, compositions))
     assert failed == [set()] * len(compositions)
     counted = [_group_of(project, f) for f in together]
     assert [(g.times_seen, _hourly(g).count) for g in counted] == [(5, 5)] * 3

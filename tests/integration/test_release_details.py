@@ -187,7 +187,8 @@ def test_first_and_last_event_come_from_the_events(api: Api, base_url: str, worl
     # hour is a later one than the group holds: the first transaction is refused, the group read,
     # and the next one moves the held hour's count to its row; the ledger entry's follow-up mark;
     # the tag summary read and written once for the batch (the latest event is the event
-    # store's newest: no write of its own); the project's data scrubbing options (2)
+    # store's newest: no write of its own); the project's data scrubbing options (2); the event's
+    # id claimed for its message
     kinds = {"GetItem", "BatchGetItem", "UpdateItem", "TransactWriteItems", "PutItem"}
     written = {k: n for k, n in calls[1].items() if k in kinds}
     expected = {
@@ -195,7 +196,7 @@ def test_first_and_last_event_come_from_the_events(api: Api, base_url: str, worl
         "BatchGetItem": 1,
         "UpdateItem": 2,
         "TransactWriteItems": 1 + 1,
-        "PutItem": 1 + 1,
+        "PutItem": 1 + 1 + 1,
     }
     assert written == expected
     # a new group: the key; the batch's release bookkeeping reads the release once (consistently,

@@ -1,0 +1,72 @@
+"""An event id counts once per project, whatever its payload: before a batch's events are counted,
+each id is claimed for the queued message that carries it.
+
+The ledger (``shared.ingest.ledger``) finds an event by the second its SDK claimed and the shard
+of its grouping hash, so every delivery of one message counts it once; but a client that sends the
+same id again with another timestamp or fingerprint would land in another partition. So each event
+is first claimed: one conditional PutItem of an ``EventClaim`` (``CLAIM#<project>#<event id>``)
+holding the edge's receipt time of its message, on condition that the id is unclaimed or claimed
+with that same receipt time. The receipt time is in the message body, so SQS redeliveries and
+dead-letter redrives of the claiming message pass (and the ledger counts them once, as before),
+while any other message with the id — an SDK's resend through the edge, whatever it changed — is
+refused by the condition: a duplicate, dropped. Of concurrent claims of one id exactly one wins.
+
+A conditional write cannot be batched, so a batch's claims are sent side by side
+(``CLAIM_THREADS``: the connection's pool). A claim that fails otherwise (a fault that outlasted
+its retries) is reported as such: its record fails and SQS delivers it again (the claim may have
+been written; the redelivery carries the same receipt time). See docs/decisions.md §ingest.20."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from pynamodb.exceptions import PutError
+
+from shared.storage.base import condition_failed, utcnow
+from shared.storage.group_state import COUNTED_EVENTS_RETENTION_DAYS, EventClaim
+
+# Claims in flight at once: PynamoDB's connection pool holds 10 connections.
+CLAIM_THREADS = 10
+RETENTION = timedelta(days=COUNTED_EVENTS_RETENTION_DAYS)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An event id of a project, as carried by the message received at ``received``."""
+
+    project_id: int
+    event_id: str
+    received: datetime
+
+    @property
+    def receipt(self) -> int:
+        """The receipt time in whole microseconds (exact: no float in between)."""
+        return (self.received - _EPOCH) // timedelta(microseconds=1)
+
+
+def claim_all(claims: Iterable[Claim]) -> dict[Claim, bool | Exception]:
+    """Claim each event id for its message: True when it is this message's (claimed now or by an
+    earlier delivery of it), False when another message holds it (a resend: drop it), or the
+    exception that kept the claim from being decided."""
+    wanted = list(dict.fromkeys(claims))
+    if not wanted:
+        return {}
+    expires = utcnow() + RETENTION
+    with ThreadPoolExecutor(max_workers=min(CLAIM_THREADS, len(wanted))) as pool:
+        return dict(zip(wanted, pool.map(lambda claim: _claim(claim, expires), wanted), strict=True))
+
+
+def _claim(claim: Claim, expires: datetime) -> bool | Exception:
+    receipt = claim.receipt
+    item = EventClaim(*EventClaim.key(claim.project_id, claim.event_id), receipt=receipt, expires_at=expires)
+    try:
+        item.save(condition=EventClaim.pk.does_not_exist() | (EventClaim.receipt == receipt))
+    except PutError as error:
+        return False if condition_failed(error) else error
+    except Exception as error:
+        return error
+    return True
