@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from shared.alerts.evaluation import Batch, evaluate, project_rules
 from shared.ingest import ledger
@@ -22,12 +21,10 @@ from shared.ingest.counting.outcome import Outcome, ProjectRef, in_order, users_
 from shared.ingest.event import Event
 from shared.ingest.ledger import Target
 from shared.issues.groups import CreatedBy, NewGroup, create_groups
+from shared.side_by_side import side_by_side
 from shared.storage.group_state import CountedEvents, GroupHash, hour_bucket
 from shared.storage.issues import Group, IssueItem
 from shared.tags.store import first_tags_row
-
-# Ledger settlements of a batch's new groups run side by side, one shard each.
-SETTLING_THREADS = 4
 
 
 def needs_new_group(hash_row: GroupHash | None) -> bool:
@@ -56,19 +53,10 @@ def create_new_groups(
             groups[hash_value] = group
             settled[ledger.shard_of(hash_value)].append(first)
     results: dict[str, list[Outcome] | Exception] = {}
-
-    def settle(shard: int) -> Exception | None:
-        try:
-            ledger.settle(project.id, shard, settled[shard])
-        except Exception as error:
-            return error
-        return None
-
     # one Query per shard, a few at once: their round trips need not add up
-    with ThreadPoolExecutor(SETTLING_THREADS) as pool:
-        for shard, error in zip(settled, pool.map(settle, settled), strict=True):
-            if error is not None:
-                results.update((h, error) for h in groups if ledger.shard_of(h) == shard)
+    for shard, error in side_by_side(lambda s: ledger.settle(project.id, s, settled[s]), settled).items():
+        if error is not None:
+            results.update((h, error) for h in groups if ledger.shard_of(h) == shard)
     for hash_value, group in groups.items():
         if hash_value in results:
             continue
