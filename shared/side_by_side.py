@@ -1,6 +1,7 @@
-"""Independent steps of a batch run a few at once: each step's DynamoDB round trips are most of
-its time, so a batch that reads 30 ledger shards, or follows up 50 new issues, waits for about a
-few of them rather than for all in turn (boto3's clients are thread-safe)."""
+"""Independent steps run a few at once: each step's DynamoDB round trips are most of its time, so
+a batch that reads 30 ledger shards or writes 10 transactions of new issues, or a page that reads
+900 keys, waits for about a few of them rather than for all in turn (boto3's clients are
+thread-safe)."""
 
 from __future__ import annotations
 
