@@ -26,6 +26,9 @@ from shared.storage.group_state import CountedEvents, GroupHash, hour_bucket
 from shared.storage.issues import Group, IssueItem
 from shared.tags.store import first_tags_row
 
+# Ledger settlements of a batch's new groups run side by side, one shard each.
+SETTLING_THREADS = 4
+
 
 def needs_new_group(hash_row: GroupHash | None) -> bool:
     """Whether a hash read now starts a new group: it was never seen, or was unlinked."""
@@ -53,8 +56,10 @@ def create_new_groups(
             groups[hash_value] = group
             settled[ledger.shard_of(hash_value)].append(first)
     results: dict[str, list[Outcome] | Exception] = {}
-    # one Query per shard, a few at once: their round trips need not add up
-    for shard, error in side_by_side(lambda s: ledger.settle(project.id, s, settled[s]), settled).items():
+    # one Query per shard, a few at once: their round trips need not add up (fewer than the first
+    # reads: the groups are listed by now, and users' reads share the store with them)
+    settling = side_by_side(lambda s: ledger.settle(project.id, s, settled[s]), settled, SETTLING_THREADS)
+    for shard, error in settling.items():
         if error is not None:
             results.update((h, error) for h in groups if ledger.shard_of(h) == shard)
     for hash_value, group in groups.items():
