@@ -64,6 +64,7 @@ from shared.ingest.event import Event
 from shared.ingest.grouping import event_hash
 from shared.issues.groups import create_groups
 from shared.releases.from_events import record_named
+from shared.side_by_side import side_by_side
 from shared.storage.accounts import ProjectKey
 from shared.storage.base import batch_get
 from shared.storage.group_state import GroupHash
@@ -115,12 +116,15 @@ def _process_events(
     checks: dict[int, ledger.PreCheck] = {}
     alone: dict[str, GroupHash | None] = {}
     shared: dict[int, list[Share]] = defaultdict(list)
+    reads = side_by_side(  # the shards' ledger reads, a few at once
+        lambda s: ledger.uncounted(project.id, s, [e for h in shards[s] for e in pending[h]]), shards
+    )
     for shard, hashes in shards.items():
-        try:
-            checks[shard] = ledger.uncounted(project.id, shard, [e for h in hashes for e in pending[h]])
-        except Exception as error:
-            results.update((hash_value, error) for hash_value in hashes)
+        read = reads[shard]
+        if isinstance(read, Exception):
+            results.update((hash_value, read) for hash_value in hashes)
             continue
+        checks[shard] = read
         for hash_value in hashes:
             pending[hash_value] = keep_uncounted(
                 pending[hash_value], checks[shard].uncounted, hash_value, outcomes, checks[shard].owners

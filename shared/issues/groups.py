@@ -22,6 +22,7 @@ from shared.issues.short_ids import parse_short_id
 from shared.issues.status.transitions import CREATED
 from shared.issues.transaction import transaction
 from shared.sequences import BlockSequence, allocate
+from shared.side_by_side import side_by_side
 from shared.storage.accounts import Project
 from shared.storage.base import batch_get, cancelled_by_condition, utcnow
 from shared.storage.dynamodb import max_transaction_items
@@ -136,8 +137,9 @@ def create_groups(project: ProjectRef, new: Sequence[NewGroup]) -> list[Group | 
 
     The short ids of all of them are reserved with one counter update (ADD n); a group not created
     leaves its number unused (a gap, as Sentry's counter has). Their rows go in as few transactions
-    as the engine's item limit allows; a group refused by its own conditions is taken out and the
-    others are written again. Then each release's ``new_groups`` goes up by its created groups."""
+    as the engine's item limit allows, written side by side; a group refused by its own conditions
+    is taken out and the others are written again. Then each release's ``new_groups`` goes up by
+    its created groups."""
     if not new:
         return []
     group_ids = _GROUP_IDS.take(len(new))
@@ -147,8 +149,11 @@ def create_groups(project: ProjectRef, new: Sequence[NewGroup]) -> list[Group | 
         _rows(project, group_id, short_id, spec)
         for group_id, short_id, spec in zip(group_ids, short_ids, new, strict=True)
     ]
-    for unit in _units(pending):
-        _write_unit(unit)
+    units = dict(enumerate(_units(pending)))
+    # independent transactions (no row in common), a few at once: their round trips need not add up
+    for error in side_by_side(lambda i: _write_unit(units[i]), units).values():
+        if error is not None:
+            raise error
     for rows in pending:
         results.append(rows.refused or rows.group)
     added = Counter(

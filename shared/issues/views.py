@@ -4,12 +4,12 @@ distinct users and last 24 hourly event counts of the retained counts, whether a
 a group's newest activity with its users.
 
 A page of groups costs a handful of BatchGetItem requests for states and actors, plus one Query per
-group for its user count (the hourly counts hold the user hashes); those Queries run side by side,
+group whose events are not all of its current hour, for its hourly counts and users (the others
+need none: ``shared.issues.events.counts.only_current_hour``); those Queries run side by side,
 so a page waits for about one of them rather than for all in turn."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from shared.issues.activity import recent_activity
@@ -17,11 +17,10 @@ from shared.issues.enums import GroupStatus
 from shared.issues.events.counts import RecentCounts, recent_counts
 from shared.issues.state import GroupState, load_fresh_states, load_states
 from shared.issues.status.snooze import snooze_is_over
+from shared.side_by_side import side_by_side
 from shared.storage.accounts import Organization, Pointer, Project, Team, User
 from shared.storage.base import batch_get
 from shared.storage.issues import Activity, Group
-
-_USER_COUNT_READERS = 8
 
 
 @dataclass
@@ -109,15 +108,18 @@ def _views(
 ) -> list[GroupView]:
     actors = load_actors(*_actor_ids(states), known)
     by_id = {p.id: p for p in projects}
-    if len(states) > 1:
-        with ThreadPoolExecutor(max_workers=min(len(states), _USER_COUNT_READERS)) as pool:
-            counts = list(pool.map(lambda s: recent_counts(s.group, s.tags), states))
-    else:
-        counts = [recent_counts(s.group, s.tags) for s in states]
+    read = side_by_side(lambda i: recent_counts(states[i].group, states[i].tags), range(len(states)))
+    counts = [_raised(count) for count in read.values()]
     return [
         GroupView(s, by_id[s.group.project_id], organization, actors, count, _snooze_over(s))
         for s, count in zip(states, counts, strict=True)
     ]
+
+
+def _raised(count: RecentCounts | Exception) -> RecentCounts:
+    if isinstance(count, Exception):
+        raise count
+    return count
 
 
 def _snooze_over(state: GroupState) -> bool:

@@ -16,7 +16,7 @@ import pytest
 from local.lambda_pool import InvocationFailed, LocalLambda
 from local.metering import count_requests
 from shared.events.index import walk_group
-from shared.ingest import ledger
+from shared.ingest import ledger, pipeline
 from shared.ingest.batch import store_batch
 from shared.ingest.event import normalize_event
 from shared.ingest.grouping import event_hash
@@ -167,20 +167,20 @@ def test_events_split_into_other_batches_and_redelivered_count_once(
 
 
 def _race_first_reads(monkeypatch: pytest.MonkeyPatch, parties: int) -> None:
-    """Hold every party's first ledger read until all have made it: deliveries in flight at once,
-    each sure that its events are new."""
+    """Hold every party after its first reads (the ledger's, a few shards at once, then the hashes')
+    until all have made them: deliveries in flight at once, each sure that its events are new."""
     barrier = threading.Barrier(parties, timeout=30)
     held: set[int] = set()
-    read = ledger.uncounted
+    read = pipeline._get_hashes
 
-    def uncounted(*args: Any, **kwargs: Any) -> ledger.PreCheck:
+    def get_hashes(*args: Any, **kwargs: Any) -> dict[str, GroupHash]:
         found = read(*args, **kwargs)
         if threading.get_ident() not in held:
             held.add(threading.get_ident())
             barrier.wait()
         return found
 
-    monkeypatch.setattr(ledger, "uncounted", uncounted)
+    monkeypatch.setattr(pipeline, "_get_hashes", get_hashes)
 
 
 def test_concurrent_deliveries_of_overlapping_events_count_each_once(

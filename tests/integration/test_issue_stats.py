@@ -78,3 +78,58 @@ def test_an_issue_without_recent_events_has_24_empty_hours(base_url, world: Worl
     group = create_group(get_project(access, world.project), "Quiet")
     detail = requests.get(f"{base_url}/api/0/issues/{group.id}/", headers=world.headers()).json()
     assert [count for _, count in detail["stats"]["24h"]] == [0] * 24
+
+
+def _send(base_url: str, world: World, *events: dict) -> None:
+    dsn, project_id = project_dsn(base_url, world)
+    url, public_key = f"{base_url}/api/{project_id}/envelope/", _public_key(dsn)
+    for event in events:
+        sent = requests.post(url, data=_envelope(_event_item(event)), headers=_auth(public_key))
+        assert sent.status_code == 200, sent.text
+    events_processed()
+
+
+def _listed(base_url: str, world: World) -> dict[str, dict]:
+    from local.metering import count_requests
+
+    with count_requests() as calls:
+        response = requests.get(
+            f"{base_url}/api/0/projects/{world.org}/{world.project}/issues/", headers=world.headers()
+        )
+    assert response.status_code == 200, response.text
+    return {"calls": dict(calls), **{issue["title"].split(": ", 1)[1]: issue for issue in response.json()}}
+
+
+def test_issues_whose_events_are_all_of_their_current_hour_are_listed_without_a_query_each(
+    base_url, world: World
+) -> None:
+    """A page of issues seen only this hour (a burst of new ones) reads no hourly rows: their counts
+    and users are on the group and tag summary items. An issue with an event of an older hour
+    (counted after the group, so its first seen stays in this hour) still shows that hour."""
+    clear_of_hour_end()
+    now = datetime.now(UTC)
+    late = (now - timedelta(hours=2)).timestamp()
+
+    def event(value: str, user: str, timestamp: float = now.timestamp()) -> dict:
+        return _event(
+            timestamp=timestamp,
+            user={"id": user},
+            fingerprint=[value],
+            exception={"values": [{"type": "BurstError", "value": value}]},
+        )
+
+    _send(base_url, world, *[event(f"new-{i}", f"u{i}") for i in range(6)], event("new-0", "other"))
+    first = _listed(base_url, world)
+    assert first["calls"].get("Query", 0) <= 1, first["calls"]  # the listing index, none per issue
+    assert (first["new-0"]["count"], first["new-0"]["userCount"]) == ("2", 2)
+    for i in range(1, 6):
+        issue = first[f"new-{i}"]
+        assert (issue["count"], issue["userCount"], issue["stats"]["24h"][-1][1]) == ("1", 1, 1)
+
+    _send(base_url, world, event("new-1", "late-user", late), event("new-1", "u1"))
+    second = _listed(base_url, world)
+    assert second["calls"].get("Query", 0) == first["calls"].get("Query", 0) + 1, second["calls"]
+    issue = second["new-1"]
+    assert [count for _, count in issue["stats"]["24h"][-3:]] == [1, 0, 2]
+    assert (issue["count"], issue["userCount"]) == ("3", 2)
+    assert second["new-2"]["count"] == "1"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from shared.alerts.evaluation import Batch, evaluate, project_rules
 from shared.ingest import ledger
@@ -22,6 +21,7 @@ from shared.ingest.counting.outcome import Outcome, ProjectRef, in_order, users_
 from shared.ingest.event import Event
 from shared.ingest.ledger import Target
 from shared.issues.groups import CreatedBy, NewGroup, create_groups
+from shared.side_by_side import side_by_side
 from shared.storage.group_state import CountedEvents, GroupHash, hour_bucket
 from shared.storage.issues import Group, IssueItem
 from shared.tags.store import first_tags_row
@@ -56,19 +56,12 @@ def create_new_groups(
             groups[hash_value] = group
             settled[ledger.shard_of(hash_value)].append(first)
     results: dict[str, list[Outcome] | Exception] = {}
-
-    def settle(shard: int) -> Exception | None:
-        try:
-            ledger.settle(project.id, shard, settled[shard])
-        except Exception as error:
-            return error
-        return None
-
-    # one Query per shard, a few at once: their round trips need not add up
-    with ThreadPoolExecutor(SETTLING_THREADS) as pool:
-        for shard, error in zip(settled, pool.map(settle, settled), strict=True):
-            if error is not None:
-                results.update((h, error) for h in groups if ledger.shard_of(h) == shard)
+    # one Query per shard, a few at once: their round trips need not add up (fewer than the first
+    # reads: the groups are listed by now, and users' reads share the store with them)
+    settling = side_by_side(lambda s: ledger.settle(project.id, s, settled[s]), settled, SETTLING_THREADS)
+    for shard, error in settling.items():
+        if error is not None:
+            results.update((h, error) for h in groups if ledger.shard_of(h) == shard)
     for hash_value, group in groups.items():
         if hash_value in results:
             continue

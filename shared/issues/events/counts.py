@@ -320,6 +320,21 @@ def _hour_rows(
     return counts, with_held_users(sketches, item, hour_bucket(since), hour_bucket(until))
 
 
+def only_current_hour(group: Group, tags: GroupTags | None) -> bool:
+    """Whether every event of ``group`` is counted in its current hour, so that it has no hourly
+    row of counts or users: ``times_seen`` is always the current hour's count plus the rows'
+    (counting, the hour moving on and the ledger's compensation change both sides in one
+    transaction; a merge adds the child's ``times_seen`` before moving its rows), so when the two
+    counts are equal every row holds nothing. The users of that hour are on the tag summary item
+    (``tags``) unless it has moved on to a newer hour since the group was read (then its older
+    sketch is on a row, and this says no)."""
+    if group.current_hour is None or group.current_hour_count is None:
+        return False
+    if (group.times_seen or 0) != group.current_hour_count:
+        return False
+    return tags is None or tags.users_hour is None or tags.users_hour == group.current_hour
+
+
 def _tag_summary(group_id: int) -> GroupTags | None:
     try:
         return GroupTags.get(*GroupTags.key(group_id), consistent_read=True)
@@ -399,11 +414,17 @@ class RecentCounts:
 def recent_counts(group: Group, tags: GroupTags | object | None = UNREAD) -> RecentCounts:
     """One Query of the retained hourly rows gives the counts and users of every hour;
     ``group`` (read before, as a view reads it) brings its current hour, and ``tags`` (its tag
-    summary item, when the view read it with the group's other rows) the newest hour's users."""
+    summary item, when the view read it with the group's other rows) the newest hour's users.
+    A group whose events are all of its current hour (``only_current_hour``) has no rows: it is
+    read from the two items alone, with no Query (a burst of new issues, a page of young ones)."""
     group_id = group.id
     now = utcnow()
     current = CurrentHour.of(group)
     since = now - RETENTION
-    found, sketches = _hour_rows(group_id, since, now, tags)
+    if isinstance(tags, GroupTags | None) and only_current_hour(group, tags):
+        found: dict[str, GroupHourlyCount] = {}
+        sketches = with_held_users({}, tags, hour_bucket(since), hour_bucket(now))
+    else:
+        found, sketches = _hour_rows(group_id, since, now, tags)
     rows = _with_current_hour(group_id, current, found, hour_bucket(since), hour_bucket(now))
     return RecentCounts({bucket: row.count or 0 for bucket, row in rows.items()}, sketches, now)

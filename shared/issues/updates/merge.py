@@ -128,9 +128,11 @@ def run_merge(parent_id: int, child_ids: list[int], transaction_id: str) -> None
 
 def _move_into(child: Group, parent: Group) -> None:
     _move_hashes(child, parent)
+    # times_seen first: while rows move, the parent's exceeds its current hour's count plus its
+    # rows, so readers read its rows (``only_current_hour``) and see them as they arrive
+    _move_times_seen(child, parent)
     _move_hourly_counts(child, parent)
     _move_hourly_users(child, parent)
-    _move_times_seen(child, parent)
     _copy_rows(child, parent, Activity, "ACTIVITY#")
     _copy_rows(child, parent, GroupLink, "LINK#")
     _move_people(child, parent)
