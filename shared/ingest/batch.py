@@ -25,7 +25,7 @@ from aws_lambda_powertools import Logger
 from shared.artifacts.symbolication import symbolicated_event
 from shared.events.scrubbing import BatchScrubbing
 from shared.events.store import Counted, keep_counted
-from shared.ingest.claims import Claim, claim_all
+from shared.ingest.claims import Claim, Verdict, claim_all
 from shared.ingest.event import Event
 from shared.ingest.grouping import event_hash
 from shared.ingest.pipeline import Outcome, ProjectRef, process_events
@@ -66,7 +66,8 @@ def store_batch(records: list[dict[str, Any]]) -> set[str]:
             continue
         project = ProjectRef(queued.project_id, queued.org_id)
         prepared.append(_Decoded(record["messageId"], project, event, queued.received))
-    for decoded in _claimed(prepared, failed):
+    claimed, first = _claimed(prepared, failed)
+    for decoded in claimed:
         by_hash[(decoded.project, event_hash(decoded.event))].append(decoded)
 
     by_project: dict[ProjectRef, dict[str, list[Event]]] = defaultdict(dict)
@@ -83,7 +84,7 @@ def store_batch(records: list[dict[str, Any]]) -> set[str]:
             logger.exception("releases or environments of a batch not stored", extra={"project": project.id})
             failed.update(i.message_id for (p, _), items in by_hash.items() if p == project for i in items)
             continue
-        for hash_value, stored in process_events(project, events, releases).items():
+        for hash_value, stored in process_events(project, events, releases, first[project.id]).items():
             if isinstance(stored, Exception):
                 logger.error(
                     "events of a hash not stored",
@@ -105,26 +106,31 @@ def store_batch(records: list[dict[str, Any]]) -> set[str]:
     return failed
 
 
-def _claimed(prepared: list[_Decoded], failed: set[str]) -> list[_Decoded]:
-    """The events whose ids their messages hold (``shared.ingest.claims``): a resend (another
-    message holds its id) is dropped, its record done; one whose claim failed fails its record."""
+def _claimed(prepared: list[_Decoded], failed: set[str]) -> tuple[list[_Decoded], dict[int, set[str]]]:
+    """The events whose ids their messages hold (``shared.ingest.claims``), and the ids among them
+    claimed for the first time, by project: a resend (another message holds its id) is dropped, its
+    record done; one whose claim failed fails its record."""
     claims = [Claim(item.project.id, item.event.event_id, item.received) for item in prepared]
     decided = claim_all(claims)
-    kept, resent, faults = [], 0, []
+    kept: list[_Decoded] = []
+    first: dict[int, set[str]] = defaultdict(set)
+    resent, faults = 0, []
     for item, claim in zip(prepared, claims, strict=True):
         outcome = decided[claim]
         if isinstance(outcome, Exception):
             faults.append(outcome)
             failed.add(item.message_id)
-        elif outcome:
-            kept.append(item)
-        else:
+        elif outcome is Verdict.RESENT:
             resent += 1
+        else:
+            kept.append(item)
+            if outcome is Verdict.FIRST:
+                first[item.project.id].add(item.event.event_id)
     if faults:  # one line for the batch: a storage fault refuses many claims at once
         logger.error("event ids not claimed", extra={"events": len(faults)}, exc_info=faults[0])
     if resent:
         logger.info("resent events dropped", extra={"events": resent})
-    return kept
+    return kept, first
 
 
 def _counted(

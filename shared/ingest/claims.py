@@ -11,6 +11,12 @@ dead-letter redrives of the claiming message pass (and the ledger counts them on
 while any other message with the id — an SDK's resend through the edge, whatever it changed — is
 refused by the condition: a duplicate, dropped. Of concurrent claims of one id exactly one wins.
 
+A claim also says whether an earlier delivery of its message claimed the id before (the put
+returns the item it replaced): an id claimed for the first time cannot be in the ledger yet (no
+other message may count it, and none of its own came earlier), so its ledger partitions need no
+read before counting (``Verdict.FIRST``); the read after counting still finds a delivery of the
+same message that raced it.
+
 A conditional write cannot be batched, so a batch's claims are sent side by side
 (``CLAIM_THREADS``: the connection's pool). A claim that fails otherwise (a fault that outlasted
 its retries) is reported as such: its record fails and SQS delivers it again (the claim may have
@@ -22,6 +28,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 
 from pynamodb.exceptions import PutError
 
@@ -32,6 +39,15 @@ from shared.storage.group_state import COUNTED_EVENTS_RETENTION_DAYS, EventClaim
 CLAIM_THREADS = 10
 RETENTION = timedelta(days=COUNTED_EVENTS_RETENTION_DAYS)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Verdict(Enum):
+    """What a claim found: the id claimed now for the first time, claimed before by a delivery of
+    the same message, or held by another message (a resend)."""
+
+    FIRST = "first"
+    AGAIN = "again"
+    RESENT = "resent"
 
 
 @dataclass(frozen=True)
@@ -48,10 +64,9 @@ class Claim:
         return (self.received - _EPOCH) // timedelta(microseconds=1)
 
 
-def claim_all(claims: Iterable[Claim]) -> dict[Claim, bool | Exception]:
-    """Claim each event id for its message: True when it is this message's (claimed now or by an
-    earlier delivery of it), False when another message holds it (a resend: drop it), or the
-    exception that kept the claim from being decided."""
+def claim_all(claims: Iterable[Claim]) -> dict[Claim, Verdict | Exception]:
+    """Claim each event id for its message: its ``Verdict``, or the exception that kept the claim
+    from being decided."""
     wanted = list(dict.fromkeys(claims))
     if not wanted:
         return {}
@@ -60,13 +75,16 @@ def claim_all(claims: Iterable[Claim]) -> dict[Claim, bool | Exception]:
         return dict(zip(wanted, pool.map(lambda claim: _claim(claim, expires), wanted), strict=True))
 
 
-def _claim(claim: Claim, expires: datetime) -> bool | Exception:
+def _claim(claim: Claim, expires: datetime) -> Verdict | Exception:
     receipt = claim.receipt
     item = EventClaim(*EventClaim.key(claim.project_id, claim.event_id), receipt=receipt, expires_at=expires)
+    args, kwargs = item._get_save_args(
+        condition=EventClaim.pk.does_not_exist() | (EventClaim.receipt == receipt)
+    )
     try:
-        item.save(condition=EventClaim.pk.does_not_exist() | (EventClaim.receipt == receipt))
+        replaced = item._get_connection().put_item(*args, **kwargs, return_values="ALL_OLD")
     except PutError as error:
-        return False if condition_failed(error) else error
+        return Verdict.RESENT if condition_failed(error) else error
     except Exception as error:
         return error
-    return True
+    return Verdict.AGAIN if replaced.get("Attributes") else Verdict.FIRST

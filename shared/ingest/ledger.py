@@ -41,7 +41,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -233,10 +233,15 @@ class PreCheck:
     owners: dict[str, int] = field(default_factory=dict)
 
 
-def uncounted(project_id: int, shard: int, events: Sequence[Event]) -> PreCheck:
+def uncounted(project_id: int, shard: int, events: Sequence[Event], first: Collection[str] = ()) -> PreCheck:
     """Drop the events the ledger holds, after compensating any of them counted twice (a
-    processor that died between its commit and its compensation)."""
-    read = _read_partitions(project_id, shard, (second_of(event) for event in events))
+    processor that died between its commit and its compensation). ``first``: ids claimed for the
+    first time by this delivery (no entry can hold them): only the others' partitions are read,
+    none when there are no others."""
+    known = [event for event in events if event.event_id not in first]
+    if not known:
+        return PreCheck(list(events))
+    read = _read_partitions(project_id, shard, (second_of(event) for event in known))
     partitions = {second: p.entries for second, p in read.items()}
     by_id = {_id_bytes(event.event_id): event for event in events}
     wanted = set(by_id)

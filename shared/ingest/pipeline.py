@@ -38,7 +38,7 @@ Hash states (docs/decisions.md §ingest.7, and the deletion pipeline, §deletion
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from shared.errors import Conflict
 from shared.ingest import ledger
@@ -80,13 +80,16 @@ def process_event(key: ProjectKey, event: Event) -> Outcome:
 
 
 def process_events(
-    project: ProjectRef, by_hash: Mapping[str, Sequence[Event]], releases: frozenset[str]
+    project: ProjectRef,
+    by_hash: Mapping[str, Sequence[Event]],
+    releases: frozenset[str],
+    first: Collection[str] = (),
 ) -> dict[str, list[Outcome] | Exception]:
     """``_process_events`` as one delivery of the ledger (``ledger.delivery``): the follow-up steps
     done are recorded by one mark at the end; when it cannot be written every hash is reported
     failed, and their redelivery finishes the steps again (they are idempotent or guarded)."""
     with ledger.delivery(project.id) as done:
-        stored = _process_events(project, by_hash, releases)
+        stored = _process_events(project, by_hash, releases, first)
     try:
         ledger.write_batch_mark(done)
     except Exception as error:
@@ -96,7 +99,10 @@ def process_events(
 
 
 def _process_events(
-    project: ProjectRef, by_hash: Mapping[str, Sequence[Event]], releases: frozenset[str]
+    project: ProjectRef,
+    by_hash: Mapping[str, Sequence[Event]],
+    releases: frozenset[str],
+    first: Collection[str],
 ) -> dict[str, list[Outcome] | Exception]:
     """Store the events of a batch of the project, ``by_hash`` (grouping hash → its events), as
     occurrences of their issues: per hash its Outcomes in the order given, or the exception that
@@ -106,7 +112,9 @@ def _process_events(
     to a group are counted together, a few groups per transaction with one ledger entry per second
     for all of them (``count_shared``); the others (new issues, tombstoned hashes) one by one,
     in the order of their first event (``process_hash_events``). ``releases``: the versions the
-    events name, made sure to exist (``shared.releases.from_events.record_named``)."""
+    events name, made sure to exist (``shared.releases.from_events.record_named``); ``first``: the ids
+    this delivery claimed for the first time (``shared.ingest.claims``), which no ledger entry can
+    hold yet: a shard's partitions are read for its other events only."""
     results: dict[str, list[Outcome] | Exception] = {}
     outcomes: dict[str, Outcome] = {}
     pending = {hash_value: unique(events) for hash_value, events in by_hash.items()}
@@ -117,7 +125,7 @@ def _process_events(
     alone: dict[str, GroupHash | None] = {}
     shared: dict[int, list[Share]] = defaultdict(list)
     reads = side_by_side(  # the shards' ledger reads, a few at once
-        lambda s: ledger.uncounted(project.id, s, [e for h in shards[s] for e in pending[h]]), shards
+        lambda s: ledger.uncounted(project.id, s, [e for h in shards[s] for e in pending[h]], first), shards
     )
     for shard, hashes in shards.items():
         read = reads[shard]

@@ -102,9 +102,10 @@ def test_a_batch_costs_one_write_per_issue(project: Project, local_lambda: Local
     # comes from the processor environment's block of 20 (shared/issues/groups.py): one ADD more when
     # the environment that takes the batch has no block yet or has used it up.
     assert calls["UpdateItem"] in (1, 1 + 1)
-    # the ledger: each shard's second read before counting (the two hashes are in two shards) and
-    # after each counting transaction
-    assert calls["Query"] == (1 + 1 + 1) + (1 + 1)
+    # the ledger: no read before counting (this delivery claimed every id first: no entry can hold
+    # one); the new issue's second read after its creation, and each shard's second after each
+    # counting transaction
+    assert calls["Query"] == 1 + (1 + 1)
     # both hashes in one consistent BatchGetItem; each group read back, each issue's tag summary
     # (which holds its current hour of users); the project read once for its data scrubbing options
     # (its id pointer, then its item)
@@ -550,8 +551,9 @@ def test_issues_of_one_ledger_shard_are_counted_in_one_transaction_with_one_entr
     with count_requests() as calls:
         assert _deliver(local_lambda, records) == []
     # one transaction for the three issues of the shard (their groups and one ledger entry), one for
-    # the other; one ledger read of each shard's second before counting and one after
-    assert (calls["TransactWriteItems"], calls["Query"]) == (2, 2 + 2)
+    # the other; one ledger read of each shard's second after counting (none before: every id is
+    # claimed first by this delivery)
+    assert (calls["TransactWriteItems"], calls["Query"]) == (2, 2)
     shared = [row for row in _ledger_rows(project) if len(_groups_of(row)) > 1]
     assert [(_groups_of(row), len(row.ids) // 16) for row in shared] == [({g.id for g in groups[:3]}, 9)]
     assert [_group_of(project, f).times_seen for f in [*together, apart]] == [3, 4, 5, 6]
