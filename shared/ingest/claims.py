@@ -24,6 +24,7 @@ been written; the redelivery carries the same receipt time). See docs/decisions.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -66,13 +67,20 @@ class Claim:
 
 def claim_all(claims: Iterable[Claim]) -> dict[Claim, Verdict | Exception]:
     """Claim each event id for its message: its ``Verdict``, or the exception that kept the claim
-    from being decided."""
-    wanted = list(dict.fromkeys(claims))
-    if not wanted:
+    from being decided. Messages of one batch carrying the same id claim it one after another, the
+    earliest received first, so the first one sent wins within a batch as it does across batches."""
+    by_id: dict[tuple[int, str], list[Claim]] = defaultdict(list)
+    for claim in dict.fromkeys(claims):
+        by_id[(claim.project_id, claim.event_id)].append(claim)
+    if not by_id:
         return {}
     expires = utcnow() + RETENTION
-    with ThreadPoolExecutor(max_workers=min(CLAIM_THREADS, len(wanted))) as pool:
-        return dict(zip(wanted, pool.map(lambda claim: _claim(claim, expires), wanted), strict=True))
+
+    def claim_in_order(same_id: list[Claim]) -> list[tuple[Claim, Verdict | Exception]]:
+        return [(claim, _claim(claim, expires)) for claim in sorted(same_id, key=lambda c: c.receipt)]
+
+    with ThreadPoolExecutor(max_workers=min(CLAIM_THREADS, len(by_id))) as pool:
+        return dict(pair for decided in pool.map(claim_in_order, by_id.values()) for pair in decided)
 
 
 def _claim(claim: Claim, expires: datetime) -> Verdict | Exception:

@@ -127,6 +127,23 @@ def test_a_resend_with_another_fingerprint_opens_no_issue(
     _counted_once(base_url, world, project, "fingerprint-a", first)
 
 
+def test_a_resend_in_the_same_batch_as_its_first_message_loses_to_it(
+    base_url: str, world: World, project: Project
+) -> None:
+    """An SDK that sends an id twice within the batching window: both messages reach one batch (here
+    the resend listed first); the one received first is counted and kept, whatever the order."""
+    clear_of_hour_end(60)
+    now = utcnow()
+    first = _payload("same-batch", user="u1", timestamp=(now - timedelta(seconds=5)).isoformat())
+    again = {**first, "user": {"id": "u2"}, "timestamp": (now + timedelta(minutes=5)).isoformat()}
+    records = [
+        _record(project, again, received=now + timedelta(seconds=1)),
+        _record(project, first, received=now),
+    ]
+    assert store_batch(records) == set()
+    _counted_once(base_url, world, project, "same-batch", first)
+
+
 def test_the_claiming_message_redriven_from_the_dead_letter_queue_counts_once(
     base_url: str, world: World, project: Project
 ) -> None:
