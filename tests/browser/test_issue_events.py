@@ -78,9 +78,13 @@ def _shown_event(browser) -> str:
 
 
 def _step(browser, label: str) -> None:
+    """Follow the event navigation's ``label`` link, until the page shows another event (the page
+    replaces the event once its request answers, which ``idle`` may not see begin)."""
+    before = _shown_event(browser)
     nav = browser.find_element(By.CSS_SELECTOR, "nav.event-nav")
     nav.find_element(By.XPATH, f".//a[normalize-space(.)={json.dumps(label)}]").send_keys(Keys.ENTER)
     idle(browser)
+    wait(browser, lambda d: d.find_element(By.ID, "event-id").text.split(" ")[1] != before)
 
 
 def test_an_issues_events_one_at_a_time_with_every_part(

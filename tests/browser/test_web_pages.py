@@ -151,6 +151,25 @@ def test_the_api_docs_page_renders_under_its_content_security_policy(browser, ba
     assert refused == []
 
 
+def test_an_issue_without_culprit_shows_no_empty_place_in_the_stream(browser, base_url, world: World) -> None:
+    """A message without stack trace or transaction names no culprit: its row says its short id and
+    status, with nothing between them."""
+    dsn, _ = project_dsn(base_url, world)
+    message = f"Nightly export {uuid.uuid4().hex[:8]} stalled"
+    with sdk(dsn, release=None, environment="test"):
+        sentry_sdk.capture_message(message)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not (found := [i for i in list_issues(base_url, world, "") if i["title"] == message]):
+        assert time.monotonic() < deadline, f"{message} not listed"
+        time.sleep(0.5)
+    [issue] = found
+    assert not issue["culprit"], issue["culprit"]
+    sign_in(browser, base_url, world)
+    text_appears(browser, issue["shortId"])
+    row = link(browser, message).find_element(By.XPATH, "./ancestor::tr")
+    assert f"{issue['shortId']} · Unresolved (new)" in row.text, row.text
+
+
 def test_an_sdk_error_appears_in_the_stream_and_is_resolved_from_its_page(
     browser, base_url, world: World, axe_source: str
 ) -> None:

@@ -131,7 +131,8 @@ export async function streamPage(root, org, project, params) {
     h("td", {},
       h("a", { href: `#/${org}/issues/${issue.id}` }, issue.title), badges(issue),
       h("div", { className: "sub" }, h("span", { className: `level ${issue.level}` }, issue.level), " ",
-        issue.shortId, " · ", issue.culprit || "", " · ", statusText(issue))),
+        ...[issue.shortId, issue.culprit, statusText(issue)].filter(Boolean)
+          .flatMap((part, i) => (i ? [" · ", part] : [part])))),
     h("td", {}, lastDay(issue)),
     h("td", { className: "num" }, issue.count),
     h("td", { className: "num" }, issue.userCount),
