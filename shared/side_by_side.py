@@ -34,3 +34,13 @@ def side_by_side(step: Callable[[K], V], keys: Iterable[K], threads: int = THREA
     with ThreadPoolExecutor(min(threads, len(wanted))) as pool:
         futures = [pool.submit(contextvars.copy_context().run, run, key) for key in wanted]
         return {key: future.result() for key, future in zip(wanted, futures, strict=True)}
+
+
+def side_by_side_raising(step: Callable[[K], V], keys: Iterable[K], threads: int = THREADS) -> dict[K, V]:
+    """``side_by_side`` for steps that all must succeed: every step runs, then the first exception
+    (in the keys' order) is raised, if any."""
+    results = side_by_side(step, keys, threads)
+    for result in results.values():
+        if isinstance(result, Exception):
+            raise result
+    return results  # type: ignore[return-value]

@@ -18,21 +18,22 @@ read before counting (``Verdict.FIRST``); the read after counting still finds a 
 same message that raced it.
 
 A conditional write cannot be batched, so a batch's claims are sent side by side
-(``CLAIM_THREADS``: the connection's pool). A claim that fails otherwise (a fault that outlasted
-its retries) is reported as such: its record fails and SQS delivers it again (the claim may have
-been written; the redelivery carries the same receipt time). See docs/decisions.md §ingest.20."""
+(``shared.side_by_side``, ``CLAIM_THREADS``: the connection's pool). A claim that fails otherwise
+(a fault that outlasted its retries) is reported as such: its record fails and SQS delivers it
+again (the claim may have been written; the redelivery carries the same receipt time). See
+docs/decisions.md §ingest.20."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 
 from pynamodb.exceptions import PutError
 
+from shared.side_by_side import side_by_side_raising
 from shared.storage.base import condition_failed, utcnow
 from shared.storage.group_state import COUNTED_EVENTS_RETENTION_DAYS, EventClaim
 
@@ -72,15 +73,14 @@ def claim_all(claims: Iterable[Claim]) -> dict[Claim, Verdict | Exception]:
     by_id: dict[tuple[int, str], list[Claim]] = defaultdict(list)
     for claim in dict.fromkeys(claims):
         by_id[(claim.project_id, claim.event_id)].append(claim)
-    if not by_id:
-        return {}
     expires = utcnow() + RETENTION
 
-    def claim_in_order(same_id: list[Claim]) -> list[tuple[Claim, Verdict | Exception]]:
-        return [(claim, _claim(claim, expires)) for claim in sorted(same_id, key=lambda c: c.receipt)]
+    def claim_in_order(key: tuple[int, str]) -> list[tuple[Claim, Verdict | Exception]]:
+        return [(claim, _claim(claim, expires)) for claim in sorted(by_id[key], key=lambda c: c.receipt)]
 
-    with ThreadPoolExecutor(max_workers=min(CLAIM_THREADS, len(by_id))) as pool:
-        return dict(pair for decided in pool.map(claim_in_order, by_id.values()) for pair in decided)
+    # each claim's own fault is its verdict (``_claim``): a step never raises
+    decided = side_by_side_raising(claim_in_order, by_id, CLAIM_THREADS)
+    return dict(pair for pairs in decided.values() for pair in pairs)
 
 
 def _claim(claim: Claim, expires: datetime) -> Verdict | Exception:

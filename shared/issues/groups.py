@@ -22,7 +22,7 @@ from shared.issues.short_ids import parse_short_id
 from shared.issues.status.transitions import CREATED
 from shared.issues.transaction import transaction
 from shared.sequences import BlockSequence, allocate
-from shared.side_by_side import side_by_side
+from shared.side_by_side import side_by_side_raising
 from shared.storage.accounts import Project
 from shared.storage.base import batch_get, cancelled_by_condition, utcnow
 from shared.storage.dynamodb import max_transaction_items
@@ -151,9 +151,7 @@ def create_groups(project: ProjectRef, new: Sequence[NewGroup]) -> list[Group | 
     ]
     units = dict(enumerate(_units(pending)))
     # independent transactions (no row in common), a few at once: their round trips need not add up
-    for error in side_by_side(lambda i: _write_unit(units[i]), units).values():
-        if error is not None:
-            raise error
+    side_by_side_raising(lambda i: _write_unit(units[i]), units)
     for rows in pending:
         results.append(rows.refused or rows.group)
     added = Counter(

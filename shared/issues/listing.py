@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
@@ -43,6 +42,7 @@ from shared.search.issues import (
     row_keys,
 )
 from shared.search.statuses import STATUS_WORDS
+from shared.side_by_side import side_by_side_raising
 from shared.storage.base import BATCH_GET_LIMIT, batch_get, chunked
 from shared.storage.group_people import GroupAssignee, GroupBookmark, GroupSubscription
 from shared.storage.issues import Group, GroupInbox, IssueItem
@@ -57,7 +57,6 @@ INVALID_SORT = "invalid sort"
 SORT_WINDOW = 1000
 USER_SORT_WINDOW = 200
 _NEVER = datetime.min.replace(tzinfo=UTC)
-_USER_COUNT_READERS = 8
 
 
 def parse_query(query: str | None, context: SearchContext | None = None) -> IssueSearch:
@@ -143,11 +142,7 @@ def _filter_by_rows(groups: list[Group], query: IssueSearch) -> list[Group]:
 
 def _user_sort_keys(groups: list[Group]) -> dict[int, int]:
     """Distinct users of each group (the number the lists show), read side by side."""
-    if not groups:
-        return {}
-    with ThreadPoolExecutor(max_workers=min(len(groups), _USER_COUNT_READERS)) as pool:
-        counts = pool.map(lambda g: users_seen(g.id), groups)
-        return dict(zip((g.id for g in groups), counts, strict=True))
+    return side_by_side_raising(users_seen, [g.id for g in groups])
 
 
 def _sorted_window(

@@ -17,7 +17,7 @@ from shared.issues.enums import GroupStatus
 from shared.issues.events.counts import RecentCounts, recent_counts
 from shared.issues.state import GroupState, load_fresh_states, load_states
 from shared.issues.status.snooze import snooze_is_over
-from shared.side_by_side import side_by_side
+from shared.side_by_side import side_by_side_raising
 from shared.storage.accounts import Organization, Pointer, Project, Team, User
 from shared.storage.base import batch_get
 from shared.storage.issues import Activity, Group
@@ -108,18 +108,12 @@ def _views(
 ) -> list[GroupView]:
     actors = load_actors(*_actor_ids(states), known)
     by_id = {p.id: p for p in projects}
-    read = side_by_side(lambda i: recent_counts(states[i].group, states[i].tags), range(len(states)))
-    counts = [_raised(count) for count in read.values()]
+    read = side_by_side_raising(lambda i: recent_counts(states[i].group, states[i].tags), range(len(states)))
+    counts = list(read.values())
     return [
         GroupView(s, by_id[s.group.project_id], organization, actors, count, _snooze_over(s))
         for s, count in zip(states, counts, strict=True)
     ]
-
-
-def _raised(count: RecentCounts | Exception) -> RecentCounts:
-    if isinstance(count, Exception):
-        raise count
-    return count
 
 
 def _snooze_over(state: GroupState) -> bool:

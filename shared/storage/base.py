@@ -13,7 +13,7 @@ from pynamodb.exceptions import PutError, TableError, TransactWriteError, Update
 from pynamodb.models import Model
 
 from shared.config import settings
-from shared.side_by_side import side_by_side
+from shared.side_by_side import side_by_side_raising
 from shared.storage.dynamodb import client, connection, max_attempts
 
 CONDITIONAL_FAILED = "ConditionalCheckFailed"
@@ -102,13 +102,10 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
 def batch_get(model: type[Model], keys: list[Any], consistent_read: bool = False) -> list[Any]:
     """Read many items, 100 keys per request (side by side), preserving nothing but the items found."""
     chunks = dict(enumerate(chunked(keys, BATCH_GET_LIMIT)))
-    read = side_by_side(lambda i: list(model.batch_get(chunks[i], consistent_read=consistent_read)), chunks)
-    found: list[Any] = []
-    for part in read.values():
-        if isinstance(part, Exception):
-            raise part
-        found.extend(part)
-    return found
+    read = side_by_side_raising(
+        lambda i: list(model.batch_get(chunks[i], consistent_read=consistent_read)), chunks
+    )
+    return [item for part in read.values() for item in part]
 
 
 def batch_get_items(keys: Iterable[tuple[type[Model], tuple[str, str]]]) -> dict[tuple[str, str], Any]:
